@@ -1,0 +1,51 @@
+package apperr
+
+import "net/http"
+
+// The catalogue: every error code the API returns. Client developers read this file; codes never
+// change meaning once published.
+var (
+	// General.
+	Internal         = Kind{"internal_error", http.StatusInternalServerError, "系统繁忙，请稍后再试。如需帮助请拨打12333。"}
+	InvalidParameter = Kind{"invalid_parameter", http.StatusBadRequest, "请求参数不正确。"}
+	InvalidBody      = Kind{"invalid_body", http.StatusBadRequest, "请求内容格式不正确。"}
+	NotFound         = Kind{"not_found", http.StatusNotFound, "您访问的内容不存在。"}
+	MethodNotAllowed = Kind{"method_not_allowed", http.StatusMethodNotAllowed, "不支持该请求方式。"}
+	BodyTooLarge     = Kind{"body_too_large", http.StatusRequestEntityTooLarge, "提交的内容过大。"}
+	RateLimited      = Kind{"rate_limited", http.StatusTooManyRequests, "操作太频繁，请稍后再试。"}
+	Unavailable      = Kind{"service_unavailable", http.StatusServiceUnavailable, "服务正在准备中，请稍后再试。"}
+
+	// Identity.
+	Unauthenticated     = Kind{"unauthenticated", http.StatusUnauthorized, "请先登录。"}
+	Forbidden           = Kind{"forbidden", http.StatusForbidden, "您没有权限进行此操作。"}
+	SelfReviewForbidden = Kind{"self_review_forbidden", http.StatusForbidden, "不能审核自己编辑的内容，请由其他人员审核。"}
+
+	// Guides and editorial workflow.
+	GuideNotFound     = Kind{"guide_not_found", http.StatusNotFound, "未找到该办事指南。"}
+	GuideUnpublished  = Kind{"guide_unpublished", http.StatusGone, "该办事指南已下线。"}
+	InvalidGuideCode  = Kind{"invalid_guide_code", http.StatusBadRequest, "事项编码格式不正确。"}
+	GuideInvalid      = Kind{"guide_invalid", http.StatusUnprocessableEntity, "办事指南内容不完整，请补充后再提交。"}
+	ImportInvalid     = Kind{"import_invalid", http.StatusUnprocessableEntity, "导入文件校验未通过，未导入任何内容。"}
+	GuideExists       = Kind{"guide_exists", http.StatusConflict, "该事项编码已存在。"}
+	EditConflict      = Kind{"edit_conflict", http.StatusConflict, "内容已被他人修改，请刷新后再编辑。"}
+	InvalidTransition = Kind{"invalid_transition", http.StatusConflict, "当前状态下不能进行此操作。"}
+	ReasonRequired    = Kind{"reason_required", http.StatusBadRequest, "请填写原因。"}
+	InvalidSchedule   = Kind{"invalid_schedule", http.StatusBadRequest, "定时时间不正确。"}
+	FormInvalid       = Kind{"form_invalid", http.StatusUnprocessableEntity, "表单定义不正确。"}
+	FormNotFound      = Kind{"form_not_found", http.StatusNotFound, "未找到该表单。"}
+
+	// Search.
+	QueryEmpty     = Kind{"query_empty", http.StatusBadRequest, "请输入要搜索的内容。"}
+	QueryTooLong   = Kind{"query_too_long", http.StatusBadRequest, "搜索内容太长，请精简到500字以内。"}
+	InvalidCursor  = Kind{"invalid_cursor", http.StatusBadRequest, "翻页参数不正确，请重新搜索。"}
+	SynonymInvalid = Kind{"synonym_invalid", http.StatusBadRequest, "同义词设置不正确。"}
+)
+
+// Catalogue lists every kind, for documentation and tests.
+var Catalogue = []Kind{
+	Internal, InvalidParameter, InvalidBody, NotFound, MethodNotAllowed, BodyTooLarge, RateLimited, Unavailable,
+	Unauthenticated, Forbidden, SelfReviewForbidden,
+	GuideNotFound, GuideUnpublished, InvalidGuideCode, GuideInvalid, ImportInvalid, GuideExists, EditConflict,
+	InvalidTransition, ReasonRequired, InvalidSchedule, FormInvalid, FormNotFound,
+	QueryEmpty, QueryTooLong, InvalidCursor, SynonymInvalid,
+}

@@ -1,0 +1,217 @@
+// Package db opens the state store — SQLite (embedded default) or PostgreSQL — and runs versioned
+// migrations. Stores write hand-written SQL with '?' placeholders; Rebind turns them into '$n' for
+// PostgreSQL, so one statement serves both dialects.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL dialect of a DB.
+type Dialect string
+
+// The two dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a database handle that knows its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	where   string // path or host, for messages; never the password
+}
+
+// Where names the file or host the DB lives at (no credentials).
+func (d *DB) Where() string { return d.where }
+
+// OpenSQLite opens (creating if needed) the SQLite file at path with WAL and a busy timeout.
+// It fails with a one-line error naming the path when the directory is not writable or the file
+// is not a database.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %s: %w", dir, unwrapPath(err))
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, fmt.Errorf("data directory %s is not writable: %w", dir, err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open SQLite file %s: %w", path, err)
+	}
+	d := &DB{DB: sdb, Dialect: SQLite, where: path}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var n int
+	if err := sdb.QueryRowContext(pctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("SQLite file %s is not a usable database: %w", path, err)
+	}
+	return d, nil
+}
+
+// OpenPostgres connects to the PostgreSQL server at dsn and checks that it answers within 5 s.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	host := hostOf(dsn)
+	sdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("invalid DATABASE_URL for %s: %w", host, err)
+	}
+	sdb.SetMaxOpenConns(20)
+	sdb.SetMaxIdleConns(10)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sdb.PingContext(pctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", host, firstLine(err))
+	}
+	return &DB{DB: sdb, Dialect: Postgres, where: host}, nil
+}
+
+// Rebind rewrites '?' placeholders to '$1', '$2', … for PostgreSQL. Question marks inside single
+// quoted literals are left alone.
+func (d *DB) Rebind(q string) string {
+	if d.Dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n, inStr := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Exec runs q (with '?' placeholders) on the DB.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.DB.ExecContext(ctx, d.Rebind(q), args...)
+}
+
+// Query runs q (with '?' placeholders) on the DB.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.DB.QueryContext(ctx, d.Rebind(q), args...)
+}
+
+// QueryRow runs q (with '?' placeholders) on the DB.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.DB.QueryRowContext(ctx, d.Rebind(q), args...)
+}
+
+// Tx is a transaction that rebinds like DB.
+type Tx struct {
+	*sql.Tx
+	db *DB
+}
+
+// Begin starts a transaction.
+func (d *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := d.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, db: d}, nil
+}
+
+// InTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise.
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := d.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Exec runs q (with '?' placeholders) in the transaction.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Query runs q (with '?' placeholders) in the transaction.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.db.Rebind(q), args...)
+}
+
+// QueryRow runs q (with '?' placeholders) in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Dialect returns the transaction's dialect.
+func (t *Tx) Dialect() Dialect { return t.db.Dialect }
+
+// InsertID inserts with q and returns the new row's id column. q must not end in RETURNING.
+func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := t.QueryRow(ctx, q+" RETURNING id", args...).Scan(&id)
+	return id, err
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return unwrapPath(err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func hostOf(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Host != "" {
+		return u.Host
+	}
+	for _, f := range strings.Fields(dsn) {
+		if h, ok := strings.CutPrefix(f, "host="); ok {
+			return h
+		}
+	}
+	return "the configured DATABASE_URL"
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
