@@ -1,0 +1,223 @@
+// Package config is shebao's one typed options struct: defaults that run with no file, an
+// optional YAML file, and SHEBAO_* environment variables that override the file. Validation names
+// the bad setting and why, in one line.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config holds every option. Each field's `env` tag names its environment variable and `doc`
+// documents it once; Options() turns the tags into the table the README and sample config show.
+type Config struct {
+	Addr            string        `yaml:"addr" env:"SHEBAO_ADDR" doc:"HTTP listen address"`
+	DataDir         string        `yaml:"data_dir" env:"SHEBAO_DATA_DIR" doc:"where the SQLite file, the search index and signing keys live"`
+	DatabaseURL     string        `yaml:"database_url" env:"DATABASE_URL" doc:"PostgreSQL URL; empty = embedded SQLite file in the data dir"`
+	LogLevel        string        `yaml:"log_level" env:"SHEBAO_LOG_LEVEL" doc:"debug, info, warn or error"`
+	LogFormat       string        `yaml:"log_format" env:"SHEBAO_LOG_FORMAT" doc:"json or text"`
+	Seed            bool          `yaml:"seed" env:"SHEBAO_SEED" doc:"load and publish the built-in Shaanxi guides when the store has none"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHEBAO_SHUTDOWN_TIMEOUT" doc:"how long to drain in-flight requests on SIGINT/SIGTERM"`
+	TrustProxy      bool          `yaml:"trust_proxy" env:"SHEBAO_TRUST_PROXY" doc:"take the client IP from X-Forwarded-For (only behind a trusted load balancer)"`
+	AllowedOrigins  []string      `yaml:"allowed_origins" env:"SHEBAO_ALLOWED_ORIGINS" doc:"comma-separated origins allowed to open the chat WebSocket; empty = same host only"`
+
+	OIDCIssuer   string `yaml:"oidc_issuer" env:"SHEBAO_OIDC_ISSUER" doc:"issuer of the province's identity service; empty = local tokens only"`
+	OIDCJWKSURL  string `yaml:"oidc_jwks_url" env:"SHEBAO_OIDC_JWKS_URL" doc:"JWKS URL of the identity service; empty = discovered from the issuer"`
+	OIDCAudience string `yaml:"oidc_audience" env:"SHEBAO_OIDC_AUDIENCE" doc:"audience tokens from the identity service must carry"`
+
+	ModelBaseURL   string        `yaml:"model_base_url" env:"SHEBAO_MODEL_BASE_URL" doc:"OpenAI-compatible model server, e.g. http://127.0.0.1:8000/v1; empty = no-model mode"`
+	ModelAPIKey    string        `yaml:"model_api_key" env:"SHEBAO_MODEL_API_KEY" doc:"API key for the model server"`
+	ModelName      string        `yaml:"model_name" env:"SHEBAO_MODEL_NAME" doc:"model name sent to the model server"`
+	ModelTimeout   time.Duration `yaml:"model_timeout" env:"SHEBAO_MODEL_TIMEOUT" doc:"timeout for one model call"`
+	ModelMaxTokens int           `yaml:"model_max_tokens" env:"SHEBAO_MODEL_MAX_TOKENS" doc:"max tokens in one model answer"`
+	ModelSendPII   bool          `yaml:"model_send_pii" env:"SHEBAO_MODEL_SEND_PII" doc:"send personal data to the model unmasked (operator opt-in; off by default)"`
+}
+
+// Default returns the configuration that runs on a laptop with no file and no services.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./data",
+		LogLevel:        "info",
+		LogFormat:       "json",
+		Seed:            true,
+		ShutdownTimeout: 15 * time.Second,
+		ModelTimeout:    20 * time.Second,
+		ModelMaxTokens:  800,
+	}
+}
+
+// Load builds the configuration: defaults, then the YAML file at path (if path is not empty),
+// then environment variables from getenv. It validates the result.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
+			return c, fmt.Errorf("config file %s: %s", path, oneLine(err.Error()))
+		}
+	}
+	if err := applyEnv(&c, getenv); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func applyEnv(c *Config, getenv func(string) string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name := t.Field(i).Tag.Get("env")
+		raw := getenv(name)
+		if name == "" || raw == "" {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Interface().(type) {
+		case string:
+			f.SetString(raw)
+		case bool:
+			b, err := strconv.ParseBool(raw)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a boolean (use true or false)", name, raw)
+			}
+			f.SetBool(b)
+		case int:
+			n, err := strconv.Atoi(raw)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a whole number", name, raw)
+			}
+			f.SetInt(int64(n))
+		case time.Duration:
+			d, err := time.ParseDuration(raw)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a duration (e.g. 15s, 2m)", name, raw)
+			}
+			f.SetInt(int64(d))
+		case []string:
+			var parts []string
+			for _, p := range strings.Split(raw, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					parts = append(parts, p)
+				}
+			}
+			f.Set(reflect.ValueOf(parts))
+		}
+	}
+	return nil
+}
+
+// Validate checks every option and returns a one-line error naming the first bad setting.
+func (c Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return fmt.Errorf("SHEBAO_ADDR=%q: not a host:port listen address", c.Addr)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return fmt.Errorf("SHEBAO_DATA_DIR: must not be empty")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return fmt.Errorf("DATABASE_URL: must be a postgres:// URL")
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("SHEBAO_LOG_LEVEL=%q: must be debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("SHEBAO_LOG_FORMAT=%q: must be json or text", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
+		return fmt.Errorf("SHEBAO_SHUTDOWN_TIMEOUT=%s: must be between 0s and 10m", c.ShutdownTimeout)
+	}
+	if c.ModelBaseURL != "" {
+		u, err := url.Parse(c.ModelBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SHEBAO_MODEL_BASE_URL=%q: must be an http(s) URL", c.ModelBaseURL)
+		}
+		if c.ModelName == "" {
+			return fmt.Errorf("SHEBAO_MODEL_NAME: required when SHEBAO_MODEL_BASE_URL is set")
+		}
+	}
+	if c.ModelTimeout <= 0 {
+		return fmt.Errorf("SHEBAO_MODEL_TIMEOUT=%s: must be positive", c.ModelTimeout)
+	}
+	if c.ModelMaxTokens <= 0 || c.ModelMaxTokens > 32000 {
+		return fmt.Errorf("SHEBAO_MODEL_MAX_TOKENS=%d: must be between 1 and 32000", c.ModelMaxTokens)
+	}
+	if c.OIDCJWKSURL != "" && c.OIDCIssuer == "" {
+		return fmt.Errorf("SHEBAO_OIDC_ISSUER: required when SHEBAO_OIDC_JWKS_URL is set")
+	}
+	return nil
+}
+
+// Option describes one setting for documentation.
+type Option struct {
+	YAML, Env, Default, Doc string
+	sample                  string // the default as a YAML value
+}
+
+// Options lists every setting with its default, for the README table and the sample config.
+func Options() []Option {
+	d := reflect.ValueOf(Default())
+	t := d.Type()
+	out := make([]Option, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		def := fmt.Sprint(d.Field(i).Interface())
+		sample := def
+		if s, ok := d.Field(i).Interface().([]string); ok {
+			def = strings.Join(s, ",")
+			sample = "[" + def + "]"
+		} else if def == "" {
+			sample = `""`
+		}
+		out = append(out, Option{YAML: f.Tag.Get("yaml"), Env: f.Tag.Get("env"), Default: def, Doc: f.Tag.Get("doc"), sample: sample})
+	}
+	return out
+}
+
+// SampleYAML renders a commented sample configuration listing every option with its default.
+func SampleYAML() string {
+	var b strings.Builder
+	b.WriteString("# shebao configuration. Every option is shown with its default, commented out.\n")
+	b.WriteString("# Environment variables (named after each option) override this file.\n\n")
+	for _, o := range Options() {
+		fmt.Fprintf(&b, "# %s (env %s)\n# %s: %s\n\n", o.Doc, o.Env, o.YAML, o.sample)
+	}
+	return b.String()
+}
+
+// MarkdownTable renders the options as the README's config table.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| env | yaml | default | meaning |\n|---|---|---|---|\n")
+	for _, o := range Options() {
+		def := o.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s |\n", o.Env, o.YAML, def, o.Doc)
+	}
+	return b.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

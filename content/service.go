@@ -1,0 +1,363 @@
+package content
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"shebao/internal/apperr"
+	"shebao/internal/db"
+	"shebao/internal/event"
+)
+
+// timeFormat is how times are stored: fixed width UTC, so text order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+// Actor is who performs an action: an editor, reviewer, publisher, admin or the system itself.
+type Actor struct {
+	ID    string   // stable subject
+	Name  string   // display name
+	Roles []string // identity roles: editor, reviewer, publisher, admin
+	IP    string   // client address, for the audit log
+}
+
+// System is the actor for actions the server takes itself (seeding, scheduled publishing).
+var System = Actor{ID: "system", Name: "系统", Roles: []string{"admin"}}
+
+// Has reports whether the actor holds role (admin holds every role).
+func (a Actor) Has(role string) bool {
+	for _, r := range a.Roles {
+		if r == role || r == "admin" {
+			return true
+		}
+	}
+	return false
+}
+
+// Published is a published guide ready to serve: the guide, its JSON and its validators.
+type Published struct {
+	Guide        Guide
+	JSON         []byte // the API body of GET /api/v1/guides/{code}
+	ETag         string // strong validator of JSON
+	LastModified time.Time
+}
+
+// Retired is a guide that was unpublished, with the reason and an optional replacement.
+type Retired struct {
+	Code        string
+	Name        string
+	Reason      string
+	Replacement string
+}
+
+// snapshot is the immutable in-memory view of everything published, swapped atomically so that
+// reads never take a lock or touch the database.
+type snapshot struct {
+	byCode  map[string]*Published
+	list    []*Published // sorted by category order, then code
+	retired map[string]Retired
+}
+
+// Service is the content store and editorial workflow.
+type Service struct {
+	db   *db.DB
+	bus  event.Bus
+	log  *slog.Logger
+	now  func() time.Time
+	snap atomic.Pointer[snapshot]
+
+	relayMu sync.Mutex // one outbox relay pass at a time in this process
+}
+
+// Options configure a Service.
+type Options struct {
+	DB  *db.DB
+	Bus event.Bus
+	Log *slog.Logger
+	Now func() time.Time // for tests; default time.Now
+}
+
+// New migrates the content schema and loads the published snapshot.
+func New(ctx context.Context, o Options) (*Service, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Bus == nil {
+		o.Bus = event.NewLocal(o.Log)
+	}
+	s := &Service{db: o.DB, bus: o.Bus, log: o.Log, now: o.Now}
+	if err := o.DB.Migrate(ctx, "content", Migrations); err != nil {
+		return nil, err
+	}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	// Every replica keeps its snapshot current from the event stream.
+	s.bus.Subscribe(event.GuidePublished, s.onChange)
+	s.bus.Subscribe(event.GuideUnpublished, s.onChange)
+	return s, nil
+}
+
+// SchemaCurrent reports whether the content migrations are all applied (for /readyz).
+func (s *Service) SchemaCurrent(ctx context.Context) (bool, error) {
+	return s.db.UpToDate(ctx, "content", Migrations)
+}
+
+func (s *Service) onChange(ctx context.Context, _ event.Event) error { return s.reload(ctx) }
+
+// reload rebuilds the published snapshot from the store.
+func (s *Service) reload(ctx context.Context) error {
+	rows, err := s.db.Query(ctx, `SELECT g.code, v.body, v.version, v.change_note, v.published_at, g.public_updated_at
+		FROM guides g JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version
+		WHERE g.state = 'published'`)
+	if err != nil {
+		return fmt.Errorf("load published guides: %w", err)
+	}
+	defer rows.Close()
+	sn := &snapshot{byCode: map[string]*Published{}, retired: map[string]Retired{}}
+	for rows.Next() {
+		var code, body, note, pubAt, pubUpd string
+		var version int
+		if err := rows.Scan(&code, &body, &version, &note, &pubAt, &pubUpd); err != nil {
+			return err
+		}
+		var g Guide
+		if err := json.Unmarshal([]byte(body), &g); err != nil {
+			return fmt.Errorf("guide %s v%d: stored body: %w", code, version, err)
+		}
+		g.Status, g.Version, g.ChangeNote = StatusPublished, version, note
+		g.UpdatedAt, g.PublicUpdatedAt = parseTime(pubAt), parseTime(pubUpd)
+		p, err := newPublished(g)
+		if err != nil {
+			return err
+		}
+		sn.byCode[code] = p
+		sn.list = append(sn.list, p)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rrows, err := s.db.Query(ctx, `SELECT g.code, g.state_reason, g.replacement, v.body FROM guides g
+		JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version WHERE g.state = 'unpublished'`)
+	if err != nil {
+		return fmt.Errorf("load unpublished guides: %w", err)
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var r Retired
+		var body string
+		if err := rrows.Scan(&r.Code, &r.Reason, &r.Replacement, &body); err != nil {
+			return err
+		}
+		var g Guide
+		_ = json.Unmarshal([]byte(body), &g)
+		r.Name = g.Name
+		sn.retired[r.Code] = r
+	}
+	if err := rrows.Err(); err != nil {
+		return err
+	}
+	order := map[Category]int{}
+	for i, c := range Categories {
+		order[c] = i
+	}
+	sort.Slice(sn.list, func(i, j int) bool {
+		a, b := sn.list[i].Guide, sn.list[j].Guide
+		if order[a.Category] != order[b.Category] {
+			return order[a.Category] < order[b.Category]
+		}
+		return a.Code < b.Code
+	})
+	s.snap.Store(sn)
+	return nil
+}
+
+func newPublished(g Guide) (*Published, error) {
+	body, err := json.Marshal(g)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	return &Published{Guide: g, JSON: body, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`,
+		LastModified: g.UpdatedAt.UTC().Truncate(time.Second)}, nil
+}
+
+// Guide returns the published version of code, or a guide_not_found / guide_unpublished error.
+func (s *Service) Guide(code string) (*Published, error) {
+	sn := s.snap.Load()
+	if p, ok := sn.byCode[code]; ok {
+		return p, nil
+	}
+	if r, ok := sn.retired[code]; ok {
+		e := apperr.New(apperr.GuideUnpublished, "该办事指南已下线。")
+		if r.Replacement != "" {
+			e.Message = "该办事指南已下线，请查看替代事项。"
+		}
+		return nil, e.WithDetails(map[string]string{"code": r.Code, "reason": r.Reason, "replacement": r.Replacement})
+	}
+	return nil, apperr.New(apperr.GuideNotFound, "")
+}
+
+// Filter selects published guides.
+type Filter struct {
+	Category Category
+	Audience Audience
+	Region   string
+}
+
+// List returns the published guides matching f, in display order (category, then code).
+func (s *Service) List(f Filter) []*Published {
+	sn := s.snap.Load()
+	out := make([]*Published, 0, len(sn.list))
+	for _, p := range sn.list {
+		g := &p.Guide
+		if f.Category != "" && g.Category != f.Category {
+			continue
+		}
+		if f.Region != "" && g.Region != f.Region && !hasCity(g, f.Region) {
+			continue
+		}
+		if f.Audience != "" && !hasAudience(g, f.Audience) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func hasAudience(g *Guide, a Audience) bool {
+	for _, x := range g.Audience {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+func hasCity(g *Guide, city string) bool {
+	for _, v := range g.Variants {
+		if v.City == city {
+			return true
+		}
+	}
+	return false
+}
+
+// CategoryCount is one category with its number of published guides.
+type CategoryCount struct {
+	Category Category `json:"category"`
+	Name     string   `json:"name"`
+	Count    int      `json:"count"`
+}
+
+// CategoryCounts returns every category with its count of published guides.
+func (s *Service) CategoryCounts() []CategoryCount {
+	n := map[Category]int{}
+	for _, p := range s.snap.Load().list {
+		n[p.Guide.Category]++
+	}
+	out := make([]CategoryCount, len(Categories))
+	for i, c := range Categories {
+		out[i] = CategoryCount{Category: c, Name: c.Name(), Count: n[c]}
+	}
+	return out
+}
+
+// PublishedGuides returns a copy of every published guide (for search rebuilds and export).
+func (s *Service) PublishedGuides() []Guide {
+	sn := s.snap.Load()
+	out := make([]Guide, len(sn.list))
+	for i, p := range sn.list {
+		out[i] = p.Guide
+	}
+	return out
+}
+
+// Count returns how many guides the store holds in any state.
+func (s *Service) Count(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM guides`).Scan(&n)
+	return n, err
+}
+
+// audit appends one record to the audit log inside tx.
+func audit(ctx context.Context, tx *db.Tx, at time.Time, a Actor, action, kind, code string, version int, detail string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		fmtTime(at), a.ID, action, kind, code, version, a.IP, detail)
+	return err
+}
+
+// enqueue writes an event to the outbox inside tx; the relay delivers it after commit.
+func enqueue(ctx context.Context, tx *db.Tx, at time.Time, topic, key string, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (topic, key, data, created_at) VALUES (?, ?, ?, ?)`, topic, key, string(b), fmtTime(at))
+	return err
+}
+
+// Relay delivers undelivered outbox events to the bus in order and marks them delivered. It is
+// called after every commit that enqueues and periodically, so an event committed by a process
+// that died before delivering is still sent.
+func (s *Service) Relay(ctx context.Context) error {
+	s.relayMu.Lock()
+	defer s.relayMu.Unlock()
+	for {
+		rows, err := s.db.Query(ctx, `SELECT id, topic, key, data, created_at FROM outbox WHERE delivered_at = '' ORDER BY id LIMIT 100`)
+		if err != nil {
+			return err
+		}
+		var evs []event.Event
+		for rows.Next() {
+			var e event.Event
+			var data, at string
+			if err := rows.Scan(&e.ID, &e.Topic, &e.Key, &data, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			e.Data, e.At = json.RawMessage(data), parseTime(at)
+			evs = append(evs, e)
+		}
+		rows.Close()
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, e := range evs {
+			if err := s.bus.Publish(ctx, e); err != nil {
+				return fmt.Errorf("publish outbox event %d: %w", e.ID, err)
+			}
+			if _, err := s.db.Exec(ctx, `UPDATE outbox SET delivered_at = ? WHERE id = ?`, fmtTime(s.now()), e.ID); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+var errNotFound = errors.New("not found")
+
+func noRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

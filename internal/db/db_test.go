@@ -1,0 +1,88 @@
+package db_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shebao/internal/db"
+	"shebao/internal/dbtest"
+)
+
+func TestRebind(t *testing.T) {
+	d := &db.DB{Dialect: db.Postgres}
+	got := d.Rebind(`SELECT a FROM t WHERE x = ? AND y = '?' AND z IN (?, ?)`)
+	want := `SELECT a FROM t WHERE x = $1 AND y = '?' AND z IN ($2, $3)`
+	if got != want {
+		t.Errorf("got %s", got)
+	}
+	if s := (&db.DB{Dialect: db.SQLite}).Rebind("x = ?"); s != "x = ?" {
+		t.Errorf("sqlite rebind changed %s", s)
+	}
+}
+
+func TestMigrateIsIdempotentAndVersioned(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		ms := []db.Migration{
+			{Name: "one", SQL: "CREATE TABLE a (x INTEGER);\nCREATE TABLE b (y INTEGER)"},
+			{Name: "two", SQL: "ALTER TABLE a ADD COLUMN z TEXT"},
+		}
+		for i := 0; i < 2; i++ {
+			if err := d.Migrate(ctx, "test", ms); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok, err := d.UpToDate(ctx, "test", ms); !ok || err != nil {
+			t.Fatalf("not up to date: %v", err)
+		}
+		if ok, _ := d.UpToDate(ctx, "test", append(ms, db.Migration{Name: "three", SQL: "SELECT 1"})); ok {
+			t.Error("a pending migration should make it not up to date")
+		}
+		if _, err := d.Exec(ctx, "INSERT INTO a (x, z) VALUES (?, ?)", 1, "q?"); err != nil {
+			t.Fatal(err)
+		}
+		bad := append(ms, db.Migration{Name: "broken", SQL: "CREATE TABLE c (x INTEGER);\nNOT SQL"})
+		if err := d.Migrate(ctx, "test", bad); err == nil || !strings.Contains(err.Error(), "broken") {
+			t.Fatalf("want error naming the migration, got %v", err)
+		}
+		// The failed step rolled back as a whole: table c does not exist and the version stayed.
+		if _, err := d.Exec(ctx, "INSERT INTO c (x) VALUES (1)"); err == nil {
+			t.Error("half-applied migration left table c behind")
+		}
+		if v, _ := d.SchemaVersion(ctx, "test"); v != 2 {
+			t.Errorf("version %d, want 2", v)
+		}
+	})
+}
+
+func TestOpenSQLiteErrorsNameThePath(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "bad.db")
+	os.WriteFile(corrupt, []byte(strings.Repeat("this is not a database ", 400)), 0o600)
+	if _, err := db.OpenSQLite(ctx, corrupt); err == nil || !strings.Contains(err.Error(), corrupt) {
+		t.Errorf("corrupt file: %v", err)
+	}
+	if os.Geteuid() != 0 { // root can write anywhere
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o500)
+		if _, err := db.OpenSQLite(ctx, filepath.Join(ro, "x.db")); err == nil || !strings.Contains(err.Error(), ro) {
+			t.Errorf("read-only dir: %v", err)
+		}
+	}
+	file := filepath.Join(dir, "afile")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := db.OpenSQLite(ctx, filepath.Join(file, "x.db")); err == nil || !strings.Contains(err.Error(), file) {
+		t.Errorf("data dir is a file: %v", err)
+	}
+}
+
+func TestOpenPostgresUnreachableNamesHost(t *testing.T) {
+	_, err := db.OpenPostgres(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("got %v", err)
+	}
+}

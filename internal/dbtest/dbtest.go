@@ -1,0 +1,80 @@
+// Package dbtest gives store tests real databases: a fresh SQLite file always, and a fresh
+// PostgreSQL schema when SHEBAO_TEST_DATABASE_URL is set, so that runs never collide.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"shebao/internal/db"
+)
+
+// EnvVar names the PostgreSQL URL that enables PostgreSQL-backed tests.
+const EnvVar = "SHEBAO_TEST_DATABASE_URL"
+
+// SQLite opens a new SQLite database in a temporary directory.
+func SQLite(t testing.TB) *db.DB {
+	t.Helper()
+	d, err := db.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "shebao.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// Postgres opens a new schema on the server named by SHEBAO_TEST_DATABASE_URL and drops it when
+// the test ends. It returns nil when the variable is not set.
+func Postgres(t testing.TB) *db.DB {
+	t.Helper()
+	base := os.Getenv(EnvVar)
+	if base == "" {
+		return nil
+	}
+	ctx := context.Background()
+	admin, err := db.OpenPostgres(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	d, err := db.OpenPostgres(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Close()
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	return d
+}
+
+// Each runs fn once per available dialect, as subtests named "sqlite" and "postgres". Without
+// SHEBAO_TEST_DATABASE_URL the PostgreSQL subtest is skipped with a message saying how to run it.
+func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		d := Postgres(t)
+		if d == nil {
+			t.Skip("set " + EnvVar + " to run against PostgreSQL")
+		}
+		fn(t, d)
+	})
+}

@@ -1,0 +1,345 @@
+package identity
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// LocalIssuer is the iss of tokens minted by a Keyring, which is how Chain tells them apart from
+// the identity service's.
+const LocalIssuer = "shebao-local"
+
+// Key files are PKCS#8 PEM with the kid and creation time as PEM headers, so that an operator can
+// see which key is which with a text editor and restore a backup by copying files.
+const (
+	keyFileExt      = ".pem"
+	keyPEMType      = "PRIVATE KEY"
+	keyHeaderKid    = "Kid"
+	keyHeaderCreate = "Created"
+)
+
+// Keyring holds the Ed25519 keys that sign local tokens, one file per key in a directory. The
+// newest key signs; older keys keep verifying the tokens they signed until retired, so Rotate
+// logs nobody out. It is safe for concurrent use, but one process should own a directory: other
+// processes do not see a rotation until they reopen it.
+type Keyring struct {
+	dir string
+	now func() time.Time
+
+	mu      sync.RWMutex
+	keys    map[string]*localKey // by kid
+	current *localKey            // signs new tokens; always in keys
+}
+
+// localKey is one signing key and where it lives.
+type localKey struct {
+	kid     string
+	priv    ed25519.PrivateKey
+	created time.Time
+	path    string
+}
+
+// OpenKeyring loads the signing keys in dir, creating the directory (0700) and a first key
+// (file 0600) if there are none yet.
+func OpenKeyring(dir string) (*Keyring, error) {
+	return openKeyring(dir, time.Now)
+}
+
+// openKeyring is OpenKeyring with a clock, so tests can mint tokens in the past or future.
+func openKeyring(dir string, now func() time.Time) (*Keyring, error) {
+	if dir == "" {
+		return nil, errors.New("identity: key directory is not set")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("identity: create key directory: %w", err)
+	}
+	k := &Keyring{dir: dir, now: now, keys: map[string]*localKey{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("identity: read key directory: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") || filepath.Ext(e.Name()) != keyFileExt {
+			continue // temporary files and anything else an operator keeps there
+		}
+		lk, err := readKeyFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			// Failing loudly beats skipping: a silently dropped key logs out everyone it signed for.
+			return nil, err
+		}
+		if _, dup := k.keys[lk.kid]; dup {
+			return nil, fmt.Errorf("identity: two key files with kid %q in %s", lk.kid, dir)
+		}
+		k.keys[lk.kid] = lk
+		if k.current == nil || newer(lk, k.current) {
+			k.current = lk
+		}
+	}
+	if k.current == nil {
+		if _, err := k.Rotate(); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// newer orders keys by creation time, breaking ties by kid so every process agrees on the
+// current key.
+func newer(a, b *localKey) bool {
+	if c := a.created.Compare(b.created); c != 0 {
+		return c > 0
+	}
+	return a.kid > b.kid
+}
+
+// readKeyFile parses one key file, refusing files others can read: whoever reads the key can mint
+// an admin token.
+func readKeyFile(path string) (*localKey, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("identity: key file %s has mode %v; it must be readable by its owner only (chmod 600)", path, perm)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != keyPEMType {
+		return nil, fmt.Errorf("identity: key file %s: no %q PEM block", path, keyPEMType)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("identity: key file %s: %w", path, err)
+	}
+	priv, ok := parsed.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("identity: key file %s holds a %T, want an Ed25519 key", path, parsed)
+	}
+	lk := &localKey{kid: block.Headers[keyHeaderKid], priv: priv, path: path}
+	if lk.kid == "" {
+		lk.kid = thumbprint(priv.Public().(ed25519.PublicKey))
+	}
+	if s := block.Headers[keyHeaderCreate]; s != "" {
+		if lk.created, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return nil, fmt.Errorf("identity: key file %s: %s header: %w", path, keyHeaderCreate, err)
+		}
+	} else {
+		lk.created = info.ModTime()
+	}
+	return lk, nil
+}
+
+// thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 public key: a kid derived from the key
+// itself, so it cannot collide and stays the same if the key is ever published as a JWK.
+func thumbprint(pub ed25519.PublicKey) string {
+	// Members in lexicographic order and no whitespace, as RFC 7638 requires.
+	canonical := `{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`
+	sum := sha256.Sum256([]byte(canonical))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// Rotate creates a new key and makes it the one that signs; tokens signed by older keys keep
+// verifying until those keys are retired. It returns the new key's kid.
+func (k *Keyring) Rotate() (string, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("identity: generate key: %w", err)
+	}
+	lk := &localKey{kid: thumbprint(priv.Public().(ed25519.PublicKey)), priv: priv, created: k.now().UTC()}
+	lk.path = filepath.Join(k.dir, lk.kid+keyFileExt)
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	// Keep creation times strictly increasing so the newest key wins when the directory is
+	// reopened, even if the clock stepped back.
+	if k.current != nil && !lk.created.After(k.current.created) {
+		lk.created = k.current.created.Add(time.Nanosecond)
+	}
+	if err := writeKeyFile(k.dir, lk); err != nil {
+		return "", err
+	}
+	k.keys[lk.kid] = lk
+	k.current = lk
+	return lk.kid, nil
+}
+
+// writeKeyFile writes lk to lk.path atomically, so a crash never leaves a half-written key that
+// would stop the next start.
+func writeKeyFile(dir string, lk *localKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(lk.priv)
+	if err != nil {
+		return fmt.Errorf("identity: encode key: %w", err)
+	}
+	block := &pem.Block{Type: keyPEMType, Headers: map[string]string{
+		keyHeaderKid:    lk.kid,
+		keyHeaderCreate: lk.created.Format(time.RFC3339Nano),
+	}, Bytes: der}
+
+	tmp, err := os.CreateTemp(dir, ".key-*.tmp") // created 0600
+	if err != nil {
+		return fmt.Errorf("identity: write key: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	if err := pem.Encode(tmp, block); err != nil {
+		tmp.Close()
+		return fmt.Errorf("identity: write key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("identity: write key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("identity: write key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), lk.path); err != nil {
+		return fmt.Errorf("identity: write key: %w", err)
+	}
+	return nil
+}
+
+// Retire deletes the key kid so tokens it signed stop verifying, e.g. after a leak or once every
+// token it signed has expired. The current key cannot be retired: Rotate first.
+func (k *Keyring) Retire(kid string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	lk, ok := k.keys[kid]
+	if !ok {
+		return fmt.Errorf("identity: retire key %q: %w", kid, fs.ErrNotExist)
+	}
+	if lk == k.current {
+		return fmt.Errorf("identity: key %q is the current signing key; rotate before retiring it", kid)
+	}
+	if err := os.Remove(lk.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("identity: retire key %q: %w", kid, err)
+	}
+	delete(k.keys, kid)
+	return nil
+}
+
+// KeyIDs lists the kids of all keys that verify, the current signing key first, then older keys
+// newest first, so an operator can see what Retire may remove.
+func (k *Keyring) KeyIDs() []string {
+	k.mu.RLock()
+	keys := make([]*localKey, 0, len(k.keys))
+	for _, lk := range k.keys {
+		keys = append(keys, lk)
+	}
+	k.mu.RUnlock()
+	slices.SortFunc(keys, func(a, b *localKey) int {
+		if newer(a, b) {
+			return -1
+		}
+		return cmp.Compare(b.kid, a.kid) // only equal keys reach here
+	})
+	kids := make([]string, len(keys))
+	for i, lk := range keys {
+		kids[i] = lk.kid
+	}
+	return kids
+}
+
+// localClaims is the payload of a local token. A struct rather than a map keeps the claim
+// set fixed and roles always an array.
+type localClaims struct {
+	jwt.RegisteredClaims
+	Name  string   `json:"name,omitempty"`
+	Roles []string `json:"roles"`
+}
+
+// Mint signs a token for subject with the current key, valid for ttl from now.
+func (k *Keyring) Mint(subject, name string, roles []Role, ttl time.Duration) (string, error) {
+	if strings.TrimSpace(subject) == "" {
+		return "", errors.New("identity: mint: subject is empty")
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("identity: mint: ttl %v is not positive", ttl)
+	}
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		// Minting a role no verifier will recognise is a bug at the call site; say so now.
+		if _, err := ParseRole(string(r)); err != nil {
+			return "", fmt.Errorf("identity: mint: unknown role %q", r)
+		}
+		names = append(names, string(r))
+	}
+	jti := make([]byte, 16)
+	rand.Read(jti) // never fails; see crypto/rand.Read
+	now := k.now()
+	return k.sign(localClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    LocalIssuer,
+			Subject:   subject,
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ID:        base64.RawURLEncoding.EncodeToString(jti),
+		},
+		Name:  name,
+		Roles: names,
+	})
+}
+
+// sign signs claims with the current key, naming it in the kid header.
+func (k *Keyring) sign(claims jwt.Claims) (string, error) {
+	k.mu.RLock()
+	lk := k.current
+	k.mu.RUnlock()
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	t.Header["kid"] = lk.kid
+	s, err := t.SignedString(lk.priv)
+	if err != nil {
+		return "", fmt.Errorf("identity: sign token: %w", err)
+	}
+	return s, nil
+}
+
+// lookup returns the public key kid, if it has not been retired.
+func (k *Keyring) lookup(_ context.Context, kid string) ([]verificationKey, error) {
+	k.mu.RLock()
+	lk, ok := k.keys[kid]
+	k.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown or retired local key %q", kid)
+	}
+	return []verificationKey{{key: lk.priv.Public(), alg: "EdDSA"}}, nil
+}
+
+// Verifier returns a Verifier for tokens this Keyring minted. It sees later rotations and
+// retirements immediately.
+func (k *Keyring) Verifier() Verifier {
+	return &localVerifier{keyring: k, parser: newParser(LocalIssuer, "", k.now)}
+}
+
+// localVerifier verifies tokens against a Keyring's keys.
+type localVerifier struct {
+	keyring *Keyring
+	parser  *jwt.Parser
+}
+
+// Issuer reports LocalIssuer, for Chain.
+func (v *localVerifier) Issuer() string { return LocalIssuer }
+
+// Verify checks a token minted by the Keyring.
+func (v *localVerifier) Verify(ctx context.Context, token string) (Principal, error) {
+	return verifyToken(ctx, v.parser, token, v.keyring.lookup, "roles")
+}
