@@ -202,3 +202,25 @@ type Variant struct {
 type SeedFile struct {
 	Guides []Guide `json:"guides" yaml:"guides"`
 }
+
+// ForCity returns the guide with the city's variant applied (its non-empty elements replace the
+// province-level ones), and whether the guide has a variant for that city.
+func (g Guide) ForCity(city string) (Guide, bool) {
+	for _, v := range g.Variants {
+		if v.City != city {
+			continue
+		}
+		if len(v.Locations) > 0 {
+			g.Locations = v.Locations
+		}
+		if v.Phone != "" {
+			g.Phone = v.Phone
+		}
+		if len(v.Channels) > 0 {
+			g.Channels = v.Channels
+		}
+		g.Region = city
+		return g, true
+	}
+	return g, false
+}

@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -246,10 +245,13 @@ func (k *Keyring) KeyIDs() []string {
 	}
 	k.mu.RUnlock()
 	slices.SortFunc(keys, func(a, b *localKey) int {
-		if newer(a, b) {
+		switch {
+		case newer(a, b):
 			return -1
+		case newer(b, a):
+			return 1
 		}
-		return cmp.Compare(b.kid, a.kid) // only equal keys reach here
+		return 0
 	})
 	kids := make([]string, len(keys))
 	for i, lk := range keys {

@@ -49,6 +49,12 @@ const (
 	msgLoginInvalid  = "登录状态无效，请重新登录。"
 )
 
+// loginRequired is the error for a request without a token: nothing went wrong, the user has
+// simply not logged in, so there is no cause to log.
+func loginRequired() *apperr.Error {
+	return apperr.New(apperr.Unauthenticated, msgLoginRequired)
+}
+
 // unauthenticated is the error for a token we do not accept; cause goes to the logs only.
 func unauthenticated(cause error) *apperr.Error {
 	return apperr.Wrap(apperr.Unauthenticated, msgLoginInvalid, fmt.Errorf("identity: %w", cause))
@@ -104,7 +110,7 @@ func newParser(issuer, audience string, now func() time.Time) *jwt.Parser {
 // and returns the Principal it names, reading roles from the claim at rolesClaim.
 func verifyToken(ctx context.Context, parser *jwt.Parser, raw string, lookup keyLookup, rolesClaim string) (Principal, error) {
 	if raw == "" {
-		return Principal{}, apperr.New(apperr.Unauthenticated, msgLoginRequired)
+		return Principal{}, loginRequired()
 	}
 	if len(raw) > maxTokenLen {
 		return Principal{}, unauthenticated(fmt.Errorf("token is %d bytes, longer than %d", len(raw), maxTokenLen))

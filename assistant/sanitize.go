@@ -1,0 +1,106 @@
+package assistant
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxMessageRunes is the longest user message the pipeline looks at; the rest is cut off.
+const MaxMessageRunes = 500
+
+// Sanitized is a user message after Sanitize.
+type Sanitized struct {
+	Text string // cleaned text, at most MaxMessageRunes characters
+	// Hidden is the ASCII text that was smuggled in Unicode tag characters (U+E0020–U+E007E).
+	// A non-empty Hidden is treated as an injection attempt: nobody types tag characters.
+	Hidden    string
+	Removed   int  // invisible or control characters removed
+	Truncated bool // the text was longer than MaxMessageRunes
+}
+
+// Sanitize cleans one user message: it drops invalid UTF-8, control and invisible format
+// characters (zero-width, bidi overrides, variation selectors, soft hyphens, private use) and
+// Unicode tag characters (decoding the latter into Hidden), turns full-width ASCII letters, digits
+// and symbols into their half-width forms (Chinese punctuation is kept), collapses white space and
+// caps the length. It is idempotent.
+func Sanitize(s string) Sanitized {
+	var out Sanitized
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	var b, hidden strings.Builder
+	b.Grow(len(s))
+	n := 0
+	space := false // a space is pending
+	for _, r := range s {
+		if r >= 0xE0000 && r <= 0xE007F { // tag characters: invisible ASCII
+			if r >= 0xE0020 && r <= 0xE007E && hidden.Len() < MaxMessageRunes {
+				hidden.WriteRune(r - 0xE0000)
+			}
+			out.Removed++
+			continue
+		}
+		r = halfWidth(r)
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if invisible(r) {
+			out.Removed++
+			continue
+		}
+		if n == MaxMessageRunes {
+			out.Truncated = true
+			break
+		}
+		if space {
+			if n+1 == MaxMessageRunes { // no room for a character after the space
+				out.Truncated = true
+				break
+			}
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		b.WriteRune(r)
+		n++
+	}
+	out.Text = b.String()
+	out.Hidden = strings.TrimSpace(hidden.String())
+	return out
+}
+
+// invisible reports whether r renders as nothing or controls rendering: control characters,
+// format characters (category Cf: zero-width joiners, bidi controls, BOM, soft hyphen…),
+// variation selectors, private-use characters, Hangul fillers and U+FFFD.
+func invisible(r rune) bool {
+	switch {
+	case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+		return true
+	case r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF: // variation selectors
+		return true
+	case r >= 0xE000 && r <= 0xF8FF, r >= 0xF0000: // private use, planes 15–16
+		return true
+	case r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0, r == 0x180E, r == 0x034F, r == 0xFFFD:
+		return true
+	}
+	return false
+}
+
+// halfWidth maps full-width ASCII letters, digits and the symbols people use in numbers, mail
+// and codes to ASCII, and the ideographic space to a space. Full-width Chinese punctuation
+// (，。？！：；（）) is the normal form in Chinese text and is kept.
+func halfWidth(r rune) rune {
+	switch {
+	case r == 0x3000:
+		return ' '
+	case r >= '０' && r <= '９', r >= 'Ａ' && r <= 'Ｚ', r >= 'ａ' && r <= 'ｚ':
+		return r - 0xFEE0
+	}
+	switch r {
+	case '＋', '－', '．', '／', '＠', '＃', '％', '＆', '＊', '＝', '＿', '＜', '＞', '［', '］', '｛', '｝', '＼', '｜', '～', '＇', '＂', '＄', '＾', '｀':
+		return r - 0xFEE0
+	}
+	return r
+}

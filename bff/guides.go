@@ -1,0 +1,112 @@
+package bff
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"shebao/content"
+	"shebao/internal/apperr"
+)
+
+// listGuides answers GET /api/v1/guides: published guides with every element, filtered by
+// category, audience and region, in display order, page by page.
+func (s *Server) listGuides(c *fiber.Ctx) error {
+	limit, err := intParam(c, "limit", 20, 1, 100)
+	if err != nil {
+		return err
+	}
+	page, err := intParam(c, "page", 1, 1, 100000)
+	if err != nil {
+		return err
+	}
+	f := content.Filter{Category: content.Category(c.Query("category")), Audience: content.Audience(c.Query("audience")), Region: c.Query("region")}
+	if f.Category != "" && !f.Category.Valid() {
+		return badParam("category", "应为 pension、medical、injury、unemployment、maternity、card、general 之一")
+	}
+	if f.Audience != "" && f.Audience.Name() == "" {
+		return badParam("audience", "应为 person 或 employer")
+	}
+	all := s.Content.List(f)
+	start := (page - 1) * limit
+	if start > len(all) {
+		start = len(all)
+	}
+	end := min(start+limit, len(all))
+	// The guides are already serialised; the page is assembled from their bytes.
+	var b bytes.Buffer
+	b.WriteString(`{"total":`)
+	b.WriteString(strconv.Itoa(len(all)))
+	b.WriteString(`,"page":`)
+	b.WriteString(strconv.Itoa(page))
+	b.WriteString(`,"limit":`)
+	b.WriteString(strconv.Itoa(limit))
+	if end < len(all) {
+		b.WriteString(`,"next_page":`)
+		b.WriteString(strconv.Itoa(page + 1))
+	}
+	b.WriteString(`,"items":[`)
+	for i, p := range all[start:end] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(p.JSON)
+	}
+	b.WriteString("]}")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(b.Bytes())
+}
+
+// getGuide answers GET /api/v1/guides/{code} with the published version, ETag and
+// Last-Modified, and 304 when the client's copy is current. With ?city= the city's variant
+// overrides the province-level elements.
+func (s *Server) getGuide(c *fiber.Ctx) error {
+	code := c.Params("code")
+	if !content.ValidCode(code) {
+		return apperr.New(apperr.InvalidGuideCode, "事项编码格式不正确：只能包含字母、数字、“-”和“_”，且不超过64个字符。")
+	}
+	p, err := s.Content.Guide(code)
+	if err != nil {
+		return err
+	}
+	if city := c.Query("city"); city != "" {
+		g, ok := p.Guide.ForCity(city)
+		if !ok {
+			return badParam("city", "该事项没有这个地市的办理信息")
+		}
+		return c.JSON(g)
+	}
+	c.Set(fiber.HeaderETag, p.ETag)
+	c.Set(fiber.HeaderLastModified, p.LastModified.Format(http.TimeFormat))
+	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" {
+		if etagMatch(inm, p.ETag) {
+			return c.SendStatus(fiber.StatusNotModified)
+		}
+	} else if ims := c.Get(fiber.HeaderIfModifiedSince); ims != "" {
+		if t, err := http.ParseTime(ims); err == nil && !p.LastModified.After(t) {
+			return c.SendStatus(fiber.StatusNotModified)
+		}
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(p.JSON)
+}
+
+// etagMatch implements If-None-Match: a list of tags or *, weak comparison.
+func etagMatch(header, etag string) bool {
+	for _, part := range bytes.Split([]byte(header), []byte{','}) {
+		t := string(bytes.TrimSpace(part))
+		if t == "*" || t == etag || t == "W/"+etag {
+			return true
+		}
+	}
+	return false
+}
+
+// categories answers GET /api/v1/categories with the number of published guides in each.
+func (s *Server) categories(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"categories": s.Content.CategoryCounts()})
+}
+

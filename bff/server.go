@@ -1,0 +1,97 @@
+// Package bff is the HTTP edge: routing, identity, the error model, request ids, access logs,
+// metrics, and one file per screen or resource of the app and the editor console.
+package bff
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"shebao/content"
+)
+
+// ReadyCheck is one named readiness probe (store reachable, migrations current, index open).
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Deps are the services the edge serves. Optional ones may be nil; their routes then answer
+// service_unavailable.
+type Deps struct {
+	Content  *content.Service
+	Chat     http.Handler     // optional WebSocket endpoint (net/http, gorilla)
+	Log      *slog.Logger
+	Registry *prometheus.Registry // optional; a new one when nil
+	Ready    []ReadyCheck
+	Version  string
+	// TrustProxy takes the client IP from X-Forwarded-For.
+	TrustProxy bool
+}
+
+// Server is the Fiber application with its dependencies.
+type Server struct {
+	Deps
+	app     *fiber.App
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New builds the application and registers every route.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{Deps: d, log: d.Log}
+	s.metrics = newMetrics(d.Registry)
+	cfg := fiber.Config{
+		AppName:               "shebao",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             4 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10,
+	}
+	if d.TrustProxy {
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	s.app = fiber.New(cfg)
+	s.app.Use(s.requestIDs, s.recoverPanics, s.observe)
+	s.routes()
+	return s
+}
+
+// App exposes the Fiber application (for tests and the listener).
+func (s *Server) App() *fiber.App { return s.app }
+
+// routes registers every route. The OpenAPI test checks this list against openapi.json.
+func (s *Server) routes() {
+	a := s.app
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+	a.Get("/metrics", s.metricsHandler())
+
+	v1 := a.Group("/api/v1")
+	v1.Get("/openapi.json", s.openapi)
+	v1.Get("/guides", s.listGuides)
+	v1.Get("/guides/:code", s.getGuide)
+	v1.Get("/categories", s.categories)
+	s.toolRoutes(v1)
+
+	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting connections and waits up to timeout for in-flight requests.
+func (s *Server) Shutdown(timeout time.Duration) error { return s.app.ShutdownWithTimeout(timeout) }
