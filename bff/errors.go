@@ -67,4 +67,3 @@ func fiberError(fe *fiber.Error) *apperr.Error {
 	}
 	return apperr.Wrap(apperr.Internal, "", fe)
 }
-

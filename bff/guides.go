@@ -109,4 +109,3 @@ func etagMatch(header, etag string) bool {
 func (s *Server) categories(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"categories": s.Content.CategoryCounts()})
 }
-

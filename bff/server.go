@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"shebao/content"
+	"shebao/internal/identity"
 )
 
 // ReadyCheck is one named readiness probe (store reachable, migrations current, index open).
@@ -24,7 +25,8 @@ type ReadyCheck struct {
 // service_unavailable.
 type Deps struct {
 	Content  *content.Service
-	Chat     http.Handler     // optional WebSocket endpoint (net/http, gorilla)
+	Auth     identity.Verifier // optional; without it every authenticated route answers 401
+	Chat     http.Handler      // optional WebSocket endpoint (net/http, gorilla)
 	Log      *slog.Logger
 	Registry *prometheus.Registry // optional; a new one when nil
 	Ready    []ReadyCheck
@@ -80,12 +82,13 @@ func (s *Server) routes() {
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metricsHandler())
 
-	v1 := a.Group("/api/v1")
+	v1 := a.Group("/api/v1", s.authenticate)
 	v1.Get("/openapi.json", s.openapi)
 	v1.Get("/guides", s.listGuides)
 	v1.Get("/guides/:code", s.getGuide)
 	v1.Get("/categories", s.categories)
 	s.toolRoutes(v1)
+	s.adminRoutes(v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher)))
 
 	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -88,6 +88,7 @@ type Service struct {
 	snap atomic.Pointer[snapshot]
 
 	relayMu sync.Mutex // one outbox relay pass at a time in this process
+	swapMu  sync.Mutex // serialises snapshot writers
 }
 
 // Options configure a Service.
@@ -127,7 +128,84 @@ func (s *Service) SchemaCurrent(ctx context.Context) (bool, error) {
 	return s.db.UpToDate(ctx, "content", Migrations)
 }
 
-func (s *Service) onChange(ctx context.Context, _ event.Event) error { return s.reload(ctx) }
+// onChange updates the snapshot for the one guide an event names (copy on write).
+func (s *Service) onChange(ctx context.Context, e event.Event) error {
+	var ge GuideEvent
+	if err := json.Unmarshal(e.Data, &ge); err != nil || ge.Code == "" {
+		return s.reload(ctx)
+	}
+	pub, ret, err := s.loadOne(ctx, ge.Code)
+	if err != nil {
+		return err
+	}
+	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
+	old := s.snap.Load()
+	sn := &snapshot{byCode: make(map[string]*Published, len(old.byCode)+1), retired: make(map[string]Retired, len(old.retired))}
+	for k, v := range old.byCode {
+		sn.byCode[k] = v
+	}
+	for k, v := range old.retired {
+		sn.retired[k] = v
+	}
+	delete(sn.byCode, ge.Code)
+	delete(sn.retired, ge.Code)
+	if pub != nil {
+		sn.byCode[ge.Code] = pub
+	}
+	if ret != nil {
+		sn.retired[ge.Code] = *ret
+	}
+	for _, p := range sn.byCode {
+		sn.list = append(sn.list, p)
+	}
+	sortPublished(sn.list)
+	s.snap.Store(sn)
+	return nil
+}
+
+// loadOne reads the serving state of one guide: published, retired, or neither.
+func (s *Service) loadOne(ctx context.Context, code string) (*Published, *Retired, error) {
+	var state, body, note, pubAt, pubUpd, reason, repl string
+	var version int
+	err := s.db.QueryRow(ctx, `SELECT g.state, v.body, v.version, v.change_note, v.published_at, g.public_updated_at, g.state_reason, g.replacement
+		FROM guides g JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version WHERE g.code = ?`, code).
+		Scan(&state, &body, &version, &note, &pubAt, &pubUpd, &reason, &repl)
+	if noRows(err) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load guide %s: %w", code, err)
+	}
+	var g Guide
+	if err := json.Unmarshal([]byte(body), &g); err != nil {
+		return nil, nil, fmt.Errorf("guide %s v%d: stored body: %w", code, version, err)
+	}
+	switch state {
+	case "published":
+		g.Status, g.Version, g.ChangeNote = StatusPublished, version, note
+		g.UpdatedAt, g.PublicUpdatedAt = parseTime(pubAt), parseTime(pubUpd)
+		p, err := newPublished(g)
+		return p, nil, err
+	case "unpublished":
+		return nil, &Retired{Code: code, Name: g.Name, Reason: reason, Replacement: repl}, nil
+	}
+	return nil, nil, nil
+}
+
+func sortPublished(list []*Published) {
+	order := map[Category]int{}
+	for i, c := range Categories {
+		order[c] = i
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i].Guide, list[j].Guide
+		if order[a.Category] != order[b.Category] {
+			return order[a.Category] < order[b.Category]
+		}
+		return a.Code < b.Code
+	})
+}
 
 // reload rebuilds the published snapshot from the store.
 func (s *Service) reload(ctx context.Context) error {
@@ -181,18 +259,10 @@ func (s *Service) reload(ctx context.Context) error {
 	if err := rrows.Err(); err != nil {
 		return err
 	}
-	order := map[Category]int{}
-	for i, c := range Categories {
-		order[c] = i
-	}
-	sort.Slice(sn.list, func(i, j int) bool {
-		a, b := sn.list[i].Guide, sn.list[j].Guide
-		if order[a.Category] != order[b.Category] {
-			return order[a.Category] < order[b.Category]
-		}
-		return a.Code < b.Code
-	})
+	sortPublished(sn.list)
+	s.swapMu.Lock()
 	s.snap.Store(sn)
+	s.swapMu.Unlock()
 	return nil
 }
 

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"shebao/config"
+	"shebao/content"
+	"shebao/internal/db"
+	"shebao/internal/event"
+)
+
+// configFlag adds --config to a flag set; loadConfig reads it.
+func configFlag(fs *flags) *string {
+	return fs.String("config", "", "YAML config file (env vars SHEBAO_* override it)")
+}
+
+func loadConfig(env *environment, path string) (config.Config, error) {
+	return config.Load(path, env.getenv)
+}
+
+// newLogger builds the process logger from the config.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openDB opens PostgreSQL when DATABASE_URL is set, else the SQLite file in the data dir.
+func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
+	if cfg.DatabaseURL != "" {
+		return db.OpenPostgres(ctx, cfg.DatabaseURL)
+	}
+	return db.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "shebao.db"))
+}
+
+// store is the state every subcommand that touches data needs.
+type store struct {
+	db      *db.DB
+	bus     *event.Local
+	content *content.Service
+}
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store, error) {
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	bus := event.NewLocal(log)
+	cs, err := content.New(ctx, content.Options{DB: d, Bus: bus, Log: log})
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open content store at %s: %w", d.Where(), err)
+	}
+	return &store{db: d, bus: bus, content: cs}, nil
+}
+
+func (s *store) Close() error { return s.db.Close() }
