@@ -107,8 +107,6 @@ func idiom(rs []rune, i, j int, unit string) bool {
 		return after == "性"
 	case "个", "种", "人", "步", "份", "名", "家", "条", "项", "张", "页", "级":
 		return true // "一个", "一种方式": wording, not a count worth checking
-	case "日", "天", "年":
-		return after == "内" && false
 	}
 	return false
 }
@@ -189,10 +187,14 @@ func ParseChineseNumber(s string) (float64, bool) {
 		return float64(n), true
 	}
 	total, section, digit := 0, 0, -1
-	lastUnit := 0
+	lastUnit, zero := 0, false
 	for _, r := range s {
 		if d, ok := chineseDigitValue[r]; ok {
-			if digit >= 0 && d != 0 && r != '零' {
+			if d == 0 {
+				zero = true
+				continue
+			}
+			if digit > 0 {
 				return 0, false // two digits in a row in positional form
 			}
 			digit = d
@@ -212,7 +214,7 @@ func ParseChineseNumber(s string) (float64, bool) {
 				section = 1
 			}
 			total += section * 10000
-			section, digit, lastUnit = 0, -1, 10000
+			section, digit, lastUnit, zero = 0, -1, 10000, false
 			continue
 		default:
 			return 0, false
@@ -224,11 +226,11 @@ func ParseChineseNumber(s string) (float64, bool) {
 			digit = 1 // 十五 = 15
 		}
 		section += digit * u
-		digit, lastUnit = -1, u
+		digit, lastUnit, zero = -1, u, false
 	}
 	if digit > 0 {
-		// 一万二 = 12000, 三百五 = 350: a trailing digit after a unit is one order lower
-		if lastUnit >= 100 {
+		// 一万二 = 12000, 三百五 = 350: a trailing digit right after a unit is one order lower
+		if lastUnit >= 100 && !zero {
 			digit *= lastUnit / 10
 		}
 		section += digit
@@ -308,12 +310,5 @@ func splitSentences(s string) []string {
 	if start < len(s) {
 		out = append(out, s[start:])
 	}
-	// merge pieces created by the closing-quote skip running past the next delimiter
-	res := out[:0]
-	for _, p := range out {
-		if p != "" {
-			res = append(res, p)
-		}
-	}
-	return res
+	return out
 }

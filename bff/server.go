@@ -89,8 +89,6 @@ func (s *Server) routes() {
 	v1.Get("/categories", s.categories)
 	s.toolRoutes(v1)
 	s.adminRoutes(v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher)))
-
-	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 
 // Listen serves on addr until Shutdown.

@@ -46,8 +46,10 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.content.SeedIfEmpty(ctx); err != nil && cfg.Seed {
-		return err
+	if cfg.Seed {
+		if _, err := st.content.SeedIfEmpty(ctx); err != nil {
+			return err
+		}
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)

@@ -43,11 +43,7 @@ func (c chain) Verify(ctx context.Context, token string) (Principal, error) {
 	}
 	v, ok := c[iss]
 	if !ok {
-		// iss is attacker-controlled and ends up in logs: keep it short.
-		if len(iss) > 100 {
-			iss = iss[:100] + "…"
-		}
-		return Principal{}, unauthenticated(fmt.Errorf("unknown issuer %q", iss))
+		return Principal{}, unauthenticated(fmt.Errorf("unknown issuer %q", clip(iss)))
 	}
 	return v.Verify(ctx, token)
 }

@@ -180,7 +180,7 @@ func (v *JWKSVerifier) lookup(ctx context.Context, kid string) ([]verificationKe
 		default:
 		}
 		if len(keys) == 0 {
-			return nil, fmt.Errorf("key %q was withdrawn by %s", kid, v.issuer)
+			return nil, fmt.Errorf("key %q was withdrawn by %s", clip(kid), v.issuer)
 		}
 		return keys, nil
 	}
@@ -195,16 +195,16 @@ func (v *JWKSVerifier) lookup(ctx context.Context, kid string) ([]verificationKe
 		return keys, nil // fetched while we waited
 	}
 	if !v.mayFetch() {
-		return nil, fmt.Errorf("unknown key %q; JWKS fetched less than %v ago", kid, v.refreshInterval)
+		return nil, fmt.Errorf("unknown key %q; JWKS fetched less than %v ago", clip(kid), v.refreshInterval)
 	}
 	// The fetch serves every request waiting on it, so one client hanging up must not abort it.
 	if err := v.refresh(context.WithoutCancel(ctx)); err != nil {
-		return nil, fmt.Errorf("unknown key %q: %w", kid, err)
+		return nil, fmt.Errorf("unknown key %q: %w", clip(kid), err)
 	}
 	if keys, _ := v.cached(kid); len(keys) > 0 {
 		return keys, nil
 	}
-	return nil, fmt.Errorf("unknown key %q", kid)
+	return nil, fmt.Errorf("unknown key %q", clip(kid))
 }
 
 // cached returns the cached keys for kid and whether the cache is past jwksMaxAge.

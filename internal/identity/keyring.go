@@ -279,10 +279,11 @@ func (k *Keyring) Mint(subject, name string, roles []Role, ttl time.Duration) (s
 	names := make([]string, 0, len(roles))
 	for _, r := range roles {
 		// Minting a role no verifier will recognise is a bug at the call site; say so now.
-		if _, err := ParseRole(string(r)); err != nil {
+		parsed, err := ParseRole(string(r))
+		if err != nil {
 			return "", fmt.Errorf("identity: mint: unknown role %q", r)
 		}
-		names = append(names, string(r))
+		names = append(names, string(parsed))
 	}
 	jti := make([]byte, 16)
 	rand.Read(jti) // never fails; see crypto/rand.Read
@@ -321,7 +322,7 @@ func (k *Keyring) lookup(_ context.Context, kid string) ([]verificationKey, erro
 	lk, ok := k.keys[kid]
 	k.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown or retired local key %q", kid)
+		return nil, fmt.Errorf("unknown or retired local key %q", clip(kid))
 	}
 	return []verificationKey{{key: lk.priv.Public(), alg: "EdDSA"}}, nil
 }

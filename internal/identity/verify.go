@@ -134,7 +134,7 @@ func verifyToken(ctx context.Context, parser *jwt.Parser, raw string, lookup key
 			}
 		}
 		if len(set.Keys) == 0 {
-			return nil, fmt.Errorf("key %q cannot verify %s signatures", kid, alg)
+			return nil, fmt.Errorf("key %q cannot verify %s signatures", clip(kid), alg)
 		}
 		return set, nil
 	})
@@ -207,6 +207,16 @@ func rolesIn(v any) []Role {
 		}
 	}
 	return roles
+}
+
+// clip shortens attacker-supplied text (a kid, an issuer) before it goes into an error that will
+// be logged, so a crafted token cannot flood the logs.
+func clip(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }
 
 // peekIssuer returns the iss claim of raw WITHOUT verifying anything. It is only good for

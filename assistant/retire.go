@@ -1,0 +1,386 @@
+package assistant
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"shebao/content/policy"
+)
+
+// RetirementAsk is what a retirement question wants to know.
+type RetirementAsk string
+
+// The kinds of retirement question.
+const (
+	AskWhen     RetirementAsk = "when"      // 我哪年退休
+	AskEarly    RetirementAsk = "early"     // 能提前退休吗
+	AskMinYears RetirementAsk = "min_years" // 要交多少年
+)
+
+// RetirementFacts is what a message says about a person's retirement: all fields optional.
+// It is also the pending state kept in the session while the assistant waits for an answer to
+// its one question.
+type RetirementFacts struct {
+	Ask      RetirementAsk   `json:"ask,omitempty"`
+	Sex      string          `json:"sex,omitempty"`      // male or female
+	Category policy.Category `json:"category,omitempty"` // set when known
+	Year     int             `json:"year,omitempty"`     // birth year
+	Month    int             `json:"month,omitempty"`    // birth month, 0 unknown
+}
+
+func (f RetirementFacts) empty() bool {
+	return f.Sex == "" && f.Category == "" && f.Year == 0 && f.Month == 0
+}
+
+// merge fills the unknown fields of f from g.
+func (f RetirementFacts) merge(g RetirementFacts) RetirementFacts {
+	if g.Ask != "" && (f.Ask == "" || g.Ask != AskWhen) {
+		f.Ask = g.Ask
+	}
+	if g.Sex != "" {
+		f.Sex = g.Sex
+	}
+	if g.Category != "" {
+		f.Category = g.Category
+	}
+	if g.Year != 0 {
+		f.Year = g.Year
+		if g.Month == 0 && f.Month != 0 && g.Year != f.Year {
+			f.Month = 0
+		}
+	}
+	if g.Month != 0 {
+		f.Month = g.Month
+	}
+	return f.resolve()
+}
+
+// resolve derives the category from the sex and the female signal words.
+func (f RetirementFacts) resolve() RetirementFacts {
+	if f.Sex == "male" {
+		f.Category = policy.Male
+	}
+	if f.Category == policy.Male && f.Sex == "" {
+		f.Sex = "male"
+	}
+	if (f.Category == policy.Female50 || f.Category == policy.Female55) && f.Sex == "" {
+		f.Sex = "female"
+	}
+	return f
+}
+
+var retirementCues = []string{"哪年", "哪一年", "什么时候", "啥时候", "几岁", "多大", "多少岁", "年龄", "时间", "几月",
+	"哪个月", "提前", "延迟", "推迟", "弹性", "晚点", "早点", "能退", "可以退", "到点", "几时", "多久", "还有几年",
+	"工人", "干部", "管理岗", "男职工", "女职工", "五十", "六十", "50岁", "55岁", "60岁", "测算", "算一下", "算算"}
+
+var minYearsPattern = regexp.MustCompile(`(要|得|需要|必须|至少|最少|最低)(交|缴)(够|满)?(多少|几)年|(交|缴)(够|满)(多少|几)年|最低缴费年限|缴费年限(是|要|多少|几)|交多少年|缴多少年|交几年才|缴几年才`)
+
+// IsRetirementQuestion reports whether a message asks about the statutory retirement age, early
+// retirement or the minimum contribution years.
+func IsRetirementQuestion(text string) bool {
+	if minYearsPattern.MatchString(text) {
+		return true
+	}
+	if !strings.Contains(text, "退休") && !strings.Contains(text, "退下来") {
+		return false
+	}
+	if strings.Contains(text, "退休金") || strings.Contains(text, "退休手续") || strings.Contains(text, "退休证") {
+		// about the pension or the procedure, unless the timing is asked too
+		return containsAny(text, []string{"哪年退休", "什么时候退休", "啥时候退休", "几岁退休", "提前退休", "能退休"})
+	}
+	return containsAny(text, retirementCues)
+}
+
+var (
+	// 1970年1月, 70年1月, 1970.1, 1970-01, 1970/1
+	arabicYM = regexp.MustCompile(`(\d{2,4})\s*[年./-]\s*(\d{1,2})\s*月?`)
+	// 1970年, 70年 (year only)
+	arabicY = regexp.MustCompile(`(\d{2,4})\s*年(出生|生|的|人)?`)
+	// 一九七零年一月, 七零年一月, 六八年
+	chineseYM = regexp.MustCompile(`([零〇○一二三四五六七八九]{2}|[零〇○一二三四五六七八九]{4})年(([一二三四五六七八九十]{1,3})月)?`)
+	// a month on its own, as an answer: 三月, 3月, 一月份
+	monthOnly = regexp.MustCompile(`(^|[^\d年零〇一二三四五六七八九十])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月`)
+)
+
+// ParseRetirementFacts reads the category and birth month from a question, in the forms people
+// say them: 七零年一月, 1970年1月, 70年, 六八年的, 五三年三月; 男的, 男职工, 我爸; 女的; 工人 or
+// 五十 (female, original age 50), 干部, 管理岗 or 五十五 (female, original age 55). now is used to
+// read two-digit years and to reject births in the future.
+func ParseRetirementFacts(text string, now time.Time) RetirementFacts {
+	var f RetirementFacts
+	switch {
+	case strings.Contains(text, "提前") || strings.Contains(text, "早退") || strings.Contains(text, "早点退"):
+		f.Ask = AskEarly
+	case minYearsPattern.MatchString(text):
+		f.Ask = AskMinYears
+	case strings.Contains(text, "退休") || strings.Contains(text, "退下来"):
+		f.Ask = AskWhen
+	}
+	f.Sex = parseSex(text)
+	switch {
+	case containsAny(text, []string{"五十五", "55岁", "55周岁", "干部", "管理岗", "管理人员", "专业技术"}):
+		if f.Sex != "male" {
+			f.Category = policy.Female55
+		}
+	case containsAny(text, []string{"五十岁", "五十周岁", "50岁", "50周岁", "五十退", "50退", "工人", "一线", "工勤"}):
+		if f.Sex != "male" {
+			f.Category = policy.Female50
+		}
+	}
+	// A woman who does not say 50 or 55: the category stays unknown. Without a sex word the
+	// 50/55 signal is only kept if nothing contradicts it (工人 alone may be a man).
+	if f.Sex == "" && f.Category != "" && !containsAny(text, []string{"五十", "50", "55"}) {
+		f.Category = ""
+	}
+	f.Year, f.Month = parseBirth(text, now)
+	return f.resolve()
+}
+
+func parseSex(text string) string {
+	male := containsAny(text, []string{"男", "我爸", "父亲", "老爸", "爸爸", "老公", "丈夫", "儿子", "老头", "先生", "大爷", "爷爷"})
+	female := containsAny(text, []string{"女", "我妈", "母亲", "老妈", "妈妈", "老婆", "妻子", "媳妇", "闺女", "太太", "大妈", "阿姨", "奶奶", "姐"})
+	switch {
+	case male && !female:
+		return "male"
+	case female && !male:
+		return "female"
+	}
+	return ""
+}
+
+// parseBirth finds a birth year (and month, 0 if not said).
+func parseBirth(text string, now time.Time) (year, month int) {
+	ok := func(y, m int) bool {
+		if y < 1930 || y > now.Year()-14 {
+			return false
+		}
+		return m >= 0 && m <= 12
+	}
+	for _, sm := range arabicYM.FindAllStringSubmatch(text, -1) {
+		y, m := fullYear(sm[1], now), atoiSafe(sm[2])
+		if m >= 1 && ok(y, m) && (len(sm[1]) == 4 || len(sm[1]) == 2) {
+			return y, m
+		}
+	}
+	for _, sm := range chineseYM.FindAllStringSubmatch(text, -1) {
+		v, _ := ParseChineseNumber(sm[1])
+		digits := strconv.Itoa(int(v))
+		if len([]rune(sm[1])) == 2 && len(digits) == 1 {
+			digits = "0" + digits
+		}
+		y := fullYear(digits, now)
+		m := 0
+		if sm[3] != "" {
+			mv, _ := ParseChineseNumber(sm[3])
+			m = int(mv)
+		}
+		if ok(y, m) {
+			return y, m
+		}
+	}
+	for _, sm := range arabicY.FindAllStringSubmatch(text, -1) {
+		if len(sm[1]) == 3 {
+			continue
+		}
+		// "交了15年" is a duration: a two-digit year needs a birth word or to be plausible
+		if len(sm[1]) == 2 && sm[2] == "" && atoiSafe(sm[1]) < 30 {
+			continue
+		}
+		y := fullYear(sm[1], now)
+		if ok(y, 0) {
+			return y, 0
+		}
+	}
+	return 0, 0
+}
+
+// parseMonthOnly finds a month said on its own ("三月的", "3月份").
+func parseMonthOnly(text string) int {
+	sm := monthOnly.FindStringSubmatch(text)
+	if sm == nil {
+		return 0
+	}
+	v := atoiSafe(sm[2])
+	if v == 0 {
+		f, _ := ParseChineseNumber(sm[2])
+		v = int(f)
+	}
+	if v >= 1 && v <= 12 {
+		return v
+	}
+	return 0
+}
+
+// fullYear turns a two-digit year into a four-digit one: people asking about retirement were
+// born in the 1900s unless the two digits are at most now-16 (workers born in the 2000s).
+func fullYear(s string, now time.Time) int {
+	y := atoiSafe(s)
+	if len(s) == 2 {
+		if y <= now.Year()%100-16 {
+			return 2000 + y
+		}
+		return 1900 + y
+	}
+	return y
+}
+
+func atoiSafe(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// RetirementDecisionCode is the code cited for figures computed by the retirement calculator.
+const RetirementDecisionCode = "policy/retirement"
+
+// RetirementGuideCode is the guide about the reform, cited with the decision when it exists.
+const RetirementGuideCode = "SX-YL-020"
+
+// retirementReply is the outcome of answering a retirement question.
+type retirementReply struct {
+	text    string
+	sources []string // computed sentences and provisions: the only sources of its figures
+	pending *RetirementFacts
+	result  *policy.Retirement
+	basis   string // the annex or article cited
+}
+
+// answerRetirement answers from the facts known so far, or asks the one question whose answer
+// changes the result.
+func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
+	decision := policy.LawDecision
+	ruleSources := []string{
+		"同步启动延迟男、女职工的法定退休年龄，用十五年时间，逐步将男职工的法定退休年龄从原六十周岁延迟至六十三周岁，将女职工的法定退休年龄从原五十周岁、五十五周岁分别延迟至五十五周岁、五十八周岁。",
+		earlyRule, minYearsRule,
+	}
+	_ = decision
+	switch f.Ask {
+	case AskEarly:
+		if cat, birth, ok := f.complete(); ok {
+			r, err := policy.Compute(cat, birth)
+			if err == nil {
+				return retirementReply{
+					text: fmt.Sprintf("可以申请弹性提前退休，但要先缴满最低缴费年限。%s按%s计算，法定退休时间是%s，最早可以在%s提前退休，提前最多不超过三年，而且不能早于原法定退休年龄%s。",
+						birth.Text()+"出生的，", r.Category.Name(), r.RetirementMonth.Text(), r.EarliestFlexibleMonth.Text(), r.OriginalAge.Text()),
+					sources: append(ruleSources, r.Sentence()),
+					result:  &r,
+				}
+			}
+		}
+		p := f
+		return retirementReply{
+			text:    "可以，但有条件：职工缴满最低缴费年限，可以自愿选择弹性提前退休，提前时间最长不超过三年，而且不能早于原法定退休年龄（男职工六十周岁，女职工五十周岁或五十五周岁）。告诉我出生年月和人员类别，我帮您算最早哪个月可以退。",
+			sources: ruleSources,
+			pending: &p,
+		}
+	case AskMinYears:
+		if cat, birth, ok := f.complete(); ok {
+			r, err := policy.Compute(cat, birth)
+			if err == nil {
+				return retirementReply{
+					text: fmt.Sprintf("按%s计算，%s出生的，%s退休，那一年按月领取养老金的最低缴费年限是%s。从2030年起，最低缴费年限每年提高6个月，逐步提高到20年。",
+						r.Category.Name(), birth.Text(), r.RetirementMonth.Text(), yearsText(r.MinContributionYears)),
+					sources: append(ruleSources, r.Sentence(), "从2030年起每年提高6个月，逐步提高到20年。"),
+					result:  &r,
+				}
+			}
+		}
+		p := f
+		return retirementReply{
+			text:    "按月领取基本养老金，目前最低要缴费满十五年。从2030年1月1日起，最低缴费年限每年提高六个月，逐步提高到二十年。具体要交多少年，看您哪一年退休；告诉我出生年月和人员类别，我帮您算。",
+			sources: ruleSources,
+			pending: &p,
+		}
+	}
+	// AskWhen
+	if f.Sex == "" && f.Category == "" {
+		p := f
+		if f.Year == 0 {
+			return retirementReply{text: "好的，我帮您算。请问您是哪年哪月出生的？是男职工还是女职工？", pending: &p}
+		}
+		return retirementReply{text: "请问是男职工还是女职工？", pending: &p}
+	}
+	if f.Category == "" { // a woman who did not say 50 or 55
+		p := f
+		return retirementReply{text: "请问原来是五十岁退休（一般是女工人），还是五十五岁退休（一般是女干部、管理岗位）？",
+			sources: ruleSources, pending: &p}
+	}
+	if f.Year == 0 {
+		p := f
+		return retirementReply{text: "请问是哪年哪月出生的？", pending: &p}
+	}
+	if f.Month == 0 {
+		// The month matters only if the age differs within the year.
+		jan, err1 := policy.Compute(f.Category, policy.YearMonth{Year: f.Year, Month: 1})
+		dec, err2 := policy.Compute(f.Category, policy.YearMonth{Year: f.Year, Month: 12})
+		if err1 != nil || err2 != nil {
+			return retirementReply{text: "出生年份好像不对，请再说一遍出生年月，例如“七零年一月”。"}
+		}
+		if jan.RetirementAge != dec.RetirementAge {
+			p := f
+			return retirementReply{text: fmt.Sprintf("%d年出生的，几月出生会影响退休时间。请问是几月出生的？", f.Year),
+				sources: []string{fmt.Sprintf("%d年", f.Year)}, pending: &p}
+		}
+		txt := fmt.Sprintf("按%s计算，%d年出生的，法定退休年龄是%s", jan.Category.Name(), f.Year, jan.RetirementAge.Text())
+		if jan.RetirementMonth.Year == dec.RetirementMonth.Year {
+			txt += fmt.Sprintf("，在%d年年满这个年龄的那个月退休", jan.RetirementMonth.Year)
+		} else {
+			txt += "，年满这个年龄的那个月退休"
+		}
+		txt += "。告诉我出生月份，我可以算出具体月份和弹性退休的时间。"
+		return retirementReply{text: txt, sources: append(ruleSources, jan.Sentence(), dec.Sentence(), fmt.Sprintf("%d年", f.Year)), result: &jan}
+	}
+	birth := policy.YearMonth{Year: f.Year, Month: f.Month}
+	if err := policy.ValidateBirth(birth, now); err != nil {
+		return retirementReply{text: policy.Message(err) + "。请再说一遍出生年月。", sources: []string{policy.Message(err)}}
+	}
+	r, err := policy.Compute(f.Category, birth)
+	if err != nil {
+		return retirementReply{text: policy.Message(err) + "。"}
+	}
+	return retirementReply{text: retirementText(r), sources: append(ruleSources, r.Sentence()), result: &r}
+}
+
+// complete returns the category and birth month when both are known.
+func (f RetirementFacts) complete() (policy.Category, policy.YearMonth, bool) {
+	if f.Category == "" || f.Year == 0 || f.Month == 0 {
+		return "", policy.YearMonth{}, false
+	}
+	return f.Category, policy.YearMonth{Year: f.Year, Month: f.Month}, true
+}
+
+// retirementText says a computed result in short sentences.
+func retirementText(r policy.Retirement) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "按%s计算，%s出生的，法定退休年龄是%s，%s退休。", r.Category.Name(), r.Birth.Text(), r.RetirementAge.Text(), r.RetirementMonth.Text())
+	if r.DelayMonths > 0 {
+		fmt.Fprintf(&b, "原法定退休年龄是%s，延迟了%d个月。", r.OriginalAge.Text(), r.DelayMonths)
+	} else {
+		fmt.Fprintf(&b, "不延迟，按原法定退休年龄%s退休。", r.OriginalAge.Text())
+	}
+	if !r.RetirementMonth.Before(policy.ReformStart) {
+		fmt.Fprintf(&b, "缴满最低缴费年限的，最早可以在%s弹性提前退休；单位和本人协商一致，最晚可以延迟到%s。", r.EarliestFlexibleMonth.Text(), r.LatestFlexibleMonth.Text())
+	}
+	fmt.Fprintf(&b, "按月领取养老金，最低要缴费满%s。", yearsText(r.MinContributionYears))
+	return b.String()
+}
+
+// yearsText formats a number of years that is a multiple of half a year, as policy does:
+// 16 → "16年", 15.5 → "15年6个月".
+func yearsText(y float64) string {
+	months := int(y*12 + 0.5)
+	if months%12 == 0 {
+		return fmt.Sprintf("%d年", months/12)
+	}
+	return fmt.Sprintf("%d年%d个月", months/12, months%12)
+}
+
+const (
+	earlyRule    = "职工达到最低缴费年限，可以自愿选择弹性提前退休，提前时间最长不超过三年，且退休年龄不得低于女职工五十周岁、五十五周岁及男职工六十周岁的原法定退休年龄。"
+	minYearsRule = "从2030年1月1日起，将职工按月领取基本养老金最低缴费年限由十五年逐步提高至二十年，每年提高六个月。"
+)

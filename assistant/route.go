@@ -1,0 +1,109 @@
+package assistant
+
+import (
+	"regexp"
+	"strings"
+)
+
+// routeRules decide the routes that do not need retrieval. Each is a unit on its own so that a
+// table of sentences can test it.
+
+var injectionPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(忽略|无视|忘掉|忘记|不要理会|别管|跳过|覆盖).{0,8}(指令|指示|提示|规则|设定|要求|限制|约束|身份|设置)`),
+	regexp.MustCompile(`(系统|初始|原始|隐藏|内部|开发者)(提示|指令|设定|prompt|消息)`),
+	regexp.MustCompile(`提示词|prompt|系统消息`),
+	regexp.MustCompile(`(你的|你们的)(设定|指令|规则|人设|配置).{0,6}(是什么|是啥|内容|告诉|发给|输出|打印|显示|重复|复述|念)`),
+	regexp.MustCompile(`(输出|打印|显示|复述|重复|泄露|告诉我).{0,10}(上面|以上|之前|前面|最开始|第一条|收到)的?.{0,4}(内容|文字|话|指令|消息|信息)`),
+	regexp.MustCompile(`角色扮演|扮演|假装你是|假装自己是|假设你是|你现在是(一个|一名)?.{0,6}(不受|没有|无|自由|黑客|开发者|管理员|邪恶|坏)`),
+	regexp.MustCompile(`开发者模式|越狱|不受(任何)?限制|解除(所有)?限制|没有(任何)?限制的|管理员模式|调试模式|上帝模式`),
+	regexp.MustCompile(`(?i)\bdan\b|jailbreak|developer mode|do anything now`),
+	regexp.MustCompile(`(?i)(ignore|disregard|forget|override).{0,20}(instruction|prompt|rule|direction|above|previous|prior)`),
+	regexp.MustCompile(`(?i)you are now|pretend (to be|you are)|act as (a|an) |roleplay|role-play`),
+	regexp.MustCompile(`(?i)(reveal|print|show|repeat|output|tell me).{0,20}(system|initial|hidden).{0,10}(prompt|message|instruction)`),
+	regexp.MustCompile(`(?i)<\|?/?(system|im_start|im_end|assistant)\|?>|\[/?inst\]|###\s*(system|instruction)`),
+	regexp.MustCompile(`(?i)<<<\s*(end_)?(guide|user)`),
+}
+
+// IsInjection reports whether a message tries to change or reveal the assistant's instructions.
+func IsInjection(text string) bool {
+	t := strings.ReplaceAll(text, " ", "")
+	for _, p := range injectionPatterns {
+		if p.MatchString(text) || p.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
+var distressCues = []string{"不想活", "活不下去", "活着没意思", "活着没有意思", "自杀", "轻生", "想死", "去死", "寻死",
+	"跳楼", "跳河", "喝农药", "割腕", "结束生命", "结束自己", "不活了", "没法活", "撑不下去", "走投无路", "绝望",
+	"一了百了", "没有活路", "活不了了"}
+
+// IsDistress reports whether a message suggests the user may be in crisis.
+func IsDistress(text string) bool { return containsAny(text, distressCues) }
+
+var handoffCues = []string{"转人工", "人工客服", "人工服务", "找人工", "要人工", "接人工", "人工坐席", "真人客服",
+	"真人", "找客服", "转客服", "人工接待", "联系人工", "打人工", "跟人说", "和人说话", "人工回复"}
+
+// IsHandoffRequest reports whether the user asks for a person.
+func IsHandoffRequest(text string) bool { return containsAny(text, handoffCues) }
+
+var accountPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`我(的|家|们)?.{0,8}(余额|缴费记录|缴费明细|参保记录|个人账户|账户里|卡里|权益记录|缴费基数|缴费年限|交了几年|交了多少|缴了几年|缴了多少)`),
+	regexp.MustCompile(`我.{0,6}(交|缴)(了|过)(几|多少|多久|多长)`),
+	regexp.MustCompile(`我.{0,8}(能|可以)?(领|拿|发)(多少钱|几千|几百)|我.{0,8}(能|可以)?(领|拿|发)多少(养老金|退休金|失业金|津贴|钱)?[？?。！!]?$`),
+	regexp.MustCompile(`我(的)?.{0,10}(到账了没|到账没|发了没|发没发|到哪一步|进度|审核到|审批到|办好了没|批下来没|状态)`),
+	regexp.MustCompile(`(查|看)(一下|下)?我(的|自己的)?.{0,8}(记录|明细|余额|账户|缴费|待遇|养老金|社保|医保)`),
+	regexp.MustCompile(`我(的)?(养老金|退休金|医保|社保|失业金|工资).{0,4}(是)?多少`),
+	regexp.MustCompile(`我(有没有|是否|有无)(断缴|欠费|补缴)`),
+}
+
+// IsAccountQuestion reports whether the user asks about their own records, which the assistant
+// cannot see and never guesses.
+func IsAccountQuestion(text string) bool {
+	for _, p := range accountPatterns {
+		if p.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
+
+var greetingWords = []string{"你好", "您好", "在吗", "在不在", "哈喽", "hello", "hi", "谢谢", "多谢", "感谢", "好的", "嗯", "早上好", "晚上好", "下午好", "再见", "拜拜"}
+
+// IsGreeting reports whether a short message is only a greeting or thanks.
+func IsGreeting(text string) bool {
+	t := strings.ToLower(strings.Trim(text, " ，。！？!?,.~～啊呀呢吧哦"))
+	if len([]rune(t)) > 8 {
+		return false
+	}
+	for _, w := range greetingWords {
+		t = strings.ReplaceAll(t, w, "")
+	}
+	return strings.Trim(t, " ，。！？!?,.~～啊呀呢吧哦你您") == ""
+}
+
+var offTopicCues = []string{"天气", "股票", "彩票", "笑话", "写诗", "写一首", "作诗", "翻译", "菜谱", "做饭", "怎么做菜",
+	"电影", "游戏", "星座", "算命", "足球", "篮球", "明星", "旅游", "房价", "歌词", "写代码", "编程", "比特币", "炒股",
+	"谁赢", "世界杯", "美食", "减肥", "恋爱", "约会", "小说", "作文", "数学题", "下象棋"}
+
+var socialInsuranceWords = []string{"社保", "养老", "医保", "医疗", "工伤", "失业", "生育", "退休", "社会保险", "缴费", "参保",
+	"报销", "认证", "备案", "津贴", "待遇", "12333", "人社", "就医", "转移", "证明", "补贴", "保险", "社保卡", "挂失",
+	"产假", "就业", "劳动", "单位", "住院", "门诊", "看病", "药", "医院", "灵活就业", "城乡居民", "领取", "申领"}
+
+// IsOffTopic reports whether a message is clearly about something other than social insurance.
+func IsOffTopic(text string) bool {
+	return containsAny(text, offTopicCues) && !containsAny(text, socialInsuranceWords)
+}
+
+// MentionsSocialInsurance reports whether a message uses social-insurance vocabulary.
+func MentionsSocialInsurance(text string) bool { return containsAny(text, socialInsuranceWords) }
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package search
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// invisible reports characters that carry no text: controls, format characters (zero-width
+// space and joiners, BOM, bidi overrides, soft hyphen), variation selectors and tags. They are
+// how pasted text hides things, and they break exact matching.
+func invisible(r rune) bool {
+	switch {
+	case r == utf8.RuneError:
+		return true
+	case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), unicode.Is(unicode.Cs, r):
+		return true
+	case r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF: // variation selectors
+		return true
+	case r == 0x2028 || r == 0x2029 || r == 0x115F || r == 0x1160 || r == 0x3164 || r == 0xFFA0: // separators, Hangul fillers
+		return true
+	}
+	return false
+}
+
+// sanitize turns control characters into spaces, drops invisible ones and trims. It keeps the
+// user's text otherwise as typed: it is what the query log stores (after masking) and echoes.
+func sanitize(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return invisible(r) || r > unicode.MaxASCII && unicode.IsSpace(r) }) {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f':
+			b.WriteByte(' ')
+		case invisible(r):
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// normalize folds s into the form both queries and guides are analysed in: full-width ASCII to
+// half-width, traditional to simplified for common characters, lower case, and every character
+// that is neither a letter, a digit nor a Han character turned into a space (so that bleve query
+// syntax like +-:^*?~"() is just text); runs of spaces collapse to one.
+func (lx *lexicon) normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true // no leading space
+	for _, r := range s {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			r -= 0xFEE0
+		}
+		if t, ok := lx.t2s[r]; ok {
+			r = t
+		}
+		switch {
+		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'):
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case unicode.Is(unicode.Han, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			r = unicode.ToLower(r)
+		default:
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+			continue
+		}
+		b.WriteRune(r)
+		space = false
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// stripFrames cuts spoken filler and question frames (我想问一下, 请问, 那个, 怎么办, 是不是…)
+// out of normalised text, longest frame first, leaving a space where each was. Single-character
+// particles (吗, 呢, 啊) are not cut here but dropped as tokens after segmentation, where they
+// cannot be part of a word.
+func (lx *lexicon) stripFrames(s string) string {
+	if s == "" || len(lx.frames) == 0 {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	cut := false
+	for i := 0; i < len(rs); {
+		n := 0
+		for l := min(lx.maxFrame, len(rs)-i); l >= 2; l-- {
+			if lx.frameSet[string(rs[i:i+l])] {
+				n = l
+				break
+			}
+		}
+		if n > 0 {
+			b.WriteByte(' ')
+			i += n
+			cut = true
+			continue
+		}
+		b.WriteRune(rs[i])
+		i++
+	}
+	if !cut {
+		return s
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}

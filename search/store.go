@@ -1,0 +1,38 @@
+package search
+
+import "shebao/internal/db"
+
+// migrations are the search component's tables, in order; never edit a released step, add one.
+// Times are Unix milliseconds in BIGINT so that one statement serves SQLite and PostgreSQL.
+var migrations = []db.Migration{
+	{
+		Name: "query log, synonyms, best bets",
+		SQL: `CREATE TABLE search_queries (
+	id TEXT PRIMARY KEY,
+	created_at BIGINT NOT NULL,
+	query TEXT NOT NULL,
+	corrected TEXT NOT NULL DEFAULT '',
+	results INTEGER NOT NULL,
+	clicked_code TEXT,
+	clicked_at BIGINT
+);
+CREATE INDEX search_queries_created ON search_queries (created_at);
+CREATE TABLE search_synonyms (
+	term TEXT PRIMARY KEY,
+	expansions TEXT NOT NULL,
+	disabled INTEGER NOT NULL DEFAULT 0,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE search_best_bets (
+	query_key TEXT NOT NULL,
+	query TEXT NOT NULL,
+	code TEXT NOT NULL,
+	position INTEGER NOT NULL,
+	created_at BIGINT NOT NULL,
+	PRIMARY KEY (query_key, code)
+)`,
+	},
+}
+
+// Migrations returns the search component's migrations, for readiness checks (db.UpToDate).
+func Migrations() []db.Migration { return migrations }
