@@ -253,12 +253,10 @@ type retirementReply struct {
 // answerRetirement answers from the facts known so far, or asks the one question whose answer
 // changes the result.
 func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
-	decision := policy.LawDecision
 	ruleSources := []string{
 		"同步启动延迟男、女职工的法定退休年龄，用十五年时间，逐步将男职工的法定退休年龄从原六十周岁延迟至六十三周岁，将女职工的法定退休年龄从原五十周岁、五十五周岁分别延迟至五十五周岁、五十八周岁。",
 		earlyRule, minYearsRule,
 	}
-	_ = decision
 	switch f.Ask {
 	case AskEarly:
 		if cat, birth, ok := f.complete(); ok {
@@ -319,7 +317,7 @@ func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
 		jan, err1 := policy.Compute(f.Category, policy.YearMonth{Year: f.Year, Month: 1})
 		dec, err2 := policy.Compute(f.Category, policy.YearMonth{Year: f.Year, Month: 12})
 		if err1 != nil || err2 != nil {
-			return retirementReply{text: "出生年份好像不对，请再说一遍出生年月，例如“七零年一月”。"}
+			return retirementReply{text: "出生年份好像不对，请再说一遍出生年月。"}
 		}
 		if jan.RetirementAge != dec.RetirementAge {
 			p := f

@@ -130,4 +130,53 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (delivered_at, id)`,
 	},
+	{
+		// Forms are versioned and reviewed like guides, in parallel tables with the same workflow
+		// columns; scheduled_by remembers which publisher set a schedule, since the server itself
+		// carries it out.
+		Name: "forms, form versions, scheduled_by",
+		SQL: `
+ALTER TABLE guide_versions ADD COLUMN scheduled_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX guide_versions_retro ON guide_versions (forced, retro_reviewed_by);
+CREATE TABLE forms (
+	code TEXT PRIMARY KEY,
+	state TEXT NOT NULL,
+	published_version INTEGER,
+	latest_version INTEGER NOT NULL,
+	replacement TEXT NOT NULL DEFAULT '',
+	state_reason TEXT NOT NULL DEFAULT '',
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL,
+	public_updated_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE form_versions (
+	code TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	status TEXT NOT NULL,
+	body TEXT NOT NULL,
+	major INTEGER NOT NULL DEFAULT 1,
+	change_note TEXT NOT NULL DEFAULT '',
+	revision INTEGER NOT NULL DEFAULT 1,
+	based_on INTEGER NOT NULL DEFAULT 0,
+	created_by TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	edited_by TEXT NOT NULL,
+	edited_at TEXT NOT NULL,
+	submitted_by TEXT NOT NULL DEFAULT '',
+	submitted_at TEXT NOT NULL DEFAULT '',
+	reviewed_by TEXT NOT NULL DEFAULT '',
+	reviewed_at TEXT NOT NULL DEFAULT '',
+	review_comment TEXT NOT NULL DEFAULT '',
+	published_by TEXT NOT NULL DEFAULT '',
+	published_at TEXT NOT NULL DEFAULT '',
+	scheduled_at TEXT NOT NULL DEFAULT '',
+	forced INTEGER NOT NULL DEFAULT 0,
+	force_reason TEXT NOT NULL DEFAULT '',
+	retro_reviewed_by TEXT NOT NULL DEFAULT '',
+	scheduled_by TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (code, version)
+);
+CREATE INDEX form_versions_status ON form_versions (status, scheduled_at);
+CREATE INDEX form_versions_retro ON form_versions (forced, retro_reviewed_by)`,
+	},
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"shebao/bff"
+	"shebao/internal/logsink"
 )
 
 func runServe(ctx context.Context, env *environment, args []string) error {
@@ -22,7 +23,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.stdout)
+	// Access logs are batched: one write per line would cost more than a cached request.
+	sink := logsink.New(env.stdout, 64<<10, 200*time.Millisecond)
+	defer sink.Close()
+	log := newLogger(cfg, sink)
 	start := time.Now()
 	if cfg.DatabaseURL == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {

@@ -39,6 +39,12 @@ var (
 	QueryTooLong   = Kind{"query_too_long", http.StatusBadRequest, "搜索内容太长，请精简到500字以内。"}
 	InvalidCursor  = Kind{"invalid_cursor", http.StatusBadRequest, "翻页参数不正确，请重新搜索。"}
 	SynonymInvalid = Kind{"synonym_invalid", http.StatusBadRequest, "同义词设置不正确。"}
+
+	// Editorial workflow (continued).
+	ChangeNoteRequired = Kind{"change_note_required", http.StatusBadRequest, "重大修改必须填写修改说明。"}
+	FormExists         = Kind{"form_exists", http.StatusConflict, "该表单编码已存在。"}
+	VersionNotFound    = Kind{"version_not_found", http.StatusNotFound, "未找到该版本。"}
+	PreconditionNeeded = Kind{"precondition_required", http.StatusPreconditionRequired, "保存时须提供 If-Match 或 revision，以免覆盖他人的修改。"}
 )
 
 // Catalogue lists every kind, for documentation and tests.
@@ -48,4 +54,5 @@ var Catalogue = []Kind{
 	GuideNotFound, GuideUnpublished, InvalidGuideCode, GuideInvalid, ImportInvalid, GuideExists, EditConflict,
 	InvalidTransition, ReasonRequired, InvalidSchedule, FormInvalid, FormNotFound,
 	QueryEmpty, QueryTooLong, InvalidCursor, SynonymInvalid,
+	ChangeNoteRequired, FormExists, VersionNotFound, PreconditionNeeded,
 }

@@ -1,0 +1,261 @@
+package assistant
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Frame types sent by the client. See PROTOCOL.md.
+const (
+	FrameHello   = "hello"
+	FrameMessage = "message"
+	FrameCancel  = "cancel"
+	FramePing    = "ping"
+)
+
+// Event types sent by the server. See PROTOCOL.md.
+const (
+	EventReady   = "ready"
+	EventDelta   = "delta"
+	EventAnswer  = "answer"
+	EventForm    = "form"
+	EventHandoff = "handoff"
+	EventError   = "error"
+	EventPong    = "pong"
+	EventNotice  = "notice"
+)
+
+// ClientFrame is one frame from the client. Which fields are used depends on Type.
+type ClientFrame struct {
+	Type string `json:"type"`
+	// hello
+	Token     string `json:"token,omitempty"`
+	SessionID string `json:"session_id,omitempty"`
+	LastSeq   int64  `json:"last_seq,omitempty"`
+	ElderMode bool   `json:"elder_mode,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+	// message
+	Text string `json:"text,omitempty"`
+	// message, cancel (which message), ping (echoed in pong)
+	ID string `json:"id,omitempty"`
+}
+
+// Limits on client frame fields, beyond the frame size limit.
+const (
+	maxIDLen     = 64
+	maxTokenLen  = 4096
+	maxLocaleLen = 16
+)
+
+// Frame decoding errors; the connection stays open after either.
+var (
+	errBadFrame     = errors.New("bad frame")
+	errUnknownFrame = errors.New("unknown frame type")
+)
+
+// DecodeFrame parses one client frame. It fails with an error wrapping errBadFrame for anything
+// that is not one JSON object with correctly typed, reasonably sized fields, and errUnknownFrame
+// for a type it does not know.
+func DecodeFrame(data []byte) (ClientFrame, error) {
+	var f ClientFrame
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return f, fmt.Errorf("%w: not a JSON object", errBadFrame)
+	}
+	if !utf8.Valid(data) {
+		return f, fmt.Errorf("%w: not UTF-8", errBadFrame)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		return ClientFrame{}, fmt.Errorf("%w: %v", errBadFrame, err)
+	}
+	if dec.More() {
+		return ClientFrame{}, fmt.Errorf("%w: trailing data", errBadFrame)
+	}
+	switch {
+	case len(f.ID) > maxIDLen:
+		return ClientFrame{}, fmt.Errorf("%w: id longer than %d", errBadFrame, maxIDLen)
+	case len(f.SessionID) > maxIDLen:
+		return ClientFrame{}, fmt.Errorf("%w: session_id longer than %d", errBadFrame, maxIDLen)
+	case len(f.Token) > maxTokenLen:
+		return ClientFrame{}, fmt.Errorf("%w: token longer than %d", errBadFrame, maxTokenLen)
+	case len(f.Locale) > maxLocaleLen:
+		return ClientFrame{}, fmt.Errorf("%w: locale longer than %d", errBadFrame, maxLocaleLen)
+	case f.LastSeq < 0:
+		return ClientFrame{}, fmt.Errorf("%w: negative last_seq", errBadFrame)
+	}
+	switch f.Type {
+	case FrameHello, FrameMessage, FrameCancel, FramePing:
+	case "":
+		return ClientFrame{}, fmt.Errorf("%w: no type", errBadFrame)
+	default:
+		return ClientFrame{Type: f.Type}, fmt.Errorf("%w: %.32q", errUnknownFrame, f.Type)
+	}
+	return f, nil
+}
+
+// eventHeader is the part every server event has.
+type eventHeader struct {
+	Type string `json:"type"`
+	// Seq is the position in the session's durable event log. Durable events (answer, handoff,
+	// form) each take the next number; transient events (ready, delta, error, pong, notice)
+	// carry the number of the last durable event sent before them.
+	Seq int64 `json:"seq"`
+}
+
+func (h *eventHeader) header() *eventHeader { return h }
+
+// event is any server event.
+type event interface{ header() *eventHeader }
+
+// ReadyEvent acknowledges hello.
+type ReadyEvent struct {
+	eventHeader
+	SessionID string      `json:"session_id"`
+	Resumed   bool        `json:"resumed"`          // the session existed and is yours
+	Replay    int         `json:"replay"`           // how many missed events follow
+	Gap       bool        `json:"gap,omitempty"`    // more were missed than are replayed
+	Anonymous bool        `json:"anonymous"`        // no verified token
+	Model     bool        `json:"model"`            // a model is configured
+	Limits    ReadyLimits `json:"limits"`
+}
+
+// ReadyLimits tells the client the limits it must respect.
+type ReadyLimits struct {
+	MaxFrameBytes   int64   `json:"max_frame_bytes"`
+	MaxMessageChars int     `json:"max_message_chars"`
+	MessagesPerSec  float64 `json:"messages_per_second"`
+	MessageBurst    int     `json:"message_burst"`
+	PingIntervalSec int     `json:"ping_interval_seconds"`
+	IdleTimeoutSec  int     `json:"idle_timeout_seconds"`
+}
+
+// DeltaEvent is a piece of an answer being written. The answer event with the same reply_to
+// replaces all deltas.
+type DeltaEvent struct {
+	eventHeader
+	ReplyTo string `json:"reply_to"`
+	Text    string `json:"text"`
+}
+
+// AnswerEvent is the final, checked answer to a message.
+type AnswerEvent struct {
+	eventHeader
+	ReplyTo     string     `json:"reply_to"`
+	Route       Route      `json:"route"`
+	Text        string     `json:"text"`
+	Citations   []Citation `json:"citations"`
+	Speakable   string     `json:"speakable"`
+	Suggestions []string   `json:"suggestions"`
+	Asks        bool       `json:"asks,omitempty"` // the answer is a question back to the user
+}
+
+// HandoffEvent asks the client to offer a person.
+type HandoffEvent struct {
+	eventHeader
+	ReplyTo string `json:"reply_to"`
+	Phone   string `json:"phone"`
+	Reason  string `json:"reason"`
+}
+
+// FormEvent is reserved for the form-filling state machine: it asks for one field.
+type FormEvent struct {
+	eventHeader
+	ReplyTo   string    `json:"reply_to"`
+	Form      FormState `json:"form"`
+	Text      string    `json:"text"`
+	Speakable string    `json:"speakable"`
+}
+
+// FormState is where a form session stands.
+type FormState struct {
+	Code     string      `json:"code"`    // form code
+	Version  int         `json:"version"` // form version the application started with
+	Title    string      `json:"title"`
+	State    string      `json:"state"` // asking, confirming, submitted, cancelled
+	Field    *FormField  `json:"field,omitempty"`
+	Progress [2]int      `json:"progress"` // fields done, fields total
+	Values   []FormValue `json:"values,omitempty"`
+}
+
+// FormField is the field being asked for.
+type FormField struct {
+	Name     string       `json:"name"`
+	Label    string       `json:"label"`
+	Kind     string       `json:"kind"` // text, number, date, month, choice, yes_no, id_card, phone, bank_card
+	Required bool         `json:"required"`
+	Options  []FormOption `json:"options,omitempty"`
+	Hint     string       `json:"hint,omitempty"`
+}
+
+// FormOption is one choice of a choice field.
+type FormOption struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// FormValue is a value already given, masked when it is personal data.
+type FormValue struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// ErrorEvent reports a problem with a frame or a turn.
+type ErrorEvent struct {
+	eventHeader
+	ReplyTo      string `json:"reply_to,omitempty"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	RetryAfterMS int64  `json:"retry_after_ms,omitempty"`
+}
+
+// PongEvent answers ping.
+type PongEvent struct {
+	eventHeader
+	ID string `json:"id,omitempty"`
+}
+
+// NoticeEvent is a message to every connected client, e.g. planned maintenance.
+type NoticeEvent struct {
+	eventHeader
+	Text string `json:"text"`
+}
+
+// Error codes of ErrorEvent, with their Chinese messages.
+var errorMessages = map[string]string{
+	"bad_frame":         "消息格式不正确。",
+	"unknown_frame":     "不支持的消息类型。",
+	"hello_required":    "请先建立会话。",
+	"already_greeted":   "会话已建立。",
+	"unauthenticated":   "登录已失效，请重新登录。",
+	"session_not_found": "原会话已失效，已为您新建会话。",
+	"rate_limited":      "发送太频繁了，请稍等一会儿再发。",
+	"busy":              "上一个问题还在回答，请稍等。",
+	"message_empty":     "请输入您要咨询的问题。",
+	"cancelled":         "已停止回答。",
+	"nothing_to_cancel": "当前没有正在回答的问题。",
+	"internal_error":    "系统繁忙，请稍后再试。如需帮助请拨打12333。",
+}
+
+// ErrorCodes lists the error codes, for documentation and tests.
+func ErrorCodes() []string {
+	return []string{"bad_frame", "unknown_frame", "hello_required", "already_greeted", "unauthenticated",
+		"session_not_found", "rate_limited", "busy", "message_empty", "cancelled", "nothing_to_cancel", "internal_error"}
+}
+
+func newError(code, replyTo string) *ErrorEvent {
+	return &ErrorEvent{eventHeader: eventHeader{Type: EventError}, Code: code, Message: errorMessages[code], ReplyTo: replyTo}
+}
+
+// Close codes used by the server. See PROTOCOL.md.
+const (
+	CloseIdle            = 4000
+	CloseUnauthenticated = 4001
+	CloseSlowConsumer    = 4002
+	CloseReplaced        = 4003
+	CloseHelloTimeout    = 4004
+)

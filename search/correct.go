@@ -1,0 +1,278 @@
+package search
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// unit is one step of a query as the corrector sees it: a Han character, a typed pinyin
+// syllable, a typed initial, or anything else (digits, words that are not pinyin).
+type unit struct {
+	kind       unitKind
+	text       string
+	readings   []string
+	start, end int  // byte offsets in the text
+	gap        bool // a space comes before it
+}
+
+type unitKind uint8
+
+const (
+	unitOther unitKind = iota
+	unitHan
+	unitSyllable
+	unitInitial
+)
+
+// maxInitials is the longest run of letters read as initials (sbk, ybdzpz).
+const maxInitials = 8
+
+// units splits normalised text into units.
+func (v *vocabulary) units(text string) []unit {
+	var out []unit
+	gap := false
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		switch {
+		case r == ' ':
+			gap = true
+			i += size
+			continue
+		case r >= 'a' && r <= 'z':
+			j := i
+			for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
+				j++
+			}
+			run := text[i:j]
+			if syls := v.lx.parseSyllables(run); syls != nil {
+				p := i
+				for k, s := range syls {
+					out = append(out, unit{kind: unitSyllable, text: s, readings: []string{s}, start: p, end: p + len(s), gap: gap && k == 0})
+					p += len(s)
+				}
+			} else if len(run) <= maxInitials {
+				for k := 0; k < len(run); k++ {
+					out = append(out, unit{kind: unitInitial, text: run[k : k+1], start: i + k, end: i + k + 1, gap: gap && k == 0})
+				}
+			} else {
+				out = append(out, unit{kind: unitOther, text: run, start: i, end: j, gap: gap})
+			}
+			i = j
+		case unicode.Is(unicode.Han, r):
+			out = append(out, unit{kind: unitHan, text: text[i : i+size], readings: v.lx.readings[r], start: i, end: i + size, gap: gap})
+			i += size
+		default:
+			j := i + size
+			for j < len(text) {
+				r2, s2 := utf8.DecodeRuneInString(text[j:])
+				if r2 == ' ' || r2 >= 'a' && r2 <= 'z' || unicode.Is(unicode.Han, r2) {
+					break
+				}
+				j += s2
+			}
+			out = append(out, unit{kind: unitOther, text: text[i:j], start: i, end: j, gap: gap})
+			i = j
+		}
+		gap = false
+	}
+	return out
+}
+
+// parseSyllables splits a run of letters into pinyin syllables, longest syllable first with
+// backtracking, or returns nil when it is not pinyin.
+func (lx *lexicon) parseSyllables(s string) []string {
+	if len(s) > 60 {
+		return nil
+	}
+	var out []string
+	var rec func(i int) bool
+	rec = func(i int) bool {
+		if i == len(s) {
+			return true
+		}
+		for l := min(6, len(s)-i); l >= 1; l-- {
+			if lx.syllables[s[i:i+l]] {
+				out = append(out, s[i:i+l])
+				if rec(i + l) {
+					return true
+				}
+				out = out[:len(out)-1]
+			}
+		}
+		return false
+	}
+	if !rec(0) {
+		return nil
+	}
+	return out
+}
+
+// correction is one change the corrector made.
+type correction struct {
+	from, to string
+}
+
+// correct rewrites spans of text that are not words but sound like (or are one character away
+// from) a word of the vocabulary, and typed pinyin or initials that spell one: 社保卡挂矢了 →
+// 社保卡挂失了, shebaoka guashi → 社保卡 挂失, sbk → 社保卡. Words the dictionary knows are left
+// alone, so 工商 is not turned into 工伤. It never uses bleve's fuzzy matching, which counts bytes.
+func (v *vocabulary) correct(text string) (string, []correction) {
+	us := v.units(text)
+	var b strings.Builder
+	var fixes []correction
+	last := 0
+	for i := 0; i < len(us) && i < correctWindow; {
+		if us[i].kind == unitOther {
+			i++
+			continue
+		}
+		used, repl := 0, ""
+		for l := min(maxSpanUnits, len(us)-i); l >= 2; l-- {
+			span := us[i : i+l]
+			if !spanOK(span) {
+				continue
+			}
+			r, protect, ok := v.matchSpan(text, span)
+			if protect {
+				used = l
+				break
+			}
+			if ok {
+				used, repl = l, r
+				break
+			}
+		}
+		if used == 0 {
+			i++
+			continue
+		}
+		if repl != "" {
+			first, end := us[i], us[i+used-1].end
+			if b.Len() == 0 {
+				b.Grow(len(text) + 8)
+			}
+			b.WriteString(text[last:first.start])
+			b.WriteString(repl)
+			fixes = append(fixes, correction{from: text[first.start:end], to: repl})
+			last = end
+		}
+		i += used
+	}
+	if len(fixes) == 0 {
+		return text, nil
+	}
+	b.WriteString(text[last:])
+	return b.String(), fixes
+}
+
+// spanOK: no foreign units, initials only with initials, and no space inside a run of Han
+// characters (typed pinyin may have spaces anywhere).
+func spanOK(span []unit) bool {
+	initials := span[0].kind == unitInitial
+	for k, u := range span {
+		if u.kind == unitOther || (u.kind == unitInitial) != initials {
+			return false
+		}
+		if k > 0 && u.gap && u.kind == unitHan && span[k-1].kind == unitHan {
+			return false
+		}
+	}
+	return true
+}
+
+// matchSpan decides what to do with a span: protect it (it is a known word), replace it (it sounds
+// like, or is spelled like, a vocabulary word), or neither.
+func (v *vocabulary) matchSpan(text string, span []unit) (repl string, protect, ok bool) {
+	switch span[0].kind {
+	case unitInitial:
+		var k strings.Builder
+		for _, u := range span {
+			k.WriteString(u.text)
+		}
+		if ws := v.initials[k.String()]; len(ws) > 0 {
+			return v.best(ws), false, true
+		}
+		return "", false, false
+	}
+	allHan := true
+	for _, u := range span {
+		if u.kind != unitHan {
+			allHan = false
+		}
+	}
+	var w string
+	if allHan {
+		w = text[span[0].start:span[len(span)-1].end]
+		if v.count[w] > 0 || v.lx.knownWord(w) {
+			return "", true, false
+		}
+	}
+	readings := make([][]string, len(span))
+	for k, u := range span {
+		if len(u.readings) == 0 {
+			return "", false, false
+		}
+		readings[k] = u.readings
+	}
+	if c := v.lookup(readings, w, false); c != "" {
+		return c, false, true
+	}
+	if c := v.lookup(readings, w, true); c != "" {
+		return c, false, true
+	}
+	if allHan && len(span) >= 4 {
+		if c := v.editNeighbour(w); c != "" {
+			return c, false, true
+		}
+	}
+	return "", false, false
+}
+
+// lookup finds vocabulary words that sound like the span (exact toneless pinyin, or folded).
+func (v *vocabulary) lookup(readings [][]string, self string, fuzzy bool) string {
+	var cands []string
+	combos(readings, func(syls []string) {
+		var ws []string
+		if fuzzy {
+			ws = v.fuzzy[fuzzyKey(syls)]
+		} else {
+			ws = v.exact[strings.Join(syls, " ")]
+		}
+		for _, w := range ws {
+			if w != self && !contains(cands, w) {
+				cands = append(cands, w)
+			}
+		}
+	})
+	if len(cands) == 0 {
+		return ""
+	}
+	return v.best(cands)
+}
+
+// editNeighbour finds a vocabulary word one character away from w: one inner character
+// replaced (失业保验金 → 失业保险金) or left out (失业保金 → 失业保险金). Changes at either end are
+// not tried: there a span usually just ends in the middle of the next word.
+func (v *vocabulary) editNeighbour(w string) string {
+	rs := []rune(w)
+	var cands []string
+	for i := 1; i < len(rs)-1; i++ {
+		for _, c := range v.edits["s:"+string(rs[:i])+"*"+string(rs[i+1:])] {
+			if !contains(cands, c) {
+				cands = append(cands, c)
+			}
+		}
+	}
+	for _, c := range v.edits["d:"+w] {
+		cr := []rune(c)
+		// Only if the missing character was an inner one.
+		if cr[0] == rs[0] && cr[len(cr)-1] == rs[len(rs)-1] && !contains(cands, c) {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	return v.best(cands)
+}

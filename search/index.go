@@ -1,0 +1,459 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	_ "github.com/blevesearch/bleve/v2/analysis/analyzer/keyword" // keyword analyzer for facets
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	"shebao/content"
+)
+
+// mappingVersion changes whenever the mapping or the way documents are built changes; together
+// with the hash of the analyzer's data files it forms the index version, and an index of another
+// version is rebuilt at start.
+const mappingVersion = 1
+
+// Index fields.
+const (
+	fieldName     = "name"
+	fieldAliases  = "aliases"
+	fieldSummary  = "summary"
+	fieldFAQ      = "faq" // questions only: short, in the users' own words
+	fieldBody     = "body"
+	fieldPinyin   = "py"
+	fieldCategory = "category"
+	fieldAudience = "audience"
+	fieldRegion   = "region"
+	fieldScope    = "scope"
+
+	scopeProvince = "province"
+	versionKey    = "shebao_index_version"
+	currentFile   = "CURRENT"
+)
+
+func (s *Service) indexVersion() string { return fmt.Sprintf("v%d-%s", mappingVersion, s.lx.stamp) }
+
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	if err := addAnalyzer(im); err != nil {
+		return nil, err
+	}
+	im.DefaultAnalyzer = analyzerName
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzerName
+		f.Store = store
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	keyword := func(store, docValues bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store = store
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = docValues
+		return f
+	}
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt(fieldName, text(true))
+	dm.AddFieldMappingsAt(fieldAliases, text(true))
+	dm.AddFieldMappingsAt(fieldSummary, text(true))
+	dm.AddFieldMappingsAt(fieldFAQ, text(true))
+	dm.AddFieldMappingsAt(fieldBody, text(false))
+	dm.AddFieldMappingsAt(fieldPinyin, keyword(false, false))
+	dm.AddFieldMappingsAt(fieldCategory, keyword(true, true))
+	dm.AddFieldMappingsAt(fieldAudience, keyword(true, true))
+	dm.AddFieldMappingsAt(fieldRegion, keyword(true, false))
+	dm.AddFieldMappingsAt(fieldScope, keyword(false, false))
+	im.DefaultMapping = dm
+	return im, nil
+}
+
+// guideEntry is what search keeps in memory about an indexed guide: enough for results,
+// snippets, facets of pinned results, suggestions and the correction vocabulary.
+type guideEntry struct {
+	code     string
+	name     string
+	aliases  []string
+	category string
+	audience []string
+	regions  []string
+	province bool
+	summary  string
+	faq      []string
+	targets  []string // vocabulary words this guide contributes
+}
+
+func entryOf(g *content.Guide) *guideEntry {
+	e := &guideEntry{code: g.Code, name: g.Name, aliases: g.Aliases, category: string(g.Category),
+		summary: g.Summary, province: g.Region == "" || strings.HasSuffix(g.Region, "省")}
+	for _, a := range g.Audience {
+		e.audience = append(e.audience, string(a))
+	}
+	if g.Region != "" {
+		e.regions = append(e.regions, g.Region)
+	}
+	for _, v := range g.Variants {
+		if v.City != "" && !contains(e.regions, v.City) {
+			e.regions = append(e.regions, v.City)
+		}
+	}
+	for _, qa := range g.FAQ {
+		e.faq = append(e.faq, qa.Q)
+	}
+	return e
+}
+
+// document is what bleve indexes for a guide.
+func (s *Service) document(g *content.Guide, e *guideEntry) map[string]any {
+	var body []string
+	add := func(ss ...string) {
+		for _, x := range ss {
+			if x != "" {
+				body = append(body, x)
+			}
+		}
+	}
+	add(g.ItemType)
+	add(g.Conditions...)
+	for _, m := range g.Materials {
+		add(m.Name, m.Note)
+	}
+	for _, st := range g.Steps {
+		add(st.Title, st.Detail)
+	}
+	for _, c := range g.Channels {
+		add(c.Where)
+	}
+	for _, qa := range g.FAQ {
+		add(qa.A)
+	}
+	for _, b := range g.Basis {
+		add(b.Law, b.Text)
+	}
+	var py []string
+	for _, t := range append([]string{g.Name}, g.Aliases...) {
+		full, initials := s.lx.pinyinKeys(t)
+		for _, k := range []string{full, initials} {
+			if len(k) >= 2 && !contains(py, k) {
+				py = append(py, k)
+			}
+		}
+	}
+	scope := "city"
+	if e.province {
+		scope = scopeProvince
+	}
+	return map[string]any{
+		fieldName: g.Name, fieldAliases: g.Aliases, fieldSummary: g.Summary, fieldFAQ: e.faq,
+		fieldBody: body, fieldPinyin: py, fieldCategory: e.category, fieldAudience: e.audience,
+		fieldRegion: e.regions, fieldScope: scope,
+	}
+}
+
+// openIndex opens the index named in Dir/CURRENT. It returns nil (and no error) when there is
+// none or it has another version: the caller then needs a rebuild.
+func (s *Service) openIndex() (bleve.Index, string, error) {
+	if s.opts.Dir == "" {
+		return nil, "", nil
+	}
+	name, err := os.ReadFile(filepath.Join(s.opts.Dir, currentFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read search index pointer: %w", err)
+	}
+	path := filepath.Join(s.opts.Dir, strings.TrimSpace(string(name)))
+	idx, err := bleve.Open(path)
+	if err != nil {
+		s.log.Warn("search index unusable, will rebuild", "path", path, "err", err)
+		return nil, "", nil
+	}
+	v, err := idx.GetInternal([]byte(versionKey))
+	if err != nil || string(v) != s.indexVersion() {
+		s.log.Info("search index has another version, will rebuild", "path", path, "have", string(v), "want", s.indexVersion())
+		idx.Close()
+		return nil, "", nil
+	}
+	return idx, path, nil
+}
+
+// createIndex makes a new, empty index in a fresh directory (or in memory).
+func (s *Service) createIndex() (bleve.Index, string, error) {
+	im, err := newMapping()
+	if err != nil {
+		return nil, "", err
+	}
+	if s.opts.Dir == "" {
+		idx, err := bleve.NewMemOnly(im)
+		return idx, "", err
+	}
+	if err := os.MkdirAll(s.opts.Dir, 0o750); err != nil {
+		return nil, "", fmt.Errorf("create search directory: %w", err)
+	}
+	path := filepath.Join(s.opts.Dir, "index-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	idx, err := bleve.New(path, im)
+	if err != nil {
+		return nil, "", fmt.Errorf("create search index %s: %w", path, err)
+	}
+	return idx, path, nil
+}
+
+// loadEntries reads the in-memory entries back from an index's stored fields.
+func (s *Service) loadEntries(ctx context.Context, idx bleve.Index) (map[string]*guideEntry, error) {
+	n, err := idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), int(n)+1, 0, false)
+	req.Fields = []string{fieldName, fieldAliases, fieldSummary, fieldFAQ, fieldCategory, fieldAudience, fieldRegion}
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*guideEntry, len(res.Hits))
+	for _, h := range res.Hits {
+		e := &guideEntry{code: h.ID, name: str(h.Fields[fieldName]), aliases: strs(h.Fields[fieldAliases]),
+			summary: str(h.Fields[fieldSummary]), faq: strs(h.Fields[fieldFAQ]), category: str(h.Fields[fieldCategory]),
+			audience: strs(h.Fields[fieldAudience]), regions: strs(h.Fields[fieldRegion])}
+		e.province = len(e.regions) == 0 || strings.HasSuffix(e.regions[0], "省")
+		out[h.ID] = e
+	}
+	return out, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func strs(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, x := range t {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// op is a change that arrived while a rebuild was running; it is replayed on the new index.
+type op struct {
+	guide *content.Guide // nil: remove code
+	code  string
+}
+
+// Rebuild indexes guides into a new index and swaps it in atomically: searches keep using the
+// old index (if there was a usable one) until the new one is complete, and changes that arrive
+// meanwhile are applied to both. Ready() is false until the first index is in place.
+func (s *Service) Rebuild(ctx context.Context, guides []content.Guide) error {
+	s.rebuildMu.Lock()
+	defer s.rebuildMu.Unlock()
+	start := time.Now()
+
+	s.wmu.Lock()
+	s.pending = []op{}
+	s.wmu.Unlock()
+	abort := func() {
+		s.wmu.Lock()
+		s.pending = nil
+		s.wmu.Unlock()
+	}
+
+	idx, path, err := s.createIndex()
+	if err != nil {
+		abort()
+		return err
+	}
+	fail := func(err error) error {
+		abort()
+		idx.Close()
+		if path != "" {
+			os.RemoveAll(path)
+		}
+		return err
+	}
+	entries := make(map[string]*guideEntry, len(guides))
+	b := idx.NewBatch()
+	for i := range guides {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		g := &guides[i]
+		e := entryOf(g)
+		if err := b.Index(g.Code, s.document(g, e)); err != nil {
+			return fail(fmt.Errorf("index guide %s: %w", g.Code, err))
+		}
+		entries[g.Code] = e
+		if b.Size() >= 500 {
+			if err := idx.Batch(b); err != nil {
+				return fail(fmt.Errorf("index guides: %w", err))
+			}
+			b.Reset()
+		}
+	}
+	if err := idx.Batch(b); err != nil {
+		return fail(fmt.Errorf("index guides: %w", err))
+	}
+	if err := idx.SetInternal([]byte(versionKey), []byte(s.indexVersion())); err != nil {
+		return fail(fmt.Errorf("stamp search index: %w", err))
+	}
+	vocab := newVocabulary(s.lx)
+	for _, e := range entries {
+		e.targets = vocab.targetsOf(e.name, e.aliases)
+		for _, w := range e.targets {
+			vocab.add(w)
+		}
+	}
+
+	// Swap: replay what arrived meanwhile, point CURRENT at the new directory, then switch.
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for _, o := range s.pending {
+		if err := s.applyTo(idx, entries, vocab, o); err != nil {
+			s.pending = nil
+			return fail(err)
+		}
+	}
+	s.pending = nil
+	if path != "" {
+		tmp := filepath.Join(s.opts.Dir, currentFile+".tmp")
+		if err := os.WriteFile(tmp, []byte(filepath.Base(path)+"\n"), 0o640); err != nil {
+			return fail(fmt.Errorf("write search index pointer: %w", err))
+		}
+		if err := os.Rename(tmp, filepath.Join(s.opts.Dir, currentFile)); err != nil {
+			return fail(fmt.Errorf("write search index pointer: %w", err))
+		}
+	}
+	s.mu.Lock()
+	old, oldPath := s.idx, s.idxPath
+	s.idx, s.idxPath, s.entries, s.vocab = idx, path, entries, vocab
+	s.needsRebuild = false
+	s.mu.Unlock()
+	s.invalidate()
+	s.suggestDirty.Store(true)
+	if old != nil {
+		old.Close()
+	}
+	if oldPath != "" && oldPath != path {
+		os.RemoveAll(oldPath)
+	}
+	s.removeStaleDirs()
+	s.log.Info("search index rebuilt", "guides", len(guides), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// removeStaleDirs deletes index directories left by an interrupted rebuild.
+func (s *Service) removeStaleDirs() {
+	if s.opts.Dir == "" {
+		return
+	}
+	ds, _ := filepath.Glob(filepath.Join(s.opts.Dir, "index-*"))
+	for _, d := range ds {
+		if d != s.idxPath {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// applyTo applies one change to an index and its entries and vocabulary.
+func (s *Service) applyTo(idx bleve.Index, entries map[string]*guideEntry, vocab *vocabulary, o op) error {
+	e, err := s.writeIndex(idx, o)
+	if err != nil {
+		return err
+	}
+	applyMemory(entries, vocab, o, e)
+	return nil
+}
+
+// writeIndex writes one change to idx and returns the new entry (nil for a removal).
+func (s *Service) writeIndex(idx bleve.Index, o op) (*guideEntry, error) {
+	if o.guide == nil {
+		if err := idx.Delete(o.code); err != nil {
+			return nil, fmt.Errorf("remove guide %s from search: %w", o.code, err)
+		}
+		return nil, nil
+	}
+	e := entryOf(o.guide)
+	if err := idx.Index(o.guide.Code, s.document(o.guide, e)); err != nil {
+		return nil, fmt.Errorf("index guide %s: %w", o.guide.Code, err)
+	}
+	return e, nil
+}
+
+// applyMemory updates the in-memory entries and vocabulary for a change written to the index.
+func applyMemory(entries map[string]*guideEntry, vocab *vocabulary, o op, e *guideEntry) {
+	if old := entries[o.code]; old != nil {
+		for _, w := range old.targets {
+			vocab.remove(w)
+		}
+		delete(entries, o.code)
+	}
+	if e == nil {
+		return
+	}
+	e.targets = vocab.targetsOf(e.name, e.aliases)
+	for _, w := range e.targets {
+		vocab.add(w)
+	}
+	entries[e.code] = e
+}
+
+// Upsert indexes a published guide (new or a new version); it is searchable when Upsert returns.
+func (s *Service) Upsert(ctx context.Context, g content.Guide) error {
+	if g.Code == "" {
+		return errors.New("search: guide without a code")
+	}
+	return s.apply(op{guide: &g, code: g.Code})
+}
+
+// Remove takes a guide out of the index (unpublished or archived).
+func (s *Service) Remove(ctx context.Context, code string) error {
+	return s.apply(op{code: code})
+}
+
+func (s *Service) apply(o op) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.pending != nil {
+		s.pending = append(s.pending, o)
+	}
+	s.mu.RLock()
+	idx := s.idx
+	s.mu.RUnlock()
+	if idx == nil {
+		return nil // not ready: the coming rebuild reads the content store, or replays this
+	}
+	e, err := s.writeIndex(idx, o)
+	if err != nil {
+		return err
+	}
+	// Entries and vocabulary are shared with readers: change them under the write lock.
+	s.mu.Lock()
+	applyMemory(s.entries, s.vocab, o, e)
+	s.mu.Unlock()
+	s.invalidate()
+	s.suggestDirty.Store(true)
+	return nil
+}
