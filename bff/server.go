@@ -87,8 +87,10 @@ func (s *Server) routes() {
 	v1.Get("/guides", s.listGuides)
 	v1.Get("/guides/:code", s.getGuide)
 	v1.Get("/categories", s.categories)
+	s.formRoutes(v1)
 	s.toolRoutes(v1)
 	s.adminRoutes(v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher)))
+	s.consoleRoutes(a)
 }
 
 // Listen serves on addr until Shutdown.

@@ -5,17 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/content"
+	"shebao/content/policy"
 	"shebao/internal/event"
 )
 
@@ -358,5 +362,31 @@ func TestMetricsCountRequests(t *testing.T) {
 	r := do(t, e.srv.App(), "GET", "/metrics", nil)
 	if !strings.Contains(string(r.body), `shebao_http_requests_total{method="GET",route="/api/v1/categories",status="200"}`) {
 		t.Errorf("metrics lack the request counter:\n%.2000s", r.body)
+	}
+}
+
+// TestRetirementAPIAgreesWithRule checks the API against the rule on a few hundred random birth
+// months and on the boundary rows of the law's tables.
+func TestRetirementAPIAgreesWithRule(t *testing.T) {
+	e := env(t)
+	rng := rand.New(rand.NewPCG(7, 9))
+	type row struct{ cat, birth string }
+	rows := []row{{"male", "1964-12"}, {"male", "1965-01"}, {"male", "1965-04"}, {"male", "1965-05"}, {"male", "1976-08"}, {"male", "1976-09"}, {"male", "1976-12"},
+		{"female55", "1969-12"}, {"female55", "1970-01"}, {"female55", "1981-08"}, {"female55", "1981-09"}, {"female50", "1974-12"}, {"female50", "1975-01"},
+		{"female50", "1975-02"}, {"female50", "1975-03"}, {"female50", "1984-10"}, {"female50", "1984-11"}, {"female50", "1984-12"}}
+	cats := []string{"male", "female50", "female55"}
+	for i := 0; i < 300; i++ {
+		rows = append(rows, row{cats[rng.IntN(3)], fmt.Sprintf("%d-%02d", 1930+rng.IntN(90), 1+rng.IntN(12))})
+	}
+	for _, r := range rows {
+		want, err := policy.Lookup(r.cat, r.birth, time.Now())
+		if err != nil {
+			t.Fatalf("%v: %v", r, err)
+		}
+		wantJSON, _ := json.Marshal(want.View())
+		res := do(t, e.srv.App(), "GET", "/api/v1/tools/retirement?category="+r.cat+"&birth="+r.birth, nil)
+		if res.status != 200 || string(bytes.TrimSpace(res.body)) != string(wantJSON) {
+			t.Fatalf("%v: API %d %s\nrule %s", r, res.status, res.body, wantJSON)
+		}
 	}
 }

@@ -151,7 +151,6 @@ type guideRow struct {
 	Latest    int
 }
 
-
 func loadGuideRow(ctx context.Context, tx *db.Tx, code string) (guideRow, error) {
 	var r guideRow
 	var pub *int64

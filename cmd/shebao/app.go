@@ -41,8 +41,8 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	return a, nil
 }
 
-// background runs the periodic work until ctx ends: delivering outbox events that a crash left
-// behind.
+// background runs the periodic work until ctx ends: publishing scheduled versions that are due
+// (within a second of their time) and delivering outbox events that a crash left behind.
 func (a *application) background(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -51,6 +51,9 @@ func (a *application) background(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if err := a.st.content.RunDue(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("scheduled publishing", "err", err)
+			}
 			if err := a.st.content.Relay(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("outbox relay", "err", err)
 			}

@@ -17,6 +17,7 @@ const (
 	GuidePublished   = "guide.published"
 	GuideUnpublished = "guide.unpublished"
 	FormPublished    = "form.published"
+	FormUnpublished  = "form.unpublished"
 	SynonymsChanged  = "search.synonyms_changed"
 )
 
