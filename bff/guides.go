@@ -71,6 +71,10 @@ func (s *Server) getGuide(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if qid := c.Query("qid"); qid != "" && s.Search != nil {
+		// The app passes the search's query id along when a result is opened (办事堵点 report).
+		_ = s.Search.Click(c.UserContext(), qid, code)
+	}
 	if city := c.Query("city"); city != "" {
 		g, ok := p.Guide.ForCity(city)
 		if !ok {

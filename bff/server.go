@@ -13,6 +13,7 @@ import (
 
 	"shebao/content"
 	"shebao/internal/identity"
+	"shebao/search"
 )
 
 // ReadyCheck is one named readiness probe (store reachable, migrations current, index open).
@@ -25,6 +26,7 @@ type ReadyCheck struct {
 // service_unavailable.
 type Deps struct {
 	Content  *content.Service
+	Search   *search.Service   // optional; search routes answer service_unavailable without it
 	Auth     identity.Verifier // optional; without it every authenticated route answers 401
 	Chat     http.Handler      // optional WebSocket endpoint (net/http, gorilla)
 	Log      *slog.Logger
@@ -88,8 +90,11 @@ func (s *Server) routes() {
 	v1.Get("/guides/:code", s.getGuide)
 	v1.Get("/categories", s.categories)
 	s.formRoutes(v1)
+	s.searchRoutes(v1)
 	s.toolRoutes(v1)
-	s.adminRoutes(v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher)))
+	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
+	s.adminRoutes(admin)
+	s.adminSearchRoutes(admin)
 	s.consoleRoutes(a)
 }
 

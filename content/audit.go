@@ -28,6 +28,7 @@ var actionNames = map[string]string{
 	"schedule": "定时发布", "unschedule": "取消定时", "publish_scheduled": "按计划发布", "schedule_failed": "定时发布失败",
 	"force_publish": "紧急发布", "retro_review": "补充审核", "unpublish": "下线", "archive": "归档",
 	"import_draft": "导入草稿", "import_publish": "导入并发布",
+	"synonym_put": "设置同义词", "synonym_delete": "删除同义词", "bestbet_put": "设置推荐结果", "bestbet_delete": "删除推荐结果",
 }
 
 // ActionName returns the Chinese label of an audit action (the action itself if unknown).
@@ -88,4 +89,12 @@ func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// RecordAudit appends a record for an action taken outside the content workflow (e.g. an editor
+// changing search synonyms), so the log stays the one place to trace every change.
+func (s *Service) RecordAudit(ctx context.Context, a Actor, action, kind, what string) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version, ip, detail) VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
+		fmtTime(s.now()), a.ID, action, kind, "", a.IP, what)
+	return err
 }

@@ -164,6 +164,19 @@ func (s *Service) onChange(ctx context.Context, e event.Event) error {
 	return nil
 }
 
+// LoadPublished reads the published version of code from the store (not the snapshot), for
+// subscribers that react to a publish event and must see that publish whatever their order.
+func (s *Service) LoadPublished(ctx context.Context, code string) (Guide, error) {
+	p, _, err := s.loadOne(ctx, code)
+	if err != nil {
+		return Guide{}, err
+	}
+	if p == nil {
+		return Guide{}, apperr.New(apperr.GuideNotFound, "")
+	}
+	return p.Guide, nil
+}
+
 // loadOne reads the serving state of one guide: published, retired, or neither.
 func (s *Service) loadOne(ctx context.Context, code string) (*Published, *Retired, error) {
 	var state, body, note, pubAt, pubUpd, reason, repl string

@@ -704,7 +704,7 @@
       : h('p', { class: 'muted' }, '没有数据。')];
     return [h('h2', {}, '办事堵点：搜索报告'),
       h('form', { class: 'toolbar', on: { submit: (ev) => { ev.preventDefault(); location.hash = `#/report?from=${from.value}&to=${to.value}`; } } }, labelled('从', from), labelled('到', to), h('button', { type: 'submit', class: 'primary' }, '查看')),
-      table('搜索最多', r.top), table('没有结果的搜索', r.zero_results, '群众找不到的内容：考虑新增事项、别名或同义词。'), table('有结果但没人点击', r.no_click, '结果可能不对题：检查最佳答案和事项名称。')];
+      table('搜索最多', r.top), table('没有结果的搜索', r.zero_results, '群众找不到的内容：考虑新增事项、别名或同义词。'), table('有结果但没人点击', r.no_clicks, '结果可能不对题：检查最佳答案和事项名称。')];
   }
 
   // ---- router ----

@@ -4,28 +4,40 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
+	"shebao/search"
 )
 
 // application is the wired server: the edge's dependencies plus what runs in the background.
 type application struct {
 	deps    bff.Deps
 	st      *store
+	search  *search.Service
 	log     *slog.Logger
 	closers []func() error
 }
 
 func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, verifier identity.Verifier) (*application, error) {
 	a := &application{st: st, log: log}
+	idx, err := search.Open(ctx, search.Options{Dir: filepath.Join(cfg.DataDir, "index"), DB: st.db, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("open search index in %s: %w", filepath.Join(cfg.DataDir, "index"), err)
+	}
+	a.closers = append(a.closers, idx.Close)
+	a.search = idx
+	// Publishes reach the index through the event bus; the loader reads the store, not a cache.
+	idx.Subscribe(st.bus, st.content.LoadPublished)
 	a.deps = bff.Deps{
 		Content:    st.content,
 		Log:        log,
 		Version:    version,
 		Auth:       verifier,
+		Search:     idx,
 		TrustProxy: cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
@@ -36,6 +48,12 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 				}
 				return err
 			}},
+			{Name: "index", Check: func(context.Context) error {
+				if !idx.Ready() {
+					return fmt.Errorf("search index is being built")
+				}
+				return nil
+			}},
 		},
 	}
 	return a, nil
@@ -44,6 +62,15 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 // background runs the periodic work until ctx ends: publishing scheduled versions that are due
 // (within a second of their time) and delivering outbox events that a crash left behind.
 func (a *application) background(ctx context.Context) {
+	if a.search.NeedsRebuild() {
+		// The server answers not-ready until the new index is swapped in.
+		start := time.Now()
+		if err := a.search.Rebuild(ctx, a.st.content.PublishedGuides()); err != nil {
+			a.log.Error("search index rebuild", "err", err)
+		} else {
+			a.log.Info("search index rebuilt", "guides", len(a.st.content.PublishedGuides()), "ms", time.Since(start).Milliseconds())
+		}
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

@@ -45,7 +45,12 @@ type Local struct {
 	log  *slog.Logger
 	mu   sync.RWMutex
 	next int
-	subs map[string]map[int]Handler
+	subs map[string][]sub // per topic, in subscription order
+}
+
+type sub struct {
+	id int
+	h  Handler
 }
 
 // NewLocal returns an in-process bus that logs handler errors to log.
@@ -53,18 +58,18 @@ func NewLocal(log *slog.Logger) *Local {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Local{log: log, subs: map[string]map[int]Handler{}}
+	return &Local{log: log, subs: map[string][]sub{}}
 }
 
-// Publish delivers e to the topic's handlers synchronously.
+// Publish delivers e to the topic's handlers synchronously, in the order they subscribed.
 func (b *Local) Publish(ctx context.Context, e Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
 	b.mu.RLock()
 	hs := make([]Handler, 0, len(b.subs[e.Topic]))
-	for _, h := range b.subs[e.Topic] {
-		hs = append(hs, h)
+	for _, s := range b.subs[e.Topic] {
+		hs = append(hs, s.h)
 	}
 	b.mu.RUnlock()
 	for _, h := range hs {
@@ -92,15 +97,18 @@ func (p *panicError) Error() string { return "handler panic: " + slog.AnyValue(p
 func (b *Local) Subscribe(topic string, h Handler) func() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.subs[topic] == nil {
-		b.subs[topic] = map[int]Handler{}
-	}
 	id := b.next
 	b.next++
-	b.subs[topic][id] = h
+	b.subs[topic] = append(b.subs[topic], sub{id, h})
 	return func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		delete(b.subs[topic], id)
+		subs := b.subs[topic]
+		for i, s := range subs {
+			if s.id == id {
+				b.subs[topic] = append(subs[:i:i], subs[i+1:]...)
+				return
+			}
+		}
 	}
 }

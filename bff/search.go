@@ -1,0 +1,88 @@
+package bff
+
+import (
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"shebao/internal/apperr"
+	"shebao/search"
+)
+
+func (s *Server) searchRoutes(v1 fiber.Router) {
+	v1.Get("/search", s.search)
+	v1.Get("/search/suggest", s.suggest)
+	v1.Post("/search/click", s.searchClick)
+}
+
+// searcher returns the search service or service_unavailable while there is none.
+func (s *Server) searcher() (*search.Service, error) {
+	if s.Search == nil || !s.Search.Ready() {
+		return nil, apperr.New(apperr.Unavailable, "搜索服务正在准备中，请稍后再试。")
+	}
+	return s.Search, nil
+}
+
+// queryValues copies the request's query parameters into url.Values for the search package.
+func queryValues(c *fiber.Ctx) url.Values {
+	v := url.Values{}
+	c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
+	return v
+}
+
+// search answers GET /api/v1/search?q=&limit=&cursor=&category=&audience=&region=.
+func (s *Server) search(c *fiber.Ctx) error {
+	svc, err := s.searcher()
+	if err != nil {
+		return err
+	}
+	req, err := search.ParseRequest(queryValues(c))
+	if err != nil {
+		return err
+	}
+	res, err := svc.Search(c.UserContext(), req)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(res)
+}
+
+// suggest answers GET /api/v1/search/suggest?q=&limit= for as-you-type completion.
+func (s *Server) suggest(c *fiber.Ctx) error {
+	svc, err := s.searcher()
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit", 8, 1, 20)
+	if err != nil {
+		return err
+	}
+	items, err := svc.Suggest(c.UserContext(), c.Query("q"), limit)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []search.Suggestion{}
+	}
+	return c.JSON(fiber.Map{"query": c.Query("q"), "suggestions": items})
+}
+
+// searchClick answers POST /api/v1/search/click {"query_id","code"}: which result was opened.
+func (s *Server) searchClick(c *fiber.Ctx) error {
+	svc, err := s.searcher()
+	if err != nil {
+		return err
+	}
+	var body struct {
+		QueryID string `json:"query_id"`
+		Code    string `json:"code"`
+	}
+	if err := strictDecode(c.Body(), &body); err != nil {
+		return err
+	}
+	if err := svc.Click(c.UserContext(), body.QueryID, body.Code); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
