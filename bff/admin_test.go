@@ -20,7 +20,7 @@ import (
 
 // adminEnv is a server on a real database with locally minted tokens for each person.
 type adminEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	cs     *content.Service
 	tokens map[string]string
