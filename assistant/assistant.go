@@ -50,7 +50,6 @@ const (
 	RouteGuide      Route = "guide"        // a question about a service guide
 	RouteAccount    Route = "account"      // about the user's own records: pointed to the records screen
 	RouteRetirement Route = "retirement"   // retirement age, early retirement, minimum contribution years
-	RouteClarify    Route = "clarify"      // one short question back, e.g. the birth month
 	RouteOutOfScope Route = "out_of_scope" // not about social insurance
 	RouteHandoff    Route = "handoff"      // the user asked for a person
 	RouteDistress   Route = "distress"     // the user may be in crisis: 12333 and a person
@@ -80,6 +79,10 @@ type Answer struct {
 	Speakable   string     `json:"speakable"`
 	Suggestions []string   `json:"suggestions"`
 	Handoff     *Handoff   `json:"handoff,omitempty"`
+	// Asks reports that the answer is one question back, e.g. the birth month.
+	Asks bool `json:"asks,omitempty"`
+	// SessionID is the session the turn ran in.
+	SessionID string `json:"session_id"`
 	// Seq is the sequence number of the stored answer event.
 	Seq int64 `json:"seq"`
 	// Model reports whether a model composed the text (false: extractive).
@@ -88,6 +91,8 @@ type Answer struct {
 	Dropped int `json:"dropped,omitempty"`
 	// FellBack reports that the composed text failed a check and the guide was quoted instead.
 	FellBack bool `json:"fell_back,omitempty"`
+
+	sources []string // computed figures (retirement calculator) the text may use, for evaluation
 }
 
 // Hotline is the social-insurance hotline offered on handoff.

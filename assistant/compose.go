@@ -113,6 +113,15 @@ func elementAnswer(g *content.Guide, e Element, elder bool) string {
 		return name + "的办理地点：" + joinList(items, elder, "") + "。"
 	case ElemTimeLimit:
 		st, pr := trimStop(g.TimeLimit.Statutory), trimStop(g.TimeLimit.Promised)
+		if strings.Contains(pr, "待核实") || pr == "" { // an unconfirmed promise is not said
+			pr, st = st, ""
+		}
+		if strings.Contains(st, "待核实") {
+			st = ""
+		}
+		if pr == "" {
+			return ""
+		}
 		if st == pr || st == "" {
 			return name + "的办理时限是" + pr + "。"
 		}
@@ -202,19 +211,25 @@ func bigrams(s string) map[string]bool {
 	for _, f := range filler {
 		s = strings.ReplaceAll(s, f, "")
 	}
+	out := map[string]bool{}
 	var rs []rune
+	flush := func() {
+		for i := 0; i+1 < len(rs); i++ {
+			out[string(rs[i:i+2])] = true
+		}
+		if len(rs) == 1 {
+			out[string(rs)] = true
+		}
+		rs = rs[:0]
+	}
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) || unicode.IsLetter(r) || unicode.IsDigit(r) {
 			rs = append(rs, unicode.ToLower(r))
+		} else if r == ' ' {
+			flush()
 		}
 	}
-	out := make(map[string]bool, len(rs))
-	for i := 0; i+1 < len(rs); i++ {
-		out[string(rs[i:i+2])] = true
-	}
-	if len(rs) == 1 {
-		out[string(rs)] = true
-	}
+	flush()
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"shebao/content"
@@ -20,8 +21,9 @@ type Corpus struct {
 
 type corpusDoc struct {
 	code    string
-	names   []string        // name and aliases
+	names   []string        // name and aliases, folded by topicText
 	grams   map[string]bool // bigrams of name and aliases
+	runes   map[rune]bool   // characters of name and aliases
 	summary map[string]bool // bigrams of the summary and FAQ questions
 }
 
@@ -31,18 +33,22 @@ func NewCorpus(gs []content.Guide) *Corpus {
 	for i := range gs {
 		g := gs[i]
 		c.guides[g.Code] = &g
-		d := corpusDoc{code: g.Code, grams: map[string]bool{}, summary: map[string]bool{}}
-		d.names = append([]string{g.Name}, g.Aliases...)
-		for _, n := range d.names {
-			for k := range bigrams(n) {
+		d := corpusDoc{code: g.Code, grams: map[string]bool{}, runes: map[rune]bool{}, summary: map[string]bool{}}
+		for _, n := range append([]string{g.Name}, g.Aliases...) {
+			n = topicText(n)
+			d.names = append(d.names, strings.TrimSpace(n))
+			for k := range bigrams(topicText(n)) {
 				d.grams[k] = true
+			}
+			for _, r := range n {
+				d.runes[r] = true
 			}
 		}
 		text := g.Summary
 		for _, q := range g.FAQ {
 			text += "。" + q.Q
 		}
-		for k := range bigrams(text) {
+		for k := range bigrams(topicText(text)) {
 			d.summary[k] = true
 		}
 		c.docs = append(c.docs, d)
@@ -72,28 +78,46 @@ func (c *Corpus) Codes() []string {
 // Retrieve scores every guide: a name or alias said in full counts most (longer ones more), then
 // the share of the question's character bigrams found in the names, then in the summary and FAQ.
 func (c *Corpus) Retrieve(_ context.Context, query string, limit int) ([]Hit, error) {
-	qg := bigrams(query)
+	folded := topicText(query) // names are matched with question words blanked on both sides
+	topic := queryTopic(query)
+	qg := bigrams(topic)
+	var qr []rune
+	for _, r := range topic {
+		if unicode.Is(unicode.Han, r) {
+			qr = append(qr, r)
+		}
+	}
 	var hits []Hit
 	for _, d := range c.docs {
 		score := 0.0
 		for _, n := range d.names {
-			if n != "" && strings.Contains(query, n) {
-				score += 2 + float64(utf8.RuneCountInString(n))/2
+			if n != "" && strings.Contains(folded, n) {
+				score += 1.5 + float64(utf8.RuneCountInString(n))/2
 			}
 		}
 		if len(qg) > 0 {
 			nameHits, sumHits := 0, 0
 			for k := range qg {
-				if d.grams[k] {
+				switch {
+				case d.grams[k]:
 					nameHits++
-				} else if d.summary[k] {
+				case d.summary[k]:
 					sumHits++
 				}
 			}
-			score += 3*float64(nameHits)/float64(len(qg)) + float64(sumHits)/float64(len(qg))
+			score += (3*float64(nameHits) + float64(sumHits)) / float64(len(qg))
 			if nameHits == 0 && score < 2 {
 				score /= 2 // only summary words: weak
 			}
+		}
+		if score > 0 && len(qr) > 0 {
+			covered := 0
+			for _, r := range qr {
+				if d.runes[r] {
+					covered++
+				}
+			}
+			score += 0.5 * float64(covered) / float64(len(qr)) // breaks ties between similar names
 		}
 		if score >= 0.5 {
 			hits = append(hits, Hit{Code: d.code, Score: score})
@@ -109,4 +133,57 @@ func (c *Corpus) Retrieve(_ context.Context, query string, limit int) ([]Hit, er
 		hits = hits[:limit]
 	}
 	return hits, nil
+}
+
+// questionWords carry no topic: they are removed before matching topics.
+var questionWords = strings.NewReplacer("怎么办", " ", "怎么样", " ", "怎么", " ", "什么", " ", "如何", " ", "多少", " ",
+	"哪里", " ", "哪儿", " ", "可以", " ", "能不能", " ", "需要", " ", "是不是", " ", "有没有", " ", "吗", " ", "呢", " ",
+	"了", " ", "的", " ", "我", " ", "你", " ", "吧", " ", "啊", " ", "要", " ", "请问", " ", "一下", " ", "自己", " ")
+
+// topicText folds variants (缴/交, Chinese numerals) and blanks out question and function
+// words, so that bigrams do not bridge them.
+func topicText(s string) string {
+	s = strings.ReplaceAll(s, "缴", "交")
+	s = numeralsToDigits(s)
+	return questionWords.Replace(s)
+}
+
+// numeralsToDigits rewrites positional Chinese numerals of two or more characters as digits
+// (十五年 → 15年), so that they match aliases written either way.
+func numeralsToDigits(s string) string {
+	if !strings.ContainsAny(s, "十百千") {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && strings.ContainsRune("一二两三四五六七八九十百千", rs[j]) {
+			j++
+		}
+		if j-i >= 2 {
+			if v, ok := ParseChineseNumber(string(rs[i:j])); ok {
+				b.WriteString(formatNumber(v))
+				i = j
+				continue
+			}
+		}
+		if j == i {
+			j++
+		}
+		b.WriteString(string(rs[i:j]))
+		i = j
+	}
+	return b.String()
+}
+
+// queryTopic is topicText of a question with the words that name an element removed: "要带
+// 什么材料" says what is asked about, not which guide.
+func queryTopic(q string) string {
+	for _, ec := range elementCues {
+		for _, c := range ec.strong {
+			q = strings.ReplaceAll(q, c, " ")
+		}
+	}
+	return topicText(q)
 }

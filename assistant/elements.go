@@ -168,56 +168,50 @@ func trimStop(s string) string {
 	return s
 }
 
-// elementCues are the words that show which element a question is about, checked in order;
-// the first element whose cue appears wins, and up to two elements are answered.
+// elementCues are the words that show which element a question is about, checked in order.
+// Strong cues name the element; weak cues ("需要什么", "怎么办") only count when no strong cue
+// is present.
 var elementCues = []struct {
-	e    Element
-	cues []string
+	e            Element
+	strong, weak []string
 }{
-	{ElemFee, []string{"收费", "费用", "多少钱", "要钱", "花钱", "免费", "收钱", "工本费", "交钱", "付费", "贵不贵"}},
-	{ElemVisits, []string{"跑几次", "跑几趟", "去几次", "跑一趟", "要跑", "用跑", "几趟"}},
-	{ElemTimeLimit, []string{"多久", "多长时间", "几天", "时限", "多少天", "几个工作日", "要等", "办结", "多快", "啥时候能", "什么时候能", "什么时候到", "啥时候到", "要多少时间", "需要多少时间", "时间要多长"}},
-	{ElemMaterials, []string{"材料", "带什么", "带啥", "需要什么", "准备什么", "准备啥", "要什么证件", "证件", "资料", "提交什么", "要带", "拿什么", "需要啥", "要啥"}},
-	{ElemPhone, []string{"电话", "热线", "打哪个", "号码是"}},
-	{ElemLocations, []string{"在哪", "哪里", "哪儿", "地址", "地点", "去哪", "几点", "上班时间", "办公时间", "营业时间", "周末", "大厅"}},
-	{ElemChannels, []string{"网上", "手机上", "线上", "App", "app", "APP", "在手机", "渠道", "办理方式", "怎么在手机", "小程序", "不用去", "不出门", "网上办", "掌上"}},
-	{ElemConditions, []string{"条件", "符合", "资格", "谁可以", "哪些人", "什么人", "要求", "能不能办", "能办吗", "可以办吗", "够不够", "满足"}},
-	{ElemSteps, []string{"怎么办", "怎么弄", "流程", "步骤", "如何办理", "怎么申请", "怎么操作", "程序", "咋办", "咋弄", "怎么处理", "怎么搞", "办理", "如何", "怎么"}},
-	{ElemDelivery, []string{"结果", "怎么拿到", "寄", "送达", "怎么领", "到账", "怎么通知"}},
-	{ElemBasis, []string{"依据", "政策", "规定", "法律", "哪条"}},
-	{ElemComplaint, []string{"投诉", "举报", "意见", "不满意"}},
+	{ElemFee, []string{"收费", "收不收费", "手续费", "多少钱", "要钱", "花钱", "免费", "收钱", "工本费", "付费", "贵不贵"}, nil},
+	{ElemVisits, []string{"跑几次", "跑几趟", "去几次", "跑一趟", "要跑", "用跑", "几趟"}, nil},
+	{ElemTimeLimit, []string{"多久", "多长时间", "几天", "时限", "多少天", "几个工作日", "要等", "办结", "多快", "啥时候能", "什么时候能", "什么时候到", "啥时候到", "要多少时间", "需要多少时间", "时间要多长"}, nil},
+	{ElemConditions, []string{"条件", "符合", "资格", "谁可以", "哪些人", "什么人", "要求", "能不能办", "能办吗", "可以办吗", "够不够", "满足"}, nil},
+	{ElemMaterials, []string{"材料", "带什么", "带啥", "准备什么", "准备啥", "要什么证件", "证件", "资料", "提交什么", "要带", "拿什么"}, []string{"需要什么", "需要啥", "要啥"}},
+	{ElemPhone, []string{"电话", "热线", "打哪个", "号码是"}, nil},
+	{ElemLocations, []string{"在哪", "哪里", "哪儿", "地址", "地点", "去哪", "几点", "上班时间", "办公时间", "营业时间", "周末", "大厅"}, nil},
+	{ElemChannels, []string{"网上", "手机上", "线上", "App", "app", "APP", "在手机", "渠道", "办理方式", "小程序", "不用去", "不出门", "掌上"}, nil},
+	{ElemSteps, []string{"流程", "步骤", "程序", "怎么申请", "怎么操作", "怎么领", "如何申请", "如何领"}, []string{"怎么办", "怎么弄", "咋办", "咋弄", "怎么处理", "怎么搞", "如何", "怎么", "办理"}},
+	{ElemDelivery, []string{"结果", "怎么拿到", "寄", "送达", "到账", "怎么通知"}, nil},
+	{ElemBasis, []string{"依据", "政策", "规定", "法律", "哪条"}, nil},
+	{ElemComplaint, []string{"投诉", "举报", "意见", "不满意"}, nil},
 }
 
 // DetectElements returns the elements a question asks about, at most two, in the order of
 // elementCues. It returns nil when no cue is present.
 func DetectElements(q string) []Element {
 	var out []Element
-	for _, ec := range elementCues {
-		for _, c := range ec.cues {
-			if strings.Contains(q, c) {
-				out = append(out, ec.e)
-				break
+	for _, weak := range []bool{false, true} {
+		for _, ec := range elementCues {
+			cues := ec.strong
+			if weak {
+				cues = ec.weak
+			}
+			for _, c := range cues {
+				if strings.Contains(q, c) {
+					out = append(out, ec.e)
+					break
+				}
+			}
+			if len(out) == 2 {
+				return out
 			}
 		}
-		if len(out) == 2 {
-			break
+		if len(out) > 0 {
+			return out
 		}
-	}
-	// "怎么办" is the generic verb; with a more specific element it adds nothing.
-	if len(out) == 2 && out[1] == ElemSteps && weakStepsCue(q) {
-		out = out[:1]
-	}
-	if len(out) == 2 && out[0] == ElemSteps && weakStepsCue(q) {
-		out = out[1:]
 	}
 	return out
-}
-
-func weakStepsCue(q string) bool {
-	for _, c := range []string{"流程", "步骤", "程序", "怎么申请", "怎么操作"} {
-		if strings.Contains(q, c) {
-			return false
-		}
-	}
-	return true
 }

@@ -98,6 +98,9 @@ func idiom(rs []rune, i, j int, unit string) bool {
 	if num != "一" && num != "两" {
 		return false
 	}
+	if num == "一" && i > 0 && strings.ContainsRune("哪那这每同整", rs[i-1]) {
+		return true // 哪一年, 那一年, 每一次
+	}
 	after := ""
 	if k := j + utf8.RuneCountInString(unit); k < len(rs) {
 		after = string(rs[k])

@@ -30,7 +30,7 @@ var placeholders = map[PIIKind]string{
 // Masked is a message with its personal data replaced by placeholders.
 type Masked struct {
 	Text  string    // the text that may be logged, stored and sent to search or a model
-	Found []PIIKind // what was masked, in order of appearance
+	Found []PIIKind // what was masked (digits first, then names)
 	// Birth and Male are read from a valid 18-digit ID number, if there was one, so that a
 	// retirement question can be answered without asking; the number itself is not kept.
 	Birth policy.YearMonth
@@ -318,9 +318,17 @@ func maskNames(s string, m *Masked) string {
 	return b.String()
 }
 
-func isDigit(r rune) bool       { return r >= '0' && r <= '9' }
-func isASCIIAlnum(r rune) bool  { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
-func countDigits(rs []rune) int { n := 0; for _, r := range rs { if isDigit(r) { n++ } }; return n }
+func isDigit(r rune) bool      { return r >= '0' && r <= '9' }
+func isASCIIAlnum(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+func countDigits(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		if isDigit(r) {
+			n++
+		}
+	}
+	return n
+}
 
 func digitsOf(rs []rune) string {
 	var b strings.Builder

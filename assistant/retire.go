@@ -27,12 +27,15 @@ type RetirementFacts struct {
 	Ask      RetirementAsk   `json:"ask,omitempty"`
 	Sex      string          `json:"sex,omitempty"`      // male or female
 	Category policy.Category `json:"category,omitempty"` // set when known
-	Year     int             `json:"year,omitempty"`     // birth year
-	Month    int             `json:"month,omitempty"`    // birth month, 0 unknown
+	// Signal is "50" or "55" when the message says which original age applies to a woman
+	// (工人, 干部, 五十五 …), even before her sex is known.
+	Signal string `json:"signal,omitempty"`
+	Year   int    `json:"year,omitempty"`  // birth year
+	Month  int    `json:"month,omitempty"` // birth month, 0 unknown
 }
 
 func (f RetirementFacts) empty() bool {
-	return f.Sex == "" && f.Category == "" && f.Year == 0 && f.Month == 0
+	return f.Sex == "" && f.Category == "" && f.Signal == "" && f.Year == 0 && f.Month == 0
 }
 
 // merge fills the unknown fields of f from g.
@@ -45,6 +48,12 @@ func (f RetirementFacts) merge(g RetirementFacts) RetirementFacts {
 	}
 	if g.Category != "" {
 		f.Category = g.Category
+	}
+	if g.Signal != "" {
+		f.Signal = g.Signal
+		if f.Sex != "male" {
+			f.Category = ""
+		}
 	}
 	if g.Year != 0 {
 		f.Year = g.Year
@@ -60,8 +69,13 @@ func (f RetirementFacts) merge(g RetirementFacts) RetirementFacts {
 
 // resolve derives the category from the sex and the female signal words.
 func (f RetirementFacts) resolve() RetirementFacts {
-	if f.Sex == "male" {
+	switch {
+	case f.Sex == "male":
 		f.Category = policy.Male
+	case f.Sex == "female" && f.Signal == "50":
+		f.Category = policy.Female50
+	case f.Sex == "female" && f.Signal == "55":
+		f.Category = policy.Female55
 	}
 	if f.Category == policy.Male && f.Sex == "" {
 		f.Sex = "male"
@@ -73,7 +87,7 @@ func (f RetirementFacts) resolve() RetirementFacts {
 }
 
 var retirementCues = []string{"哪年", "哪一年", "什么时候", "啥时候", "几岁", "多大", "多少岁", "年龄", "时间", "几月",
-	"哪个月", "提前", "延迟", "推迟", "弹性", "晚点", "早点", "能退", "可以退", "到点", "几时", "多久", "还有几年",
+	"哪个月", "提前", "延迟", "推迟", "弹性", "晚点", "早点", "能退", "可以退", "到点", "几时", "还有几年",
 	"工人", "干部", "管理岗", "男职工", "女职工", "五十", "六十", "50岁", "55岁", "60岁", "测算", "算一下", "算算"}
 
 var minYearsPattern = regexp.MustCompile(`(要|得|需要|必须|至少|最少|最低)(交|缴)(够|满)?(多少|几)年|(交|缴)(够|满)(多少|几)年|最低缴费年限|缴费年限(是|要|多少|几)|交多少年|缴多少年|交几年才|缴几年才`)
@@ -121,19 +135,20 @@ func ParseRetirementFacts(text string, now time.Time) RetirementFacts {
 	}
 	f.Sex = parseSex(text)
 	switch {
-	case containsAny(text, []string{"五十五", "55岁", "55周岁", "干部", "管理岗", "管理人员", "专业技术"}):
-		if f.Sex != "male" {
-			f.Category = policy.Female55
+	case containsAny(text, []string{"五十五", "55岁", "55周岁"}):
+		f.Signal = "55"
+		if f.Sex == "" {
+			f.Sex = "female" // only women had an original age of 55
 		}
-	case containsAny(text, []string{"五十岁", "五十周岁", "50岁", "50周岁", "五十退", "50退", "工人", "一线", "工勤"}):
-		if f.Sex != "male" {
-			f.Category = policy.Female50
+	case containsAny(text, []string{"五十岁", "五十周岁", "50岁", "50周岁", "五十退", "50退"}):
+		f.Signal = "50"
+		if f.Sex == "" {
+			f.Sex = "female"
 		}
-	}
-	// A woman who does not say 50 or 55: the category stays unknown. Without a sex word the
-	// 50/55 signal is only kept if nothing contradicts it (工人 alone may be a man).
-	if f.Sex == "" && f.Category != "" && !containsAny(text, []string{"五十", "50", "55"}) {
-		f.Category = ""
+	case containsAny(text, []string{"干部", "管理岗", "管理人员", "专业技术"}):
+		f.Signal = "55"
+	case containsAny(text, []string{"工人", "一线", "工勤"}):
+		f.Signal = "50"
 	}
 	f.Year, f.Month = parseBirth(text, now)
 	return f.resolve()
@@ -299,7 +314,7 @@ func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
 	if f.Sex == "" && f.Category == "" {
 		p := f
 		if f.Year == 0 {
-			return retirementReply{text: "好的，我帮您算。请问您是哪年哪月出生的？是男职工还是女职工？", pending: &p}
+			return retirementReply{text: "好的，我帮您算。请问您是哪年哪月出生的，是男职工还是女职工？", pending: &p}
 		}
 		return retirementReply{text: "请问是男职工还是女职工？", pending: &p}
 	}

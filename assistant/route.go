@@ -26,9 +26,9 @@ var injectionPatterns = []*regexp.Regexp{
 
 // IsInjection reports whether a message tries to change or reveal the assistant's instructions.
 func IsInjection(text string) bool {
-	t := strings.ReplaceAll(text, " ", "")
+	t := strings.ReplaceAll(text, " ", "") // "忽 略 指 令"
 	for _, p := range injectionPatterns {
-		if p.MatchString(text) || p.MatchString(t) {
+		if p.MatchString(t) || t != text && p.MatchString(text) {
 			return true
 		}
 	}

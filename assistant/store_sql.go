@@ -81,23 +81,65 @@ func (s *store) session(ctx context.Context, id string) (sessionRow, error) {
 	return r, nil
 }
 
-// appendEvent stores event seq of a session and moves the session's last_seq and state on, in
-// one transaction.
-func (s *store) appendEvent(ctx context.Context, sessionID string, seq int64, typ string, body []byte, state string, now time.Time) error {
+// storedEvent is one durable event to store.
+type storedEvent struct {
+	seq  int64
+	typ  string
+	body []byte
+}
+
+// receivedMessage is a user message (masked) stored with the events that answer it.
+type receivedMessage struct {
+	clientID string
+	masked   string
+}
+
+// appendEvents stores events of a session, and the message they answer if msg is not nil, and
+// moves the session's last_seq and state on, in one transaction.
+func (s *store) appendEvents(ctx context.Context, sessionID string, evs []storedEvent, state string, msg *receivedMessage, now time.Time) error {
 	ms := now.UnixMilli()
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO assistant_events (session_id, seq, type, body, created_at) VALUES (?, ?, ?, ?, ?)`,
-			sessionID, seq, typ, string(body), ms); err != nil {
-			return err
+		if msg != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO assistant_messages (session_id, client_id, text, created_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (session_id, client_id) DO NOTHING`, sessionID, msg.clientID, msg.masked, ms); err != nil {
+				return err
+			}
+		}
+		var last int64
+		for _, ev := range evs {
+			if _, err := tx.Exec(ctx, `INSERT INTO assistant_events (session_id, seq, type, body, created_at) VALUES (?, ?, ?, ?, ?)`,
+				sessionID, ev.seq, ev.typ, string(ev.body), ms); err != nil {
+				return err
+			}
+			last = ev.seq
 		}
 		_, err := tx.Exec(ctx, `UPDATE assistant_sessions SET last_seq = ?, state = ?, updated_at = ? WHERE id = ?`,
-			seq, state, ms, sessionID)
+			last, state, ms, sessionID)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store event %d of session: %w", seq, err)
+		return fmt.Errorf("store events of session: %w", err)
 	}
 	return nil
+}
+
+// recentMessageIDs returns the client ids of the last limit messages of a session, so that a
+// message resent after a restart is recognised.
+func (s *store) recentMessageIDs(ctx context.Context, sessionID string, limit int) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT client_id FROM assistant_messages WHERE session_id = ? ORDER BY created_at DESC LIMIT ?`, sessionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read message ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read message ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 func (s *store) saveState(ctx context.Context, sessionID, state string, now time.Time) error {
@@ -136,21 +178,6 @@ func (s *store) eventsAfter(ctx context.Context, sessionID string, after int64, 
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, gap, nil
-}
-
-// recordMessage stores a received message (masked) under its client id. It reports false if the
-// id was already received in this session.
-func (s *store) recordMessage(ctx context.Context, sessionID, clientID, masked string, now time.Time) (bool, error) {
-	res, err := s.db.Exec(ctx, `INSERT INTO assistant_messages (session_id, client_id, text, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (session_id, client_id) DO NOTHING`, sessionID, clientID, masked, now.UnixMilli())
-	if err != nil {
-		return false, fmt.Errorf("record message: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("record message: %w", err)
-	}
-	return n == 1, nil
 }
 
 // prune deletes sessions not used since before, with their events and messages.

@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	s.formRoutes(v1)
 	s.searchRoutes(v1)
 	s.toolRoutes(v1)
+	s.chatRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)

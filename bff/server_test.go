@@ -68,7 +68,9 @@ func newEnvFor(t *testing.T) (*testEnv, error) {
 	if _, err := cs.SeedIfEmpty(context.Background()); err != nil {
 		return nil, err
 	}
-	srv := New(Deps{Content: cs, Log: log, Version: "test"})
+	// The chat endpoint itself is tested in the assistant package; a stand-in registers the route.
+	chat := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "upgrade required", 426) })
+	srv := New(Deps{Content: cs, Log: log, Version: "test", Chat: chat})
 	return &testEnv{srv: srv, content: cs, bus: bus, logs: logs}, nil
 }
 

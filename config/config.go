@@ -39,7 +39,15 @@ type Config struct {
 	ModelName      string        `yaml:"model_name" env:"SHEBAO_MODEL_NAME" doc:"model name sent to the model server"`
 	ModelTimeout   time.Duration `yaml:"model_timeout" env:"SHEBAO_MODEL_TIMEOUT" doc:"timeout for one model call"`
 	ModelMaxTokens int           `yaml:"model_max_tokens" env:"SHEBAO_MODEL_MAX_TOKENS" doc:"max tokens in one model answer"`
-	ModelSendPII   bool          `yaml:"model_send_pii" env:"SHEBAO_MODEL_SEND_PII" doc:"send personal data to the model unmasked (operator opt-in; off by default)"`
+	ModelNoThink   bool          `yaml:"model_no_think" env:"SHEBAO_MODEL_NO_THINK" doc:"send chat_template_kwargs enable_thinking=false (reasoning models on vLLM/SGLang)"`
+}
+
+// ModelExtraBody is what is merged into every model request body for the configured server.
+func (c Config) ModelExtraBody() map[string]any {
+	if !c.ModelNoThink {
+		return nil
+	}
+	return map[string]any{"chat_template_kwargs": map[string]any{"enable_thinking": false}}
 }
 
 // Default returns the configuration that runs on a laptop with no file and no services.

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/blevesearch/bleve/v2/analysis"
+	banalysis "github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
@@ -24,7 +24,7 @@ const (
 // and refuses a second registration, hence the Once; the tokenizer itself uses the shared
 // lexicon, which is immutable.
 var registerTokenizer = sync.OnceValue(func() error {
-	return registry.RegisterTokenizer(tokenizerName, func(map[string]any, *registry.Cache) (analysis.Tokenizer, error) {
+	return registry.RegisterTokenizer(tokenizerName, func(map[string]any, *registry.Cache) (banalysis.Tokenizer, error) {
 		lx, err := sharedLexicon()
 		if err != nil {
 			return nil, err
@@ -46,9 +46,9 @@ func addAnalyzer(im *mapping.IndexMappingImpl) error {
 // 社会), and drop particles.
 type gseTokenizer struct{ lx *lexicon }
 
-func (t *gseTokenizer) Tokenize(input []byte) analysis.TokenStream {
+func (t *gseTokenizer) Tokenize(input []byte) banalysis.TokenStream {
 	text := t.lx.normalize(string(input))
-	var out analysis.TokenStream
+	var out banalysis.TokenStream
 	pos := 0
 	offset := 0
 	for _, chunk := range strings.Split(text, " ") {
@@ -71,19 +71,19 @@ func (t *gseTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	return out
 }
 
-func appendToken(out analysis.TokenStream, term string, start, end, pos int) analysis.TokenStream {
-	typ := analysis.Ideographic
+func appendToken(out banalysis.TokenStream, term string, start, end, pos int) banalysis.TokenStream {
+	typ := banalysis.Ideographic
 	if r, _ := utf8.DecodeRuneInString(term); r < utf8.RuneSelf {
-		typ = analysis.AlphaNumeric
+		typ = banalysis.AlphaNumeric
 		if unicode.IsDigit(r) {
-			typ = analysis.Numeric
+			typ = banalysis.Numeric
 		}
 	}
-	return append(out, &analysis.Token{Term: []byte(term), Start: start, End: end, Position: pos, Type: typ})
+	return append(out, &banalysis.Token{Term: []byte(term), Start: start, End: end, Position: pos, Type: typ})
 }
 
 // emitSubwords adds the dictionary words inside tok at the same position, recursively.
-func emitSubwords(out *analysis.TokenStream, tok *gse.Token, base, pos int, lx *lexicon) {
+func emitSubwords(out *banalysis.TokenStream, tok *gse.Token, base, pos int, lx *lexicon) {
 	for _, sub := range tok.Segments() {
 		st := sub.Token().Text()
 		if !lx.particles[st] {

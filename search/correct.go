@@ -119,6 +119,7 @@ type correction struct {
 // alone, so 工商 is not turned into 工伤. It never uses bleve's fuzzy matching, which counts bytes.
 func (v *vocabulary) correct(text string) (string, []correction) {
 	us := v.units(text)
+	lay := v.lx.layout(text)
 	var b strings.Builder
 	var fixes []correction
 	last := 0
@@ -133,7 +134,7 @@ func (v *vocabulary) correct(text string) (string, []correction) {
 			if !spanOK(span) {
 				continue
 			}
-			r, protect, ok := v.matchSpan(text, span)
+			r, protect, ok := v.matchSpan(text, span, lay)
 			if protect {
 				used = l
 				break
@@ -183,7 +184,7 @@ func spanOK(span []unit) bool {
 
 // matchSpan decides what to do with a span: protect it (it is a known word), replace it (it sounds
 // like, or is spelled like, a vocabulary word), or neither.
-func (v *vocabulary) matchSpan(text string, span []unit) (repl string, protect, ok bool) {
+func (v *vocabulary) matchSpan(text string, span []unit, lay *layout) (repl string, protect, ok bool) {
 	switch span[0].kind {
 	case unitInitial:
 		var k strings.Builder
@@ -202,10 +203,18 @@ func (v *vocabulary) matchSpan(text string, span []unit) (repl string, protect, 
 		}
 	}
 	var w string
+	wordsOnly := false
 	if allHan {
-		w = text[span[0].start:span[len(span)-1].end]
+		start, end := span[0].start, span[len(span)-1].end
+		w = text[start:end]
 		if v.count[w] > 0 || v.lx.knownWord(w) {
 			return "", true, false
+		}
+		// A typo sits where the segmenter found no word; a span that cuts a word in two or
+		// holds a particle (领什|么, 的钱) is a coincidence of sounds, not a typo.
+		var ok bool
+		if wordsOnly, ok = lay.fits(start, end, v.lx); !ok {
+			return "", false, false
 		}
 	}
 	readings := make([][]string, len(span))
@@ -213,10 +222,14 @@ func (v *vocabulary) matchSpan(text string, span []unit) (repl string, protect, 
 		if len(u.readings) == 0 {
 			return "", false, false
 		}
-		readings[k] = u.readings
+		readings[k] = u.readings[:min(len(u.readings), queryReadings)]
 	}
-	if c := v.lookup(readings, w, false); c != "" {
+	if c := v.lookup(readings, w, false); c != "" && (!wordsOnly || utf8.RuneCountInString(c) >= 4) {
 		return c, false, true
+	}
+	if wordsOnly {
+		// Real words side by side (单位医保, 骑手受伤): only a long exact homophone (资格人证).
+		return "", false, false
 	}
 	if c := v.lookup(readings, w, true); c != "" {
 		return c, false, true
@@ -227,6 +240,55 @@ func (v *vocabulary) matchSpan(text string, span []unit) (repl string, protect, 
 		}
 	}
 	return "", false, false
+}
+
+// queryReadings is how many readings of a typed character are tried (還 is hái or huán, not
+// the classical fú).
+const queryReadings = 2
+
+// layout is where the segmenter put word boundaries in a text.
+type layout struct {
+	bounds map[int]bool // byte offsets where a token starts or ends
+	tokens map[int]string
+}
+
+func (lx *lexicon) layout(text string) *layout {
+	l := &layout{bounds: map[int]bool{0: true, len(text): true}, tokens: map[int]string{}}
+	off := 0
+	for _, chunk := range strings.Split(text, " ") {
+		if chunk != "" {
+			for _, sg := range lx.seg.Segment([]byte(chunk)) {
+				l.bounds[off+sg.Start()] = true
+				l.bounds[off+sg.End()] = true
+				l.tokens[off+sg.Start()] = sg.Token().Text()
+			}
+		}
+		off += len(chunk) + 1
+	}
+	return l
+}
+
+// fits reports whether [start, end) begins and ends on token boundaries and holds no particle,
+// and whether it is made only of words of two or more characters.
+func (l *layout) fits(start, end int, lx *lexicon) (wordsOnly, ok bool) {
+	if !l.bounds[start] || !l.bounds[end] {
+		return false, false
+	}
+	wordsOnly = true
+	for p := start; p < end; {
+		t, ok := l.tokens[p]
+		if !ok || t == "" {
+			return false, false
+		}
+		if lx.particles[t] {
+			return false, false
+		}
+		if utf8.RuneCountInString(t) < 2 {
+			wordsOnly = false
+		}
+		p += len(t)
+	}
+	return wordsOnly, true
 }
 
 // lookup finds vocabulary words that sound like the span (exact toneless pinyin, or folded).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	_ "github.com/blevesearch/bleve/v2/analysis/analyzer/keyword" // keyword analyzer for facets
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"shebao/content"
@@ -20,7 +21,7 @@ import (
 // mappingVersion changes whenever the mapping or the way documents are built changes; together
 // with the hash of the analyzer's data files it forms the index version, and an index of another
 // version is rebuilt at start.
-const mappingVersion = 1
+const mappingVersion = 2
 
 // Index fields.
 const (
@@ -96,6 +97,7 @@ type guideEntry struct {
 	summary  string
 	faq      []string
 	targets  []string // vocabulary words this guide contributes
+	ord      int32    // position in the vocabulary's title postings
 }
 
 func entryOf(g *content.Guide) *guideEntry {
@@ -128,22 +130,17 @@ func (s *Service) document(g *content.Guide, e *guideEntry) map[string]any {
 			}
 		}
 	}
-	add(g.ItemType)
+	// 受理条件, 材料, 流程 and the FAQ answers: what a guide is about. Legal basis, channels and
+	// notes are left out: they repeat the same words in every guide and only cost time.
 	add(g.Conditions...)
 	for _, m := range g.Materials {
-		add(m.Name, m.Note)
+		add(m.Name)
 	}
 	for _, st := range g.Steps {
 		add(st.Title, st.Detail)
 	}
-	for _, c := range g.Channels {
-		add(c.Where)
-	}
 	for _, qa := range g.FAQ {
 		add(qa.A)
-	}
-	for _, b := range g.Basis {
-		add(b.Law, b.Text)
 	}
 	var py []string
 	for _, t := range append([]string{g.Name}, g.Aliases...) {
@@ -200,7 +197,9 @@ func (s *Service) createIndex() (bleve.Index, string, error) {
 		return nil, "", err
 	}
 	if s.opts.Dir == "" {
-		idx, err := bleve.NewMemOnly(im)
+		// scorch without a path keeps everything in memory; bleve.NewMemOnly would give the
+		// older upsidedown index, several times slower to search.
+		idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
 		return idx, "", err
 	}
 	if err := os.MkdirAll(s.opts.Dir, 0o750); err != nil {
@@ -321,11 +320,9 @@ func (s *Service) Rebuild(ctx context.Context, guides []content.Guide) error {
 	}
 	vocab := newVocabulary(s.lx)
 	for _, e := range entries {
-		e.targets = vocab.targetsOf(e.name, e.aliases)
-		for _, w := range e.targets {
-			vocab.add(w)
-		}
+		vocab.addGuide(e)
 	}
+	vocab.titles.trim()
 
 	// Swap: replay what arrived meanwhile, point CURRENT at the new directory, then switch.
 	s.wmu.Lock()
@@ -405,18 +402,13 @@ func (s *Service) writeIndex(idx bleve.Index, o op) (*guideEntry, error) {
 // applyMemory updates the in-memory entries and vocabulary for a change written to the index.
 func applyMemory(entries map[string]*guideEntry, vocab *vocabulary, o op, e *guideEntry) {
 	if old := entries[o.code]; old != nil {
-		for _, w := range old.targets {
-			vocab.remove(w)
-		}
+		vocab.removeGuide(old)
 		delete(entries, o.code)
 	}
 	if e == nil {
 		return
 	}
-	e.targets = vocab.targetsOf(e.name, e.aliases)
-	for _, w := range e.targets {
-		vocab.add(w)
-	}
+	vocab.addGuide(e)
 	entries[e.code] = e
 }
 

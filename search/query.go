@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,16 +24,28 @@ type analysis struct {
 
 // concept is one thing the user asked about, with the words that may stand for it.
 type concept struct {
-	text string
-	weak bool
-	alts []alt
+	text   string
+	weak   bool
+	common bool // in so many guides that it only scores (see markCommon)
+	alts   []alt
 }
 
 // alt is one way a concept can match: every word (a phrase is split into words) with a weight.
+// Only the word itself is looked for in the long body field; subwords and synonyms are looked
+// for in the short fields, which keeps the number of term searchers (and the latency) down.
 type alt struct {
 	words  []string
 	weight float64
+	kind   altKind
 }
+
+type altKind uint8
+
+const (
+	altSelf altKind = iota
+	altSynonym
+	altSubword
+)
 
 // Weights of the alternatives of a concept.
 const (
@@ -63,6 +76,13 @@ func analyze(lx *lexicon, v *vocabulary, syn *synonymTable, text string) *analys
 		seen[w] = true
 		key.WriteString(w)
 		a.concepts = append(a.concepts, expandWord(lx, syn, w))
+	}
+	// Terms the segmenter split differently (能带|回来 holds 带回来) still count.
+	for _, t := range syn.termsIn(a.stripped) {
+		if !seen[t] {
+			seen[t] = true
+			a.concepts = append(a.concepts, expandWord(lx, syn, t))
+		}
 	}
 	a.key = key.String()
 	if a.key == "" {
@@ -103,67 +123,100 @@ func expandWord(lx *lexicon, syn *synonymTable, w string) concept {
 		base = weakWeight
 	} else if utf8.RuneCountInString(w) == 1 {
 		if r, _ := utf8.DecodeRuneInString(w); unicode.Is(unicode.Han, r) {
+			// A lone character (做, 开, 里) says little and is in most guides: it scores, but
+			// makes no candidates, unless it is a synonym term (交 → 缴费).
 			base = charWeight
+			c.weak = !syn.has(w)
 		}
 	}
 	have := map[string]bool{}
-	add := func(words []string, weight float64) {
+	add := func(words []string, weight float64, kind altKind) {
 		k := strings.Join(words, " ")
 		if len(words) == 0 || have[k] {
 			return
 		}
 		have[k] = true
-		c.alts = append(c.alts, alt{words: words, weight: weight})
+		c.alts = append(c.alts, alt{words: words, weight: weight, kind: kind})
 	}
-	add([]string{w}, base)
+	add([]string{w}, base, altSelf)
 	if utf8.RuneCountInString(w) >= 3 {
 		for _, sw := range lx.subwords(w) {
 			if utf8.RuneCountInString(sw) >= 2 && !lx.particles[sw] {
-				add([]string{sw}, base*subwordWeight)
+				add([]string{sw}, base*subwordWeight, altSubword)
 			}
 		}
 	}
 	for _, e := range syn.expand(w)[1:] {
 		var ws []string
-		for _, x := range lx.words(lx.normalize(e)) {
+		for _, x := range lx.words(lx.normalize(e.text)) {
 			if !lx.particles[x] {
 				ws = append(ws, x)
 			}
 		}
-		add(ws, base*e.weight)
+		add(ws, base*e.weight, altSynonym)
 	}
 	return c
 }
 
-// Field boosts: name and aliases ≫ summary and FAQ questions > the rest of the guide.
-var fieldBoosts = []struct {
-	field string
-	boost float64
-}{
-	{fieldName, 10},
-	{fieldAliases, 8},
-	{fieldSummary, 3},
-	{fieldFAQ, 2.5},
-	{fieldBody, 1},
+// fieldBoost is a field, its boost, and the widest kind of alternative looked for in it.
+type fieldBoost struct {
+	field   string
+	boost   float64
+	maxKind altKind
 }
 
+// Field boosts: name and aliases ≫ summary and FAQ questions > the rest of the guide.
+var (
+	titleFields = []fieldBoost{{fieldName, 10, altSubword}, {fieldAliases, 8, altSubword}}
+	briefFields = []fieldBoost{{fieldSummary, 3, altSynonym}, {fieldFAQ, 2.5, altSynonym}}
+	bodyFields  = []fieldBoost{{fieldBody, 1, altSelf}}
+	shortFields = append(slices.Clone(titleFields), briefFields...)
+	allFields   = append(slices.Clone(shortFields), bodyFields...)
+)
+
+// tier says which guides a query makes candidates; every tier scores with all fields.
+type tier uint8
+
+const (
+	// tierTitle: a strong concept in the name or an alias. The usual case, and the cheap one: a
+	// guide that is about the question says so in its name or aliases.
+	tierTitle tier = iota
+	// tierShort: a strong concept in a short field (adds summary and FAQ questions); used when
+	// the title tier finds too little.
+	tierShort
+	// tierWide: anything anywhere, body included; used when the short tier finds nothing.
+	tierWide
+)
+
 // buildQuery turns an analysis into a bleve query, programmatically: user text is never parsed
-// as query-string syntax.
-func buildQuery(a *analysis, r *Request) query.Query {
-	var strong, weak []query.Query
+// as query-string syntax. Candidates are the guides that match a strong concept in the tier's
+// fields; the other fields, the weak concepts (办理, 多少) and the common ones (社保 in most
+// guides) only add to their scores. Keeping the candidate set small is what keeps latency low on
+// a large corpus: bleve's cost grows with every guide it has to score.
+func buildQuery(a *analysis, r *Request, t tier) query.Query {
+	must, rest, side := titleFields, briefFields, shortFields
+	switch t {
+	case tierShort:
+		must, rest, side = shortFields, bodyFields, shortFields
+	case tierWide:
+		must, rest, side = allFields, nil, allFields
+	}
+	var strong, should []query.Query
 	for _, c := range a.concepts {
-		q := conceptQuery(c)
-		if c.weak {
-			weak = append(weak, q)
-		} else {
-			strong = append(strong, q)
+		if c.weak || (c.common && t != tierWide) {
+			should = append(should, conceptQuery(c, side))
+			continue
+		}
+		strong = append(strong, conceptQuery(c, must))
+		if len(rest) > 0 {
+			should = append(should, conceptQuery(c, rest))
 		}
 	}
 	if a.pinyin != "" && len(a.pinyin) >= 2 {
-		t := bleve.NewTermQuery(a.pinyin)
-		t.SetField(fieldPinyin)
-		t.SetBoost(12)
-		strong = append(strong, t)
+		tq := bleve.NewTermQuery(a.pinyin)
+		tq.SetField(fieldPinyin)
+		tq.SetBoost(12)
+		strong = append(strong, tq)
 		if len(a.pinyin) >= 4 {
 			p := bleve.NewPrefixQuery(a.pinyin)
 			p.SetField(fieldPinyin)
@@ -172,18 +225,19 @@ func buildQuery(a *analysis, r *Request) query.Query {
 		}
 	}
 	if len(strong) == 0 {
-		strong, weak = weak, nil
+		// Only weak or common words: they make the candidates.
+		strong, should = should, nil
 	}
 	var main query.Query
-	if len(strong) == 0 {
+	switch {
+	case len(strong) == 0:
 		main = bleve.NewMatchNoneQuery()
-	} else {
+	case len(should) == 0:
 		main = bleve.NewDisjunctionQuery(strong...)
-	}
-	if len(weak) > 0 {
+	default:
 		b := bleve.NewBooleanQuery()
-		b.AddMust(main)
-		b.AddShould(weak...)
+		b.AddMust(bleve.NewDisjunctionQuery(strong...))
+		b.AddShould(should...)
 		main = b
 	}
 	filters := filterQueries(r)
@@ -193,32 +247,51 @@ func buildQuery(a *analysis, r *Request) query.Query {
 	return bleve.NewConjunctionQuery(append([]query.Query{main}, filters...)...)
 }
 
-func conceptQuery(c concept) query.Query {
+// conceptQuery matches one concept in the given fields, or nil when no alternative applies.
+func conceptQuery(c concept, fields []fieldBoost) query.Query {
 	qs := make([]query.Query, 0, len(c.alts))
 	for _, a := range c.alts {
 		if len(a.words) == 1 {
-			qs = append(qs, wordQuery(a.words[0], a.weight))
+			if q := wordQuery(a.words[0], a.weight, a.kind, fields); q != nil {
+				qs = append(qs, q)
+			}
 			continue
 		}
-		parts := make([]query.Query, len(a.words))
-		for i, w := range a.words {
-			parts[i] = wordQuery(w, a.weight)
+		parts := make([]query.Query, 0, len(a.words))
+		for _, w := range a.words {
+			if q := wordQuery(w, a.weight, a.kind, fields); q != nil {
+				parts = append(parts, q)
+			}
 		}
-		qs = append(qs, bleve.NewConjunctionQuery(parts...))
+		if len(parts) == len(a.words) {
+			qs = append(qs, bleve.NewConjunctionQuery(parts...))
+		}
 	}
-	if len(qs) == 1 {
+	switch len(qs) {
+	case 0:
+		return bleve.NewMatchNoneQuery()
+	case 1:
 		return qs[0]
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
-func wordQuery(w string, weight float64) query.Query {
-	qs := make([]query.Query, len(fieldBoosts))
-	for i, f := range fieldBoosts {
+func wordQuery(w string, weight float64, kind altKind, fields []fieldBoost) query.Query {
+	qs := make([]query.Query, 0, len(fields))
+	for _, f := range fields {
+		if kind > f.maxKind {
+			continue
+		}
 		t := bleve.NewTermQuery(w)
 		t.SetField(f.field)
 		t.SetBoost(f.boost * weight)
-		qs[i] = t
+		qs = append(qs, t)
+	}
+	switch len(qs) {
+	case 0:
+		return nil
+	case 1:
+		return qs[0]
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }

@@ -63,6 +63,7 @@ type Service struct {
 	syn   atomic.Pointer[synonymTable]
 	bets  atomic.Pointer[bestBets]
 	cache *resultCache
+	dfs   docFreqs
 
 	suggestMu    sync.Mutex
 	suggestDirty atomic.Bool
@@ -76,8 +77,8 @@ type Service struct {
 	closed        atomic.Bool
 }
 
-// LexiconLoadTime is how long the first Open spent loading the dictionaries (measured once per
-// process, since the lexicon is shared).
+// lexiconLoad is how long the first Open spent loading the dictionaries (once per process: the
+// lexicon is shared).
 var lexiconLoad struct {
 	once sync.Once
 	took time.Duration
@@ -133,11 +134,9 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 			s.needsRebuild = true
 		} else {
 			for _, e := range entries {
-				e.targets = s.vocab.targetsOf(e.name, e.aliases)
-				for _, w := range e.targets {
-					s.vocab.add(w)
-				}
+				s.vocab.addGuide(e)
 			}
+			s.vocab.titles.trim()
 			s.idx, s.idxPath, s.entries = idx, path, entries
 			s.removeStaleDirs()
 		}
@@ -153,6 +152,28 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 
 // DictionaryLoadTime returns how long loading the analyzer's dictionaries took in this process.
 func DictionaryLoadTime() time.Duration { return lexiconLoad.took }
+
+// Stats are counters for metrics.
+type Stats struct {
+	Guides           int   `json:"guides"`
+	CacheHits        int64 `json:"cache_hits"`
+	CacheMisses      int64 `json:"cache_misses"`
+	LogDropped       int64 `json:"log_dropped"` // query-log records dropped because the writer was behind
+	DictionaryLoadMS int64 `json:"dictionary_load_ms"`
+}
+
+// Stats returns counters for metrics.
+func (s *Service) Stats() Stats {
+	s.mu.RLock()
+	n := len(s.entries)
+	s.mu.RUnlock()
+	st := Stats{Guides: n, CacheHits: s.cache.hits.Load(), CacheMisses: s.cache.misses.Load(),
+		DictionaryLoadMS: lexiconLoad.took.Milliseconds()}
+	if s.qlog != nil {
+		st.LogDropped = s.qlog.dropped.Load()
+	}
+	return st
+}
 
 // NeedsRebuild reports whether the index is missing or was built by another version.
 func (s *Service) NeedsRebuild() bool {
@@ -192,7 +213,10 @@ func (s *Service) Close() error {
 }
 
 // invalidate drops every cached result: called on any change to the index, synonyms or best bets.
-func (s *Service) invalidate() { s.cache.clear() }
+func (s *Service) invalidate() {
+	s.cache.clear()
+	s.dfs.clear()
+}
 
 // Subscribe keeps the index current from content events: a published guide (or a new version) is
 // loaded with load and indexed, an unpublished one removed; a synonyms-changed event (from another

@@ -82,6 +82,29 @@ func newSynonymTable(entries []Synonym) *synonymTable {
 	return t
 }
 
+// termsIn returns the terms of two or more characters that occur in text, longest first at
+// each position, without overlaps.
+func (t *synonymTable) termsIn(text string) []string {
+	var out []string
+	rs := []rune(text)
+	for i := 0; i < len(rs); {
+		n := 0
+		for l := min(t.maxRune, len(rs)-i); l >= 2; l-- {
+			if t.has(string(rs[i : i+l])) {
+				n = l
+				break
+			}
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		out = append(out, string(rs[i:i+n]))
+		i += n
+	}
+	return out
+}
+
 // has reports whether w is a term of the table.
 func (t *synonymTable) has(w string) bool { _, ok := t.byTerm[w]; return ok }
 

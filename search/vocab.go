@@ -19,6 +19,7 @@ type vocabulary struct {
 	fuzzy    map[string][]string
 	initials map[string][]string
 	edits    map[string][]string
+	titles   titleIndex
 }
 
 // Limits of the vocabulary and the correction search.
@@ -31,7 +32,7 @@ const (
 
 func newVocabulary(lx *lexicon) *vocabulary {
 	v := &vocabulary{lx: lx, count: map[string]int{}, exact: map[string][]string{}, fuzzy: map[string][]string{},
-		initials: map[string][]string{}, edits: map[string][]string{}}
+		initials: map[string][]string{}, edits: map[string][]string{}, titles: titleIndex{lx: lx, post: map[string][]titlePosting{}}}
 	for w := range lx.domain {
 		if isHanWord(w) {
 			v.add(w)
@@ -77,6 +78,23 @@ func (v *vocabulary) targetsOf(name string, aliases []string) []string {
 	return out
 }
 
+// addGuide adds a guide's words: correction targets and title postings.
+func (v *vocabulary) addGuide(e *guideEntry) {
+	e.targets = v.targetsOf(e.name, e.aliases)
+	for _, w := range e.targets {
+		v.add(w)
+	}
+	v.titles.add(e)
+}
+
+// removeGuide takes back what addGuide added.
+func (v *vocabulary) removeGuide(e *guideEntry) {
+	for _, w := range e.targets {
+		v.remove(w)
+	}
+	v.titles.remove(e)
+}
+
 func (v *vocabulary) add(w string) {
 	v.count[w]++
 	if v.count[w] > 1 {
@@ -115,8 +133,11 @@ func (v *vocabulary) eachKey(w string, fn func(m map[string][]string, key string
 	rs := []rune(w)
 	readings := make([][]string, len(rs))
 	for i, r := range rs {
-		readings[i] = v.lx.readings[r]
-		if len(readings[i]) == 0 {
+		// The default reading only: rare readings of common characters (提 dī, 什 shí) would
+		// make everyday words sound like targets.
+		if rd := v.lx.readings[r]; len(rd) > 0 {
+			readings[i] = rd[:1]
+		} else {
 			readings[i] = []string{"?"}
 		}
 	}

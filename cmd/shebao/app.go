@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"shebao/assistant"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
@@ -18,6 +19,7 @@ type application struct {
 	deps    bff.Deps
 	st      *store
 	search  *search.Service
+	chat    *assistant.Service
 	log     *slog.Logger
 	closers []func() error
 }
@@ -32,12 +34,19 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	a.search = idx
 	// Publishes reach the index through the event bus; the loader reads the store, not a cache.
 	idx.Subscribe(st.bus, st.content.LoadPublished)
+	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, chat.Close)
+	a.chat = chat
 	a.deps = bff.Deps{
 		Content:    st.content,
 		Log:        log,
 		Version:    version,
 		Auth:       verifier,
 		Search:     idx,
+		Chat:       chat.Handler(),
 		TrustProxy: cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
@@ -71,6 +80,7 @@ func (a *application) background(ctx context.Context) {
 			a.log.Info("search index rebuilt", "guides", len(a.st.content.PublishedGuides()), "ms", time.Since(start).Milliseconds())
 		}
 	}
+	go pruneSessions(ctx, a.log, a.chat)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

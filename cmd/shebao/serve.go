@@ -4,14 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"shebao/bff"
 	"shebao/internal/logsink"
+	"shebao/internal/splitlisten"
 )
+
+// chatMux serves the chat WebSocket on the net/http side of the shared port; any other path that
+// happens to start with the chat prefix gets the JSON 404.
+func chatMux(chat http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/v1/chat", chat)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"error":{"code":"not_found","message":"您访问的内容不存在。","request_id":""}}`)
+	})
+	return mux
+}
 
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "serve", "serve [--config FILE]")
@@ -65,8 +81,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer app.close()
 
 	srv := bff.New(app.deps)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.App().Listener(ln) }()
+	// One port: connections that open with the chat WebSocket request go to a plain net/http
+	// server (cheaper idle connections for gorilla/websocket); everything else to Fiber, which
+	// also serves the chat through its adaptor for clients that reuse a keep-alive connection.
+	split := splitlisten.New(ln, "GET", "/api/v1/chat")
+	chatSrv := &http.Server{Handler: chatMux(app.deps.Chat), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 3)
+	go func() { errc <- split.Serve() }()
+	go func() { errc <- srv.App().Listener(split.Primary) }()
+	go func() {
+		if err := chatSrv.Serve(split.Secondary); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			errc <- err
+		}
+	}()
 	log.Info("shebao listening", "addr", ln.Addr().String(), "data_dir", absPath(cfg.DataDir),
 		"store", string(st.db.Dialect), "startup_ms", time.Since(start).Milliseconds())
 	go app.background(ctx)
@@ -80,6 +107,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err := srv.Shutdown(cfg.ShutdownTimeout); err != nil {
 		log.Error("shutdown", "err", err)
 	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	_ = chatSrv.Shutdown(sctx) // hijacked chat connections are closed by the assistant's Close
 	log.Info("stopped")
 	return nil
 }

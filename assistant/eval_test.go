@@ -1,0 +1,147 @@
+package assistant
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shebao/content"
+)
+
+// seedCorpus is the seed corpus of content/seed, which the golden set is written against.
+func seedCorpus(t testing.TB) *Corpus {
+	t.Helper()
+	gs, err := content.LoadSeed(content.SeedFS())
+	if err != nil {
+		t.Fatalf("seed corpus: %v", err)
+	}
+	if len(gs) == 0 {
+		t.Skip("seed corpus is empty")
+	}
+	return NewCorpus(gs)
+}
+
+// TestGoldenSet runs the golden set in no-model mode over the seed corpus with the in-memory
+// retriever and holds the figures to their floors. The production retriever (search) is
+// evaluated by calling Evaluate with it.
+func TestGoldenSet(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = corpus, corpus })
+	rep, err := Evaluate(context.Background(), s, filepath.Join("testdata", "golden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if rep.Turns < 40 {
+		t.Errorf("golden set has %d turns, want at least 40", rep.Turns)
+	}
+	if rep.NumbersNotInSource != 0 {
+		t.Errorf("%d figures not in source", rep.NumbersNotInSource)
+	}
+	if rep.RoutingAccuracy() < 0.95 {
+		t.Errorf("routing accuracy %.2f below 0.95", rep.RoutingAccuracy())
+	}
+	if rep.CitationAccuracy() < 0.80 {
+		t.Errorf("citation accuracy %.2f below 0.80", rep.CitationAccuracy())
+	}
+	if out := os.Getenv("SHEBAO_EVAL_REPORT"); out != "" {
+		_ = os.WriteFile(out, []byte(rep.String()), 0o644)
+	}
+}
+
+// Every golden code exists in the seed corpus, so that the set cannot silently drift from it.
+func TestGoldenCodesExist(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	set, err := LoadGolden(filepath.Join("testdata", "golden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check func(cs []GoldenCase)
+	check = func(cs []GoldenCase) {
+		for _, c := range cs {
+			if c.Code != "" {
+				if _, err := corpus.Guide(context.Background(), c.Code); err != nil {
+					t.Errorf("%s: code %s not in the seed corpus", c.ID, c.Code)
+				}
+			}
+			for _, e := range c.Elements {
+				if !Element(e).Valid() {
+					t.Errorf("%s: unknown element %s", c.ID, e)
+				}
+			}
+			check(c.Then)
+		}
+	}
+	check(set.Cases)
+}
+
+// TestGoldenHoldout reports the held-out questions (not tuned on); only the number check has a
+// hard floor, the accuracies are for the record.
+func TestGoldenHoldout(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = corpus, corpus })
+	rep, err := Evaluate(context.Background(), s, filepath.Join("testdata", "golden_holdout.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if rep.NumbersNotInSource != 0 {
+		t.Errorf("%d figures not in source", rep.NumbersNotInSource)
+	}
+	if rep.RoutingAccuracy() < 0.8 {
+		t.Errorf("routing accuracy %.2f", rep.RoutingAccuracy())
+	}
+}
+
+// quotingModel answers like a well-behaved model: it quotes the element the prompt hints at
+// from the first guide given, and cites it.
+func quotingModel(req map[string]any) string {
+	um := userMessage(req)
+	code := ""
+	if i := strings.Index(um, "【事项编码 "); i >= 0 {
+		rest := um[i+len("【事项编码 "):]
+		code = rest[:strings.Index(rest, "】")]
+	}
+	elem := "summary"
+	if i := strings.Index(um, "用户问的可能是这些要素："); i >= 0 {
+		rest := um[i+len("用户问的可能是这些要素："):]
+		elem = rest[:strings.Index(rest, "（")]
+	}
+	text := ""
+	for _, line := range strings.Split(um, "\n") {
+		if strings.HasPrefix(line, "<"+elem+" ") {
+			text = line[strings.Index(line, "> ")+2:]
+			break
+		}
+		if strings.HasPrefix(line, "【事项编码") && !strings.Contains(line, code) {
+			break
+		}
+	}
+	return toolArgs("根据办事指南："+text, code+"#"+elem)
+}
+
+// TestGoldenSetWithModel runs the evaluation with a model configured (a fake that quotes the
+// guides): routing is unchanged, and the number check holds.
+func TestGoldenSetWithModel(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	f := newFakeModel(t)
+	f.reply = quotingModel
+	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides, o.Model = corpus, corpus, f.config() })
+	rep, err := Evaluate(context.Background(), s, filepath.Join("testdata", "golden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if !rep.Model || rep.ModelAnswers == 0 {
+		t.Errorf("model not used: %+v", rep)
+	}
+	if rep.NumbersNotInSource != 0 || rep.RoutingAccuracy() < 0.95 {
+		t.Errorf("numbers %d routing %.2f", rep.NumbersNotInSource, rep.RoutingAccuracy())
+	}
+}

@@ -1,0 +1,178 @@
+package assistant
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"shebao/content"
+	"shebao/internal/db"
+)
+
+// testGuides are the fixture guides in testdata/guides.yaml.
+func testGuides(t testing.TB) []content.Guide {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "guides.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := content.ParseGuides("guides.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := content.CheckSet(gs, nil, nil); err != nil {
+		t.Fatalf("fixture guides invalid: %v", err)
+	}
+	return gs
+}
+
+func testGuide(t testing.TB, code string) *content.Guide {
+	t.Helper()
+	for _, g := range testGuides(t) {
+		if g.Code == code {
+			return &g
+		}
+	}
+	t.Fatalf("no fixture guide %s", code)
+	return nil
+}
+
+// sqliteDB opens a fresh SQLite database in a temporary directory.
+func sqliteDB(t testing.TB) *db.DB {
+	t.Helper()
+	return sqliteDBAt(t, filepath.Join(t.TempDir(), "test.db"))
+}
+
+func sqliteDBAt(t testing.TB, path string) *db.DB {
+	t.Helper()
+	d, err := db.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// slogDiscard is a logger that drops everything (benchmarks).
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// postgresDB opens a fresh schema on the server named by SHEBAO_TEST_DATABASE_URL, or returns
+// nil when it is not set.
+func postgresDB(t testing.TB) *db.DB {
+	t.Helper()
+	dsn := os.Getenv("SHEBAO_TEST_DATABASE_URL")
+	if dsn == "" {
+		return nil
+	}
+	ctx := context.Background()
+	admin, err := db.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "assistant_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	d, err := db.OpenPostgres(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Close()
+		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	return d
+}
+
+// eachDB runs f on SQLite, and on PostgreSQL when SHEBAO_TEST_DATABASE_URL is set.
+func eachDB(t *testing.T, f func(t *testing.T, d *db.DB)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, sqliteDB(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		d := postgresDB(t)
+		if d == nil {
+			t.Skip("SHEBAO_TEST_DATABASE_URL not set")
+		}
+		f(t, d)
+	})
+}
+
+// logBuffer is a slog handler target that tests can read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// testService builds a Service over the fixture guides and a fresh SQLite database.
+func testService(t testing.TB, mutate func(*Options)) (*Service, *logBuffer) {
+	t.Helper()
+	corpus := NewCorpus(testGuides(t))
+	logs := &logBuffer{}
+	opts := Options{DB: sqliteDB(t), Retriever: corpus, Guides: corpus, Log: logs.logger(),
+		Now: func() time.Time { return time.Date(2026, 3, 15, 10, 0, 0, 0, shanghai) }}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	s, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, logs
+}
+
+// validID returns an 18-digit ID number with a correct check digit.
+func validID(first17 string) string { return first17 + string(IDCheckDigit(first17)) }
+
+// luhnNumber completes digits with a Luhn check digit.
+func luhnNumber(digits string) string {
+	for d := byte('0'); d <= '9'; d++ {
+		if luhn(digits + string(d)) {
+			return digits + string(d)
+		}
+	}
+	panic("unreachable")
+}
+
+func mustContain(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%q does not contain %q", s, sub)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package assistant
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseChineseNumber(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]float64{
+		"十": 10, "十五": 15, "五十五": 55, "六十三": 63, "一百零五": 105, "三百五": 350, "两千": 2000,
+		"一万二": 12000, "一万二千": 12000, "一千零一十": 1010, "一九七零": 1970, "七零": 70, "零": 0,
+		"十五点五": 15.5, "二十": 20,
+	} {
+		got, ok := ParseChineseNumber(in)
+		if !ok || got != want {
+			t.Errorf("ParseChineseNumber(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "十百", "五五十", "点", "百"} {
+		if v, ok := ParseChineseNumber(bad); ok {
+			t.Errorf("ParseChineseNumber(%q) = %v, want failure", bad, v)
+		}
+	}
+}
+
+func figureStrings(fs []Figure) string {
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, f.Value+f.Unit)
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestFigures(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"承诺时限是10个工作日":         "10工作日",
+		"十五个工作日内办结":           "15工作日",
+		"从2025年1月1日起":         "2025年 1月 1日",
+		"延迟至六十三周岁":            "63岁",
+		"61岁4个月，2031年5月退休":    "61岁 4月 2031年 5月",
+		"补领工本费每张20元":          "20元",
+		"百分之八":                "8%",
+		"比例为8%":               "8%",
+		"上午9:00-12:00":        "9:00time 12:00time",
+		"拨打12333":             "12333",
+		"最低缴费年限15.5年":         "15.5年",
+		"依据第三十二条，第一步":         "",
+		"统一办理，一次性告知，一个人":      "",
+		"每年认证一次":              "1次",
+		"有两种方式":               "",
+		"最多跑1次":               "1次",
+		"居民身份证，原件1份":          "1份",
+		"转出地和转入地各15个工作日":      "15工作日",
+		"领取12个月":              "12月",
+		"最长为二十四个月":            "24月",
+		"请拨打12333，也可以拨打12356": "12333 12356",
+	} {
+		if got := figureStrings(Figures(in)); got != want {
+			t.Errorf("Figures(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCheckNumbers(t *testing.T) {
+	t.Parallel()
+	source := "法定时限：20个工作日。承诺时限：10个工作日。咨询电话：12333。"
+	for _, tc := range []struct {
+		name, answer, want string
+		dropped            int
+	}{
+		{"all sourced", "承诺10个工作日办结，法定时限20个工作日。", "承诺10个工作日办结，法定时限20个工作日。", 0},
+		{"chinese numerals match digits", "一般十个工作日办好。", "一般十个工作日办好。", 0},
+		{"invented duration dropped", "承诺10个工作日办结。加急的话3天就能办好。", "承诺10个工作日办结。", 1},
+		{"invented amount dropped", "不收费。如需邮寄，要付15元快递费。有问题打12333。", "不收费。有问题打12333。", 1},
+		{"unit mismatch dropped", "需要10个月。", "", 1},
+		{"no figures", "可以在手机上办理。", "可以在手机上办理。", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckNumbers(tc.answer, source)
+			if got.Text != tc.want || len(got.Dropped) != tc.dropped {
+				t.Errorf("CheckNumbers(%q) = %q dropped %v, want %q dropped %d", tc.answer, got.Text, got.Dropped, tc.want, tc.dropped)
+			}
+			if got.OK() != (tc.dropped == 0) {
+				t.Errorf("OK() = %v", got.OK())
+			}
+		})
+	}
+}
+
+func TestSplitSentences(t *testing.T) {
+	t.Parallel()
+	got := splitSentences("先打开App，选择“认证”。然后刷脸；最后看结果")
+	want := []string{"先打开App，选择“认证”。", "然后刷脸；", "最后看结果"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestSpeakable(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"请拨打12333。":                      "请拨打一二三三三。",
+		"2031年5月退休。":                     "二零三一年五月退休。",
+		"法定退休年龄是61岁4个月。":                 "法定退休年龄是六十一岁四个月。",
+		"补领工本费每张20元。":                    "补领工本费每张二十元。",
+		"原件1份；复印件2份。":                    "原件一份。复印件两份。",
+		"上午9:00-12:00，下午14:30-17:00。":    "上午九点到十二点，下午十四点半到十七点。",
+		"比例8%。":                          "比例百分之八。",
+		"最低缴费年限15.5年。":                   "最低缴费年限十五点五年。",
+		"打开陕西社会保险App→待遇资格认证。":            "打开陕西社会保险App里的待遇资格认证。",
+		"电话13812345678。":                 "电话一三八，一二三四，五六七八。",
+		"拨打029-88886666。":                "拨打零二九，八八八八，六六六六。",
+		"国家社会保险公共服务平台（si.12333.gov.cn）。": "国家社会保险公共服务平台。",
+		"延迟1800元":                        "延迟一千八百元",
+		"共105项":                          "共一百零五项",
+	} {
+		if got := Speakable(in); got != want {
+			t.Errorf("Speakable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCardinal(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "零", 10: "十", 15: "十五", 20: "二十", 101: "一百零一", 1010: "一千零一十",
+		12000: "一万二千", 10050: "一万零五十", 100000000: "一亿"} {
+		if got := cardinal(n); got != want {
+			t.Errorf("cardinal(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

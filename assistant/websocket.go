@@ -1,0 +1,452 @@
+package assistant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Handler returns the chat endpoint: an http.Handler that upgrades GET requests to a WebSocket
+// and speaks the protocol of PROTOCOL.md. It needs a ResponseWriter that implements
+// http.Hijacker, which a plain net/http server provides (see README.md for mounting).
+func (s *Service) Handler() http.Handler { return http.HandlerFunc(s.serveWS) }
+
+// conn is one WebSocket connection. The handler goroutine reads; one writer goroutine writes
+// everything queued in send.
+type conn struct {
+	svc     *Service
+	ws      *websocket.Conn
+	ip      string
+	send    chan []byte   // session events; full means the client is too slow
+	replies chan []byte   // replies to the client's own frames; full makes the reader wait
+	done    chan struct{} // closed when the connection is over
+
+	closeOnce  sync.Once
+	closing    atomic.Pointer[closeReq]   // a close to send after the queued events
+	helloTimer atomic.Pointer[time.Timer] // until hello; dropped after it, so idle connections keep no timer
+	sess       atomic.Pointer[session]    // set by hello
+	principal  Principal
+	greeted    bool // reader goroutine only
+	bad        int  // bad frames so far; reader goroutine only
+	frames     bucket
+	lastMsg    atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
+}
+
+func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		http.Error(w, `{"error":{"code":"service_unavailable","message":"服务正在维护，请稍后再试。"}}`, http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered the request
+	}
+	c := &conn{svc: s, ws: ws, ip: s.clientIP(r), send: make(chan []byte, s.limits.SendBuffer),
+		replies: make(chan []byte, 8), done: make(chan struct{})}
+	c.lastMsg.Store(time.Now().UnixNano())
+	c.frames = bucket{tokens: float64(s.limits.FramesPerConn.Burst), at: time.Now()}
+	ws.SetReadLimit(s.limits.MaxFrameBytes)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+
+	// The handler returns at once: the connection lives on in its own reader and writer
+	// goroutines, so that net/http's per-request buffers and the handler's deep stack are
+	// released (about 10 KiB per idle connection).
+	go c.writeLoop()
+	go c.serve()
+}
+
+// serve runs the reader until the connection ends, then unhooks it.
+func (c *conn) serve() {
+	s := c.svc
+	c.helloTimer.Store(time.AfterFunc(s.limits.HelloTimeout, func() {
+		if c.sess.Load() == nil {
+			c.closeWith(CloseHelloTimeout, "hello timeout")
+		}
+	}))
+	c.readLoop()
+	if t := c.helloTimer.Swap(nil); t != nil {
+		t.Stop()
+	}
+	c.closeWith(websocket.CloseNormalClosure, "")
+	c.detach()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// readLoop reads frames until the connection fails or is closed.
+func (c *conn) readLoop() {
+	s := c.svc
+	_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
+	})
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			// Frames over the size limit: gorilla has already sent close 1009.
+			if !errors.Is(err, websocket.ErrReadLimit) && !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+				s.log.Debug("websocket read ended", "err", err)
+			}
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
+		if !c.allowFrame() {
+			c.closeWith(websocket.ClosePolicyViolation, "too many frames")
+			return
+		}
+		if mt != websocket.TextMessage {
+			c.badFrame("")
+			continue
+		}
+		f, err := DecodeFrame(data)
+		switch {
+		case errors.Is(err, errUnknownFrame):
+			c.reply(newError("unknown_frame", ""))
+			continue
+		case err != nil:
+			if !c.badFrame(f.ID) {
+				return
+			}
+			continue
+		}
+		c.handle(f)
+	}
+}
+
+// allowFrame applies the per-connection frame rate, which protects the server from floods of
+// any frame type; message rates per user and IP are applied separately.
+func (c *conn) allowFrame() bool {
+	r := c.svc.limits.FramesPerConn
+	now := time.Now()
+	c.frames.tokens = min(float64(r.Burst), c.frames.tokens+now.Sub(c.frames.at).Seconds()*r.PerSecond)
+	c.frames.at = now
+	if c.frames.tokens < 1 {
+		return false
+	}
+	c.frames.tokens--
+	return true
+}
+
+// badFrame reports a bad frame; after too many it closes the connection and returns false.
+func (c *conn) badFrame(id string) bool {
+	c.bad++
+	if c.bad > c.svc.limits.MaxBadFrames {
+		c.closeWith(websocket.ClosePolicyViolation, "too many bad frames")
+		return false
+	}
+	c.reply(newError("bad_frame", id))
+	return true
+}
+
+func (c *conn) handle(f ClientFrame) {
+	s := c.svc
+	switch f.Type {
+	case FramePing:
+		c.reply(&PongEvent{eventHeader: eventHeader{Type: EventPong}, ID: f.ID})
+	case FrameHello:
+		if c.greeted {
+			c.reply(newError("already_greeted", ""))
+			return
+		}
+		c.hello(f)
+	case FrameMessage:
+		if !c.greeted {
+			c.reply(newError("hello_required", f.ID))
+			return
+		}
+		c.lastMsg.Store(time.Now().UnixNano())
+		c.message(f)
+	case FrameCancel:
+		if !c.greeted {
+			c.reply(newError("hello_required", f.ID))
+			return
+		}
+		sess := c.sess.Load()
+		sess.mu.Lock()
+		t := sess.turn
+		sess.mu.Unlock()
+		if t == nil || f.ID != "" && f.ID != t.msgID {
+			c.reply(newError("nothing_to_cancel", f.ID))
+			return
+		}
+		t.cancel()
+	default:
+		s.log.Error("unhandled frame type", "type", f.Type)
+	}
+}
+
+// hello authenticates, opens or resumes the session, replays missed events and attaches.
+func (c *conn) hello(f ClientFrame) {
+	s := c.svc
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	anonymous := true
+	if s.opts.Verifier != nil && f.Token != "" {
+		p, err := s.opts.Verifier.Verify(ctx, f.Token)
+		if err != nil {
+			s.log.Info("hello with invalid token", "ip", c.ip)
+			c.reply(newError("unauthenticated", ""))
+			c.closeAfter(CloseUnauthenticated, "unauthenticated")
+			return
+		}
+		c.principal, anonymous = p, false
+	}
+	sess, resumed, err := s.openSession(ctx, f.SessionID, c.principal.Subject)
+	if err != nil {
+		s.log.Error("open session", "err", err)
+		c.reply(newError("internal_error", ""))
+		c.closeAfter(websocket.CloseInternalServerErr, "internal error")
+		return
+	}
+	if f.SessionID != "" && !resumed {
+		c.reply(newError("session_not_found", ""))
+	}
+	after := f.LastSeq
+	if !resumed {
+		after = 0
+	}
+	var replay [][]byte
+	var gap bool
+	sess.mu.Lock()
+	if after < sess.lastSeq {
+		replay, gap, err = s.store.eventsAfter(ctx, sess.id, after, s.limits.ReplayMax)
+		if err != nil {
+			sess.mu.Unlock()
+			s.log.Error("replay", "session", shortID(sess.id), "err", err)
+			c.reply(newError("internal_error", ""))
+			c.closeAfter(websocket.CloseInternalServerErr, "internal error")
+			return
+		}
+	}
+	old := sess.conn
+	sess.conn = c
+	sess.state.ElderMode = f.ElderMode
+	if f.Locale != "" {
+		sess.state.Locale = f.Locale
+	}
+	sess.used = s.now()
+	l := s.limits
+	ready := &ReadyEvent{eventHeader: eventHeader{Type: EventReady, Seq: min(after, sess.lastSeq)}, SessionID: sess.id,
+		Resumed: resumed, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil,
+		Limits: ReadyLimits{MaxFrameBytes: l.MaxFrameBytes, MaxMessageChars: MaxMessageRunes, MessagesPerSec: l.User.PerSecond,
+			MessageBurst: l.User.Burst, PingIntervalSec: int(l.PingInterval / time.Second), IdleTimeoutSec: int(l.IdleTimeout / time.Second)}}
+	if gap && len(replay) > 0 {
+		var h eventHeader
+		_ = json.Unmarshal(replay[0], &h)
+		ready.Seq = h.Seq - 1
+	}
+	body, _ := json.Marshal(ready)
+	c.enqueue(body)
+	for _, ev := range replay {
+		c.enqueue(ev)
+	}
+	sess.mu.Unlock()
+	c.sess.Store(sess)
+	c.greeted = true
+	if t := c.helloTimer.Swap(nil); t != nil {
+		t.Stop()
+	}
+	c.lastMsg.Store(time.Now().UnixNano())
+	if old != nil && old != c {
+		old.closeWith(CloseReplaced, "session opened on another connection")
+	}
+	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "replayed", len(replay))
+}
+
+// message rate-limits a message and starts its turn.
+func (c *conn) message(f ClientFrame) {
+	s := c.svc
+	sess := c.sess.Load()
+	userKey := "user:" + c.principal.Subject
+	if c.principal.Subject == "" {
+		userKey = "session:" + sess.id
+	}
+	for _, lim := range []struct {
+		key string
+		r   Rate
+	}{{userKey, s.limits.User}, {"ip:" + c.ip, s.limits.IP}} {
+		ok, wait, err := s.limiter.Allow(s.ctx, lim.key, lim.r)
+		if err != nil {
+			s.log.Error("rate limiter", "err", err) // fail open: the limiter is a guard, not the product
+			continue
+		}
+		if !ok {
+			e := newError("rate_limited", f.ID)
+			e.RetryAfterMS = max(wait.Milliseconds(), 1)
+			c.reply(e)
+			return
+		}
+	}
+	if f.ID == "" {
+		f.ID = "m-" + newSessionID()[2:14]
+	}
+	sess.mu.Lock()
+	if t := sess.turn; t != nil {
+		same := t.msgID == f.ID
+		sess.mu.Unlock()
+		if !same { // a resent message that is being answered needs nothing
+			c.reply(newError("busy", f.ID))
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.limits.TurnTimeout)
+	at := &activeTurn{msgID: f.ID, cancel: cancel}
+	sess.turn = at
+	sess.mu.Unlock()
+
+	s.turns.Add(1)
+	go func() {
+		defer s.turns.Done()
+		defer cancel()
+		stream := func(text string) {
+			if ctx.Err() == nil {
+				s.sendTransient(sess, &DeltaEvent{eventHeader: eventHeader{Type: EventDelta}, ReplyTo: f.ID, Text: text})
+			}
+		}
+		_, err := s.runTurn(ctx, sess, at, f.Text, stream)
+		sess.endTurn(at)
+		switch {
+		case err == nil, errors.Is(err, errDuplicate):
+		case errors.Is(err, errEmpty):
+			s.sendTransient(sess, newError("message_empty", f.ID))
+		case errors.Is(err, context.Canceled) && s.ctx.Err() == nil:
+			s.sendTransient(sess, newError("cancelled", f.ID))
+		default:
+			s.log.Error("turn failed", "session", shortID(sess.id), "msg", f.ID, "err", err)
+			s.sendTransient(sess, newError("internal_error", f.ID))
+		}
+	}()
+}
+
+// closeReq is a close frame to send.
+type closeReq struct {
+	code   int
+	reason string
+}
+
+// closeAfter closes the connection once the events queued before it are written, so that an
+// error event explaining the close reaches the client first.
+func (c *conn) closeAfter(code int, reason string) {
+	if c.closing.CompareAndSwap(nil, &closeReq{code, reason}) {
+		select {
+		case c.replies <- nil: // the writer takes nil as "close now"
+		case <-c.done:
+		}
+	}
+}
+
+// reply sends a transient event answering a client frame. Called by the reader, it waits for
+// room in its own small queue instead of dropping the connection: a client flooding frames is
+// slowed to the pace at which it reads the replies (back-pressure), affects nobody else, and
+// leaves the session-event queue to the session's events.
+func (c *conn) reply(ev event) {
+	if sess := c.sess.Load(); sess != nil {
+		sess.mu.Lock()
+		ev.header().Seq = sess.lastSeq
+		sess.mu.Unlock()
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	select {
+	case c.replies <- body:
+	case <-c.done:
+	}
+}
+
+// enqueue queues an event without blocking. A connection whose queue is full is too slow: it
+// is closed, so that it never holds up the sender.
+func (c *conn) enqueue(b []byte) {
+	select {
+	case c.send <- b:
+	case <-c.done:
+	default:
+		go c.closeWith(CloseSlowConsumer, "too slow")
+	}
+}
+
+func (c *conn) currentSession() *session { return c.sess.Load() }
+
+// writeLoop is the only writer of the connection's data frames. It also sends pings and applies
+// the idle timeout.
+func (c *conn) writeLoop() {
+	s := c.svc
+	ping := time.NewTicker(s.limits.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-c.send:
+			if !c.write(b) {
+				return
+			}
+		case b := <-c.replies:
+			if b == nil {
+				r := c.closing.Load()
+				c.closeWith(r.code, r.reason)
+				return
+			}
+			if !c.write(b) {
+				return
+			}
+		case <-ping.C:
+			if time.Since(time.Unix(0, c.lastMsg.Load())) > s.limits.IdleTimeout {
+				c.closeWith(CloseIdle, "idle")
+				return
+			}
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.limits.WriteTimeout)); err != nil {
+				c.closeWith(websocket.CloseAbnormalClosure, "")
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// write writes one data frame; on failure it closes the connection and returns false.
+func (c *conn) write(b []byte) bool {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.svc.limits.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.closeWith(websocket.CloseAbnormalClosure, "")
+		return false
+	}
+	return true
+}
+
+// closeWith sends a close frame with code and reason (best effort, bounded by a short deadline)
+// and closes the connection. Only the first call has an effect.
+func (c *conn) closeWith(code int, reason string) {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		if code != websocket.CloseAbnormalClosure {
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(200*time.Millisecond))
+		}
+		_ = c.ws.Close()
+	})
+}
+
+// detach unhooks the connection from its session; the session and its running turn go on.
+func (c *conn) detach() {
+	sess := c.sess.Load()
+	if sess == nil {
+		return
+	}
+	sess.mu.Lock()
+	if sess.conn == c {
+		sess.conn = nil
+	}
+	sess.mu.Unlock()
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"shebao/assistant"
+	"shebao/config"
+	"shebao/content"
+	"shebao/internal/db"
+	"shebao/internal/identity"
+	"shebao/search"
+)
+
+// searchRetriever lets the assistant find guides through the search index. It receives the
+// question after personal data was masked, so the search query log never sees it.
+type searchRetriever struct{ idx *search.Service }
+
+func (r searchRetriever) Retrieve(ctx context.Context, q string, limit int) ([]assistant.Hit, error) {
+	res, err := r.idx.Search(ctx, search.Request{Query: q, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]assistant.Hit, len(res.Results))
+	for i, h := range res.Results {
+		hits[i] = assistant.Hit{Code: h.Code, Score: h.Score}
+	}
+	return hits, nil
+}
+
+// publishedGuides gives the assistant the published version of a guide.
+type publishedGuides struct{ cs *content.Service }
+
+func (g publishedGuides) Guide(_ context.Context, code string) (content.Guide, error) {
+	p, err := g.cs.Guide(code)
+	if err != nil {
+		return content.Guide{}, err
+	}
+	return p.Guide, nil
+}
+
+// chatVerifier checks hello tokens with the same verifiers as the HTTP API.
+type chatVerifier struct{ v identity.Verifier }
+
+func (c chatVerifier) Verify(ctx context.Context, token string) (assistant.Principal, error) {
+	p, err := c.v.Verify(ctx, token)
+	if err != nil {
+		return assistant.Principal{}, err
+	}
+	roles := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		roles[i] = string(r)
+	}
+	return assistant.Principal{Subject: p.Subject, Roles: roles}, nil
+}
+
+// modelConfig is the model server from the config, or nil for no-model mode.
+func modelConfig(cfg config.Config) *assistant.ModelConfig {
+	if cfg.ModelBaseURL == "" {
+		return nil
+	}
+	return &assistant.ModelConfig{BaseURL: cfg.ModelBaseURL, APIKey: cfg.ModelAPIKey, Model: cfg.ModelName,
+		MaxTokens: cfg.ModelMaxTokens, Timeout: cfg.ModelTimeout, ExtraBody: cfg.ModelExtraBody()}
+}
+
+func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
+	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
+		Log: log, AllowedOrigins: cfg.AllowedOrigins}
+	if v != nil {
+		o.Verifier = chatVerifier{v}
+	}
+	svc, err := assistant.New(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("assistant: %w", err)
+	}
+	return svc, nil
+}
+
+func runChat(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "chat", "chat [--url ws://127.0.0.1:8080/api/v1/chat] [--token TOKEN] [--json]")
+	url := fs.String("url", "ws://127.0.0.1:8080/api/v1/chat", "chat endpoint of a running server")
+	token := fs.String("token", "", "bearer token (optional; without it the session is anonymous)")
+	asJSON := fs.Bool("json", false, "print every server event as one JSON line")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	return assistant.RunTerminal(ctx, *url, *token, *asJSON, env.stdin, env.stdout)
+}
+
+// pruneSessions deletes chat sessions idle for more than 30 days, once a day.
+func pruneSessions(ctx context.Context, log *slog.Logger, svc *assistant.Service) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := svc.Prune(ctx, 30*24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Error("prune chat sessions", "err", err)
+		} else if n > 0 {
+			log.Info("pruned chat sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

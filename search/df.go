@@ -1,0 +1,179 @@
+package search
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+)
+
+// commonShare is the share of guides above which a concept is "common": it still adds to the
+// score but no longer makes a guide a candidate by itself (when the query has a rarer concept).
+// 社保, 缴费, 医保 are in most guides; requiring one of the query's rarer words keeps the candidate
+// set, and so the latency on a large corpus, small, and changes little in the ranking, since a
+// guide without any of the rarer words ranked low anyway.
+const commonShare = 0.4
+
+// candidateBudget is how many guides a query may make candidates in the title tier, estimated
+// from document frequencies. Past it, the concepts found in the most names and aliases only add
+// to the score: bleve's cost grows with every candidate it scores (about a microsecond per
+// candidate and clause), and a guide that shares only the query's most common words with it
+// would not rank anyway. Only large corpora reach it.
+const candidateBudget = 1500
+
+// docFreqs caches how many guides hold a term in the short fields; cleared on every index change.
+type docFreqs struct {
+	mu sync.Mutex
+	m  map[string]termFreq
+}
+
+// termFreq is a term's document frequency in the title fields and the largest in one short field.
+type termFreq struct {
+	title, short uint64
+}
+
+func (d *docFreqs) clear() {
+	d.mu.Lock()
+	d.m = nil
+	d.mu.Unlock()
+}
+
+// freq returns the largest number of guides holding w in one short field.
+func (d *docFreqs) freq(ctx context.Context, idx bleve.Index, w string) uint64 {
+	return d.lookup(ctx, idx, w).short
+}
+
+// titleFreq returns the number of guides holding w in the name plus those holding it in an alias.
+func (d *docFreqs) titleFreq(ctx context.Context, idx bleve.Index, w string) uint64 {
+	return d.lookup(ctx, idx, w).title
+}
+
+func (d *docFreqs) lookup(ctx context.Context, idx bleve.Index, w string) termFreq {
+	d.mu.Lock()
+	tf, ok := d.m[w]
+	d.mu.Unlock()
+	if ok {
+		return tf
+	}
+	ai, err := idx.Advanced()
+	if err != nil {
+		return tf
+	}
+	r, err := ai.Reader()
+	if err != nil {
+		return tf
+	}
+	defer r.Close()
+	for _, f := range shortFields {
+		tfr, err := r.TermFieldReader(ctx, []byte(w), f.field, false, false, false)
+		if err != nil {
+			continue
+		}
+		n := tfr.Count()
+		tfr.Close()
+		tf.short = max(tf.short, n)
+		if f.field == fieldName || f.field == fieldAliases {
+			tf.title += n
+		}
+	}
+	d.mu.Lock()
+	if d.m == nil {
+		d.m = map[string]termFreq{}
+	}
+	if len(d.m) < 100000 {
+		d.m[w] = tf
+	}
+	d.mu.Unlock()
+	return tf
+}
+
+// tuneConcepts adapts a query's concepts to the index: the words inside a word are dropped when
+// guides have the word itself (they only widen the candidate set: a guide with 养老金 also has
+// 养老), and the query's ubiquitous concepts are marked common, unless every strong concept is.
+// Called with s.mu read-locked.
+func (s *Service) tuneConcepts(ctx context.Context, a *analysis) {
+	for i := range a.concepts {
+		c := &a.concepts[i]
+		if len(c.alts) > 1 && s.dfs.freq(ctx, s.idx, c.text) >= 2 {
+			kept := c.alts[:0:0]
+			for _, al := range c.alts {
+				if al.kind != altSubword {
+					kept = append(kept, al)
+				}
+			}
+			c.alts = kept
+		}
+	}
+	total := len(s.entries)
+	if total < 20 {
+		return
+	}
+	limit := uint64(float64(total) * commonShare)
+	rare := 0
+	common := make([]bool, len(a.concepts))
+	for i, c := range a.concepts {
+		if c.weak {
+			continue
+		}
+		var n uint64
+		for _, al := range c.alts {
+			if al.kind == altSubword {
+				continue
+			}
+			for _, w := range al.words {
+				n = max(n, s.dfs.freq(ctx, s.idx, w))
+			}
+		}
+		common[i] = n > limit
+		if !common[i] {
+			rare++
+		}
+	}
+	if rare == 0 {
+		return
+	}
+	for i := range a.concepts {
+		a.concepts[i].common = common[i]
+	}
+	s.budgetCandidates(ctx, a)
+}
+
+// budgetCandidates keeps the estimated title-tier candidate set within candidateBudget: the
+// strong concepts found in the fewest names and aliases make candidates, the others only score.
+func (s *Service) budgetCandidates(ctx context.Context, a *analysis) {
+	type est struct {
+		i int
+		n uint64
+	}
+	var ests []est
+	var sum uint64
+	for i, c := range a.concepts {
+		if c.weak || c.common {
+			continue
+		}
+		var n uint64
+		for _, al := range c.alts {
+			for _, w := range al.words {
+				n += s.dfs.titleFreq(ctx, s.idx, w)
+			}
+		}
+		ests = append(ests, est{i, n})
+		sum += n
+	}
+	if sum <= candidateBudget || len(ests) < 2 {
+		return
+	}
+	sort.Slice(ests, func(x, y int) bool { return ests[x].n < ests[y].n })
+	// Concepts in no name or alias cost nothing here; at least one that is in some must stay.
+	var total uint64
+	found := false
+	for _, e := range ests {
+		if e.n > 0 && found && total+e.n > candidateBudget {
+			a.concepts[e.i].common = true
+			continue
+		}
+		total += e.n
+		found = found || e.n > 0
+	}
+}

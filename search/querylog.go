@@ -1,0 +1,270 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"shebao/internal/apperr"
+	"shebao/internal/db"
+)
+
+// Personal data that must never be stored: 18-character ID numbers (last may be X), mobile
+// numbers and bank cards (16-19 digits), also when typed with spaces or dashes between groups.
+// Any other run of 11 or more digits is masked too: it is more likely an account than a query.
+var (
+	reDigitRun = regexp.MustCompile(`\d(?:[ \-]?\d)*[xX]?`)
+	rePhone    = regexp.MustCompile(`^1[3-9]\d{9}$`)
+)
+
+// maskPII replaces ID, phone and bank-card numbers in s with placeholders.
+func maskPII(s string) string {
+	if !strings.ContainsAny(s, "0123456789") {
+		return s
+	}
+	return reDigitRun.ReplaceAllStringFunc(s, func(m string) string {
+		digits := strings.Map(func(r rune) rune {
+			if r == ' ' || r == '-' {
+				return -1
+			}
+			return r
+		}, m)
+		x := strings.HasSuffix(digits, "x") || strings.HasSuffix(digits, "X")
+		n := len(digits)
+		if x {
+			n--
+			digits = digits[:n]
+		}
+		switch {
+		case n == 18 || (x && n == 17) || (!x && n == 15):
+			return "[身份证号]"
+		case !x && rePhone.MatchString(digits):
+			return "[手机号]"
+		case n >= 16 && n <= 19:
+			return "[银行卡号]"
+		case n >= 11:
+			return "[号码]"
+		}
+		return m
+	})
+}
+
+// logRecord is one query-log write: a search, a click or a flush marker.
+type logRecord struct {
+	id, query, corrected string
+	results              int
+	at                   time.Time
+	click                string // guide code for a click
+	flushed              chan struct{}
+}
+
+// queryLog writes the query log in the background, in batches, so a search never waits for the
+// database. Records are masked before they are queued.
+type queryLog struct {
+	db      *db.DB
+	log     *slog.Logger
+	ch      chan logRecord
+	done    chan struct{}
+	dropped atomic.Int64
+	once    sync.Once
+}
+
+func newQueryLog(d *db.DB, log *slog.Logger, buffer int) *queryLog {
+	q := &queryLog{db: d, log: log, ch: make(chan logRecord, buffer), done: make(chan struct{})}
+	go q.run()
+	return q
+}
+
+func (q *queryLog) record(id, query, corrected string, results int) {
+	q.send(logRecord{id: id, query: maskPII(query), corrected: maskPII(corrected), results: results, at: time.Now()})
+}
+
+func (q *queryLog) send(r logRecord) {
+	defer func() { recover() }() // closed during shutdown: drop
+	select {
+	case q.ch <- r:
+	default:
+		if q.dropped.Add(1)%1000 == 1 {
+			q.log.Warn("search query log is behind; records dropped", "dropped", q.dropped.Load())
+		}
+	}
+}
+
+// flush waits until everything queued before it is written.
+func (q *queryLog) flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case q.ch <- logRecord{flushed: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (q *queryLog) close() error {
+	q.once.Do(func() { close(q.ch) })
+	<-q.done
+	return nil
+}
+
+func (q *queryLog) run() {
+	defer close(q.done)
+	var batch []logRecord
+	var waiters []chan struct{}
+	write := func() {
+		if len(batch) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := q.write(ctx, batch); err != nil {
+				q.log.Error("search query log write failed", "records", len(batch), "err", err)
+			}
+			cancel()
+			batch = batch[:0]
+		}
+		for _, w := range waiters {
+			close(w)
+		}
+		waiters = waiters[:0]
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case r, ok := <-q.ch:
+			if !ok {
+				write()
+				return
+			}
+			if r.flushed != nil {
+				waiters = append(waiters, r.flushed)
+				write()
+				continue
+			}
+			batch = append(batch, r)
+			if len(batch) >= 256 {
+				write()
+			}
+		case <-tick.C:
+			write()
+		}
+	}
+}
+
+func (q *queryLog) write(ctx context.Context, batch []logRecord) error {
+	return q.db.InTx(ctx, func(tx *db.Tx) error {
+		for _, r := range batch {
+			var err error
+			if r.click != "" {
+				_, err = tx.Exec(ctx, `UPDATE search_queries SET clicked_code = ?, clicked_at = ? WHERE id = ? AND clicked_code IS NULL`,
+					r.click, r.at.UnixMilli(), r.id)
+			} else {
+				_, err = tx.Exec(ctx, `INSERT INTO search_queries (id, created_at, query, corrected, results) VALUES (?, ?, ?, ?, ?)
+					ON CONFLICT (id) DO NOTHING`, r.id, r.at.UnixMilli(), r.query, r.corrected, r.results)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Click records that the user opened guide code from the results of query queryID (POST
+// /api/v1/search/click, or a query id passed along with the guide request). Only the first click
+// of a query counts; an unknown query id is ignored.
+func (s *Service) Click(ctx context.Context, queryID, code string) error {
+	if len(queryID) != 16 || strings.Trim(queryID, "0123456789abcdef") != "" {
+		return apperr.New(apperr.InvalidParameter, "query_id 不正确。")
+	}
+	code = strings.TrimSpace(code)
+	if code == "" || len(code) > 64 {
+		return apperr.New(apperr.InvalidParameter, "code 不正确。")
+	}
+	if s.qlog != nil {
+		s.qlog.send(logRecord{id: queryID, click: code, at: time.Now()})
+	}
+	return nil
+}
+
+// Report is the 办事堵点 report for editors: what people search for, where search finds nothing,
+// and where it finds something nobody opens.
+type Report struct {
+	From        time.Time    `json:"from"`
+	To          time.Time    `json:"to"`
+	Queries     int          `json:"queries"`      // searches in the period
+	ZeroResult  int          `json:"zero_result"`  // searches that found nothing
+	NoClick     int          `json:"no_click"`     // searches with results where nothing was opened
+	Top         []QueryCount `json:"top"`          // most frequent queries
+	ZeroResults []QueryCount `json:"zero_results"` // most frequent queries that found nothing
+	NoClicks    []QueryCount `json:"no_clicks"`    // most frequent queries with results but no click
+}
+
+// QueryCount is a query (masked, normalised) and how often it was searched.
+type QueryCount struct {
+	Query string `json:"query"`
+	Count int    `json:"count"`
+}
+
+// reportRows is the length of each list in a report.
+const reportRows = 50
+
+// Report summarises the query log for searches made in [from, to).
+func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, error) {
+	if s.db == nil {
+		return nil, fmt.Errorf("search: the report needs a database")
+	}
+	if !to.After(from) {
+		return nil, apperr.New(apperr.InvalidParameter, "结束时间应晚于开始时间。")
+	}
+	if s.qlog != nil {
+		if err := s.qlog.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r := &Report{From: from, To: to}
+	f, t := from.UnixMilli(), to.UnixMilli()
+	err := s.db.QueryRow(ctx, `SELECT count(*),
+		coalesce(sum(CASE WHEN results = 0 THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN results > 0 AND clicked_code IS NULL THEN 1 ELSE 0 END), 0)
+		FROM search_queries WHERE created_at >= ? AND created_at < ?`, f, t).Scan(&r.Queries, &r.ZeroResult, &r.NoClick)
+	if err != nil {
+		return nil, fmt.Errorf("search report: %w", err)
+	}
+	list := func(cond string) ([]QueryCount, error) {
+		rows, err := s.db.Query(ctx, `SELECT query, count(*) AS n FROM search_queries
+			WHERE created_at >= ? AND created_at < ?`+cond+`
+			GROUP BY query ORDER BY n DESC, query LIMIT ?`, f, t, reportRows)
+		if err != nil {
+			return nil, fmt.Errorf("search report: %w", err)
+		}
+		defer rows.Close()
+		out := []QueryCount{}
+		for rows.Next() {
+			var qc QueryCount
+			if err := rows.Scan(&qc.Query, &qc.Count); err != nil {
+				return nil, err
+			}
+			out = append(out, qc)
+		}
+		return out, rows.Err()
+	}
+	if r.Top, err = list(""); err != nil {
+		return nil, err
+	}
+	if r.ZeroResults, err = list(" AND results = 0"); err != nil {
+		return nil, err
+	}
+	if r.NoClicks, err = list(" AND results > 0 AND clicked_code IS NULL"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

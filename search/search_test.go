@@ -1,0 +1,89 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"shebao/internal/apperr"
+)
+
+// TestSearchSeed checks answers on the seed corpus for the examples: the expected guide
+// must be first, and a correction must be reported.
+func TestSearchSeed(t *testing.T) {
+	t.Parallel()
+	s := openSeeded(t, nil, seedGuides(t))
+	tests := []struct {
+		q         string
+		first     string // substring of the first result's title
+		corrected string // expected corrected_query ("" = none)
+	}{
+		{"社保卡挂矢了", "社会保障卡挂失", "社保卡挂失了"},
+		{"shebaoka guashi", "社会保障卡挂失", "社保卡挂失"},
+		{"sbk", "社会保障卡", "社保卡"},
+		{"社保ka挂失", "社会保障卡挂失", "社保卡挂失"},
+		{"退休了每年都要做那个认证吗", "资格认证", ""},
+		{"我想问一下退修手续怎么办", "办理退休", "我想问一下退休手续怎么办"},
+		{"老婆生孩子能领多少钱", "生育", ""},
+		{"shebaoka diule", "挂失", "社保卡丢了"},
+		{"失业金", "失业保险金申领", ""},
+		{"異地就醫備案", "异地就医备案", ""},
+		{"ＹＩＤＩ　ＪＩＵＹＩ", "异地就医", "异地就医"},
+	}
+	for _, tt := range tests {
+		resp, err := s.Search(context.Background(), Request{Query: tt.q})
+		if err != nil {
+			t.Errorf("%s: %v", tt.q, err)
+			continue
+		}
+		if len(resp.Results) == 0 {
+			t.Errorf("%s: no results", tt.q)
+			continue
+		}
+		if got := resp.Results[0].Title; !strings.Contains(got, tt.first) {
+			var titles []string
+			for _, r := range resp.Results[:min(3, len(resp.Results))] {
+				titles = append(titles, r.Title)
+			}
+			t.Errorf("%s: first result %q, want one containing %q (top 3: %v)", tt.q, got, tt.first, titles)
+		}
+		if resp.CorrectedQuery != tt.corrected {
+			t.Errorf("%s: corrected_query %q, want %q", tt.q, resp.CorrectedQuery, tt.corrected)
+		}
+	}
+}
+
+func TestResponseJSON(t *testing.T) {
+	t.Parallel()
+	s := openSeeded(t, nil, seedGuides(t))
+	resp, err := s.Search(context.Background(), Request{Query: "社保卡挂失", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(resp)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	for _, k := range []string{"query", "query_id", "corrected_query", "total", "results", "facets", "next_cursor"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("response JSON lacks %q: %s", k, raw)
+		}
+	}
+	t.Logf("%s", raw)
+	if len(resp.Results) != 2 || resp.NextCursor == "" {
+		t.Fatalf("want 2 results and a next cursor, got %d, %q", len(resp.Results), resp.NextCursor)
+	}
+	if !strings.Contains(resp.Results[0].Snippet, "<em>") {
+		t.Errorf("snippet without highlight: %q", resp.Results[0].Snippet)
+	}
+	next, err := s.Search(context.Background(), Request{Query: "社保卡挂失", Limit: 2, Cursor: resp.NextCursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next.Results) == 0 || next.Results[0].Code == resp.Results[0].Code || next.Results[0].Code == resp.Results[1].Code {
+		t.Errorf("second page repeats the first: %+v", next.Results)
+	}
+	if _, err := s.Search(context.Background(), Request{Query: "养老金", Cursor: resp.NextCursor}); !apperr.Is(err, apperr.InvalidCursor) {
+		t.Errorf("cursor of another query: got %v, want invalid_cursor", err)
+	}
+}
