@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"migrate": {"apply database migrations and exit", runMigrate},
 		"export":  {"write every published guide as JSON, one object per line, to stdout", runExport},
 		"import":  {"validate a guide file (YAML or JSON, - for stdin) and load it as drafts or, with --publish, publish", runImport},
+		"eval":    {"measure quality: eval search FILE.tsv (recall@1/@3, MRR vs a cjk baseline) or eval chat [GOLDEN.yaml]", runEval},
 		"chat":    {"talk to the assistant of a running server from the terminal", runChat},
 		"token":   {"mint a bearer token signed with the local key in the data dir", runToken},
 		"retire":  {"compute the statutory retirement age for a category and birth month", runRetire},

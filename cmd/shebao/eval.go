@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"shebao/assistant"
+	"shebao/internal/db"
+	"shebao/search"
+)
+
+func runEval(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || (args[0] != "search" && args[0] != "chat") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]")
+			return nil
+		}
+		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]"}
+	}
+	what := args[0]
+	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml]  [--config FILE]")
+	cfgPath := configFlag(fs)
+	if err := fs.parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(env, *cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, discard{})
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.Seed {
+		if _, err := st.content.SeedIfEmpty(ctx); err != nil {
+			return err
+		}
+	}
+	guides := st.content.PublishedGuides()
+	// The same pipeline, synonyms and best bets as the server, over an in-memory index of the
+	// published guides.
+	idx, err := search.Open(ctx, search.Options{DB: st.db, Log: log})
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+	if err := idx.Rebuild(ctx, guides); err != nil {
+		return err
+	}
+	switch what {
+	case "search":
+		if fs.NArg() != 1 {
+			return usageError{"eval search needs one TSV file: query<TAB>kw1|kw2"}
+		}
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rep, err := search.Evaluate(ctx, idx, guides, f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(env.stdout, rep.String())
+	case "chat":
+		golden := "assistant/testdata/golden.yaml"
+		if fs.NArg() > 0 {
+			golden = fs.Arg(0)
+		}
+		tmp, err := os.MkdirTemp("", "shebao-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		sessions, err := db.OpenSQLite(ctx, filepath.Join(tmp, "eval.db"))
+		if err != nil {
+			return err
+		}
+		defer sessions.Close()
+		svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		rep, err := assistant.Evaluate(ctx, svc, golden)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(env.stdout, rep.String())
+	}
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
