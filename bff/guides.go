@@ -95,7 +95,9 @@ func (s *Server) getGuide(c *fiber.Ctx) error {
 		}
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Send(p.JSON)
+	// The published JSON is immutable, so the response can point at it instead of copying it.
+	c.Response().SetBodyRaw(p.JSON)
+	return nil
 }
 
 // etagMatch implements If-None-Match: a list of tags or *, weak comparison.

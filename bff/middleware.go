@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 const headerRequestID = "X-Request-ID"
 
 type ctxKey int
+
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 const keyRequestID ctxKey = iota
 
@@ -97,6 +100,13 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	elapsed := time.Since(start)
 	route := routeOf(c)
 	s.metrics.observe(c.Method(), route, status, elapsed)
+	if s.AccessLog != nil {
+		bp := linePool.Get().(*[]byte)
+		*bp = accessLine((*bp)[:0], start, requestID(c), c.Method(), route, c.Path(), status, elapsed, c.IP(), len(c.Response().Body()))
+		_, _ = s.AccessLog.Write(*bp)
+		linePool.Put(bp)
+		return nil
+	}
 	s.log.Info("request", "request_id", requestID(c), "method", c.Method(), "route", route,
 		"path", c.Path(), "status", status, "duration_ms", float64(elapsed.Microseconds())/1000,
 		"ip", c.IP(), "bytes", len(c.Response().Body()))

@@ -44,8 +44,15 @@ func (s *Server) search(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The page part of the body is encoded once per cached page; json.Marshal would re-validate
+	// those bytes on every request.
+	body, err := res.MarshalJSON()
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(res)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(body)
 }
 
 // suggest answers GET /api/v1/search/suggest?q=&limit= for as-you-type completion.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
@@ -52,7 +54,9 @@ func newSearchEnv(t testing.TB, d *db.DB) *adminEnv {
 		}
 		e.tokens[who] = tok
 	}
-	e.srv = New(Deps{Content: cs, Auth: keys.Verifier(), Search: idx})
+	// Access logs are formatted as in production and thrown away.
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	e.srv = New(Deps{Content: cs, Auth: keys.Verifier(), Search: idx, Log: log})
 	return e
 }
 

@@ -25,14 +25,17 @@ type ReadyCheck struct {
 // Deps are the services the edge serves. Optional ones may be nil; their routes then answer
 // service_unavailable.
 type Deps struct {
-	Content  *content.Service
-	Search   *search.Service   // optional; search routes answer service_unavailable without it
-	Auth     identity.Verifier // optional; without it every authenticated route answers 401
-	Chat     http.Handler      // optional WebSocket endpoint (net/http, gorilla)
-	Log      *slog.Logger
-	Registry *prometheus.Registry // optional; a new one when nil
-	Ready    []ReadyCheck
-	Version  string
+	Content *content.Service
+	Search  *search.Service   // optional; search routes answer service_unavailable without it
+	Auth    identity.Verifier // optional; without it every authenticated route answers 401
+	Chat    http.Handler      // optional WebSocket endpoint (net/http, gorilla)
+	Log     *slog.Logger
+	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
+	// written otherwise), formatted without reflection; it should buffer.
+	AccessLog accessWriter
+	Registry  *prometheus.Registry // optional; a new one when nil
+	Ready     []ReadyCheck
+	Version   string
 	// TrustProxy takes the client IP from X-Forwarded-For.
 	TrustProxy bool
 }

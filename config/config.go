@@ -27,6 +27,7 @@ type Config struct {
 	LogFormat       string        `yaml:"log_format" env:"SHEBAO_LOG_FORMAT" doc:"json or text"`
 	Seed            bool          `yaml:"seed" env:"SHEBAO_SEED" doc:"load and publish the built-in Shaanxi guides when the store has none"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHEBAO_SHUTDOWN_TIMEOUT" doc:"how long to drain in-flight requests on SIGINT/SIGTERM"`
+	DebugAddr       string        `yaml:"debug_addr" env:"SHEBAO_DEBUG_ADDR" doc:"listen address for Go's pprof profiler (keep it on loopback); empty = off"`
 	TrustProxy      bool          `yaml:"trust_proxy" env:"SHEBAO_TRUST_PROXY" doc:"take the client IP from X-Forwarded-For (only behind a trusted load balancer)"`
 	AllowedOrigins  []string      `yaml:"allowed_origins" env:"SHEBAO_ALLOWED_ORIGINS" doc:"comma-separated origins allowed to open the chat WebSocket; empty = same host only"`
 

@@ -174,7 +174,8 @@ var (
 	allFields   = append(slices.Clone(shortFields), bodyFields...)
 )
 
-// tier says which guides a query makes candidates; every tier scores with all fields.
+// tier says which guides a query makes candidates. Every tier scores with every field: what
+// does not make candidates adds to the score.
 type tier uint8
 
 const (
@@ -194,7 +195,7 @@ const (
 // guides) only add to their scores. Keeping the candidate set small is what keeps latency low on
 // a large corpus: bleve's cost grows with every guide it has to score.
 func buildQuery(a *analysis, r *Request, t tier) query.Query {
-	must, rest, side := titleFields, briefFields, shortFields
+	must, rest, side := titleFields, append(slices.Clone(briefFields), bodyFields...), shortFields
 	switch t {
 	case tierShort:
 		must, rest, side = shortFields, bodyFields, shortFields

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"html"
@@ -78,6 +79,46 @@ type Response struct {
 	Results        []Result `json:"results"`
 	Facets         Facets   `json:"facets"`
 	NextCursor     string   `json:"next_cursor"` // "" on the last page
+
+	// frag is the cached encoding of the fields after query_id (a page is encoded once, not
+	// once per request); nil when the fields were set by hand.
+	frag []byte
+}
+
+// MarshalJSON writes the response; a response built from a cached page reuses the page's
+// encoding of everything after query_id.
+func (r *Response) MarshalJSON() ([]byte, error) {
+	type plain Response
+	if r.frag == nil {
+		return json.Marshal((*plain)(r))
+	}
+	q, err := json.Marshal(r.Query)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(q)+len(r.frag)+48)
+	b = append(b, `{"query":`...)
+	b = append(b, q...)
+	b = append(b, `,"query_id":"`...)
+	b = append(b, r.QueryID...) // hex digits: nothing to escape
+	b = append(b, `",`...)
+	b = append(b, r.frag[1:]...)
+	return b, nil
+}
+
+// encodeFragment encodes a page's fields in the order Response declares them.
+func encodeFragment(p *page) []byte {
+	b, err := json.Marshal(struct {
+		CorrectedQuery string   `json:"corrected_query"`
+		Total          int      `json:"total"`
+		Results        []Result `json:"results"`
+		Facets         Facets   `json:"facets"`
+		NextCursor     string   `json:"next_cursor"`
+	}{p.corrected, p.total, p.results, p.facets, p.next})
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // Result is one guide found.
@@ -111,11 +152,13 @@ func (s *Service) Search(ctx context.Context, r Request) (*Response, error) {
 
 // page is what the cache keeps: a response without its query id.
 type page struct {
-	corrected string
-	total     int
-	results   []Result
-	facets    Facets
-	next      string
+	normalized string // the query as logged; set only on entries keyed by the raw text
+	corrected  string
+	total      int
+	results    []Result
+	facets     Facets
+	next       string
+	frag       []byte // encodeFragment of the fields above
 }
 
 func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response, error) {
@@ -139,6 +182,12 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 	if s.idx == nil {
 		return nil, apperr.New(apperr.Unavailable, "搜索服务正在准备中，请稍后再试。")
 	}
+	// Popular queries repeat word for word: a page cached under the raw text skips the analysis
+	// (segmentation, typo correction), which costs more than the rest of a cached answer.
+	rawKey := "\x01" + text + "\x00" + r.Category + "\x00" + r.Audience + "\x00" + r.Region + "\x00" + r.Cursor + "\x00" + strconv.Itoa(limit)
+	if p, ok := s.cache.get(rawKey); ok {
+		return s.respond(text, p, p.normalized, logIt), nil
+	}
 	a := analyze(s.lx, s.vocab, s.syn.Load(), text)
 	scope := a.key + "\x00" + a.pinyin + "\x00" + r.Category + "\x00" + r.Audience + "\x00" + r.Region
 	offset, err := decodeCursor(r.Cursor, scope)
@@ -154,12 +203,20 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 		}
 		s.cache.put(cacheKey, p)
 	}
-	resp := &Response{Query: text, QueryID: newID(), CorrectedQuery: p.corrected, Total: p.total,
-		Results: p.results, Facets: p.facets, NextCursor: p.next}
+	raw := *p
+	raw.normalized = a.normalized
+	s.cache.put(rawKey, &raw)
+	return s.respond(text, p, a.normalized, logIt), nil
+}
+
+// respond builds the response for a page and logs the query.
+func (s *Service) respond(text string, p *page, normalized string, logIt bool) *Response {
+	resp := &Response{Query: text, QueryID: newQueryID(), CorrectedQuery: p.corrected, Total: p.total,
+		Results: p.results, Facets: p.facets, NextCursor: p.next, frag: p.frag}
 	if logIt && s.qlog != nil {
-		s.qlog.record(resp.QueryID, a.normalized, a.corrected, p.total)
+		s.qlog.record(resp.QueryID, normalized, p.corrected, p.total)
 	}
-	return resp, nil
+	return resp
 }
 
 // execute runs the bleve search for one page. Called with s.mu read-locked.
@@ -236,6 +293,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 	if offset+limit < p.total && offset+limit <= maxOffset {
 		p.next = encodeCursor(offset+limit, scope)
 	}
+	p.frag = encodeFragment(p)
 	return p, nil
 }
 
@@ -256,9 +314,10 @@ func (e *guideEntry) matches(r *Request) bool {
 // summaries and FAQ questions.
 const minTitleMatches = 3
 
-// facetWindow is how many of the best matches the facets count. Counting every match would
-// visit the doc values of thousands of guides that only share a common word with the query
-// (most of the latency on a 10k corpus); the best few hundred are what a user filters.
+// facetWindow is how many of the best matches bleve scores and the facets count (more when the
+// page reaches further). Counting every match would visit thousands of guides that only share a
+// common word with the query (most of the latency on a 10k corpus); the best few dozen are what a
+// user filters.
 const facetWindow = 50
 
 // facetsOf counts categories and audiences over the results (pinned and the best matches).

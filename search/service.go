@@ -35,7 +35,7 @@ type Options struct {
 	DB *db.DB
 	// Log receives operational messages; personal data never reaches it.
 	Log *slog.Logger
-	// CacheSize is the number of result pages kept (default 2048; negative: no cache).
+	// CacheSize is the number of result pages kept (default 8192: pages are kept under the analysed query and under the raw text; negative: no cache).
 	CacheSize int
 	// LogBuffer is how many query-log records may wait for the writer (default 4096); when it is
 	// full, records are dropped and counted rather than slowing searches down.
@@ -92,7 +92,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		o.Log = slog.Default()
 	}
 	if o.CacheSize == 0 {
-		o.CacheSize = 2048
+		o.CacheSize = 8192
 	}
 	if o.LogBuffer <= 0 {
 		o.LogBuffer = 4096

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -39,6 +40,7 @@ type suggestKey struct {
 type suggestItem struct {
 	text, code, title string
 	alias             bool
+	runes             int
 }
 
 func (s *Service) buildSuggestIndex() *suggestIndex {
@@ -46,7 +48,7 @@ func (s *Service) buildSuggestIndex() *suggestIndex {
 	ix := &suggestIndex{}
 	for _, e := range s.entries {
 		for i, t := range append([]string{e.name}, e.aliases...) {
-			ix.items = append(ix.items, suggestItem{text: t, code: e.code, title: e.name, alias: i > 0})
+			ix.items = append(ix.items, suggestItem{text: t, code: e.code, title: e.name, alias: i > 0, runes: utf8.RuneCountInString(t)})
 		}
 	}
 	s.mu.RUnlock()
@@ -114,36 +116,30 @@ func (s *Service) Suggest(ctx context.Context, q string, limit int) ([]Suggestio
 	}
 	ix := s.suggestions()
 	i := sort.Search(len(ix.keys), func(i int) bool { return ix.keys[i].key >= prefix })
-	type cand struct {
-		it  *suggestItem
-		key int
-	}
-	var cands []cand
-	seen := map[int32]bool{}
+	var cands []int32
 	for n := 0; i < len(ix.keys) && n < suggestScan && strings.HasPrefix(ix.keys[i].key, prefix); i, n = i+1, n+1 {
-		k := ix.keys[i]
-		if !seen[k.item] {
-			seen[k.item] = true
-			cands = append(cands, cand{&ix.items[k.item], len(k.key)})
-		}
+		cands = append(cands, ix.keys[i].item)
 	}
+	// Names before aliases, short before long; an item reached by two keys counts once.
 	sort.Slice(cands, func(a, b int) bool {
-		x, y := cands[a], cands[b]
-		if x.it.alias != y.it.alias {
-			return !x.it.alias
+		x, y := &ix.items[cands[a]], &ix.items[cands[b]]
+		if x.alias != y.alias {
+			return !x.alias
 		}
-		if lx, ly := utf8.RuneCountInString(x.it.text), utf8.RuneCountInString(y.it.text); lx != ly {
-			return lx < ly
+		if x.runes != y.runes {
+			return x.runes < y.runes
 		}
-		return x.it.text < y.it.text
+		if x.text != y.text {
+			return x.text < y.text
+		}
+		return cands[a] < cands[b]
 	})
-	texts := map[string]bool{}
 	for _, c := range cands {
-		if texts[c.it.text] {
+		it := &ix.items[c]
+		if slices.ContainsFunc(out, func(s Suggestion) bool { return s.Text == it.text }) {
 			continue
 		}
-		texts[c.it.text] = true
-		out = append(out, Suggestion{Text: c.it.text, Code: c.it.code, Title: c.it.title})
+		out = append(out, Suggestion{Text: it.text, Code: it.code, Title: it.title})
 		if len(out) == limit {
 			break
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -24,7 +25,7 @@ type application struct {
 	closers []func() error
 }
 
-func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, verifier identity.Verifier) (*application, error) {
+func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLog io.Writer, st *store, verifier identity.Verifier) (*application, error) {
 	a := &application{st: st, log: log}
 	idx, err := search.Open(ctx, search.Options{Dir: filepath.Join(cfg.DataDir, "index"), DB: st.db, Log: log})
 	if err != nil {
@@ -43,6 +44,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	a.deps = bff.Deps{
 		Content:    st.content,
 		Log:        log,
+		AccessLog:  accessLog,
 		Version:    version,
 		Auth:       verifier,
 		Search:     idx,

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,6 +17,18 @@ import (
 	"shebao/internal/logsink"
 	"shebao/internal/splitlisten"
 )
+
+// servePprof serves Go's profiler on a separate (loopback) address for operators.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof server", "addr", addr, "err", err)
+	}
+}
 
 // chatMux serves the chat WebSocket on the net/http side of the shared port; any other path that
 // happens to start with the chat prefix gets the JSON 404.
@@ -74,7 +88,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	app, err := buildApp(ctx, cfg, log, st, verifier)
+	var accessLog io.Writer
+	if lvl := cfg.LogLevel; cfg.LogFormat == "json" && (lvl == "debug" || lvl == "info") {
+		accessLog = sink
+	}
+	app, err := buildApp(ctx, cfg, log, accessLog, st, verifier)
 	if err != nil {
 		return err
 	}
@@ -97,6 +115,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	log.Info("shebao listening", "addr", ln.Addr().String(), "data_dir", absPath(cfg.DataDir),
 		"store", string(st.db.Dialect), "startup_ms", time.Since(start).Milliseconds())
 	go app.background(ctx)
+	if cfg.DebugAddr != "" {
+		go servePprof(cfg.DebugAddr, log)
+	}
 
 	select {
 	case err := <-errc:
