@@ -3,10 +3,7 @@ package assistant
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +13,7 @@ import (
 
 	"shebao/content"
 	"shebao/internal/db"
+	"shebao/internal/dbtest"
 )
 
 // testGuides are the fixture guides in testdata/guides.yaml.
@@ -67,53 +65,10 @@ func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // postgresDB opens a fresh schema on the server named by SHEBAO_TEST_DATABASE_URL, or returns
 // nil when it is not set.
-func postgresDB(t testing.TB) *db.DB {
-	t.Helper()
-	dsn := os.Getenv("SHEBAO_TEST_DATABASE_URL")
-	if dsn == "" {
-		return nil
-	}
-	ctx := context.Background()
-	admin, err := db.OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "assistant_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	d, err := db.OpenPostgres(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		d.Close()
-		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	return d
-}
+func postgresDB(t testing.TB) *db.DB { return dbtest.Postgres(t) }
 
 // eachDB runs f on SQLite, and on PostgreSQL when SHEBAO_TEST_DATABASE_URL is set.
-func eachDB(t *testing.T, f func(t *testing.T, d *db.DB)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, sqliteDB(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		d := postgresDB(t)
-		if d == nil {
-			t.Skip("SHEBAO_TEST_DATABASE_URL not set")
-		}
-		f(t, d)
-	})
-}
+func eachDB(t *testing.T, f func(t *testing.T, d *db.DB)) { dbtest.Each(t, f) }
 
 // logBuffer is a slog handler target that tests can read.
 type logBuffer struct {

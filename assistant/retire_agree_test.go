@@ -33,11 +33,15 @@ func TestChatRetirementAgreesWithRule(t *testing.T) {
 	months := []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"}
 	forms := []form{
 		{policy.Male, func(y, m int) string { return fmt.Sprintf("我是男的，%d年%d月出生，哪年退休", y, m) }},
-		{policy.Male, func(y, m int) string { return fmt.Sprintf("男职工%s%s月生的什么时候退休", spokenYear(y, true), months[m-1]) }},
+		{policy.Male, func(y, m int) string {
+			return fmt.Sprintf("男职工%s%s月生的什么时候退休", spokenYear(y, true), months[m-1])
+		}},
 		{policy.Female50, func(y, m int) string {
 			return fmt.Sprintf("我妈以前是工人五十退休，%s%d月出生，她啥时候退休", spokenYear(y, false), m)
 		}},
-		{policy.Female55, func(y, m int) string { return fmt.Sprintf("我是女干部，原来五十五岁退休，%d年%d月出生，哪年能退休", y, m) }},
+		{policy.Female55, func(y, m int) string {
+			return fmt.Sprintf("我是女干部，原来五十五岁退休，%d年%d月出生，哪年能退休", y, m)
+		}},
 	}
 	for i := 0; i < 240; i++ {
 		f := forms[i%len(forms)]

@@ -68,67 +68,6 @@ CREATE TABLE outbox (
 	delivered_at TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_pending ON outbox (delivered_at, id)`,
-		PostgresSQL: `
-CREATE TABLE guides (
-	code TEXT PRIMARY KEY,
-	state TEXT NOT NULL,
-	published_version INTEGER,
-	latest_version INTEGER NOT NULL,
-	replacement TEXT NOT NULL DEFAULT '',
-	state_reason TEXT NOT NULL DEFAULT '',
-	created_at TEXT NOT NULL,
-	updated_at TEXT NOT NULL,
-	public_updated_at TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE guide_versions (
-	code TEXT NOT NULL,
-	version INTEGER NOT NULL,
-	status TEXT NOT NULL,
-	body TEXT NOT NULL,
-	major INTEGER NOT NULL DEFAULT 1,
-	change_note TEXT NOT NULL DEFAULT '',
-	revision INTEGER NOT NULL DEFAULT 1,
-	based_on INTEGER NOT NULL DEFAULT 0,
-	created_by TEXT NOT NULL,
-	created_at TEXT NOT NULL,
-	edited_by TEXT NOT NULL,
-	edited_at TEXT NOT NULL,
-	submitted_by TEXT NOT NULL DEFAULT '',
-	submitted_at TEXT NOT NULL DEFAULT '',
-	reviewed_by TEXT NOT NULL DEFAULT '',
-	reviewed_at TEXT NOT NULL DEFAULT '',
-	review_comment TEXT NOT NULL DEFAULT '',
-	published_by TEXT NOT NULL DEFAULT '',
-	published_at TEXT NOT NULL DEFAULT '',
-	scheduled_at TEXT NOT NULL DEFAULT '',
-	forced INTEGER NOT NULL DEFAULT 0,
-	force_reason TEXT NOT NULL DEFAULT '',
-	retro_reviewed_by TEXT NOT NULL DEFAULT '',
-	PRIMARY KEY (code, version)
-);
-CREATE INDEX guide_versions_status ON guide_versions (status, scheduled_at);
-CREATE TABLE audit_log (
-	id BIGSERIAL PRIMARY KEY,
-	at TEXT NOT NULL,
-	actor TEXT NOT NULL,
-	action TEXT NOT NULL,
-	kind TEXT NOT NULL,
-	code TEXT NOT NULL,
-	version INTEGER NOT NULL DEFAULT 0,
-	ip TEXT NOT NULL DEFAULT '',
-	detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX audit_log_code ON audit_log (code, id);
-CREATE INDEX audit_log_actor ON audit_log (actor, id);
-CREATE TABLE outbox (
-	id BIGSERIAL PRIMARY KEY,
-	topic TEXT NOT NULL,
-	key TEXT NOT NULL,
-	data TEXT NOT NULL,
-	created_at TEXT NOT NULL,
-	delivered_at TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX outbox_pending ON outbox (delivered_at, id)`,
 	},
 	{
 		// Forms are versioned and reviewed like guides, in parallel tables with the same workflow

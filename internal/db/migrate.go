@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Migration is one schema step. SQL runs on both dialects unless PostgresSQL is set, in which case
-// SQL runs on SQLite and PostgresSQL on PostgreSQL. Statements are separated by ';' at line end.
+// SQL runs on SQLite and PostgresSQL on PostgreSQL. On PostgreSQL, SQLite's
+// "INTEGER PRIMARY KEY AUTOINCREMENT" becomes "BIGSERIAL PRIMARY KEY", so the common case needs no
+// second text. Statements are separated by ';' at line end.
 type Migration struct {
 	Name        string
 	SQL         string
@@ -29,8 +32,11 @@ func (d *DB) Migrate(ctx context.Context, component string, ms []Migration) erro
 	for i := cur; i < len(ms); i++ {
 		m := ms[i]
 		q := m.SQL
-		if d.Dialect == Postgres && m.PostgresSQL != "" {
-			q = m.PostgresSQL
+		if d.Dialect == Postgres {
+			q = strings.ReplaceAll(q, "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+			if m.PostgresSQL != "" {
+				q = m.PostgresSQL
+			}
 		}
 		err := d.InTx(ctx, func(tx *Tx) error {
 			for _, stmt := range splitStatements(q) {
