@@ -257,17 +257,21 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 	}
 	r := &Report{From: from, To: to}
 	f, t := from.UnixMilli(), to.UnixMilli()
+	// Query ids start with the second they were made in (newQueryID), so the primary key bounds
+	// the scan; created_at then cuts to the millisecond. No separate time index is kept, which
+	// makes every logged search cheaper.
+	lo, hi := idBound(from), idBound(to.Add(time.Second))
 	err := s.db.QueryRow(ctx, `SELECT count(*),
 		coalesce(sum(CASE WHEN results = 0 THEN 1 ELSE 0 END), 0),
 		coalesce(sum(CASE WHEN results > 0 AND clicked_code IS NULL THEN 1 ELSE 0 END), 0)
-		FROM search_queries WHERE created_at >= ? AND created_at < ?`, f, t).Scan(&r.Queries, &r.ZeroResult, &r.NoClick)
+		FROM search_queries WHERE id >= ? AND id < ? AND created_at >= ? AND created_at < ?`, lo, hi, f, t).Scan(&r.Queries, &r.ZeroResult, &r.NoClick)
 	if err != nil {
 		return nil, fmt.Errorf("search report: %w", err)
 	}
 	list := func(cond string) ([]QueryCount, error) {
 		rows, err := s.db.Query(ctx, `SELECT query, count(*) AS n FROM search_queries
-			WHERE created_at >= ? AND created_at < ?`+cond+`
-			GROUP BY query ORDER BY n DESC, query LIMIT ?`, f, t, reportRows)
+			WHERE id >= ? AND id < ? AND created_at >= ? AND created_at < ?`+cond+`
+			GROUP BY query ORDER BY n DESC, query LIMIT ?`, lo, hi, f, t, reportRows)
 		if err != nil {
 			return nil, fmt.Errorf("search report: %w", err)
 		}
@@ -292,4 +296,9 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 		return nil, err
 	}
 	return r, nil
+}
+
+// idBound is the smallest query id made in the second of t (see newQueryID).
+func idBound(t time.Time) string {
+	return fmt.Sprintf("%08x00000000", uint32(t.Unix()))
 }

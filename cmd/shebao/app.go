@@ -75,11 +75,8 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 func (a *application) background(ctx context.Context) {
 	if a.search.NeedsRebuild() {
 		// The server answers not-ready until the new index is swapped in.
-		start := time.Now()
 		if err := a.search.Rebuild(ctx, a.st.content.PublishedGuides()); err != nil {
 			a.log.Error("search index rebuild", "err", err)
-		} else {
-			a.log.Info("search index rebuilt", "guides", len(a.st.content.PublishedGuides()), "ms", time.Since(start).Milliseconds())
 		}
 	}
 	go pruneSessions(ctx, a.log, a.chat)
