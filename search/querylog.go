@@ -302,3 +302,16 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 func idBound(t time.Time) string {
 	return fmt.Sprintf("%08x00000000", uint32(t.Unix()))
 }
+
+// PruneQueryLog deletes logged searches older than before, so the log keeps a bounded window
+// (the 办事堵点 report looks back weeks, not years). It returns how many were deleted.
+func (s *Service) PruneQueryLog(ctx context.Context, before time.Time) (int64, error) {
+	if s.db == nil {
+		return 0, nil
+	}
+	res, err := s.db.Exec(ctx, `DELETE FROM search_queries WHERE id < ?`, idBound(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune search query log: %w", err)
+	}
+	return res.RowsAffected()
+}

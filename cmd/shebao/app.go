@@ -79,7 +79,7 @@ func (a *application) background(ctx context.Context) {
 			a.log.Error("search index rebuild", "err", err)
 		}
 	}
-	go pruneSessions(ctx, a.log, a.chat)
+	go pruneDaily(ctx, a.log, a.chat, a.search)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

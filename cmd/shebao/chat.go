@@ -89,8 +89,9 @@ func runChat(ctx context.Context, env *environment, args []string) error {
 	return assistant.RunTerminal(ctx, *url, *token, *asJSON, env.stdin, env.stdout)
 }
 
-// pruneSessions deletes chat sessions idle for more than 30 days, once a day.
-func pruneSessions(ctx context.Context, log *slog.Logger, svc *assistant.Service) {
+// pruneDaily keeps stored history bounded, once a day: chat sessions idle for 30 days, and
+// search queries older than 180 days (the 办事堵点 report looks back weeks).
+func pruneDaily(ctx context.Context, log *slog.Logger, svc *assistant.Service, idx *search.Service) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
 	for {
@@ -98,6 +99,11 @@ func pruneSessions(ctx context.Context, log *slog.Logger, svc *assistant.Service
 			log.Error("prune chat sessions", "err", err)
 		} else if n > 0 {
 			log.Info("pruned chat sessions", "count", n)
+		}
+		if n, err := idx.PruneQueryLog(ctx, time.Now().AddDate(0, 0, -180)); err != nil && ctx.Err() == nil {
+			log.Error("prune search query log", "err", err)
+		} else if n > 0 {
+			log.Info("pruned search query log", "count", n)
 		}
 		select {
 		case <-ctx.Done():
