@@ -6,14 +6,27 @@ import (
 	"testing"
 )
 
-const devSet = "/work/shared/eval/search_dev.tsv"
+// The dev set lives in shared/ beside the repository (CI clones it there too).
+var devSets = []string{"../../shared/eval/search_dev.tsv", "/work/shared/eval/search_dev.tsv"}
 
-// TestEvaluateDev scores the dev set on the seed corpus; -v prints the table and the misses.
-func TestEvaluateDev(t *testing.T) {
+// devSet is the first of devSets that exists (the first, missing, when none does).
+var devSet = func() string {
+	for _, p := range devSets {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return devSets[0]
+}()
+
+// evaluateFile scores one query file on the seed corpus and fails below the targets
+// (recall@3 ≥ 0.95, MRR ≥ 0.85) or when ours does not beat the cjk baseline; -v prints the table.
+func evaluateFile(t *testing.T, path string) {
+	t.Helper()
 	guides := seedGuides(t)
-	f, err := os.Open(devSet)
+	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("dev set not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	s := openSeeded(t, nil, guides)
@@ -22,24 +35,29 @@ func TestEvaluateDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + rep.String())
+	if rep.Ours.Recall3 < 0.95 || rep.Ours.MRR < 0.85 {
+		t.Errorf("%s: recall@3 %.3f MRR %.3f, want ≥ 0.95 and ≥ 0.85", path, rep.Ours.Recall3, rep.Ours.MRR)
+	}
+	if rep.Ours.Recall3 < rep.Baseline.Recall3 {
+		t.Errorf("%s: recall@3 %.3f below the cjk baseline's %.3f", path, rep.Ours.Recall3, rep.Baseline.Recall3)
+	}
+}
+
+// TestEvaluateDev scores the shared dev set.
+func TestEvaluateDev(t *testing.T) {
+	if _, err := os.Stat(devSet); err != nil {
+		t.Skip("shared/eval/search_dev.tsv is not beside the repository")
+	}
+	evaluateFile(t, devSet)
 }
 
 // TestEvaluateExtra scores testdata/search_extra.tsv: queries written apart from the tuning, to
 // see whether the dev-set figures generalise.
-func TestEvaluateExtra(t *testing.T) {
-	guides := seedGuides(t)
-	f, err := os.Open("testdata/search_extra.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := openSeeded(t, nil, guides)
-	rep, err := Evaluate(context.Background(), s, guides, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Log("\n" + rep.String())
-}
+func TestEvaluateExtra(t *testing.T) { evaluateFile(t, "testdata/search_extra.tsv") }
+
+// TestEvaluateProbe scores testdata/search_probe.tsv: everyday questions, pinyin and typos written
+// after tuning.
+func TestEvaluateProbe(t *testing.T) { evaluateFile(t, "testdata/search_probe.tsv") }
 
 // TestEvaluateGSEBaseline scores the project's second baseline in-process, as searcheval -gse
 // does (bleve over text segmented by gse's full embedded dictionary, title boosted). It loads
