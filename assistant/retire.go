@@ -297,7 +297,7 @@ func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
 			if err == nil {
 				return retirementReply{
 					text: fmt.Sprintf("按%s计算，%s出生的，%s退休，那一年按月领取养老金的最低缴费年限是%s。从2030年起，最低缴费年限每年提高6个月，逐步提高到20年。",
-						r.Category.Name(), birth.Text(), r.RetirementMonth.Text(), yearsText(r.MinContributionYears)),
+						r.Category.Name(), birth.Text(), r.RetirementMonth.Text(), policy.YearsText(r.MinContributionYears)),
 					sources: append(ruleSources, r.Sentence(), "从2030年起每年提高6个月，逐步提高到20年。"),
 					result:  &r,
 				}
@@ -379,18 +379,8 @@ func retirementText(r policy.Retirement) string {
 	if !r.RetirementMonth.Before(policy.ReformStart) {
 		fmt.Fprintf(&b, "缴满最低缴费年限的，最早可以在%s弹性提前退休；单位和本人协商一致，最晚可以延迟到%s。", r.EarliestFlexibleMonth.Text(), r.LatestFlexibleMonth.Text())
 	}
-	fmt.Fprintf(&b, "按月领取养老金，最低要缴费满%s。", yearsText(r.MinContributionYears))
+	fmt.Fprintf(&b, "按月领取养老金，最低要缴费满%s。", policy.YearsText(r.MinContributionYears))
 	return b.String()
-}
-
-// yearsText formats a number of years that is a multiple of half a year, as policy does:
-// 16 → "16年", 15.5 → "15年6个月".
-func yearsText(y float64) string {
-	months := int(y*12 + 0.5)
-	if months%12 == 0 {
-		return fmt.Sprintf("%d年", months/12)
-	}
-	return fmt.Sprintf("%d年%d个月", months/12, months%12)
 }
 
 const (

@@ -46,10 +46,8 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if cfg.Seed {
-		if _, err := st.content.SeedIfEmpty(ctx); err != nil {
-			return err
-		}
+	if _, err := st.seed(ctx, cfg); err != nil {
+		return err
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)

@@ -35,10 +35,8 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if cfg.Seed {
-		if _, err := st.content.SeedIfEmpty(ctx); err != nil {
-			return err
-		}
+	if _, err := st.seed(ctx, cfg); err != nil {
+		return err
 	}
 	guides := st.content.PublishedGuides()
 	// The same pipeline, synonyms and best bets as the server, over an in-memory index of the

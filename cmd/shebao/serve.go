@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -58,11 +57,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer sink.Close()
 	log := newLogger(cfg, sink)
 	start := time.Now()
-	if cfg.DatabaseURL == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-			return fmt.Errorf("cannot create data directory %s: %w", cfg.DataDir, unwrapPathErr(err))
-		}
-	}
 	// Claim the port first so that a second instance fails fast, before touching the data.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -75,14 +69,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if cfg.Seed {
-		n, err := st.content.SeedIfEmpty(ctx)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			log.Info("seeded guides", "count", n)
-		}
+	if n, err := st.seed(ctx, cfg); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("seeded guides", "count", n)
 	}
 	verifier, _, err := openVerifier(ctx, cfg)
 	if err != nil {
@@ -140,14 +130,6 @@ func absPath(p string) string {
 		return a
 	}
 	return p
-}
-
-func unwrapPathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func unwrapOpErr(err error) error {

@@ -63,4 +63,13 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	return &store{db: d, bus: bus, content: cs}, nil
 }
 
+// seed publishes the built-in guides when the config asks for it and the store has none; it
+// returns how many it published.
+func (s *store) seed(ctx context.Context, cfg config.Config) (int, error) {
+	if !cfg.Seed {
+		return 0, nil
+	}
+	return s.content.SeedIfEmpty(ctx)
+}
+
 func (s *store) Close() error { return s.db.Close() }

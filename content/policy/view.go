@@ -61,13 +61,13 @@ func (r Retirement) Sentence() string {
 	if !r.RetirementMonth.Before(ReformStart) {
 		fmt.Fprintf(&b, "弹性提前最早%s，弹性延迟最晚%s；", r.EarliestFlexibleMonth.Text(), r.LatestFlexibleMonth.Text())
 	}
-	fmt.Fprintf(&b, "按月领取养老金最低缴费年限为%s。", yearsText(r.MinContributionYears))
+	fmt.Fprintf(&b, "按月领取养老金最低缴费年限为%s。", YearsText(r.MinContributionYears))
 	return b.String()
 }
 
-// yearsText formats a number of years that is a multiple of half a year: 16 → "16年",
+// YearsText formats a number of years that is a multiple of half a year: 16 → "16年",
 // 15.5 → "15年6个月".
-func yearsText(y float64) string {
+func YearsText(y float64) string {
 	months := int(y*12 + 0.5)
 	if months%12 == 0 {
 		return fmt.Sprintf("%d年", months/12)
