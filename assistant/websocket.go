@@ -211,7 +211,9 @@ func (c *conn) hello(f ClientFrame) {
 		return
 	}
 	if f.SessionID != "" && !resumed {
-		c.reply(newError("session_not_found", ""))
+		// Through the event queue, so that it arrives before the ready event queued below.
+		body, _ := json.Marshal(newError("session_not_found", ""))
+		c.enqueue(body)
 	}
 	after := f.LastSeq
 	if !resumed {
@@ -299,6 +301,10 @@ func (c *conn) message(f ClientFrame) {
 		if !same { // a resent message that is being answered needs nothing
 			c.reply(newError("busy", f.ID))
 		}
+		return
+	}
+	if sess.seen[f.ID] { // already answered: ignored without starting a turn, so the next message is not "busy"
+		sess.mu.Unlock()
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.limits.TurnTimeout)

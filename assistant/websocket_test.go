@@ -106,7 +106,14 @@ func (c *wsClient) until(typ string) (serverEvent, []serverEvent) {
 	c.t.Helper()
 	var before []serverEvent
 	for {
-		ev := c.next()
+		ev, err := c.read(5 * time.Second)
+		if err != nil {
+			var seen []string
+			for _, b := range before {
+				seen = append(seen, b.raw)
+			}
+			c.t.Fatalf("waiting for %s: %v (received before: %s)", typ, err, strings.Join(seen, " "))
+		}
 		if ev.Type == typ {
 			return ev, before
 		}
