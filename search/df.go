@@ -22,15 +22,28 @@ const commonShare = 0.4
 // would not rank anyway. Only large corpora reach it.
 const candidateBudget = 1500
 
-// docFreqs caches how many guides hold a term in the short fields; cleared on every index change.
+// denseShare and denseMinGuides: on a corpus of at least denseMinGuides guides, a word held by
+// more than denseShare of the guides in a field is not looked up in that field when it would
+// only add to the score (a should clause). bleve advances a term's postings one by one to each
+// candidate, so such words (交, 年, 社保 in the body) were most of a query's cost, for a score
+// their low idf makes small (CommonTermsQuery in Lucene makes the same trade). Concepts that
+// select candidates are never pruned. Small corpora keep every clause.
+const (
+	denseShare     = 0.25
+	denseMinGuides = 2000
+)
+
+// docFreqs caches how many guides hold a term in each field; cleared on every index change.
 type docFreqs struct {
 	mu sync.Mutex
 	m  map[string]termFreq
 }
 
-// termFreq is a term's document frequency in the title fields and the largest in one short field.
+// termFreq is a term's document frequency in the title fields, the largest in one short field,
+// and in each field of allFields.
 type termFreq struct {
 	title, short uint64
+	field        [5]uint64
 }
 
 func (d *docFreqs) clear() {
@@ -65,13 +78,17 @@ func (d *docFreqs) lookup(ctx context.Context, idx bleve.Index, w string) termFr
 		return tf
 	}
 	defer r.Close()
-	for _, f := range shortFields {
+	for i, f := range allFields {
 		tfr, err := r.TermFieldReader(ctx, []byte(w), f.field, false, false, false)
 		if err != nil {
 			continue
 		}
 		n := tfr.Count()
 		tfr.Close()
+		tf.field[i] = n
+		if f.field == fieldBody {
+			continue
+		}
 		tf.short = max(tf.short, n)
 		if f.field == fieldName || f.field == fieldAliases {
 			tf.title += n
@@ -106,6 +123,9 @@ func (s *Service) tuneConcepts(ctx context.Context, a *analysis) {
 		}
 	}
 	total := len(s.entries)
+	if total >= denseMinGuides {
+		s.markDense(ctx, a, uint64(float64(total)*denseShare))
+	}
 	if total < 20 {
 		return
 	}
@@ -175,5 +195,30 @@ func (s *Service) budgetCandidates(ctx context.Context, a *analysis) {
 		}
 		total += e.n
 		found = found || e.n > 0
+	}
+}
+
+// markDense records, for every word of the query, the fields in which more than limit guides
+// hold it (see denseShare).
+func (s *Service) markDense(ctx context.Context, a *analysis, limit uint64) {
+	for _, c := range a.concepts {
+		for _, al := range c.alts {
+			for _, w := range al.words {
+				if _, ok := a.dense[w]; ok {
+					continue
+				}
+				tf := s.dfs.lookup(ctx, s.idx, w)
+				var mask uint8
+				for i, n := range tf.field {
+					if n > limit {
+						mask |= 1 << i
+					}
+				}
+				if a.dense == nil {
+					a.dense = map[string]uint8{}
+				}
+				a.dense[w] = mask
+			}
+		}
 	}
 }

@@ -239,7 +239,7 @@ func TestBuildQuery(t *testing.T) {
 	v := newVocabulary(lx)
 	syn := newSynonymTable(lx.defaults)
 	a := analyze(lx, v, syn, `退休金 +到账 -title:x^2 "abc"~ (a)*?`)
-	q := buildQuery(a, &Request{Category: "pension"}, tierTitle)
+	q := buildQuery(a, &Request{Category: "pension"}, tierTitle, nil)
 	raw, err := json.Marshal(q)
 	if err != nil {
 		t.Fatal(err)

@@ -246,7 +246,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 		}
 		ids := bleve.NewDocIDQuery(codes)
 		ids.SetBoost(filterBoost)
-		req.Query = bleve.NewConjunctionQuery(ids, buildQuery(a, r, t))
+		req.Query = buildQuery(a, r, t, ids)
 		if res, err = s.idx.SearchInContext(ctx, req); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
@@ -255,7 +255,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 	}
 	if res == nil || res.Total == 0 {
 		// Nothing in the short fields: anything anywhere, by bleve alone (rare).
-		req.Query = buildQuery(a, r, tierWide)
+		req.Query = buildQuery(a, r, tierWide, nil)
 		if res, err = s.idx.SearchInContext(ctx, req); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
