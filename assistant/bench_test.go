@@ -3,6 +3,7 @@ package assistant
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -213,8 +214,38 @@ func TestBenchServer(t *testing.T) {
 	})
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	cl, _ := net.Listen("tcp", "127.0.0.1:0")
-	go http.Serve(cl, control)
 	switch mode {
+	case "raw":
+		// The floor of a fan-out on this machine: the notice, framed once, written to plain TCP
+		// connections by one loop, with no WebSocket library, session or queue in the way.
+		var mu sync.Mutex
+		var raw []net.Conn
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				raw = append(raw, c)
+				mu.Unlock()
+			}
+		}()
+		control = http.NewServeMux()
+		control.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) {
+			body, _ := json.Marshal(map[string]any{"type": EventNotice, "seq": 0, "text": r.URL.Query().Get("text")})
+			frame := append([]byte{0x81, byte(len(body))}, body...) // FIN + text, length < 126
+			start := time.Now()
+			mu.Lock()
+			n := 0
+			for _, c := range raw {
+				if _, err := c.Write(frame); err == nil {
+					n++
+				}
+			}
+			mu.Unlock()
+			fmt.Fprintf(w, "%d %d", n, time.Since(start).Nanoseconds())
+		})
 	case "fiber":
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Get("/chat", adaptor.HTTPHandler(s.Handler()))
@@ -222,6 +253,7 @@ func TestBenchServer(t *testing.T) {
 	default:
 		go http.Serve(ln, s.Handler())
 	}
+	go http.Serve(cl, control)
 	fmt.Printf("BENCH %s %s\n", ln.Addr(), cl.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent goes away
 }
@@ -386,43 +418,85 @@ func BenchmarkFanout(b *testing.B) {
 		time.Sleep(time.Second)
 		if p := os.Getenv("SHEBAO_BENCH_CPUPROFILE"); p != "" {
 			child.get(b, "/profile/start?file="+p)
-			defer child.get(b, "/profile/stop")
 		}
-		var worst, worstQueue time.Duration
-		var all []time.Duration
-		for round := 0; round < 5; round++ {
-			start := time.Now()
-			resp := child.get(b, "/broadcast?text=%E7%B3%BB%E7%BB%9F%E5%B0%86%E4%BA%8E%E4%BB%8A%E6%99%9A%E7%BB%B4%E6%8A%A4")
-			var sent int
-			var queueNS int64
-			fmt.Sscanf(resp, "%d %d", &sent, &queueNS)
-			if sent != n {
-				b.Fatalf("broadcast reached %d of %d", sent, n)
-			}
-			var last time.Time
-			for k := 0; k < n; k++ {
-				select {
-				case t := <-got:
-					if t.After(last) {
-						last = t
-					}
-				case <-time.After(10 * time.Second):
-					b.Fatalf("round %d: only %d of %d received", round, k, n)
-				}
-			}
-			d := last.Sub(start)
-			all = append(all, d)
-			worst = max(worst, d)
-			worstQueue = max(worstQueue, time.Duration(queueNS))
-			time.Sleep(200 * time.Millisecond)
+		all, worstQueue := fanoutRounds(b, child, n, got)
+		if os.Getenv("SHEBAO_BENCH_CPUPROFILE") != "" {
+			child.get(b, "/profile/stop")
 		}
-		b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
-		b.ReportMetric(float64(percentile(all, 0.5).Microseconds())/1000, "median-ms")
-		b.ReportMetric(float64(worstQueue.Microseconds())/1000, "broadcast-call-ms")
-		b.Logf("fan-out to %d: rounds %v", n, all)
 		for _, c := range conns {
 			c.Close()
 		}
+		// The reference in the same run: the same notice to as many plain TCP connections.
+		raw := startBenchServer(b, "raw")
+		rawGot := make(chan time.Time, n)
+		rawConns := raw.openRaw(b, n, rawGot)
+		time.Sleep(time.Second)
+		floor, _ := fanoutRounds(b, raw, n, rawGot)
+		for _, c := range rawConns {
+			c.Close()
+		}
+		median, floorMedian := percentile(all, 0.5), percentile(floor, 0.5)
+		b.ReportMetric(float64(slices.Max(all).Microseconds())/1000, "worst-ms")
+		b.ReportMetric(float64(median.Microseconds())/1000, "median-ms")
+		b.ReportMetric(float64(worstQueue.Microseconds())/1000, "broadcast-call-ms")
+		b.ReportMetric(float64(floorMedian.Microseconds())/1000, "raw-tcp-median-ms")
+		b.ReportMetric(float64(median)/float64(floorMedian), "x-raw-tcp")
+		b.Logf("fan-out to %d: rounds %v; raw TCP rounds %v", n, all, floor)
 	}
 	b.ReportMetric(0, "ns/op")
+}
+
+// fanoutRounds broadcasts five times and returns, per round, the time from the broadcast
+// request to the last connection's receipt, and the longest broadcast call.
+func fanoutRounds(b *testing.B, child *benchChild, n int, got chan time.Time) ([]time.Duration, time.Duration) {
+	var all []time.Duration
+	var worstQueue time.Duration
+	for round := 0; round < 5; round++ {
+		start := time.Now()
+		resp := child.get(b, "/broadcast?text=%E7%B3%BB%E7%BB%9F%E5%B0%86%E4%BA%8E%E4%BB%8A%E6%99%9A%E7%BB%B4%E6%8A%A4")
+		var sent int
+		var queueNS int64
+		fmt.Sscanf(resp, "%d %d", &sent, &queueNS)
+		if sent != n {
+			b.Fatalf("broadcast reached %d of %d", sent, n)
+		}
+		var last time.Time
+		for k := 0; k < n; k++ {
+			select {
+			case t := <-got:
+				if t.After(last) {
+					last = t
+				}
+			case <-time.After(10 * time.Second):
+				b.Fatalf("round %d: only %d of %d received", round, k, n)
+			}
+		}
+		all = append(all, last.Sub(start))
+		worstQueue = max(worstQueue, time.Duration(queueNS))
+		time.Sleep(200 * time.Millisecond)
+	}
+	return all, worstQueue
+}
+
+// openRaw opens n plain TCP connections to a "raw" bench server; each reports when a frame
+// arrives.
+func (c *benchChild) openRaw(b *testing.B, n int, got chan<- time.Time) []net.Conn {
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		nc, err := net.Dial("tcp", c.addr)
+		if err != nil {
+			b.Fatalf("dial raw: %v", err)
+		}
+		conns = append(conns, nc)
+		go func() {
+			buf := make([]byte, 512)
+			for {
+				if _, err := nc.Read(buf); err != nil {
+					return
+				}
+				got <- time.Now()
+			}
+		}()
+	}
+	return conns
 }
