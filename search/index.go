@@ -98,6 +98,8 @@ type guideEntry struct {
 	faq      []string
 	targets  []string // vocabulary words this guide contributes
 	ord      int32    // position in the vocabulary's title postings
+	catID    uint16   // category and audiences as the title postings number them
+	audIDs   []uint16
 }
 
 func entryOf(g *content.Guide) *guideEntry {
@@ -316,8 +318,9 @@ func (s *Service) Rebuild(ctx context.Context, guides []content.Guide) error {
 		return fail(fmt.Errorf("index guides: %w", err))
 	}
 	// One segment: every term's postings are one list to advance through instead of one per
-	// batch (a fifth less query time on 10k guides; the merge takes ~0.3 s there).
-	if adv, err := idx.Advanced(); err == nil {
+	// batch (a fifth less query time on 10k guides; the merge takes ~0.3 s there). Only on
+	// disk: an in-memory index has no merger, and ForceMerge would wait for it forever.
+	if adv, err := idx.Advanced(); err == nil && path != "" {
 		if sc, ok := adv.(*scorch.Scorch); ok {
 			if err := sc.ForceMerge(ctx, nil); err != nil {
 				return fail(fmt.Errorf("merge search index: %w", err))

@@ -230,36 +230,35 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 	p := &page{corrected: a.corrected, results: []Result{}}
 	size := offset + limit + len(pinned)
 	s.tuneConcepts(ctx, a)
-	window := max(size, facetWindow)
-	req := bleve.NewSearchRequestOptions(nil, window, 0, false)
+	req := bleve.NewSearchRequestOptions(nil, max(size, rerankDepth), 0, false)
 	var res *bleve.SearchResult
 	var err error
 	total := 0
+	var facets *Facets
 	// Title tier, then short tier: the candidates are picked in Go and bleve scores only those.
 	for _, t := range []tier{tierTitle, tierShort} {
-		codes, matched := s.vocab.titles.candidates(a, r, window, t)
+		codes, matched, f := s.vocab.titles.candidates(a, r, req.Size, t, pinned)
 		if matched < minTitleMatches && t == tierTitle {
 			continue
 		}
 		if matched == 0 {
 			break
 		}
-		ids := bleve.NewDocIDQuery(codes)
-		ids.SetBoost(filterBoost)
-		req.Query = buildQuery(a, r, t, ids)
+		req.Query = buildQuery(a, r, t, bleve.NewDocIDQuery(codes))
 		if res, err = s.idx.SearchInContext(ctx, req); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		total = matched
+		total, facets = matched, &f
 		break
 	}
 	if res == nil || res.Total == 0 {
 		// Nothing in the short fields: anything anywhere, by bleve alone (rare).
+		req.Size = max(size, facetWindow)
 		req.Query = buildQuery(a, r, tierWide, nil)
 		if res, err = s.idx.SearchInContext(ctx, req); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		total = int(res.Total)
+		total, facets = int(res.Total), nil
 	}
 
 	terms := highlightTerms(a)
@@ -282,7 +281,11 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 		all = append(all, Result{Code: h.ID, Title: e.name, Category: e.category, Score: math.Round(h.Score*1e4) / 1e4})
 	}
 	p.total = total + extra
-	p.facets = s.facetsOf(all)
+	if facets != nil {
+		p.facets = *facets
+	} else {
+		p.facets = s.facetsOf(all)
+	}
 	if offset < len(all) {
 		all = all[offset:min(len(all), offset+limit)]
 		for i := range all {
@@ -314,10 +317,13 @@ func (e *guideEntry) matches(r *Request) bool {
 // summaries and FAQ questions.
 const minTitleMatches = 3
 
-// facetWindow is how many of the best matches bleve scores and the facets count (more when the
-// page reaches further). Counting every match would visit thousands of guides that only share a
-// common word with the query (most of the latency on a 10k corpus); the best few dozen are what a
-// user filters.
+// rerankDepth is how many of the candidates picked in Go bleve scores (more when the page
+// reaches further): bleve's cost grows with each, and the Go score already puts the guides that
+// are about the question first. The facets count every match (see titleIndex.candidates).
+const rerankDepth = 20
+
+// facetWindow is how many results the wide tier (bleve alone, no candidates) scores, and its
+// facets count.
 const facetWindow = 50
 
 // facetsOf counts categories and audiences over the results (pinned and the best matches).
@@ -335,6 +341,17 @@ func (s *Service) facetsOf(results []Result) Facets {
 		}
 	}
 	return Facets{Category: buckets(cat), Audience: buckets(aud)}
+}
+
+// countBuckets is buckets over counts by dense id.
+func countBuckets(vals []string, counts []int) []FacetValue {
+	m := make(map[string]int, len(vals))
+	for i, n := range counts {
+		if n > 0 {
+			m[vals[i]] = n
+		}
+	}
+	return buckets(m)
 }
 
 func buckets(m map[string]int) []FacetValue {

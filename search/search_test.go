@@ -57,7 +57,7 @@ func TestSearchSeed(t *testing.T) {
 func TestResponseJSON(t *testing.T) {
 	t.Parallel()
 	s := openSeeded(t, nil, seedGuides(t))
-	resp, err := s.Search(context.Background(), Request{Query: "社保卡挂失", Limit: 2})
+	resp, err := s.Search(context.Background(), Request{Query: "社保", Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestResponseJSON(t *testing.T) {
 	if !strings.Contains(resp.Results[0].Snippet, "<em>") {
 		t.Errorf("snippet without highlight: %q", resp.Results[0].Snippet)
 	}
-	next, err := s.Search(context.Background(), Request{Query: "社保卡挂失", Limit: 2, Cursor: resp.NextCursor})
+	next, err := s.Search(context.Background(), Request{Query: "社保", Limit: 2, Cursor: resp.NextCursor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,5 +85,37 @@ func TestResponseJSON(t *testing.T) {
 	}
 	if _, err := s.Search(context.Background(), Request{Query: "养老金", Cursor: resp.NextCursor}); !apperr.Is(err, apperr.InvalidCursor) {
 		t.Errorf("cursor of another query: got %v, want invalid_cursor", err)
+	}
+}
+
+// The facets count every guide the search matched, not only the page or the guides bleve
+// scored, so that they agree with total and with what a filter on them returns.
+func TestFacetsCountEveryMatch(t *testing.T) {
+	t.Parallel()
+	s := openSeeded(t, nil, seedGuides(t))
+	ctx := context.Background()
+	resp, err := s.Search(ctx, Request{Query: "社保", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Total <= rerankDepth {
+		t.Fatalf("query matches %d guides; the test needs more than %d", resp.Total, rerankDepth)
+	}
+	sum, pension := 0, 0
+	for _, f := range resp.Facets.Category {
+		sum += f.Count
+		if f.Value == "pension" {
+			pension = f.Count
+		}
+	}
+	if sum != resp.Total {
+		t.Errorf("category facets sum to %d, total is %d: %+v", sum, resp.Total, resp.Facets.Category)
+	}
+	filtered, err := s.Search(ctx, Request{Query: "社保", Limit: 2, Category: "pension"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filtered.Total != pension || len(filtered.Facets.Category) != 1 || filtered.Facets.Category[0].Count != pension {
+		t.Errorf("pension facet %d, filtered total %d, facets %+v", pension, filtered.Total, filtered.Facets.Category)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -570,3 +571,26 @@ func TestOpenMigrates(t *testing.T) {
 
 var _ = bleve.NewMatchAllQuery
 var _ = os.Getenv
+
+// An index rebuilt on disk from more guides than one batch is merged into one segment, and
+// searches work on it.
+func TestRebuildMergesOnDisk(t *testing.T) {
+	t.Parallel()
+	guides := genCorpus(seedGuides(t), 1100, rand.New(rand.NewPCG(7, 8)))
+	s, err := Open(context.Background(), Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Rebuild(context.Background(), guides); err != nil {
+		t.Fatal(err)
+	}
+	is, _ := s.idx.StatsMap()["index"].(map[string]any)
+	if n, _ := is["TotFileSegmentsAtRoot"].(uint64); n != 1 {
+		t.Errorf("segments after rebuild: %v (%T), want 1", is["TotFileSegmentsAtRoot"], is["TotFileSegmentsAtRoot"])
+	}
+	resp, err := s.Search(context.Background(), Request{Query: "社保卡丢了"})
+	if err != nil || len(resp.Results) == 0 || !strings.Contains(resp.Results[0].Title, "挂失") {
+		t.Errorf("search after merge: %+v, %v", resp, err)
+	}
+}

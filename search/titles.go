@@ -17,6 +17,20 @@ type titleIndex struct {
 	post map[string][]titlePosting
 	ents []*guideEntry // by ordinal; nil when removed
 	dead int
+	// Facet values numbered densely, so that counting them over thousands of matches is
+	// array increments.
+	cats, auds   []string
+	catID, audID map[string]uint16
+}
+
+func (t *titleIndex) intern(ids map[string]uint16, vals *[]string, v string) uint16 {
+	id, ok := ids[v]
+	if !ok {
+		id = uint16(len(*vals))
+		ids[v] = id
+		*vals = append(*vals, v)
+	}
+	return id
 }
 
 type titleTerm struct {
@@ -45,6 +59,14 @@ func (t *titleIndex) add(e *guideEntry) {
 	lx := t.lx
 	e.ord = int32(len(t.ents))
 	t.ents = append(t.ents, e)
+	if t.catID == nil {
+		t.catID, t.audID = map[string]uint16{}, map[string]uint16{}
+	}
+	e.catID = t.intern(t.catID, &t.cats, e.category)
+	e.audIDs = e.audIDs[:0]
+	for _, a := range e.audience {
+		e.audIDs = append(e.audIDs, t.intern(t.audID, &t.auds, a))
+	}
 	var terms []titleTerm
 	seen := map[titleTerm]bool{}
 	put := func(f uint8, ws ...string) {
@@ -115,9 +137,10 @@ var candidateBoosts = [2][5]float32{
 var scoresPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // candidates returns the k best guides that match a strong concept in the tier's fields, by a
-// simple score (per concept the best alternative's weight × field boost, summed), and how many
-// guides match at all. Guides that fail r's filters are left out. Only the title and short tiers.
-func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier) ([]string, int) {
+// simple score (per concept the best alternative's weight × field boost, summed), how many
+// guides match at all, and the facets of those guides and the pinned ones. Guides that fail r's
+// filters are left out. Only the title and short tiers.
+func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier, pinned []*guideEntry) ([]string, int, Facets) {
 	boosts := candidateBoosts[tr]
 	n := len(t.ents)
 	sp := scoresPool.Get().(*[]float32)
@@ -173,12 +196,25 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier) ([]stri
 	}
 	h := &candHeap{}
 	matched := 0
+	catN, audN := make([]int, len(t.cats)), make([]int, len(t.auds))
+	count := func(e *guideEntry) {
+		catN[e.catID]++
+		for _, id := range e.audIDs {
+			audN[id]++
+		}
+	}
+	for _, e := range pinned {
+		if int(e.ord) < n && t.ents[e.ord] == e && total[e.ord] == 0 {
+			count(e) // pinned without matching: still among the results
+		}
+	}
 	for _, o := range touched {
 		e := t.ents[o]
 		if e == nil || !e.matches(r) {
 			continue
 		}
 		matched++
+		count(e)
 		if h.Len() < k {
 			heap.Push(h, cand{o, total[o]})
 		} else if total[o] > (*h)[0].score {
@@ -191,7 +227,7 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier) ([]stri
 		codes = append(codes, t.ents[c.ord].code)
 	}
 	slices.Sort(codes)
-	return codes, matched
+	return codes, matched, Facets{Category: countBuckets(t.cats, catN), Audience: countBuckets(t.auds, audN)}
 }
 
 type cand struct {

@@ -27,7 +27,7 @@ func TestTitleIndexCompaction(t *testing.T) {
 		t.Fatalf("not compacted: %d dead of %d", v.titles.dead, len(v.titles.ents))
 	}
 	a := analyze(lx, v, newSynonymTable(nil), "挂失")
-	codes, n := v.titles.candidates(a, &Request{}, 100, tierTitle)
+	codes, n, _ := v.titles.candidates(a, &Request{}, 100, tierTitle, nil)
 	var want []string
 	for _, e := range es[150:] {
 		if e.name == "社会保障卡挂失" {
@@ -38,7 +38,7 @@ func TestTitleIndexCompaction(t *testing.T) {
 		t.Errorf("candidates = %v (%d), want %v", codes, n, want)
 	}
 	// Filters apply.
-	if _, n := v.titles.candidates(a, &Request{Category: "pension"}, 100, tierTitle); n != 0 {
+	if _, n, _ := v.titles.candidates(a, &Request{Category: "pension"}, 100, tierTitle, nil); n != 0 {
 		t.Errorf("category filter ignored: %d", n)
 	}
 }
