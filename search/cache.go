@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,12 +75,24 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newQueryID returns a 16-hex-digit query id that starts with the time, so that the query log's
-// primary-key index grows at its end instead of being written all over (far fewer pages per
-// batch), while the random half keeps ids unguessable.
-func newQueryID() string {
-	var b [8]byte
-	binary.BigEndian.PutUint32(b[:4], uint32(time.Now().Unix()))
-	rand.Read(b[4:])
+// queryIDSeed keys the hash in query ids, so that ids cannot be worked out from a query.
+var queryIDSeed = maphash.MakeSeed()
+
+// newQueryID returns the 24-hex-digit id of a logged search: the second it was made in, then a
+// keyed hash of what the log stores (the masked query, correction and result count). Identical
+// searches in the same second share an id and a query-log row that counts them; the time first
+// makes the log's primary key grow at its end and bound the report's scans.
+func newQueryID(at time.Time, query, corrected string, results int) string {
+	var h maphash.Hash
+	h.SetSeed(queryIDSeed)
+	h.WriteString(query)
+	h.WriteByte(0)
+	h.WriteString(corrected)
+	h.WriteByte(0)
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[4:], uint64(results))
+	h.Write(b[4:])
+	binary.BigEndian.PutUint32(b[:4], uint32(at.Unix()))
+	binary.BigEndian.PutUint64(b[4:], h.Sum64())
 	return hex.EncodeToString(b[:])
 }

@@ -80,8 +80,12 @@ func newQueryLog(d *db.DB, log *slog.Logger, buffer int) *queryLog {
 	return q
 }
 
-func (q *queryLog) record(id, query, corrected string, results int) {
-	q.send(logRecord{id: id, query: maskPII(query), corrected: maskPII(corrected), results: results, at: time.Now()})
+// record queues a search and returns its query id.
+func (q *queryLog) record(query, corrected string, results int) string {
+	r := logRecord{query: maskPII(query), corrected: maskPII(corrected), results: results, at: time.Now()}
+	r.id = newQueryID(r.at, r.query, r.corrected, results)
+	q.send(r)
+	return r.id
 }
 
 func (q *queryLog) send(r logRecord) {
@@ -162,29 +166,43 @@ func (q *queryLog) run() {
 }
 
 func (q *queryLog) write(ctx context.Context, batch []logRecord) error {
-	return q.db.InTx(ctx, func(tx *db.Tx) error {
-		// Queries go in as multi-row INSERTs: one statement per chunk costs far less than one
-		// per row. Clicks follow, so a click on a query in the same batch finds its row.
-		const chunk = 100
-		var rows []logRecord
-		for _, r := range batch {
-			if r.click == "" {
-				rows = append(rows, r)
-			}
+	// Identical searches of the same second share an id: one row counts them.
+	type counted struct {
+		r logRecord
+		n int
+	}
+	var rows []*counted
+	byID := map[string]*counted{}
+	for _, r := range batch {
+		if r.click != "" {
+			continue
 		}
+		if c := byID[r.id]; c != nil {
+			c.n++
+			continue
+		}
+		c := &counted{r, 1}
+		byID[r.id] = c
+		rows = append(rows, c)
+	}
+	return q.db.InTx(ctx, func(tx *db.Tx) error {
+		// Multi-row upserts: one statement per chunk costs far less than one per row. A second
+		// split across two batches adds to its row. Clicks follow, so a click on a search in the
+		// same batch finds its row.
+		const chunk = 100
 		for len(rows) > 0 {
 			n := min(len(rows), chunk)
 			var sb strings.Builder
-			sb.WriteString(`INSERT INTO search_queries (id, created_at, query, corrected, results) VALUES `)
-			args := make([]any, 0, n*5)
-			for i, r := range rows[:n] {
+			sb.WriteString(`INSERT INTO search_queries (id, created_at, query, corrected, results, searches) VALUES `)
+			args := make([]any, 0, n*6)
+			for i, c := range rows[:n] {
 				if i > 0 {
 					sb.WriteByte(',')
 				}
-				sb.WriteString("(?, ?, ?, ?, ?)")
-				args = append(args, r.id, r.at.UnixMilli(), r.query, r.corrected, r.results)
+				sb.WriteString("(?, ?, ?, ?, ?, ?)")
+				args = append(args, c.r.id, c.r.at.Truncate(time.Second).UnixMilli(), c.r.query, c.r.corrected, c.r.results, c.n)
 			}
-			sb.WriteString(` ON CONFLICT (id) DO NOTHING`)
+			sb.WriteString(` ON CONFLICT (id) DO UPDATE SET searches = search_queries.searches + excluded.searches`)
 			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
 				return err
 			}
@@ -194,8 +212,7 @@ func (q *queryLog) write(ctx context.Context, batch []logRecord) error {
 			if r.click == "" {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `UPDATE search_queries SET clicked_code = ?, clicked_at = ? WHERE id = ? AND clicked_code IS NULL`,
-				r.click, r.at.UnixMilli(), r.id); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE search_queries SET clicks = clicks + 1 WHERE id = ? AND clicks < searches`, r.id); err != nil {
 				return err
 			}
 		}
@@ -204,10 +221,11 @@ func (q *queryLog) write(ctx context.Context, batch []logRecord) error {
 }
 
 // Click records that the user opened guide code from the results of query queryID (POST
-// /api/v1/search/click, or a query id passed along with the guide request). Only the first click
-// of a query counts; an unknown query id is ignored.
+// /api/v1/search/click, or a query id passed along with the guide request). A query id counts at
+// most one click per search made under it (identical searches in one second share an id); an
+// unknown query id is ignored.
 func (s *Service) Click(ctx context.Context, queryID, code string) error {
-	if len(queryID) != 16 || strings.Trim(queryID, "0123456789abcdef") != "" {
+	if len(queryID) != 24 || strings.Trim(queryID, "0123456789abcdef") != "" {
 		return apperr.New(apperr.InvalidParameter, "query_id 不正确。")
 	}
 	code = strings.TrimSpace(code)
@@ -256,22 +274,23 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 		}
 	}
 	r := &Report{From: from, To: to}
-	f, t := from.UnixMilli(), to.UnixMilli()
+	// Searches are counted per second: a second counts when it starts in [from, to).
+	f, t := from.Truncate(time.Second).UnixMilli(), to.UnixMilli()
 	// Query ids start with the second they were made in (newQueryID), so the primary key bounds
 	// the scan; created_at then cuts to the millisecond. No separate time index is kept, which
 	// makes every logged search cheaper.
 	lo, hi := idBound(from), idBound(to.Add(time.Second))
-	err := s.db.QueryRow(ctx, `SELECT count(*),
-		coalesce(sum(CASE WHEN results = 0 THEN 1 ELSE 0 END), 0),
-		coalesce(sum(CASE WHEN results > 0 AND clicked_code IS NULL THEN 1 ELSE 0 END), 0)
+	err := s.db.QueryRow(ctx, `SELECT coalesce(sum(searches), 0),
+		coalesce(sum(CASE WHEN results = 0 THEN searches ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN results > 0 THEN searches - clicks ELSE 0 END), 0)
 		FROM search_queries WHERE id >= ? AND id < ? AND created_at >= ? AND created_at < ?`, lo, hi, f, t).Scan(&r.Queries, &r.ZeroResult, &r.NoClick)
 	if err != nil {
 		return nil, fmt.Errorf("search report: %w", err)
 	}
-	list := func(cond string) ([]QueryCount, error) {
-		rows, err := s.db.Query(ctx, `SELECT query, count(*) AS n FROM search_queries
+	list := func(count, cond string) ([]QueryCount, error) {
+		rows, err := s.db.Query(ctx, `SELECT query, sum(`+count+`) AS n FROM search_queries
 			WHERE id >= ? AND id < ? AND created_at >= ? AND created_at < ?`+cond+`
-			GROUP BY query ORDER BY n DESC, query LIMIT ?`, lo, hi, f, t, reportRows)
+			GROUP BY query HAVING sum(`+count+`) > 0 ORDER BY n DESC, query LIMIT ?`, lo, hi, f, t, reportRows)
 		if err != nil {
 			return nil, fmt.Errorf("search report: %w", err)
 		}
@@ -286,21 +305,22 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 		}
 		return out, rows.Err()
 	}
-	if r.Top, err = list(""); err != nil {
+	if r.Top, err = list("searches", ""); err != nil {
 		return nil, err
 	}
-	if r.ZeroResults, err = list(" AND results = 0"); err != nil {
+	if r.ZeroResults, err = list("searches", " AND results = 0"); err != nil {
 		return nil, err
 	}
-	if r.NoClicks, err = list(" AND results > 0 AND clicked_code IS NULL"); err != nil {
+	if r.NoClicks, err = list("searches - clicks", " AND results > 0"); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// idBound is the smallest query id made in the second of t (see newQueryID).
+// idBound is a lower bound of the query ids made in the second of t and an upper bound of those
+// made before it (see newQueryID).
 func idBound(t time.Time) string {
-	return fmt.Sprintf("%08x00000000", uint32(t.Unix()))
+	return fmt.Sprintf("%08x", uint32(t.Unix()))
 }
 
 // PruneQueryLog deletes logged searches older than before, so the log keeps a bounded window

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -211,10 +212,12 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 
 // respond builds the response for a page and logs the query.
 func (s *Service) respond(text string, p *page, normalized string, logIt bool) *Response {
-	resp := &Response{Query: text, QueryID: newQueryID(), CorrectedQuery: p.corrected, Total: p.total,
+	resp := &Response{Query: text, CorrectedQuery: p.corrected, Total: p.total,
 		Results: p.results, Facets: p.facets, NextCursor: p.next, frag: p.frag}
 	if logIt && s.qlog != nil {
-		s.qlog.record(resp.QueryID, normalized, p.corrected, p.total)
+		resp.QueryID = s.qlog.record(normalized, p.corrected, p.total)
+	} else {
+		resp.QueryID = newQueryID(time.Now(), maskPII(normalized), maskPII(p.corrected), p.total)
 	}
 	return resp
 }
