@@ -1,8 +1,6 @@
 package bff
 
 import (
-	"net/url"
-
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/internal/apperr"
@@ -23,12 +21,11 @@ func (s *Server) searcher() (*search.Service, error) {
 	return s.Search, nil
 }
 
-// queryValues copies the request's query parameters into url.Values for the search package.
-func queryValues(c *fiber.Ctx) url.Values {
-	v := url.Values{}
-	c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
-	return v
-}
+// queryParams gives the search package the request's query parameters, each copied out of
+// fasthttp's buffer (the search keeps them in its cache and log) only when asked for.
+type queryParams struct{ c *fiber.Ctx }
+
+func (q queryParams) Get(key string) string { return string(q.c.Context().QueryArgs().Peek(key)) }
 
 // search answers GET /api/v1/search?q=&limit=&cursor=&category=&audience=&region=.
 func (s *Server) search(c *fiber.Ctx) error {
@@ -36,7 +33,7 @@ func (s *Server) search(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	req, err := search.ParseRequest(queryValues(c))
+	req, err := search.ParseRequest(queryParams{c})
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"hash/fnv"
 	"html"
 	"math"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,9 +39,12 @@ type Request struct {
 	Region   string `json:"region"`   // e.g. 西安市; province-wide guides match every region
 }
 
+// Params are request parameters by name ("" when absent); url.Values is one.
+type Params interface{ Get(key string) string }
+
 // ParseRequest reads a Request from URL query parameters, so that the HTTP layer stays thin.
 // A limit that is not a number in 1..50 is an invalid_parameter error.
-func ParseRequest(v url.Values) (Request, error) {
+func ParseRequest(v Params) (Request, error) {
 	r := Request{Query: v.Get("q"), Cursor: v.Get("cursor"), Category: v.Get("category"),
 		Audience: v.Get("audience"), Region: v.Get("region")}
 	if l := v.Get("limit"); l != "" {

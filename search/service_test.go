@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,11 +75,11 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	for _, l := range []string{"0", "51", "x", "-3", "1.5"} {
-		if _, err := ParseRequest(map[string][]string{"q": {"社保卡"}, "limit": {l}}); !apperr.Is(err, apperr.InvalidParameter) {
+		if _, err := ParseRequest(url.Values{"q": {"社保卡"}, "limit": {l}}); !apperr.Is(err, apperr.InvalidParameter) {
 			t.Errorf("limit=%s: got %v, want invalid_parameter", l, err)
 		}
 	}
-	if r, err := ParseRequest(map[string][]string{"q": {"社保卡"}, "limit": {"50"}}); err != nil || r.Limit != 50 {
+	if r, err := ParseRequest(url.Values{"q": {"社保卡"}, "limit": {"50"}}); err != nil || r.Limit != 50 {
 		t.Errorf("limit=50: %v %+v", err, r)
 	}
 	// Exactly 500 characters is allowed.
