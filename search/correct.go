@@ -39,6 +39,12 @@ func (v *vocabulary) units(text string) []unit {
 			gap = true
 			i += size
 			continue
+		case isAlnum(r) && mixedAlnum(text[i:]) != "":
+			// Letters and digits together (a form number, a code, mwus6zdc) are a literal token,
+			// never pinyin: zd in it must not become 最低.
+			run := mixedAlnum(text[i:])
+			out = append(out, unit{kind: unitOther, text: run, start: i, end: i + len(run), gap: gap})
+			i += len(run)
 		case r >= 'a' && r <= 'z':
 			j := i
 			for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
@@ -77,6 +83,27 @@ func (v *vocabulary) units(text string) []unit {
 		gap = false
 	}
 	return out
+}
+
+func isAlnum(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' }
+
+// mixedAlnum returns the run of ASCII letters and digits at the start of s when it holds both,
+// else "".
+func mixedAlnum(s string) string {
+	letters, digits := false, false
+	j := 0
+	for j < len(s) && isAlnum(rune(s[j])) {
+		if s[j] <= '9' {
+			digits = true
+		} else {
+			letters = true
+		}
+		j++
+	}
+	if letters && digits {
+		return s[:j]
+	}
+	return ""
 }
 
 // parseSyllables splits a run of letters into pinyin syllables, longest syllable first with

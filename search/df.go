@@ -122,6 +122,9 @@ func (s *Service) tuneConcepts(ctx context.Context, a *analysis) {
 			c.alts = kept
 		}
 	}
+	if s.identifierOnly(ctx, a) {
+		return
+	}
 	total := len(s.entries)
 	if total >= denseMinGuides {
 		s.markDense(ctx, a, uint64(float64(total)*denseShare))
@@ -221,4 +224,30 @@ func (s *Service) markDense(ctx context.Context, a *analysis, limit uint64) {
 			}
 		}
 	}
+}
+
+// identifierOnly: a word of letters and digits (a form or document number, a code) that guides
+// hold is what the query is about. The guides that hold it are the candidates; the query's other
+// words only rank them. It reports whether the query has such a word.
+func (s *Service) identifierOnly(ctx context.Context, a *analysis) bool {
+	found := -1
+	for i, c := range a.concepts {
+		if mixedAlnum(c.text) != c.text {
+			continue
+		}
+		tf := s.dfs.lookup(ctx, s.idx, c.text)
+		for _, n := range tf.field {
+			if n > 0 {
+				found = i
+				break
+			}
+		}
+	}
+	if found < 0 {
+		return false
+	}
+	for i := range a.concepts {
+		a.concepts[i].common = i != found && !a.concepts[i].weak
+	}
+	return true
 }

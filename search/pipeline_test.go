@@ -302,3 +302,25 @@ func TestMarkup(t *testing.T) {
 		t.Errorf("window not around the match: %q", s)
 	}
 }
+
+// A query of weak words only: every one of them makes candidates (none is left to only score).
+func TestBuildQueryWeakOnly(t *testing.T) {
+	t.Parallel()
+	weak := func(w string) concept {
+		return concept{text: w, weak: true, alts: []alt{{words: []string{w}, weight: weakWeight}}}
+	}
+	a := &analysis{concepts: []concept{weak("办理"), weak("多少"), weak("哪里")}, dense: map[string]uint8{"办理": 0xff}}
+	raw, err := json.Marshal(buildQuery(a, &Request{}, tierTitle, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(raw)
+	for _, w := range []string{"办理", "多少", "哪里"} {
+		if !strings.Contains(js, `"term":"`+w+`"`) {
+			t.Errorf("query lacks %s: %s", w, js)
+		}
+	}
+	if strings.Contains(js, "should") {
+		t.Errorf("weak words left to only score: %s", js)
+	}
+}

@@ -242,8 +242,9 @@ func buildQuery(a *analysis, r *Request, t tier, restrict query.Query) query.Que
 		}
 	}
 	var should []query.Query
+	onlyScoring := len(strong) == 0
 	for _, sc := range scores {
-		if len(strong) == 0 {
+		if onlyScoring {
 			// Only weak or common words: they make the candidates, so none is pruned.
 			strong = append(strong, conceptQuery(sc.c, sc.fields, nil))
 		} else if q := conceptQuery(sc.c, sc.fields, a.dense); q != nil {

@@ -119,3 +119,29 @@ func TestFacetsCountEveryMatch(t *testing.T) {
 		t.Errorf("pension facet %d, filtered total %d, facets %+v", pension, filtered.Total, filtered.Facets.Category)
 	}
 }
+
+// A marker only one guide's summary holds finds that guide, even though its letters and digits
+// also read as pinyin initials of words in other guides' names (the console's browser test
+// publishes such a marker).
+func TestUniqueMarkerInSummary(t *testing.T) {
+	t.Parallel()
+	gs := seedGuides(t)
+	const mark = "端到端测试修改mwus6zdc"
+	for i := range gs {
+		if gs[i].Code == "SX-YL-001" {
+			gs[i].Summary = mark + gs[i].Summary
+		}
+	}
+	s := openSeeded(t, nil, gs)
+	resp, err := s.Search(context.Background(), Request{Query: mark})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Results) == 0 || resp.Results[0].Code != "SX-YL-001" {
+		var codes []string
+		for _, r := range resp.Results {
+			codes = append(codes, r.Code)
+		}
+		t.Errorf("search for the marker: %v, want SX-YL-001 first", codes)
+	}
+}
