@@ -314,3 +314,46 @@ func BenchmarkSearchSeedNoCache(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkQuality10k reports recall@1, recall@3 and MRR of the evaluation queries (dev and
+// extra sets) over the 10k-guide corpus, where each seed guide has ~150 near-copies in other
+// cities: a hit is any copy whose title has a keyword. It measures what the large-corpus
+// shortcuts (candidate budget, pruned dense words, 20 reranked candidates) cost in quality.
+func BenchmarkQuality10k(b *testing.B) {
+	s := benchService(b)
+	var qs []EvalQuery
+	for _, file := range []string{devSet, "testdata/search_extra.tsv"} {
+		f, err := os.Open(file)
+		if err != nil {
+			continue
+		}
+		more, err := ReadEvalQueries(f)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		qs = append(qs, more...)
+	}
+	if len(qs) == 0 {
+		b.Skip("no evaluation queries")
+	}
+	ctx := context.Background()
+	var sc EvalScores
+	for b.Loop() {
+		sc, _ = scoreQueries("ours", qs, func(q string) ([]string, error) {
+			resp, err := s.search(ctx, Request{Query: q, Limit: 10}, false)
+			if err != nil {
+				return nil, err
+			}
+			var titles []string
+			for _, r := range resp.Results {
+				titles = append(titles, r.Title)
+			}
+			return titles, nil
+		})
+	}
+	b.ReportMetric(sc.Recall1, "recall@1")
+	b.ReportMetric(sc.Recall3, "recall@3")
+	b.ReportMetric(sc.MRR, "MRR")
+	b.ReportMetric(float64(len(qs)), "queries")
+}
