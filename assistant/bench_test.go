@@ -478,7 +478,7 @@ func fanoutRounds(b *testing.B, child *benchChild, n int, got *receipts) ([]time
 // server (a channel send from 10 000 goroutines contended on the channel's lock).
 type receipts struct {
 	count, want, last atomic.Int64
-	done             chan struct{}
+	done              chan struct{}
 }
 
 func (r *receipts) reset(n int) {
