@@ -59,6 +59,10 @@ func TestEvaluateExtra(t *testing.T) { evaluateFile(t, "testdata/search_extra.ts
 // after tuning.
 func TestEvaluateProbe(t *testing.T) { evaluateFile(t, "testdata/search_probe.tsv") }
 
+// TestEvaluateHeldout scores testdata/search_heldout.tsv: 40 queries (speech, voice filler,
+// pinyin, typos) written apart from the tuning in session 2 (see its header).
+func TestEvaluateHeldout(t *testing.T) { evaluateFile(t, "testdata/search_heldout.tsv") }
+
 // TestEvaluateGSEBaseline scores the project's second baseline in-process, as searcheval -gse
 // does (bleve over text segmented by gse's full embedded dictionary, title boosted). It loads
 // the full dictionary (about 1 s, 200 MB), so it runs only with SEARCH_GSE_BASELINE=1.
