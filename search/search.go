@@ -206,6 +206,14 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 		}
 		s.cache.put(cacheKey, p)
 	}
+	if p.corrected != a.corrected {
+		// A typo and its correct spelling share the analysed page; the correction is this
+		// request's own.
+		q := *p
+		q.corrected = a.corrected
+		q.frag = encodeFragment(&q)
+		p = &q
+	}
 	raw := *p
 	raw.normalized = a.normalized
 	s.cache.put(rawKey, &raw)

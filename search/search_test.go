@@ -145,3 +145,25 @@ func TestUniqueMarkerInSummary(t *testing.T) {
 		t.Errorf("search for the marker: %v, want SX-YL-001 first", codes)
 	}
 }
+
+// A typo and its correct spelling share a cached page, but only the typo reports a correction.
+func TestCorrectionIsPerRequest(t *testing.T) {
+	t.Parallel()
+	s := openSeeded(t, nil, seedGuides(t))
+	ctx := context.Background()
+	typo, err := s.Search(ctx, Request{Query: "社保卡挂矢了"})
+	if err != nil || typo.CorrectedQuery != "社保卡挂失了" {
+		t.Fatalf("typo: %+v %v", typo, err)
+	}
+	for i := 0; i < 2; i++ { // analysed, then from the raw-text cache
+		right, err := s.Search(ctx, Request{Query: "社保卡挂失了"})
+		if err != nil || right.CorrectedQuery != "" {
+			t.Errorf("correct spelling reports corrected_query %q (%v)", right.CorrectedQuery, err)
+		}
+		var body map[string]any
+		raw, _ := right.MarshalJSON()
+		if json.Unmarshal(raw, &body) != nil || body["corrected_query"] != "" {
+			t.Errorf("encoded: %s", raw)
+		}
+	}
+}
