@@ -112,7 +112,7 @@ func (d *docFreqs) lookup(ctx context.Context, idx bleve.Index, w string) termFr
 func (s *Service) tuneConcepts(ctx context.Context, a *analysis) {
 	for i := range a.concepts {
 		c := &a.concepts[i]
-		if len(c.alts) > 1 && s.dfs.titleFreq(ctx, s.idx, c.text) >= 2 {
+		if len(c.alts) > 1 && s.dfs.freq(ctx, s.idx, c.text) >= 2 {
 			kept := c.alts[:0:0]
 			for _, al := range c.alts {
 				if al.kind != altSubword {
