@@ -43,32 +43,25 @@ CREATE TABLE search_best_bets (
 		// made in the same second share an id (newQueryID), so a busy server writes a row per
 		// distinct query per second instead of one per search. SQLite keeps the rows in the
 		// primary key's B-tree (WITHOUT ROWID) instead of a rowid tree plus a key index.
-		Name: "query log counts searches and clicks per query id",
-		SQL: `CREATE TABLE search_queries_v2 (
-	id TEXT PRIMARY KEY,
-	created_at BIGINT NOT NULL,
-	query TEXT NOT NULL,
-	corrected TEXT NOT NULL DEFAULT '',
-	results INTEGER NOT NULL,
-	searches INTEGER NOT NULL,
-	clicks INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-` + copyQueryLog,
-		PostgresSQL: `CREATE TABLE search_queries_v2 (
-	id TEXT PRIMARY KEY,
-	created_at BIGINT NOT NULL,
-	query TEXT NOT NULL,
-	corrected TEXT NOT NULL DEFAULT '',
-	results INTEGER NOT NULL,
-	searches INTEGER NOT NULL,
-	clicks INTEGER NOT NULL DEFAULT 0
-);
-` + copyQueryLog,
+		Name:        "query log counts searches and clicks per query id",
+		SQL:         countedQueryLog + " WITHOUT ROWID;\n" + copyQueryLog,
+		PostgresSQL: countedQueryLog + ";\n" + copyQueryLog,
 	},
 }
 
 // Migrations returns the search component's migrations, for readiness checks (db.UpToDate).
 func Migrations() []db.Migration { return migrations }
+
+// countedQueryLog is the query log with counts (SQLite adds WITHOUT ROWID).
+const countedQueryLog = `CREATE TABLE search_queries_v2 (
+	id TEXT PRIMARY KEY,
+	created_at BIGINT NOT NULL,
+	query TEXT NOT NULL,
+	corrected TEXT NOT NULL DEFAULT '',
+	results INTEGER NOT NULL,
+	searches INTEGER NOT NULL,
+	clicks INTEGER NOT NULL DEFAULT 0
+)`
 
 // copyQueryLog moves the per-search rows of the first query log into the counted one.
 const copyQueryLog = `INSERT INTO search_queries_v2 (id, created_at, query, corrected, results, searches, clicks)
