@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -39,12 +40,9 @@ type docFreqs struct {
 	m  map[string]termFreq
 }
 
-// termFreq is a term's document frequency in the title fields, the largest in one short field,
-// and in each field of allFields.
-type termFreq struct {
-	title, short uint64
-	field        [5]uint64
-}
+// termFreq is a term's document frequency in each field of allFields (title fields first, then
+// the other short fields, then the body).
+type termFreq [5]uint64
 
 func (d *docFreqs) clear() {
 	d.mu.Lock()
@@ -54,12 +52,18 @@ func (d *docFreqs) clear() {
 
 // freq returns the largest number of guides holding w in one short field.
 func (d *docFreqs) freq(ctx context.Context, idx bleve.Index, w string) uint64 {
-	return d.lookup(ctx, idx, w).short
+	tf := d.lookup(ctx, idx, w)
+	return slices.Max(tf[:len(shortFields)])
 }
 
 // titleFreq returns the number of guides holding w in the name plus those holding it in an alias.
 func (d *docFreqs) titleFreq(ctx context.Context, idx bleve.Index, w string) uint64 {
-	return d.lookup(ctx, idx, w).title
+	tf := d.lookup(ctx, idx, w)
+	var n uint64
+	for _, c := range tf[:len(titleFields)] {
+		n += c
+	}
+	return n
 }
 
 func (d *docFreqs) lookup(ctx context.Context, idx bleve.Index, w string) termFreq {
@@ -83,16 +87,8 @@ func (d *docFreqs) lookup(ctx context.Context, idx bleve.Index, w string) termFr
 		if err != nil {
 			continue
 		}
-		n := tfr.Count()
+		tf[i] = tfr.Count()
 		tfr.Close()
-		tf.field[i] = n
-		if f.field == fieldBody {
-			continue
-		}
-		tf.short = max(tf.short, n)
-		if f.field == fieldName || f.field == fieldAliases {
-			tf.title += n
-		}
 	}
 	d.mu.Lock()
 	if d.m == nil {
@@ -212,7 +208,7 @@ func (s *Service) markDense(ctx context.Context, a *analysis, limit uint64) {
 				}
 				tf := s.dfs.lookup(ctx, s.idx, w)
 				var mask uint8
-				for i, n := range tf.field {
+				for i, n := range tf {
 					if n > limit {
 						mask |= 1 << i
 					}
@@ -236,7 +232,7 @@ func (s *Service) identifierOnly(ctx context.Context, a *analysis) bool {
 			continue
 		}
 		tf := s.dfs.lookup(ctx, s.idx, c.text)
-		for _, n := range tf.field {
+		for _, n := range tf {
 			if n > 0 {
 				found = i
 				break

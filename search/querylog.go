@@ -80,12 +80,11 @@ func newQueryLog(d *db.DB, log *slog.Logger, buffer int) *queryLog {
 	return q
 }
 
-// record queues a search and returns its query id.
-func (q *queryLog) record(query, corrected string, results int) string {
+// newLogRecord is the log record of a search made now, masked, with its query id.
+func newLogRecord(query, corrected string, results int) logRecord {
 	r := logRecord{query: maskPII(query), corrected: maskPII(corrected), results: results, at: time.Now()}
 	r.id = newQueryID(r.at, r.query, r.corrected, results)
-	q.send(r)
-	return r.id
+	return r
 }
 
 func (q *queryLog) send(r logRecord) {

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -83,13 +82,14 @@ type Response struct {
 	Facets         Facets   `json:"facets"`
 	NextCursor     string   `json:"next_cursor"` // "" on the last page
 
-	// frag is the cached encoding of the fields after query_id (a page is encoded once, not
-	// once per request); nil when the fields were set by hand.
+	// frag is the cached encoding of the fields after corrected_query (a page is encoded once,
+	// not once per request); nil when the fields were set by hand.
 	frag []byte
 }
 
 // MarshalJSON writes the response; a response built from a cached page reuses the page's
-// encoding of everything after query_id.
+// encoding of everything after corrected_query. The query, its id and its correction belong to
+// the request (a typo and its right spelling share a page).
 func (r *Response) MarshalJSON() ([]byte, error) {
 	type plain Response
 	if r.frag == nil {
@@ -99,12 +99,18 @@ func (r *Response) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, len(q)+len(r.frag)+48)
+	c, err := json.Marshal(r.CorrectedQuery)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(q)+len(c)+len(r.frag)+64)
 	b = append(b, `{"query":`...)
 	b = append(b, q...)
 	b = append(b, `,"query_id":"`...)
 	b = append(b, r.QueryID...) // hex digits: nothing to escape
-	b = append(b, `",`...)
+	b = append(b, `","corrected_query":`...)
+	b = append(b, c...)
+	b = append(b, ',')
 	b = append(b, r.frag[1:]...)
 	return b, nil
 }
@@ -112,12 +118,11 @@ func (r *Response) MarshalJSON() ([]byte, error) {
 // encodeFragment encodes a page's fields in the order Response declares them.
 func encodeFragment(p *page) []byte {
 	b, err := json.Marshal(struct {
-		CorrectedQuery string   `json:"corrected_query"`
-		Total          int      `json:"total"`
-		Results        []Result `json:"results"`
-		Facets         Facets   `json:"facets"`
-		NextCursor     string   `json:"next_cursor"`
-	}{p.corrected, p.total, p.results, p.facets, p.next})
+		Total      int      `json:"total"`
+		Results    []Result `json:"results"`
+		Facets     Facets   `json:"facets"`
+		NextCursor string   `json:"next_cursor"`
+	}{p.total, p.results, p.facets, p.next})
 	if err != nil {
 		return nil
 	}
@@ -155,7 +160,9 @@ func (s *Service) Search(ctx context.Context, r Request) (*Response, error) {
 
 // page is what the cache keeps: a response without its query id.
 type page struct {
-	normalized string // the query as logged; set only on entries keyed by the raw text
+	// The query as logged and its correction: set only on entries keyed by the raw text (a typo
+	// and its right spelling share the analysed page).
+	normalized string
 	corrected  string
 	total      int
 	results    []Result
@@ -189,7 +196,7 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 	// (segmentation, typo correction), which costs more than the rest of a cached answer.
 	rawKey := "\x01" + text + "\x00" + r.Category + "\x00" + r.Audience + "\x00" + r.Region + "\x00" + r.Cursor + "\x00" + strconv.Itoa(limit)
 	if p, ok := s.cache.get(rawKey); ok {
-		return s.respond(text, p, p.normalized, logIt), nil
+		return s.respond(text, p, logIt), nil
 	}
 	a := analyze(s.lx, s.vocab, s.syn.Load(), text)
 	scope := a.key + "\x00" + a.pinyin + "\x00" + r.Category + "\x00" + r.Audience + "\x00" + r.Region
@@ -206,30 +213,20 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 		}
 		s.cache.put(cacheKey, p)
 	}
-	if p.corrected != a.corrected {
-		// A typo and its correct spelling share the analysed page; the correction is this
-		// request's own.
-		q := *p
-		q.corrected = a.corrected
-		q.frag = encodeFragment(&q)
-		p = &q
-	}
 	raw := *p
-	raw.normalized = a.normalized
+	raw.normalized, raw.corrected = a.normalized, a.corrected
 	s.cache.put(rawKey, &raw)
-	return s.respond(text, p, a.normalized, logIt), nil
+	return s.respond(text, &raw, logIt), nil
 }
 
-// respond builds the response for a page and logs the query.
-func (s *Service) respond(text string, p *page, normalized string, logIt bool) *Response {
-	resp := &Response{Query: text, CorrectedQuery: p.corrected, Total: p.total,
-		Results: p.results, Facets: p.facets, NextCursor: p.next, frag: p.frag}
+// respond builds the response for a page keyed by the raw text and logs the query.
+func (s *Service) respond(text string, p *page, logIt bool) *Response {
+	rec := newLogRecord(p.normalized, p.corrected, p.total)
 	if logIt && s.qlog != nil {
-		resp.QueryID = s.qlog.record(normalized, p.corrected, p.total)
-	} else {
-		resp.QueryID = newQueryID(time.Now(), maskPII(normalized), maskPII(p.corrected), p.total)
+		s.qlog.send(rec)
 	}
-	return resp
+	return &Response{Query: text, QueryID: rec.id, CorrectedQuery: p.corrected, Total: p.total,
+		Results: p.results, Facets: p.facets, NextCursor: p.next, frag: p.frag}
 }
 
 // execute runs the bleve search for one page. Called with s.mu read-locked.
@@ -240,7 +237,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 			pinned = append(pinned, e)
 		}
 	}
-	p := &page{corrected: a.corrected, results: []Result{}}
+	p := &page{results: []Result{}}
 	size := offset + limit + len(pinned)
 	s.tuneConcepts(ctx, a)
 	req := bleve.NewSearchRequestOptions(nil, max(size, rerankDepth), 0, false)
@@ -342,18 +339,13 @@ const facetWindow = 50
 // facetsOf counts categories and audiences over the results (pinned and the best matches).
 // Called with s.mu read-locked.
 func (s *Service) facetsOf(results []Result) Facets {
-	cat, aud := map[string]int{}, map[string]int{}
+	fc := s.vocab.titles.facetCount()
 	for _, r := range results {
-		e := s.entries[r.Code]
-		if e == nil {
-			continue
-		}
-		cat[e.category]++
-		for _, a := range e.audience {
-			aud[a]++
+		if e := s.entries[r.Code]; e != nil {
+			fc.add(e)
 		}
 	}
-	return Facets{Category: buckets(cat), Audience: buckets(aud)}
+	return fc.facets()
 }
 
 // countBuckets is buckets over counts by dense id.

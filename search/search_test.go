@@ -167,3 +167,28 @@ func TestCorrectionIsPerRequest(t *testing.T) {
 		}
 	}
 }
+
+// A word only in guides' bodies is found by bleve alone (the wide tier), whose facets count
+// its results.
+func TestWideTierFacets(t *testing.T) {
+	t.Parallel()
+	gs := seedGuides(t)
+	var want string
+	for i := range gs {
+		if gs[i].Code == "SX-SY-001" {
+			gs[i].Conditions = append(gs[i].Conditions, "须提交蓝鲸鸟证明")
+			want = string(gs[i].Category)
+		}
+	}
+	s := openSeeded(t, nil, gs)
+	resp, err := s.Search(context.Background(), Request{Query: "蓝鲸鸟"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Results) != 1 || resp.Results[0].Code != "SX-SY-001" {
+		t.Fatalf("results %+v", resp.Results)
+	}
+	if len(resp.Facets.Category) != 1 || resp.Facets.Category[0] != (FacetValue{want, 1}) || len(resp.Facets.Audience) == 0 {
+		t.Errorf("facets %+v", resp.Facets)
+	}
+}

@@ -196,16 +196,10 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier, pinned 
 	}
 	h := &candHeap{}
 	matched := 0
-	catN, audN := make([]int, len(t.cats)), make([]int, len(t.auds))
-	count := func(e *guideEntry) {
-		catN[e.catID]++
-		for _, id := range e.audIDs {
-			audN[id]++
-		}
-	}
+	fc := t.facetCount()
 	for _, e := range pinned {
 		if int(e.ord) < n && t.ents[e.ord] == e && total[e.ord] == 0 {
-			count(e) // pinned without matching: still among the results
+			fc.add(e) // pinned without matching: still among the results
 		}
 	}
 	for _, o := range touched {
@@ -214,7 +208,7 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier, pinned 
 			continue
 		}
 		matched++
-		count(e)
+		fc.add(e)
 		if h.Len() < k {
 			heap.Push(h, cand{o, total[o]})
 		} else if total[o] > (*h)[0].score {
@@ -227,7 +221,28 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier, pinned 
 		codes = append(codes, t.ents[c.ord].code)
 	}
 	slices.Sort(codes)
-	return codes, matched, Facets{Category: countBuckets(t.cats, catN), Audience: countBuckets(t.auds, audN)}
+	return codes, matched, fc.facets()
+}
+
+// facetCount counts guides by category and audience, as numbered by the title index.
+type facetCount struct {
+	t        *titleIndex
+	cat, aud []int
+}
+
+func (t *titleIndex) facetCount() *facetCount {
+	return &facetCount{t: t, cat: make([]int, len(t.cats)), aud: make([]int, len(t.auds))}
+}
+
+func (f *facetCount) add(e *guideEntry) {
+	f.cat[e.catID]++
+	for _, id := range e.audIDs {
+		f.aud[id]++
+	}
+}
+
+func (f *facetCount) facets() Facets {
+	return Facets{Category: countBuckets(f.t.cats, f.cat), Audience: countBuckets(f.t.auds, f.aud)}
 }
 
 type cand struct {
