@@ -15,10 +15,7 @@ import (
 func runMigrate(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "migrate", "migrate [--config FILE]")
 	cfgPath := configFlag(fs)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env, *cfgPath)
+	cfg, err := parseConfig(env, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
@@ -34,10 +31,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 func runExport(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "export", "export [--config FILE] > guides.json")
 	cfgPath := configFlag(fs)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env, *cfgPath)
+	cfg, err := parseConfig(env, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}

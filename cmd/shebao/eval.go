@@ -22,10 +22,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	what := args[0]
 	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml]  [--config FILE]")
 	cfgPath := configFlag(fs)
-	if err := fs.parse(args[1:]); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env, *cfgPath)
+	cfg, err := parseConfig(env, fs, cfgPath, args[1:])
 	if err != nil {
 		return err
 	}

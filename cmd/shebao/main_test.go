@@ -187,3 +187,22 @@ func TestRetireCommand(t *testing.T) {
 		}
 	}
 }
+
+// --config is read after the flags are parsed, by every command that takes it.
+func TestConfigFlag(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "shebao.yaml")
+	os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "data")+"\nlog_level: error\n"), 0o600)
+	code, out, errs := invoke(t, nil, "", "migrate", "--config", cfg)
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "data", "shebao.db")) {
+		t.Fatalf("migrate --config: %d %q %q", code, out, errs)
+	}
+	missing := filepath.Join(dir, "missing.yaml")
+	for _, args := range [][]string{{"migrate", "--config", missing}, {"export", "--config", missing},
+		{"serve", "--config", missing}, {"eval", "search", "--config", missing, "x.tsv"}} {
+		code, _, errs := invoke(t, nil, "", args...)
+		if code == 0 || !strings.Contains(errs, "missing.yaml") {
+			t.Errorf("%v with a missing config file: %d %q", args, code, errs)
+		}
+	}
+}

@@ -45,10 +45,7 @@ func chatMux(chat http.Handler) http.Handler {
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "serve", "serve [--config FILE]")
 	cfgPath := configFlag(fs)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(env, *cfgPath)
+	cfg, err := parseConfig(env, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,14 @@ func loadConfig(env *environment, path string) (config.Config, error) {
 	return config.Load(path, env.getenv)
 }
 
+// parseConfig parses a command's flags, then loads the config its --config names.
+func parseConfig(env *environment, fs *flags, path *string, args []string) (config.Config, error) {
+	if err := fs.parse(args); err != nil {
+		return config.Config{}, err
+	}
+	return loadConfig(env, *path)
+}
+
 // newLogger builds the process logger from the config.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var lvl slog.Level
