@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
+	"shebao/internal/modelclient"
 )
 
 func modelService(t *testing.T, f *fakeModel, mutate func(*ModelConfig)) (*Service, *logBuffer) {
@@ -236,7 +236,9 @@ func TestModelDown(t *testing.T) {
 	for name, url := range map[string]string{"refused": refused, "hanging": hanging.srv.URL + "/v1"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s, logs := testService(t, func(o *Options) { o.Model = &ModelConfig{BaseURL: url, APIKey: "test-key", Model: "m"} })
+			s, logs := testService(t, func(o *Options) {
+				o.Model = &ModelConfig{Config: modelclient.Config{BaseURL: url, APIKey: "test-key", Model: "m"}}
+			})
 			ctx := context.Background()
 			start := time.Now()
 			a, err := s.Answer(ctx, "", "养老金认证要带什么材料")
@@ -366,36 +368,6 @@ func TestWSCancel(t *testing.T) {
 	c.send(map[string]any{"type": "message", "id": "next", "text": "养老金认证要带什么材料"})
 	if ans, _ := c.until(EventAnswer); ans.ReplyTo != "next" || ans.Seq != 1 {
 		t.Errorf("after cancel %s", ans.raw)
-	}
-}
-
-func TestToolCallAssembly(t *testing.T) {
-	t.Parallel()
-	i0, i1 := 0, 1
-	var c completion
-	for _, tc := range []openai.ToolCall{
-		{Index: &i0, ID: "a", Function: openai.FunctionCall{Name: "answer", Arguments: `{"ans`}},
-		{Function: openai.FunctionCall{Arguments: `wer":"x"}`}}, // no index: continues the last call
-		{Index: &i1, ID: "b", Function: openai.FunctionCall{Name: "other", Arguments: `{}`}},
-		{ID: "a", Function: openai.FunctionCall{Arguments: ``}}, // no index, known id
-		{ID: "c", Function: openai.FunctionCall{Name: "third"}}, // no index, new id: a new call
-		{Function: openai.FunctionCall{Arguments: `{"k":1}`}},
-	} {
-		call := c.callFor(tc)
-		if tc.ID != "" && call.ID == "" {
-			call.ID = tc.ID
-		}
-		if tc.Function.Name != "" && call.Name == "" {
-			call.Name = tc.Function.Name
-		}
-		call.Args.WriteString(tc.Function.Arguments)
-	}
-	if len(c.Calls) != 3 || c.Calls[0].Args.String() != `{"answer":"x"}` || c.Calls[1].Name != "other" ||
-		c.Calls[2].Name != "third" || c.Calls[2].Args.String() != `{"k":1}` {
-		for _, call := range c.Calls {
-			t.Logf("%s %s %s", call.ID, call.Name, call.Args.String())
-		}
-		t.Error("calls assembled wrongly")
 	}
 }
 
