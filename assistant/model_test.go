@@ -3,6 +3,7 @@ package assistant
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"shebao/internal/modelclient"
+	"shebao/internal/pii/piitest"
 )
 
 func modelService(t *testing.T, f *fakeModel, mutate func(*ModelConfig)) (*Service, *logBuffer) {
@@ -333,6 +335,44 @@ func TestModelNeverSeesPersonalData(t *testing.T) {
 		}
 		if strings.Contains(logs.String(), raw) {
 			t.Errorf("logs contain %s", raw)
+		}
+	}
+}
+
+// No personal number, in any form people type or say it, reaches the model server's request
+// body (#18.5).
+func TestModelNeverSeesGeneratedNumbers(t *testing.T) {
+	t.Parallel()
+	f := newFakeModel(t)
+	f.answer = toolArgs(materialsAnswer, "SX-YL-001#materials")
+	s, logs := modelService(t, f, nil)
+	rng := rand.New(rand.NewPCG(22, 3))
+	samples := []piitest.Sample{
+		{Digits: "610102195303050019", Text: "610102.19530305.0019"},
+		{Digits: "610102195303050019", Text: "六一零一零二一九五三零三零五零零一九"},
+		{Digits: "13812345678", Text: "幺三八 幺二三四 五六七八"},
+	}
+	for i := 0; i < 20; i++ {
+		samples = append(samples, piitest.Generate(rng))
+	}
+	ctx := context.Background()
+	for _, sm := range samples {
+		// a session each: the user rate limit allows a burst of five per session
+		if _, err := s.Answer(ctx, "", "我的号码"+sm.Text+"，养老金认证要带什么材料"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.requestCount() != len(samples) {
+		t.Fatalf("model got %d requests, want %d", f.requestCount(), len(samples))
+	}
+	sent := f.allRaw()
+	mustContain(t, sent, "我的号码[身份证号]", "我的号码[手机号]")
+	for _, sm := range samples {
+		if strings.Contains(sent, sm.Text) || strings.Contains(sent, sm.Digits) {
+			t.Errorf("model was sent %s (%s)", sm.Text, sm.Kind)
+		}
+		if strings.Contains(logs.String(), sm.Text) || strings.Contains(logs.String(), sm.Digits) {
+			t.Errorf("logs contain %s", sm.Text)
 		}
 	}
 }
