@@ -8,7 +8,8 @@
 //   - 身份证号: 18 characters with a valid GB 11643 check digit; 17 digits and X; 18 digits with
 //     a wrong check digit whose positions 7–14 are a date of birth; the old 15-digit form.
 //   - mobile numbers (11 digits, 1[3-9]…, also after 86), landlines with their area code
-//     (0xx…, 10–12 digits), and 7–8 digit numbers right after 电话, 座机, 手机 and the like.
+//     (0xx…, 10–12 digits, also "(029)8888 6666"), and 7–8 digit numbers right after 电话, 座机,
+//     手机 and the like.
 //   - bank cards: 16–19 digits (those passing the Luhn check first, before an 18-digit ID number
 //     with a wrong check digit).
 //   - any other number of 11 or more digits (an account, a mistyped ID): masked to be safe.

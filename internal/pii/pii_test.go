@@ -43,6 +43,7 @@ func TestMask(t *testing.T) {
 		{"mobile spoken with 幺 and commas", "幺三八，幺二三四，五六七八", "[手机号]", []pii.Kind{pii.Mobile}},
 		{"landline", "029-88886666", "[电话]", []pii.Kind{pii.Phone}},
 		{"landline unbroken", "电话02912345678", "电话[电话]", []pii.Kind{pii.Phone}},
+		{"landline with the area code in brackets", "(029)8888 6666、（0917）3216549", "([电话]、（[电话]", []pii.Kind{pii.Phone, pii.Phone}},
 		{"local landline after a cue", "座机是8888 6666", "座机是[电话]", []pii.Kind{pii.Phone}},
 		{"bank card", "卡号" + card, "卡号[银行卡号]", []pii.Kind{pii.BankCard}},
 		{"bank card grouped", "卡号 " + card[:4] + " " + card[4:8] + " " + card[8:12] + " " + card[12:16] + " " + card[16:], "卡号 [银行卡号]", []pii.Kind{pii.BankCard}},

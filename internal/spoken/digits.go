@@ -85,7 +85,8 @@ const maxSeparator = 3
 // loose (comma-like) one.
 func separator(r rune) (sep, loose bool) {
 	switch r {
-	case ' ', '\u3000', '\u00a0', '-', '－', '.', '．', '·', '・', '_', '＿', '—', '–', '‐', '‑', '−', '~', '～':
+	case ' ', '\u3000', '\u00a0', '-', '－', '.', '．', '·', '・', '_', '＿', '—', '–', '‐', '‑', '−', '~', '～',
+		')', '）': // (029)8888 6666: the area code in brackets
 		return true, false
 	case '，', '、':
 		return true, true
