@@ -12,7 +12,9 @@
 //     手机 and the like.
 //   - bank cards: 16–19 digits (those passing the Luhn check first, before an 18-digit ID number
 //     with a wrong check digit).
-//   - any other number of 11 or more digits (an account, a mistyped ID): masked to be safe.
+//   - any other run of 11 or more digits, written together or joined by spaces, dots or hyphens
+//     (an account, a mistyped ID): masked to be safe. Where in doubt the masker masks too much:
+//     a date joined to a phone number by a space alone may go with it.
 //   - names: two to four Han characters after a phrase that introduces a name (我叫, 姓名,
 //     我妈叫, 名字是 …). A name said without such a phrase (张三社保卡) cannot be told from
 //     ordinary words without a list of names, and is kept: the masker is for numbers first, and
