@@ -112,7 +112,7 @@ var fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 func ValidateForm(f *Form) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
+	blank := blankText
 	switch {
 	case blank(f.Code):
 		add("code", "表单编码", "不能为空")

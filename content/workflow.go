@@ -551,7 +551,7 @@ func setStatus(ctx context.Context, tx *db.Tx, k *docKind, v *Version, st Status
 
 // needsNote enforces that a major change to something already published explains itself.
 func needsNote(d docRow, v *Version) error {
-	if v.Major && d.Published > 0 && strings.TrimSpace(v.ChangeNote) == "" {
+	if v.Major && d.Published > 0 && blankText(v.ChangeNote) {
 		return apperr.New(apperr.ChangeNoteRequired, "这是重大修改，请填写修改说明（将向公众展示并通知关注者）；如只是错别字等小修改，请选择“小修改”。")
 	}
 	return nil
@@ -633,7 +633,7 @@ func (s *Service) SendBack(ctx context.Context, kind Kind, a Actor, code string,
 	if err := need(a, RoleReviewer, "退回修改"); err != nil {
 		return nil, err
 	}
-	comment = strings.TrimSpace(comment)
+	comment = requiredText(comment)
 	if comment == "" {
 		return nil, apperr.New(apperr.ReasonRequired, "退回时请填写意见，告诉编辑需要修改什么。")
 	}
@@ -751,7 +751,7 @@ func (s *Service) ForcePublish(ctx context.Context, kind Kind, a Actor, code str
 	if err := need(a, RolePublisher, "紧急发布"); err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
+	reason = requiredText(reason)
 	if reason == "" {
 		return nil, apperr.New(apperr.ReasonRequired, "紧急发布必须填写原因，发布后将由其他人员补充审核。")
 	}
@@ -808,7 +808,7 @@ func (s *Service) Unpublish(ctx context.Context, kind Kind, a Actor, code, reaso
 	if err := need(a, RolePublisher, "下线"); err != nil {
 		return err
 	}
-	reason, replacement = strings.TrimSpace(reason), strings.TrimSpace(replacement)
+	reason, replacement = requiredText(reason), strings.TrimSpace(replacement)
 	if reason == "" {
 		return apperr.New(apperr.ReasonRequired, "下线时请填写原因，将向公众说明。")
 	}

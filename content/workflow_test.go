@@ -921,3 +921,64 @@ func BenchmarkWorkflowScheduledLateness(b *testing.B) {
 		})
 	}
 }
+
+// A required reason, comment or change note made only of invisible characters is missing.
+func TestInvisibleFreeTextIsMissing(t *testing.T) {
+	invisibles := []string{"\u200b\u200b\u200b", "\ufeff", "\u200c\u200d\u2060", "\u3000 \u00a0", "\u202e\u202c", "\u3164", "\u00ad\u180e"}
+	steps := []struct {
+		name string
+		run  func(e *wfEnv, text string) error
+		want apperr.Kind
+	}{
+		{"force-publish reason", func(e *wfEnv, text string) error {
+			e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "紧急"))
+			_, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", 1, text)
+			return err
+		}, apperr.ReasonRequired},
+		{"unpublish reason", func(e *wfEnv, text string) error {
+			v, err := e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "下线"))
+			if err != nil {
+				return err
+			}
+			if _, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", v.Version, "今日生效"); err != nil {
+				return err
+			}
+			return e.s.Unpublish(e.ctx, KindGuide, publisherC, "Z-1", text, "")
+		}, apperr.ReasonRequired},
+		{"send-back comment", func(e *wfEnv, text string) error {
+			e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "退回"))
+			e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", 1)
+			_, err := e.s.SendBack(e.ctx, KindGuide, reviewerB, "Z-1", 1, text)
+			return err
+		}, apperr.ReasonRequired},
+		{"change note of a major change", func(e *wfEnv, text string) error {
+			v, err := e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "原名"))
+			if err != nil {
+				return err
+			}
+			if _, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", v.Version, "今日生效"); err != nil {
+				return err
+			}
+			d, err := e.s.NewDraft(e.ctx, KindGuide, editorA, "Z-1")
+			if err != nil {
+				return err
+			}
+			if _, err := e.s.SaveGuide(e.ctx, editorA, "Z-1", Edit{Version: d.Version, Revision: d.Revision, Major: true, ChangeNote: text}, testGuide("Z-1", "新名")); err != nil {
+				return err
+			}
+			_, err = e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", d.Version)
+			return err
+		}, apperr.ChangeNoteRequired},
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		newWF(t, d) // migrates
+		for _, st := range steps {
+			for _, text := range invisibles {
+				t.Run(fmt.Sprintf("%s %+q", st.name, text), func(t *testing.T) {
+					resetContent(t, d)
+					wantKind(t, st.run(newWF(t, d), text), st.want)
+				})
+			}
+		}
+	})
+}
