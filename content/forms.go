@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/event"
@@ -400,7 +398,8 @@ type Bundle struct {
 }
 
 // ParseBundle decodes an import file: a JSON object or YAML document with "guides" and/or
-// "forms". Unknown fields are rejected so that a misspelt element is not silently dropped.
+// "forms". Unknown fields are rejected so that a misspelt element is not silently dropped, and a
+// file that would expand past DefaultImportLimits is refused (import_too_large) before decoding.
 func ParseBundle(data []byte) (Bundle, error) {
 	var b Bundle
 	trimmed := bytes.TrimSpace(data)
@@ -408,17 +407,19 @@ func ParseBundle(data []byte) (Bundle, error) {
 		return b, apperr.New(apperr.InvalidBody, "导入文件为空。")
 	}
 	if trimmed[0] == '{' {
+		if err := checkJSON(trimmed, DefaultImportLimits); err != nil {
+			return b, err
+		}
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&b); err != nil {
 			return b, apperr.Wrap(apperr.InvalidBody, "JSON 格式错误："+err.Error(), err)
 		}
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(trimmed))
-		dec.KnownFields(true)
-		if err := dec.Decode(&b); err != nil {
-			return b, apperr.Wrap(apperr.InvalidBody, "YAML 格式错误："+err.Error(), err)
+	} else if err := decodeYAML(trimmed, &b, DefaultImportLimits); err != nil {
+		if _, ok := apperr.As(err); ok {
+			return b, err
 		}
+		return b, apperr.Wrap(apperr.InvalidBody, "YAML 格式错误："+err.Error(), err)
 	}
 	if len(b.Guides) == 0 && len(b.Forms) == 0 {
 		return b, apperr.New(apperr.InvalidBody, "导入文件中没有 guides 或 forms。")
@@ -430,11 +431,8 @@ func ParseBundle(data []byte) (Bundle, error) {
 // with publish — published. Forms are checked before anything is written, so a bad form stops
 // the whole import.
 func (s *Service) ImportBundle(ctx context.Context, b Bundle, a Actor, publish bool) (guides, forms ImportResult, err error) {
-	if err := need(a, RoleEditor, "导入"); err != nil {
+	if err := MayImport(a, publish); err != nil {
 		return guides, forms, err
-	}
-	if publish && !a.Has(RoleAdmin) {
-		return guides, forms, apperr.New(apperr.Forbidden, "只有管理员可以在导入时直接发布。")
 	}
 	inBundle := map[string]bool{}
 	for _, g := range b.Guides {

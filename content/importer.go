@@ -24,8 +24,8 @@ type ImportResult struct {
 // files names the source file of each guide, for error messages (may be nil).
 func (s *Service) Import(ctx context.Context, guides []Guide, files []string, a Actor, publish bool) (ImportResult, error) {
 	var res ImportResult
-	if publish && !a.Has("admin") {
-		return res, apperr.New(apperr.Forbidden, "只有管理员可以在导入时直接发布。")
+	if err := MayImport(a, publish); err != nil {
+		return res, err
 	}
 	known, err := s.codes(ctx)
 	if err != nil {
@@ -105,6 +105,18 @@ func (s *Service) Import(ctx context.Context, guides []Guide, files []string, a 
 		}
 	}
 	return res, nil
+}
+
+// MayImport refuses an actor who may not import, so that callers can check before they read or
+// parse a file: an import needs the editor role, and publishing it the admin role.
+func MayImport(a Actor, publish bool) error {
+	if err := need(a, RoleEditor, "导入"); err != nil {
+		return err
+	}
+	if publish && !a.Has(RoleAdmin) {
+		return apperr.New(apperr.Forbidden, "只有管理员可以在导入时直接发布。")
+	}
+	return nil
 }
 
 // publishInTx makes version the published version of code: the previous published version is
