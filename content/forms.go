@@ -515,13 +515,11 @@ func (s *Service) importForms(ctx context.Context, fs []Form, a Actor, publish b
 			case err != nil:
 				return err
 			default:
-				var cur string
-				if d.Latest > 0 {
-					if err := tx.QueryRow(ctx, `SELECT body FROM form_versions WHERE code = ? AND version = ?`, f.Code, d.Latest).Scan(&cur); err != nil {
-						return err
-					}
+				same, err := importUnchanged(ctx, tx, formKind, d, f.Code, body, publish)
+				if err != nil {
+					return err
 				}
-				if cur == string(body) && (!publish || d.State == "published") {
+				if same {
 					res.Unchanged++
 					continue
 				}

@@ -55,11 +55,11 @@ func (s *Service) Import(ctx context.Context, guides []Guide, files []string, a 
 			case err != nil:
 				return err
 			default:
-				same, err := sameAsLatest(ctx, tx, cur, body)
+				same, err := importUnchanged(ctx, tx, guideKind, docRow{State: cur.State, Published: cur.Published, Latest: cur.Latest}, g.Code, body, publish)
 				if err != nil {
 					return err
 				}
-				if same && (!publish || cur.State == "published") {
+				if same {
 					res.Unchanged++
 					continue
 				}
@@ -177,9 +177,20 @@ func loadGuideRow(ctx context.Context, tx *db.Tx, code string) (guideRow, error)
 	return r, err
 }
 
-func sameAsLatest(ctx context.Context, tx *db.Tx, r guideRow, body []byte) (bool, error) {
+// importUnchanged reports whether importing body would change nothing: a draft import matches the
+// latest version, a publishing import the version online. A draft that merely holds the same text
+// is not online, so a publishing import goes on (and meets the open draft) instead of reporting
+// the document unchanged.
+func importUnchanged(ctx context.Context, tx *db.Tx, k *docKind, d docRow, code string, body []byte, publish bool) (bool, error) {
+	against := d.Latest
+	if publish {
+		if d.State != "published" {
+			return false, nil
+		}
+		against = d.Published
+	}
 	var cur string
-	err := tx.QueryRow(ctx, `SELECT body FROM guide_versions WHERE code = ? AND version = ?`, r.Code, r.Latest).Scan(&cur)
+	err := tx.QueryRow(ctx, `SELECT body FROM `+k.versions+` WHERE code = ? AND version = ?`, code, against).Scan(&cur)
 	if noRows(err) {
 		return false, nil
 	}
