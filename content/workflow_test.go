@@ -1067,4 +1067,3 @@ func TestVersionStoreMigrationKeepsRows(t *testing.T) {
 		}
 	})
 }
-
