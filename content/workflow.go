@@ -103,6 +103,7 @@ type request struct {
 	at       time.Time // schedule: when to publish
 	edit     Edit      // save: the new body's metadata
 	body     []byte    // save: the new body
+	replace  string    // unpublish: the code of the document that replaces it
 }
 
 // apply runs one transition of the table: role, text, status, two-person rule, validation, then
@@ -151,45 +152,56 @@ func (s *Service) apply(ctx context.Context, action string, r request) (*Version
 				return err
 			}
 		}
-		detail := text
-		switch {
-		case action == "save":
-			ok, err := saveBody(ctx, tx, k, v, r.edit, r.body, r.actor.ID, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return conflict(k, v)
-			}
-			detail = fmt.Sprintf("修订号 %d → %d", v.Revision, v.Revision+1)
-		case t.rules&publishes != 0:
-			if err := publishVersion(ctx, tx, k, d, v, r.actor, now); err != nil {
-				return err
-			}
-			if action == "publish" {
-				detail = v.ChangeNote
-			}
-			v.Status = StatusPublished
-			if set, args := stamps(action, r.actor, text, r.at, now); set != "" {
-				if err := setStatus(ctx, tx, k, v, v.Status, set, args...); err != nil {
-					return err
-				}
-			}
-		default:
-			to := t.to
-			if to == "" {
-				to = v.Status
-			}
-			set, args := stamps(action, r.actor, text, r.at, now)
-			if err := setStatus(ctx, tx, k, v, to, set, args...); err != nil {
-				return err
-			}
-			if action == "schedule" {
-				detail = "定于 " + humanTime(r.at) + " 发布"
-			}
+		detail, err := effect(ctx, tx, t, k, d, v, r, text, now)
+		if err != nil {
+			return err
 		}
 		return audit(ctx, tx, now, r.actor, action, string(k.kind), v.Code, v.Version, detail)
 	})
+}
+
+// effect makes the change of one transition, inside tx, and returns the detail of its audit record.
+func effect(ctx context.Context, tx *db.Tx, t *transition, k *docKind, d docRow, v *Version, r request, text string, now time.Time) (string, error) {
+	switch {
+	case t.action == "save":
+		ok, err := saveBody(ctx, tx, k, v, r.edit, r.body, r.actor.ID, now)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", conflict(k, v)
+		}
+		return fmt.Sprintf("修订号 %d → %d", v.Revision, v.Revision+1), nil
+	case t.rules&publishes != 0:
+		if err := publishVersion(ctx, tx, k, d, v, r.actor, now); err != nil {
+			return "", err
+		}
+		v.Status = StatusPublished
+		if set, args := stamps(t.action, r.actor, text, r.at, now); set != "" {
+			if err := setStatus(ctx, tx, k, v, v.Status, set, args...); err != nil {
+				return "", err
+			}
+		}
+		if t.action == "publish" {
+			return v.ChangeNote, nil
+		}
+		return text, nil
+	}
+	to := t.to
+	if to == "" {
+		to = v.Status
+	}
+	set, args := stamps(t.action, r.actor, text, r.at, now)
+	if err := setStatus(ctx, tx, k, v, to, set, args...); err != nil {
+		return "", err
+	}
+	switch t.action {
+	case "schedule":
+		return "定于 " + humanTime(r.at) + " 发布", nil
+	case "unpublish":
+		return unpublishDoc(ctx, tx, k, v, text, r.replace, now)
+	}
+	return text, nil
 }
 
 // permit refuses an actor without the transition's role.
@@ -279,8 +291,8 @@ func publishVersion(ctx context.Context, tx *db.Tx, k *docKind, d docRow, v *Ver
 	return publishTx(ctx, tx, k, now, a, v.Code, v.Version, major, v.ChangeNote)
 }
 
-// change runs fn on version of code inside a transaction with the version locked, then relays
-// events the transaction queued.
+// change runs fn on version of code (0: the version online) inside a transaction with the version
+// locked, then relays events the transaction queued.
 func (s *Service) change(ctx context.Context, k *docKind, code string, version int, fn func(tx *db.Tx, d docRow, v *Version, now time.Time) error) (*Version, error) {
 	now := s.now()
 	var out *Version
@@ -288,6 +300,11 @@ func (s *Service) change(ctx context.Context, k *docKind, code string, version i
 		d, err := loadDoc(ctx, tx, k, code)
 		if err != nil {
 			return err
+		}
+		if version == 0 { // the version online
+			if version = d.Published; d.State != "published" {
+				return apperr.Newf(apperr.InvalidTransition, "%s %s 当前未发布。", k.label, code)
+			}
 		}
 		v, err := loadVersion(ctx, tx, k, code, version)
 		if err != nil {
@@ -413,57 +430,32 @@ func (s *Service) RetroReview(ctx context.Context, kind Kind, a Actor, code stri
 // Unpublish takes a published document offline with a reason and, optionally, the code of the
 // document that replaces it. Readers of a guide then get 410 guide_unpublished naming both.
 func (s *Service) Unpublish(ctx context.Context, kind Kind, a Actor, code, reason, replacement string) error {
-	t := transitionOf("unpublish")
-	k, err := kindOf(kind)
-	if err != nil {
-		return err
+	_, err := s.apply(ctx, "unpublish", request{kind: kind, actor: a, code: code, text: reason, replace: strings.TrimSpace(replacement)})
+	return err
+}
+
+// unpublishDoc takes the document of v (its version online) offline, checking its replacement and
+// queueing the unpublished event.
+func unpublishDoc(ctx context.Context, tx *db.Tx, k *docKind, v *Version, reason, replacement string, now time.Time) (string, error) {
+	detail := "原因：" + reason
+	if replacement == v.Code {
+		return "", apperr.New(apperr.InvalidParameter, "替代事项不能是它自己。")
 	}
-	if err := t.permit(a); err != nil {
-		return err
-	}
-	reason, replacement = requiredText(reason), strings.TrimSpace(replacement)
-	if reason == "" {
-		return apperr.New(apperr.ReasonRequired, textPrompts[t.action])
-	}
-	now := s.now()
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		d, err := loadDoc(ctx, tx, k, code)
+	if replacement != "" {
+		st, _, err := stateOf(ctx, tx, k.kind, replacement)
 		if err != nil {
-			return err
+			return "", err
 		}
-		if d.State != "published" {
-			return apperr.Newf(apperr.InvalidTransition, "%s %s 当前未发布，不能下线。", k.label, code)
+		if st != "published" {
+			return "", apperr.Newf(apperr.InvalidParameter, "替代%s %s 不存在或未发布。", k.label, replacement).
+				WithDetails(map[string]string{"parameter": "replacement"})
 		}
-		if replacement != "" {
-			if replacement == code {
-				return apperr.New(apperr.InvalidParameter, "替代事项不能是它自己。")
-			}
-			st, err := docState(ctx, tx, k, replacement)
-			if err != nil && !apperr.Is(err, k.notFound) {
-				return err
-			}
-			if st != "published" {
-				return apperr.Newf(apperr.InvalidParameter, "替代%s %s 不存在或未发布。", k.label, replacement).
-					WithDetails(map[string]string{"parameter": "replacement"})
-			}
-		}
-		if err := unpublishTx(ctx, tx, k, code, d.Published, reason, replacement, now); err != nil {
-			return err
-		}
-		if err := enqueue(ctx, tx, now, k.unpublishedTopic, code, GuideEvent{Code: code, Version: d.Published, Major: true, ChangeNote: reason, Replacement: replacement}); err != nil {
-			return err
-		}
-		detail := "原因：" + reason
-		if replacement != "" {
-			detail += "；替代：" + replacement
-		}
-		return audit(ctx, tx, now, a, t.action, string(k.kind), code, d.Published, detail)
-	})
-	if err != nil {
-		return err
+		detail += "；替代：" + replacement
 	}
-	s.relayAfterCommit(ctx)
-	return nil
+	if err := unpublishTx(ctx, tx, k, v.Code, reason, replacement, now); err != nil {
+		return "", err
+	}
+	return detail, enqueue(ctx, tx, now, k.unpublishedTopic, v.Code, GuideEvent{Code: v.Code, Version: v.Version, Major: true, ChangeNote: reason, Replacement: replacement})
 }
 
 // ---- creating documents and versions ----

@@ -253,11 +253,8 @@ func publishTx(ctx context.Context, tx *db.Tx, k *docKind, now time.Time, a Acto
 	return enqueue(ctx, tx, now, k.publishedTopic, code, k.published(code, version, major, note, []byte(body)))
 }
 
-// unpublishTx takes the published version of code offline with its reason and replacement.
-func unpublishTx(ctx context.Context, tx *db.Tx, k *docKind, code string, published int, reason, replacement string, now time.Time) error {
-	if _, err := tx.Exec(ctx, `UPDATE document_versions SET status = 'unpublished' WHERE kind = ? AND code = ? AND version = ?`, string(k.kind), code, published); err != nil {
-		return err
-	}
+// unpublishTx records that code is offline, with the reason and replacement.
+func unpublishTx(ctx context.Context, tx *db.Tx, k *docKind, code, reason, replacement string, now time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE documents SET state = 'unpublished', state_reason = ?, replacement = ?, updated_at = ? WHERE kind = ? AND code = ?`,
 		reason, replacement, fmtTime(now), string(k.kind), code)
 	return err
