@@ -22,12 +22,39 @@ type ImportLimits struct {
 	MaxListItems  int // items in any one list (or keys in one mapping)
 	MaxFieldChars int // characters in any one string
 	MaxDepth      int // nesting of lists and mappings
+	// MaxMarks bounds the YAML punctuation that can open a value (, [ { - : * ? and line ends),
+	// counted before parsing: the YAML parser builds its whole tree first, at about 250 bytes per
+	// value, so a file of millions of one-letter items must be refused before it is parsed. Real
+	// guide files have one such mark per 23 bytes.
+	MaxMarks int
 }
 
 // DefaultImportLimits are generous for real guide files (the whole seed corpus is about 150,000
 // characters, its longest element under 1,000) and small enough that a hostile file is refused
 // within a few megabytes of work.
-var DefaultImportLimits = ImportLimits{MaxChars: 8 << 20, MaxListItems: 20000, MaxFieldChars: 20000, MaxDepth: 64}
+var DefaultImportLimits = ImportLimits{MaxChars: 8 << 20, MaxListItems: 20000, MaxFieldChars: 20000, MaxDepth: 64, MaxMarks: 200000}
+
+// forSize returns the limits for a file of n bytes: the defaults, raised for files larger than the
+// HTTP body limit (only the command line can send those), so that an export of any corpus imports
+// again, while aliases can still never expand a file past twice its size.
+func (l ImportLimits) forSize(n int) ImportLimits {
+	l.MaxChars = max(l.MaxChars, 2*n)
+	l.MaxListItems = max(l.MaxListItems, n/100)
+	l.MaxMarks = max(l.MaxMarks, n/16)
+	return l
+}
+
+// yamlMarks counts the bytes that can open a YAML value: an upper bound on what parsing builds.
+func yamlMarks(data []byte) int {
+	n := 0
+	for _, c := range data {
+		switch c {
+		case ',', '[', '{', '-', ':', '*', '?', '\n':
+			n++
+		}
+	}
+	return n
+}
 
 // budget counts a document against ImportLimits while it is walked.
 type budget struct {
@@ -41,6 +68,7 @@ func (b *budget) tooLarge(bound string, max int, where string) error {
 		"list_items":  "导入文件中的一个列表超过 %d 项（%s），未导入任何内容。",
 		"field_chars": "导入文件中的一段文字超过 %d 个字符（%s），未导入任何内容。",
 		"depth":       "导入文件的嵌套超过 %d 层（%s），未导入任何内容。",
+		"marks":       "导入文件的条目超过 %d 个（%s），未导入任何内容。",
 	}
 	return apperr.Newf(apperr.ImportTooLarge, msgs[bound], max, where).
 		WithDetails(map[string]any{"bound": bound, "max": max, "at": where})
@@ -149,6 +177,10 @@ func (b *budget) walkJSON(data []byte) error {
 // decodeYAML decodes the first YAML document of data into v with unknown fields refused, after
 // checking its expanded size against lim.
 func decodeYAML(data []byte, v any, lim ImportLimits) error {
+	if n := yamlMarks(data); n > lim.MaxMarks {
+		b := &budget{ImportLimits: lim}
+		return b.tooLarge("marks", lim.MaxMarks, fmt.Sprintf("约 %d 个", n))
+	}
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {

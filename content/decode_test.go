@@ -34,13 +34,13 @@ func allocated(fn func()) uint64 {
 }
 
 func TestAliasBombIsRefusedSmall(t *testing.T) {
-	bomb := aliasBomb(20000, 3000)
+	bomb := []byte(aliasBomb(20000, 3000))
 	if len(bomb) > 100<<10 {
 		t.Fatalf("bomb is %d bytes, want under 100 KB like the report's", len(bomb))
 	}
 	for name, parse := range map[string]func() error{
-		"bundle": func() error { _, err := ParseBundle([]byte(bomb)); return err },
-		"guides": func() error { _, err := ParseGuides("bomb.yaml", []byte(bomb)); return err },
+		"bundle": func() error { _, err := ParseBundle(bomb); return err },
+		"guides": func() error { _, err := ParseGuides("bomb.yaml", bomb); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
 			var err error
@@ -63,7 +63,7 @@ func TestAliasBombIsRefusedSmall(t *testing.T) {
 }
 
 func TestImportLimits(t *testing.T) {
-	lim := ImportLimits{MaxChars: 1000, MaxListItems: 10, MaxFieldChars: 50, MaxDepth: 5}
+	lim := ImportLimits{MaxChars: 1000, MaxListItems: 10, MaxFieldChars: 50, MaxDepth: 5, MaxMarks: 300}
 	list := func(n int, item string) string {
 		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
 	}
@@ -82,6 +82,7 @@ func TestImportLimits(t *testing.T) {
 		{"yaml nested aliases (billion laughs)", true, "a: &a " + list(10, "lol") + "\nb: &b " + list(10, "*a") + "\nc: &c " + list(10, "*b") + "\nd: " + list(10, "*c"), "total_chars"},
 		{"yaml merge keys expand", true, "base: &b {k: " + strings.Repeat("v", 45) + "}\nm: " + list(10, "{<<: *b}") + "\nn: " + list(10, "{<<: *b}"), "total_chars"},
 		{"yaml too deep", true, "a: [[[[[[x]]]]]]", "depth"},
+		{"yaml too many values to parse", true, "a: " + list(301, "1"), "marks"},
 		{"json within limits", false, `{"a":` + list(10, `"x"`) + `}`, ""},
 		{"json list too long", false, `{"a":` + list(11, `"x"`) + `}`, "list_items"},
 		{"json object too wide", false, `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`, "list_items"},
@@ -110,5 +111,33 @@ func TestImportLimits(t *testing.T) {
 				t.Errorf("bound %v, want %s (%s)", d["bound"], c.bound, ae.Message)
 			}
 		})
+	}
+}
+
+// A file of millions of one-letter items is refused before the YAML parser builds its tree, which
+// costs about 250 bytes per item.
+func TestFlatListIsRefusedBeforeParsing(t *testing.T) {
+	doc := []byte("guides: [" + strings.Repeat("x,", 2<<20) + "]\n")
+	var err error
+	n := allocated(func() { _, err = ParseBundle(doc) })
+	ae := wantKind(t, err, apperr.ImportTooLarge)
+	if d, _ := ae.Details.(map[string]any); d["bound"] != "marks" {
+		t.Errorf("bound %v", d["bound"])
+	}
+	if n > 1<<20 {
+		t.Errorf("refusing a %d MB flat list allocated %d MB", len(doc)>>20, n>>20)
+	}
+}
+
+// Files only the command line can send get limits in proportion, so an export of any corpus
+// imports again; aliases still cannot expand a file past twice its size.
+func TestImportLimitsGrowWithTheFile(t *testing.T) {
+	small := DefaultImportLimits.forSize(100 << 10)
+	if small != DefaultImportLimits {
+		t.Errorf("a small file gets %+v", small)
+	}
+	big := DefaultImportLimits.forSize(64 << 20)
+	if big.MaxChars != 128<<20 || big.MaxListItems < 600000 || big.MaxMarks != 4<<20 || big.MaxFieldChars != DefaultImportLimits.MaxFieldChars {
+		t.Errorf("a 64 MB file gets %+v", big)
 	}
 }

@@ -347,7 +347,7 @@ func ParseBundle(data []byte) (Bundle, error) {
 		return b, apperr.New(apperr.InvalidBody, "导入文件为空。")
 	}
 	if trimmed[0] == '{' {
-		if err := checkJSON(trimmed, DefaultImportLimits); err != nil {
+		if err := checkJSON(trimmed, DefaultImportLimits.forSize(len(data))); err != nil {
 			return b, err
 		}
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
@@ -355,7 +355,7 @@ func ParseBundle(data []byte) (Bundle, error) {
 		if err := dec.Decode(&b); err != nil {
 			return b, apperr.Wrap(apperr.InvalidBody, "JSON 格式错误："+err.Error(), err)
 		}
-	} else if err := decodeYAML(trimmed, &b, DefaultImportLimits); err != nil {
+	} else if err := decodeYAML(trimmed, &b, DefaultImportLimits.forSize(len(data))); err != nil {
 		if _, ok := apperr.As(err); ok {
 			return b, err
 		}

@@ -45,7 +45,7 @@ func ParseGuides(name string, data []byte) ([]Guide, error) {
 		return nil, &FileError{File: name, Err: errors.New("文件为空")}
 	}
 	if trimmed[0] == '[' || trimmed[0] == '{' {
-		if err := checkJSON(trimmed, DefaultImportLimits); err != nil {
+		if err := checkJSON(trimmed, DefaultImportLimits.forSize(len(data))); err != nil {
 			return nil, err
 		}
 	}
@@ -74,7 +74,7 @@ func ParseGuides(name string, data []byte) ([]Guide, error) {
 		return gs, nil
 	}
 	var sf SeedFile
-	if err := decodeYAML(data, &sf, DefaultImportLimits); err != nil {
+	if err := decodeYAML(data, &sf, DefaultImportLimits.forSize(len(data))); err != nil {
 		if _, ok := apperr.As(err); ok {
 			return nil, err
 		}
