@@ -1,15 +1,9 @@
 package content
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-
-	"shebao/internal/apperr"
-	"shebao/internal/db"
 )
 
 // codePattern is what a 事项编码 may look like: ASCII letters, digits, '-' and '_', at most 64.
@@ -151,41 +145,4 @@ func Validate(g *Guide) error {
 		return nil
 	}
 	return &ValidationError{Code: g.Code, Problems: ps}
-}
-
-// checkGuideBody validates a stored guide and checks that the guides it relates to exist.
-func checkGuideBody(ctx context.Context, tx *db.Tx, code string, body []byte) error {
-	var g Guide
-	if err := json.Unmarshal(body, &g); err != nil {
-		return fmt.Errorf("guide %s: stored body: %w", code, err)
-	}
-	var ps []Problem
-	if err := Validate(&g); err != nil {
-		var ve *ValidationError
-		if !errors.As(err, &ve) {
-			return err
-		}
-		ps = ve.Problems
-	}
-	for i, r := range g.Related {
-		if !ValidCode(r) {
-			continue // Validate reported it
-		}
-		if ok, err := liveGuide(ctx, tx, r); err != nil {
-			return err
-		} else if !ok {
-			ps = append(ps, Problem{fmt.Sprintf("related[%d]", i), "相关事项", "事项 " + r + " 不存在或已归档"})
-		}
-	}
-	if len(ps) == 0 {
-		return nil
-	}
-	return apperr.Wrap(apperr.GuideInvalid, fmt.Sprintf("办事指南校验未通过，共%d处问题：%s", len(ps), joinProblems(ps)),
-		&ValidationError{Code: code, Problems: ps}).WithDetails(ps)
-}
-
-// liveGuide reports whether a guide with code exists and is not archived (for references).
-func liveGuide(ctx context.Context, tx *db.Tx, code string) (bool, error) {
-	st, found, err := stateOf(ctx, tx, KindGuide, code)
-	return found && st != "archived", err
 }

@@ -3,6 +3,8 @@ package content
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +103,43 @@ var formKind = &docKind{
 }
 
 var docKinds = []*docKind{guideKind, formKind}
+
+// checkGuideBody validates a stored guide and checks that the guides it relates to exist.
+func checkGuideBody(ctx context.Context, tx *db.Tx, code string, body []byte) error {
+	var g Guide
+	if err := json.Unmarshal(body, &g); err != nil {
+		return fmt.Errorf("guide %s: stored body: %w", code, err)
+	}
+	var ps []Problem
+	if err := Validate(&g); err != nil {
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			return err
+		}
+		ps = ve.Problems
+	}
+	for i, r := range g.Related {
+		if !ValidCode(r) {
+			continue // Validate reported it
+		}
+		if ok, err := liveGuide(ctx, tx, r); err != nil {
+			return err
+		} else if !ok {
+			ps = append(ps, Problem{fmt.Sprintf("related[%d]", i), "相关事项", "事项 " + r + " 不存在或已归档"})
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return apperr.Wrap(apperr.GuideInvalid, fmt.Sprintf("办事指南校验未通过，共%d处问题：%s", len(ps), joinProblems(ps)),
+		&ValidationError{Code: code, Problems: ps}).WithDetails(ps)
+}
+
+// liveGuide reports whether a guide with code exists and is not archived (for references).
+func liveGuide(ctx context.Context, tx *db.Tx, code string) (bool, error) {
+	st, found, err := stateOf(ctx, tx, KindGuide, code)
+	return found && st != "archived", err
+}
 
 func kindOf(k Kind) (*docKind, error) {
 	for _, dk := range docKinds {

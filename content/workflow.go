@@ -291,9 +291,9 @@ func publishVersion(ctx context.Context, tx *db.Tx, k *docKind, d docRow, v *Ver
 	return publishTx(ctx, tx, k, now, a, v.Code, v.Version, major, v.ChangeNote)
 }
 
-// change runs fn on version of code (0: the version online) inside a transaction with the version
-// locked, then relays events the transaction queued.
-func (s *Service) change(ctx context.Context, k *docKind, code string, version int, fn func(tx *db.Tx, d docRow, v *Version, now time.Time) error) (*Version, error) {
+// inDoc runs fn inside a transaction with the document code locked, then relays the events the
+// transaction queued. It returns the version fn names (0: none) as it stands after fn.
+func (s *Service) inDoc(ctx context.Context, k *docKind, code string, fn func(tx *db.Tx, d docRow, now time.Time) (int, error)) (*Version, error) {
 	now := s.now()
 	var out *Version
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -301,16 +301,8 @@ func (s *Service) change(ctx context.Context, k *docKind, code string, version i
 		if err != nil {
 			return err
 		}
-		if version == 0 { // the version online
-			if version = d.Published; d.State != "published" {
-				return apperr.Newf(apperr.InvalidTransition, "%s %s 当前未发布。", k.label, code)
-			}
-		}
-		v, err := loadVersion(ctx, tx, k, code, version)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, d, v, now); err != nil {
+		version, err := fn(tx, d, now)
+		if err != nil || version == 0 {
 			return err
 		}
 		out, err = loadVersion(ctx, tx, k, code, version)
@@ -321,6 +313,23 @@ func (s *Service) change(ctx context.Context, k *docKind, code string, version i
 	}
 	s.relayAfterCommit(ctx)
 	return out, nil
+}
+
+// change runs fn on version of code (0: the version online) inside a transaction with the
+// document and version locked.
+func (s *Service) change(ctx context.Context, k *docKind, code string, version int, fn func(tx *db.Tx, d docRow, v *Version, now time.Time) error) (*Version, error) {
+	return s.inDoc(ctx, k, code, func(tx *db.Tx, d docRow, now time.Time) (int, error) {
+		if version == 0 {
+			if version = d.Published; d.State != "published" {
+				return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 当前未发布。", k.label, code)
+			}
+		}
+		v, err := loadVersion(ctx, tx, k, code, version)
+		if err != nil {
+			return 0, err
+		}
+		return version, fn(tx, d, v, now)
+	})
 }
 
 func (s *Service) relayAfterCommit(ctx context.Context) {
@@ -535,20 +544,14 @@ func (s *Service) branch(ctx context.Context, k *docKind, a Actor, code string, 
 	if err := need(a, RoleEditor, "编辑"+k.label); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	var out *Version
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		d, err := loadDoc(ctx, tx, k, code)
-		if err != nil {
-			return err
-		}
+	return s.inDoc(ctx, k, code, func(tx *db.Tx, d docRow, now time.Time) (int, error) {
 		if d.State == "archived" {
-			return apperr.Newf(apperr.InvalidTransition, "%s %s 已归档，不能再编辑。", k.label, code)
+			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 已归档，不能再编辑。", k.label, code)
 		}
 		if open, err := workingVersion(ctx, tx, k, code); err != nil {
-			return err
+			return 0, err
 		} else if open > 0 {
-			return apperr.Newf(apperr.InvalidTransition, "%s %s 已有正在处理的第%d版，请先完成或放弃它。", k.label, code, open).
+			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 已有正在处理的第%d版，请先完成或放弃它。", k.label, code, open).
 				WithDetails(map[string]any{"working_version": open})
 		}
 		base := from
@@ -560,26 +563,21 @@ func (s *Service) branch(ctx context.Context, k *docKind, a Actor, code string, 
 		}
 		src, err := loadVersion(ctx, tx, k, code, base)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		version := d.Latest + 1
 		if err := insertVersion(ctx, tx, k, newVersion{code: code, version: version, status: StatusDraft, body: src.Body, basedOn: base, by: a.ID}, now); err != nil {
-			return err
+			return 0, err
 		}
 		if err := setLatest(ctx, tx, k, code, version, now); err != nil {
-			return err
+			return 0, err
 		}
 		detail := fmt.Sprintf("基于第%d版", base)
 		if action == "rollback" {
 			detail = fmt.Sprintf("恢复为第%d版的内容", base)
 		}
-		if err := audit(ctx, tx, now, a, action, string(k.kind), code, version, detail); err != nil {
-			return err
-		}
-		out, err = loadVersion(ctx, tx, k, code, version)
-		return err
+		return version, audit(ctx, tx, now, a, action, string(k.kind), code, version, detail)
 	})
-	return out, err
 }
 
 // Archive retires a document that is not online (never published, or unpublished): its working
@@ -592,21 +590,17 @@ func (s *Service) Archive(ctx context.Context, kind Kind, a Actor, code string) 
 	if err := need(a, RolePublisher, "归档"); err != nil {
 		return err
 	}
-	now := s.now()
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		d, err := loadDoc(ctx, tx, k, code)
-		if err != nil {
-			return err
-		}
+	_, err = s.inDoc(ctx, k, code, func(tx *db.Tx, d docRow, now time.Time) (int, error) {
 		switch d.State {
 		case "published":
-			return apperr.Newf(apperr.InvalidTransition, "%s %s 正在发布中，请先下线再归档。", k.label, code)
+			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 正在发布中，请先下线再归档。", k.label, code)
 		case "archived":
-			return apperr.Newf(apperr.InvalidTransition, "%s %s 已经归档。", k.label, code)
+			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 已经归档。", k.label, code)
 		}
 		if err := archiveTx(ctx, tx, k, code, now); err != nil {
-			return err
+			return 0, err
 		}
-		return audit(ctx, tx, now, a, "archive", string(k.kind), code, 0, "")
+		return 0, audit(ctx, tx, now, a, "archive", string(k.kind), code, 0, "")
 	})
+	return err
 }
