@@ -96,7 +96,7 @@ func (s *Service) importDocs(ctx context.Context, k *docKind, items []importItem
 				return err
 			}
 			if publish {
-				if err := publishTx(ctx, tx, k, now, a, it.code, version, true, it.note); err != nil {
+				if err := publishTx(ctx, tx, k, now, a, it.code, version, it.body, true, it.note); err != nil {
 					return err
 				}
 			}

@@ -288,7 +288,7 @@ func publishVersion(ctx context.Context, tx *db.Tx, k *docKind, d docRow, v *Ver
 		return err
 	}
 	major := v.Major || d.Published == 0
-	return publishTx(ctx, tx, k, now, a, v.Code, v.Version, major, v.ChangeNote)
+	return publishTx(ctx, tx, k, now, a, v.Code, v.Version, v.Body, major, v.ChangeNote)
 }
 
 // inDoc runs fn inside a transaction with the document code locked, then relays the events the

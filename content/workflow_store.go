@@ -224,10 +224,10 @@ func setStatus(ctx context.Context, tx *db.Tx, k *docKind, v *Version, st Status
 	return nil
 }
 
-// publishTx makes version the published version of code, inside tx: the previous published
+// publishTx makes version (whose body is body) the published version of code, inside tx: the previous published
 // version is superseded, public_updated_at moves on a major change, and the kind's published
 // event is queued in the same transaction.
-func publishTx(ctx context.Context, tx *db.Tx, k *docKind, now time.Time, a Actor, code string, version int, major bool, note string) error {
+func publishTx(ctx context.Context, tx *db.Tx, k *docKind, now time.Time, a Actor, code string, version int, body []byte, major bool, note string) error {
 	kind := string(k.kind)
 	if _, err := tx.Exec(ctx, `UPDATE document_versions SET status = 'superseded' WHERE kind = ? AND code = ? AND status = 'published' AND version <> ?`,
 		kind, code, version); err != nil {
@@ -246,11 +246,7 @@ func publishTx(ctx context.Context, tx *db.Tx, k *docKind, now time.Time, a Acto
 	if _, err := tx.Exec(ctx, `UPDATE documents SET `+set+` WHERE kind = ? AND code = ?`, append(args, kind, code)...); err != nil {
 		return err
 	}
-	body, err := versionBody(ctx, tx, k, code, version)
-	if err != nil {
-		return err
-	}
-	return enqueue(ctx, tx, now, k.publishedTopic, code, k.published(code, version, major, note, []byte(body)))
+	return enqueue(ctx, tx, now, k.publishedTopic, code, k.published(code, version, major, note, body))
 }
 
 // unpublishTx records that code is offline, with the reason and replacement.
