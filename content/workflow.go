@@ -243,12 +243,11 @@ func (t *transition) secondPerson(ctx context.Context, tx *db.Tx, k *docKind, v 
 	if !own && !published {
 		return nil
 	}
-	what := "编辑过"
-	if published {
-		what = "发布了"
+	if t.rules&notPublisher != 0 {
+		return apperr.Newf(apperr.SelfReviewForbidden, "您编辑或紧急发布了%s %s 第%d版，%s须由其他人员进行。", k.label, v.Code, v.Version, ActionName(t.action)).
+			WithDetails(map[string]any{"edited_by": v.EditedBy, "published_by": v.PublishedBy, "version": v.Version})
 	}
-	return apperr.Newf(apperr.SelfReviewForbidden, "您%s%s %s 第%d版，按岗位不相容的规定不能%s，请由其他人员进行。",
-		what, k.label, v.Code, v.Version, ActionName(t.action)).
+	return apperr.Newf(apperr.SelfReviewForbidden, "您编辑过%s %s 第%d版，不能审核自己编辑的内容，请由其他审核人员审核。", k.label, v.Code, v.Version).
 		WithDetails(map[string]any{"edited_by": v.EditedBy, "version": v.Version})
 }
 
