@@ -246,6 +246,7 @@ func TestAdminBadInputOverHTTP(t *testing.T) {
 		}{
 			{"approve your own edit", "editor-a", "POST", "/api/v1/admin/guides/SELF-1/versions/1/approve", nil, nil, 403, "self_review_forbidden"},
 			{"force-publish without a reason", "publisher-c", "POST", "/api/v1/admin/guides/BAD-1/versions/1/force-publish", map[string]any{"reason": ""}, nil, 400, "reason_required"},
+			{"force-publish with only zero-width characters as a reason", "publisher-c", "POST", "/api/v1/admin/guides/BAD-1/versions/1/force-publish", map[string]any{"reason": "\u200b\u200b\ufeff\u2060"}, nil, 400, "reason_required"},
 			{"publish a draft that fails validation", "publisher-c", "POST", "/api/v1/admin/guides/BAD-1/versions/1/force-publish", map[string]any{"reason": "急"}, nil, 422, "guide_invalid"},
 			{"schedule in the past", "publisher-c", "POST", "/api/v1/admin/guides/OK-1/versions/1/schedule", map[string]any{"at": now.Add(-time.Hour).Format(time.RFC3339)}, nil, 400, "invalid_schedule"},
 			{"schedule more than a year ahead", "publisher-c", "POST", "/api/v1/admin/guides/OK-1/versions/1/schedule", map[string]any{"at": now.AddDate(1, 0, 2).Format(time.RFC3339)}, nil, 400, "invalid_schedule"},
