@@ -1067,3 +1067,27 @@ func TestVersionStoreMigrationKeepsRows(t *testing.T) {
 		}
 	})
 }
+
+// Every row of the transition table names its audit action in Chinese, and every row that
+// requires a text says what to write.
+func TestTransitionTableIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tr := range workflow {
+		if seen[tr.action] {
+			t.Errorf("%s: two rows", tr.action)
+		}
+		seen[tr.action] = true
+		if ActionName(tr.action) == tr.action {
+			t.Errorf("%s: no Chinese name in audit.go", tr.action)
+		}
+		if tr.text == textRequired && textPrompts[tr.action] == "" {
+			t.Errorf("%s: required text without a prompt", tr.action)
+		}
+		if tr.from == nil && tr.rules&retroPending == 0 {
+			t.Errorf("%s: no starting status and no rule to decide", tr.action)
+		}
+		if tr.role == "" {
+			t.Errorf("%s: no role", tr.action)
+		}
+	}
+}
