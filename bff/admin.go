@@ -65,13 +65,19 @@ func (s *Server) sendAudit(c *fiber.Ctx, f content.AuditFilter) error {
 
 // adminImport answers POST /api/v1/admin/import[?publish=true]: a JSON or YAML bundle of guides
 // and forms, validated as a whole and loaded as drafts (or, for an admin with publish=true,
-// published). Nothing is loaded when anything is wrong.
+// published). Nothing is loaded when anything is wrong; a file that expands past the import limits
+// gets 413 import_too_large.
 func (s *Server) adminImport(c *fiber.Ctx) error {
+	// The role is checked before the body is parsed: parsing is the costly part a stranger could
+	// otherwise make the server do.
+	publish := c.Query("publish") == "true"
+	if err := content.MayImport(actor(c), publish); err != nil {
+		return err
+	}
 	b, err := content.ParseBundle(c.Body())
 	if err != nil {
 		return err
 	}
-	publish := c.Query("publish") == "true"
 	gr, fr, err := s.Content.ImportBundle(c.UserContext(), b, actor(c), publish)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -245,6 +246,7 @@ func TestAdminBadInputOverHTTP(t *testing.T) {
 		}{
 			{"approve your own edit", "editor-a", "POST", "/api/v1/admin/guides/SELF-1/versions/1/approve", nil, nil, 403, "self_review_forbidden"},
 			{"force-publish without a reason", "publisher-c", "POST", "/api/v1/admin/guides/BAD-1/versions/1/force-publish", map[string]any{"reason": ""}, nil, 400, "reason_required"},
+			{"force-publish with only zero-width characters as a reason", "publisher-c", "POST", "/api/v1/admin/guides/BAD-1/versions/1/force-publish", map[string]any{"reason": "\u200b\u200b\ufeff\u2060"}, nil, 400, "reason_required"},
 			{"publish a draft that fails validation", "publisher-c", "POST", "/api/v1/admin/guides/BAD-1/versions/1/force-publish", map[string]any{"reason": "急"}, nil, 422, "guide_invalid"},
 			{"schedule in the past", "publisher-c", "POST", "/api/v1/admin/guides/OK-1/versions/1/schedule", map[string]any{"at": now.Add(-time.Hour).Format(time.RFC3339)}, nil, 400, "invalid_schedule"},
 			{"schedule more than a year ahead", "publisher-c", "POST", "/api/v1/admin/guides/OK-1/versions/1/schedule", map[string]any{"at": now.AddDate(1, 0, 2).Format(time.RFC3339)}, nil, 400, "invalid_schedule"},
@@ -263,7 +265,8 @@ func TestAdminBadInputOverHTTP(t *testing.T) {
 			{"missing version", "editor-a", "GET", "/api/v1/admin/guides/OK-1/versions/9", nil, nil, 404, "version_not_found"},
 			{"missing guide", "editor-a", "GET", "/api/v1/admin/guides/NOPE", nil, nil, 404, "guide_not_found"},
 			{"bad import", "editor-a", "POST", "/api/v1/admin/import", "guides: [\n", nil, 400, "invalid_body"},
-			{"import publish needs admin", "editor-a", "POST", "/api/v1/admin/import?publish=true", `{"guides":[]," forms":[]}`, nil, 400, "invalid_body"},
+			{"import publish needs admin, checked before the body is read", "editor-a", "POST", "/api/v1/admin/import?publish=true", `{"guides":[]," forms":[]}`, nil, 403, "forbidden"},
+			{"import needs the editor role, checked before the body is read", "reviewer-b", "POST", "/api/v1/admin/import", "guides: [\n", nil, 403, "forbidden"},
 			{"missing public form", "", "GET", "/api/v1/forms/NOPE", nil, nil, 404, "form_not_found"},
 		}
 		for _, tc := range cases {
@@ -392,5 +395,28 @@ func TestConsoleIsServed(t *testing.T) {
 		if r := e.do("", "GET", p, nil); r.status != 404 {
 			t.Errorf("%s: %d", p, r.status)
 		}
+	}
+}
+
+// An import whose YAML aliases expand one long string thousands of times is refused with 413
+// before it is decoded, and costs the server little to refuse.
+func TestImportAliasBombIsRefused(t *testing.T) {
+	e := newAdminEnv(t, dbtest.SQLite(t))
+	var b strings.Builder
+	b.WriteString("guides:\n  - code: BOMB-1\n    name: &s \"" + strings.Repeat("长", 3000) + "\"\n    aliases: [")
+	for i := 0; i < 20000; i++ {
+		b.WriteString("*s, ")
+	}
+	b.WriteString("]\n")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e.want(e.do("editor-a", "POST", "/api/v1/admin/import", b.String()), 413, "import_too_large")
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20 {
+		t.Errorf("refusing a %d KB file allocated %d MB", b.Len()>>10, n>>20)
+	}
+	if n, _ := e.cs.Count(context.Background()); n != 0 {
+		t.Fatalf("%d guides stored", n)
 	}
 }

@@ -329,23 +329,24 @@ func (s *Service) Diff(ctx context.Context, kind Kind, code string, from, to int
 	d := &VersionDiff{Kind: kind, Code: code, From: from, To: to}
 	switch kind {
 	case KindGuide:
-		var a, b Guide
-		if err := json.Unmarshal(va.Body, &a); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(vb.Body, &b); err != nil {
-			return nil, err
-		}
-		d.Changes = DiffGuides(a, b)
+		d.Changes, err = diffBodies(va.Body, vb.Body, DiffGuides)
 	case KindForm:
-		var a, b Form
-		if err := json.Unmarshal(va.Body, &a); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(vb.Body, &b); err != nil {
-			return nil, err
-		}
-		d.Changes = DiffForms(a, b)
+		d.Changes, err = diffBodies(va.Body, vb.Body, DiffForms)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+// diffBodies decodes two stored bodies as T and compares them.
+func diffBodies[T any](a, b []byte, diff func(a, b T) []Change) ([]Change, error) {
+	var x, y T
+	if err := json.Unmarshal(a, &x); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		return nil, err
+	}
+	return diff(x, y), nil
 }

@@ -10,11 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"shebao/internal/apperr"
 	"shebao/internal/db"
-	"shebao/internal/event"
 )
 
 // FieldType is the kind of answer a form field takes; the assistant validates each in Go.
@@ -112,7 +109,7 @@ var fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 func ValidateForm(f *Form) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
+	blank := blankText
 	switch {
 	case blank(f.Code):
 		add("code", "表单编码", "不能为空")
@@ -272,15 +269,13 @@ func checkFormBody(ctx context.Context, tx *db.Tx, code string, body []byte) err
 		return err
 	}
 	if ValidCode(f.Guide) {
-		var st string
-		e := tx.QueryRow(ctx, `SELECT state FROM guides WHERE code = ?`, f.Guide).Scan(&st)
-		if noRows(e) || (e == nil && st == "archived") {
+		if ok, err := liveGuide(ctx, tx, f.Guide); err != nil {
+			return err
+		} else if !ok {
 			if ve == nil {
 				ve = &ValidationError{Code: f.Code}
 			}
 			ve.Problems = append(ve.Problems, Problem{"guide", "所属事项", "事项 " + f.Guide + " 不存在或已归档"})
-		} else if e != nil {
-			return e
 		}
 	}
 	if ve == nil {
@@ -298,56 +293,6 @@ type FormEvent struct {
 	ChangeNote string `json:"change_note,omitempty"`
 }
 
-// publishFormInTx is publishInTx for forms: supersede, publish, queue form.published.
-func publishFormInTx(ctx context.Context, tx *db.Tx, now time.Time, a Actor, code string, version int, major bool, note string) error {
-	if _, err := tx.Exec(ctx, `UPDATE form_versions SET status = 'superseded' WHERE code = ? AND status = 'published' AND version <> ?`, code, version); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE form_versions SET status = 'published', published_by = ?, published_at = ?, major = ?, change_note = ? WHERE code = ? AND version = ?`,
-		a.ID, fmtTime(now), boolInt(major), note, code, version); err != nil {
-		return err
-	}
-	set := `state = 'published', published_version = ?, replacement = '', state_reason = '', updated_at = ?`
-	args := []any{version, fmtTime(now)}
-	if major {
-		set += `, public_updated_at = ?`
-		args = append(args, fmtTime(now))
-	}
-	if _, err := tx.Exec(ctx, `UPDATE forms SET `+set+` WHERE code = ?`, append(args, code)...); err != nil {
-		return err
-	}
-	var body string
-	if err := tx.QueryRow(ctx, `SELECT body FROM form_versions WHERE code = ? AND version = ?`, code, version).Scan(&body); err != nil {
-		return err
-	}
-	var f Form
-	_ = json.Unmarshal([]byte(body), &f)
-	return enqueue(ctx, tx, now, event.FormPublished, code, FormEvent{Code: code, Version: version, Guide: f.Guide, Major: major, ChangeNote: note})
-}
-
-// CreateForm starts a new form as version 1, a draft.
-func (s *Service) CreateForm(ctx context.Context, a Actor, f Form) (*Version, error) {
-	if !ValidCode(f.Code) {
-		return nil, apperr.New(apperr.InvalidParameter, "表单编码格式不正确：只能包含字母、数字、“-”和“_”，且不超过64个字符。")
-	}
-	note := f.ChangeNote
-	body, err := json.Marshal(normalizeForm(f))
-	if err != nil {
-		return nil, err
-	}
-	return s.create(ctx, formKind, a, f.Code, body, note)
-}
-
-// SaveForm stores a new revision of a working form version.
-func (s *Service) SaveForm(ctx context.Context, a Actor, code string, e Edit, f Form) (*Version, error) {
-	f.Code = code
-	body, err := json.Marshal(normalizeForm(f))
-	if err != nil {
-		return nil, err
-	}
-	return s.save(ctx, formKind, a, code, e, body)
-}
-
 func normalizeForm(f Form) Form {
 	f.Status, f.Version, f.ChangeNote, f.UpdatedAt = "", 0, "", time.Time{}
 	return f
@@ -355,41 +300,34 @@ func normalizeForm(f Form) Form {
 
 // PublishedForm returns the latest published version of a form.
 func (s *Service) PublishedForm(ctx context.Context, code string) (*Form, error) {
-	var state, reason, repl string
-	var pub *int64
-	err := s.db.QueryRow(ctx, `SELECT state, published_version, state_reason, replacement FROM forms WHERE code = ?`, code).Scan(&state, &pub, &reason, &repl)
-	if noRows(err) {
-		return nil, apperr.New(apperr.FormNotFound, "")
-	}
+	sm, err := summary(ctx, s.db, formKind, code)
 	if err != nil {
 		return nil, err
 	}
-	if state != "published" || pub == nil {
-		if state == "unpublished" || state == "archived" && pub != nil {
-			return nil, apperr.New(apperr.FormNotFound, "该表单已停用。").WithDetails(map[string]string{"code": code, "reason": reason, "replacement": repl})
+	if sm.State != "published" || sm.PublishedVersion == 0 {
+		if sm.State == "unpublished" || sm.State == "archived" && sm.PublishedVersion > 0 {
+			return nil, apperr.New(apperr.FormNotFound, "该表单已停用。").WithDetails(map[string]string{"code": code, "reason": sm.StateReason, "replacement": sm.Replacement})
 		}
 		return nil, apperr.New(apperr.FormNotFound, "")
 	}
-	return s.FormVersion(ctx, code, int(*pub))
+	return s.FormVersion(ctx, code, sm.PublishedVersion)
 }
 
 // FormVersion returns a version of a form that was published at some time (it may since have
 // been superseded or unpublished): applications keep the version they started with.
 func (s *Service) FormVersion(ctx context.Context, code string, version int) (*Form, error) {
-	var body, status, pubAt, note string
-	err := s.db.QueryRow(ctx, `SELECT body, status, published_at, change_note FROM form_versions WHERE code = ? AND version = ? AND published_at <> ''`, code, version).
-		Scan(&body, &status, &pubAt, &note)
-	if noRows(err) {
-		return nil, apperr.Newf(apperr.FormNotFound, "未找到表单 %s 已发布的第%d版。", code, version)
-	}
+	v, err := getVersion(ctx, s.db, formKind, code, version)
 	if err != nil {
 		return nil, err
 	}
-	var f Form
-	if err := json.Unmarshal([]byte(body), &f); err != nil {
+	if v == nil || v.PublishedAt.IsZero() {
+		return nil, apperr.Newf(apperr.FormNotFound, "未找到表单 %s 已发布的第%d版。", code, version)
+	}
+	f, err := v.Form()
+	if err != nil {
 		return nil, fmt.Errorf("form %s v%d: stored body: %w", code, version, err)
 	}
-	f.Status, f.Version, f.UpdatedAt, f.ChangeNote = Status(status), version, parseTime(pubAt), note
+	f.UpdatedAt = v.PublishedAt
 	return &f, nil
 }
 
@@ -400,7 +338,8 @@ type Bundle struct {
 }
 
 // ParseBundle decodes an import file: a JSON object or YAML document with "guides" and/or
-// "forms". Unknown fields are rejected so that a misspelt element is not silently dropped.
+// "forms". Unknown fields are rejected so that a misspelt element is not silently dropped, and a
+// file that would expand past DefaultImportLimits is refused (import_too_large) before decoding.
 func ParseBundle(data []byte) (Bundle, error) {
 	var b Bundle
 	trimmed := bytes.TrimSpace(data)
@@ -408,17 +347,19 @@ func ParseBundle(data []byte) (Bundle, error) {
 		return b, apperr.New(apperr.InvalidBody, "导入文件为空。")
 	}
 	if trimmed[0] == '{' {
+		if err := checkJSON(trimmed, DefaultImportLimits.forSize(len(data))); err != nil {
+			return b, err
+		}
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&b); err != nil {
 			return b, apperr.Wrap(apperr.InvalidBody, "JSON 格式错误："+err.Error(), err)
 		}
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(trimmed))
-		dec.KnownFields(true)
-		if err := dec.Decode(&b); err != nil {
-			return b, apperr.Wrap(apperr.InvalidBody, "YAML 格式错误："+err.Error(), err)
+	} else if err := decodeYAML(trimmed, &b, DefaultImportLimits.forSize(len(data))); err != nil {
+		if _, ok := apperr.As(err); ok {
+			return b, err
 		}
+		return b, apperr.Wrap(apperr.InvalidBody, "YAML 格式错误："+err.Error(), err)
 	}
 	if len(b.Guides) == 0 && len(b.Forms) == 0 {
 		return b, apperr.New(apperr.InvalidBody, "导入文件中没有 guides 或 forms。")
@@ -430,11 +371,8 @@ func ParseBundle(data []byte) (Bundle, error) {
 // with publish — published. Forms are checked before anything is written, so a bad form stops
 // the whole import.
 func (s *Service) ImportBundle(ctx context.Context, b Bundle, a Actor, publish bool) (guides, forms ImportResult, err error) {
-	if err := need(a, RoleEditor, "导入"); err != nil {
+	if err := MayImport(a, publish); err != nil {
 		return guides, forms, err
-	}
-	if publish && !a.Has(RoleAdmin) {
-		return guides, forms, apperr.New(apperr.Forbidden, "只有管理员可以在导入时直接发布。")
 	}
 	inBundle := map[string]bool{}
 	for _, g := range b.Guides {
@@ -458,7 +396,7 @@ func (s *Service) checkFormSet(ctx context.Context, fs []Form, guidesInBundle ma
 	if len(fs) == 0 {
 		return nil
 	}
-	known, err := s.codes(ctx)
+	known, err := codes(ctx, s.db, guideKind)
 	if err != nil {
 		return err
 	}
@@ -495,78 +433,15 @@ func (s *Service) checkFormSet(ctx context.Context, fs []Form, guidesInBundle ma
 }
 
 func (s *Service) importForms(ctx context.Context, fs []Form, a Actor, publish bool) (ImportResult, error) {
-	var res ImportResult
-	now := s.now()
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		res = ImportResult{}
-		for i := range fs {
-			f := normalizeForm(fs[i])
-			body, err := json.Marshal(f)
-			if err != nil {
-				return err
-			}
-			d, err := loadDoc(ctx, tx, formKind, f.Code)
-			switch {
-			case apperr.Is(err, apperr.FormNotFound):
-				if _, err := tx.Exec(ctx, `INSERT INTO forms (code, state, latest_version, created_at, updated_at) VALUES (?, 'draft', 0, ?, ?)`,
-					f.Code, fmtTime(now), fmtTime(now)); err != nil {
-					return err
-				}
-				d = docRow{State: "draft"}
-				res.Created++
-			case err != nil:
-				return err
-			default:
-				var cur string
-				if d.Latest > 0 {
-					if err := tx.QueryRow(ctx, `SELECT body FROM form_versions WHERE code = ? AND version = ?`, f.Code, d.Latest).Scan(&cur); err != nil {
-						return err
-					}
-				}
-				if cur == string(body) && (!publish || d.State == "published") {
-					res.Unchanged++
-					continue
-				}
-				if open, err := workingVersionTx(ctx, tx, formKind, f.Code); err != nil {
-					return err
-				} else if open > 0 {
-					return apperr.Newf(apperr.ImportInvalid, "表单 %s 已有未发布的修改（第%d版），请先处理后再导入，未导入任何内容。", f.Code, open)
-				}
-				res.Versions++
-			}
-			version := d.Latest + 1
-			status := StatusDraft
-			if publish {
-				status = StatusPublished
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO form_versions (code, version, status, body, major, change_note, created_by, created_at, edited_by, edited_at)
-				VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`, f.Code, version, string(status), string(body), fs[i].ChangeNote,
-				a.ID, fmtTime(now), a.ID, fmtTime(now)); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE forms SET latest_version = ?, updated_at = ? WHERE code = ?`, version, fmtTime(now), f.Code); err != nil {
-				return err
-			}
-			action := "import_draft"
-			if publish {
-				action = "import_publish"
-				if err := publishFormInTx(ctx, tx, now, a, f.Code, version, true, fs[i].ChangeNote); err != nil {
-					return err
-				}
-			}
-			if err := audit(ctx, tx, now, a, action, string(KindForm), f.Code, version, ""); err != nil {
-				return err
-			}
+	items := make([]importItem, len(fs))
+	for i := range fs {
+		body, err := json.Marshal(normalizeForm(fs[i]))
+		if err != nil {
+			return ImportResult{}, err
 		}
-		return nil
-	})
-	if err != nil {
-		return ImportResult{}, err
+		items[i] = importItem{code: fs[i].Code, body: body, note: fs[i].ChangeNote}
 	}
-	if publish {
-		s.relayAfterCommit(ctx)
-	}
-	return res, nil
+	return s.importDocs(ctx, formKind, items, a, publish)
 }
 
 // Export returns every published guide and form without store metadata, ready to import
@@ -576,22 +451,16 @@ func (s *Service) Export(ctx context.Context) (Bundle, error) {
 	for _, g := range s.PublishedGuides() {
 		b.Guides = append(b.Guides, normalizeForStore(g))
 	}
-	rows, err := s.db.Query(ctx, `SELECT v.body FROM forms f JOIN form_versions v ON v.code = f.code AND v.version = f.published_version
-		WHERE f.state = 'published' ORDER BY f.code`)
+	bodies, err := publishedBodies(ctx, s.db, formKind)
 	if err != nil {
 		return b, fmt.Errorf("export forms: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return b, err
-		}
+	for _, body := range bodies {
 		var f Form
 		if err := json.Unmarshal([]byte(body), &f); err != nil {
 			return b, err
 		}
 		b.Forms = append(b.Forms, f)
 	}
-	return b, rows.Err()
+	return b, nil
 }

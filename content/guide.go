@@ -1,5 +1,3 @@
-// Package content holds the service guides (办事指南) and forms, their versions, the editorial
-// workflow that publishes them, and the seed corpus loaded at first start.
 package content
 
 import (

@@ -3,13 +3,11 @@ package content
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
-	"shebao/internal/event"
 )
 
 // ImportResult counts what an import did.
@@ -24,73 +22,85 @@ type ImportResult struct {
 // files names the source file of each guide, for error messages (may be nil).
 func (s *Service) Import(ctx context.Context, guides []Guide, files []string, a Actor, publish bool) (ImportResult, error) {
 	var res ImportResult
-	if publish && !a.Has("admin") {
-		return res, apperr.New(apperr.Forbidden, "只有管理员可以在导入时直接发布。")
+	if err := MayImport(a, publish); err != nil {
+		return res, err
 	}
-	known, err := s.codes(ctx)
+	known, err := codes(ctx, s.db, guideKind)
 	if err != nil {
 		return res, err
 	}
 	if err := CheckSet(guides, files, known); err != nil {
 		return res, apperr.Wrap(apperr.ImportInvalid, "导入文件校验未通过，未导入任何内容："+err.Error(), err)
 	}
+	items := make([]importItem, len(guides))
+	for i := range guides {
+		body, err := json.Marshal(normalizeForStore(guides[i]))
+		if err != nil {
+			return res, err
+		}
+		items[i] = importItem{code: guides[i].Code, body: body, note: guides[i].ChangeNote}
+	}
+	return s.importDocs(ctx, guideKind, items, a, publish)
+}
+
+// importItem is one document of an import, ready to store.
+type importItem struct {
+	code string
+	body []byte
+	note string
+}
+
+// importDocs loads documents of one kind in one transaction, each as a new draft version or —
+// with publish — a new published version; a document whose content is already there (see
+// importUnchanged) is counted and skipped, and one with a version still being worked on stops
+// the whole import.
+func (s *Service) importDocs(ctx context.Context, k *docKind, items []importItem, a Actor, publish bool) (ImportResult, error) {
+	var res ImportResult
 	now := s.now()
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		res = ImportResult{}
-		for i := range guides {
-			g := normalizeForStore(guides[i])
-			body, err := json.Marshal(g)
-			if err != nil {
-				return err
-			}
-			cur, err := loadGuideRow(ctx, tx, g.Code)
+		for _, it := range items {
+			d, err := loadDoc(ctx, tx, k, it.code)
 			switch {
-			case errors.Is(err, errNotFound):
-				if _, err := tx.Exec(ctx, `INSERT INTO guides (code, state, latest_version, created_at, updated_at) VALUES (?, 'draft', 0, ?, ?)`,
-					g.Code, fmtTime(now), fmtTime(now)); err != nil {
+			case apperr.Is(err, k.notFound):
+				if err := insertDoc(ctx, tx, k, it.code, 0, now); err != nil {
 					return err
 				}
-				cur = guideRow{Code: g.Code, State: "draft"}
+				d = docRow{State: "draft"}
 				res.Created++
 			case err != nil:
 				return err
 			default:
-				same, err := sameAsLatest(ctx, tx, cur, body)
-				if err != nil {
+				if same, err := importUnchanged(ctx, tx, k, d, it.code, it.body, publish); err != nil {
 					return err
-				}
-				if same && (!publish || cur.State == "published") {
+				} else if same {
 					res.Unchanged++
 					continue
 				}
-				if open, err := openWorkingVersion(ctx, tx, g.Code); err != nil {
+				if open, err := workingVersion(ctx, tx, k, it.code); err != nil {
 					return err
 				} else if open > 0 {
-					return apperr.Newf(apperr.ImportInvalid, "事项 %s 已有未发布的修改（第%d版），请先处理后再导入，未导入任何内容。", g.Code, open)
+					return apperr.Newf(apperr.ImportInvalid, "%s %s 已有未发布的修改（第%d版），请先处理后再导入，未导入任何内容。", k.label, it.code, open)
 				}
 				res.Versions++
 			}
-			version := cur.Latest + 1
-			status := StatusDraft
+			version := d.Latest + 1
+			status, action := StatusDraft, "import_draft"
 			if publish {
-				status = StatusPublished
+				status, action = StatusPublished, "import_publish"
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO guide_versions (code, version, status, body, major, change_note, created_by, created_at, edited_by, edited_at)
-				VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`, g.Code, version, string(status), string(body), guides[i].ChangeNote,
-				a.ID, fmtTime(now), a.ID, fmtTime(now)); err != nil {
+			if err := insertVersion(ctx, tx, k, newVersion{code: it.code, version: version, status: status, body: it.body, note: it.note, by: a.ID}, now); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE guides SET latest_version = ?, updated_at = ? WHERE code = ?`, version, fmtTime(now), g.Code); err != nil {
+			if err := setLatest(ctx, tx, k, it.code, version, now); err != nil {
 				return err
 			}
-			action := "import_draft"
 			if publish {
-				action = "import_publish"
-				if err := publishInTx(ctx, tx, now, a, g.Code, version, true, guides[i].ChangeNote); err != nil {
+				if err := publishTx(ctx, tx, k, now, a, it.code, version, it.body, true, it.note); err != nil {
 					return err
 				}
 			}
-			if err := audit(ctx, tx, now, a, action, "guide", g.Code, version, ""); err != nil {
+			if err := audit(ctx, tx, now, a, action, string(k.kind), it.code, version, ""); err != nil {
 				return err
 			}
 		}
@@ -100,34 +110,21 @@ func (s *Service) Import(ctx context.Context, guides []Guide, files []string, a 
 		return ImportResult{}, err
 	}
 	if publish {
-		if err := s.Relay(ctx); err != nil {
-			s.log.Error("outbox relay after import", "err", err)
-		}
+		s.relayAfterCommit(ctx)
 	}
 	return res, nil
 }
 
-// publishInTx makes version the published version of code: the previous published version is
-// superseded, public_updated_at moves on a major change, and a guide.published event is queued in
-// the same transaction.
-func publishInTx(ctx context.Context, tx *db.Tx, now time.Time, a Actor, code string, version int, major bool, note string) error {
-	if _, err := tx.Exec(ctx, `UPDATE guide_versions SET status = 'superseded' WHERE code = ? AND status = 'published' AND version <> ?`, code, version); err != nil {
+// MayImport refuses an actor who may not import, so that callers can check before they read or
+// parse a file: an import needs the editor role, and publishing it the admin role.
+func MayImport(a Actor, publish bool) error {
+	if err := need(a, RoleEditor, "导入"); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE guide_versions SET status = 'published', published_by = ?, published_at = ?, major = ?, change_note = ? WHERE code = ? AND version = ?`,
-		a.ID, fmtTime(now), boolInt(major), note, code, version); err != nil {
-		return err
+	if publish && !a.Has(RoleAdmin) {
+		return apperr.New(apperr.Forbidden, "只有管理员可以在导入时直接发布。")
 	}
-	q := `UPDATE guides SET state = 'published', published_version = ?, replacement = '', state_reason = '', updated_at = ? WHERE code = ?`
-	args := []any{version, fmtTime(now), code}
-	if major {
-		q = `UPDATE guides SET state = 'published', published_version = ?, replacement = '', state_reason = '', updated_at = ?, public_updated_at = ? WHERE code = ?`
-		args = []any{version, fmtTime(now), fmtTime(now), code}
-	}
-	if _, err := tx.Exec(ctx, q, args...); err != nil {
-		return err
-	}
-	return enqueue(ctx, tx, now, event.GuidePublished, code, GuideEvent{Code: code, Version: version, Major: major, ChangeNote: note})
+	return nil
 }
 
 func boolInt(b bool) int {
@@ -142,64 +139,6 @@ func normalizeForStore(g Guide) Guide {
 	g.Status, g.Version, g.ChangeNote = "", 0, ""
 	g.UpdatedAt, g.PublicUpdatedAt = time.Time{}, time.Time{}
 	return g
-}
-
-type guideRow struct {
-	Code      string
-	State     string
-	Published int // 0 when never published
-	Latest    int
-}
-
-func loadGuideRow(ctx context.Context, tx *db.Tx, code string) (guideRow, error) {
-	var r guideRow
-	var pub *int64
-	err := tx.QueryRow(ctx, `SELECT code, state, published_version, latest_version FROM guides WHERE code = ?`, code).
-		Scan(&r.Code, &r.State, &pub, &r.Latest)
-	if noRows(err) {
-		return r, errNotFound
-	}
-	if pub != nil {
-		r.Published = int(*pub)
-	}
-	return r, err
-}
-
-func sameAsLatest(ctx context.Context, tx *db.Tx, r guideRow, body []byte) (bool, error) {
-	var cur string
-	err := tx.QueryRow(ctx, `SELECT body FROM guide_versions WHERE code = ? AND version = ?`, r.Code, r.Latest).Scan(&cur)
-	if noRows(err) {
-		return false, nil
-	}
-	return cur == string(body), err
-}
-
-// openWorkingVersion returns the version number of a draft, submitted, approved or scheduled
-// version of code, or 0 when there is none.
-func openWorkingVersion(ctx context.Context, tx *db.Tx, code string) (int, error) {
-	var v int
-	err := tx.QueryRow(ctx, `SELECT version FROM guide_versions WHERE code = ? AND status IN ('draft','submitted','approved','scheduled') ORDER BY version DESC LIMIT 1`, code).Scan(&v)
-	if noRows(err) {
-		return 0, nil
-	}
-	return v, err
-}
-
-func (s *Service) codes(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.db.Query(ctx, `SELECT code FROM guides`)
-	if err != nil {
-		return nil, fmt.Errorf("list guide codes: %w", err)
-	}
-	defer rows.Close()
-	m := map[string]bool{}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		m[c] = true
-	}
-	return m, rows.Err()
 }
 
 // SeedIfEmpty publishes the built-in corpus when the store holds no guide at all.

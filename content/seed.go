@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"shebao/internal/apperr"
 )
 
 //go:embed seed
@@ -44,6 +44,11 @@ func ParseGuides(name string, data []byte) ([]Guide, error) {
 	if len(trimmed) == 0 {
 		return nil, &FileError{File: name, Err: errors.New("文件为空")}
 	}
+	if trimmed[0] == '[' || trimmed[0] == '{' {
+		if err := checkJSON(trimmed, DefaultImportLimits.forSize(len(data))); err != nil {
+			return nil, err
+		}
+	}
 	switch trimmed[0] {
 	case '[':
 		var gs []Guide
@@ -69,9 +74,10 @@ func ParseGuides(name string, data []byte) ([]Guide, error) {
 		return gs, nil
 	}
 	var sf SeedFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&sf); err != nil {
+	if err := decodeYAML(data, &sf, DefaultImportLimits.forSize(len(data))); err != nil {
+		if _, ok := apperr.As(err); ok {
+			return nil, err
+		}
 		return nil, &FileError{File: name, Err: fmt.Errorf("YAML 格式错误: %w", err)}
 	}
 	return sf.Guides, nil

@@ -182,7 +182,7 @@ func (s *Service) loadOne(ctx context.Context, code string) (*Published, *Retire
 	var state, body, note, pubAt, pubUpd, reason, repl string
 	var version int
 	err := s.db.QueryRow(ctx, `SELECT g.state, v.body, v.version, v.change_note, v.published_at, g.public_updated_at, g.state_reason, g.replacement
-		FROM guides g JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version WHERE g.code = ?`, code).
+		FROM documents g JOIN document_versions v ON v.kind = g.kind AND v.code = g.code AND v.version = g.published_version WHERE g.kind = 'guide' AND g.code = ?`, code).
 		Scan(&state, &body, &version, &note, &pubAt, &pubUpd, &reason, &repl)
 	if noRows(err) {
 		return nil, nil, nil
@@ -223,8 +223,8 @@ func sortPublished(list []*Published) {
 // reload rebuilds the published snapshot from the store.
 func (s *Service) reload(ctx context.Context) error {
 	rows, err := s.db.Query(ctx, `SELECT g.code, v.body, v.version, v.change_note, v.published_at, g.public_updated_at
-		FROM guides g JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version
-		WHERE g.state = 'published'`)
+		FROM documents g JOIN document_versions v ON v.kind = g.kind AND v.code = g.code AND v.version = g.published_version
+		WHERE g.kind = 'guide' AND g.state = 'published'`)
 	if err != nil {
 		return fmt.Errorf("load published guides: %w", err)
 	}
@@ -252,8 +252,8 @@ func (s *Service) reload(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rrows, err := s.db.Query(ctx, `SELECT g.code, g.state_reason, g.replacement, v.body FROM guides g
-		JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version WHERE g.state = 'unpublished'`)
+	rrows, err := s.db.Query(ctx, `SELECT g.code, g.state_reason, g.replacement, v.body FROM documents g
+		JOIN document_versions v ON v.kind = g.kind AND v.code = g.code AND v.version = g.published_version WHERE g.kind = 'guide' AND g.state = 'unpublished'`)
 	if err != nil {
 		return fmt.Errorf("load unpublished guides: %w", err)
 	}
@@ -383,7 +383,7 @@ func (s *Service) PublishedGuides() []Guide {
 // Count returns how many guides the store holds in any state.
 func (s *Service) Count(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM guides`).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM documents WHERE kind = 'guide'`).Scan(&n)
 	return n, err
 }
 
@@ -440,7 +440,5 @@ func (s *Service) Relay(ctx context.Context) error {
 		}
 	}
 }
-
-var errNotFound = errors.New("not found")
 
 func noRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

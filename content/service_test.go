@@ -137,3 +137,40 @@ func TestSeedCorpusPublishesAtFirstStart(t *testing.T) {
 		t.Errorf("category counts sum %d, want %d", total, n)
 	}
 }
+
+// A publishing import never reports "unchanged" for content that is not online: with an identical
+// draft waiting it fails and says why, for guides and for forms alike.
+func TestImportPublishOverIdenticalDraftFails(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newWF(t, d)
+		g := testGuide("P-1", "原名")
+		f := testForm("PF-1", "P-1")
+		if _, _, err := e.s.ImportBundle(e.ctx, Bundle{Guides: []Guide{g}, Forms: []Form{f}}, adminE, true); err != nil {
+			t.Fatal(err)
+		}
+		g.Name, f.Title = "新名", "新表"
+		gr, fr, err := e.s.ImportBundle(e.ctx, Bundle{Guides: []Guide{g}, Forms: []Form{f}}, editorA, false)
+		if err != nil || gr.Versions != 1 || fr.Versions != 1 {
+			t.Fatalf("draft import: %+v %+v %v", gr, fr, err)
+		}
+		for name, b := range map[string]Bundle{"guide": {Guides: []Guide{g}}, "form": {Forms: []Form{f}}} {
+			gr, fr, err := e.s.ImportBundle(e.ctx, b, adminE, true)
+			ae := wantKind(t, err, apperr.ImportInvalid)
+			if !strings.Contains(ae.Message, "第2版") {
+				t.Errorf("%s: the reason does not name the waiting draft: %s", name, ae.Message)
+			}
+			if gr.Unchanged+fr.Unchanged != 0 {
+				t.Errorf("%s: reported unchanged: %+v %+v", name, gr, fr)
+			}
+		}
+		if p, _ := e.s.Guide("P-1"); p.Guide.Version != 1 || p.Guide.Name != "原名" {
+			t.Errorf("online guide changed: %+v", p.Guide)
+		}
+		// What is online already is unchanged, for drafts and publishes alike.
+		g.Name, f.Title = "原名", testForm("PF-1", "P-1").Title
+		gr, fr, err = e.s.ImportBundle(e.ctx, Bundle{Guides: []Guide{g}, Forms: []Form{f}}, adminE, true)
+		if err != nil || gr.Unchanged != 1 || fr.Unchanged != 1 {
+			t.Fatalf("publishing what is online: %+v %+v %v", gr, fr, err)
+		}
+	})
+}

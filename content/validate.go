@@ -41,7 +41,7 @@ func (e *ValidationError) Error() string {
 func Validate(g *Guide) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
+	blank := blankText
 	need := func(s, field, element string) {
 		if blank(s) {
 			add(field, element, "不能为空")

@@ -330,7 +330,7 @@ func TestWorkflowBadInput(t *testing.T) {
 // resetContent empties the content tables so that table cases can share one database.
 func resetContent(t testing.TB, d *db.DB) {
 	t.Helper()
-	for _, tbl := range []string{"guides", "guide_versions", "forms", "form_versions", "audit_log", "outbox"} {
+	for _, tbl := range []string{"documents", "document_versions", "audit_log", "outbox"} {
 		if _, err := d.Exec(context.Background(), "DELETE FROM "+tbl); err != nil {
 			t.Fatal(err)
 		}
@@ -899,7 +899,7 @@ func BenchmarkWorkflowScheduledLateness(b *testing.B) {
 					}
 				}
 				tick.Stop()
-				rows, err := d.Query(ctx, `SELECT scheduled_at, published_at FROM guide_versions WHERE status = 'published'`)
+				rows, err := d.Query(ctx, `SELECT scheduled_at, published_at FROM document_versions WHERE status = 'published'`)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -919,5 +919,175 @@ func BenchmarkWorkflowScheduledLateness(b *testing.B) {
 				b.ReportMetric(ms(percentile(late, 1)), "late-max-ms")
 			}
 		})
+	}
+}
+
+// A required reason, comment or change note made only of invisible characters is missing.
+func TestInvisibleFreeTextIsMissing(t *testing.T) {
+	invisibles := []string{"\u200b\u200b\u200b", "\ufeff", "\u200c\u200d\u2060", "\u3000 \u00a0", "\u202e\u202c", "\u3164", "\u00ad\u180e"}
+	steps := []struct {
+		name string
+		run  func(e *wfEnv, text string) error
+		want apperr.Kind
+	}{
+		{"force-publish reason", func(e *wfEnv, text string) error {
+			e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "紧急"))
+			_, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", 1, text)
+			return err
+		}, apperr.ReasonRequired},
+		{"unpublish reason", func(e *wfEnv, text string) error {
+			v, err := e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "下线"))
+			if err != nil {
+				return err
+			}
+			if _, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", v.Version, "今日生效"); err != nil {
+				return err
+			}
+			return e.s.Unpublish(e.ctx, KindGuide, publisherC, "Z-1", text, "")
+		}, apperr.ReasonRequired},
+		{"send-back comment", func(e *wfEnv, text string) error {
+			e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "退回"))
+			e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", 1)
+			_, err := e.s.SendBack(e.ctx, KindGuide, reviewerB, "Z-1", 1, text)
+			return err
+		}, apperr.ReasonRequired},
+		{"change note of a major change", func(e *wfEnv, text string) error {
+			v, err := e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "原名"))
+			if err != nil {
+				return err
+			}
+			if _, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", v.Version, "今日生效"); err != nil {
+				return err
+			}
+			d, err := e.s.NewDraft(e.ctx, KindGuide, editorA, "Z-1")
+			if err != nil {
+				return err
+			}
+			if _, err := e.s.SaveGuide(e.ctx, editorA, "Z-1", Edit{Version: d.Version, Revision: d.Revision, Major: true, ChangeNote: text}, testGuide("Z-1", "新名")); err != nil {
+				return err
+			}
+			_, err = e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", d.Version)
+			return err
+		}, apperr.ChangeNoteRequired},
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		newWF(t, d) // migrates
+		for _, st := range steps {
+			for _, text := range invisibles {
+				t.Run(fmt.Sprintf("%s %+q", st.name, text), func(t *testing.T) {
+					resetContent(t, d)
+					wantKind(t, st.run(newWF(t, d), text), st.want)
+				})
+			}
+		}
+	})
+}
+
+// The move to one version store keeps every guide, form, version and audit record written under
+// the old schema (separate guide and form tables), and the workflow carries on from them.
+func TestVersionStoreMigrationKeepsRows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := d.Migrate(ctx, "content", Migrations[:2]); err != nil {
+			t.Fatal(err)
+		}
+		gb, _ := json.Marshal(normalizeForStore(testGuide("M-1", "旧名")))
+		gb2, _ := json.Marshal(normalizeForStore(testGuide("M-1", "新名")))
+		fb, _ := json.Marshal(normalizeForm(testForm("MF-1", "M-1")))
+		at := "2025-01-02T03:04:05.000000Z"
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO guides (code, state, published_version, latest_version, created_at, updated_at, public_updated_at) VALUES ('M-1', 'published', 1, 2, ?, ?, ?)`, []any{at, at, at}},
+			{`INSERT INTO guide_versions (code, version, status, body, change_note, created_by, created_at, edited_by, edited_at, published_by, published_at, forced, force_reason)
+				VALUES ('M-1', 1, 'published', ?, '首发', 'editor-a', ?, 'editor-a', ?, 'publisher-c', ?, 1, '政策当日生效')`, []any{string(gb), at, at, at}},
+			{`INSERT INTO guide_versions (code, version, status, body, major, change_note, revision, based_on, created_by, created_at, edited_by, edited_at, submitted_by, submitted_at)
+				VALUES ('M-1', 2, 'submitted', ?, 1, '改名', 3, 1, 'editor-a', ?, 'editor-a', ?, 'editor-a', ?)`, []any{string(gb2), at, at, at}},
+			{`INSERT INTO forms (code, state, published_version, latest_version, created_at, updated_at) VALUES ('MF-1', 'published', 1, 1, ?, ?)`, []any{at, at}},
+			{`INSERT INTO form_versions (code, version, status, body, created_by, created_at, edited_by, edited_at, published_by, published_at, scheduled_by)
+				VALUES ('MF-1', 1, 'published', ?, 'editor-a', ?, 'editor-a', ?, 'admin-e', ?, 'publisher-c')`, []any{string(fb), at, at, at}},
+			{`INSERT INTO guides (code, state, latest_version, created_at, updated_at) VALUES ('M-2', 'archived', 1, ?, ?)`, []any{at, at}},
+			{`INSERT INTO guide_versions (code, version, status, body, created_by, created_at, edited_by, edited_at) VALUES ('M-2', 1, 'archived', ?, 'editor-a', ?, 'editor-a', ?)`, []any{string(gb), at, at}},
+		} {
+			if _, err := d.Exec(ctx, q.sql, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, a := range []string{"create", "submit", "approve", "force_publish", "new_draft", "save"} {
+			if _, err := d.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version, ip, detail) VALUES (?, 'editor-a', ?, 'guide', 'M-1', 1, '10.0.0.1', '')`, at, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if _, err := d.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version) VALUES (?, 'editor-x', 'save', 'guide', 'M-1', 2)`, at); err != nil {
+			t.Fatal(err)
+		}
+		e := newWF(t, d) // migrates to the one version store
+		var docs, versions int
+		noErr(t, d.QueryRow(ctx, `SELECT count(*) FROM documents`).Scan(&docs))
+		noErr(t, d.QueryRow(ctx, `SELECT count(*) FROM document_versions`).Scan(&versions))
+		if docs != 3 || versions != 4 {
+			t.Fatalf("documents %d, versions %d; want 3 and 4", docs, versions)
+		}
+		p, err := e.s.Guide("M-1")
+		if err != nil || p.Guide.Version != 1 || p.Guide.Name != "旧名" || p.Guide.ChangeNote != "首发" {
+			t.Fatalf("served guide after migration: %+v %v", p, err)
+		}
+		w := mustf(e.s.WorkingVersion(e.ctx, KindGuide, "M-1"))(t)
+		if w.Version != 2 || w.Status != StatusSubmitted || w.Revision != 3 || w.BasedOn != 1 || w.Title != "新名" || w.SubmittedBy != "editor-a" {
+			t.Fatalf("working version after migration: %+v", w)
+		}
+		if q := mustf(e.s.Queue(e.ctx, KindGuide, QueueRetro))(t); len(q) != 1 || q[0].ForceReason != "政策当日生效" {
+			t.Fatalf("retro queue: %+v", q)
+		}
+		f, err := e.s.PublishedForm(e.ctx, "MF-1")
+		if err != nil || f.Version != 1 || f.Guide != "M-1" {
+			t.Fatalf("form after migration: %+v %v", f, err)
+		}
+		if v := mustf(e.s.GetVersion(e.ctx, KindForm, "MF-1", 1))(t); v.ScheduledBy != "publisher-c" || v.PublishedBy != "admin-e" {
+			t.Fatalf("form version columns: %+v", v)
+		}
+		if h := mustf(e.s.History(e.ctx, KindGuide, "M-2"))(t); len(h) != 1 || h[0].Status != StatusArchived {
+			t.Fatalf("archived guide history: %+v", h)
+		}
+		au := mustf(e.s.Audit(e.ctx, AuditFilter{Code: "M-1"}))(t)
+		if len(au) != 7 {
+			t.Fatalf("audit entries after migration: %d", len(au))
+		}
+		// The two-person rule still sees the authors recorded under the old schema.
+		for _, who := range []string{"editor-a", "editor-x"} {
+			_, err := e.s.Approve(e.ctx, KindGuide, Actor{ID: who, Roles: []string{RoleReviewer}}, "M-1", 2, 0, "")
+			wantKind(t, err, apperr.SelfReviewForbidden)
+		}
+		mustf(e.s.Approve(e.ctx, KindGuide, reviewerB, "M-1", 2, 0, "同意"))(t)
+		mustf(e.s.Publish(e.ctx, KindGuide, publisherC, "M-1", 2))(t)
+		if p, _ := e.s.Guide("M-1"); p.Guide.Version != 2 || p.Guide.Name != "新名" {
+			t.Fatalf("publish after migration: %+v", p.Guide)
+		}
+	})
+}
+
+// Every row of the transition table names its audit action in Chinese, and every row that
+// requires a text says what to write.
+func TestTransitionTableIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tr := range workflow {
+		if seen[tr.action] {
+			t.Errorf("%s: two rows", tr.action)
+		}
+		seen[tr.action] = true
+		if ActionName(tr.action) == tr.action {
+			t.Errorf("%s: no Chinese name in audit.go", tr.action)
+		}
+		if tr.text == textRequired && textPrompts[tr.action] == "" {
+			t.Errorf("%s: required text without a prompt", tr.action)
+		}
+		if tr.from == nil && tr.rules&retroPending == 0 {
+			t.Errorf("%s: no starting status and no rule to decide", tr.action)
+		}
+		if tr.role == "" {
+			t.Errorf("%s: no role", tr.action)
+		}
 	}
 }

@@ -80,15 +80,16 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
+	// Who imports is settled before the file is parsed, so a refused import costs nothing.
+	actor, err := cliActor(ctx, cfg, *token, *publish)
+	if err != nil {
+		return err
+	}
 	guides, err := content.ParseGuides(name, data)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, env.stderr)
-	actor, err := cliActor(ctx, cfg, *token, *publish)
-	if err != nil {
-		return err
-	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -206,3 +206,31 @@ func TestConfigFlag(t *testing.T) {
 		}
 	}
 }
+
+// `import --publish` with the same content already waiting as a draft fails and says why, rather
+// than printing "1 unchanged" and leaving the draft offline.
+func TestImportPublishNeverQuietlySkips(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"SHEBAO_DATA_DIR": dir, "SHEBAO_SEED": "false", "SHEBAO_LOG_LEVEL": "error"}
+	admin := mint(t, vars, "admin")
+	guide := `{"code":"T-1","name":"原名","aliases":[],"category":"pension","audience":["person"],"region":"陕西省","item_type":"公共服务","summary":"s","basis":[{"law":"法"}],"conditions":["c"],"materials":[{"name":"身份证","form":"原件","copies":1,"source":"自备"}],"steps":[{"title":"t","detail":"d"}],"channels":[{"type":"window","where":"窗口"}],"locations":[{"name":"大厅","hours":"工作日"}],"time_limit":{"statutory":"10个工作日","promised":"即时"},"visits":1,"fee":{"charged":false,"standard":"不收费"},"delivery":"当场","phone":"12333","complaint":"12345","faq":[]}`
+	changed := strings.Replace(guide, "原名", "新名", 1)
+	if code, _, errs := invoke(t, vars, guide, "import", "--publish", "--token", admin, "-"); code != 0 {
+		t.Fatalf("first publish: %s", errs)
+	}
+	if code, out, errs := invoke(t, vars, changed, "import", "-"); code != 0 || !strings.Contains(out, "1 new versions") {
+		t.Fatalf("draft import: %d %q %s", code, out, errs)
+	}
+	code, out, errs := invoke(t, vars, changed, "import", "--publish", "--token", admin, "-")
+	if code == 0 || strings.Contains(out, "unchanged") || !strings.Contains(errs, "第2版") {
+		t.Fatalf("publish over an identical draft: code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	_, exported, _ := invoke(t, vars, "", "export")
+	if !strings.Contains(exported, "原名") || strings.Contains(exported, "新名") {
+		t.Errorf("online content changed: %.200s", exported)
+	}
+	// Publishing what is online is a true no-op.
+	if code, out, errs := invoke(t, vars, guide, "import", "--publish", "--token", admin, "-"); code != 0 || !strings.Contains(out, "1 unchanged") {
+		t.Fatalf("publish of the online content: %d %q %s", code, out, errs)
+	}
+}

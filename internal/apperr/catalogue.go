@@ -45,6 +45,9 @@ var (
 	FormExists         = Kind{"form_exists", http.StatusConflict, "该表单编码已存在。"}
 	VersionNotFound    = Kind{"version_not_found", http.StatusNotFound, "未找到该版本。"}
 	PreconditionNeeded = Kind{"precondition_required", http.StatusPreconditionRequired, "保存时须提供 If-Match 或 revision，以免覆盖他人的修改。"}
+
+	// Import.
+	ImportTooLarge = Kind{"import_too_large", http.StatusRequestEntityTooLarge, "导入文件展开后过大，未导入任何内容。"}
 )
 
 // Catalogue lists every kind, for documentation and tests.
@@ -55,4 +58,5 @@ var Catalogue = []Kind{
 	InvalidTransition, ReasonRequired, InvalidSchedule, FormInvalid, FormNotFound,
 	QueryEmpty, QueryTooLong, InvalidCursor, SynonymInvalid,
 	ChangeNoteRequired, FormExists, VersionNotFound, PreconditionNeeded,
+	ImportTooLarge,
 }
