@@ -573,7 +573,7 @@ func (s *Service) importForms(ctx context.Context, fs []Form, a Actor, publish b
 // elsewhere.
 func (s *Service) Export(ctx context.Context) (Bundle, error) {
 	var b Bundle
-	for _, g := range s.PublishedGuides() {
+	for _, g := range s.PublishedSources() {
 		b.Guides = append(b.Guides, normalizeForStore(g))
 	}
 	rows, err := s.db.Query(ctx, `SELECT v.body FROM forms f JOIN form_versions v ON v.code = f.code AND v.version = f.published_version

@@ -45,7 +45,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)
-	for _, g := range st.content.PublishedGuides() {
+	for _, g := range st.content.PublishedSources() {
 		if err := enc.Encode(g); err != nil {
 			return err
 		}
