@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"shebao/content/policy"
+	policy "shebao/internal/retirement"
 )
 
 // PIIKind is a kind of personal data found in a message.

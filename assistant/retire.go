@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"shebao/content/policy"
+	policy "shebao/internal/retirement"
 )
 
 // RetirementAsk is what a retirement question wants to know.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"shebao/internal/apperr"
+	"shebao/internal/beijing"
 	"shebao/internal/db"
 	"shebao/internal/event"
 )
@@ -280,10 +281,8 @@ func badTransition(k *docKind, v *Version, action string) error {
 		WithDetails(map[string]any{"status": v.Status, "version": v.Version})
 }
 
-// shanghai is the zone of the people reading the messages.
-var shanghai = time.FixedZone("CST", 8*3600)
-
-func humanTime(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04:05") }
+// humanTime writes t for the people reading the messages, in Beijing time.
+func humanTime(t time.Time) string { return beijing.DateTime(t) }
 
 // conflict is the 409 for a stale revision: it says who changed the version and when.
 func conflict(k *docKind, v *Version) error {

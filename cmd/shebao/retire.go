@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
-	"shebao/content/policy"
+	"shebao/internal/beijing"
+	"shebao/internal/retirement"
 )
 
 func runRetire(_ context.Context, env *environment, args []string) error {
@@ -18,8 +18,8 @@ func runRetire(_ context.Context, env *environment, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	r, err := policy.Lookup(*category, *birth, time.Now().In(time.FixedZone("CST", 8*3600)))
-	var pe *policy.ParamError
+	r, err := retirement.Lookup(*category, *birth, beijing.Now())
+	var pe *retirement.ParamError
 	if errors.As(err, &pe) {
 		return usageError{fmt.Sprintf("--%s: %s", pe.Param, pe.Message)}
 	}
