@@ -118,6 +118,9 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if err := o.DB.Migrate(ctx, "content", Migrations); err != nil {
 		return nil, err
 	}
+	if err := o.DB.Migrate(ctx, "people", peopleMigrations); err != nil {
+		return nil, err
+	}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -129,7 +132,11 @@ func New(ctx context.Context, o Options) (*Service, error) {
 
 // SchemaCurrent reports whether the content migrations are all applied (for /readyz).
 func (s *Service) SchemaCurrent(ctx context.Context) (bool, error) {
-	return s.db.UpToDate(ctx, "content", Migrations)
+	ok, err := s.db.UpToDate(ctx, "content", Migrations)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return s.db.UpToDate(ctx, "people", peopleMigrations)
 }
 
 // onChange updates the snapshot for the one guide an event names (copy on write).
@@ -416,6 +423,9 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 
 // audit appends one record to the audit log inside tx.
 func audit(ctx context.Context, tx *db.Tx, at time.Time, a Actor, action, kind, code string, version int, detail string) error {
+	if err := rememberPerson(ctx, tx, a, fmtTime(at)); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		fmtTime(at), a.ID, action, kind, code, version, a.IP, detail)
 	return err
