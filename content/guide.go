@@ -1,5 +1,8 @@
 // Package content holds the service guides (办事指南) and forms, their versions, the editorial
-// workflow that publishes them, and the seed corpus loaded at first start.
+// workflow that publishes them (and who may take which step: actions.go), the audit log, the
+// seed corpus loaded at first start, and the public view of a published guide that the API,
+// search and the assistant serve (public.go: editors' notes hidden; city.go: city variants).
+// The retirement-age rule is not here but in internal/retirement.
 package content
 
 import (
