@@ -67,9 +67,6 @@ func publicValue(v reflect.Value) {
 	}
 }
 
-// HasEditorNote reports whether s still carries an editor's verification or reliability note.
-func HasEditorNote(s string) bool { return hasEditorNote(s) }
-
 func hasEditorNote(s string) bool { return isNote(s) || hearsay.MatchString(s) }
 
 // isNote reports whether s says that something is unconfirmed or from an unreliable source.
@@ -142,7 +139,7 @@ func restoreAsides(s string, asides []string) string {
 }
 
 // clauseEnd are the marks that end a clause.
-const clauseEnd = "，,；;。！？!?"
+const clauseEnd = "，；;。！？!?" // not ASCII commas: they also group digits (1,000元)
 
 // publicClauses replaces each clause of s that is a note by DefersToAgency, once in a row. The
 // asides in s are placeholders, so an aside's words do not count as its clause's, and the asides
