@@ -26,7 +26,7 @@ const (
 	ElemComplaint  Element = "complaint"
 	ElemBasis      Element = "basis"
 	ElemFAQ        Element = "faq"
-	// ElemDecision cites the retirement-age decision computed by content/policy.
+	// ElemDecision cites the retirement-age decision computed by internal/retirement.
 	ElemDecision Element = "decision"
 )
 

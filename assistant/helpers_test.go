@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"shebao/content"
+	"shebao/internal/beijing"
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/spoken"
@@ -99,7 +100,7 @@ func testService(t testing.TB, mutate func(*Options)) (*Service, *logBuffer) {
 	corpus := NewCorpus(testGuides(t))
 	logs := &logBuffer{}
 	opts := Options{DB: sqliteDB(t), Retriever: corpus, Guides: corpus, Log: logs.logger(),
-		Now: func() time.Time { return time.Date(2026, 3, 15, 10, 0, 0, 0, shanghai) }}
+		Now: func() time.Time { return time.Date(2026, 3, 15, 10, 0, 0, 0, beijing.Location()) }}
 	if mutate != nil {
 		mutate(&opts)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"shebao/content/policy"
+	policy "shebao/internal/retirement"
 	"shebao/internal/spoken"
 )
 

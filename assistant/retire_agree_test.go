@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"shebao/content/policy"
+	policy "shebao/internal/retirement"
 )
 
 // spokenYear says a year the way people do: "七零年" for 1970, or the full digits.

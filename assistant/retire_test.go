@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"shebao/content/policy"
+	"shebao/internal/beijing"
+	policy "shebao/internal/retirement"
 )
 
-var testNow = time.Date(2026, 3, 15, 10, 0, 0, 0, shanghai)
+var testNow = time.Date(2026, 3, 15, 10, 0, 0, 0, beijing.Location())
 
 func TestParseRetirementFacts(t *testing.T) {
 	t.Parallel()

@@ -8,8 +8,9 @@ import (
 	"unicode"
 
 	"shebao/content"
-	"shebao/content/policy"
+	"shebao/internal/beijing"
 	"shebao/internal/pii"
+	policy "shebao/internal/retirement"
 )
 
 // errDuplicate means a message id was already received in the session.
@@ -168,7 +169,7 @@ func (t *turn) respond() Answer {
 
 // retirement answers retirement-age questions, and answers to the question asked back.
 func (t *turn) retirement() (Answer, bool) {
-	now := t.svc.now().In(shanghai)
+	now := beijing.In(t.svc.now())
 	text := t.masked.Text
 	facts := ParseRetirementFacts(text, now)
 	if t.masked.Birth.Valid() && facts.Year == 0 {
@@ -341,11 +342,3 @@ func figureTexts(fs []Figure) string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// shanghai is the time zone of the users; birth months in the future are judged in it.
-var shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}()

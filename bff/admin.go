@@ -15,6 +15,7 @@ import (
 // submits, reviewer approves and sends back, publisher publishes, admin everything).
 func (s *Server) adminRoutes(r fiber.Router) {
 	r.Get("/me", s.adminMe)
+	r.Get("/people", s.adminPeople)
 	s.guideAPI().routes(r.Group("/guides"))
 	s.formAPI().routes(r.Group("/forms"))
 	r.Get("/audit", s.adminAudit)
@@ -26,6 +27,17 @@ func (s *Server) adminRoutes(r fiber.Router) {
 func (s *Server) adminMe(c *fiber.Ctx) error {
 	p := principal(c)
 	return c.JSON(fiber.Map{"subject": p.Subject, "name": p.Name, "roles": p.Roles})
+}
+
+// adminPeople answers GET /api/v1/admin/people: the display name of everyone who has acted, so
+// the console shows names where the audit log and the versions store subjects.
+func (s *Server) adminPeople(c *fiber.Ctx) error {
+	people, err := s.Content.People(c.UserContext())
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	return c.JSON(fiber.Map{"people": people})
 }
 
 // adminAudit answers GET /api/v1/admin/audit?actor=&code=&kind=&before=&limit=: the audit log by

@@ -157,11 +157,32 @@ func versionParam(c *fiber.Ctx, name string) (int, error) {
 
 func noStore(c *fiber.Ctx) { c.Set(fiber.HeaderCacheControl, "no-store") }
 
-// sendVersion answers with a version and its ETag (the validator for the next save).
-func sendVersion(c *fiber.Ctx, status int, v *content.Version) error {
+// versionView is a version as the console gets it: with what the caller may do on it now, so
+// that the console offers only what the server will accept.
+type versionView struct {
+	*content.Version
+	content.Actions
+}
+
+// withActions adds the caller's allowed and blocked actions to v.
+func (d *docAPI) withActions(c *fiber.Ctx, v *content.Version) (*versionView, error) {
+	acts, err := d.s.Content.VersionActions(c.UserContext(), d.kind, actor(c), v.Code, v.Version)
+	if err != nil {
+		return nil, err
+	}
+	return &versionView{Version: v, Actions: acts}, nil
+}
+
+// sendVersion answers with a version, the caller's actions on it and its ETag (the validator for
+// the next save).
+func (d *docAPI) sendVersion(c *fiber.Ctx, status int, v *content.Version) error {
+	vv, err := d.withActions(c, v)
+	if err != nil {
+		return err
+	}
 	noStore(c)
 	c.Set(fiber.HeaderETag, v.ETag)
-	return c.Status(status).JSON(v)
+	return c.Status(status).JSON(vv)
 }
 
 // list answers GET …?status=&q= with document summaries, or with ?queue= the versions in a work
@@ -173,7 +194,14 @@ func (d *docAPI) list(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"queue": q, "total": len(items), "items": items})
+		out := any(items)
+		if content.Queue(q) == content.QueueRetro {
+			// The retrospective review is done from the list itself.
+			if out, err = d.viewsOf(c, items); err != nil {
+				return err
+			}
+		}
+		return c.JSON(fiber.Map{"queue": q, "total": len(items), "items": out})
 	}
 	st := c.Query("status")
 	if !content.ValidStatusFilter(st) {
@@ -194,7 +222,7 @@ func (d *docAPI) createDoc(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendVersion(c, fiber.StatusCreated, v)
+	return d.sendVersion(c, fiber.StatusCreated, v)
 }
 
 // get answers with the document's summary, its working version and its published version.
@@ -207,8 +235,19 @@ func (d *docAPI) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	acts, err := d.s.Content.DocumentActions(c.UserContext(), d.kind, actor(c), code)
+	if err != nil {
+		return err
+	}
+	var working *versionView
+	if sm.Working != nil {
+		if working, err = d.withActions(c, sm.Working); err != nil {
+			return err
+		}
+	}
 	noStore(c)
-	return c.JSON(fiber.Map{"document": sm, "working": sm.Working, "published": pub})
+	return c.JSON(fiber.Map{"document": sm, "working": working, "published": pub,
+		"allowed_actions": acts.Allowed, "blocked_actions": acts.Blocked})
 }
 
 func (d *docAPI) working(c *fiber.Ctx) error {
@@ -220,7 +259,7 @@ func (d *docAPI) working(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendVersion(c, fiber.StatusOK, v)
+	return d.sendVersion(c, fiber.StatusOK, v)
 }
 
 func (d *docAPI) newDraft(c *fiber.Ctx) error {
@@ -232,7 +271,7 @@ func (d *docAPI) newDraft(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendVersion(c, fiber.StatusCreated, v)
+	return d.sendVersion(c, fiber.StatusCreated, v)
 }
 
 func (d *docAPI) history(c *fiber.Ctx) error {
@@ -244,8 +283,12 @@ func (d *docAPI) history(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	views, err := d.viewsOf(c, items)
+	if err != nil {
+		return err
+	}
 	noStore(c)
-	return c.JSON(fiber.Map{"code": code, "items": items})
+	return c.JSON(fiber.Map{"code": code, "items": views})
 }
 
 func (d *docAPI) version(c *fiber.Ctx) error {
@@ -261,7 +304,20 @@ func (d *docAPI) version(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendVersion(c, fiber.StatusOK, v)
+	return d.sendVersion(c, fiber.StatusOK, v)
+}
+
+// viewsOf adds the caller's actions to each version of a list.
+func (d *docAPI) viewsOf(c *fiber.Ctx, vs []content.Version) ([]*versionView, error) {
+	out := make([]*versionView, len(vs))
+	for i := range vs {
+		vv, err := d.withActions(c, &vs[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = vv
+	}
+	return out, nil
 }
 
 // saveBody is the body of PUT …/versions/{n}.
@@ -307,7 +363,7 @@ func (d *docAPI) saveVersion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendVersion(c, fiber.StatusOK, v)
+	return d.sendVersion(c, fiber.StatusOK, v)
 }
 
 // action wraps a workflow step on one version.
@@ -333,7 +389,7 @@ func (d *docAPI) action(fn func(ctx context.Context, a content.Actor, code strin
 		if v.Version != n { // rollback made a new version
 			status = fiber.StatusCreated
 		}
-		return sendVersion(c, status, v)
+		return d.sendVersion(c, status, v)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"shebao/internal/beijing"
 	"shebao/search"
 )
 
@@ -151,7 +152,7 @@ func (s *Server) searchReport(c *fiber.Ctx) error {
 }
 
 func parseDay(v string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", v, shanghai); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", v, beijing.Location()); err == nil {
 		return t, nil
 	}
 	return time.Parse(time.RFC3339, v)

@@ -20,10 +20,23 @@ var consoleFS embed.FS
 const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// consoleRoutes serves the editor console at /admin.
+// consoleRoutes serves the editor console at /admin, and its icon where browsers look for one.
 func (s *Server) consoleRoutes(r fiber.Router) {
 	r.Get("/admin", s.consolePage)
 	r.Get("/admin/assets/:file", s.consoleAsset)
+	r.Get("/favicon.ico", s.favicon)
+}
+
+// favicon answers GET /favicon.ico, which browsers ask for on any page of the host (the console
+// itself links the SVG icon).
+func (s *Server) favicon(c *fiber.Ctx) error {
+	b, err := consoleFS.ReadFile("console/favicon.ico")
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "image/x-icon")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return c.Send(b)
 }
 
 func consoleHeaders(c *fiber.Ctx) {

@@ -61,11 +61,18 @@ func (s *Server) listGuides(c *fiber.Ctx) error {
 
 // getGuide answers GET /api/v1/guides/{code} with the published version, ETag and
 // Last-Modified, and 304 when the client's copy is current. With ?city= the city's variant
-// overrides the province-level elements.
+// overrides the province-level elements; a city without one gets the province's guide with
+// city_specific=false and a notice. Each representation has its own ETag (the city is in the
+// URL, so caches key on it without a Vary header), and no-cache makes every screen revalidate,
+// so a publish shows at once while an unchanged guide costs a 304.
 func (s *Server) getGuide(c *fiber.Ctx) error {
 	code := c.Params("code")
 	if !content.ValidCode(code) {
 		return apperr.New(apperr.InvalidGuideCode, "事项编码格式不正确：只能包含字母、数字、“-”和“_”，且不超过64个字符。")
+	}
+	city := c.Query("city")
+	if city != "" && !content.ValidCityName(city) {
+		return badParam("city", "应为地市或区县的中文名称，如 西安市")
 	}
 	p, err := s.Content.Guide(code)
 	if err != nil {
@@ -75,18 +82,16 @@ func (s *Server) getGuide(c *fiber.Ctx) error {
 		// The app passes the search's query id along when a result is opened (办事堵点 report).
 		_ = s.Search.Click(c.UserContext(), qid, code)
 	}
-	if city := c.Query("city"); city != "" {
-		g, ok := p.Guide.ForCity(city)
-		if !ok {
-			return badParam("city", "该事项没有这个地市的办理信息")
-		}
-		return c.JSON(g)
+	body, etag := p.JSON, p.ETag
+	if city != "" {
+		r := p.ForCity(city)
+		body, etag = r.JSON, r.ETag
 	}
-	c.Set(fiber.HeaderETag, p.ETag)
+	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderLastModified, p.LastModified.Format(http.TimeFormat))
-	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
+	c.Set(fiber.HeaderCacheControl, "public, no-cache")
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" {
-		if etagMatch(inm, p.ETag) {
+		if etagMatch(inm, etag) {
 			return c.SendStatus(fiber.StatusNotModified)
 		}
 	} else if ims := c.Get(fiber.HeaderIfModifiedSince); ims != "" {
@@ -96,7 +101,7 @@ func (s *Server) getGuide(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	// The published JSON is immutable, so the response can point at it instead of copying it.
-	c.Response().SetBodyRaw(p.JSON)
+	c.Response().SetBodyRaw(body)
 	return nil
 }
 

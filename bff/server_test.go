@@ -19,8 +19,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/content"
-	"shebao/content/policy"
 	"shebao/internal/event"
+	"shebao/internal/retirement"
 )
 
 // syncBuffer is a log sink safe for concurrent handlers.
@@ -381,7 +381,7 @@ func TestRetirementAPIAgreesWithRule(t *testing.T) {
 		rows = append(rows, row{cats[rng.IntN(3)], fmt.Sprintf("%d-%02d", 1930+rng.IntN(90), 1+rng.IntN(12))})
 	}
 	for _, r := range rows {
-		want, err := policy.Lookup(r.cat, r.birth, time.Now())
+		want, err := retirement.Lookup(r.cat, r.birth, time.Now())
 		if err != nil {
 			t.Fatalf("%v: %v", r, err)
 		}

@@ -2,26 +2,23 @@ package bff
 
 import (
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"shebao/content/policy"
 	"shebao/internal/apperr"
+	"shebao/internal/beijing"
+	"shebao/internal/retirement"
 )
 
 func (s *Server) toolRoutes(v1 fiber.Router) {
-	v1.Get("/tools/retirement", s.retirement)
+	v1.Get("/tools/retirement", s.retirementAge)
 }
 
-// shanghai is the time zone the birth-month check uses; "the current month" is China's.
-var shanghai = time.FixedZone("CST", 8*3600)
-
-// retirement answers GET /api/v1/tools/retirement?category=&birth= with the statutory retirement
+// retirementAge answers GET /api/v1/tools/retirement?category=&birth= with the statutory retirement
 // age computed from the 2024 decision, and the rule it comes from.
-func (s *Server) retirement(c *fiber.Ctx) error {
-	r, err := policy.Lookup(c.Query("category"), c.Query("birth"), time.Now().In(shanghai))
-	var pe *policy.ParamError
+func (s *Server) retirementAge(c *fiber.Ctx) error {
+	r, err := retirement.Lookup(c.Query("category"), c.Query("birth"), beijing.Now())
+	var pe *retirement.ParamError
 	if errors.As(err, &pe) {
 		return apperr.Newf(apperr.InvalidParameter, "参数 %s 不正确：%s。", pe.Param, pe.Message).
 			WithDetails(map[string]string{"parameter": pe.Param})

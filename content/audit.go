@@ -94,6 +94,9 @@ func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error
 // RecordAudit appends a record for an action taken outside the content workflow (e.g. an editor
 // changing search synonyms), so the log stays the one place to trace every change.
 func (s *Service) RecordAudit(ctx context.Context, a Actor, action, kind, what string) error {
+	if err := rememberPerson(ctx, s.db, a, fmtTime(s.now())); err != nil {
+		return err
+	}
 	_, err := s.db.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version, ip, detail) VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
 		fmtTime(s.now()), a.ID, action, kind, "", a.IP, what)
 	return err

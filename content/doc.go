@@ -12,4 +12,8 @@
 //   - importer.go, decode.go: bulk import, and the bounds a file is checked against before decoding.
 //   - audit.go: the append-only audit log; service.go: the published snapshot the public API serves.
 //   - text.go: what counts as an empty reason (invisible and format characters removed).
+//   - actions.go: which workflow steps each person may take on a version (the console's buttons).
+//   - public.go: the public view of a published guide (editors' notes hidden); city.go: city variants.
+//
+// The retirement-age rule is not here but in internal/retirement.
 package content

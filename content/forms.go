@@ -448,7 +448,7 @@ func (s *Service) importForms(ctx context.Context, fs []Form, a Actor, publish b
 // elsewhere.
 func (s *Service) Export(ctx context.Context) (Bundle, error) {
 	var b Bundle
-	for _, g := range s.PublishedGuides() {
+	for _, g := range s.PublishedSources() {
 		b.Guides = append(b.Guides, normalizeForStore(g))
 	}
 	bodies, err := publishedBodies(ctx, s.db, formKind)

@@ -55,12 +55,16 @@ func (a Actor) Has(role string) bool {
 	return false
 }
 
-// Published is a published guide ready to serve: the guide, its JSON and its validators.
+// Published is a published guide ready to serve: the public view of the guide, its JSON and its
+// validators, and the guide as its editors stored it.
 type Published struct {
-	Guide        Guide
+	Guide        Guide  // PublicView of Source: what the API, search and the assistant show
 	JSON         []byte // the API body of GET /api/v1/guides/{code}
 	ETag         string // strong validator of JSON
 	LastModified time.Time
+	Source       Guide // as stored, editors' 待核实 notes included (export, console)
+
+	cities map[string]*Representation // the guide for each city with a variant
 }
 
 // Retired is a guide that was unpublished, with the reason and an optional replacement.
@@ -114,6 +118,9 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if err := o.DB.Migrate(ctx, "content", Migrations); err != nil {
 		return nil, err
 	}
+	if err := o.DB.Migrate(ctx, "people", peopleMigrations); err != nil {
+		return nil, err
+	}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -125,7 +132,11 @@ func New(ctx context.Context, o Options) (*Service, error) {
 
 // SchemaCurrent reports whether the content migrations are all applied (for /readyz).
 func (s *Service) SchemaCurrent(ctx context.Context) (bool, error) {
-	return s.db.UpToDate(ctx, "content", Migrations)
+	ok, err := s.db.UpToDate(ctx, "content", Migrations)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return s.db.UpToDate(ctx, "people", peopleMigrations)
 }
 
 // onChange updates the snapshot for the one guide an event names (copy on write).
@@ -279,14 +290,25 @@ func (s *Service) reload(ctx context.Context) error {
 	return nil
 }
 
-func newPublished(g Guide) (*Published, error) {
+// newPublished builds the serving form of a published guide from its stored version.
+func newPublished(src Guide) (*Published, error) {
+	g := PublicView(src)
 	body, err := json.Marshal(g)
 	if err != nil {
 		return nil, err
 	}
+	p := &Published{Guide: g, JSON: body, ETag: etagOf(body), Source: src,
+		LastModified: g.UpdatedAt.UTC().Truncate(time.Second)}
+	if err := p.buildCities(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// etagOf is the strong validator of a response body.
+func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
-	return &Published{Guide: g, JSON: body, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`,
-		LastModified: g.UpdatedAt.UTC().Truncate(time.Second)}, nil
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
 // Guide returns the published version of code, or a guide_not_found / guide_unpublished error.
@@ -370,12 +392,24 @@ func (s *Service) CategoryCounts() []CategoryCount {
 	return out
 }
 
-// PublishedGuides returns a copy of every published guide (for search rebuilds and export).
+// PublishedGuides returns the public view of every published guide (for search rebuilds and
+// evaluation).
 func (s *Service) PublishedGuides() []Guide {
 	sn := s.snap.Load()
 	out := make([]Guide, len(sn.list))
 	for i, p := range sn.list {
 		out[i] = p.Guide
+	}
+	return out
+}
+
+// PublishedSources returns every published guide as its editors stored it, 待核实 notes
+// included, so that an export imported elsewhere loses nothing.
+func (s *Service) PublishedSources() []Guide {
+	sn := s.snap.Load()
+	out := make([]Guide, len(sn.list))
+	for i, p := range sn.list {
+		out[i] = p.Source
 	}
 	return out
 }
@@ -389,6 +423,9 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 
 // audit appends one record to the audit log inside tx.
 func audit(ctx context.Context, tx *db.Tx, at time.Time, a Actor, action, kind, code string, version int, detail string) error {
+	if err := rememberPerson(ctx, tx, a, fmtTime(at)); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, kind, code, version, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		fmtTime(at), a.ID, action, kind, code, version, a.IP, detail)
 	return err

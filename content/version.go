@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"shebao/internal/beijing"
 	"strconv"
 	"strings"
 	"time"
@@ -234,7 +235,5 @@ type Edit struct {
 	ChangeNote string // what changed, for the public and for followers
 }
 
-// shanghai is the zone of the people reading the messages.
-var shanghai = time.FixedZone("CST", 8*3600)
-
-func humanTime(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04:05") }
+// humanTime writes t for the people reading the messages, in Beijing time.
+func humanTime(t time.Time) string { return beijing.DateTime(t) }

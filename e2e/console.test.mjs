@@ -1,8 +1,11 @@
-// End-to-end test of the editor console: the real binary, Debian's Chromium, three people.
-// Editor A edits a guide and submits it; A cannot approve it (the console shows the refusal and
-// the API answers 403 self_review_forbidden); reviewer B approves; publisher C publishes; the
-// change is served by the public API (and search, when that route exists); an XSS title never
-// runs. Screenshots of every step go to e2e/test-output/.
+// End-to-end test of the editor console: the real binary, Debian's Chromium, four people.
+// Editor A edits a guide and submits it; A is offered neither approval, sending back nor
+// force-publishing (and the API still answers 403 self_review_forbidden); reviewer B approves;
+// publisher C publishes; the change is served by the public API (and search, when that route
+// exists); an XSS title never runs. Editor-reviewer D sees approval of their own edit greyed out
+// with the reason. People appear by display name, times in Beijing time whatever the browser's
+// zone, the preview has no doubled words, and the site has an icon. Screenshots of every step go
+// to e2e/test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -65,7 +68,7 @@ before(async () => {
   mkdirSync(out, { recursive: true });
   execFileSync('go', ['build', '-o', bin, './cmd/shebao'], { cwd: repo, stdio: 'inherit' });
   base = `http://127.0.0.1:${await freePort()}`;
-  for (const [who, role, name] of [['editor-a', 'editor', '编辑甲'], ['reviewer-b', 'reviewer', '审核乙'], ['publisher-c', 'publisher', '发布丙']]) {
+  for (const [who, role, name] of [['editor-a', 'editor', '编辑甲'], ['reviewer-b', 'reviewer', '审核乙'], ['publisher-c', 'publisher', '发布丙'], ['editrev-d', 'editor,reviewer', '编审丁']]) {
     tokens[who] = execFileSync(bin, ['token', '--subject', who, '--name', name, '--role', role], { env: env() }).toString().trim();
   }
   server = spawn(bin, ['serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,9 +90,15 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-// signIn opens a fresh browser context (its own sessionStorage) and signs in as who.
+const displayName = { 'editor-a': '编辑甲', 'reviewer-b': '审核乙', 'publisher-c': '发布丙', 'editrev-d': '编审丁' };
+
+// beijing formats an RFC 3339 time as the console shows it: Beijing time, to the minute.
+const beijing = (s) => new Date(Date.parse(s) + 8 * 3600e3).toISOString().slice(0, 16).replace('T', ' ');
+
+// signIn opens a fresh browser context (its own sessionStorage) and signs in as who. The browser
+// runs in New York time: the console must still show Beijing time.
 async function signIn(who, viewport = { width: 1280, height: 900 }) {
-  const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'America/New_York' });
   const page = await ctx.newPage();
   openPages.push([who, page]);
   page.on('dialog', (d) => d.accept());
@@ -97,7 +106,7 @@ async function signIn(who, viewport = { width: 1280, height: 900 }) {
   await page.goto(base + '/admin');
   await page.getByLabel('登录凭证（令牌）').fill(tokens[who]);
   await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.locator('#who').filter({ hasText: who === 'editor-a' ? '编辑甲' : who === 'reviewer-b' ? '审核乙' : '发布丙' }).waitFor();
+  await page.locator('#who').filter({ hasText: displayName[who] }).waitFor();
   return page;
 }
 
@@ -146,6 +155,8 @@ async function twoPersonReview(testCtx) {
   await shot(a, '02-editor-editing');
   await a.getByRole('button', { name: '预览' }).click();
   await a.locator('.preview h2').filter({ hasText: XSS }).waitFor();
+  const preview = await a.locator('.preview').textContent();
+  assert.ok(!/不收费\s*不收费/.test(preview) && !preview.includes('。；') && !preview.includes('；。'), 'doubled text in the preview: ' + preview);
   await noXSS(a);
   await a.getByRole('button', { name: '保存并提交审核' }).click();
   await a.locator('.flash.ok').filter({ hasText: '已提交审核' }).waitFor();
@@ -153,15 +164,21 @@ async function twoPersonReview(testCtx) {
   await shot(a, '03-editor-submitted');
   await noXSS(a);
 
-  // --- A cannot approve their own edit: the console shows the refusal, the API says why.
+  // --- A is offered nothing the server would refuse: no force-publish on the edit screen, no
+  // review buttons on the review screen; the API still refuses and says why.
+  const work = await apiAs('editor-a', 'GET', `/api/v1/admin/guides/${code}/working`);
+  assert.equal(await a.getByText('紧急发布（跳过审核）').count(), 0, 'an editor is offered force-publishing');
+  assert.equal(await a.getByRole('link', { name: '审核此版本' }).count(), 0, 'an editor is offered the review of their own edit');
+  assert.ok((await a.locator('.status').textContent()).includes(`编辑甲 于 ${beijing(work.json.edited_at)}（北京时间）`),
+    'status line: ' + await a.locator('.status').textContent());
   await a.getByRole('navigation').getByRole('link', { name: '待审核' }).click();
   await a.getByRole('link', { name: originalName + XSS }).click();
-  await a.getByRole('button', { name: '审核通过' }).click();
-  const refusal = a.locator('.flash.error[role="alert"]');
-  await refusal.filter({ hasText: '不能审核自己编辑的内容' }).waitFor();
-  assert.match(await refusal.textContent(), /self_review_forbidden/);
-  await shot(a, '04-editor-cannot-approve-own-edit');
-  const work = await apiAs('editor-a', 'GET', `/api/v1/admin/guides/${code}/working`);
+  await a.getByRole('heading', { name: /^审核：/ }).waitFor();
+  await a.locator('table.diff').waitFor();
+  for (const label of ['审核通过', '退回修改', '立即发布']) {
+    assert.equal(await a.getByRole('button', { name: label }).count(), 0, `an editor is offered ${label} on their own version`);
+  }
+  await shot(a, '04-editor-not-offered-review');
   const self = await apiAs('editor-a', 'POST', `/api/v1/admin/guides/${code}/versions/${work.json.version}/approve`, {});
   assert.equal(self.status, 403);
   assert.equal(self.json.error.code, 'self_review_forbidden');
@@ -176,6 +193,8 @@ async function twoPersonReview(testCtx) {
   assert.ok(diffText.includes('事项名称') && diffText.includes('简述') && diffText.includes('常见问题'), diffText);
   await shot(b, '05-reviewer-diff');
   await noXSS(b);
+  assert.ok(await b.getByRole('button', { name: '退回修改' }).isEnabled());
+  assert.equal(await b.getByRole('button', { name: '保存' }).count(), 0, 'a reviewer is offered saving');
   await b.getByLabel('审核意见（退回时必填）').fill('核对无误，同意发布。');
   await b.getByRole('button', { name: '审核通过' }).click();
   await b.locator('.flash.ok').filter({ hasText: '审核通过' }).waitFor();
@@ -184,7 +203,14 @@ async function twoPersonReview(testCtx) {
   // --- Publisher C publishes from the publish queue.
   const c = await signIn('publisher-c');
   await c.getByRole('navigation').getByRole('link', { name: '待发布' }).click();
+  const queueRow = c.locator('tr').filter({ hasText: code });
+  await queueRow.waitFor();
+  const rowText = await queueRow.textContent();
+  assert.ok(rowText.includes('编辑甲') && rowText.includes('审核乙') && !rowText.includes('editor-a'), 'queue row: ' + rowText);
   await c.getByRole('link', { name: originalName + XSS }).click();
+  await c.getByText('紧急发布（跳过审核）').waitFor();
+  assert.equal(await c.getByRole('button', { name: '保存', exact: true }).count(), 0, 'a publisher is offered saving');
+  await shot(c, '06b-publisher-sees-publishing-steps');
   await c.getByRole('button', { name: '立即发布' }).click();
   await c.locator('.flash.ok').filter({ hasText: '立即发布' }).waitFor();
   await shot(c, '07-publisher-published');
@@ -222,6 +248,35 @@ async function twoPersonReview(testCtx) {
   await c.locator('table.diff').waitFor();
   await shot(c, '09-history-and-diff');
   await noXSS(c);
+
+  // --- Editor-reviewer D edits and submits another guide: approving it is greyed out with the
+  // reason, sending it back is offered (the server allows both of these and refuses the first).
+  const other = (await (await fetch(base + '/api/v1/guides?limit=2')).json()).items[1].code;
+  const draft = await apiAs('editrev-d', 'POST', `/api/v1/admin/guides/${other}/drafts`);
+  assert.equal(draft.status, 201, draft.text);
+  const body = draft.json.body;
+  body.summary = body.summary + '（编审丁修改）';
+  const saved = await apiAs('editrev-d', 'PUT', `/api/v1/admin/guides/${other}/versions/${draft.json.version}`, { body, major: false, revision: draft.json.revision });
+  assert.equal(saved.status, 200, saved.text);
+  assert.equal((await apiAs('editrev-d', 'POST', `/api/v1/admin/guides/${other}/versions/${draft.json.version}/submit`)).status, 200);
+  const d = await signIn('editrev-d');
+  await d.goto(`${base}/admin#/review/guide/${encodeURIComponent(other)}/${draft.json.version}`);
+  const greyed = d.getByRole('button', { name: '审核通过' });
+  await greyed.waitFor();
+  assert.equal(await greyed.isDisabled(), true, 'approval of one\'s own edit is not greyed out');
+  assert.match(await d.locator('.blocked').textContent(), /不能审核自己编辑的内容/);
+  assert.ok(await d.getByRole('button', { name: '退回修改' }).isEnabled());
+  await shot(d, '11-editor-reviewer-own-edit-greyed');
+  const selfD = await apiAs('editrev-d', 'POST', `/api/v1/admin/guides/${other}/versions/${draft.json.version}/approve`, {});
+  assert.equal(selfD.status, 403);
+  assert.equal(selfD.json.error.code, 'self_review_forbidden');
+  await d.context().close();
+
+  // --- The site has an icon, and the console links it.
+  const ico = await fetch(base + '/favicon.ico');
+  assert.equal(ico.status, 200);
+  assert.equal(ico.headers.get('content-type'), 'image/x-icon');
+  assert.equal((await fetch(base + '/admin/assets/favicon.svg')).status, 200);
 
   // --- Tablet width: the edit screen still works.
   const tab = await signIn('editor-a', { width: 768, height: 1024 });

@@ -21,7 +21,7 @@ import (
 // mappingVersion changes whenever the mapping or the way documents are built changes; together
 // with the hash of the analyzer's data files it forms the index version, and an index of another
 // version is rebuilt at start.
-const mappingVersion = 2
+const mappingVersion = 3 // 3: documents are built from the public view (no editors' notes)
 
 // Index fields.
 const (

@@ -9,6 +9,7 @@
   const main = document.getElementById('main');
   const flashBox = document.getElementById('flash');
   let me = null;
+  let names = {}; // subject → display name, from /admin/people
 
   // ---- DOM helpers ----
 
@@ -46,12 +47,34 @@
     const id = control.id || (control.id = nextId('in'));
     return h('div', { class: 'field' }, h('label', { for: id }, labelText), control, hint ? h('div', { class: 'hint' }, hint) : null);
   }
+  // Every time is shown in Beijing time, whatever the zone of the editor's computer.
+  const BJ = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  function bjParts(d) { return Object.fromEntries(BJ.formatToParts(d).map((x) => [x.type, x.value])); }
   function fmtTime(s) {
     if (!s) return '';
     const d = new Date(s);
     if (isNaN(d)) return s;
-    const p = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+    const p = bjParts(d);
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  }
+  // bjDay is the Beijing date of d as YYYY-MM-DD (the report's date filters are Beijing days).
+  function bjDay(d) { const p = bjParts(d); return `${p.year}-${p.month}-${p.day}`; }
+  // bjInstant reads a datetime-local value as Beijing time and returns RFC 3339.
+  const bjInstant = (v) => `${v.length === 16 ? v + ':00' : v}+08:00`;
+  // who shows a person by display name (the subject when no name is known).
+  const who = (id) => (id ? names[id] || id : '');
+  // Actions the server says the signed-in person may take (allowed) or may not and why (blocked).
+  const can = (x, act) => !!x && (x.allowed_actions || []).includes(act);
+  const whyNot = (x, act) => ((x && x.blocked_actions) || []).find((b) => b.action === act)?.reason;
+  // blockedButton is a greyed-out button with its reason beside it, for a step the person's roles
+  // cover but a rule forbids here.
+  function blockedButton(label, reason) {
+    const id = nextId('why');
+    return h('span', { class: 'blocked' }, h('button', { type: 'button', disabled: true, 'aria-describedby': id }, label), h('span', { class: 'hint', id }, reason));
+  }
+  async function loadPeople() {
+    try { names = Object.fromEntries(((await get('/admin/people')).people || []).map((p) => [p.subject, p.name])); } catch (_) { /* names are a nicety */ }
+    if (me && me.name) names[me.subject] = me.name;
   }
 
   // ---- messages ----
@@ -295,6 +318,13 @@
 
   // ---- read-only renderings ----
 
+  // sentence joins clauses with “；” into one sentence: a clause's own closing mark is dropped
+  // first, so that “…为准。” never becomes “…为准。；”.
+  function sentence(parts) {
+    const xs = parts.map((p) => String(p || '').trim().replace(/[。；;，,、\s]+$/u, '')).filter(Boolean);
+    return xs.length ? xs.join('；') + '。' : '';
+  }
+
   function previewGuide(g) {
     const sec = (title, ...body) => h('section', {}, h('h3', {}, title), body);
     const list = (xs, fn) => (xs && xs.length ? h('ol', {}, xs.map((x) => h('li', {}, fn ? fn(x) : x))) : h('p', { class: 'muted' }, '（无）'));
@@ -309,9 +339,10 @@
       sec('办理流程', list(g.steps, (s) => (s.detail ? `${s.title}：${s.detail}` : s.title))),
       sec('办理方式', list(g.channels, (c) => `${ch[c.type] || c.type}：${c.where}`)),
       sec('办理地点与时间', list(g.locations, (l) => `${l.name}${l.address ? '（' + l.address + '）' : ''}：${l.hours}`)),
-      sec('时限与收费', h('p', {}, `法定时限：${g.time_limit?.statutory || ''}；承诺时限：${g.time_limit?.promised || ''}；到现场 ${g.visits ?? 0} 次；${g.fee?.charged ? '收费' : '不收费'} ${g.fee?.standard || ''}`)),
+      sec('时限与收费', h('p', {}, sentence([`法定时限：${g.time_limit?.statutory || ''}`, `承诺时限：${g.time_limit?.promised || ''}`,
+        `到现场 ${g.visits ?? 0} 次`, `收费：${g.fee?.standard || (g.fee?.charged ? '收费' : '不收费')}`]))),
       sec('设定依据', list(g.basis, (b) => `${b.law}${b.article || ''}${b.text ? '：' + b.text : ''}`)),
-      sec('咨询与投诉', h('p', {}, `结果送达：${g.delivery || ''}；咨询电话：${g.phone || ''}；监督投诉：${g.complaint || ''}`)),
+      sec('咨询与投诉', h('p', {}, sentence([`结果送达：${g.delivery || ''}`, `咨询电话：${g.phone || ''}`, `监督投诉：${g.complaint || ''}`]))),
       sec('常见问题', list(g.faq, (q) => [h('strong', {}, q.q), h('br'), q.a])));
   }
   function previewForm(f) {
@@ -382,7 +413,7 @@
       form,
       h('p', { class: 'muted', 'aria-live': 'polite' }, `共 ${items.length} 项${note}`),
       h('div', { class: 'scroll' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['名称', '编码', '线上状态', '正在处理', '更新时间'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ['名称', '编码', '线上状态', '正在处理', '更新时间（北京时间）'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, rows))),
       create,
     ];
@@ -438,12 +469,12 @@
 
     if (!w) {
       const tools = h('div', { class: 'actions' });
-      if (doc.state !== 'archived') tools.appendChild(button('新建草稿（修改此内容）', async () => {
+      if (can(res, 'new_draft')) tools.appendChild(button('新建草稿（修改此内容）', async () => {
         try { await api('POST', `${K.path}/${enc(code)}/drafts`); flash('已新建草稿。'); route(); } catch (err) { showError(err); }
       }, 'primary'));
       out.push(h('p', {}, '当前没有正在编辑的版本。'), tools);
-      if (doc.state === 'published') out.push(unpublishForm(K, code));
-      if (doc.state === 'unpublished' || doc.state === 'draft') out.push(h('div', { class: 'actions' }, button('归档', async () => {
+      if (can(res, 'unpublish')) out.push(unpublishForm(K, code));
+      if (can(res, 'archive')) out.push(h('div', { class: 'actions' }, button('归档', async () => {
         if (!confirm(`确定归档 ${code}？归档后不能再编辑。`)) return;
         try { await api('POST', `${K.path}/${enc(code)}/archive`); flash('已归档。'); route(); } catch (err) { showError(err); }
       }, 'secondary danger')));
@@ -453,11 +484,12 @@
 
     // The working version: status, review comment, the editor and the workflow buttons.
     out.push(h('div', { class: 'status card' },
-      h('p', {}, '正在处理：第', String(w.version), '版 ', badge(w.status), ` 修订号 ${w.revision}，${w.edited_by} 于 ${fmtTime(w.edited_at)} 编辑`),
-      w.review_comment ? h('p', { class: 'comment' }, `审核意见（${w.reviewed_by}）：${w.review_comment}`) : null,
-      w.scheduled_at ? h('p', {}, `定于 ${fmtTime(w.scheduled_at)} 发布（${w.scheduled_by} 安排）`) : null));
+      h('p', {}, '正在处理：第', String(w.version), '版 ', badge(w.status), ` 修订号 ${w.revision}，${who(w.edited_by)} 于 ${fmtTime(w.edited_at)}（北京时间）编辑`),
+      w.review_comment ? h('p', { class: 'comment' }, `审核意见（${who(w.reviewed_by)}）：${w.review_comment}`) : null,
+      w.scheduled_at ? h('p', {}, `定于 ${fmtTime(w.scheduled_at)}（北京时间）发布（${who(w.scheduled_by)} 安排）`) : null));
 
-    const editable = w.status === 'draft' || w.status === 'submitted';
+    // Only what the server says this person may do on this version is offered.
+    const editable = can(w, 'save');
     const body = w.body || {};
     const eds = K.schema.map((f) => editor(f, body[f.key], ''));
     const major = h('select', { id: 'major' }, h('option', { value: 'true' }, '重大修改（须填写修改说明，更新公开的“更新时间”）'), h('option', { value: 'false' }, '小修改（错别字、格式等）'));
@@ -497,26 +529,28 @@
       clear(previewBox); previewBox.appendChild(K.preview(editable ? collect() : body)); previewBox.hidden = false; previewBox.focus();
     }, 'secondary'));
     previewBox.tabIndex = -1;
-    if (w.status === 'draft') {
+    if (can(w, 'submit')) {
       buttons.appendChild(button('保存并提交审核', async () => {
         try { await save(true); await api('POST', `${K.path}/${enc(code)}/versions/${w.version}/submit`); flash('已提交审核。'); route(); } catch (err) { showError(err); }
       }, 'primary'));
-      buttons.appendChild(act('放弃草稿', 'discard', null, 'secondary danger', '确定放弃这个草稿？'));
     }
-    if (w.status === 'submitted') {
+    if (can(w, 'discard')) buttons.appendChild(act('放弃草稿', 'discard', null, 'secondary danger', '确定放弃这个草稿？'));
+    if (w.status === 'submitted' && (can(w, 'approve') || can(w, 'send_back') || whyNot(w, 'approve'))) {
       buttons.appendChild(h('a', { class: 'button secondary', href: `#/review/${kindName}/${enc(code)}/${w.version}` }, '审核此版本'));
     }
-    if (w.status === 'approved') {
-      buttons.appendChild(act('立即发布', 'publish', null, 'primary', '确定立即发布？'));
+    if (can(w, 'publish')) buttons.appendChild(act('立即发布', 'publish', null, 'primary', '确定立即发布？'));
+    if (can(w, 'schedule')) {
       const at = h('input', { type: 'datetime-local', id: 'schedule-at' });
-      buttons.appendChild(h('span', { class: 'inline-form' }, labelled('定时发布时间', at), act('定时发布', 'schedule', () => {
+      buttons.appendChild(h('span', { class: 'inline-form' }, labelled('定时发布时间（北京时间）', at), act('定时发布', 'schedule', () => {
         if (!at.value) { flash('请选择发布时间。', 'error'); return false; }
-        return { at: new Date(at.value).toISOString() };
+        return { at: bjInstant(at.value) };
       }, 'secondary')));
+    }
+    if (w.status === 'approved' && can(w, 'send_back')) {
       buttons.appendChild(act('退回修改', 'send-back', () => { const c = prompt('退回意见'); return c === null ? false : { comment: c }; }, 'secondary'));
     }
-    if (w.status === 'scheduled') buttons.appendChild(act('取消定时', 'unschedule', null, 'secondary'));
-    {
+    if (can(w, 'unschedule')) buttons.appendChild(act('取消定时', 'unschedule', null, 'secondary'));
+    if (can(w, 'force_publish')) {
       const reason = h('input', { type: 'text', id: 'force-reason' });
       buttons.appendChild(h('details', { class: 'force' }, h('summary', {}, '紧急发布（跳过审核）'),
         labelled('紧急发布原因（必填，发布后须由他人补充审核）', reason),
@@ -545,7 +579,7 @@
     const doc = (await get(`${K.path}/${enc(code)}`)).document;
     const out = [h('p', { class: 'crumbs' }, h('a', { href: '#/queue/review' }, '待审核'), ' › ', `${code} 第${n}版`),
       h('h2', {}, `审核：${v.title || code}`),
-      h('p', {}, badge(v.status), ` 第${v.version}版 · 修订号 ${v.revision} · ${v.edited_by} 于 ${fmtTime(v.edited_at)} 编辑 · ${v.major ? '重大修改' : '小修改'}`),
+      h('p', {}, badge(v.status), ` 第${v.version}版 · 修订号 ${v.revision} · ${who(v.edited_by)} 于 ${fmtTime(v.edited_at)}（北京时间）编辑 · ${v.major ? '重大修改' : '小修改'}`),
       v.change_note ? h('p', { class: 'comment' }, `修改说明：${v.change_note}`) : null];
     if (doc.published_version && doc.published_version !== v.version) {
       out.push(h('h3', {}, `与已发布的第${doc.published_version}版相比`), diffTable((await get(`${K.path}/${enc(code)}/diff?from=${doc.published_version}&to=${n}`)).changes));
@@ -553,7 +587,7 @@
       out.push(h('p', { class: 'muted' }, '这是新内容，没有已发布的版本可对比，请审阅全文。'));
     }
     out.push(h('h3', {}, '全文'), K.preview(v.body));
-    if (v.status === 'submitted') {
+    if (can(v, 'approve') || can(v, 'send_back')) {
       const comment = h('textarea', { id: 'review-comment', rows: 3 });
       const send = (path, label) => button(label, async () => {
         try {
@@ -562,7 +596,11 @@
           location.hash = '#/queue/review';
         } catch (err) { showError(err); }
       }, path === 'approve' ? 'primary' : 'secondary');
-      out.push(h('div', { class: 'card' }, labelled('审核意见（退回时必填）', comment), h('div', { class: 'actions' }, send('approve', '审核通过'), send('send-back', '退回修改'))));
+      out.push(h('div', { class: 'card' }, labelled('审核意见（退回时必填）', comment), h('div', { class: 'actions' },
+        can(v, 'approve') ? send('approve', '审核通过') : whyNot(v, 'approve') ? blockedButton('审核通过', whyNot(v, 'approve')) : null,
+        can(v, 'send_back') ? send('send-back', '退回修改') : null)));
+    } else if (whyNot(v, 'approve')) {
+      out.push(h('div', { class: 'card' }, h('div', { class: 'actions' }, blockedButton('审核通过', whyNot(v, 'approve')))));
     }
     return out;
   }
@@ -583,19 +621,25 @@
       const res = await get(`${K.path}?queue=${q}`);
       const rows = res.items.map((v) => {
         const link = q === 'review' ? `#/review/${kindName}/${enc(v.code)}/${v.version}` : `#/${K.route}/${enc(v.code)}`;
-        const cells = [h('td', {}, h('a', { href: link }, v.title || v.code)), h('td', { class: 'code' }, v.code), h('td', {}, `第${v.version}版`), h('td', {}, v.edited_by)];
-        if (q === 'review') cells.push(h('td', {}, `${v.submitted_by} ${fmtTime(v.submitted_at)}`));
-        if (q === 'publish') cells.push(h('td', {}, `${v.reviewed_by} ${fmtTime(v.reviewed_at)}`));
+        const cells = [h('td', {}, h('a', { href: link }, v.title || v.code)), h('td', { class: 'code' }, v.code), h('td', {}, `第${v.version}版`), h('td', {}, who(v.edited_by))];
+        if (q === 'review') cells.push(h('td', {}, `${who(v.submitted_by)} ${fmtTime(v.submitted_at)}`));
+        if (q === 'publish') cells.push(h('td', {}, `${who(v.reviewed_by)} ${fmtTime(v.reviewed_at)}`));
         if (q === 'scheduled') cells.push(h('td', {}, fmtTime(v.scheduled_at)));
         if (q === 'retro') {
-          const comment = h('input', { type: 'text', 'aria-label': `${v.code} 补充审核意见` });
-          cells.push(h('td', {}, `${v.published_by}：${v.force_reason}`), h('td', {}, comment, button('补充审核通过', async () => {
-            try { await api('POST', `${K.path}/${enc(v.code)}/versions/${v.version}/retro-review`, { comment: comment.value }); flash('已记录补充审核。'); route(); } catch (err) { showError(err); }
-          }, 'secondary small')));
+          let tool = null;
+          if (can(v, 'retro_review')) {
+            const comment = h('input', { type: 'text', 'aria-label': `${v.code} 补充审核意见` });
+            tool = [comment, button('补充审核通过', async () => {
+              try { await api('POST', `${K.path}/${enc(v.code)}/versions/${v.version}/retro-review`, { comment: comment.value }); flash('已记录补充审核。'); route(); } catch (err) { showError(err); }
+            }, 'secondary small')];
+          } else if (whyNot(v, 'retro_review')) {
+            tool = blockedButton('补充审核通过', whyNot(v, 'retro_review'));
+          }
+          cells.push(h('td', {}, `${who(v.published_by)}：${v.force_reason}`), h('td', {}, tool || h('span', { class: 'muted' }, '—')));
         }
         return h('tr', {}, cells);
       });
-      const heads = ['名称', '编码', '版本', '编辑'].concat({ review: ['提交'], publish: ['审核'], scheduled: ['发布时间'], retro: ['紧急发布原因', '操作'] }[q]);
+      const heads = ['名称', '编码', '版本', '编辑'].concat({ review: ['提交（北京时间）'], publish: ['审核（北京时间）'], scheduled: ['发布时间（北京时间）'], retro: ['紧急发布原因', '操作'] }[q]);
       sections.push(h('h3', {}, K.label), rows.length ? h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, heads.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))) : h('p', { class: 'muted' }, '没有待处理的内容。'));
     }
     return [h('h2', {}, Q.title), h('p', { class: 'muted' }, Q.hint), sections];
@@ -616,16 +660,16 @@
     };
     const rows = vs.map((v) => h('tr', {},
       h('td', {}, `第${v.version}版`), h('td', {}, badge(v.status), v.forced ? ' 紧急发布' : ''),
-      h('td', {}, v.title), h('td', {}, `${v.edited_by} ${fmtTime(v.edited_at)}`),
-      h('td', {}, v.reviewed_by || ''), h('td', {}, v.published_by ? `${v.published_by} ${fmtTime(v.published_at)}` : ''),
+      h('td', {}, v.title), h('td', {}, `${who(v.edited_by)} ${fmtTime(v.edited_at)}`),
+      h('td', {}, who(v.reviewed_by)), h('td', {}, v.published_by ? `${who(v.published_by)} ${fmtTime(v.published_at)}` : ''),
       h('td', {}, v.change_note || ''),
-      h('td', {}, button('恢复为此版本', async () => {
+      h('td', {}, can(v, 'rollback') ? button('恢复为此版本', async () => {
         if (!confirm(`用第${v.version}版的内容新建草稿？`)) return;
         try { await api('POST', `${K.path}/${enc(code)}/versions/${v.version}/rollback`); flash(`已用第${v.version}版的内容新建草稿，请审核后发布。`); location.hash = `#/${K.route}/${enc(code)}`; } catch (err) { showError(err); }
-      }, 'secondary small'))));
+      }, 'secondary small') : whyNot(v, 'rollback') ? blockedButton('恢复为此版本', whyNot(v, 'rollback')) : '')));
     const out = [h('p', { class: 'crumbs' }, h('a', { href: `#/${K.route}/${enc(code)}` }, code), ' › 历史版本'),
       h('h2', {}, `历史版本：${code}`),
-      h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['版本', '状态', '名称', '编辑', '审核', '发布', '修改说明', '操作'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))),
+      h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['版本', '状态', '名称', '编辑（北京时间）', '审核', '发布（北京时间）', '修改说明', '操作'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))),
       h('h3', {}, '版本对比'),
       h('form', { class: 'toolbar', on: { submit: (ev) => { ev.preventDefault(); showDiff(); } } }, labelled('从', from), labelled('到', to), h('button', { type: 'submit', class: 'primary' }, '对比')),
       diffBox];
@@ -645,14 +689,14 @@
     if (kind) qs.set('kind', kind);
     if (params.get('before')) qs.set('before', params.get('before'));
     const res = await get(`/admin/audit?${qs}`);
-    const rows = res.items.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, h('a', { href: `#/audit?actor=${enc(e.actor)}` }, e.actor)),
+    const rows = res.items.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, h('a', { href: `#/audit?actor=${enc(e.actor)}`, title: e.actor }, who(e.actor))),
       h('td', {}, e.action_name), h('td', {}, e.kind === 'form' ? '表单' : '事项', ' ', h('a', { href: `#/audit?kind=${e.kind}&code=${enc(e.code)}` }, e.code)),
       h('td', {}, e.version ? `第${e.version}版` : ''), h('td', { class: 'code' }, e.ip), h('td', {}, e.detail)));
     const more = res.next_before ? h('p', {}, h('a', { href: `#/audit?${new URLSearchParams(Object.assign(Object.fromEntries(qs), { before: res.next_before }))}` }, '更早的记录')) : null;
     return [h('h2', {}, '操作记录'),
       h('form', { class: 'toolbar', on: { submit: (ev) => { ev.preventDefault(); const p = new URLSearchParams(); if (actorIn.value.trim()) p.set('actor', actorIn.value.trim()); if (codeIn.value.trim()) p.set('code', codeIn.value.trim()); location.hash = '#/audit?' + p; } } },
         labelled('人员（账号）', actorIn), labelled('编码', codeIn), h('button', { type: 'submit', class: 'primary' }, '查询')),
-      h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['时间', '人员', '操作', '对象', '版本', '来源地址', '说明'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))),
+      h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['时间（北京时间）', '人员', '操作', '对象', '版本', '来源地址', '说明'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows))),
       more];
   }
 
@@ -694,16 +738,15 @@
   }
 
   async function viewReport(params) {
-    const day = (d) => d.toISOString().slice(0, 10);
-    const from = h('input', { type: 'date', id: 'rep-from', value: params.get('from') || day(new Date(Date.now() - 30 * 864e5)) });
-    const to = h('input', { type: 'date', id: 'rep-to', value: params.get('to') || day(new Date()) });
+    const from = h('input', { type: 'date', id: 'rep-from', value: params.get('from') || bjDay(new Date(Date.now() - 30 * 864e5)) });
+    const to = h('input', { type: 'date', id: 'rep-to', value: params.get('to') || bjDay(new Date()) });
     const r = await get(`/admin/reports/search?from=${enc(from.value)}&to=${enc(to.value)}`);
     const table = (title, items, hint) => [h('h3', {}, title), hint ? h('p', { class: 'muted' }, hint) : null, (items && items.length)
       ? h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '搜索内容'), h('th', { scope: 'col' }, '次数'))),
         h('tbody', {}, items.map((x) => h('tr', {}, h('td', {}, x.query), h('td', {}, String(x.count)))))))
       : h('p', { class: 'muted' }, '没有数据。')];
     return [h('h2', {}, '办事堵点：搜索报告'),
-      h('form', { class: 'toolbar', on: { submit: (ev) => { ev.preventDefault(); location.hash = `#/report?from=${from.value}&to=${to.value}`; } } }, labelled('从', from), labelled('到', to), h('button', { type: 'submit', class: 'primary' }, '查看')),
+      h('form', { class: 'toolbar', on: { submit: (ev) => { ev.preventDefault(); location.hash = `#/report?from=${from.value}&to=${to.value}`; } } }, labelled('从（北京时间）', from), labelled('到（北京时间）', to), h('button', { type: 'submit', class: 'primary' }, '查看')),
       table('搜索最多', r.top), table('没有结果的搜索', r.zero_results, '群众找不到的内容：考虑新增事项、别名或同义词。'), table('有结果但没人点击', r.no_clicks, '结果可能不对题：检查最佳答案和事项名称。')];
   }
 
@@ -728,6 +771,7 @@
     }
     main.setAttribute('aria-busy', 'true');
     try {
+      await loadPeople();
       let view;
       switch (parts[0]) {
         case 'signin': case 'guides': case undefined: view = await viewList('guide', params); break;

@@ -45,7 +45,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)
-	for _, g := range st.content.PublishedGuides() {
+	for _, g := range st.content.PublishedSources() {
 		if err := enc.Encode(g); err != nil {
 			return err
 		}
@@ -57,7 +57,7 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "import", "import [--publish --token TOKEN] [--config FILE] FILE|-")
 	cfgPath := configFlag(fs)
 	publish := fs.Bool("publish", false, "publish the guides (needs an admin token) instead of loading them as drafts")
-	token := fs.String("token", "", "bearer token of the person importing (from `shebao token`); admin role needed with --publish")
+	token := fs.String("token", "", "bearer token of the person importing, from: shebao token --subject ID --role admin (admin role needed with --publish)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}

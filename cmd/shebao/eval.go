@@ -1,28 +1,47 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"shebao/assistant"
 	"shebao/internal/db"
 	"shebao/search"
 )
 
+const evalSynopsis = "eval search [SET|FILE.tsv] | eval chat [SET|FILE.yaml]  [--config FILE]"
+
 func runEval(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || (args[0] != "search" && args[0] != "chat") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]")
+			fmt.Fprintf(env.stdout, "Usage: shebao %s\n\n%s", evalSynopsis, evalSetsHelp())
 			return nil
 		}
-		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]"}
+		return usageError{"use: shebao " + evalSynopsis}
 	}
 	what := args[0]
-	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml]  [--config FILE]")
+	fs := newFlags(env, "eval "+what, evalSynopsis+"\n\n"+strings.TrimRight(evalSetsHelp(), "\n"))
 	cfgPath := configFlag(fs)
 	cfg, err := parseConfig(env, fs, cfgPath, args[1:])
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usageError{"eval " + what + " takes at most one set or file"}
+	}
+	// Resolve the sets before touching the store, so that a wrong name fails at once.
+	var sets []evalSet
+	if what == "search" {
+		sets, err = searchSets(fs.Arg(0))
+	} else {
+		sets, err = chatSets(fs.Arg(0))
+	}
 	if err != nil {
 		return err
 	}
@@ -48,24 +67,14 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	}
 	switch what {
 	case "search":
-		if fs.NArg() != 1 {
-			return usageError{"eval search needs one TSV file: query<TAB>kw1|kw2"}
+		for _, s := range sets {
+			rep, err := search.Evaluate(ctx, idx, guides, bytes.NewReader(s.data))
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			fmt.Fprintf(env.stdout, "== %s\n%s", s.name, rep.String())
 		}
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		rep, err := search.Evaluate(ctx, idx, guides, f)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(env.stdout, rep.String())
 	case "chat":
-		golden := "assistant/testdata/golden.yaml"
-		if fs.NArg() > 0 {
-			golden = fs.Arg(0)
-		}
 		tmp, err := os.MkdirTemp("", "shebao-eval-")
 		if err != nil {
 			return err
@@ -81,13 +90,81 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		defer svc.Close()
-		rep, err := assistant.Evaluate(ctx, svc, golden)
-		if err != nil {
-			return err
+		for _, s := range sets {
+			path := s.path
+			if path == "" { // a built-in set: the evaluator reads a file
+				path = filepath.Join(tmp, s.name+".yaml")
+				if err := os.WriteFile(path, s.data, 0o600); err != nil {
+					return err
+				}
+			}
+			rep, err := assistant.Evaluate(ctx, svc, path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "== %s\n%s", s.name, rep.String())
 		}
-		fmt.Fprint(env.stdout, rep.String())
 	}
 	return nil
+}
+
+// evalSet is one evaluation set: built into the binary (data) or a file given on the command
+// line (path and data).
+type evalSet struct {
+	name string
+	path string
+	data []byte
+}
+
+func evalSetsHelp() string {
+	return fmt.Sprintf("Built-in sets (run from any directory; a FILE path overrides them):\n"+
+		"  search: %s (all of them when no SET is given)\n"+
+		"  chat:   %s (golden when no SET is given)\n",
+		strings.Join(search.EvalSets(), ", "), strings.Join(assistant.GoldenSets(), ", "))
+}
+
+// fileSet reads arg as a file when one exists at that path.
+func fileSet(arg string) (evalSet, bool, error) {
+	data, err := os.ReadFile(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		return evalSet{}, false, nil
+	}
+	if err != nil {
+		return evalSet{}, false, err
+	}
+	return evalSet{name: arg, path: arg, data: data}, true, nil
+}
+
+func searchSets(arg string) ([]evalSet, error) {
+	names := search.EvalSets()
+	if arg != "" {
+		if s, ok, err := fileSet(arg); ok || err != nil {
+			return []evalSet{s}, err
+		}
+		names = []string{arg}
+	}
+	var out []evalSet
+	for _, n := range names {
+		data, ok := search.EvalSet(n)
+		if !ok {
+			return nil, usageError{fmt.Sprintf("no file %q and no built-in search set of that name (built-in: %s)", arg, strings.Join(search.EvalSets(), ", "))}
+		}
+		out = append(out, evalSet{name: n, data: data})
+	}
+	return out, nil
+}
+
+func chatSets(arg string) ([]evalSet, error) {
+	if arg == "" {
+		arg = "golden"
+	} else if s, ok, err := fileSet(arg); ok || err != nil {
+		return []evalSet{s}, err
+	}
+	data, ok := assistant.BuiltinGolden(arg)
+	if !ok {
+		return nil, usageError{fmt.Sprintf("no file %q and no built-in golden set of that name (built-in: %s)", arg, strings.Join(assistant.GoldenSets(), ", "))}
+	}
+	return []evalSet{{name: arg, data: data}}, nil
 }
 
 type discard struct{}

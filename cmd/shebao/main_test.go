@@ -234,3 +234,35 @@ func TestImportPublishNeverQuietlySkips(t *testing.T) {
 		t.Fatalf("publish of the online content: %d %q %s", code, out, errs)
 	}
 }
+
+// TestCommandsSayWhichDataDirTheyCreate checks the stderr line a data command prints when its
+// data dir does not exist yet, and its absence when it does.
+func TestCommandsSayWhichDataDirTheyCreate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fresh")
+	vars := map[string]string{"SHEBAO_DATA_DIR": dir, "SHEBAO_LOG_LEVEL": "error"}
+	code, _, errs := invoke(t, vars, "", "export")
+	if code != 0 || !strings.Contains(errs, "data dir "+dir+" does not exist; creating it") {
+		t.Errorf("first export: %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "shebao.db")); err != nil {
+		t.Errorf("no database created: %v", err)
+	}
+	if code, _, errs := invoke(t, vars, "", "export"); code != 0 || strings.Contains(errs, "creating") {
+		t.Errorf("second export: %d %q", code, errs)
+	}
+}
+
+// TestHelpTexts checks what the help of two commands promises: every retirement category, and
+// the import token flag named TOKEN-like rather than after a backquoted command.
+func TestHelpTexts(t *testing.T) {
+	_, out, _ := invoke(t, nil, "", "retire", "--help")
+	for _, c := range []string{"male", "female50", "female55", "--birth 1980-06"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("retire --help lacks %q:\n%s", c, out)
+		}
+	}
+	_, out, _ = invoke(t, nil, "", "import", "--help")
+	if strings.Contains(out, "-token shebao") || !strings.Contains(out, "-token string") {
+		t.Errorf("import --help:\n%s", out)
+	}
+}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,8 +22,22 @@ func configFlag(fs *flags) *string {
 	return fs.String("config", "", "YAML config file (env vars SHEBAO_* override it)")
 }
 
+// loadConfig reads the config of a command that uses the data dir, and says on stderr when that
+// dir does not exist yet and is about to be created and seeded, so that a command run outside the
+// repository root does not silently make a ./data of its own there.
 func loadConfig(env *environment, path string) (config.Config, error) {
-	return config.Load(path, env.getenv)
+	cfg, err := config.Load(path, env.getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := os.Stat(cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
+		abs, aerr := filepath.Abs(cfg.DataDir)
+		if aerr != nil {
+			abs = cfg.DataDir
+		}
+		fmt.Fprintf(env.stderr, "shebao: data dir %s does not exist; creating it (set SHEBAO_DATA_DIR or data_dir to use another)\n", abs)
+	}
+	return cfg, nil
 }
 
 // parseConfig parses a command's flags, then loads the config its --config names.

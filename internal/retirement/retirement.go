@@ -1,4 +1,4 @@
-// Package policy encodes the gradual raising of the statutory retirement age (渐进式延迟法定退休年龄)
+// Package retirement encodes the gradual raising of the statutory retirement age (渐进式延迟法定退休年龄)
 // as pure functions: given a retirement category and a birth month it computes the original and
 // the new statutory retirement age and month, the flexible retirement window and the minimum
 // contribution years for a monthly pension, together with the legal basis of each figure.
@@ -11,7 +11,7 @@
 //     附件3 原法定退休年龄五十周岁的女职工延迟法定退休年龄对照表, 附件4 提高最低缴费年限情况表.
 //
 // The package does no I/O and never reads the clock; ValidateBirth takes "now" as a parameter.
-package policy
+package retirement
 
 import (
 	"fmt"

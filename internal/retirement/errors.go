@@ -1,4 +1,4 @@
-package policy
+package retirement
 
 import (
 	"errors"
@@ -10,11 +10,11 @@ import (
 // tell with errors.Is which input was bad, and turn it into a user message with Message.
 var (
 	// ErrCategory means the retirement category is not one of male, female50, female55.
-	ErrCategory = errors.New("policy: unknown retirement category")
+	ErrCategory = errors.New("retirement: unknown retirement category")
 	// ErrBirth means the birth month is not a real month, is before 1930-01, or is in the future.
-	ErrBirth = errors.New("policy: invalid birth month")
+	ErrBirth = errors.New("retirement: invalid birth month")
 	// ErrYearMonth means a month string is not in the strict "YYYY-MM" form or names no real month.
-	ErrYearMonth = errors.New("policy: invalid year-month")
+	ErrYearMonth = errors.New("retirement: invalid year-month")
 )
 
 // birthReason says why a birth month was rejected.
@@ -97,9 +97,9 @@ func checkBirth(b YearMonth) error {
 }
 
 // ValidateBirth checks a birth month supplied by a user: it must be a real month, not before
-// 1930-01 (MinBirth) and not after the month of now, taken in now's location (pass a time in
-// Asia/Shanghai for Chinese users). The error wraps ErrBirth. Compute itself does not look at the
-// clock; the API layer calls ValidateBirth first.
+// 1930-01 (MinBirth) and not after the month of now, taken in now's location (pass beijing.Now()
+// for Chinese users). The error wraps ErrBirth. Compute itself does not look at the clock; the
+// API layer calls ValidateBirth first.
 func ValidateBirth(b YearMonth, now time.Time) error {
 	if err := checkBirth(b); err != nil {
 		return err
