@@ -178,7 +178,8 @@ func TestBenchServer(t *testing.T) {
 	corpus := NewCorpus(testGuides(t))
 	d := sqliteDBAt(t, filepath.Join(dir, "bench.db"))
 	s, err := New(context.Background(), Options{DB: d, Retriever: corpus, Guides: corpus, Log: slogDiscard(),
-		Limits: Limits{PingInterval: 10 * time.Minute, IdleTimeout: time.Hour, HelloTimeout: time.Minute}})
+		// Every bench connection comes from 127.0.0.1 and is anonymous.
+		Limits: Limits{PingInterval: 10 * time.Minute, IdleTimeout: time.Hour, HelloTimeout: time.Minute, ConnsPerIP: 1 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
