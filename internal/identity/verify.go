@@ -165,6 +165,9 @@ func principalFrom(c jwt.MapClaims, rolesClaim string) (Principal, error) {
 	if exp, err := c.GetExpirationTime(); err == nil && exp != nil {
 		p.ExpiresAt = exp.Time
 	}
+	if iat, err := c.GetIssuedAt(); err == nil && iat != nil {
+		p.IssuedAt = iat.Time
+	}
 	return p, nil
 }
 
