@@ -111,6 +111,7 @@ func TestSQLiteConnectionsAreCapped(t *testing.T) {
 	}
 	t.Logf("file handles on the database: %d during a burst of %d, %d after", peak, 8*max, openFilesOn(t, path))
 }
+
 // TestLimitSQLiteConnsLeavesPostgresAlone: the cap is for SQLite only.
 func TestLimitSQLiteConnsLeavesPostgresAlone(t *testing.T) {
 	d := &db.DB{DB: &sql.DB{}, Dialect: db.Postgres}
