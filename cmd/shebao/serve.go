@@ -58,7 +58,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	} else if n > 0 {
 		log.Info("seeded guides", "count", n)
 	}
-	verifier, _, err := openVerifier(ctx, cfg)
+	verifier, err := openVerifier(ctx, cfg, st.db, log)
 	if err != nil {
 		return err
 	}
@@ -90,6 +90,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	log.Info("shebao listening", "addr", ln.Addr().String(), "data_dir", absPath(cfg.DataDir),
 		"store", string(st.db.Dialect), "startup_ms", time.Since(start).Milliseconds())
 	go app.background(ctx)
+	go pruneRevocations(ctx, log, verifier.revocations)
 	if cfg.DebugAddr != "" {
 		go servePprof(cfg.DebugAddr, log)
 	}
