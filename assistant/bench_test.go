@@ -25,6 +25,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gorilla/websocket"
+
+	"shebao/bff"
 )
 
 // benchLimits lifts the per-user message limit so that one client can measure latency.
@@ -247,6 +249,10 @@ func TestBenchServer(t *testing.T) {
 			mu.Unlock()
 			fmt.Fprintf(w, "%d %d", n, time.Since(start).Nanoseconds())
 		})
+	case "edge":
+		// The path `serve` takes: net/http behind the edge's request ids, access log and metrics.
+		edge := bff.New(bff.Deps{Chat: s.Handler(), Log: slogDiscard(), AccessLog: io.Discard})
+		go http.Serve(ln, edge.ChatHandler())
 	case "fiber":
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Get("/chat", adaptor.HTTPHandler(s.Handler()))
@@ -278,8 +284,11 @@ func startBenchServer(b *testing.B, mode string) *benchChild {
 	}
 	sc := bufio.NewScanner(stdout)
 	c := &benchChild{cmd: cmd, stdin: stdin, path: "/"}
-	if mode == "fiber" {
+	switch mode {
+	case "fiber":
 		c.path = "/chat"
+	case "edge":
+		c.path = "/api/v1/chat"
 	}
 	for sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "BENCH" {
@@ -377,7 +386,7 @@ func benchConns() int {
 // session open) on a plain net/http server and through Fiber's adaptor, and how many such
 // connections fit in 1 GiB. Run with -benchtime=1x.
 func BenchmarkIdleConnections(b *testing.B) {
-	for _, mode := range []string{"nethttp", "fiber"} {
+	for _, mode := range []string{"nethttp", "edge", "fiber"} {
 		b.Run(mode, func(b *testing.B) {
 			n := benchConns()
 			for i := 0; i < b.N; i++ {
