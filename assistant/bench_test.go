@@ -252,7 +252,7 @@ func TestBenchServer(t *testing.T) {
 	case "edge":
 		// The path `serve` takes: net/http behind the edge's request ids, access log and metrics.
 		edge := bff.New(bff.Deps{Chat: s.Handler(), Log: slogDiscard(), AccessLog: io.Discard})
-		go http.Serve(ln, edge.ChatHandler())
+		go http.Serve(edge.ChatListener(ln), edge.ChatHandler())
 	case "fiber":
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Get("/chat", adaptor.HTTPHandler(s.Handler()))

@@ -113,6 +113,9 @@ func (w *recordingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err == nil && w.status == 0 {
 		w.status = http.StatusSwitchingProtocols
 	}
+	if cc, ok := conn.(*chatConn); ok {
+		conn = cc.Conn // the WebSocket writes to the connection itself from here on
+	}
 	return conn, brw, err
 }
 

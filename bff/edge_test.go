@@ -279,3 +279,65 @@ func rawRequest(t *testing.T, addr, req string) *http.Response {
 	}
 	return res
 }
+
+// TestChatNetHTTPRefusalsAreCatalogued: what net/http answers by itself on the chat's side
+// (headers too large, a malformed request) is the catalogue's JSON with a request id, in the
+// access log; upgrades through the same listener are untouched.
+func TestChatNetHTTPRefusalsAreCatalogued(t *testing.T) {
+	e, err := newEnvFor(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	access := &syncBuffer{}
+	e.srv.AccessLog = access
+	up := websocket.Upgrader{}
+	e.srv.Chat = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, w.Header())
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		if mt, msg, err := ws.ReadMessage(); err == nil {
+			_ = ws.WriteMessage(mt, msg)
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: e.srv.ChatHandler(), MaxHeaderBytes: MaxHeaderBytes}
+	go hs.Serve(e.srv.ChatListener(ln))
+	t.Cleanup(func() { hs.Close() })
+	addr := ln.Addr().String()
+
+	for _, c := range []struct {
+		name, req string
+		status    int
+		code      string
+	}{
+		{"headers over the limit", "GET /api/v1/chat HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2*MaxHeaderBytes) + "\r\n\r\n", 431, "request_header_too_large"},
+		{"two Host headers", "GET /api/v1/chat HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "bad_request"},
+	} {
+		res := rawRequest(t, addr, c.req)
+		d := errorBodyOf(t, res)
+		if res.StatusCode != c.status || d.Code != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, res.StatusCode, d.Code, c.status, c.code)
+		}
+		if m := recordFor(t, access.String(), d.RequestID); m["status"] != float64(c.status) || m["route"] != routeRefused {
+			t.Errorf("%s: record %v", c.name, m)
+		}
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+chatPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	// WebSocket traffic is not rewritten, whatever it carries.
+	msg := "HTTP/1.1 400 Bad Request" + plainErrorHeaders
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != msg {
+		t.Errorf("echo: %q %v", got, err)
+	}
+}

@@ -57,9 +57,16 @@ func writeError(c *fiber.Ctx, ae *apperr.Error) error {
 	return c.Status(ae.Status).JSON(apperr.BodyOf(ae, requestID(c)))
 }
 
-// fiberError maps an error Fiber or fasthttp produced to its catalogue kind. refused says the
-// request was refused before routing, where a 400 means malformed HTTP rather than a bad body.
+// fiberError maps an error Fiber or fasthttp produced to its catalogue kind. refused says
+// fasthttp refused the request before routing (see refusal).
 func fiberError(fe *fiber.Error, refused bool) *apperr.Error {
+	if refused {
+		if fe.Code == fiber.StatusBadGateway {
+			// fasthttp's answer when the client's connection failed mid-request; nobody reads it.
+			return apperr.New(apperr.BadRequest, "")
+		}
+		return refusal(fe.Code)
+	}
 	switch fe.Code {
 	case fiber.StatusNotFound:
 		return apperr.New(apperr.NotFound, "")
@@ -67,29 +74,15 @@ func fiberError(fe *fiber.Error, refused bool) *apperr.Error {
 		return apperr.New(apperr.MethodNotAllowed, "")
 	case fiber.StatusRequestEntityTooLarge:
 		return apperr.New(apperr.BodyTooLarge, "")
-	case fiber.StatusRequestHeaderFieldsTooLarge, fiber.StatusRequestURITooLong:
-		e := apperr.New(apperr.HeaderTooLarge, "")
-		e.Status = fe.Code
-		return e
-	case fiber.StatusRequestTimeout:
-		return apperr.New(apperr.RequestTimeout, "")
+	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
+		return apperr.New(apperr.InvalidBody, "")
 	case fiber.StatusTooManyRequests:
 		return apperr.New(apperr.RateLimited, "")
 	case fiber.StatusServiceUnavailable:
 		return apperr.New(apperr.Unavailable, "")
 	}
-	if refused && (fe.Code == fiber.StatusBadRequest || fe.Code == fiber.StatusBadGateway) {
-		// fasthttp answers 502 when the client's connection failed mid-request; nobody reads it.
-		return apperr.New(apperr.BadRequest, "")
-	}
-	switch fe.Code {
-	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
-		return apperr.New(apperr.InvalidBody, "")
-	}
 	if fe.Code >= 400 && fe.Code < 500 {
-		e := apperr.New(apperr.BadRequest, "")
-		e.Status = fe.Code
-		return e
+		return refusal(fe.Code)
 	}
 	return apperr.Wrap(apperr.Internal, "", fe)
 }

@@ -78,12 +78,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// access log, metrics, error bodies); everything else to Fiber, which also serves the chat
 	// through its adaptor for clients that reuse a keep-alive connection.
 	split := splitlisten.New(ln, "GET", "/api/v1/chat")
-	chatSrv := &http.Server{Handler: srv.ChatHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	chatSrv := &http.Server{Handler: srv.ChatHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: bff.MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 3)
 	go func() { errc <- split.Serve() }()
 	go func() { errc <- srv.App().Listener(split.Primary) }()
 	go func() {
-		if err := chatSrv.Serve(split.Secondary); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := chatSrv.Serve(srv.ChatListener(split.Secondary)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			errc <- err
 		}
 	}()
