@@ -28,6 +28,9 @@ type Deps struct {
 	Content *content.Service
 	Search  *search.Service   // optional; search routes answer service_unavailable without it
 	Auth    identity.Verifier // optional; without it every authenticated route answers 401
+	// Revocations, when set, backs POST /admin/tokens/revoke (else service_unavailable); Auth
+	// should check it (identity.WithRevocations).
+	Revocations *identity.Revocations
 	Chat    http.Handler      // optional WebSocket endpoint (net/http, gorilla)
 	Log     *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
@@ -110,6 +113,7 @@ func (s *Server) routes() {
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)
+	s.adminTokenRoutes(admin)
 	s.consoleRoutes(a)
 }
 
