@@ -31,8 +31,8 @@ type Deps struct {
 	// Revocations, when set, backs POST /admin/tokens/revoke (else service_unavailable); Auth
 	// should check it (identity.WithRevocations).
 	Revocations *identity.Revocations
-	Chat    http.Handler      // optional WebSocket endpoint (net/http, gorilla)
-	Log     *slog.Logger
+	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
+	Log         *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
