@@ -210,7 +210,7 @@ func (c *conn) hello(f ClientFrame) {
 		if err != nil {
 			s.log.Info("hello with invalid token", "ip", c.ip)
 			ae, ok := apperr.As(err)
-			if !ok {
+			if !ok || ae.Code != apperr.Unauthenticated.Code { // the verifier's message when it has one
 				ae = apperr.New(apperr.Unauthenticated, "登录已失效，请重新登录。")
 			}
 			c.reply(errorEvent(ae, ""))
@@ -239,7 +239,7 @@ func (c *conn) hello(f ClientFrame) {
 			return
 		}
 		if takesOver {
-			s.open.add("", c.principal.Subject, Limits{})
+			s.open.add("", c.principal.Subject, Limits{}) // counted beyond the limit until the old one closes
 		}
 		c.user = c.principal.Subject
 	}
