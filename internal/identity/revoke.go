@@ -166,7 +166,11 @@ func (r *Revocations) current(ctx context.Context) *revocationSet {
 	}
 	defer r.loading.Unlock()
 	if err := r.load(ctx); err != nil {
-		r.log.Error("revocation list: re-read failed; using the last copy", "err", err, "age", r.now().Sub(set.at).String())
+		r.log.Error("revocation list: re-read failed; using the last copy", "err", err)
+		// Try again after another refresh, not on every request while the store is down.
+		retry := *set
+		retry.at = r.now()
+		r.cur.Store(&retry)
 	}
 	return r.cur.Load()
 }
