@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -146,4 +147,37 @@ func TestRevocations(t *testing.T) {
 			t.Error("prune dropped a person's revocation")
 		}
 	})
+}
+
+// TestRevocationsSurviveAStoreOutage: when the list cannot be re-read, the last copy still
+// applies (a revoked token stays refused, others are accepted).
+func TestRevocationsSurviveAStoreOutage(t *testing.T) {
+	d := dbtest.SQLite(t)
+	clock := newTestClock()
+	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := OpenRevocations(t.Context(), d, RevocationOptions{Now: clock.Now, Refresh: time.Second, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := WithRevocations(k.Verifier(), rev)
+	bad, _ := k.Mint("a", "", []Role{RoleEditor}, time.Hour)
+	good, _ := k.Mint("b", "", []Role{RoleEditor}, time.Hour)
+	c, err := PeekClaims(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rev.RevokeToken(t.Context(), c.ID, c.ExpiresAt, "admin", ""); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	clock.Advance(time.Minute)
+	if _, err := v.Verify(t.Context(), bad); err == nil {
+		t.Error("revoked token accepted while the store is down")
+	}
+	if _, err := v.Verify(t.Context(), good); err != nil {
+		t.Errorf("good token refused while the store is down: %v", err)
+	}
 }
