@@ -26,6 +26,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gorilla/websocket"
 
+	"shebao/bff"
 	"shebao/internal/ratelimit"
 )
 
@@ -180,7 +181,8 @@ func TestBenchServer(t *testing.T) {
 	corpus := NewCorpus(testGuides(t))
 	d := sqliteDBAt(t, filepath.Join(dir, "bench.db"))
 	s, err := New(context.Background(), Options{DB: d, Retriever: corpus, Guides: corpus, Log: slogDiscard(),
-		Limits: Limits{PingInterval: 10 * time.Minute, IdleTimeout: time.Hour, HelloTimeout: time.Minute}})
+		// Every bench connection comes from 127.0.0.1 and is anonymous.
+		Limits: Limits{PingInterval: 10 * time.Minute, IdleTimeout: time.Hour, HelloTimeout: time.Minute, ConnsPerIP: 1 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +250,10 @@ func TestBenchServer(t *testing.T) {
 			mu.Unlock()
 			fmt.Fprintf(w, "%d %d", n, time.Since(start).Nanoseconds())
 		})
+	case "edge":
+		// The path `serve` takes: net/http behind the edge's request ids, access log and metrics.
+		edge := bff.New(bff.Deps{Chat: s.Handler(), Log: slogDiscard(), AccessLog: io.Discard})
+		go http.Serve(edge.ChatListener(ln), edge.ChatHandler())
 	case "fiber":
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Get("/chat", adaptor.HTTPHandler(s.Handler()))
@@ -279,8 +285,11 @@ func startBenchServer(b *testing.B, mode string) *benchChild {
 	}
 	sc := bufio.NewScanner(stdout)
 	c := &benchChild{cmd: cmd, stdin: stdin, path: "/"}
-	if mode == "fiber" {
+	switch mode {
+	case "fiber":
 		c.path = "/chat"
+	case "edge":
+		c.path = "/api/v1/chat"
 	}
 	for sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "BENCH" {
@@ -378,7 +387,7 @@ func benchConns() int {
 // session open) on a plain net/http server and through Fiber's adaptor, and how many such
 // connections fit in 1 GiB. Run with -benchtime=1x.
 func BenchmarkIdleConnections(b *testing.B) {
-	for _, mode := range []string{"nethttp", "fiber"} {
+	for _, mode := range []string{"nethttp", "edge", "fiber"} {
 		b.Run(mode, func(b *testing.B) {
 			n := benchConns()
 			for i := 0; i < b.N; i++ {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"shebao/internal/apperr"
 )
 
 // Frame types sent by the client. See PROTOCOL.md.
@@ -225,37 +227,32 @@ type NoticeEvent struct {
 	Text string `json:"text"`
 }
 
-// Error codes of ErrorEvent, with their Chinese messages.
-var errorMessages = map[string]string{
-	"bad_frame":         "消息格式不正确。",
-	"unknown_frame":     "不支持的消息类型。",
-	"hello_required":    "请先建立会话。",
-	"already_greeted":   "会话已建立。",
-	"unauthenticated":   "登录已失效，请重新登录。",
-	"session_not_found": "原会话已失效，已为您新建会话。",
-	"rate_limited":      "发送太频繁了，请稍等一会儿再发。",
-	"busy":              "上一个问题还在回答，请稍等。",
-	"message_empty":     "请输入您要咨询的问题。",
-	"cancelled":         "已停止回答。",
-	"nothing_to_cancel": "当前没有正在回答的问题。",
-	"internal_error":    "系统繁忙，请稍后再试。如需帮助请拨打12333。",
-}
-
-// ErrorCodes lists the error codes, for documentation and tests.
+// ErrorCodes lists the error codes of ErrorEvent, for documentation and tests. The codes and
+// their messages are entries of the one error catalogue (internal/apperr).
 func ErrorCodes() []string {
-	return []string{"bad_frame", "unknown_frame", "hello_required", "already_greeted", "unauthenticated",
-		"session_not_found", "rate_limited", "busy", "message_empty", "cancelled", "nothing_to_cancel", "internal_error"}
+	codes := make([]string, len(apperr.ChatKinds))
+	for i, k := range apperr.ChatKinds {
+		codes[i] = k.Code
+	}
+	return codes
 }
 
-func newError(code, replyTo string) *ErrorEvent {
-	return &ErrorEvent{eventHeader: eventHeader{Type: EventError}, Code: code, Message: errorMessages[code], ReplyTo: replyTo}
+// newError is an error event of catalogue kind k.
+func newError(k apperr.Kind, replyTo string) *ErrorEvent {
+	return errorEvent(apperr.New(k, ""), replyTo)
 }
 
-// Close codes used by the server. See PROTOCOL.md.
+// errorEvent is the error event for an application error, with its code and message.
+func errorEvent(e *apperr.Error, replyTo string) *ErrorEvent {
+	return &ErrorEvent{eventHeader: eventHeader{Type: EventError}, Code: e.Code, Message: e.Message, ReplyTo: replyTo}
+}
+
+// Close codes used by the server, from the error catalogue. See PROTOCOL.md.
 const (
-	CloseIdle            = 4000
-	CloseUnauthenticated = 4001
-	CloseSlowConsumer    = 4002
-	CloseReplaced        = 4003
-	CloseHelloTimeout    = 4004
+	CloseIdle               = int(apperr.CloseIdle)
+	CloseUnauthenticated    = int(apperr.CloseUnauthenticated)
+	CloseSlowConsumer       = int(apperr.CloseSlowConsumer)
+	CloseReplaced           = int(apperr.CloseReplaced)
+	CloseHelloTimeout       = int(apperr.CloseHelloTimeout)
+	CloseTooManyConnections = int(apperr.CloseTooManyConnections)
 )

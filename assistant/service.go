@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
 )
@@ -62,6 +63,8 @@ type Limits struct {
 	User          ratelimit.Rate // messages per user (or anonymous session): burst 5, 1/s
 	IP            ratelimit.Rate // messages per client IP: burst 30, 10/s
 	FramesPerConn ratelimit.Rate // frames of any type per connection: burst 300, 100/s; beyond closes with 1008
+	ConnsPerIP    int            // open connections per client address; more answer 429 too_many_connections (64)
+	ConnsPerUser  int            // open connections per signed-in person; more close with 4005 (8)
 }
 
 // DefaultLimits are the limits used for zero fields of Options.Limits.
@@ -79,6 +82,11 @@ var DefaultLimits = Limits{
 	User:          ratelimit.Rate{Burst: 5, PerSecond: 1},
 	IP:            ratelimit.Rate{Burst: 30, PerSecond: 10},
 	FramesPerConn: ratelimit.Rate{Burst: 300, PerSecond: 100},
+	// A household or an office behind one NAT shares an address; 64 leaves room for that while
+	// 500 from one address (what a probe opened) is refused. A person has a phone, a tablet and
+	// a browser or two: 8.
+	ConnsPerIP:   64,
+	ConnsPerUser: 8,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -116,6 +124,8 @@ func (l Limits) withDefaults() Limits {
 	setR(&l.User, d.User)
 	setR(&l.IP, d.IP)
 	setR(&l.FramesPerConn, d.FramesPerConn)
+	setI(&l.ConnsPerIP, d.ConnsPerIP)
+	setI(&l.ConnsPerUser, d.ConnsPerUser)
 	if l.PongWait <= l.PingInterval {
 		l.PongWait = l.PingInterval * 2
 	}
@@ -140,6 +150,7 @@ type Service struct {
 	mu        sync.Mutex
 	sessions  map[string]*session
 	conns     map[*conn]struct{}
+	open      openConns // per address and person, for ConnsPerIP and ConnsPerUser
 	lastSweep time.Time
 	closed    bool
 }
@@ -480,13 +491,17 @@ func sameOrigin(origin, host string) bool {
 
 func (s *Service) upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
 	s.log.Info("websocket upgrade refused", "status", status, "reason", reason.Error(), "origin", r.Header.Get("Origin"))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	code, msg := "invalid_parameter", "请使用 WebSocket 连接。"
-	if status == http.StatusForbidden {
-		code, msg = "forbidden", "不允许从该来源连接。"
+	var e *apperr.Error
+	switch status {
+	case http.StatusForbidden:
+		e = apperr.New(apperr.Forbidden, "不允许从该来源连接。")
+	case http.StatusMethodNotAllowed:
+		e = apperr.New(apperr.MethodNotAllowed, "")
+	default:
+		e = apperr.New(apperr.WebSocketRequired, "")
+		e.Status = status
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	apperr.WriteHTTP(w, e)
 }
 
 func (s *Service) clientIP(r *http.Request) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/internal/apperr"
 	"shebao/internal/ratelimit"
 )
 
@@ -34,8 +35,9 @@ type conn struct {
 	helloTimer atomic.Pointer[time.Timer] // until hello; dropped after it, so idle connections keep no timer
 	sess       atomic.Pointer[session]    // set by hello
 	principal  Principal
-	greeted    bool // reader goroutine only
-	bad        int  // bad frames so far; reader goroutine only
+	user       string // subject counted against the per-person limit; set by hello
+	greeted    bool   // reader goroutine only
+	bad        int    // bad frames so far; reader goroutine only
 	frames     ratelimit.Bucket
 	lastMsg    atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
 }
@@ -45,14 +47,22 @@ func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		http.Error(w, `{"error":{"code":"service_unavailable","message":"服务正在维护，请稍后再试。"}}`, http.StatusServiceUnavailable)
+		apperr.WriteHTTP(w, apperr.New(apperr.Unavailable, "服务正在维护，请稍后再试。"))
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ip := s.clientIP(r)
+	if !s.open.add(ip, "", s.limits) {
+		s.log.Info("websocket refused: too many connections from one address", "ip", ip, "limit", s.limits.ConnsPerIP)
+		apperr.WriteHTTP(w, apperr.New(apperr.TooManyConnections, ""))
+		return
+	}
+	// The headers the edge set (the request id) go out with the 101.
+	ws, err := s.upgrader.Upgrade(w, r, w.Header())
 	if err != nil {
+		s.open.release(ip, "")
 		return // the upgrader has answered the request
 	}
-	c := &conn{svc: s, ws: ws, ip: s.clientIP(r), send: make(chan []byte, s.limits.SendBuffer),
+	c := &conn{svc: s, ws: ws, ip: ip, send: make(chan []byte, s.limits.SendBuffer),
 		replies: make(chan []byte, 8), done: make(chan struct{})}
 	c.lastMsg.Store(time.Now().UnixNano())
 	c.frames = ratelimit.NewBucket(s.limits.FramesPerConn, time.Now())
@@ -73,7 +83,7 @@ func (c *conn) serve() {
 	s := c.svc
 	c.helloTimer.Store(time.AfterFunc(s.limits.HelloTimeout, func() {
 		if c.sess.Load() == nil {
-			c.closeWith(CloseHelloTimeout, "hello timeout")
+			c.closeWith(CloseHelloTimeout, apperr.CloseHelloTimeout.Reason())
 		}
 	}))
 	c.readLoop()
@@ -85,6 +95,7 @@ func (c *conn) serve() {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.open.release(c.ip, c.user)
 }
 
 // readLoop reads frames until the connection fails or is closed.
@@ -115,7 +126,7 @@ func (c *conn) readLoop() {
 		f, err := DecodeFrame(data)
 		switch {
 		case errors.Is(err, errUnknownFrame):
-			c.reply(newError("unknown_frame", ""))
+			c.reply(newError(apperr.UnknownFrame, ""))
 			continue
 		case err != nil:
 			if !c.badFrame(f.ID) {
@@ -141,7 +152,7 @@ func (c *conn) badFrame(id string) bool {
 		c.closeWith(websocket.ClosePolicyViolation, "too many bad frames")
 		return false
 	}
-	c.reply(newError("bad_frame", id))
+	c.reply(newError(apperr.BadFrame, id))
 	return true
 }
 
@@ -152,20 +163,20 @@ func (c *conn) handle(f ClientFrame) {
 		c.reply(&PongEvent{eventHeader: eventHeader{Type: EventPong}, ID: f.ID})
 	case FrameHello:
 		if c.greeted {
-			c.reply(newError("already_greeted", ""))
+			c.reply(newError(apperr.AlreadyGreeted, ""))
 			return
 		}
 		c.hello(f)
 	case FrameMessage:
 		if !c.greeted {
-			c.reply(newError("hello_required", f.ID))
+			c.reply(newError(apperr.HelloRequired, f.ID))
 			return
 		}
 		c.lastMsg.Store(time.Now().UnixNano())
 		c.message(f)
 	case FrameCancel:
 		if !c.greeted {
-			c.reply(newError("hello_required", f.ID))
+			c.reply(newError(apperr.HelloRequired, f.ID))
 			return
 		}
 		sess := c.sess.Load()
@@ -173,7 +184,7 @@ func (c *conn) handle(f ClientFrame) {
 		t := sess.turn
 		sess.mu.Unlock()
 		if t == nil || f.ID != "" && f.ID != t.msgID {
-			c.reply(newError("nothing_to_cancel", f.ID))
+			c.reply(newError(apperr.NothingToCancel, f.ID))
 			return
 		}
 		t.cancel()
@@ -192,8 +203,12 @@ func (c *conn) hello(f ClientFrame) {
 		p, err := s.opts.Verifier.Verify(ctx, f.Token)
 		if err != nil {
 			s.log.Info("hello with invalid token", "ip", c.ip)
-			c.reply(newError("unauthenticated", ""))
-			c.closeAfter(CloseUnauthenticated, "unauthenticated")
+			ae, ok := apperr.As(err)
+			if !ok || ae.Code != apperr.Unauthenticated.Code { // the verifier's message when it has one
+				ae = apperr.New(apperr.Unauthenticated, "登录已失效，请重新登录。")
+			}
+			c.reply(errorEvent(ae, ""))
+			c.closeAfter(CloseUnauthenticated, apperr.CloseUnauthenticated.Reason())
 			return
 		}
 		c.principal, anonymous = p, false
@@ -201,13 +216,30 @@ func (c *conn) hello(f ClientFrame) {
 	sess, resumed, err := s.openSession(ctx, f.SessionID, c.principal.Subject)
 	if err != nil {
 		s.log.Error("open session", "err", err)
-		c.reply(newError("internal_error", ""))
+		c.reply(newError(apperr.Internal, ""))
 		c.closeAfter(websocket.CloseInternalServerErr, "internal error")
 		return
 	}
+	if !anonymous {
+		// Taking over one's own session from another connection does not add one: that
+		// connection is closed below.
+		sess.mu.Lock()
+		takesOver := sess.conn != nil && sess.conn != c
+		sess.mu.Unlock()
+		if !takesOver && !s.open.add("", c.principal.Subject, s.limits) {
+			s.log.Info("chat session refused: too many connections for one person", "user", userRef(c.principal.Subject), "limit", s.limits.ConnsPerUser)
+			c.reply(newError(apperr.TooManyConnections, ""))
+			c.closeAfter(CloseTooManyConnections, apperr.CloseTooManyConnections.Reason())
+			return
+		}
+		if takesOver {
+			s.open.add("", c.principal.Subject, Limits{}) // counted beyond the limit until the old one closes
+		}
+		c.user = c.principal.Subject
+	}
 	if f.SessionID != "" && !resumed {
 		// Through the event queue, so that it arrives before the ready event queued below.
-		body, _ := json.Marshal(newError("session_not_found", ""))
+		body, _ := json.Marshal(newError(apperr.SessionNotFound, ""))
 		c.enqueue(body)
 	}
 	after := f.LastSeq
@@ -222,7 +254,7 @@ func (c *conn) hello(f ClientFrame) {
 		if err != nil {
 			sess.mu.Unlock()
 			s.log.Error("replay", "session", shortID(sess.id), "err", err)
-			c.reply(newError("internal_error", ""))
+			c.reply(newError(apperr.Internal, ""))
 			c.closeAfter(websocket.CloseInternalServerErr, "internal error")
 			return
 		}
@@ -257,7 +289,7 @@ func (c *conn) hello(f ClientFrame) {
 	}
 	c.lastMsg.Store(time.Now().UnixNano())
 	if old != nil && old != c {
-		old.closeWith(CloseReplaced, "session opened on another connection")
+		old.closeWith(CloseReplaced, apperr.CloseReplaced.Reason())
 	}
 	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "replayed", len(replay))
 }
@@ -280,7 +312,7 @@ func (c *conn) message(f ClientFrame) {
 			continue
 		}
 		if !ok {
-			e := newError("rate_limited", f.ID)
+			e := newError(apperr.RateLimited, f.ID)
 			e.RetryAfterMS = max(wait.Milliseconds(), 1)
 			c.reply(e)
 			return
@@ -294,7 +326,7 @@ func (c *conn) message(f ClientFrame) {
 		same := t.msgID == f.ID
 		sess.mu.Unlock()
 		if !same { // a resent message that is being answered needs nothing
-			c.reply(newError("busy", f.ID))
+			c.reply(newError(apperr.Busy, f.ID))
 		}
 		return
 	}
@@ -321,12 +353,12 @@ func (c *conn) message(f ClientFrame) {
 		switch {
 		case err == nil, errors.Is(err, errDuplicate):
 		case errors.Is(err, errEmpty):
-			s.sendTransient(sess, newError("message_empty", f.ID))
+			s.sendTransient(sess, newError(apperr.MessageEmpty, f.ID))
 		case errors.Is(err, context.Canceled) && s.ctx.Err() == nil:
-			s.sendTransient(sess, newError("cancelled", f.ID))
+			s.sendTransient(sess, newError(apperr.Cancelled, f.ID))
 		default:
 			s.log.Error("turn failed", "session", shortID(sess.id), "msg", f.ID, "err", err)
-			s.sendTransient(sess, newError("internal_error", f.ID))
+			s.sendTransient(sess, newError(apperr.Internal, f.ID))
 		}
 	}()
 }
@@ -375,7 +407,7 @@ func (c *conn) enqueue(b []byte) {
 	case c.send <- b:
 	case <-c.done:
 	default:
-		go c.closeWith(CloseSlowConsumer, "too slow")
+		go c.closeWith(CloseSlowConsumer, apperr.CloseSlowConsumer.Reason())
 	}
 }
 
@@ -404,7 +436,7 @@ func (c *conn) writeLoop() {
 			}
 		case <-ping.C:
 			if time.Since(time.Unix(0, c.lastMsg.Load())) > s.limits.IdleTimeout {
-				c.closeWith(CloseIdle, "idle")
+				c.closeWith(CloseIdle, apperr.CloseIdle.Reason())
 				return
 			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.limits.WriteTimeout)); err != nil {
@@ -450,4 +482,52 @@ func (c *conn) detach() {
 		sess.conn = nil
 	}
 	sess.mu.Unlock()
+}
+
+// openConns counts open chat connections per client address and per person, so that one
+// client cannot hold an unbounded share of the sockets (each idle one costs about 20 KB and two
+// goroutines). The lock is a leaf: nothing else is locked while it is held.
+type openConns struct {
+	mu     sync.Mutex
+	byIP   map[string]int
+	byUser map[string]int
+}
+
+// add counts a connection for ip (when not empty) or user (when not empty) and reports whether
+// it is within l; a zero limit does not limit (a takeover, which closes another connection).
+func (o *openConns) add(ip, user string, l Limits) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.byIP == nil {
+		o.byIP, o.byUser = map[string]int{}, map[string]int{}
+	}
+	m, key, limit := o.byIP, ip, l.ConnsPerIP
+	if user != "" {
+		m, key, limit = o.byUser, user, l.ConnsPerUser
+	}
+	if limit > 0 && m[key] >= limit {
+		return false
+	}
+	m[key]++
+	return true
+}
+
+// release uncounts a connection of ip and, when it was counted, of user.
+func (o *openConns) release(ip, user string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	decrement(o.byIP, ip)
+	decrement(o.byUser, user)
+}
+
+// decrement lowers m[key], forgetting keys that reach zero so the maps stay small.
+func decrement(m map[string]int, key string) {
+	if key == "" {
+		return
+	}
+	if m[key] <= 1 {
+		delete(m, key)
+	} else {
+		m[key]--
+	}
 }

@@ -2,6 +2,7 @@ package bff
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -9,27 +10,29 @@ import (
 )
 
 // ErrorBody is the JSON error model of every API response that is not a success.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
+type ErrorBody = apperr.Body
 
 // ErrorDetail carries a stable machine code, a Chinese message for the user and the request id.
-type ErrorDetail struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id"`
-	Details   any    `json:"details,omitempty"`
-}
+type ErrorDetail = apperr.Detail
 
 // errorHandler turns any error a handler returns into the JSON error model. Application errors
 // keep their code and message; Fiber's own errors map to catalogue kinds; anything else is logged
 // with detail and shown only as internal_error.
+//
+// fasthttp also calls it for requests it refuses before any route or middleware runs (request
+// line and headers over the read buffer, a body over the limit, a read timeout, malformed HTTP):
+// those get their request id, access-log record and metrics here.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	start := time.Now()
+	refused := requestID(c) == ""
+	if refused {
+		assignRequestID(c)
+	}
 	ae, ok := apperr.As(err)
 	if !ok {
 		var fe *fiber.Error
 		if errors.As(err, &fe) {
-			ae = fiberError(fe)
+			ae = fiberError(fe, refused)
 		} else {
 			ae = apperr.Wrap(apperr.Internal, "", err)
 		}
@@ -38,16 +41,32 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "request_id", requestID(c), "method", c.Method(),
 			"route", routeOf(c), "code", ae.Code, "err", err)
 	}
-	return writeError(c, ae)
+	werr := writeError(c, ae)
+	if refused {
+		// The request was never parsed: its path is unknown, and so is its route.
+		s.record(start, requestID(c), c.Method(), routeRefused, "", ae.Status, c.IP(), len(c.Response().Body()))
+	}
+	return werr
 }
+
+// routeRefused is the route label of requests fasthttp refused before routing.
+const routeRefused = "refused"
 
 func writeError(c *fiber.Ctx, ae *apperr.Error) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(ae.Status).JSON(ErrorBody{Error: ErrorDetail{Code: ae.Code, Message: ae.Message,
-		RequestID: requestID(c), Details: ae.Details}})
+	return c.Status(ae.Status).JSON(apperr.BodyOf(ae, requestID(c)))
 }
 
-func fiberError(fe *fiber.Error) *apperr.Error {
+// fiberError maps an error Fiber or fasthttp produced to its catalogue kind. refused says
+// fasthttp refused the request before routing (see refusal).
+func fiberError(fe *fiber.Error, refused bool) *apperr.Error {
+	if refused {
+		if fe.Code == fiber.StatusBadGateway {
+			// fasthttp's answer when the client's connection failed mid-request; nobody reads it.
+			return apperr.New(apperr.BadRequest, "")
+		}
+		return refusal(fe.Code)
+	}
 	switch fe.Code {
 	case fiber.StatusNotFound:
 		return apperr.New(apperr.NotFound, "")
@@ -63,7 +82,7 @@ func fiberError(fe *fiber.Error) *apperr.Error {
 		return apperr.New(apperr.Unavailable, "")
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
-		return &apperr.Error{Code: apperr.InvalidParameter.Code, Status: fe.Code, Message: apperr.InvalidParameter.Message}
+		return refusal(fe.Code)
 	}
 	return apperr.Wrap(apperr.Internal, "", fe)
 }

@@ -15,7 +15,7 @@ import (
 	"shebao/internal/apperr"
 )
 
-const headerRequestID = "X-Request-ID"
+const headerRequestID = apperr.RequestIDHeader
 
 type ctxKey int
 
@@ -48,15 +48,27 @@ func validRequestID(s string) bool {
 	return true
 }
 
+// newRequestID is a process-unique id: a random prefix per process and a counter, which is
+// cheaper than random bytes per request and as unique across replicas.
+func newRequestID() string {
+	return idPrefix + "-" + strconv.FormatUint(idCounter.Add(1), 36)
+}
+
 // requestIDs accepts X-Request-ID from the client or generates one, and echoes it.
 func (s *Server) requestIDs(c *fiber.Ctx) error {
+	assignRequestID(c)
+	return c.Next()
+}
+
+// assignRequestID gives the request its id: the client's when plain, else a new one.
+func assignRequestID(c *fiber.Ctx) string {
 	id := c.Get(headerRequestID)
 	if !validRequestID(id) {
-		id = idPrefix + "-" + strconv.FormatUint(idCounter.Add(1), 36)
+		id = newRequestID()
 	}
 	c.Locals(keyRequestID, id)
 	c.Set(headerRequestID, id)
-	return c.Next()
+	return id
 }
 
 func requestID(c *fiber.Ctx) string {
@@ -96,19 +108,23 @@ func (s *Server) observe(c *fiber.Ctx) error {
 			c.Status(fiber.StatusInternalServerError)
 		}
 	}
-	status := c.Response().StatusCode()
+	s.record(start, requestID(c), c.Method(), routeOf(c), c.Path(), c.Response().StatusCode(), c.IP(), len(c.Response().Body()))
+	return nil
+}
+
+// record writes one access-log record and the request metrics; Fiber's routes, requests
+// fasthttp refused before routing and the chat's net/http side all go through it.
+func (s *Server) record(start time.Time, id, method, route, path string, status int, ip string, bytes int) {
 	elapsed := time.Since(start)
-	route := routeOf(c)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	s.metrics.observe(method, route, status, elapsed)
 	if s.AccessLog != nil {
 		bp := linePool.Get().(*[]byte)
-		*bp = accessLine((*bp)[:0], start, requestID(c), c.Method(), route, c.Path(), status, elapsed, c.IP(), len(c.Response().Body()))
+		*bp = accessLine((*bp)[:0], start, id, method, route, path, status, elapsed, ip, bytes)
 		_, _ = s.AccessLog.Write(*bp)
 		linePool.Put(bp)
-		return nil
+		return
 	}
-	s.log.Info("request", "request_id", requestID(c), "method", c.Method(), "route", route,
-		"path", c.Path(), "status", status, "duration_ms", float64(elapsed.Microseconds())/1000,
-		"ip", c.IP(), "bytes", len(c.Response().Body()))
-	return nil
+	s.log.Info("request", "request_id", id, "method", method, "route", route,
+		"path", path, "status", status, "duration_ms", float64(elapsed.Microseconds())/1000,
+		"ip", ip, "bytes", bytes)
 }

@@ -28,8 +28,11 @@ type Deps struct {
 	Content *content.Service
 	Search  *search.Service   // optional; search routes answer service_unavailable without it
 	Auth    identity.Verifier // optional; without it every authenticated route answers 401
-	Chat    http.Handler      // optional WebSocket endpoint (net/http, gorilla)
-	Log     *slog.Logger
+	// Revocations, when set, backs POST /admin/tokens/revoke (else service_unavailable); Auth
+	// should check it (identity.WithRevocations).
+	Revocations *identity.Revocations
+	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
+	Log         *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
@@ -66,7 +69,7 @@ func New(d Deps) *Server {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		ReadBufferSize:        16 << 10,
+		ReadBufferSize:        readBufferSize,
 		// A response larger than the write buffer costs two write system calls (headers, then
 		// body); guide pages are 5-8 KB and search pages 2-6 KB, so 16 KB sends each in one. On
 		// the loadmix guide mix this was a third of the server's CPU.
@@ -80,6 +83,13 @@ func New(d Deps) *Server {
 	s.routes()
 	return s
 }
+
+// readBufferSize bounds the request line plus headers. A search query of up to 4 KB (about
+// 1,360 Chinese characters, 12 KB once percent-encoded) must reach the handler, which answers
+// query_too_long past 500 characters, with room left for tokens and cookies; anything longer is
+// refused by fasthttp with 431 request_header_too_large. fasthttp keeps one such buffer per
+// keep-alive connection, so it is not made larger than that.
+const readBufferSize = 32 << 10
 
 // App exposes the Fiber application (for tests and the listener).
 func (s *Server) App() *fiber.App { return s.app }
@@ -103,6 +113,7 @@ func (s *Server) routes() {
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)
+	s.adminTokenRoutes(admin)
 	s.consoleRoutes(a)
 }
 

@@ -30,6 +30,13 @@ type Config struct {
 	DebugAddr       string        `yaml:"debug_addr" env:"SHEBAO_DEBUG_ADDR" doc:"listen address for Go's pprof profiler (keep it on loopback); empty = off"`
 	TrustProxy      bool          `yaml:"trust_proxy" env:"SHEBAO_TRUST_PROXY" doc:"take the client IP from X-Forwarded-For (only behind a trusted load balancer)"`
 	AllowedOrigins  []string      `yaml:"allowed_origins" env:"SHEBAO_ALLOWED_ORIGINS" doc:"comma-separated origins allowed to open the chat WebSocket; empty = same host only"`
+	SQLiteMaxConns  int           `yaml:"sqlite_max_conns" env:"SHEBAO_SQLITE_MAX_CONNS" doc:"most open connections to the SQLite file (SQLite writes one at a time; each connection holds file handles and a page cache)"`
+
+	ChatMaxConnsPerIP   int `yaml:"chat_max_conns_per_ip" env:"SHEBAO_CHAT_MAX_CONNS_PER_IP" doc:"open chat WebSockets per client address (one NAT may hold a household or an office); more answer 429 too_many_connections"`
+	ChatMaxConnsPerUser int `yaml:"chat_max_conns_per_user" env:"SHEBAO_CHAT_MAX_CONNS_PER_USER" doc:"open chat WebSockets per signed-in person; more are closed with 4005 too_many_connections"`
+
+	TokenMaxTTL            time.Duration `yaml:"token_max_ttl" env:"SHEBAO_TOKEN_MAX_TTL" doc:"longest lifetime of a locally signed token: longer ones are neither minted nor accepted"`
+	TokenRevocationRefresh time.Duration `yaml:"token_revocation_refresh" env:"SHEBAO_TOKEN_REVOCATION_REFRESH" doc:"how often each server re-reads the token revocation list (shebao token --revoke); a revocation made elsewhere takes effect within it"`
 
 	OIDCIssuer   string `yaml:"oidc_issuer" env:"SHEBAO_OIDC_ISSUER" doc:"issuer of the province's identity service; empty = local tokens only"`
 	OIDCJWKSURL  string `yaml:"oidc_jwks_url" env:"SHEBAO_OIDC_JWKS_URL" doc:"JWKS URL of the identity service; empty = discovered from the issuer"`
@@ -60,8 +67,15 @@ func Default() Config {
 		LogFormat:       "json",
 		Seed:            true,
 		ShutdownTimeout: 15 * time.Second,
-		ModelTimeout:    20 * time.Second,
-		ModelMaxTokens:  800,
+		// internal/db.DefaultSQLiteMaxConns, assistant.DefaultLimits, identity.DefaultMaxTokenTTL
+		// and identity.DefaultRevocationRefresh say why these values.
+		SQLiteMaxConns:         16,
+		ChatMaxConnsPerIP:      64,
+		ChatMaxConnsPerUser:    8,
+		TokenMaxTTL:            30 * 24 * time.Hour,
+		TokenRevocationRefresh: 5 * time.Second,
+		ModelTimeout:           20 * time.Second,
+		ModelMaxTokens:         800,
 	}
 }
 
@@ -156,6 +170,21 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
 		return fmt.Errorf("SHEBAO_SHUTDOWN_TIMEOUT=%s: must be between 0s and 10m", c.ShutdownTimeout)
+	}
+	if c.SQLiteMaxConns < 1 || c.SQLiteMaxConns > 256 {
+		return fmt.Errorf("SHEBAO_SQLITE_MAX_CONNS=%d: must be between 1 and 256", c.SQLiteMaxConns)
+	}
+	if c.ChatMaxConnsPerIP < 1 || c.ChatMaxConnsPerIP > 1_000_000 {
+		return fmt.Errorf("SHEBAO_CHAT_MAX_CONNS_PER_IP=%d: must be between 1 and 1000000", c.ChatMaxConnsPerIP)
+	}
+	if c.ChatMaxConnsPerUser < 1 || c.ChatMaxConnsPerUser > 1000 {
+		return fmt.Errorf("SHEBAO_CHAT_MAX_CONNS_PER_USER=%d: must be between 1 and 1000", c.ChatMaxConnsPerUser)
+	}
+	if c.TokenMaxTTL < time.Minute || c.TokenMaxTTL > 365*24*time.Hour {
+		return fmt.Errorf("SHEBAO_TOKEN_MAX_TTL=%s: must be between 1m and 8760h (a year)", c.TokenMaxTTL)
+	}
+	if c.TokenRevocationRefresh < 100*time.Millisecond || c.TokenRevocationRefresh > 10*time.Minute {
+		return fmt.Errorf("SHEBAO_TOKEN_REVOCATION_REFRESH=%s: must be between 100ms and 10m", c.TokenRevocationRefresh)
 	}
 	if c.ModelBaseURL != "" {
 		u, err := url.Parse(c.ModelBaseURL)

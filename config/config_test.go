@@ -48,6 +48,11 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{env: map[string]string{"SHEBAO_SHUTDOWN_TIMEOUT": "forever"}, want: "SHEBAO_SHUTDOWN_TIMEOUT"},
 		{env: map[string]string{"SHEBAO_MODEL_BASE_URL": "http://127.0.0.1:8000/v1"}, want: "SHEBAO_MODEL_NAME"},
 		{env: map[string]string{"SHEBAO_MODEL_MAX_TOKENS": "0"}, want: "SHEBAO_MODEL_MAX_TOKENS"},
+		{env: map[string]string{"SHEBAO_SQLITE_MAX_CONNS": "0"}, want: "SHEBAO_SQLITE_MAX_CONNS"},
+		{env: map[string]string{"SHEBAO_CHAT_MAX_CONNS_PER_IP": "0"}, want: "SHEBAO_CHAT_MAX_CONNS_PER_IP"},
+		{env: map[string]string{"SHEBAO_CHAT_MAX_CONNS_PER_USER": "-1"}, want: "SHEBAO_CHAT_MAX_CONNS_PER_USER"},
+		{env: map[string]string{"SHEBAO_TOKEN_MAX_TTL": "876000h"}, want: "SHEBAO_TOKEN_MAX_TTL"},
+		{env: map[string]string{"SHEBAO_TOKEN_REVOCATION_REFRESH": "1ns"}, want: "SHEBAO_TOKEN_REVOCATION_REFRESH"},
 		{file: "addr: [1,2\n", want: "config file"},
 		{file: "colour: red\n", want: "colour"},
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"shebao/assistant"
+	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
 	"shebao/internal/db"
@@ -68,7 +69,8 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
-		Log: log, AllowedOrigins: cfg.AllowedOrigins}
+		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
+		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser}}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
 	}

@@ -4,30 +4,68 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"shebao/config"
 	"shebao/content"
+	"shebao/internal/db"
 	"shebao/internal/identity"
 )
 
+// verifiers are the token verifier and what stands behind it.
+type verifiers struct {
+	identity.Verifier
+	keys        *identity.Keyring
+	revocations *identity.Revocations // nil when opened without a store
+}
+
 // openVerifier builds the token verifier: local keys in the data dir, plus the province's
-// identity service when an issuer is configured.
-func openVerifier(ctx context.Context, cfg config.Config) (identity.Verifier, *identity.Keyring, error) {
-	keys, err := identity.OpenKeyring(filepath.Join(cfg.DataDir, "keys"))
+// identity service when an issuer is configured, both checked against the revocation list in
+// store d (not checked when d is nil).
+func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (verifiers, error) {
+	dir := filepath.Join(cfg.DataDir, "keys")
+	keys, err := identity.OpenKeyringWith(dir, identity.KeyringOptions{MaxTTL: cfg.TokenMaxTTL})
 	if err != nil {
-		return nil, nil, fmt.Errorf("signing keys in %s: %w", filepath.Join(cfg.DataDir, "keys"), err)
+		return verifiers{}, fmt.Errorf("signing keys in %s: %w", dir, err)
 	}
-	if cfg.OIDCIssuer == "" {
-		return keys.Verifier(), keys, nil
+	out := verifiers{Verifier: keys.Verifier(), keys: keys}
+	if cfg.OIDCIssuer != "" {
+		idp, err := identity.NewJWKSVerifier(ctx, identity.JWKSConfig{Issuer: cfg.OIDCIssuer, JWKSURL: cfg.OIDCJWKSURL, Audience: cfg.OIDCAudience})
+		if err != nil {
+			return verifiers{}, fmt.Errorf("identity service %s: %w", cfg.OIDCIssuer, err)
+		}
+		out.Verifier = identity.Chain(keys.Verifier(), idp)
 	}
-	idp, err := identity.NewJWKSVerifier(ctx, identity.JWKSConfig{Issuer: cfg.OIDCIssuer, JWKSURL: cfg.OIDCJWKSURL, Audience: cfg.OIDCAudience})
-	if err != nil {
-		return nil, nil, fmt.Errorf("identity service %s: %w", cfg.OIDCIssuer, err)
+	if d != nil {
+		rev, err := identity.OpenRevocations(ctx, d, identity.RevocationOptions{Refresh: cfg.TokenRevocationRefresh, Log: log})
+		if err != nil {
+			return verifiers{}, fmt.Errorf("token revocation list at %s: %w", d.Where(), err)
+		}
+		out.revocations = rev
+		out.Verifier = identity.WithRevocations(out.Verifier, rev)
 	}
-	return identity.Chain(keys.Verifier(), idp), keys, nil
+	return out, nil
+}
+
+// pruneRevocations drops, once a day, the revocation entries of tokens that have expired anyway.
+func pruneRevocations(ctx context.Context, log *slog.Logger, rev *identity.Revocations) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := rev.Prune(ctx); err != nil && ctx.Err() == nil {
+			log.Error("prune token revocations", "err", err)
+		} else if n > 0 {
+			log.Info("pruned token revocations", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // actorOf turns a verified principal into the content package's actor.
@@ -48,7 +86,12 @@ func cliActor(ctx context.Context, cfg config.Config, token string, needAdmin bo
 		}
 		return content.Actor{ID: "cli", Name: "命令行", Roles: []string{"editor"}, IP: "local"}, nil
 	}
-	v, _, err := openVerifier(ctx, cfg)
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return content.Actor{}, err
+	}
+	defer d.Close()
+	v, err := openVerifier(ctx, cfg, d, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return content.Actor{}, err
 	}
@@ -63,15 +106,24 @@ func cliActor(ctx context.Context, cfg config.Config, token string, needAdmin bo
 }
 
 func runToken(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "token", "token --subject ID --role ROLE[,ROLE] [--name NAME] [--ttl 12h] [--rotate]")
+	fs := newFlags(env, "token", "token --subject ID --role ROLE[,ROLE] [--name NAME] [--ttl 12h] [--rotate]\n"+
+		"       shebao token --revoke TOKEN|JTI [--reason TEXT]\n"+
+		"       shebao token --revoke-subject ID [--before 2026-01-02T15:04:05+08:00] [--reason TEXT]")
 	cfgPath := configFlag(fs)
 	subject := fs.String("subject", "", "account id the token is for (required)")
 	roleList := fs.String("role", "", "comma-separated roles: user, editor, reviewer, publisher, admin (required)")
 	name := fs.String("name", "", "display name")
-	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
+	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid (at most token_max_ttl, 720h by default)")
 	rotate := fs.Bool("rotate", false, "make a new signing key current before minting (old tokens stay valid)")
+	revoke := fs.String("revoke", "", "refuse one token from now on: the token itself or its id (jti)")
+	revokeSubject := fs.String("revoke-subject", "", "refuse every token of this account issued up to --before")
+	before := fs.String("before", "", "with --revoke-subject: RFC 3339 time (default now); tokens issued later stay valid")
+	reason := fs.String("reason", "", "why, kept with the revocation")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if *revoke != "" || *revokeSubject != "" {
+		return runRevoke(ctx, env, *cfgPath, *revoke, *revokeSubject, *before, *reason)
 	}
 	if *subject == "" || *roleList == "" {
 		return usageError{"--subject and --role are required"}
@@ -84,26 +136,82 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		}
 		roles = append(roles, role)
 	}
-	if *ttl <= 0 || *ttl > 90*24*time.Hour {
-		return usageError{"--ttl must be between 1s and 2160h"}
-	}
 	cfg, err := loadConfig(env, *cfgPath)
 	if err != nil {
 		return err
 	}
-	_, keys, err := openVerifier(ctx, cfg)
+	if *ttl <= 0 || *ttl > cfg.TokenMaxTTL {
+		return usageError{fmt.Sprintf("--ttl must be between 1s and %s (token_max_ttl)", cfg.TokenMaxTTL)}
+	}
+	v, err := openVerifier(ctx, cfg, nil, nil)
 	if err != nil {
 		return err
 	}
 	if *rotate {
-		if _, err := keys.Rotate(); err != nil {
+		if _, err := v.keys.Rotate(); err != nil {
 			return err
 		}
 	}
-	tok, err := keys.Mint(*subject, *name, roles, *ttl)
+	tok, err := v.keys.Mint(*subject, *name, roles, *ttl)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout, tok)
+	return nil
+}
+
+// runRevoke adds a token or an account to the revocation list in the store; running servers
+// refuse it within token_revocation_refresh.
+func runRevoke(ctx context.Context, env *environment, cfgPath, token, subject, beforeText, reason string) error {
+	if token != "" && subject != "" {
+		return usageError{"use --revoke or --revoke-subject, not both"}
+	}
+	at := time.Now()
+	if beforeText != "" {
+		if subject == "" {
+			return usageError{"--before goes with --revoke-subject"}
+		}
+		t, err := time.Parse(time.RFC3339, beforeText)
+		if err != nil {
+			return usageError{"--before must be an RFC 3339 time, e.g. 2026-01-02T15:04:05+08:00"}
+		}
+		at = t
+	}
+	cfg, err := loadConfig(env, cfgPath)
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	v, err := openVerifier(ctx, cfg, d, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	const by = "cli"
+	if subject != "" {
+		if err := v.revocations.RevokeSubject(ctx, subject, at, by, reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "revoked every token of %s issued up to %s\n", subject, at.Format(time.RFC3339))
+		return nil
+	}
+	jti, exp := token, time.Time{}
+	if strings.Count(token, ".") == 2 {
+		c, err := identity.PeekClaims(token)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		if c.ID == "" {
+			return errors.New("the token has no id (jti); revoke its subject with --revoke-subject " + c.Subject)
+		}
+		jti, exp = c.ID, c.ExpiresAt
+	}
+	if err := v.revocations.RevokeToken(ctx, jti, exp, by, reason); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "revoked token %s\n", jti)
 	return nil
 }

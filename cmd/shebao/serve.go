@@ -29,19 +29,6 @@ func servePprof(addr string, log *slog.Logger) {
 	}
 }
 
-// chatMux serves the chat WebSocket on the net/http side of the shared port; any other path that
-// happens to start with the chat prefix gets the JSON 404.
-func chatMux(chat http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/chat", chat)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"error":{"code":"not_found","message":"您访问的内容不存在。","request_id":""}}`)
-	})
-	return mux
-}
-
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "serve", "serve [--config FILE]")
 	cfgPath := configFlag(fs)
@@ -71,7 +58,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	} else if n > 0 {
 		log.Info("seeded guides", "count", n)
 	}
-	verifier, _, err := openVerifier(ctx, cfg)
+	verifier, err := openVerifier(ctx, cfg, st.db, log)
 	if err != nil {
 		return err
 	}
@@ -85,23 +72,27 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	defer app.close()
 
+	app.deps.Revocations = verifier.revocations
 	srv := bff.New(app.deps)
 	// One port: connections that open with the chat WebSocket request go to a plain net/http
-	// server (cheaper idle connections for gorilla/websocket); everything else to Fiber, which
-	// also serves the chat through its adaptor for clients that reuse a keep-alive connection.
+	// server (cheaper idle connections for gorilla/websocket) behind the same edge (request ids,
+	// access log, metrics, error bodies); everything else to Fiber, which also serves the chat
+	// through its adaptor for clients that reuse a keep-alive connection.
 	split := splitlisten.New(ln, "GET", "/api/v1/chat")
-	chatSrv := &http.Server{Handler: chatMux(app.deps.Chat), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	chatSrv := &http.Server{Handler: srv.ChatHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: bff.MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 3)
 	go func() { errc <- split.Serve() }()
 	go func() { errc <- srv.App().Listener(split.Primary) }()
 	go func() {
-		if err := chatSrv.Serve(split.Secondary); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := chatSrv.Serve(srv.ChatListener(split.Secondary)); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			errc <- err
 		}
 	}()
 	log.Info("shebao listening", "addr", ln.Addr().String(), "data_dir", absPath(cfg.DataDir),
 		"store", string(st.db.Dialect), "startup_ms", time.Since(start).Milliseconds())
 	go app.background(ctx)
+	go pruneRevocations(ctx, log, verifier.revocations)
 	if cfg.DebugAddr != "" {
 		go servePprof(cfg.DebugAddr, log)
 	}

@@ -64,7 +64,12 @@ func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
 	if cfg.DatabaseURL != "" {
 		return db.OpenPostgres(ctx, cfg.DatabaseURL)
 	}
-	return db.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "shebao.db"))
+	d, err := db.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "shebao.db"))
+	if err != nil {
+		return nil, err
+	}
+	d.LimitSQLiteConns(cfg.SQLiteMaxConns)
+	return d, nil
 }
 
 // store is the state every subcommand that touches data needs.

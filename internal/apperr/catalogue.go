@@ -14,6 +14,15 @@ var (
 	BodyTooLarge     = Kind{"body_too_large", http.StatusRequestEntityTooLarge, "提交的内容过大。"}
 	RateLimited      = Kind{"rate_limited", http.StatusTooManyRequests, "操作太频繁，请稍后再试。"}
 	Unavailable      = Kind{"service_unavailable", http.StatusServiceUnavailable, "服务正在准备中，请稍后再试。"}
+	// The request line and headers did not fit the server's read buffer (a query of up to 4 KB
+	// always fits; see bff.readBufferSize).
+	HeaderTooLarge = Kind{"request_header_too_large", http.StatusRequestHeaderFieldsTooLarge, "请求的网址或请求头过长，请精简后重试。"}
+	RequestTimeout = Kind{"request_timeout", http.StatusRequestTimeout, "请求超时，请重试。"}
+	BadRequest     = Kind{"bad_request", http.StatusBadRequest, "请求格式不正确。"}
+	// Too many open chat connections from one client address or one person.
+	TooManyConnections = Kind{"too_many_connections", http.StatusTooManyRequests, "打开的对话窗口太多，请关闭其他窗口后再试。"}
+	// A plain HTTP request to the chat endpoint, which speaks only WebSocket.
+	WebSocketRequired = Kind{"websocket_required", http.StatusBadRequest, "请使用 WebSocket 连接。"}
 
 	// Identity.
 	Unauthenticated     = Kind{"unauthenticated", http.StatusUnauthorized, "请先登录。"}
@@ -50,6 +59,58 @@ var (
 	ImportTooLarge = Kind{"import_too_large", http.StatusRequestEntityTooLarge, "导入文件展开后过大，未导入任何内容。"}
 )
 
+// Chat (WebSocket) error frames (assistant/PROTOCOL.md). The chat also sends internal_error,
+// rate_limited, unauthenticated and too_many_connections from above. Their Status is never sent
+// (frames have no status); it is the nearest HTTP status, for documentation.
+var (
+	BadFrame        = Kind{"bad_frame", http.StatusBadRequest, "消息格式不正确。"}
+	UnknownFrame    = Kind{"unknown_frame", http.StatusBadRequest, "不支持的消息类型。"}
+	HelloRequired   = Kind{"hello_required", http.StatusBadRequest, "请先建立会话。"}
+	AlreadyGreeted  = Kind{"already_greeted", http.StatusConflict, "会话已建立。"}
+	SessionNotFound = Kind{"session_not_found", http.StatusNotFound, "原会话已失效，已为您新建会话。"}
+	Busy            = Kind{"busy", http.StatusConflict, "上一个问题还在回答，请稍等。"}
+	MessageEmpty    = Kind{"message_empty", http.StatusBadRequest, "请输入您要咨询的问题。"}
+	Cancelled       = Kind{"cancelled", http.StatusConflict, "已停止回答。"}
+	NothingToCancel = Kind{"nothing_to_cancel", http.StatusConflict, "当前没有正在回答的问题。"}
+)
+
+// ChatKinds lists the kinds the chat sends as error frames, for its documentation and tests.
+var ChatKinds = []Kind{
+	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, Unauthenticated, SessionNotFound, RateLimited,
+	TooManyConnections, Busy, MessageEmpty, Cancelled, NothingToCancel, Internal,
+}
+
+// CloseCode is a WebSocket close code the chat sends (RFC 6455 leaves 4000–4999 to
+// applications); the 1000–1011 codes it also sends are the protocol's own.
+type CloseCode int
+
+// The chat's close codes. Clients reconnect after every one except CloseUnauthenticated (log in
+// first) and CloseReplaced (another window took the session over).
+const (
+	CloseIdle               CloseCode = 4000 // no message for the idle timeout
+	CloseUnauthenticated    CloseCode = 4001 // the hello token was refused
+	CloseSlowConsumer       CloseCode = 4002 // the client did not read its events in time
+	CloseReplaced           CloseCode = 4003 // the session was opened on another connection
+	CloseHelloTimeout       CloseCode = 4004 // no hello in time after connecting
+	CloseTooManyConnections CloseCode = 4005 // the person already has the most connections allowed
+)
+
+// closeReasons are the short reasons sent with each close code (at most 123 bytes by RFC 6455).
+var closeReasons = map[CloseCode]string{
+	CloseIdle:               "idle",
+	CloseUnauthenticated:    "unauthenticated",
+	CloseSlowConsumer:       "too slow",
+	CloseReplaced:           "session opened on another connection",
+	CloseHelloTimeout:       "hello timeout",
+	CloseTooManyConnections: "too many connections",
+}
+
+// Reason is the reason text sent with the close code.
+func (c CloseCode) Reason() string { return closeReasons[c] }
+
+// CloseCodes lists the chat's close codes, for documentation and tests.
+var CloseCodes = []CloseCode{CloseIdle, CloseUnauthenticated, CloseSlowConsumer, CloseReplaced, CloseHelloTimeout, CloseTooManyConnections}
+
 // Catalogue lists every kind, for documentation and tests.
 var Catalogue = []Kind{
 	Internal, InvalidParameter, InvalidBody, NotFound, MethodNotAllowed, BodyTooLarge, RateLimited, Unavailable,
@@ -59,4 +120,6 @@ var Catalogue = []Kind{
 	QueryEmpty, QueryTooLong, InvalidCursor, SynonymInvalid,
 	ChangeNoteRequired, FormExists, VersionNotFound, PreconditionNeeded,
 	ImportTooLarge,
+	HeaderTooLarge, RequestTimeout, BadRequest, TooManyConnections, WebSocketRequired,
+	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, SessionNotFound, Busy, MessageEmpty, Cancelled, NothingToCancel,
 }

@@ -65,6 +65,7 @@ type Principal struct {
 	Roles     []Role    // known roles only; roles the app does not know are dropped
 	Issuer    string    // who vouched for the caller (LocalIssuer or the identity service)
 	TokenID   string    // jti, for audit logs and revocation lists
+	IssuedAt  time.Time // iat, when the token claims it was issued; zero if it does not say
 	ExpiresAt time.Time // when the token stops being accepted
 }
 

@@ -39,8 +39,9 @@ const (
 // logs nobody out. It is safe for concurrent use, but one process should own a directory: other
 // processes do not see a rotation until they reopen it.
 type Keyring struct {
-	dir string
-	now func() time.Time
+	dir    string
+	now    func() time.Time
+	maxTTL time.Duration // longest exp − iat minted or accepted
 
 	mu      sync.RWMutex
 	keys    map[string]*localKey // by kid
@@ -55,21 +56,47 @@ type localKey struct {
 	path    string
 }
 
-// OpenKeyring loads the signing keys in dir, creating the directory (0700) and a first key
-// (file 0600) if there are none yet.
-func OpenKeyring(dir string) (*Keyring, error) {
-	return openKeyring(dir, time.Now)
+// DefaultMaxTokenTTL is the longest lifetime of a local token unless configured otherwise: a
+// month covers an operator's working token, while a leaked token cannot outlive the month (a
+// probe minted one for 100 years). Revocation covers the time before that.
+const DefaultMaxTokenTTL = 30 * 24 * time.Hour
+
+// KeyringOptions tunes a Keyring; zero fields take defaults.
+type KeyringOptions struct {
+	// MaxTTL is the longest lifetime (exp − iat) Mint signs and Verify accepts
+	// (DefaultMaxTokenTTL), so that a token minted before the limit was lowered stops too.
+	MaxTTL time.Duration
+	// Now is the clock (time.Now), so tests can mint tokens in the past or future.
+	Now func() time.Time
 }
 
-// openKeyring is OpenKeyring with a clock, so tests can mint tokens in the past or future.
+// OpenKeyring loads the signing keys in dir, creating the directory (0700) and a first key
+// (file 0600) if there are none yet, with the default options.
+func OpenKeyring(dir string) (*Keyring, error) {
+	return OpenKeyringWith(dir, KeyringOptions{})
+}
+
+// openKeyring is OpenKeyring with a clock.
 func openKeyring(dir string, now func() time.Time) (*Keyring, error) {
+	return OpenKeyringWith(dir, KeyringOptions{Now: now})
+}
+
+// OpenKeyringWith is OpenKeyring with options.
+func OpenKeyringWith(dir string, o KeyringOptions) (*Keyring, error) {
+	now, maxTTL := o.Now, o.MaxTTL
+	if now == nil {
+		now = time.Now
+	}
+	if maxTTL <= 0 {
+		maxTTL = DefaultMaxTokenTTL
+	}
 	if dir == "" {
 		return nil, errors.New("identity: key directory is not set")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("identity: create key directory: %w", err)
 	}
-	k := &Keyring{dir: dir, now: now, keys: map[string]*localKey{}}
+	k := &Keyring{dir: dir, now: now, maxTTL: maxTTL, keys: map[string]*localKey{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("identity: read key directory: %w", err)
@@ -276,6 +303,9 @@ func (k *Keyring) Mint(subject, name string, roles []Role, ttl time.Duration) (s
 	if ttl <= 0 {
 		return "", fmt.Errorf("identity: mint: ttl %v is not positive", ttl)
 	}
+	if ttl > k.maxTTL {
+		return "", fmt.Errorf("identity: mint: ttl %v is longer than the maximum token lifetime %v", ttl, k.maxTTL)
+	}
 	names := make([]string, 0, len(roles))
 	for _, r := range roles {
 		// Minting a role no verifier will recognise is a bug at the call site; say so now.
@@ -327,8 +357,11 @@ func (k *Keyring) lookup(_ context.Context, kid string) ([]verificationKey, erro
 	return []verificationKey{{key: lk.priv.Public(), alg: "EdDSA"}}, nil
 }
 
+// MaxTTL is the longest token lifetime the Keyring mints and accepts.
+func (k *Keyring) MaxTTL() time.Duration { return k.maxTTL }
+
 // Verifier returns a Verifier for tokens this Keyring minted. It sees later rotations and
-// retirements immediately.
+// retirements immediately, and refuses tokens whose lifetime exceeds the maximum.
 func (k *Keyring) Verifier() Verifier {
 	return &localVerifier{keyring: k, parser: newParser(LocalIssuer, "", k.now)}
 }
@@ -342,7 +375,18 @@ type localVerifier struct {
 // Issuer reports LocalIssuer, for Chain.
 func (v *localVerifier) Issuer() string { return LocalIssuer }
 
-// Verify checks a token minted by the Keyring.
+// Verify checks a token minted by the Keyring, and that its lifetime is within the maximum:
+// a token signed before the maximum was lowered (or by a leaked key with a long exp) is refused.
 func (v *localVerifier) Verify(ctx context.Context, token string) (Principal, error) {
-	return verifyToken(ctx, v.parser, token, v.keyring.lookup, "roles")
+	p, err := verifyToken(ctx, v.parser, token, v.keyring.lookup, "roles")
+	if err != nil {
+		return Principal{}, err
+	}
+	if p.IssuedAt.IsZero() {
+		return Principal{}, unauthenticated(errors.New("local token has no iat"))
+	}
+	if life := p.ExpiresAt.Sub(p.IssuedAt); life > v.keyring.maxTTL {
+		return Principal{}, unauthenticated(fmt.Errorf("token lifetime %v exceeds the maximum %v", life, v.keyring.maxTTL))
+	}
+	return p, nil
 }

@@ -165,6 +165,9 @@ func principalFrom(c jwt.MapClaims, rolesClaim string) (Principal, error) {
 	if exp, err := c.GetExpirationTime(); err == nil && exp != nil {
 		p.ExpiresAt = exp.Time
 	}
+	if iat, err := c.GetIssuedAt(); err == nil && iat != nil {
+		p.IssuedAt = iat.Time
+	}
 	return p, nil
 }
 
@@ -240,4 +243,25 @@ func peekIssuer(raw string) (string, error) {
 		return "", fmt.Errorf("token payload: %w", err)
 	}
 	return claims.Iss, nil
+}
+
+// TokenClaims are what an operator needs to revoke a token: its id, subject and expiry.
+type TokenClaims struct {
+	ID        string
+	Subject   string
+	ExpiresAt time.Time
+}
+
+// PeekClaims reads the jti, sub and exp of raw WITHOUT verifying it, for revoking a token
+// (revoking a forged one does no harm). Never use it to decide who someone is.
+func PeekClaims(raw string) (TokenClaims, error) {
+	var c jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil {
+		return TokenClaims{}, fmt.Errorf("identity: not a token: %w", err)
+	}
+	tc := TokenClaims{ID: c.ID, Subject: c.Subject}
+	if c.ExpiresAt != nil {
+		tc.ExpiresAt = c.ExpiresAt.Time
+	}
+	return tc, nil
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTokenLimitsAndRevocation: the token command refuses a lifetime over token_max_ttl, and a
+// token revoked with --revoke (or its person with --revoke-subject) is refused by a server
+// already running on the same data dir once it re-reads the list.
+func TestTokenLimitsAndRevocation(t *testing.T) {
+	vars := map[string]string{"SHEBAO_DATA_DIR": t.TempDir(), "SHEBAO_TOKEN_REVOCATION_REFRESH": "100ms"}
+	if code, _, errs := invoke(t, vars, "", "token", "--subject", "a", "--role", "editor", "--ttl", "876000h"); code != 2 || !strings.Contains(errs, "--ttl") {
+		t.Errorf("100-year token: exit %d %q", code, errs)
+	}
+	vars["SHEBAO_TOKEN_MAX_TTL"] = "1h"
+	if code, _, _ := invoke(t, vars, "", "token", "--subject", "a", "--role", "editor", "--ttl", "2h"); code == 0 {
+		t.Error("minted a token over SHEBAO_TOKEN_MAX_TTL")
+	}
+	delete(vars, "SHEBAO_TOKEN_MAX_TTL")
+
+	addr, _ := startServe(t, vars)
+	status := func(tok string) int {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/admin/guides", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	// eventually polls the running server until it answers want.
+	eventually := func(tok string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for status(tok) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("still %d, want %d", status(tok), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	editor := func(sub string) string {
+		_, tok, errs := invoke(t, vars, "", "token", "--subject", sub, "--role", "editor")
+		if tok == "" {
+			t.Fatal(errs)
+		}
+		return strings.TrimSpace(tok)
+	}
+	a1, a2, b1 := editor("a"), editor("a"), editor("b")
+	for _, tok := range []string{a1, a2, b1} {
+		if s := status(tok); s != 200 {
+			t.Fatalf("fresh token: %d", s)
+		}
+	}
+	if code, out, errs := invoke(t, vars, "", "token", "--revoke", a1, "--reason", "lost laptop"); code != 0 || !strings.Contains(out, "revoked token") {
+		t.Fatalf("--revoke: %d %q %q", code, out, errs)
+	}
+	eventually(a1, 401)
+	if s := status(a2); s != 200 {
+		t.Errorf("the person's other token: %d", s)
+	}
+	if code, _, errs := invoke(t, vars, "", "token", "--revoke-subject", "a"); code != 0 {
+		t.Fatalf("--revoke-subject: %d %q", code, errs)
+	}
+	eventually(a2, 401)
+	if s := status(b1); s != 200 {
+		t.Errorf("someone else's token: %d", s)
+	}
+}

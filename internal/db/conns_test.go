@@ -1,0 +1,119 @@
+package db_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"shebao/internal/db"
+)
+
+// openFilesOn counts this process's open file handles on files whose name starts with path
+// (the database, its WAL and shared-memory files).
+func openFilesOn(t *testing.T, path string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd on this system: cannot count file handles")
+	}
+	n := 0
+	for _, e := range entries {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && strings.HasPrefix(target, path) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSQLiteConnectionsAreCapped: a burst asking for more connections than the cap waits for
+// one instead of opening more, and once it is over only a few idle connections (and their file
+// handles) stay open.
+func TestSQLiteConnectionsAreCapped(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shebao.db")
+	d, err := db.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	max := db.DefaultSQLiteMaxConns
+	if got := d.Stats().MaxOpenConnections; got != max {
+		t.Fatalf("max open connections %d, want %d", got, max)
+	}
+	var held []*sql.Conn
+	for range max {
+		c, err := d.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A connection opens its files on first use.
+		if err := c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(new(int)); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	got := make(chan *sql.Conn)
+	go func() {
+		c, err := d.Conn(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- c
+	}()
+	for d.Stats().WaitCount == 0 {
+		time.Sleep(5 * time.Millisecond) // until the extra request waits for a connection
+	}
+	if open := d.Stats().OpenConnections; open != max {
+		t.Errorf("%d connections open with %d requests, want the cap %d", open, max+1, max)
+	}
+	held[0].Close()
+	held[0] = <-got
+	for _, c := range held {
+		c.Close()
+	}
+	// A burst of eight times the cap, each holding its connection until all have asked for one.
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	for range 8 * max {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := d.Conn(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			_ = c.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(new(int))
+			<-release
+		}()
+	}
+	for d.Stats().InUse < max {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// SQLite keeps a closed connection's file handles while other connections hold locks on the
+	// file (POSIX locks are per process), so the handles follow the peak number of connections:
+	// the cap is what bounds them (a burst of 400 requests left 290 open before it).
+	peak := openFilesOn(t, path)
+	close(release)
+	wg.Wait()
+	if limit := 3*max + 3; peak > limit {
+		t.Errorf("%d file handles on the database during a burst of %d, want at most %d", peak, 8*max, limit)
+	}
+	st := d.Stats()
+	if st.OpenConnections > max/4 || st.Idle > max/4 {
+		t.Errorf("after the burst: %d open, %d idle; want at most %d", st.OpenConnections, st.Idle, max/4)
+	}
+	t.Logf("file handles on the database: %d during a burst of %d, %d after", peak, 8*max, openFilesOn(t, path))
+}
+
+// TestLimitSQLiteConnsLeavesPostgresAlone: the cap is for SQLite only.
+func TestLimitSQLiteConnsLeavesPostgresAlone(t *testing.T) {
+	d := &db.DB{DB: &sql.DB{}, Dialect: db.Postgres}
+	d.LimitSQLiteConns(2) // would panic on the zero sql.DB if it touched the pool
+}
