@@ -23,7 +23,7 @@ const (
 
 // Event is one fact that happened, e.g. a guide was published.
 type Event struct {
-	ID    int64           `json:"id"`    // outbox id when it came from the outbox, else 0
+	ID    int64           `json:"id"`    // position in the event log (internal/eventlog), else 0
 	Topic string          `json:"topic"` // e.g. guide.published
 	Key   string          `json:"key"`   // e.g. the guide code
 	Data  json.RawMessage `json:"data"`  // topic-specific payload
