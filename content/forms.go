@@ -564,7 +564,7 @@ func (s *Service) importForms(ctx context.Context, fs []Form, a Actor, publish b
 		return ImportResult{}, err
 	}
 	if publish {
-		s.relayAfterCommit(ctx)
+		s.deliverAfterCommit(ctx)
 	}
 	return res, nil
 }

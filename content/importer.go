@@ -100,9 +100,7 @@ func (s *Service) Import(ctx context.Context, guides []Guide, files []string, a 
 		return ImportResult{}, err
 	}
 	if publish {
-		if err := s.Relay(ctx); err != nil {
-			s.log.Error("outbox relay after import", "err", err)
-		}
+		s.deliverAfterCommit(ctx)
 	}
 	return res, nil
 }

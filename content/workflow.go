@@ -304,8 +304,8 @@ func authoredBy(ctx context.Context, tx *db.Tx, k *docKind, v *Version, actor st
 	return n > 0, err
 }
 
-// change runs fn on version of code inside a transaction with the version locked, then relays
-// events the transaction queued.
+// change runs fn on version of code inside a transaction with the version locked, then delivers
+// the events the transaction appended.
 func (s *Service) change(ctx context.Context, k *docKind, code string, version int, fn func(tx *db.Tx, d docRow, v *Version, now time.Time) error) (*Version, error) {
 	now := s.now()
 	var out *Version
@@ -327,14 +327,8 @@ func (s *Service) change(ctx context.Context, k *docKind, code string, version i
 	if err != nil {
 		return nil, err
 	}
-	s.relayAfterCommit(ctx)
+	s.deliverAfterCommit(ctx)
 	return out, nil
-}
-
-func (s *Service) relayAfterCommit(ctx context.Context) {
-	if err := s.Relay(ctx); err != nil {
-		s.log.Error("outbox relay after workflow action", "err", err)
-	}
 }
 
 // ---- creating and editing ----
@@ -684,7 +678,7 @@ func publishVersion(ctx context.Context, tx *db.Tx, k *docKind, d docRow, v *Ver
 }
 
 // Schedule sets an approved version to be published at a time between now and a year ahead.
-// The server publishes it (RunDue) within seconds of that time, on exactly one replica.
+// A job in the queue, due at that time, publishes it on exactly one replica (see schedule.go).
 func (s *Service) Schedule(ctx context.Context, kind Kind, a Actor, code string, version int, at time.Time) (*Version, error) {
 	k, err := kindOf(kind)
 	if err != nil {
@@ -717,6 +711,9 @@ func (s *Service) Schedule(ctx context.Context, kind Kind, a Actor, code string,
 		if err := setStatus(ctx, tx, k, v, StatusScheduled, "scheduled_at = ?, scheduled_by = ?", fmtTime(at), a.ID); err != nil {
 			return err
 		}
+		if err := s.enqueueScheduled(ctx, tx, k, code, version, at); err != nil {
+			return err
+		}
 		return audit(ctx, tx, now, a, "schedule", string(k.kind), code, version, "定于 "+humanTime(at)+" 发布")
 	})
 }
@@ -735,6 +732,9 @@ func (s *Service) Unschedule(ctx context.Context, kind Kind, a Actor, code strin
 			return badTransition(k, v, "取消定时")
 		}
 		if err := setStatus(ctx, tx, k, v, StatusApproved, "scheduled_at = '', scheduled_by = ''"); err != nil {
+			return err
+		}
+		if _, err := s.jobs.Cancel(ctx, tx, scheduledJobKey(k, code, version, v.ScheduledAt)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, a, "unschedule", string(k.kind), code, version, "")
@@ -854,7 +854,7 @@ func (s *Service) Unpublish(ctx context.Context, kind Kind, a Actor, code, reaso
 	if err != nil {
 		return err
 	}
-	s.relayAfterCommit(ctx)
+	s.deliverAfterCommit(ctx)
 	return nil
 }
 
@@ -888,98 +888,6 @@ func (s *Service) Archive(ctx context.Context, kind Kind, a Actor, code string) 
 		}
 		return audit(ctx, tx, now, a, "archive", string(k.kind), code, 0, "")
 	})
-}
-
-// ---- scheduled publishing ----
-
-// RunDue publishes every scheduled version whose time has come. It is safe to call from every
-// replica at once: each version is claimed with a conditional UPDATE … WHERE status =
-// 'scheduled', so exactly one caller publishes it. State lives only in the database, so a
-// schedule survives restarts. Call it about once a second.
-func (s *Service) RunDue(ctx context.Context) error {
-	var errs []error
-	published := false
-	for _, k := range []*docKind{guideKind, formKind} {
-		type due struct {
-			code    string
-			version int
-		}
-		rows, err := s.db.Query(ctx, `SELECT code, version FROM `+k.versions+` WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, code`, fmtTime(s.now()))
-		if err != nil {
-			return fmt.Errorf("due %s versions: %w", k.kind, err)
-		}
-		var list []due
-		for rows.Next() {
-			var d due
-			if err := rows.Scan(&d.code, &d.version); err != nil {
-				rows.Close()
-				return err
-			}
-			list = append(list, d)
-		}
-		rows.Close()
-		for _, d := range list {
-			ok, err := s.publishDue(ctx, k, d.code, d.version)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("scheduled publish of %s %s v%d: %w", k.kind, d.code, d.version, err))
-			}
-			published = published || ok
-		}
-	}
-	if published {
-		s.relayAfterCommit(ctx)
-	}
-	return errors.Join(errs...)
-}
-
-// publishDue claims and publishes one due version; it reports false when another caller won.
-// A version that no longer validates goes back to approved with an audit record, rather than
-// failing again every second.
-func (s *Service) publishDue(ctx context.Context, k *docKind, code string, version int) (bool, error) {
-	now := s.now()
-	won := false
-	var invalid error
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		v, err := loadVersion(ctx, tx, k, code, version)
-		if err != nil {
-			return err
-		}
-		res, err := tx.Exec(ctx, `UPDATE `+k.versions+` SET status = 'published' WHERE code = ? AND version = ? AND status = 'scheduled' AND scheduled_at <= ?`,
-			code, version, fmtTime(now))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil // another replica got there first, or it was unscheduled
-		}
-		won = true
-		d, err := loadDoc(ctx, tx, k, code)
-		if err != nil {
-			return err
-		}
-		by := Actor{ID: v.ScheduledBy, IP: "scheduler"}
-		if by.ID == "" {
-			by = System
-		}
-		if err := publishVersion(ctx, tx, k, d, v, by, now); err != nil {
-			if _, ok := apperr.As(err); !ok {
-				return err
-			}
-			invalid = err
-			if _, err := tx.Exec(ctx, `UPDATE `+k.versions+` SET status = 'approved', scheduled_at = '', scheduled_by = '' WHERE code = ? AND version = ?`, code, version); err != nil {
-				return err
-			}
-			won = false
-			return audit(ctx, tx, now, System, "schedule_failed", string(k.kind), code, version, err.Error())
-		}
-		late := now.Sub(v.ScheduledAt).Round(time.Millisecond)
-		return audit(ctx, tx, now, System, "publish_scheduled", string(k.kind), code, version,
-			fmt.Sprintf("由 %s 安排于 %s 发布（实际延迟 %s）", v.ScheduledBy, humanTime(v.ScheduledAt), late))
-	})
-	if err == nil && invalid != nil {
-		err = invalid
-	}
-	return won, err
 }
 
 // ---- reading ----
