@@ -159,4 +159,3 @@ func (s *Service) publishDue(ctx context.Context, k *docKind, code string, versi
 	}
 	return won, err
 }
-
