@@ -257,11 +257,37 @@ func sortPublished(list []*Published) {
 
 // reload rebuilds the published snapshot from the store.
 func (s *Service) reload(ctx context.Context) error {
+	sn, err := s.loadSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	s.swapMu.Lock()
+	s.snap.Store(sn)
+	s.swapMu.Unlock()
+	return nil
+}
+
+// LoadAllPublished reads every published guide from the store (not the snapshot), for an index
+// rebuilt from the store: it reflects at least every event committed before the call.
+func (s *Service) LoadAllPublished(ctx context.Context) ([]Guide, error) {
+	sn, err := s.loadSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Guide, len(sn.list))
+	for i, p := range sn.list {
+		out[i] = p.Guide
+	}
+	return out, nil
+}
+
+// loadSnapshot reads the serving state of every guide from the store.
+func (s *Service) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	rows, err := s.db.Query(ctx, `SELECT g.code, v.body, v.version, v.change_note, v.published_at, g.public_updated_at
 		FROM guides g JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version
 		WHERE g.state = 'published'`)
 	if err != nil {
-		return fmt.Errorf("load published guides: %w", err)
+		return nil, fmt.Errorf("load published guides: %w", err)
 	}
 	defer rows.Close()
 	sn := &snapshot{byCode: map[string]*Published{}, retired: map[string]Retired{}}
@@ -269,35 +295,35 @@ func (s *Service) reload(ctx context.Context) error {
 		var code, body, note, pubAt, pubUpd string
 		var version int
 		if err := rows.Scan(&code, &body, &version, &note, &pubAt, &pubUpd); err != nil {
-			return err
+			return nil, err
 		}
 		var g Guide
 		if err := json.Unmarshal([]byte(body), &g); err != nil {
-			return fmt.Errorf("guide %s v%d: stored body: %w", code, version, err)
+			return nil, fmt.Errorf("guide %s v%d: stored body: %w", code, version, err)
 		}
 		g.Status, g.Version, g.ChangeNote = StatusPublished, version, note
 		g.UpdatedAt, g.PublicUpdatedAt = parseTime(pubAt), parseTime(pubUpd)
 		p, err := newPublished(g)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sn.byCode[code] = p
 		sn.list = append(sn.list, p)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	rrows, err := s.db.Query(ctx, `SELECT g.code, g.state_reason, g.replacement, v.body FROM guides g
 		JOIN guide_versions v ON v.code = g.code AND v.version = g.published_version WHERE g.state = 'unpublished'`)
 	if err != nil {
-		return fmt.Errorf("load unpublished guides: %w", err)
+		return nil, fmt.Errorf("load unpublished guides: %w", err)
 	}
 	defer rrows.Close()
 	for rrows.Next() {
 		var r Retired
 		var body string
 		if err := rrows.Scan(&r.Code, &r.Reason, &r.Replacement, &body); err != nil {
-			return err
+			return nil, err
 		}
 		var g Guide
 		_ = json.Unmarshal([]byte(body), &g)
@@ -305,13 +331,10 @@ func (s *Service) reload(ctx context.Context) error {
 		sn.retired[r.Code] = r
 	}
 	if err := rrows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	sortPublished(sn.list)
-	s.swapMu.Lock()
-	s.snap.Store(sn)
-	s.swapMu.Unlock()
-	return nil
+	return sn, nil
 }
 
 func newPublished(g Guide) (*Published, error) {

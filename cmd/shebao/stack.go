@@ -11,7 +11,8 @@ import (
 	"shebao/config"
 	"shebao/content"
 	"shebao/internal/db"
-	"shebao/internal/event"
+	"shebao/internal/eventlog"
+	"shebao/internal/queue"
 )
 
 // configFlag adds --config to a flag set; loadConfig reads it.
@@ -53,7 +54,8 @@ func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
 // store is the state every subcommand that touches data needs.
 type store struct {
 	db      *db.DB
-	bus     *event.Local
+	events  *eventlog.Log // broadcast events: every consumer in every process sees each one
+	jobs    *queue.Queue  // jobs: exactly one worker does each
 	content *content.Service
 }
 
@@ -62,13 +64,18 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	if err != nil {
 		return nil, err
 	}
-	bus := event.NewLocal(log)
-	cs, err := content.New(ctx, content.Options{DB: d, Bus: bus, Log: log})
+	st := &store{db: d}
+	if st.events, err = eventlog.Open(ctx, d, eventlog.Options{Log: log}); err == nil {
+		st.jobs, err = queue.Open(ctx, d, queue.Options{})
+	}
+	if err == nil {
+		st.content, err = content.New(ctx, content.Options{DB: d, Events: st.events, Jobs: st.jobs, Log: log})
+	}
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open content store at %s: %w", d.Where(), err)
 	}
-	return &store{db: d, bus: bus, content: cs}, nil
+	return st, nil
 }
 
 // seed publishes the built-in guides when the config asks for it and the store has none; it
