@@ -163,3 +163,63 @@ func TestIndexCatchesUpAfterRestart(t *testing.T) {
 		t.Fatalf("position %d %v", pos, ok)
 	}
 }
+
+// TestPublishByAnotherProcessReachesIndexAndSnapshot is issue #18.3 at the package level: the
+// running service (content + search on one event log) sees a publish made through a second
+// content service with its own database handle, as `shebao import --publish` is, at its next
+// read of the log (the poll, called here directly).
+func TestPublishByAnotherProcessReachesIndexAndSnapshot(t *testing.T) {
+	eachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		g := seedGuides(t)[0]
+		g.Related = nil // a guide on its own
+		running, err := content.New(ctx, content.Options{DB: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := running.Import(ctx, []content.Guide{g}, nil, content.System, true); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(ctx, Options{DB: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Follow(ctx, running.Events(), running); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RebuildFromStore(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		other := d
+		if d.Dialect == db.SQLite {
+			if other, err = db.OpenSQLite(ctx, d.Where()); err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+		}
+		cli, err := content.New(ctx, content.Options{DB: other})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const word = "犀牛镜湖"
+		g2 := g
+		g2.Aliases = append(append([]string(nil), g.Aliases...), word)
+		g2.ChangeNote = "增加别名"
+		if _, err := cli.Import(ctx, []content.Guide{g2}, nil, content.System, true); err != nil {
+			t.Fatal(err)
+		}
+
+		if err := running.Events().Deliver(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := codesFor(t, s, word); len(got) == 0 || got[0] != g.Code {
+			t.Errorf("search for the new alias: %v", got)
+		}
+		p, err := running.Guide(g.Code)
+		if err != nil || p.Guide.Version != 2 {
+			t.Errorf("served %+v %v, want version 2", p, err)
+		}
+	})
+}
