@@ -454,8 +454,7 @@ func audit(ctx context.Context, tx *db.Tx, at time.Time, a Actor, action, kind, 
 
 // enqueue appends an event to the event log inside tx, the transaction of the change it reports.
 func enqueue(ctx context.Context, tx *db.Tx, at time.Time, topic, key string, data any) error {
-	_, err := eventlog.AppendJSON(ctx, tx, at, topic, key, data)
-	return err
+	return eventlog.AppendJSON(ctx, tx, at, topic, key, data)
 }
 
 // deliverAfterCommit hands the events a committed transaction appended to this process's

@@ -143,7 +143,7 @@ func (s *Service) synonymsChanged(ctx context.Context, write func(tx *db.Tx) err
 		if lg == nil {
 			return nil // not following a log (evaluation, tests): nobody else to tell
 		}
-		_, err := eventlog.Append(ctx, tx, event.Event{Topic: event.SynonymsChanged, Key: s.instance})
+		err := eventlog.Append(ctx, tx, event.Event{Topic: event.SynonymsChanged, Key: s.instance})
 		return err
 	})
 	if err != nil {

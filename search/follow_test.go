@@ -55,7 +55,7 @@ func publish(t *testing.T, d *db.DB, code string) {
 	t.Helper()
 	ctx := context.Background()
 	err := d.InTx(ctx, func(tx *db.Tx) error {
-		_, err := eventlog.AppendJSON(ctx, tx, time.Now(), event.GuidePublished, code, content.GuideEvent{Code: code, Version: 1})
+		err := eventlog.AppendJSON(ctx, tx, time.Now(), event.GuidePublished, code, content.GuideEvent{Code: code, Version: 1})
 		return err
 	})
 	if err != nil {

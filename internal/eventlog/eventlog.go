@@ -61,13 +61,14 @@ func Migrate(ctx context.Context, d *db.DB) error {
 	return d.Migrate(ctx, "eventlog", Migrations)
 }
 
-// Append records e inside tx, the transaction of the change it reports, and returns its
-// position. On PostgreSQL a transaction-scoped advisory lock serialises appenders from here to
-// commit, so positions become visible in order and a reader that has seen position n never
-// later finds a committed event below n. SQLite has a single writer already.
-func Append(ctx context.Context, tx *db.Tx, e event.Event) (int64, error) {
+// Append records e inside tx, the transaction of the change it reports: the event exists
+// exactly when the change commits. On PostgreSQL the row is written just before commit
+// (db.Tx.BeforeCommit) under a transaction-scoped advisory lock, so appenders are serialised only
+// for that last step and positions become visible in order: a reader that has seen position n
+// never later finds a committed event below n. SQLite has a single writer already.
+func Append(ctx context.Context, tx *db.Tx, e event.Event) error {
 	if e.Topic == "" {
-		return 0, errors.New("eventlog: event without a topic")
+		return errors.New("eventlog: event without a topic")
 	}
 	if e.At.IsZero() {
 		e.At = time.Now()
@@ -76,24 +77,30 @@ func Append(ctx context.Context, tx *db.Tx, e event.Event) (int64, error) {
 	if data == "" {
 		data = "null"
 	}
-	if tx.Dialect() == db.Postgres {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, appendLockKey); err != nil {
-			return 0, fmt.Errorf("eventlog: lock for append: %w", err)
+	insert := func() error {
+		if tx.Dialect() == db.Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(?)`, appendLockKey); err != nil {
+				return fmt.Errorf("eventlog: lock for append: %w", err)
+			}
 		}
+		if _, err := tx.Exec(ctx, `INSERT INTO event_log (topic, key, data, created_at) VALUES (?, ?, ?, ?)`,
+			e.Topic, e.Key, data, e.At.UTC().Format(timeFormat)); err != nil {
+			return fmt.Errorf("eventlog: append %s: %w", e.Topic, err)
+		}
+		return nil
 	}
-	id, err := tx.InsertID(ctx, `INSERT INTO event_log (topic, key, data, created_at) VALUES (?, ?, ?, ?)`,
-		e.Topic, e.Key, data, e.At.UTC().Format(timeFormat))
-	if err != nil {
-		return 0, fmt.Errorf("eventlog: append %s: %w", e.Topic, err)
+	if tx.Dialect() == db.Postgres {
+		tx.BeforeCommit(insert)
+		return nil
 	}
-	return id, nil
+	return insert()
 }
 
 // AppendJSON is Append with data marshalled from v.
-func AppendJSON(ctx context.Context, tx *db.Tx, at time.Time, topic, key string, v any) (int64, error) {
+func AppendJSON(ctx context.Context, tx *db.Tx, at time.Time, topic, key string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	return Append(ctx, tx, event.Event{Topic: topic, Key: key, Data: b, At: at})
 }
@@ -190,7 +197,7 @@ func (l *Log) Read(ctx context.Context, after int64, limit int) ([]event.Event, 
 // (event.Bus). Changes to stored state should instead Append in their own transaction.
 func (l *Log) Publish(ctx context.Context, e event.Event) error {
 	err := l.db.InTx(ctx, func(tx *db.Tx) error {
-		_, err := Append(ctx, tx, e)
+		err := Append(ctx, tx, e)
 		return err
 	})
 	if err != nil {

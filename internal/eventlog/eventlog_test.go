@@ -28,7 +28,7 @@ func appendN(t *testing.T, d *db.DB, topic, prefix string, n int) {
 	ctx := context.Background()
 	for i := 1; i <= n; i++ {
 		err := d.InTx(ctx, func(tx *db.Tx) error {
-			_, err := AppendJSON(ctx, tx, time.Now(), topic, fmt.Sprintf("%s%d", prefix, i), map[string]int{"n": i})
+			err := AppendJSON(ctx, tx, time.Now(), topic, fmt.Sprintf("%s%d", prefix, i), map[string]int{"n": i})
 			return err
 		})
 		if err != nil {
@@ -200,7 +200,7 @@ func TestAppendRollsBackWithTheChange(t *testing.T) {
 		l := open(t, d)
 		boom := errors.New("boom")
 		err := d.InTx(ctx, func(tx *db.Tx) error {
-			if _, err := Append(ctx, tx, event.Event{Topic: "t", Key: "x"}); err != nil {
+			if err := Append(ctx, tx, event.Event{Topic: "t", Key: "x"}); err != nil {
 				return err
 			}
 			return boom
@@ -212,4 +212,38 @@ func TestAppendRollsBackWithTheChange(t *testing.T) {
 			t.Fatalf("head %d after a rolled-back append", h)
 		}
 	})
+}
+
+// TestPositionsBecomeVisibleInOrder (PostgreSQL, where writers run concurrently): a transaction
+// that appended early but commits late gets a position after every event committed before it,
+// so a reader that has moved past position n never misses an event below n.
+func TestPositionsBecomeVisibleInOrder(t *testing.T) {
+	d := dbtest.Postgres(t)
+	if d == nil {
+		t.Skip("set " + dbtest.EnvVar + " to run against PostgreSQL (SQLite has one writer at a time)")
+	}
+	ctx := context.Background()
+	l := open(t, d)
+	slow, err := d.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Append(ctx, slow, event.Event{Topic: "t", Key: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile another transaction appends and commits (it would wait on the slow one's lock,
+	// or commit a lower position after a higher one, if the row were written at Append).
+	if err := l.Publish(ctx, event.Event{Topic: "t", Key: "fast"}); err != nil {
+		t.Fatal(err)
+	}
+	var seen keys
+	l.Register(ctx, Consumer{Name: "r", Handle: seen.handle, Start: 0})
+	l.Deliver(ctx)
+	if err := slow.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	l.Deliver(ctx)
+	if got := seen.list(); !equal(got, []string{"fast", "slow"}) {
+		t.Fatalf("reader saw %v, want [fast slow]", got)
+	}
 }
