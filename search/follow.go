@@ -36,12 +36,26 @@ type GuideStore interface {
 // none (built before positions, or by Rebuild) is marked for RebuildFromStore. Synonym and
 // best-bet changes, from any replica, are read by a second consumer that reloads them.
 func (s *Service) Follow(ctx context.Context, lg *eventlog.Log, store GuideStore) error {
+	head, err := lg.Head(ctx)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.events, s.store = lg, store
 	if s.idx != nil {
-		if _, ok, _ := getPosition(s.idx); !ok {
+		switch pos, ok, _ := getPosition(s.idx); {
+		case !ok:
 			s.log.Info("search index records no event-log position, will rebuild from the store", "path", s.idxPath)
 			s.needsRebuild = true
+		case pos > head:
+			// Further than the log goes: the index was built from another store.
+			// The position is dropped so that the consumer starts at the head, as for a new index.
+			s.log.Warn("search index is ahead of the event log (another store?), will rebuild", "path", s.idxPath, "position", pos, "head", head)
+			s.needsRebuild = true
+			if err := s.idx.DeleteInternal([]byte(positionKey)); err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("search: reset index position: %w", err)
+			}
 		}
 	}
 	s.mu.Unlock()

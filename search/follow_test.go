@@ -223,3 +223,45 @@ func TestPublishByAnotherProcessReachesIndexAndSnapshot(t *testing.T) {
 		}
 	})
 }
+
+// TestIndexFromAnotherStoreIsRebuilt: an index whose position lies beyond the log's head was
+// built from another store; it is rebuilt, and then follows this log from its head.
+func TestIndexFromAnotherStoreIsRebuilt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rebuild(ctx, fixture(), 500); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := sqliteDB(t)
+	lg, err := eventlog.Open(ctx, d, eventlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := mapStore{}
+	if err := s.Follow(ctx, lg, store); err != nil {
+		t.Fatal(err)
+	}
+	if !s.NeedsRebuild() {
+		t.Fatal("an index ahead of the log is not rebuilt")
+	}
+	if err := s.RebuildFromStore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	store["SX-GS-002"] = content.Guide{Code: "SX-GS-002", Name: "劳动能力鉴定申请", Category: content.CategoryInjury, Summary: "评伤残等级。"}
+	publish(t, d, "SX-GS-002")
+	lg.Deliver(ctx)
+	if got := codesFor(t, s, "劳动能力鉴定"); len(got) == 0 || got[0] != "SX-GS-002" {
+		t.Fatalf("event at position 1 not applied: %v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,4 +247,50 @@ func TestPositionsBecomeVisibleInOrder(t *testing.T) {
 	if got := seen.list(); !equal(got, []string{"fast", "slow"}) {
 		t.Fatalf("reader saw %v, want [fast slow]", got)
 	}
+}
+
+// The log is the in-process bus of the program.
+var _ event.Bus = (*Log)(nil)
+
+// TestSubscribeStartsAtHead: an in-process subscriber sees what is published after it
+// subscribed, in order, and nothing after it unsubscribed.
+func TestSubscribeStartsAtHead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := open(t, d)
+		l.Publish(ctx, event.Event{Topic: "t", Key: "before"})
+		var k keys
+		un := l.Subscribe("t", k.handle)
+		l.Publish(ctx, event.Event{Topic: "t", Key: "a"})
+		l.Publish(ctx, event.Event{Topic: "u", Key: "other topic"})
+		l.Publish(ctx, event.Event{Topic: "t", Key: "b"})
+		un()
+		l.Publish(ctx, event.Event{Topic: "t", Key: "after"})
+		if got := k.list(); !equal(got, []string{"a", "b"}) {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+// TestPanickingHandlerIsRetried: a panic is a failure like an error — reported, retried, and
+// the process goes on.
+func TestPanickingHandlerIsRetried(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := open(t, d)
+		calls := 0
+		l.Subscribe("t", func(context.Context, event.Event) error {
+			calls++
+			if calls == 1 {
+				panic("boom")
+			}
+			return nil
+		})
+		if err := l.Publish(ctx, event.Event{Topic: "t", Key: "x"}); err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("panic not reported: %v", err)
+		}
+		if err := l.Deliver(ctx); err != nil || calls != 2 {
+			t.Fatalf("retry: calls %d err %v", calls, err)
+		}
+	})
 }
