@@ -1,7 +1,10 @@
 // Package assistant is the chat assistant of the app: sessions over a WebSocket, a turn pipeline
 // (sanitise → mask personal data → route → retrieve → compose → check numbers → stream) that
 // answers questions about service guides with citations, the retirement-age calculator in
-// conversation, handoff to the 12333 hotline, and an optional OpenAI-compatible model client.
+// conversation, handoff to the 12333 hotline, and the prompts of an optional model. What it
+// builds on lives elsewhere: the masker in internal/pii, spoken numerals and dates in
+// internal/spoken, the model server's client in internal/modelclient, the rate limits in
+// internal/ratelimit.
 //
 // With no model configured (the default) answers are extractive: the element of the guide the
 // question is about, in short sentences, with its citation. A model only rephrases what the

@@ -25,13 +25,15 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gorilla/websocket"
+
+	"shebao/internal/ratelimit"
 )
 
 // benchLimits lifts the per-user message limit so that one client can measure latency.
 func benchLimits(o *Options) {
-	o.Limits.User = Rate{Burst: 1 << 20, PerSecond: 1 << 20}
-	o.Limits.IP = Rate{Burst: 1 << 20, PerSecond: 1 << 20}
-	o.Limits.FramesPerConn = Rate{Burst: 1 << 20, PerSecond: 1 << 20}
+	o.Limits.User = ratelimit.Rate{Burst: 1 << 20, PerSecond: 1 << 20}
+	o.Limits.IP = ratelimit.Rate{Burst: 1 << 20, PerSecond: 1 << 20}
+	o.Limits.FramesPerConn = ratelimit.Rate{Burst: 1 << 20, PerSecond: 1 << 20}
 	o.Log = nil // slog.Default: the benchmark measures work, not a test buffer
 }
 

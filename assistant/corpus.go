@@ -9,6 +9,7 @@ import (
 
 	"shebao/content"
 	"shebao/internal/apperr"
+	"shebao/internal/spoken"
 )
 
 // Corpus is an in-memory Retriever and Guides over a fixed set of guides: for tests, for the
@@ -162,7 +163,7 @@ func numeralsToDigits(s string) string {
 			j++
 		}
 		if j-i >= 2 {
-			if v, ok := ParseChineseNumber(string(rs[i:j])); ok {
+			if v, ok := spoken.ParseNumber(string(rs[i:j])); ok {
 				b.WriteString(formatNumber(v))
 				i = j
 				continue

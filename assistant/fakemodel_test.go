@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"shebao/internal/modelclient"
 )
 
 // fakeModel is an OpenAI-compatible chat completions server for tests: it speaks the real wire
@@ -57,8 +59,8 @@ func newFakeModel(t testing.TB) *fakeModel {
 
 func (f *fakeModel) config() *ModelConfig {
 	zero := float32(0)
-	return &ModelConfig{BaseURL: f.srv.URL + "/v1", APIKey: "test-key", Model: "fake-qwen", Temperature: &zero,
-		ExtraBody: map[string]any{"chat_template_kwargs": map[string]any{"enable_thinking": false}}}
+	return &ModelConfig{Config: modelclient.Config{BaseURL: f.srv.URL + "/v1", APIKey: "test-key", Model: "fake-qwen", Temperature: &zero,
+		ExtraBody: map[string]any{"chat_template_kwargs": map[string]any{"enable_thinking": false}}}}
 }
 
 // set changes the behaviour safely while the server runs.

@@ -14,6 +14,7 @@ import (
 	"shebao/content"
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
+	"shebao/internal/spoken"
 )
 
 // testGuides are the fixture guides in testdata/guides.yaml.
@@ -111,17 +112,10 @@ func testService(t testing.TB, mutate func(*Options)) (*Service, *logBuffer) {
 }
 
 // validID returns an 18-digit ID number with a correct check digit.
-func validID(first17 string) string { return first17 + string(IDCheckDigit(first17)) }
+func validID(first17 string) string { return first17 + string(spoken.IDCheckDigit(first17)) }
 
 // luhnNumber completes digits with a Luhn check digit.
-func luhnNumber(digits string) string {
-	for d := byte('0'); d <= '9'; d++ {
-		if luhn(digits + string(d)) {
-			return digits + string(d)
-		}
-	}
-	panic("unreachable")
-}
+func luhnNumber(digits string) string { return digits + string(spoken.LuhnDigit(digits)) }
 
 func mustContain(t *testing.T, s string, subs ...string) {
 	t.Helper()

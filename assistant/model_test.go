@@ -3,13 +3,15 @@ package assistant
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
+	"shebao/internal/modelclient"
+	"shebao/internal/pii/piitest"
 )
 
 func modelService(t *testing.T, f *fakeModel, mutate func(*ModelConfig)) (*Service, *logBuffer) {
@@ -236,7 +238,9 @@ func TestModelDown(t *testing.T) {
 	for name, url := range map[string]string{"refused": refused, "hanging": hanging.srv.URL + "/v1"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s, logs := testService(t, func(o *Options) { o.Model = &ModelConfig{BaseURL: url, APIKey: "test-key", Model: "m"} })
+			s, logs := testService(t, func(o *Options) {
+				o.Model = &ModelConfig{Config: modelclient.Config{BaseURL: url, APIKey: "test-key", Model: "m"}}
+			})
 			ctx := context.Background()
 			start := time.Now()
 			a, err := s.Answer(ctx, "", "养老金认证要带什么材料")
@@ -335,6 +339,44 @@ func TestModelNeverSeesPersonalData(t *testing.T) {
 	}
 }
 
+// No personal number, in any form people type or say it, reaches the model server's request
+// body (#18.5).
+func TestModelNeverSeesGeneratedNumbers(t *testing.T) {
+	t.Parallel()
+	f := newFakeModel(t)
+	f.answer = toolArgs(materialsAnswer, "SX-YL-001#materials")
+	s, logs := modelService(t, f, nil)
+	rng := rand.New(rand.NewPCG(22, 3))
+	samples := []piitest.Sample{
+		{Digits: "610102195303050019", Text: "610102.19530305.0019"},
+		{Digits: "610102195303050019", Text: "六一零一零二一九五三零三零五零零一九"},
+		{Digits: "13812345678", Text: "幺三八 幺二三四 五六七八"},
+	}
+	for i := 0; i < 20; i++ {
+		samples = append(samples, piitest.Generate(rng))
+	}
+	ctx := context.Background()
+	for _, sm := range samples {
+		// a session each: the user rate limit allows a burst of five per session
+		if _, err := s.Answer(ctx, "", "我的号码"+sm.Text+"，养老金认证要带什么材料"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.requestCount() != len(samples) {
+		t.Fatalf("model got %d requests, want %d", f.requestCount(), len(samples))
+	}
+	sent := f.allRaw()
+	mustContain(t, sent, "我的号码[身份证号]", "我的号码[手机号]")
+	for _, sm := range samples {
+		if strings.Contains(sent, sm.Text) || strings.Contains(sent, sm.Digits) {
+			t.Errorf("model was sent %s (%s)", sm.Text, sm.Kind)
+		}
+		if strings.Contains(logs.String(), sm.Text) || strings.Contains(logs.String(), sm.Digits) {
+			t.Errorf("logs contain %s", sm.Text)
+		}
+	}
+}
+
 func TestWSCancel(t *testing.T) {
 	t.Parallel()
 	f := newFakeModel(t)
@@ -366,36 +408,6 @@ func TestWSCancel(t *testing.T) {
 	c.send(map[string]any{"type": "message", "id": "next", "text": "养老金认证要带什么材料"})
 	if ans, _ := c.until(EventAnswer); ans.ReplyTo != "next" || ans.Seq != 1 {
 		t.Errorf("after cancel %s", ans.raw)
-	}
-}
-
-func TestToolCallAssembly(t *testing.T) {
-	t.Parallel()
-	i0, i1 := 0, 1
-	var c completion
-	for _, tc := range []openai.ToolCall{
-		{Index: &i0, ID: "a", Function: openai.FunctionCall{Name: "answer", Arguments: `{"ans`}},
-		{Function: openai.FunctionCall{Arguments: `wer":"x"}`}}, // no index: continues the last call
-		{Index: &i1, ID: "b", Function: openai.FunctionCall{Name: "other", Arguments: `{}`}},
-		{ID: "a", Function: openai.FunctionCall{Arguments: ``}}, // no index, known id
-		{ID: "c", Function: openai.FunctionCall{Name: "third"}}, // no index, new id: a new call
-		{Function: openai.FunctionCall{Arguments: `{"k":1}`}},
-	} {
-		call := c.callFor(tc)
-		if tc.ID != "" && call.ID == "" {
-			call.ID = tc.ID
-		}
-		if tc.Function.Name != "" && call.Name == "" {
-			call.Name = tc.Function.Name
-		}
-		call.Args.WriteString(tc.Function.Arguments)
-	}
-	if len(c.Calls) != 3 || c.Calls[0].Args.String() != `{"answer":"x"}` || c.Calls[1].Name != "other" ||
-		c.Calls[2].Name != "third" || c.Calls[2].Args.String() != `{"k":1}` {
-		for _, call := range c.Calls {
-			t.Logf("%s %s %s", call.ID, call.Name, call.Args.String())
-		}
-		t.Error("calls assembled wrongly")
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"shebao/internal/spoken"
 )
 
 // Figure is one amount, percentage, duration, date part or count said in a text: its value in
@@ -67,7 +69,7 @@ func Figures(s string) []Figure {
 			for k < len(rs) && strings.ContainsRune(chineseNumeral, rs[k]) {
 				k++
 			}
-			if v, ok := ParseChineseNumber(string(rs[j:k])); ok {
+			if v, ok := spoken.ParseNumber(string(rs[j:k])); ok {
 				out = append(out, Figure{Value: formatNumber(v), Unit: "%", Text: string(rs[i:k])})
 				i = k
 				continue
@@ -79,7 +81,7 @@ func Figures(s string) []Figure {
 				j++
 			}
 			unit, n := unitAt(rs, j)
-			v, ok := ParseChineseNumber(string(rs[i:j]))
+			v, ok := spoken.ParseNumber(string(rs[i:j]))
 			if ok && unit != "" && !ordinal && !idiom(rs, i, j, unit) {
 				out = append(out, Figure{Value: formatNumber(v), Unit: unit, Text: string(rs[i : j+n])})
 			}
@@ -147,99 +149,6 @@ func canonical(s string) string {
 }
 
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-var chineseDigitValue = map[rune]int{'零': 0, '〇': 0, '○': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4,
-	'五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
-
-// ParseChineseNumber parses a Chinese numeral: positional (十五, 五十五, 一百零五, 两千, 一万二千)
-// or said digit by digit (一九七零, 七零), optionally with a decimal part (十五点五).
-func ParseChineseNumber(s string) (float64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	if i := strings.IndexRune(s, '点'); i >= 0 {
-		whole, ok := ParseChineseNumber(s[:i])
-		if !ok {
-			return 0, false
-		}
-		frac := s[i+len("点"):]
-		if frac == "" {
-			return 0, false
-		}
-		var digits strings.Builder
-		for _, r := range frac {
-			d, ok := chineseDigitValue[r]
-			if !ok {
-				return 0, false
-			}
-			digits.WriteByte(byte('0' + d))
-		}
-		f, err := strconv.ParseFloat(formatNumber(whole)+"."+digits.String(), 64)
-		return f, err == nil
-	}
-	if !strings.ContainsAny(s, "十百千万") {
-		// digit by digit: 一九七零 → 1970
-		n := 0
-		for _, r := range s {
-			d, ok := chineseDigitValue[r]
-			if !ok {
-				return 0, false
-			}
-			n = n*10 + d
-		}
-		return float64(n), true
-	}
-	total, section, digit := 0, 0, -1
-	lastUnit, zero := 0, false
-	for _, r := range s {
-		if d, ok := chineseDigitValue[r]; ok {
-			if d == 0 {
-				zero = true
-				continue
-			}
-			if digit > 0 {
-				return 0, false // two digits in a row in positional form
-			}
-			digit = d
-			continue
-		}
-		var u int
-		switch r {
-		case '十':
-			u = 10
-		case '百':
-			u = 100
-		case '千':
-			u = 1000
-		case '万':
-			section += max(digit, 0)
-			if section == 0 {
-				section = 1
-			}
-			total += section * 10000
-			section, digit, lastUnit, zero = 0, -1, 10000, false
-			continue
-		default:
-			return 0, false
-		}
-		if digit < 0 {
-			if u != 10 {
-				return 0, false
-			}
-			digit = 1 // 十五 = 15
-		}
-		section += digit * u
-		digit, lastUnit, zero = -1, u, false
-	}
-	if digit > 0 {
-		// 一万二 = 12000, 三百五 = 350: a trailing digit right after a unit is one order lower
-		if lastUnit >= 100 && !zero {
-			digit *= lastUnit / 10
-		}
-		section += digit
-	}
-	return float64(total + section), true
-}
 
 // NumberCheck is the outcome of CheckNumbers.
 type NumberCheck struct {
@@ -315,3 +224,5 @@ func splitSentences(s string) []string {
 	}
 	return out
 }
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }

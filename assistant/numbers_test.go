@@ -5,25 +5,6 @@ import (
 	"testing"
 )
 
-func TestParseChineseNumber(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]float64{
-		"十": 10, "十五": 15, "五十五": 55, "六十三": 63, "一百零五": 105, "三百五": 350, "两千": 2000,
-		"一万二": 12000, "一万二千": 12000, "一千零一十": 1010, "一九七零": 1970, "七零": 70, "零": 0,
-		"十五点五": 15.5, "二十": 20,
-	} {
-		got, ok := ParseChineseNumber(in)
-		if !ok || got != want {
-			t.Errorf("ParseChineseNumber(%q) = %v, %v; want %v", in, got, ok, want)
-		}
-	}
-	for _, bad := range []string{"", "十百", "五五十", "点", "百"} {
-		if v, ok := ParseChineseNumber(bad); ok {
-			t.Errorf("ParseChineseNumber(%q) = %v, want failure", bad, v)
-		}
-	}
-}
-
 func figureStrings(fs []Figure) string {
 	var parts []string
 	for _, f := range fs {

@@ -3,11 +3,11 @@ package assistant
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"shebao/content/policy"
+	"shebao/internal/spoken"
 )
 
 // RetirementAsk is what a retirement question wants to know.
@@ -108,17 +108,6 @@ func IsRetirementQuestion(text string) bool {
 	return containsAny(text, retirementCues)
 }
 
-var (
-	// 1970年1月, 70年1月, 1970.1, 1970-01, 1970/1
-	arabicYM = regexp.MustCompile(`(\d{2,4})\s*[年./-]\s*(\d{1,2})\s*月?`)
-	// 1970年, 70年 (year only)
-	arabicY = regexp.MustCompile(`(\d{2,4})\s*年(出生|生|的|人)?`)
-	// 一九七零年一月, 七零年一月, 六八年
-	chineseYM = regexp.MustCompile(`([零〇○一二三四五六七八九]{2}|[零〇○一二三四五六七八九]{4})年(([一二三四五六七八九十]{1,3})月)?`)
-	// a month on its own, as an answer: 三月, 3月, 一月份
-	monthOnly = regexp.MustCompile(`(^|[^\d年零〇一二三四五六七八九十])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月`)
-)
-
 // ParseRetirementFacts reads the category and birth month from a question, in the forms people
 // say them: 七零年一月, 1970年1月, 70年, 六八年的, 五三年三月; 男的, 男职工, 我爸; 女的; 工人 or
 // 五十 (female, original age 50), 干部, 管理岗 or 五十五 (female, original age 55). now is used to
@@ -166,88 +155,27 @@ func parseSex(text string) string {
 	return ""
 }
 
-// parseBirth finds a birth year (and month, 0 if not said).
+// parseBirth finds a birth year (and month, 0 if not said): the first year said that a person
+// asking about retirement can have been born in.
 func parseBirth(text string, now time.Time) (year, month int) {
-	ok := func(y, m int) bool {
-		if y < 1930 || y > now.Year()-14 {
-			return false
-		}
-		return m >= 0 && m <= 12
-	}
-	for _, sm := range arabicYM.FindAllStringSubmatch(text, -1) {
-		y, m := fullYear(sm[1], now), atoiSafe(sm[2])
-		if m >= 1 && ok(y, m) && (len(sm[1]) == 4 || len(sm[1]) == 2) {
-			return y, m
-		}
-	}
-	for _, sm := range chineseYM.FindAllStringSubmatch(text, -1) {
-		v, _ := ParseChineseNumber(sm[1])
-		digits := strconv.Itoa(int(v))
-		if len([]rune(sm[1])) == 2 && len(digits) == 1 {
-			digits = "0" + digits
-		}
-		y := fullYear(digits, now)
-		m := 0
-		if sm[3] != "" {
-			mv, _ := ParseChineseNumber(sm[3])
-			m = int(mv)
-		}
-		if ok(y, m) {
-			return y, m
-		}
-	}
-	for _, sm := range arabicY.FindAllStringSubmatch(text, -1) {
-		if len(sm[1]) == 3 {
-			continue
-		}
-		// "交了15年" is a duration: a two-digit year needs a birth word or to be plausible
-		if len(sm[1]) == 2 && sm[2] == "" && atoiSafe(sm[1]) < 30 {
-			continue
-		}
-		y := fullYear(sm[1], now)
-		if ok(y, 0) {
-			return y, 0
+	for _, d := range spoken.YearMonths(text, func(yy int) int { return fullYear(yy, now) }) {
+		if d.Year >= 1930 && d.Year <= now.Year()-14 {
+			return d.Year, d.Month
 		}
 	}
 	return 0, 0
 }
 
 // parseMonthOnly finds a month said on its own ("三月的", "3月份").
-func parseMonthOnly(text string) int {
-	sm := monthOnly.FindStringSubmatch(text)
-	if sm == nil {
-		return 0
-	}
-	v := atoiSafe(sm[2])
-	if v == 0 {
-		f, _ := ParseChineseNumber(sm[2])
-		v = int(f)
-	}
-	if v >= 1 && v <= 12 {
-		return v
-	}
-	return 0
-}
+func parseMonthOnly(text string) int { return spoken.Month(text) }
 
 // fullYear turns a two-digit year into a four-digit one: people asking about retirement were
 // born in the 1900s unless the two digits are at most now-16 (workers born in the 2000s).
-func fullYear(s string, now time.Time) int {
-	y := atoiSafe(s)
-	if len(s) == 2 {
-		if y <= now.Year()%100-16 {
-			return 2000 + y
-		}
-		return 1900 + y
+func fullYear(yy int, now time.Time) int {
+	if yy <= now.Year()%100-16 {
+		return 2000 + yy
 	}
-	return y
-}
-
-func atoiSafe(s string) int {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0
-	}
-	return n
+	return 1900 + yy
 }
 
 // RetirementDecisionCode is the code cited for figures computed by the retirement calculator.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"shebao/internal/spoken"
 )
 
 // MaxMessageRunes is the longest user message the pipeline looks at; the rest is cut off.
@@ -41,7 +43,7 @@ func Sanitize(s string) Sanitized {
 			out.Removed++
 			continue
 		}
-		r = halfWidth(r)
+		r = spoken.FoldWidth(r)
 		if unicode.IsSpace(r) {
 			space = b.Len() > 0
 			continue
@@ -86,21 +88,4 @@ func invisible(r rune) bool {
 		return true
 	}
 	return false
-}
-
-// halfWidth maps full-width ASCII letters, digits and the symbols people use in numbers, mail
-// and codes to ASCII, and the ideographic space to a space. Full-width Chinese punctuation
-// (，。？！：；（）) is the normal form in Chinese text and is kept.
-func halfWidth(r rune) rune {
-	switch {
-	case r == 0x3000:
-		return ' '
-	case r >= '０' && r <= '９', r >= 'Ａ' && r <= 'Ｚ', r >= 'ａ' && r <= 'ｚ':
-		return r - 0xFEE0
-	}
-	switch r {
-	case '＋', '－', '．', '／', '＠', '＃', '％', '＆', '＊', '＝', '＿', '＜', '＞', '［', '］', '｛', '｝', '＼', '｜', '～', '＇', '＂', '＄', '＾', '｀':
-		return r - 0xFEE0
-	}
-	return r
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"shebao/internal/db"
+	"shebao/internal/ratelimit"
 )
 
 // Options configures a Service. DB, Retriever and Guides are required.
@@ -38,7 +39,7 @@ type Options struct {
 	// Host) and clients that send no Origin (native apps, the terminal client); "*" allows all.
 	AllowedOrigins []string
 	// RateLimiter counts messages per user and per IP; nil uses an in-memory limiter.
-	RateLimiter RateLimiter
+	RateLimiter ratelimit.Limiter
 	// ClientIP returns the client address used for per-IP limits; nil uses the host of
 	// RemoteAddr. Set it when a trusted proxy puts the client in a header.
 	ClientIP func(*http.Request) string
@@ -48,19 +49,19 @@ type Options struct {
 
 // Limits bounds what one connection and one user may do.
 type Limits struct {
-	MaxFrameBytes int64         // largest client frame; larger closes the connection with 1009 (8 KiB)
-	SendBuffer    int           // events queued per connection before it counts as slow (32)
-	PingInterval  time.Duration // WebSocket ping interval (25 s)
-	PongWait      time.Duration // a connection with no frame or pong for this long is dead (60 s)
-	WriteTimeout  time.Duration // one write to the socket (10 s)
-	HelloTimeout  time.Duration // time to send hello after connecting (10 s)
-	IdleTimeout   time.Duration // no message for this long closes the connection with 4000 (15 min)
-	TurnTimeout   time.Duration // one turn, model included (30 s)
-	ReplayMax     int           // events replayed on resume (200)
-	MaxBadFrames  int           // bad frames tolerated per connection before closing with 1008 (20)
-	User          Rate          // messages per user (or anonymous session): burst 5, 1/s
-	IP            Rate          // messages per client IP: burst 30, 10/s
-	FramesPerConn Rate          // frames of any type per connection: burst 300, 100/s; beyond closes with 1008
+	MaxFrameBytes int64          // largest client frame; larger closes the connection with 1009 (8 KiB)
+	SendBuffer    int            // events queued per connection before it counts as slow (32)
+	PingInterval  time.Duration  // WebSocket ping interval (25 s)
+	PongWait      time.Duration  // a connection with no frame or pong for this long is dead (60 s)
+	WriteTimeout  time.Duration  // one write to the socket (10 s)
+	HelloTimeout  time.Duration  // time to send hello after connecting (10 s)
+	IdleTimeout   time.Duration  // no message for this long closes the connection with 4000 (15 min)
+	TurnTimeout   time.Duration  // one turn, model included (30 s)
+	ReplayMax     int            // events replayed on resume (200)
+	MaxBadFrames  int            // bad frames tolerated per connection before closing with 1008 (20)
+	User          ratelimit.Rate // messages per user (or anonymous session): burst 5, 1/s
+	IP            ratelimit.Rate // messages per client IP: burst 30, 10/s
+	FramesPerConn ratelimit.Rate // frames of any type per connection: burst 300, 100/s; beyond closes with 1008
 }
 
 // DefaultLimits are the limits used for zero fields of Options.Limits.
@@ -75,9 +76,9 @@ var DefaultLimits = Limits{
 	TurnTimeout:   30 * time.Second,
 	ReplayMax:     200,
 	MaxBadFrames:  20,
-	User:          Rate{Burst: 5, PerSecond: 1},
-	IP:            Rate{Burst: 30, PerSecond: 10},
-	FramesPerConn: Rate{Burst: 300, PerSecond: 100},
+	User:          ratelimit.Rate{Burst: 5, PerSecond: 1},
+	IP:            ratelimit.Rate{Burst: 30, PerSecond: 10},
+	FramesPerConn: ratelimit.Rate{Burst: 300, PerSecond: 100},
 }
 
 func (l Limits) withDefaults() Limits {
@@ -97,7 +98,7 @@ func (l Limits) withDefaults() Limits {
 			*v = def
 		}
 	}
-	setR := func(v *Rate, def Rate) {
+	setR := func(v *ratelimit.Rate, def ratelimit.Rate) {
 		if v.Burst <= 0 || v.PerSecond <= 0 {
 			*v = def
 		}
@@ -128,7 +129,7 @@ type Service struct {
 	store    *store
 	log      *slog.Logger
 	now      func() time.Time
-	limiter  RateLimiter
+	limiter  ratelimit.Limiter
 	model    *modelClient
 	upgrader websocket.Upgrader
 
@@ -169,7 +170,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.limiter == nil {
-		s.limiter = NewMemoryLimiter(s.now)
+		s.limiter = ratelimit.NewMemory(s.now)
 	}
 	if opts.Model != nil {
 		m, err := newModelClient(*opts.Model, s.log)

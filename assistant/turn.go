@@ -9,6 +9,7 @@ import (
 
 	"shebao/content"
 	"shebao/content/policy"
+	"shebao/internal/pii"
 )
 
 // errDuplicate means a message id was already received in the session.
@@ -63,7 +64,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	msgID := at.msgID
 	start := time.Now()
 	san := Sanitize(text)
-	masked := MaskPII(san.Text)
+	masked := pii.Mask(san.Text)
 	if san.Text == "" && san.Hidden == "" {
 		return Answer{}, errEmpty
 	}
@@ -127,7 +128,7 @@ type turn struct {
 	sessID   string
 	state    *sessionState
 	san      Sanitized
-	masked   Masked
+	masked   pii.Masked
 	stream   func(string)
 	streamed bool // deltas were already sent while composing
 }
@@ -135,7 +136,7 @@ type turn struct {
 // respond routes the message and builds the answer.
 func (t *turn) respond() Answer {
 	s, text := t.svc, t.masked.Text
-	hidden := MaskPII(t.san.Hidden).Text
+	hidden := pii.String(t.san.Hidden)
 	if t.san.Hidden != "" || IsInjection(text) {
 		t.state.Pending = nil
 		s.log.Warn("injection attempt", "session", shortID(t.sessID), "hidden_tag_text", t.san.Hidden != "",
@@ -325,7 +326,7 @@ func citationCodes(cs []Citation) string {
 	return strings.Join(parts, ",")
 }
 
-func piiKinds(ks []PIIKind) string {
+func piiKinds(ks []pii.Kind) string {
 	var parts []string
 	for _, k := range ks {
 		parts = append(parts, string(k))

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"shebao/internal/ratelimit"
 )
 
 // Handler returns the chat endpoint: an http.Handler that upgrades GET requests to a WebSocket
@@ -34,7 +36,7 @@ type conn struct {
 	principal  Principal
 	greeted    bool // reader goroutine only
 	bad        int  // bad frames so far; reader goroutine only
-	frames     bucket
+	frames     ratelimit.Bucket
 	lastMsg    atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
 }
 
@@ -53,7 +55,7 @@ func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &conn{svc: s, ws: ws, ip: s.clientIP(r), send: make(chan []byte, s.limits.SendBuffer),
 		replies: make(chan []byte, 8), done: make(chan struct{})}
 	c.lastMsg.Store(time.Now().UnixNano())
-	c.frames = bucket{tokens: float64(s.limits.FramesPerConn.Burst), at: time.Now()}
+	c.frames = ratelimit.NewBucket(s.limits.FramesPerConn, time.Now())
 	ws.SetReadLimit(s.limits.MaxFrameBytes)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -128,15 +130,8 @@ func (c *conn) readLoop() {
 // allowFrame applies the per-connection frame rate, which protects the server from floods of
 // any frame type; message rates per user and IP are applied separately.
 func (c *conn) allowFrame() bool {
-	r := c.svc.limits.FramesPerConn
-	now := time.Now()
-	c.frames.tokens = min(float64(r.Burst), c.frames.tokens+now.Sub(c.frames.at).Seconds()*r.PerSecond)
-	c.frames.at = now
-	if c.frames.tokens < 1 {
-		return false
-	}
-	c.frames.tokens--
-	return true
+	ok, _ := c.frames.Take(c.svc.limits.FramesPerConn, time.Now())
+	return ok
 }
 
 // badFrame reports a bad frame; after too many it closes the connection and returns false.
@@ -277,7 +272,7 @@ func (c *conn) message(f ClientFrame) {
 	}
 	for _, lim := range []struct {
 		key string
-		r   Rate
+		r   ratelimit.Rate
 	}{{userKey, s.limits.User}, {"ip:" + c.ip, s.limits.IP}} {
 		ok, wait, err := s.limiter.Allow(s.ctx, lim.key, lim.r)
 		if err != nil {

@@ -15,6 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gorilla/websocket"
+
+	"shebao/internal/ratelimit"
 )
 
 // wsClient is a test client speaking the chat protocol.
@@ -574,7 +576,7 @@ func newTestHTTPServer(t testing.TB, s *Service) *httptest.Server {
 // turn ends as its answer is sent.
 func TestWSNextMessageRightAfterAnswer(t *testing.T) {
 	t.Parallel()
-	_, srv, _ := testServer(t, func(o *Options) { o.Limits.User = Rate{Burst: 100, PerSecond: 100} })
+	_, srv, _ := testServer(t, func(o *Options) { o.Limits.User = ratelimit.Rate{Burst: 100, PerSecond: 100} })
 	c := dial(t, wsURL(srv), nil)
 	c.hello(nil)
 	for i := 0; i < 30; i++ {

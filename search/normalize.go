@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"shebao/internal/spoken"
 )
 
 // invisible reports characters that carry no text: controls, format characters (zero-width
@@ -54,9 +56,7 @@ func (lx *lexicon) normalize(s string) string {
 	b.Grow(len(s))
 	space := true // no leading space
 	for _, r := range s {
-		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
-			r -= 0xFEE0
-		}
+		r = spoken.FoldWidth(r)
 		if t, ok := lx.t2s[r]; ok {
 			r = t
 		}

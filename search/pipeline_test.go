@@ -270,21 +270,30 @@ func TestBuildQuery(t *testing.T) {
 	}
 }
 
-func TestMaskPII(t *testing.T) {
+// The query log keeps queries and their corrections with personal numbers masked by the one
+// masker (internal/pii), in every form people type or say them.
+func TestLogRecordMasked(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"身份证610102199001011234查社保", "身份证[身份证号]查社保"},
-		{"61010219900101123x", "[身份证号]"},
-		{"手机13912345678", "手机[手机号]"},
-		{"卡号6222 0212 3456 7890 123", "卡号[银行卡号]"},
-		{"6222021234567890", "[银行卡号]"},
-		{"12333热线", "12333热线"},
-		{"2024年缴费基数", "2024年缴费基数"},
-		{"电话02912345678", "电话[号码]"},
+	tests := []struct{ query, corrected, want, wantCorrected string }{
+		{"身份证610102199001011234查社保", "", "身份证[身份证号]查社保", ""},
+		{"61010219900101123x", "", "[身份证号]", ""},
+		{"手机13912345678", "", "手机[手机号]", ""},
+		{"卡号6222 0212 3456 7890 123", "", "卡号[银行卡号]", ""},
+		{"6222021234567890", "", "[银行卡号]", ""},
+		{"12333热线", "", "12333热线", ""},
+		{"2024年缴费基数", "", "2024年缴费基数", ""},
+		{"电话02912345678", "", "电话[电话]", ""},
+		{"六一零一零二一九五三零三零五零零一九 社保", "六一零一零二一九五三零三零五零零一九 社保", "[身份证号] 社保", "[身份证号] 社保"},
+		{"610102 19530305 0019", "", "[身份证号]", ""},
+		{"幺三八幺二三四五六七八 社保卡挂失", "", "[手机号] 社保卡挂失", ""},
+		// The correction changed a digit into a word: the corrected form is not kept.
+		{"六一零一零二一九五三零三零五零零一九", "六一领一零二一九五三零三零五零零一九", "[身份证号]", ""},
+		{"社保卡挂矢", "社保卡挂失", "社保卡挂矢", "社保卡挂失"},
 	}
 	for _, tt := range tests {
-		if got := maskPII(tt.in); got != tt.want {
-			t.Errorf("maskPII(%q) = %q, want %q", tt.in, got, tt.want)
+		r := newLogRecord(tt.query, tt.corrected, 1)
+		if r.query != tt.want || r.corrected != tt.wantCorrected {
+			t.Errorf("newLogRecord(%q, %q) = %q, %q; want %q, %q", tt.query, tt.corrected, r.query, r.corrected, tt.want, tt.wantCorrected)
 		}
 	}
 }

@@ -4,55 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/pii"
+	"shebao/internal/spoken"
 )
-
-// Personal data that must never be stored: 18-character ID numbers (last may be X), mobile
-// numbers and bank cards (16-19 digits), also when typed with spaces or dashes between groups.
-// Any other run of 11 or more digits is masked too: it is more likely an account than a query.
-var (
-	reDigitRun = regexp.MustCompile(`\d(?:[ \-]?\d)*[xX]?`)
-	rePhone    = regexp.MustCompile(`^1[3-9]\d{9}$`)
-)
-
-// maskPII replaces ID, phone and bank-card numbers in s with placeholders.
-func maskPII(s string) string {
-	if !strings.ContainsAny(s, "0123456789") {
-		return s
-	}
-	return reDigitRun.ReplaceAllStringFunc(s, func(m string) string {
-		digits := strings.Map(func(r rune) rune {
-			if r == ' ' || r == '-' {
-				return -1
-			}
-			return r
-		}, m)
-		x := strings.HasSuffix(digits, "x") || strings.HasSuffix(digits, "X")
-		n := len(digits)
-		if x {
-			n--
-			digits = digits[:n]
-		}
-		switch {
-		case n == 18 || (x && n == 17) || (!x && n == 15):
-			return "[身份证号]"
-		case !x && rePhone.MatchString(digits):
-			return "[手机号]"
-		case n >= 16 && n <= 19:
-			return "[银行卡号]"
-		case n >= 11:
-			return "[号码]"
-		}
-		return m
-	})
-}
 
 // logRecord is one query-log write: a search, a click or a flush marker.
 type logRecord struct {
@@ -82,9 +44,47 @@ func newQueryLog(d *db.DB, log *slog.Logger, buffer int) *queryLog {
 
 // newLogRecord is the log record of a search made now, masked, with its query id.
 func newLogRecord(query, corrected string, results int) logRecord {
-	r := logRecord{query: maskPII(query), corrected: maskPII(corrected), results: results, at: time.Now()}
+	r := logRecord{query: pii.String(query), corrected: maskCorrected(query, corrected), results: results, at: time.Now()}
 	r.id = newQueryID(r.at, r.query, r.corrected, results)
 	return r
+}
+
+// maskCorrected masks the corrected form of a query. A correction may change characters inside
+// a personal number (a Chinese digit taken for a typo: 零 → 领) so that the masker no longer
+// sees all of it: when the query held personal data and the correction touched a digit, the
+// corrected form is not kept.
+func maskCorrected(query, corrected string) string {
+	if corrected == "" {
+		return ""
+	}
+	if q := pii.Mask(query); len(q.Found) > 0 && !sameDigits(query, corrected) {
+		return ""
+	}
+	return pii.String(corrected)
+}
+
+// sameDigits reports whether a and b hold the same characters that can be digits (Arabic or
+// Chinese), in the same order.
+func sameDigits(a, b string) bool {
+	next := func(s string) (rune, string) {
+		for i, r := range s {
+			if _, ok := spoken.Digit(r); ok {
+				return r, s[i+utf8.RuneLen(r):]
+			}
+		}
+		return -1, ""
+	}
+	for {
+		var ra, rb rune
+		ra, a = next(a)
+		rb, b = next(b)
+		if ra != rb {
+			return false
+		}
+		if ra < 0 {
+			return true
+		}
+	}
 }
 
 func (q *queryLog) send(r logRecord) {

@@ -22,6 +22,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/event"
 	"shebao/internal/eventlog"
+	"shebao/internal/pii/piitest"
 )
 
 // fixture is a small corpus that does not depend on the seed files.
@@ -510,6 +511,63 @@ func TestQueryLogMasksPII(t *testing.T) {
 		}
 		if !strings.Contains(stored, "[身份证号]") || !strings.Contains(stored, "[手机号]") || !strings.Contains(stored, "[银行卡号]") || !strings.Contains(stored, "社保卡丢了") {
 			t.Errorf("stored query = %q", stored)
+		}
+	})
+}
+
+// No personal number, in any form people type or say it, reaches the query-log table: neither
+// the query nor its corrected form (#18.5). The queries hold no other digit characters, so any
+// digit stored is a leak.
+func TestQueryLogMasksGeneratedNumbers(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := openFixture(t, d)
+		rng := rand.New(rand.NewPCG(18, 5))
+		queries := []string{
+			"六一零一零二一九五三零三零五零零一九 社保卡挂矢了",
+			"610102.19530305.0019社保卡挂矢",
+			"幺三八幺二三四五六七八 养老金怎么领",
+		}
+		frames := [][2]string{{"社保卡挂矢了", ""}, {"我的身份证", "退休金怎么领"}, {"", " 失业金"}, {"电话", "生育津贴"}}
+		for i := 0; i < 80; i++ {
+			f := frames[i%len(frames)]
+			queries = append(queries, f[0]+piitest.Generate(rng).Text+f[1])
+		}
+		corrected := 0
+		for _, q := range queries {
+			resp, err := s.Search(ctx, Request{Query: q})
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			if resp.CorrectedQuery != "" {
+				corrected++
+			}
+		}
+		if corrected == 0 {
+			t.Fatal("no query was corrected: the corrected form is not tested")
+		}
+		if err := s.qlog.flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.Query(ctx, `SELECT query, corrected FROM search_queries`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var query, corr string
+			if err := rows.Scan(&query, &corr); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if piitest.Leaked(query) || piitest.Leaked(corr) {
+				t.Errorf("query log holds personal data: %q / %q", query, corr)
+			}
+		}
+		if n == 0 {
+			t.Fatal("nothing logged")
 		}
 	})
 }

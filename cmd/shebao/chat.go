@@ -11,6 +11,7 @@ import (
 	"shebao/content"
 	"shebao/internal/db"
 	"shebao/internal/identity"
+	"shebao/internal/modelclient"
 	"shebao/search"
 )
 
@@ -61,8 +62,8 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 	if cfg.ModelBaseURL == "" {
 		return nil
 	}
-	return &assistant.ModelConfig{BaseURL: cfg.ModelBaseURL, APIKey: cfg.ModelAPIKey, Model: cfg.ModelName,
-		MaxTokens: cfg.ModelMaxTokens, Timeout: cfg.ModelTimeout, ExtraBody: cfg.ModelExtraBody()}
+	return &assistant.ModelConfig{Config: modelclient.Config{BaseURL: cfg.ModelBaseURL, APIKey: cfg.ModelAPIKey, Model: cfg.ModelName,
+		MaxTokens: cfg.ModelMaxTokens, Timeout: cfg.ModelTimeout, ExtraBody: cfg.ModelExtraBody()}}
 }
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {

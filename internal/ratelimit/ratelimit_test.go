@@ -1,4 +1,4 @@
-package assistant
+package ratelimit
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-func TestMemoryLimiter(t *testing.T) {
+func TestMemory(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1000, 0)
-	l := NewMemoryLimiter(func() time.Time { return now })
+	l := NewMemory(func() time.Time { return now })
 	r := Rate{Burst: 3, PerSecond: 2}
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
@@ -35,5 +35,23 @@ func TestMemoryLimiter(t *testing.T) {
 	l.mu.Unlock()
 	if n != 1 {
 		t.Errorf("%d buckets after the sweep, want 1", n)
+	}
+}
+
+func TestBucket(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	r := Rate{Burst: 2, PerSecond: 4}
+	b := NewBucket(r, now)
+	for i := 0; i < 2; i++ {
+		if ok, _ := b.Take(r, now); !ok {
+			t.Fatalf("token %d refused", i)
+		}
+	}
+	if ok, wait := b.Take(r, now); ok || wait != 250*time.Millisecond {
+		t.Fatalf("empty bucket: ok %v wait %v", ok, wait)
+	}
+	if ok, _ := b.Take(r, now.Add(250*time.Millisecond)); !ok {
+		t.Error("no token after refilling for one period")
 	}
 }

@@ -1,4 +1,10 @@
-package assistant
+// Package modelclient talks to an OpenAI-compatible model server (vLLM, Ollama, DeepSeek, Qwen,
+// OpenAI) through go-openai, with the quirks of real servers handled around it: timeouts for
+// connecting, headers and the first token; retries of 429 and 5xx within a budget; a cooldown
+// after the server could not be reached; temperature 0 sent (and dropped for servers that
+// reject it); extra body fields merged in. It knows nothing of prompts: callers compose the
+// messages. The assistant's answers use it; transcription and speech will too.
+package modelclient
 
 import (
 	"bytes"
@@ -18,9 +24,9 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 )
 
-// ModelConfig configures the OpenAI-compatible model server (vLLM, Ollama, DeepSeek, Qwen,
-// OpenAI). Zero durations and counts take the defaults in brackets.
-type ModelConfig struct {
+// Config configures the OpenAI-compatible model server. Zero durations and counts take the
+// defaults in brackets.
+type Config struct {
 	BaseURL string // e.g. http://127.0.0.1:8000/v1 (the part before /chat/completions)
 	APIKey  string // sent as a bearer token; may be empty for local servers
 	Model   string // model name, e.g. qwen3-8b
@@ -46,13 +52,12 @@ type ModelConfig struct {
 	RetryBudget time.Duration
 	// Cooldown is how long the model is skipped after it could not be reached [30s].
 	Cooldown time.Duration
-	// PromptVersion selects prompts/<name>.<version>.txt ["v1"].
-	PromptVersion string
 	// HTTPClient replaces the default client (whose transport applies the timeouts above).
 	HTTPClient *http.Client
 }
 
-func (c ModelConfig) withDefaults() ModelConfig {
+// WithDefaults returns c with every zero setting replaced by its default.
+func (c Config) WithDefaults() Config {
 	if c.MaxTokens <= 0 {
 		c.MaxTokens = 800
 	}
@@ -79,34 +84,29 @@ func (c ModelConfig) withDefaults() ModelConfig {
 	if c.Cooldown <= 0 {
 		c.Cooldown = 30 * time.Second
 	}
-	if c.PromptVersion == "" {
-		c.PromptVersion = "v1"
-	}
 	return c
 }
 
-// modelClient talks to the model server through go-openai, with the quirks of real servers
-// handled around it.
-type modelClient struct {
-	cfg     ModelConfig
-	api     *openai.Client
-	log     *slog.Logger
-	prompts *promptSet
+// Client talks to one model server. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	api *openai.Client
+	log *slog.Logger
 
 	noTemperature atomic.Bool  // the server rejected temperature
 	downUntil     atomic.Int64 // unix nanos until which the model is skipped
 }
 
-func newModelClient(cfg ModelConfig, log *slog.Logger) (*modelClient, error) {
-	cfg = cfg.withDefaults()
+// New returns a client for the server cfg names; BaseURL and Model are required.
+func New(cfg Config, log *slog.Logger) (*Client, error) {
+	cfg = cfg.WithDefaults()
 	if cfg.BaseURL == "" || cfg.Model == "" {
 		return nil, errors.New("model: BaseURL and Model are required")
 	}
-	ps, err := loadPrompts(cfg.PromptVersion)
-	if err != nil {
-		return nil, err
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	m := &modelClient{cfg: cfg, log: log, prompts: ps}
+	m := &Client{cfg: cfg, log: log}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: &http.Transport{
@@ -125,10 +125,15 @@ func newModelClient(cfg ModelConfig, log *slog.Logger) (*modelClient, error) {
 	return m, nil
 }
 
-// available reports whether the model is worth trying now.
-func (m *modelClient) available() bool { return time.Now().UnixNano() >= m.downUntil.Load() }
+// Config returns the client's settings, defaults applied.
+func (m *Client) Config() Config { return m.cfg }
 
-func (m *modelClient) markDown() {
+// Available reports whether the model is worth trying now: false during the cooldown after the
+// server could not be reached.
+func (m *Client) Available() bool { return time.Now().UnixNano() >= m.downUntil.Load() }
+
+// MarkDown starts the cooldown, during which Available is false.
+func (m *Client) MarkDown() {
 	m.downUntil.Store(time.Now().Add(m.cfg.Cooldown).UnixNano())
 }
 
@@ -136,7 +141,7 @@ func (m *modelClient) markDown() {
 // go-openai omits) unless the server rejected it, and merges ExtraBody.
 type bodyPatcher struct {
 	next *http.Client
-	m    *modelClient
+	m    *Client
 }
 
 // Do implements openai.HTTPDoer.
@@ -181,24 +186,24 @@ func (p *bodyPatcher) Do(req *http.Request) (*http.Response, error) {
 	return p.next.Do(req)
 }
 
-// toolCall is one tool call assembled from streamed deltas.
-type toolCall struct {
+// ToolCall is one tool call assembled from streamed deltas.
+type ToolCall struct {
 	ID   string
 	Name string
-	Args strings.Builder
+	Args strings.Builder // the arguments (JSON) as streamed
 }
 
-// completion is the outcome of one streamed chat completion.
-type completion struct {
-	Calls   []*toolCall
-	Content string
+// Completion is the outcome of one streamed chat completion.
+type Completion struct {
+	Calls   []*ToolCall // in the order the server indexed them
+	Content string      // text outside tool calls, if the server sent any
 	Usage   *openai.Usage
 }
 
-// stream runs one streamed completion with a forced call of tool, passing each piece of the
+// StreamTool runs one streamed completion with a forced call of tool, passing each piece of the
 // tool's arguments to onArgs as it arrives. It retries 429 and 5xx answers with backoff, and a
 // request the server rejected because of temperature, without it.
-func (m *modelClient) stream(ctx context.Context, msgs []openai.ChatCompletionMessage, tool openai.Tool, onArgs func(string)) (*completion, error) {
+func (m *Client) StreamTool(ctx context.Context, msgs []openai.ChatCompletionMessage, tool openai.Tool, onArgs func(string)) (*Completion, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	req := openai.ChatCompletionRequest{
@@ -239,7 +244,7 @@ func (m *modelClient) stream(ctx context.Context, msgs []openai.ChatCompletionMe
 			continue
 		case status == 0 && ctx.Err() == nil:
 			// no HTTP answer at all: connection refused, DNS, header timeout
-			m.markDown()
+			m.MarkDown()
 		}
 		return nil, fmt.Errorf("model request: %w", err)
 	}
@@ -247,8 +252,8 @@ func (m *modelClient) stream(ctx context.Context, msgs []openai.ChatCompletionMe
 
 // read consumes a stream, assembling tool calls. Chunks whose tool-call delta has no index (some
 // servers leave it out) belong to the call with the same id, else to the last call.
-func (m *modelClient) read(ctx context.Context, cancel context.CancelFunc, st *openai.ChatCompletionStream, onArgs func(string)) (*completion, error) {
-	out := &completion{}
+func (m *Client) read(ctx context.Context, cancel context.CancelFunc, st *openai.ChatCompletionStream, onArgs func(string)) (*Completion, error) {
+	out := &Completion{}
 	first := time.AfterFunc(m.cfg.FirstTokenTimeout, cancel)
 	defer first.Stop()
 	var content strings.Builder
@@ -290,10 +295,10 @@ func (m *modelClient) read(ctx context.Context, cancel context.CancelFunc, st *o
 	return out, nil
 }
 
-func (c *completion) callFor(tc openai.ToolCall) *toolCall {
+func (c *Completion) callFor(tc openai.ToolCall) *ToolCall {
 	if tc.Index != nil {
 		for len(c.Calls) <= *tc.Index {
-			c.Calls = append(c.Calls, &toolCall{})
+			c.Calls = append(c.Calls, &ToolCall{})
 		}
 		return c.Calls[*tc.Index]
 	}
@@ -304,12 +309,12 @@ func (c *completion) callFor(tc openai.ToolCall) *toolCall {
 			}
 		}
 		if n := len(c.Calls); n == 0 || c.Calls[n-1].ID != "" {
-			c.Calls = append(c.Calls, &toolCall{})
+			c.Calls = append(c.Calls, &ToolCall{})
 		}
 		return c.Calls[len(c.Calls)-1]
 	}
 	if len(c.Calls) == 0 {
-		c.Calls = append(c.Calls, &toolCall{})
+		c.Calls = append(c.Calls, &ToolCall{})
 	}
 	return c.Calls[len(c.Calls)-1]
 }
