@@ -160,9 +160,6 @@ func Open(ctx context.Context, d *db.DB, o Options) (*Log, error) {
 	return &Log{db: d, opts: o, log: o.Log, wake: make(chan struct{}, 1)}, nil
 }
 
-// DB returns the store the log lives in.
-func (l *Log) DB() *db.DB { return l.db }
-
 // Head returns the position of the last committed event (0 when the log is empty).
 func (l *Log) Head(ctx context.Context) (int64, error) {
 	var n sql.NullInt64

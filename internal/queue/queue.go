@@ -223,8 +223,19 @@ func (q *Queue) Claim(ctx context.Context, worker string, kinds []string, n int)
 	if q.db.Dialect == db.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	// A read first: an idle worker's poll must not take SQLite's write lock every time.
+	var due int
+	err := q.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM jobs WHERE kind IN (`+in+`)
+		AND ((state = 'ready' AND run_at <= ?) OR (state = 'running' AND claimed_until <= ?)) LIMIT 1) due`,
+		append(append([]any{}, kargs...), now, now)...).Scan(&due)
+	if err != nil {
+		return nil, fmt.Errorf("queue: look for due jobs: %w", err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
 	var out []*Claim
-	err := q.db.InTx(ctx, func(tx *db.Tx) error {
+	err = q.db.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE jobs SET state = 'dead', last_error = 'lease expired on the last attempt (worker lost)', updated_at = ?
 			WHERE state = 'running' AND claimed_until <= ? AND attempts >= max_attempts AND kind IN (`+in+`)`,
 			append([]any{now, now}, kargs...)...); err != nil {
