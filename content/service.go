@@ -158,11 +158,6 @@ func New(ctx context.Context, o Options) (*Service, error) {
 // Events returns the event log the service appends to, for other features to consume.
 func (s *Service) Events() *eventlog.Log { return s.events }
 
-// SchemaCurrent reports whether the content migrations are all applied (for /readyz).
-func (s *Service) SchemaCurrent(ctx context.Context) (bool, error) {
-	return s.db.UpToDate(ctx, "content", Migrations)
-}
-
 // onChange updates the snapshot for the one guide an event names (copy on write).
 func (s *Service) onChange(ctx context.Context, e event.Event) error {
 	var ge GuideEvent

@@ -56,13 +56,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		TrustProxy: cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
-			{Name: "migrations", Check: func(ctx context.Context) error {
-				ok, err := st.content.SchemaCurrent(ctx)
-				if err == nil && !ok {
-					err = fmt.Errorf("content schema is not current")
-				}
-				return err
-			}},
+			{Name: "migrations", Check: st.schemaCurrent},
 			{Name: "index", Check: func(context.Context) error {
 				if !idx.Ready() {
 					return fmt.Errorf("search index is being built")

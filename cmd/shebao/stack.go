@@ -87,4 +87,21 @@ func (s *store) seed(ctx context.Context, cfg config.Config) (int, error) {
 	return s.content.SeedIfEmpty(ctx)
 }
 
+// schemaCurrent fails when a component's migrations are not all applied (for /readyz).
+func (s *store) schemaCurrent(ctx context.Context) error {
+	for _, c := range []struct {
+		name string
+		ms   []db.Migration
+	}{{"content", content.Migrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}} {
+		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s schema is not current", c.name)
+		}
+	}
+	return nil
+}
+
 func (s *store) Close() error { return s.db.Close() }
