@@ -60,7 +60,7 @@ func digitRuns(s string) []digitRun {
 			end = i
 			continue
 		}
-		if len(b) > 0 && b[len(b)-1] != 'X' {
+		if len(b) > 0 { // an X after an X is kept too: 叉叉 is not one check character
 			if w := prefixAny(m[i:], xWords); w != "" && !(w == "x" && i+1 < len(m) && isASCIILetter(m[i+1])) {
 				b = append(b, 'X')
 				i += len(w)

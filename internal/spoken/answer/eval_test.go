@@ -39,3 +39,13 @@ func mustDay(s string) time.Time {
 	}
 	return d
 }
+
+// TestIndependentSet holds the parser to the set written by someone who had not seen it.
+func TestIndependentSet(t *testing.T) {
+	t.Parallel()
+	rep := evaluateSet(t, "testdata/parse_independent.tsv")
+	t.Logf("\n%s", rep)
+	if rep.All.Accuracy() < 0.97 || rep.CheckDigits().Accuracy() < 1 {
+		t.Errorf("independent set below the goal (97%% overall, 100%% on check digits)")
+	}
+}

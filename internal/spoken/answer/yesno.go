@@ -33,13 +33,26 @@ var questions = []string{"吗", "?", "？", "对不对", "是不是", "好不好
 // yesNoHedges are the answers that are neither, besides the uncertain words of every kind.
 var yesNoHedges = []string{"看情况", "再说", "考虑", "想想", "等等", "等一下", "不太确定", "还行", "一般"}
 
+// askedBack reports whether s asks a question back. An A-not-A after 不 is a denial said twice
+// (不是不是, 不对不对), not a question.
+func askedBack(s string) bool {
+	for _, q := range questions {
+		for _, i := range indexAll(s, q) {
+			if strings.HasPrefix(q, "不") || !strings.HasSuffix(s[:i], "不") || utf8.RuneCountInString(q) != 3 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 const maxYesNoWord = 4 // runes in the longest word of yesNoWords
 
 func parseYesNo(s string) (Value, error) {
 	if containsAny(s, uncertain) || containsAny(s, yesNoHedges) {
 		return Value{}, refuse(Hedged)
 	}
-	if containsAny(s, questions) {
+	if askedBack(s) {
 		return Value{}, refuse(Question)
 	}
 	core := strings.Map(func(r rune) rune {
