@@ -49,7 +49,7 @@ func settleAmount(s string, money bool) (amountOccurrence, error) {
 	if containsAny(s[cut:], uncertain) {
 		return amountOccurrence{}, refuse(Hedged)
 	}
-	found := amounts(mask(s, numberStopwords), money)
+	found := amounts(s, mask(s, numberStopwords), money)
 	if len(found) == 0 {
 		return amountOccurrence{}, refuse(NotUnderstood)
 	}
@@ -69,9 +69,10 @@ func settleAmount(s string, money bool) (amountOccurrence, error) {
 	return amountOccurrence{}, refuse(NotUnderstood)
 }
 
-// amounts finds every number in m (the answer with its stopwords masked), with its money units
-// when it has them: 三块五 is 3.5 whether a number or an amount of money was asked for.
-func amounts(m string, money bool) []amountOccurrence {
+// amounts finds every number in s (m is s with its stopwords masked), with its money units when
+// it has them: 三块五 is 3.5 whether a number or an amount of money was asked for. A percentage
+// (百分之五, 5%) is the fraction it names.
+func amounts(s, m string, money bool) []amountOccurrence {
 	var out []amountOccurrence
 	consumed := 0
 	for _, sp := range numeralSpans(m) {
@@ -82,6 +83,16 @@ func amounts(m string, money bool) []amountOccurrence {
 		consumed = end
 		if err == nil && vague(m, sp.start, end) {
 			err = refuse(Vague)
+		}
+		if err == nil && (strings.HasSuffix(s[:sp.start], "百分之") || strings.HasPrefix(m[end:], "%")) {
+			if money {
+				err = refuse(NotUnderstood)
+			} else if v%100 != 0 {
+				err = refuse(NotUnderstood) // more decimals than a millionth
+			} else {
+				v /= 100
+				end += b2i(strings.HasPrefix(m[end:], "%"))
+			}
 		}
 		if err == nil && negativeSign(m[:sp.start]) {
 			v = -v

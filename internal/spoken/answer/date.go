@@ -51,6 +51,7 @@ type dateField struct {
 	start, end int
 	y, m, d    int  // 0 when not said
 	relative   bool // read from today
+	weekday    int  // 1 (Monday) to 7 (Sunday) when the day of the week was said
 	err        error
 }
 
@@ -82,6 +83,19 @@ func parseDate(s string, today time.Time) (Value, error) {
 	}
 	if len(after) == 0 {
 		return Value{}, refuse(Retracted)
+	}
+	// a day of the week said with the day (1953年3月5号，星期四) checks it, not another date
+	var weekdaysSaid []int
+	if dayWithoutWeekday(after) {
+		kept := after[:0]
+		for _, f := range after {
+			if f.weekday != 0 {
+				weekdaysSaid = append(weekdaysSaid, f.weekday)
+				continue
+			}
+			kept = append(kept, f)
+		}
+		after = kept
 	}
 	for _, f := range after {
 		if f.err != nil {
@@ -129,12 +143,27 @@ func parseDate(s string, today time.Time) (Value, error) {
 	if said.m < 1 || said.m > 12 || said.d < 0 || said.d > daysIn(said.y, said.m) {
 		return Value{}, refuse(BadDate)
 	}
+	for _, wd := range weekdaysSaid {
+		if int(time.Date(said.y, time.Month(said.m), said.d, 0, 0, 0, 0, time.UTC).Weekday()) != wd%7 {
+			return Value{}, refuse(Ambiguous)
+		}
+	}
 	d := spoken.Date{Year: said.y, Month: said.m, Day: said.d}
 	text := fmt.Sprintf("%04d-%02d", d.Year, d.Month)
 	if d.Day != 0 {
 		text += fmt.Sprintf("-%02d", d.Day)
 	}
 	return Value{Kind: Date, Text: text, Date: d}, nil
+}
+
+// dayWithoutWeekday reports whether a day of the month is said other than by a day of the week.
+func dayWithoutWeekday(fs []dateField) bool {
+	for _, f := range fs {
+		if f.d != 0 && f.weekday == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // mergeFields joins the parts of one date; the same part said twice with different values is
@@ -438,7 +467,7 @@ func weekdays(c string, today time.Time, claim func(i, j int) bool) []dateField 
 			if !claim(start, e) {
 				continue
 			}
-			f := dateField{start: start, end: e, relative: true}
+			f := dateField{start: start, end: e, relative: true, weekday: wd}
 			if !today.IsZero() {
 				monday := today.AddDate(0, 0, -((int(today.Weekday())+6)%7)+7*offset)
 				t := monday.AddDate(0, 0, wd-1)

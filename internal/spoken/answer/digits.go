@@ -112,6 +112,12 @@ func settleDigits(s string, check func(digits string) (string, error)) (string, 
 	occ := make([]occurrence, len(runs))
 	for i, r := range runs {
 		text, err := check(r.digits)
+		if h := len(r.digits) / 2; err != nil && len(r.digits)%2 == 0 && r.digits[:h] == r.digits[h:] {
+			// the number said twice in one breath: 幺三八…五六七八，幺三八…五六七八
+			if t, e := check(r.digits[:h]); e == nil {
+				text, err = t, nil
+			}
+		}
 		occ[i] = occurrence{start: r.start, end: r.end, text: text, err: err}
 	}
 	o, err := settle(s, occ)

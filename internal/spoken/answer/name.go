@@ -17,7 +17,8 @@ var nameSuffixes = []string{"这个名字", "这名字", "就是", "同志", "�
 
 // notNames are short answers said around a name that are not one (“张伟，对”).
 var notNames = map[string]bool{"对": true, "对的": true, "是的": true, "嗯": true, "好": true, "没错": true,
-	"谢谢": true, "就这个": true, "你好": true, "您好": true}
+	"谢谢": true, "就这个": true, "你好": true, "您好": true, "明白": true, "明天": true, "高兴": true,
+	"没有": true, "不是": true, "好的": true}
 
 // surnameIntro is “姓张，叫张伟” or “我姓张叫伟”: the surname said on its own, then the name.
 var surnameIntro = regexp.MustCompile(`姓(\p{Han}{1,2}?)[，,。、 ]*(?:名字|名)?叫(\p{Han}{1,3})`)
@@ -51,9 +52,10 @@ func parseName(s string) (Value, error) {
 		valid = valid || o.err == nil
 	}
 	if valid {
+		// what is not a name beside a name (我是他儿子，我叫刘强) is not a second answer
 		kept := occ[:0]
 		for _, o := range occ {
-			if o.err == nil || utf8.RuneCountInString(o.text) > 1 {
+			if o.err == nil {
 				kept = append(kept, o)
 			}
 		}
@@ -106,7 +108,7 @@ func nameClauses(s string) []span {
 	}
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if isPause(r) {
+		if isPause(r) && !isNameDot(r) {
 			emit(start, i)
 			i += n
 			start = i
@@ -124,10 +126,13 @@ func nameClauses(s string) []span {
 	return out
 }
 
+// isNameDot reports whether r is the middle dot between the parts of a transcribed name.
+func isNameDot(r rune) bool { return r == '·' || r == '•' || r == '・' }
+
 // checkName checks a name: two to four Han characters starting with a surname, or a name of
 // the minorities written with a middle dot (买买提·艾力).
 func checkName(name string) error {
-	parts := strings.FieldsFunc(name, func(r rune) bool { return r == '·' || r == '•' || r == '・' })
+	parts := strings.FieldsFunc(name, isNameDot)
 	n := 0
 	for _, p := range parts {
 		for _, r := range p {
@@ -138,7 +143,9 @@ func checkName(name string) error {
 		}
 	}
 	if len(parts) > 1 {
-		if n < 2 || n > 15 || strings.ContainsAny(name[len(name)-len("·"):], "·•・") {
+		first, _ := utf8.DecodeRuneInString(name)
+		last, _ := utf8.DecodeLastRuneInString(name)
+		if n < 2 || n > 15 || isNameDot(first) || isNameDot(last) {
 			return refuse(NameForm)
 		}
 		return nil
@@ -148,6 +155,9 @@ func checkName(name string) error {
 	}
 	for _, c := range compoundSurnames {
 		if strings.HasPrefix(name, c) {
+			if name == c {
+				return refuse(NameForm) // 欧阳: a surname alone
+			}
 			return nil
 		}
 	}

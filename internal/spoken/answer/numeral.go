@@ -73,7 +73,7 @@ func isNumeralRune(r rune) bool {
 // 千万别); they are blanked before numbers are looked for.
 var numberStopwords = []string{"一下", "一共", "一样", "一直", "一起", "一般", "一些", "一定", "一会", "一点儿",
 	"一点点", "万一", "统一", "唯一", "一切", "一旦", "一边", "一向", "一律", "千万别", "千万不", "万分", "十分",
-	"一致", "一同", "一块儿", "一口气", "同一", "一次性", "一把", "百分之", "一无", "九九", "零钱", "零花", "零头"}
+	"一致", "一同", "一块儿", "一口气", "同一", "一次性", "一把", "百分之", "一无", "零钱", "零花", "零头"}
 
 // mask returns s with every occurrence of words replaced by bytes that are neither digits nor
 // pauses, keeping every offset.

@@ -19,7 +19,7 @@ var yesNoWords = map[string]int{
 	"不一样": -1, "不一致": -1, "不确认": -1,
 	"啊": 0, "呀": 0, "哦": 0, "噢": 0, "喔": 0, "呢": 0, "嘛": 0, "啦": 0, "哈": 0, "嘞": 0, "哟": 0,
 	"了": 0, "的": 0, "哇": 0, "咯": 0, "呗": 0, "吧": 0, "呃": 0, "额": 0, "那个": 0, "这个": 0, "就": 0,
-	"就是": 0, "我": 0, "那": 0, "都": 0, "谢谢": 0, "您": 0, "你": 0,
+	"就是": 0, "我": 0, "那": 0, "都": 0, "谢谢": 0, "您": 0, "你": 0, "你好": 0, "您好": 0, "对不起": 0,
 }
 
 // wholeYesNo are answers that are a yes or no only when they are the whole answer: 中 (yes, in
@@ -28,7 +28,7 @@ var wholeYesNo = map[string]bool{"中": true, "中中": true, "成": true, "y": 
 
 // questions make an answer a question back (“对不对”, “是吗”), not a yes or no.
 var questions = []string{"吗", "?", "？", "对不对", "是不是", "好不好", "行不行", "可不可以", "要不要", "有没有",
-	"对吧", "是吧", "对不", "是么", "咋", "什么", "啥", "为什么", "怎么"}
+	"对吧", "是吧", "是么", "咋", "什么", "啥", "为什么", "怎么"}
 
 // yesNoHedges are the answers that are neither, besides the uncertain words of every kind.
 var yesNoHedges = []string{"看情况", "再说", "考虑", "想想", "等等", "等一下", "不太确定", "还行", "一般"}
