@@ -12,6 +12,8 @@ var (
 	ordinal = regexp.MustCompile(`(倒数)?第 ?([0-9一二两三四五六七八九十]+) ?(个|项|种|条|样|类|号|档|位)?`)
 	// 最后一个, 最后那个, 最后一项
 	lastOne = regexp.MustCompile(`最后(一|那)?(个|项|种|条|样|类|档)?`)
+	// 头一个, 最前面那个
+	firstOne = regexp.MustCompile(`(头一|最前面|最上面)(那)?(个|项|种|条|样|类|档)?`)
 	// 选2, 2号, 选三, 三号 (a bare number said as a position)
 	numbered = regexp.MustCompile(`(?:选|要|是)? ?([0-9一二两三四五六七八九十]+) ?(号|个)?$`)
 )
@@ -71,6 +73,9 @@ func ParseChoice(text string, options []string) (Value, error) {
 	}
 	for _, m := range lastOne.FindAllStringIndex(s, -1) {
 		position(m[0], m[1], len(options)-1)
+	}
+	for _, m := range firstOne.FindAllStringIndex(s, -1) {
+		position(m[0], m[1], 0)
 	}
 	if len(occ) == 0 && len(labelled) == 0 {
 		core := strings.TrimFunc(s, isPause)

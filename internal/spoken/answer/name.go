@@ -75,7 +75,7 @@ func parseName(s string) (Value, error) {
 // introducing words off each part: what is left is a name or not.
 func nameClauses(s string) []span {
 	var out []span
-	cuts := []string{"不对", "不是", "错了", "说错了", "不不", "哦不"}
+	cuts := []string{"不对", "不是", "错了", "说错了", "不不", "哦不", "还是", "或者", "或是"}
 	start := 0
 	emit := func(i, j int) {
 		text := s[i:j]

@@ -14,7 +14,7 @@ var yesNoWords = map[string]int{
 	"确认": 1, "确定": 1, "正确": 1, "同意": 1, "要": 1, "需要": 1, "有": 1, "当然": 1, "肯定": 1,
 	"必须": 1, "就这样": 1, "一样": 1, "一致": 1, "妥": 1, "ok": 1, "okay": 1, "yes": 1, "yeah": 1, "yep": 1,
 	"不是": -1, "不对": -1, "错": -1, "错了": -1, "不用": -1, "不要": -1, "不需要": -1, "没有": -1,
-	"没": -1, "否": -1, "不行": -1, "不可以": -1, "不同意": -1, "不正确": -1, "算了": -1, "别": -1,
+	"没": -1, "否": -1, "不行": -1, "不可以": -1, "不同意": -1, "不正确": -1, "算了": -1, "别了": -1, "别别": -1,
 	"不了": -1, "不必": -1, "无需": -1, "不好": -1, "不成": -1, "不能": -1, "不": -1, "no": -1, "nope": -1,
 	"不一样": -1, "不一致": -1, "不确认": -1,
 	"啊": 0, "呀": 0, "哦": 0, "噢": 0, "喔": 0, "呢": 0, "嘛": 0, "啦": 0, "哈": 0, "嘞": 0, "哟": 0,
@@ -64,14 +64,14 @@ func parseYesNo(s string) (Value, error) {
 	if v, ok := wholeYesNo[core]; ok {
 		return yesNoValue(v), nil
 	}
-	// Read the answer word by word; an unknown character ends the leading run of words.
+	// Read the answer word by word. A word with unknown text right after it is part of a
+	// statement (“对，不是别的号”: 不是别的号 says why), not an answer on its own.
 	type said struct {
-		word     string
-		polarity int
-		leading  bool // in the run of known words the answer starts with
+		word       string
+		polarity   int
+		standalone bool // followed by a pause, the end or another known word
 	}
 	var words []said
-	leading := true
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if isPause(r) {
@@ -80,12 +80,13 @@ func parseYesNo(s string) (Value, error) {
 		}
 		w, p := longestWord(s[i:])
 		if w == 0 {
-			leading = false
 			i += n
 			continue
 		}
 		if p != 0 {
-			words = append(words, said{s[i : i+w], p, leading})
+			next, _ := utf8.DecodeRuneInString(s[i+w:])
+			k, _ := longestWord(s[i+w:])
+			words = append(words, said{s[i : i+w], p, i+w == len(s) || isPause(next) || k > 0})
 		}
 		i += w
 	}
@@ -93,33 +94,24 @@ func parseYesNo(s string) (Value, error) {
 	for len(words) > 1 && (words[0].word == "嗯" || words[0].word == "恩") {
 		words = words[1:]
 	}
-	var yes, no, leadYes, leadNo int
+	if len(words) == 0 {
+		return Value{}, refuse(NotUnderstood)
+	}
+	var standalone []said
 	for _, w := range words {
-		if w.polarity > 0 {
-			yes++
-			if w.leading {
-				leadYes++
-			}
-		} else {
-			no++
-			if w.leading {
-				leadNo++
-			}
+		if w.standalone {
+			standalone = append(standalone, w)
 		}
 	}
-	switch {
-	case yes == 0 && no == 0:
-		return Value{}, refuse(NotUnderstood)
-	case no == 0:
-		return yesNoValue(true), nil
-	case yes == 0:
-		return yesNoValue(false), nil
-	case leadYes > 0 && leadNo == 0:
-		return yesNoValue(true), nil // “对，不是别的号”: the answer is the word it starts with
-	case leadNo > 0 && leadYes == 0:
-		return yesNoValue(false), nil // “不是，我是他儿子”
+	if len(standalone) > 0 {
+		words = standalone
 	}
-	return Value{}, refuse(Ambiguous)
+	for _, w := range words[1:] {
+		if w.polarity != words[0].polarity {
+			return Value{}, refuse(Ambiguous)
+		}
+	}
+	return yesNoValue(words[0].polarity > 0), nil
 }
 
 // longestWord returns the length in bytes of the longest word of yesNoWords that s starts with,
