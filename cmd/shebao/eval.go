@@ -12,12 +12,15 @@ import (
 )
 
 func runEval(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 0 && args[0] == "parse" {
+		return runEvalParse(env, args[1:]) // needs no store
+	}
 	if len(args) == 0 || (args[0] != "search" && args[0] != "chat") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]")
+			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml] | shebao eval parse [FILE.tsv]")
 			return nil
 		}
-		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]"}
+		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml] | shebao eval parse [FILE.tsv]"}
 	}
 	what := args[0]
 	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml]  [--config FILE]")
