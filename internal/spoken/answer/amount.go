@@ -49,7 +49,20 @@ func settleAmount(s string, money bool) (amountOccurrence, error) {
 	if containsAny(s[cut:], uncertain) {
 		return amountOccurrence{}, refuse(Hedged)
 	}
-	found := amounts(s, mask(s, numberStopwords), money)
+	m := mask(s, numberStopwords)
+	found := amounts(s, m, money)
+	// 一 before a unit of time or count beside another number is “per” (一千二一个月), not a value
+	if len(found) > 1 {
+		kept := found[:0]
+		for _, f := range found {
+			if !perUnit(m, f) {
+				kept = append(kept, f)
+			}
+		}
+		if len(kept) > 0 {
+			found = kept
+		}
+	}
 	if len(found) == 0 {
 		return amountOccurrence{}, refuse(NotUnderstood)
 	}
@@ -110,6 +123,14 @@ func amounts(s, m string, money bool) []amountOccurrence {
 		out = append(out, o)
 	}
 	return out
+}
+
+// perUnit reports whether f is 一 said before a unit (一个月, 一年, 一次).
+func perUnit(m string, f amountOccurrence) bool {
+	if f.err != nil || f.value != one || f.end-f.start > len("一") {
+		return false
+	}
+	return hasPrefixAny(m[f.end:], "个", "年", "月", "天", "次", "周", "星期", "人", "趟")
 }
 
 // readAmount reads the number at sp and the money units and smaller coins after it (元四角,
