@@ -10,7 +10,8 @@ import (
 
 // digitFillers may stand between the digits of one number said aloud: hesitations and the
 // words people use for a hyphen. Pauses (spaces, commas, ellipses) may too.
-var digitFillers = []string{"横杠", "杠", "然后", "接着", "那个", "后面", "后边", "再", "嗯", "呃", "额", "啊", "哦", "噢"}
+var digitFillers = []string{"横杠", "杠", "然后", "接着", "那个", "后面", "后边", "最后一位是", "最后一位", "最后是",
+	"大写的", "大写", "小写的", "小写", "再", "嗯", "呃", "额", "啊", "哦", "噢"}
 
 // xWords are the ways the X at the end of an ID number is written or said.
 var xWords = []string{"艾克斯", "爱克斯", "埃克斯", "叉", "x"}
@@ -72,7 +73,7 @@ func digitRuns(s string) []digitRun {
 			i += n
 			continue
 		}
-		if w := prefixAny(m[i:], digitFillers); w != "" && start >= 0 {
+		if w := prefixAny(s[i:], digitFillers); w != "" && start >= 0 {
 			i += len(w)
 			continue
 		}
