@@ -200,10 +200,7 @@ func readCoins(s string, afterYuan bool) (amount, int, error) {
 	}
 	d, n, ok := coinDigit(s[i:])
 	if !ok {
-		if zero {
-			return 0, 0, nil
-		}
-		return 0, 0, nil
+		return 0, 0, nil // nothing after the yuan, or not coins: the caller reads on
 	}
 	i += n
 	r, rn := utf8.DecodeRuneInString(s[i:])

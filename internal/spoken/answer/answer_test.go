@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +235,16 @@ func TestChoice(t *testing.T) {
 	}
 	if _, err := Parse(Choice, "第一个", today); !apperr.Is(err, ChoiceOptions) {
 		t.Errorf("Parse(Choice): %v", err)
+	}
+}
+
+func TestLengthSaid(t *testing.T) {
+	t.Parallel()
+	for k, in := range map[Kind]string{Phone: "1381234567", IDCard: "61010219530305001", BankCard: "622588123456784"} {
+		_, err := Parse(k, in, today)
+		if e, ok := apperr.As(err); !ok || !strings.Contains(e.Message, "您说了"+strconv.Itoa(len(in))+"位") {
+			t.Errorf("%s %s: %v", k, in, err)
+		}
 	}
 }
 

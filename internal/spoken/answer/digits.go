@@ -166,7 +166,7 @@ func parsePhone(s string) (Value, error) {
 		case len(d) != 11 && d[0] == '0':
 			return "", refuse(PhonePrefix) // a landline with its area code
 		case len(d) != 11:
-			return "", refuse(PhoneLength)
+			return "", refuseLength(PhoneLength, "11位数字", len(d))
 		case !mobilePrefix(d):
 			return "", refuse(PhonePrefix)
 		}
@@ -200,7 +200,7 @@ func checkID(d string, today time.Time) (string, error) {
 		return "", refuse(IDLength)
 	}
 	if len(d) != 18 {
-		return "", refuse(IDLength)
+		return "", refuseLength(IDLength, "18位", len(d))
 	}
 	if !spoken.ValidID(d) {
 		return "", refuse(IDCheck)
@@ -221,8 +221,10 @@ func checkID(d string, today time.Time) (string, error) {
 func parseBankCard(s string) (Value, error) {
 	text, err := settleDigits(s, func(d string) (string, error) {
 		switch {
-		case strings.Contains(d, "X") || len(d) < 16 || len(d) > 19:
+		case strings.Contains(d, "X"):
 			return "", refuse(BankLength)
+		case len(d) < 16 || len(d) > 19:
+			return "", refuseLength(BankLength, "16到19位数字", len(d))
 		case !spoken.Luhn(d):
 			return "", refuse(BankLuhn)
 		}

@@ -66,3 +66,11 @@ func reason(code, msg string) apperr.Kind {
 
 // refuse returns the error for reason k.
 func refuse(k apperr.Kind) error { return apperr.New(k, "") }
+
+// refuseLength returns the error for a number of the wrong length, saying how many digits were
+// heard: the person can tell a digit lost from a digit too many.
+func refuseLength(k apperr.Kind, want string, got int) error {
+	return apperr.Newf(k, "%s是%s，您说了%d位，请再说一遍。", lengthNames[k.Code], want, got)
+}
+
+var lengthNames = map[string]string{PhoneLength.Code: "手机号", IDLength.Code: "身份证号", BankLength.Code: "银行卡号"}

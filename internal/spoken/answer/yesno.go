@@ -34,7 +34,7 @@ var questions = []string{"吗", "?", "？", "对不对", "是不是", "好不好
 
 // yesNoHedges are the answers that are neither, besides the uncertain words of every kind.
 var yesNoHedges = []string{"看情况", "再说", "考虑", "想想", "等等", "等一下", "不太确定", "还行", "一般",
-	"不是很确定", "不是很清楚", "不太清楚", "不敢确定", "不敢说", "拿不准", "吃不准", "没想好", "待定", "再看看", "商量"}
+	"不是很确定", "不是很清楚", "不太清楚", "不敢确定", "不敢说", "拿不准", "吃不准", "没想好", "待定", "再看看", "商量", "觉得", "感觉"}
 
 // askedBack reports whether s asks a question back. An A-not-A after 不 is a denial said twice
 // (不是不是, 不对不对), not a question.
