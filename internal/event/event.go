@@ -18,7 +18,39 @@ const (
 	FormPublished    = "form.published"
 	FormUnpublished  = "form.unpublished"
 	SynonymsChanged  = "search.synonyms_changed"
+
+	// ApplicationChanged: an application (办件) moved to a new step; Key is the application id,
+	// Data an ApplicationStep. Appended by the applications feature when a status change is
+	// recorded (from the upstream webhook or a submission); push and open sockets follow it.
+	ApplicationChanged = "application.changed"
 )
+
+// Application statuses, in the order an application usually passes them.
+const (
+	StatusSubmitted       = "submitted"        // 已提交 (stored here, perhaps not yet upstream)
+	StatusAccepted        = "accepted"         // 已受理
+	StatusNeedsSupplement = "needs_supplement" // 需补正: Detail says what is missing
+	StatusReviewing       = "reviewing"        // 审核中
+	StatusCompleted       = "completed"        // 已办结
+	StatusRejected        = "rejected"         // 不予受理: Detail gives the reason
+	StatusBenefitPaid     = "benefit_paid"     // 待遇已发放
+	StatusSupplementFiled = "supplement_filed" // the person answered a 需补正 request
+)
+
+// ApplicationStep is the payload of ApplicationChanged: one step of one person's application.
+// It carries no personal numbers; Person is the identity subject of the applicant.
+type ApplicationStep struct {
+	ApplicationID string    `json:"application_id"`
+	Person        string    `json:"person"`     // identity subject (token "sub")
+	GuideCode     string    `json:"guide_code"` // the guide the application belongs to
+	GuideName     string    `json:"guide_name"`
+	FormCode      string    `json:"form_code"`
+	Seq           int       `json:"seq"`              // per-application sequence of the step (1, 2, …)
+	Status        string    `json:"status"`           // one of the Status* constants
+	Detail        string    `json:"detail,omitempty"` // what is missing, the reason, the amount paid …
+	Office        string    `json:"office,omitempty"` // handling office
+	At            time.Time `json:"at"`
+}
 
 // Event is one fact that happened, e.g. a guide was published.
 type Event struct {
