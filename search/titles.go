@@ -127,13 +127,6 @@ func (t *titleIndex) trim() {
 	}
 }
 
-// candidateBoosts are the field boosts of candidate selection, as in the bleve query, by tier;
-// 0: the field does not make candidates in that tier.
-var candidateBoosts = [2][5]float32{
-	tierTitle: {inName: 10, inAlias: 8, inPinyin: 12},
-	tierShort: {inName: 10, inAlias: 8, inSummary: 3, inFAQ: 2.5, inPinyin: 12},
-}
-
 var scoresPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // candidates returns the k best guides that match a strong concept in the tier's fields, by a
