@@ -104,6 +104,7 @@ type guideEntry struct {
 	ord      int32    // position in the vocabulary's title postings
 	catID    uint16   // category and audiences as the title postings number them
 	audIDs   []uint16
+	grants   bool // the guide grants something (lexicon.grants): a claim question prefers it
 }
 
 func entryOf(g *content.Guide) *guideEntry {

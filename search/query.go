@@ -20,6 +20,9 @@ type analysis struct {
 	concepts   []concept
 	pinyin     string // typed pinyin with the Han characters' pinyin, when the query has letters
 	key        string // canonical form: cache key and best-bet key
+	// claim: the query asks how to get something (退休金怎么领); the guides that grant it
+	// rank higher (see ranking.claim).
+	claim bool
 	// dense: per word, a bit per field of allFields in which the word is too common to be worth
 	// looking up only for scoring (see ranking.denseShare); nil on small corpora.
 	dense map[string]uint8
@@ -63,6 +66,7 @@ func analyze(lx *lexicon, v *vocabulary, syn *synonymTable, text string) *analys
 	}
 	a.stripped = lx.stripFrames(fixed)
 	words := mergeSynonymTerms(lx.words(a.stripped), syn)
+	a.claim = asksToClaim(lx, words)
 	seen := map[string]bool{}
 	var key strings.Builder
 	for _, w := range words {
@@ -85,6 +89,25 @@ func analyze(lx *lexicon, v *vocabulary, syn *synonymTable, text string) *analys
 		a.key = strings.ReplaceAll(a.normalized, " ", "")
 	}
 	return a
+}
+
+// asksToClaim reports whether a query's words ask how to get something: a claim word (领, 申请,
+// data/filler.txt) that does not say the getting is done or under way (领了失业金还能交医保吗
+// asks about 医保; 在领失业金 is a state).
+func asksToClaim(lx *lexicon, words []string) bool {
+	for i, w := range words {
+		if !lx.claim[w] {
+			continue
+		}
+		if i+1 < len(words) && (words[i+1] == "了" || words[i+1] == "过" || words[i+1] == "着") {
+			continue
+		}
+		if i > 0 && (words[i-1] == "在" || words[i-1] == "正在" || words[i-1] == "已经" || words[i-1] == "已") {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // mergeSynonymTerms joins consecutive words that together are a synonym term (生/孩子 → 生孩子

@@ -1,6 +1,11 @@
 package search
 
-import "slices"
+import (
+	"slices"
+	"sort"
+
+	"github.com/blevesearch/bleve/v2/search"
+)
 
 // ranking is every number that decides which guides a query finds and in what order, in one
 // place: the field boosts, the weights of a concept's alternatives, the tiers that pick the
@@ -59,6 +64,13 @@ type ranking struct {
 	denseShare     float64
 	denseMinGuides int
 
+	// claim multiplies the score of a guide that grants something (lexicon.grants: 失业保险金申领,
+	// 生育津贴支付) when the query asks how to get something (asksToClaim: 退休金怎么领, 去哪领,
+	// 能领吗), in the candidates picked in Go and in bleve's scores: the guide by which the thing
+	// is claimed goes before those that only mention it (养老金领取资格认证, 转移接续, 查询), whose
+	// names often hold the thing itself and so score higher on words alone.
+	claim float64
+
 	// filter is the boost of the filter clauses (category, audience, region): they select, they
 	// do not rank.
 	filter float64
@@ -74,6 +86,8 @@ var rank = ranking{
 	minTitleMatches: 3, rerankDepth: 20, facetWindow: 50,
 
 	commonShare: 0.4, candidateBudget: 1500, denseShare: 0.25, denseMinGuides: 2000,
+
+	claim: 4,
 
 	filter: 1e-6,
 }
@@ -118,4 +132,19 @@ var candidateBoosts = [2][5]float32{
 	tierTitle: {inName: float32(rank.name), inAlias: float32(rank.aliases), inPinyin: float32(rank.pinyin)},
 	tierShort: {inName: float32(rank.name), inAlias: float32(rank.aliases), inSummary: float32(rank.summary),
 		inFAQ: float32(rank.faq), inPinyin: float32(rank.pinyin)},
+}
+
+// preferGrants applies rk.claim to the hits of the guides that grant something and puts the hits
+// back in order of score (stable: bleve's order among equals).
+func (rk *ranking) preferGrants(hits search.DocumentMatchCollection, entries map[string]*guideEntry) {
+	changed := false
+	for _, h := range hits {
+		if e := entries[h.ID]; e != nil && e.grants {
+			h.Score *= rk.claim
+			changed = true
+		}
+	}
+	if changed {
+		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	}
 }

@@ -200,6 +200,10 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 	}
 	a := analyze(s.lx, s.vocab, s.syn.Load(), text)
 	scope := a.key + "\x00" + a.pinyin + "\x00" + r.Category + "\x00" + r.Audience + "\x00" + r.Region
+	if a.claim {
+		// 领失业金 and 领了失业金 share a key (了 is a particle) but not an order.
+		scope += "\x00claim"
+	}
 	offset, err := decodeCursor(r.Cursor, scope)
 	if err != nil {
 		return nil, err
@@ -271,6 +275,9 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 		total, facets = int(res.Total), nil
 	}
 
+	if a.claim {
+		rank.preferGrants(res.Hits, s.entries)
+	}
 	terms := highlightTerms(a)
 	all := make([]Result, 0, size)
 	isPinned := map[string]bool{}
