@@ -68,7 +68,9 @@ type ranking struct {
 	// 生育津贴支付) when the query asks how to get something (asksToClaim: 退休金怎么领, 去哪领,
 	// 能领吗), in the candidates picked in Go and in bleve's scores: the guide by which the thing
 	// is claimed goes before those that only mention it (养老金领取资格认证, 转移接续, 查询), whose
-	// names often hold the thing itself and so score higher on words alone.
+	// names often hold the thing itself and so score higher on words alone. 4 rather than 3: at 3
+	// 退休金能领多少 put 办理退休 first by under 1 %; the seed sets do not move from 1 to 5, and the
+	// 10k corpus gains (BENCHMARKS-search.md).
 	claim float64
 
 	// filter is the boost of the filter clauses (category, audience, region): they select, they
