@@ -78,4 +78,3 @@ func TestSplitSentences(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
-
