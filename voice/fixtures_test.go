@@ -100,7 +100,7 @@ func webmBytes(seconds float64, withInfoDuration bool) []byte {
 	var b bytes.Buffer
 	b.Write(ebml(0x1A45DFA3, ebml(0x4282, []byte("webm"))))
 	b.Write([]byte{0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}) // Segment, unknown size
-	info := ebml(0x2AD7B1, []byte{0x0F, 0x42, 0x40})                                         // TimecodeScale 1e6
+	info := ebml(0x2AD7B1, []byte{0x0F, 0x42, 0x40})                                        // TimecodeScale 1e6
 	if withInfoDuration {
 		info = append(info, ebml(0x4489, binary.BigEndian.AppendUint64(nil, math.Float64bits(seconds*1000)))...)
 	}

@@ -3,7 +3,6 @@ package voice
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"strings"
@@ -116,5 +115,3 @@ func onlyPunctuation(s string) bool {
 	return strings.Trim(s, " ，。？！,.?!…、-") == ""
 }
 
-// isTimeout reports whether err is a deadline.
-func isTimeout(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
