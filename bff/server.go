@@ -37,7 +37,7 @@ type Deps struct {
 	Voice *voice.Service
 	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).
 	VoiceSettings VoiceSettings
-	Log         *slog.Logger
+	Log           *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
