@@ -22,6 +22,11 @@ import (
 //     brackets become pauses, known abbreviations are said in Chinese (App → 手机应用) and other
 //     Latin words are left out.
 func Speakable(text string) string {
+	return shortSentences(speakWords(text), MaxSpokenSentence)
+}
+
+// speakWords is Speakable without cutting long sentences: what would be said as written.
+func speakWords(text string) string {
 	s := urlPattern.ReplaceAllString(text, "")
 	s = isoDate.ReplaceAllStringFunc(s, func(m string) string {
 		p := isoDate.FindStringSubmatch(m)
@@ -41,7 +46,7 @@ func Speakable(text string) string {
 		}
 	}
 	s = strings.TrimRight(strings.TrimLeft(s, "，。 "), "， ")
-	return shortSentences(strings.TrimSpace(s), MaxSpokenSentence)
+	return strings.TrimSpace(s)
 }
 
 // MaxSpokenSentence is the longest sentence, in characters, read aloud in one breath (the

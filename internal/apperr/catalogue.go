@@ -87,6 +87,7 @@ var (
 var ChatKinds = []Kind{
 	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, Unauthenticated, SessionNotFound, RateLimited,
 	TooManyConnections, Busy, MessageEmpty, Cancelled, NothingToCancel, Internal,
+	AudioEmpty, AudioTooLarge, AudioTooLong, AudioUnsupported, VoiceUnavailable,
 }
 
 // CloseCode is a WebSocket close code the chat sends (RFC 6455 leaves 4000–4999 to
