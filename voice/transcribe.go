@@ -114,4 +114,3 @@ func (s *Service) Transcribe(ctx context.Context, audio []byte) (Transcript, err
 func onlyPunctuation(s string) bool {
 	return strings.Trim(s, " ，。？！,.?!…、-") == ""
 }
-
