@@ -211,3 +211,18 @@ func (s *Service) hear(ctx context.Context, sess *session, id string, audio []by
 	s.sendTransient(sess, ev)
 	return tr.Text, tr.Heard
 }
+
+// FixedSpeakables are the fixed replies as they are said (plain and elder wording, and the
+// elder closing questions): what the speech cache is warmed with, so that the common replies
+// cost nothing.
+func FixedSpeakables() []string {
+	var out []string
+	for plain, elder := range elderReplies {
+		out = append(out, Speakable(plain), Speakable(elder))
+	}
+	out = append(out, Speakable(voice.NotHeard), Speakable(elderAskDone), Speakable(elderAskMore))
+	for _, c := range voiceCommands {
+		out = append(out, Speakable(c.reply), Speakable(c.atLimit))
+	}
+	return out
+}

@@ -13,6 +13,7 @@ import (
 	"shebao/config"
 	"shebao/internal/identity"
 	"shebao/search"
+	"shebao/voice"
 )
 
 // application is the wired server: the edge's dependencies plus what runs in the background.
@@ -21,6 +22,7 @@ type application struct {
 	st      *store
 	search  *search.Service
 	chat    *assistant.Service
+	voice   *voice.Service
 	log     *slog.Logger
 	closers []func() error
 }
@@ -35,21 +37,28 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	a.search = idx
 	// Publishes reach the index through the event bus; the loader reads the store, not a cache.
 	idx.Subscribe(st.bus, st.content.LoadPublished)
-	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier)
+	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
+	if err != nil {
+		return nil, err
+	}
+	a.voice = vs
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, chat.Close)
 	a.chat = chat
 	a.deps = bff.Deps{
-		Content:    st.content,
-		Log:        log,
-		AccessLog:  accessLog,
-		Version:    version,
-		Auth:       verifier,
-		Search:     idx,
-		Chat:       chat.Handler(),
-		TrustProxy: cfg.TrustProxy,
+		Content:       st.content,
+		Log:           log,
+		AccessLog:     accessLog,
+		Version:       version,
+		Auth:          verifier,
+		Search:        idx,
+		Chat:          chat.Handler(),
+		Voice:         vs,
+		VoiceSettings: voiceSettings,
+		TrustProxy:    cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
 			{Name: "migrations", Check: func(ctx context.Context) error {
@@ -80,6 +89,7 @@ func (a *application) background(ctx context.Context) {
 		}
 	}
 	go pruneDaily(ctx, a.log, a.chat, a.search)
+	go prewarmVoice(ctx, a.log, a.voice)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
