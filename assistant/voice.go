@@ -212,15 +212,22 @@ func (s *Service) hear(ctx context.Context, sess *session, id string, audio []by
 	return tr.Text, tr.Heard
 }
 
-// FixedSpeakables are the fixed replies as they are said (plain and elder wording, and the
+// FixedSpeakables are the fixed replies as they are said, in plain or elder wording (with the
 // elder closing questions): what the speech cache is warmed with, so that the common replies
 // cost nothing.
-func FixedSpeakables() []string {
+func FixedSpeakables(elder bool) []string {
 	var out []string
-	for plain, elder := range elderReplies {
-		out = append(out, Speakable(plain), Speakable(elder))
+	for plain, e := range elderReplies {
+		if elder {
+			out = append(out, Speakable(e))
+		} else {
+			out = append(out, Speakable(plain))
+		}
 	}
-	out = append(out, Speakable(voice.NotHeard), Speakable(elderAskDone), Speakable(elderAskMore))
+	out = append(out, Speakable(voice.NotHeard))
+	if elder {
+		out = append(out, Speakable(elderAskDone), Speakable(elderAskMore))
+	}
 	for _, c := range voiceCommands {
 		out = append(out, Speakable(c.reply), Speakable(c.atLimit))
 	}

@@ -100,7 +100,7 @@ func Default() Config {
 		VoiceTimeout:           10 * time.Second,
 		VoiceMaxAudioBytes:     2 << 20,
 		VoiceMaxAudioLength:    60 * time.Second,
-		VoiceCacheBytes:        32 << 20,
+		VoiceCacheBytes:        64 << 20,
 	}
 }
 

@@ -157,9 +157,9 @@ func (s *Service) speakServer(ctx context.Context, text string, r SpeakRequest) 
 // espeakVoices are espeak-ng's Mandarin voices for the app's voices.
 var espeakVoices = map[string]string{VoiceFemale: "cmn+f3", VoiceMale: "cmn"}
 
-// espeakBaseRate is espeak-ng's words per minute at rate 1: its default of 175 is hurried in
-// Mandarin.
-const espeakBaseRate = 160
+// espeakBaseRate is espeak-ng's speed (-s, "words" per minute; a syllable in Mandarin) at rate
+// 1: its default. The elder rate 0.8 is 140, slow and clear.
+const espeakBaseRate = 175
 
 // speakEspeak runs espeak-ng with the Mandarin voice, the text on stdin (never on the command
 // line, where a leading "-" would be an option), WAV on stdout.

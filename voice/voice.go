@@ -48,7 +48,8 @@ type Config struct {
 	MaxAudioLength time.Duration
 	// MaxSpeakRunes bounds the text of one synthesis [500].
 	MaxSpeakRunes int
-	// CacheBytes bounds the cache of synthesised audio [32 MiB]; negative = no cache.
+	// CacheBytes bounds the cache of synthesised audio [64 MiB]; negative = no cache. espeak-ng's
+	// WAV is about 44 KB a second: a typical reply is 0.5–1.5 MB.
 	CacheBytes int
 	// Normalize, when set, rewrites the text before synthesis (the assistant's Speakable, so that
 	// numbers and symbols are read right whatever the client sends).
@@ -90,7 +91,7 @@ func (c Config) withDefaults() Config {
 		c.MaxSpeakRunes = 500
 	}
 	if c.CacheBytes == 0 {
-		c.CacheBytes = 32 << 20
+		c.CacheBytes = 64 << 20
 	}
 	if c.Prompt == "" {
 		c.Prompt = DomainPrompt

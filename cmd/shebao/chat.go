@@ -159,9 +159,12 @@ func prewarmVoice(ctx context.Context, log *slog.Logger, vs *voice.Service) {
 		return
 	}
 	start := time.Now()
-	if err := vs.Prewarm(ctx, assistant.FixedSpeakables(), 1, voice.ElderRate); err != nil {
-		log.Warn("speech cache not warmed", "err", err)
-		return
+	for _, elder := range []bool{false, true} {
+		rate := map[bool]float64{false: 1, true: voice.ElderRate}[elder]
+		if err := vs.Prewarm(ctx, assistant.FixedSpeakables(elder), rate); err != nil {
+			log.Warn("speech cache not warmed", "err", err)
+			return
+		}
 	}
 	bytes, entries, _, _ := vs.CacheStats()
 	log.Info("speech cache warmed", "entries", entries, "bytes", bytes, "ms", time.Since(start).Milliseconds())
