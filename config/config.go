@@ -59,7 +59,7 @@ type Config struct {
 	VoiceSpeechFemale      string        `yaml:"voice_speech_female" env:"SHEBAO_VOICE_SPEECH_FEMALE" doc:"the speech server's voice for the app's female voice"`
 	VoiceSpeechMale        string        `yaml:"voice_speech_male" env:"SHEBAO_VOICE_SPEECH_MALE" doc:"the speech server's voice for the app's male voice"`
 	VoiceEspeak            string        `yaml:"voice_espeak" env:"SHEBAO_VOICE_ESPEAK" doc:"espeak-ng command, used when no speech server is set or it fails; empty = never"`
-	VoiceTimeout           time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a voice server or espeak-ng"`
+	VoiceTimeout           time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a transcription or speech server (a local espeak-ng run has 5s)"`
 	VoiceMaxAudioBytes     int           `yaml:"voice_max_audio_bytes" env:"SHEBAO_VOICE_MAX_AUDIO_BYTES" doc:"largest recording accepted for transcription (audio_too_large, 413)"`
 	VoiceMaxAudioLength    time.Duration `yaml:"voice_max_audio_length" env:"SHEBAO_VOICE_MAX_AUDIO_LENGTH" doc:"longest recording accepted for transcription (audio_too_long)"`
 	VoiceCacheBytes        int           `yaml:"voice_cache_bytes" env:"SHEBAO_VOICE_CACHE_BYTES" doc:"memory for synthesised sentences kept for reuse (greetings, fixed replies); 0 = no cache"`

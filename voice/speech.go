@@ -164,7 +164,7 @@ const espeakBaseRate = 175
 // speakEspeak runs espeak-ng with the Mandarin voice, the text on stdin (never on the command
 // line, where a leading "-" would be an option), WAV on stdout.
 func (s *Service) speakEspeak(ctx context.Context, text string, r SpeakRequest) (Audio, error) {
-	ctx, cancel := s.timeout(ctx)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.EspeakTimeout)
 	defer cancel()
 	v := espeakVoices[r.Voice]
 	if v == "" {

@@ -41,8 +41,10 @@ type Config struct {
 	// Espeak is the espeak-ng command; empty = not used. Used when no speech server is
 	// configured, or when it fails.
 	Espeak string
-	// Timeout bounds every call to a server or to espeak-ng [10s].
-	Timeout time.Duration
+	// Timeout bounds every call to a server [10s]; EspeakTimeout bounds one espeak-ng run, which
+	// is local and needs no more than a busy machine's scheduling delays [5s].
+	Timeout       time.Duration
+	EspeakTimeout time.Duration
 	// MaxAudioBytes and MaxAudioLength bound what may be transcribed [2 MiB, 60s].
 	MaxAudioBytes  int
 	MaxAudioLength time.Duration
@@ -80,6 +82,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
+	}
+	if c.EspeakTimeout <= 0 {
+		c.EspeakTimeout = 5 * time.Second
 	}
 	if c.MaxAudioBytes <= 0 {
 		c.MaxAudioBytes = 2 << 20
