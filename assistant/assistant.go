@@ -16,7 +16,7 @@ import (
 	"context"
 
 	"shebao/content"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // Hit is one guide found by a Retriever, best first.
