@@ -91,6 +91,9 @@ type Answer struct {
 	Dropped int `json:"dropped,omitempty"`
 	// FellBack reports that the composed text failed a check and the guide was quoted instead.
 	FellBack bool `json:"fell_back,omitempty"`
+	// NoAnswer reports that the guides do not answer the question: the text says so, names the
+	// closest guide and offers 12333.
+	NoAnswer bool `json:"no_answer,omitempty"`
 
 	sources []string // computed figures (retirement calculator) the text may use, for evaluation
 }

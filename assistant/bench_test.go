@@ -100,7 +100,8 @@ func BenchmarkModelDirectFirstChunk(b *testing.B) {
 		b.Fatal(err)
 	}
 	g := testGuides(b)
-	msgs := m.prompts.buildMessages("养老金认证要带什么材料", g[:1], []Element{ElemMaterials}, false)
+	gp := newGuidePassages(&g[0])
+	msgs, _ := m.prompts.buildMessages("养老金认证要带什么材料", modelPassages(newQuestion("养老金认证要带什么材料"), []*guidePassages{gp}, []Element{ElemMaterials}), false)
 	ds := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

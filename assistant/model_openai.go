@@ -46,7 +46,7 @@ type ModelConfig struct {
 	RetryBudget time.Duration
 	// Cooldown is how long the model is skipped after it could not be reached [30s].
 	Cooldown time.Duration
-	// PromptVersion selects prompts/<name>.<version>.txt ["v1"].
+	// PromptVersion selects prompts/<name>.<version>.txt ["v2": passages with ids, cited per sentence].
 	PromptVersion string
 	// HTTPClient replaces the default client (whose transport applies the timeouts above).
 	HTTPClient *http.Client
@@ -80,7 +80,7 @@ func (c ModelConfig) withDefaults() ModelConfig {
 		c.Cooldown = 30 * time.Second
 	}
 	if c.PromptVersion == "" {
-		c.PromptVersion = "v1"
+		c.PromptVersion = "v2"
 	}
 	return c
 }

@@ -131,6 +131,7 @@ type Service struct {
 	limiter  RateLimiter
 	model    *modelClient
 	upgrader websocket.Upgrader
+	passages passageCache // the passages of the guides answered from
 
 	ctx    context.Context // parent of every turn; cancelled by Close
 	cancel context.CancelFunc

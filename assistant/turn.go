@@ -82,6 +82,14 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return Answer{}, ctx.Err() // cancelled by the user or by shutdown: nothing is said
 	}
+	// Every answer ends with the offer of 12333 (short in elder mode); a streamed answer gets it
+	// as its last delta.
+	offered := withOffer(a.Text, st.ElderMode)
+	offer := strings.TrimPrefix(offered, strings.TrimSpace(a.Text))
+	a.Text = offered
+	if stream != nil && t.streamed && offer != "" {
+		stream(offer)
+	}
 	if a.Speakable == "" {
 		a.Speakable = Speakable(a.Text)
 	}
@@ -257,20 +265,33 @@ func (t *turn) guide() Answer {
 		if !MentionsSocialInsurance(text) {
 			return Answer{Route: RouteOutOfScope, Text: replyOutOfScope, Suggestions: startSuggestions}
 		}
+		t.unanswered(nil, text)
 		t.state.Misses++
 		if t.state.Misses >= 2 {
 			t.state.Misses = 0
-			return Answer{Route: RouteGuide, Text: replyRepeatedMiss, Handoff: &Handoff{Phone: Hotline, Reason: "no_answer"}}
+			return Answer{Route: RouteGuide, Text: replyRepeatedMiss, NoAnswer: true, Handoff: &Handoff{Phone: Hotline, Reason: "no_answer"}}
 		}
-		return Answer{Route: RouteGuide, Text: replyNotFound, Suggestions: startSuggestions}
+		return Answer{Route: RouteGuide, Text: replyNotFound, NoAnswer: true, Suggestions: startSuggestions}
 	}
 	t.state.Misses = 0
 	g := &guides[0]
 	t.state.LastGuide = g.Code
+	gps := make([]*guidePassages, len(guides))
+	for i := range guides {
+		gps[i] = s.passages.get(&guides[i])
+	}
+	q := newQuestion(text)
+	q.weigh(gps)
+	plan := planAnswer(q, gps, elems, t.state.ElderMode)
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
+	if plan.none {
+		t.unanswered(g, text)
+		a.Text, a.NoAnswer = notInGuides(g), true
+		return a
+	}
 
 	if s.model != nil {
-		if c, ok := t.composeWithModel(guides, elems); ok {
+		if c, ok := t.composeWithModel(q, gps, elems); ok {
 			a.Text, a.Citations, a.Model, a.Dropped = c.Text, c.Citations, true, c.dropped
 			if len(c.Suggestions) > 0 {
 				a.Suggestions = c.Suggestions
@@ -279,15 +300,26 @@ func (t *turn) guide() Answer {
 		}
 		a.FellBack = true
 	}
-	c := ComposeExtractive(g, text, elems, t.state.ElderMode)
+	c := plan.compose(g, text, elems, t.state.ElderMode)
 	check := CheckNumbers(c.Text, c.Sources...)
-	if !check.OK() { // cannot happen for text taken from the element itself; kept as a guard
+	if !check.OK() { // cannot happen for text taken from the guide itself; kept as a guard
 		s.log.Error("extractive answer has unsourced figures", "code", g.Code, "unsourced", figureTexts(check.Unsourced))
 		c.Text = check.Text
 		a.Dropped = len(check.Dropped)
 	}
-	a.Text, a.Citations = c.Text, c.Citations
+	a.Text, a.Citations, a.Asks = c.Text, c.Citations, plan.asksBack
 	return a
+}
+
+// unanswered records a question the guides could not answer, for the 办事堵点 report.
+func (t *turn) unanswered(closest *content.Guide, question string) {
+	code := ""
+	if closest != nil {
+		code = closest.Code
+	}
+	if err := t.svc.store.recordUnanswered(t.ctx, code, question, t.svc.now()); err != nil {
+		t.svc.log.Warn("record unanswered question", "session", shortID(t.sessID), "err", err)
+	}
 }
 
 // followUp reports whether a question names no topic of its own ("那要带什么材料？", "在哪里办"),

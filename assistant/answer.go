@@ -1,0 +1,497 @@
+package assistant
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"shebao/content"
+)
+
+// passageCache keeps the passages of each guide version, so that a turn does not split the
+// same guides again.
+type passageCache struct {
+	mu sync.Mutex
+	m  map[string]*guidePassages
+}
+
+// guidePassages are the passages of one guide version and the words of its name and aliases.
+type guidePassages struct {
+	guide    *content.Guide
+	passages []Passage
+	names    map[string]bool // bigrams of name and aliases
+	all      map[string]bool // bigrams of every passage, name and aliases
+}
+
+func (c *passageCache) get(g *content.Guide) *guidePassages {
+	key := g.Code + "@" + strconv.Itoa(g.Version) + "@" + strconv.FormatInt(g.UpdatedAt.UnixNano(), 36) +
+		"@" + strconv.Itoa(len(g.Summary)+len(g.FAQ)+len(g.Conditions))
+	c.mu.Lock()
+	gp := c.m[key]
+	c.mu.Unlock()
+	if gp != nil {
+		return gp
+	}
+	gp = newGuidePassages(g)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 4096 {
+		c.m = map[string]*guidePassages{} // a publish wave: start again rather than grow
+	}
+	c.m[key] = gp
+	c.mu.Unlock()
+	return gp
+}
+
+func newGuidePassages(g *content.Guide) *guidePassages {
+	gc := *g
+	gp := &guidePassages{guide: &gc, passages: GuidePassages(&gc), names: map[string]bool{}, all: map[string]bool{}}
+	for _, n := range append([]string{g.Name}, g.Aliases...) {
+		for k := range bigrams(topicText(n)) {
+			gp.names[k] = true
+			gp.all[k] = true
+		}
+	}
+	for i := range gp.passages {
+		for k := range gp.passages[i].grams {
+			gp.all[k] = true
+		}
+	}
+	return gp
+}
+
+// question is what a turn knows about a guide question.
+type question struct {
+	text  string
+	topic map[string]bool // bigrams of what it is about (question words removed)
+	// weight of each topic bigram: words the retrieved guides never use are mostly bigrams
+	// across two words ("西生" of 陕西生娃) and count less; see weigh.
+	weight map[string]float64
+	asks  []askKind
+	facts []Figure // figures the person said about their own case (交了8年, 60岁)
+}
+
+func newQuestion(q string) question {
+	topic := bigrams(queryTopic(q))
+	for k := range topic {
+		if utf8.RuneCountInString(k) < 2 {
+			delete(topic, k)
+		}
+	}
+	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q))}
+}
+
+// unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
+const unknownWeight = 0.35
+
+// weigh sets the weight of each topic bigram from the words of the retrieved guides.
+func (q *question) weigh(gps []*guidePassages) {
+	q.weight = make(map[string]float64, len(q.topic))
+	for k := range q.topic {
+		w := unknownWeight
+		for _, gp := range gps {
+			if gp.all[k] {
+				w = 1
+				break
+			}
+		}
+		q.weight[k] = w
+	}
+}
+
+// coverage is the weighted share of the question's topic bigrams found in any of sets.
+func (q question) coverage(sets ...map[string]bool) float64 {
+	total, n := 0.0, 0.0
+	for k := range q.topic {
+		w := 1.0
+		if q.weight != nil {
+			w = q.weight[k]
+		}
+		total += w
+		for _, s := range sets {
+			if s[k] {
+				n += w
+				break
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return n / total
+}
+
+// scoredPassage is a passage ranked for a question.
+type scoredPassage struct {
+	p     *Passage
+	gp    *guidePassages
+	score float64
+	topic float64 // coverage of the question's topic by the passage and its guide's name
+	fit   float64
+}
+
+// rankPassages ranks the passages of the guides (best guide first) for one kind of figure
+// asked, or by topic alone when kind is "". Passages that cannot answer the kind are left out.
+func rankPassages(q question, gps []*guidePassages, kind askKind) []scoredPassage {
+	var out []scoredPassage
+	for gi, gp := range gps {
+		prior := [3]float64{0.2, 0.08, 0}[min(gi, 2)]
+		gcov := q.coverage(gp.names)
+		for i := range gp.passages {
+			p := &gp.passages[i]
+			fit := 0.5
+			if kind != "" {
+				if fit = fits(kind, p); fit == 0 {
+					continue
+				}
+			}
+			pcov := q.coverage(p.grams)
+			topic := q.coverage(p.grams, gp.names)
+			score := 0.6*fit + pcov + 0.35*gcov + prior
+			if !q.mentionsAll(p) {
+				score -= 1
+			}
+			out = append(out, scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// yearPattern finds years said in a question (2027年).
+var yearPattern = regexp.MustCompile(`(19|20)\d\d年`)
+
+// elsewhere are places outside the province: a figure for them is not in a Shaanxi guide.
+var elsewhere = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+	"福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "甘肃", "青海", "台湾", "内蒙古",
+	"广西", "西藏", "宁夏", "新疆", "香港", "澳门", "深圳", "广州", "杭州", "南京", "武汉", "成都", "苏州", "郑州", "长沙",
+	"青岛", "厦门", "东莞", "宁波", "无锡", "大连", "沈阳", "哈尔滨", "济南", "合肥", "福州", "昆明", "兰州", "太原", "石家庄"}
+
+// mentionsAll reports whether a passage (or its guide) speaks of the year and the place the
+// question names: a question about 2027 or 上海 is not answered by a Shaanxi figure for 2026.
+func (q question) mentionsAll(p *Passage) bool {
+	src := p.Title + p.Lead + p.Text
+	for _, y := range yearPattern.FindAllString(q.text, -1) {
+		if !strings.Contains(src, strings.TrimSuffix(y, "年")) {
+			return false
+		}
+	}
+	for _, place := range elsewhere {
+		if strings.Contains(q.text, place) && !strings.Contains(src, place) {
+			return false
+		}
+	}
+	return true
+}
+
+// Thresholds of the passage answer. A figure passage must cover this share of what the
+// question is about; below it the guides do not say.
+const (
+	minFigureTopic  = 0.34
+	minElementTopic = 0.3
+)
+
+// figureAnswer is the answer to one kind of figure asked.
+type figureAnswer struct {
+	kind      askKind
+	sentences []string
+	cited     []*Passage
+	asksBack  bool
+}
+
+// answerFigure picks the best passage for one kind of figure and says it: the figure first, in
+// one sentence with its condition; for a rule with tiers, the person's tier when they said
+// the fact, else the rule and a question for the fact.
+func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (figureAnswer, bool) {
+	ranked := rankPassages(q, gps, kind)
+	if len(ranked) == 0 {
+		return figureAnswer{}, false
+	}
+	best := ranked[0]
+	if best.topic < minFigureTopic || best.score < 0.5 {
+		return figureAnswer{}, false
+	}
+	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}}
+	text := strings.TrimSpace(best.p.Text)
+	if tier, unit, ok := selectTier(text, q.facts); ok {
+		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
+	} else if unit != "" && !elder {
+		fa.sentences = append(fa.sentences, shorten(text, kind))
+		if ask := askQuestion[unit]; ask != "" {
+			fa.sentences = append(fa.sentences, ask)
+			fa.asksBack = true
+		}
+	} else {
+		fa.sentences = append(fa.sentences, shorten(text, kind))
+	}
+	if best.p.Unverified && !strings.Contains(strings.Join(fa.sentences, ""), "核定为准") {
+		fa.sentences[0] = trimStop(fa.sentences[0]) + "，具体以经办机构核定为准。"
+	}
+	return fa, true
+}
+
+// shorten keeps the clauses of a long sentence that hold a figure of the kind asked (with the
+// clause before them, which often holds the condition).
+func shorten(s string, kind askKind) string {
+	if utf8.RuneCountInString(s) <= 80 {
+		return sentence(s)
+	}
+	clauses := strings.Split(trimStop(s), "；")
+	if len(clauses) < 2 {
+		return sentence(s)
+	}
+	var keep []string
+	for _, c := range clauses {
+		for _, f := range Figures(c) {
+			if unitFits(kind, f) {
+				keep = append(keep, c)
+				break
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return sentence(s)
+	}
+	return strings.Join(keep, "；") + "。"
+}
+
+// tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
+var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上|不满|不足)?`)
+
+// selectTier finds, in a rule with tiers separated by ；、 or ，, the one tier whose condition
+// holds for a fact the person said. It returns the tier with the rule's head ("累计交"), or,
+// when the rule has tiers but no fact fits, the unit the tiers are by.
+func selectTier(s string, facts []Figure) (string, string, bool) {
+	s = trimStop(s)
+	var segs []string
+	for _, sep := range []string{"；", "、"} {
+		if strings.Contains(s, sep) {
+			segs = strings.Split(s, sep)
+			break
+		}
+	}
+	if len(segs) < 2 {
+		return "", "", false
+	}
+	type tier struct {
+		lo, hi   float64
+		exact    bool
+		unit     string
+		at       int // where the condition starts in the segment
+		hasValue bool
+	}
+	tiers := make([]tier, len(segs))
+	unit := ""
+	nTiers := 0
+	for i, seg := range segs {
+		t := tier{lo: -1, hi: -1, at: -1}
+		for _, m := range tierCond.FindAllStringSubmatchIndex(seg, -1) {
+			pre, post := sub(seg, m, 1), sub(seg, m, 4)
+			v, _ := strconv.ParseFloat(sub(seg, m, 2), 64)
+			u := strings.TrimPrefix(sub(seg, m, 3), "周")
+			if u == "个月" {
+				u = "月"
+			}
+			if t.unit != "" && u != t.unit {
+				t.hasValue = true // the tier's outcome (18个月) after its condition
+				continue
+			}
+			switch {
+			case pre == "满" || pre == "超过" || pre == "高于" || post == "以上" || post == "及以上":
+				t.lo = v
+			case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内" || post == "不满" || post == "不足":
+				t.hi = v
+			default:
+				if t.unit == "" && (u == "岁") {
+					t.lo, t.hi, t.exact = v, v, true
+				} else {
+					t.hasValue = true
+					continue
+				}
+			}
+			if t.at < 0 {
+				t.at = m[0]
+			}
+			t.unit = u
+		}
+		if t.unit != "" {
+			if unit == "" {
+				unit = t.unit
+			}
+			if t.unit == unit {
+				nTiers++
+			}
+		}
+		tiers[i] = t
+	}
+	if nTiers < 2 {
+		return "", "", false
+	}
+	for _, f := range facts {
+		fu := strings.TrimPrefix(f.Unit, "周")
+		if fu != unit {
+			continue
+		}
+		v, err := strconv.ParseFloat(f.Value, 64)
+		if err != nil {
+			continue
+		}
+		match := -1
+		for i, t := range tiers {
+			if t.unit != unit {
+				continue
+			}
+			ok := t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
+			if ok {
+				if match >= 0 {
+					match = -2 // two tiers hold: not for the person's case alone
+					break
+				}
+				match = i
+			}
+		}
+		if match < 0 {
+			continue
+		}
+		seg := segs[match]
+		if match > 0 && tiers[0].at > 0 {
+			head := segs[0][:tiers[0].at]
+			if !strings.HasPrefix(seg, head) {
+				seg = head + seg
+			}
+		}
+		return strings.TrimSpace(seg), unit, true
+	}
+	return "", unit, false
+}
+
+func sub(s string, m []int, i int) string {
+	if m[2*i] < 0 {
+		return ""
+	}
+	return s[m[2*i]:m[2*i+1]]
+}
+
+// elementTopic reports how well a guide covers what the question is about: the share of the
+// question's topic words found anywhere in the guide.
+func elementTopic(q question, gp *guidePassages) float64 { return q.coverage(gp.all) }
+
+// Offers of the hotline that end every answer.
+const (
+	offerHotline      = "如需进一步咨询，可以拨打12333。"
+	offerHotlineElder = "有疑问请打12333。"
+)
+
+// withOffer ends an answer with the offer of 12333, unless the answer already offers it.
+func withOffer(text string, elder bool) string {
+	text = strings.TrimSpace(text)
+	if strings.Contains(text, Hotline) {
+		return text
+	}
+	if elder {
+		return text + offerHotlineElder
+	}
+	return text + offerHotline
+}
+
+// notInGuides is the reply when no passage answers the question: plainly that the guides do not
+// say it, and the closest guide.
+func notInGuides(closest *content.Guide) string {
+	if closest == nil {
+		return "办事指南里没有这个问题的答案，我不能替您猜。"
+	}
+	return "办事指南里没有这个问题的答案，我不能替您猜。和您问的最接近的是“" + closest.Name + "”。"
+}
+
+// answerPlan is what a guide question will be answered with.
+type answerPlan struct {
+	none     bool           // no passage answers it: say so
+	figures  []figureAnswer // one per kind of figure asked and answered
+	missing  []askKind      // kinds asked that no passage answers, while another was answered
+	asksBack bool           // the answer asks for a fact (the tier of a rule)
+}
+
+// planAnswer decides how to answer q from the passages of the retrieved guides (best first):
+// with the passages that hold the figures asked for, with the elements asked about, or by
+// saying that the guides do not say.
+func planAnswer(q question, gps []*guidePassages, elems []Element, elder bool) answerPlan {
+	var p answerPlan
+	if len(gps) == 0 {
+		p.none = true
+		return p
+	}
+	for _, k := range q.asks {
+		if k == askName {
+			return answerPlan{none: true}
+		}
+		if fa, ok := answerFigure(q, gps, k, elder); ok {
+			p.figures = append(p.figures, fa)
+			p.asksBack = p.asksBack || fa.asksBack
+		} else {
+			p.missing = append(p.missing, k)
+		}
+	}
+	switch {
+	case len(q.asks) > 0 && len(p.figures) == 0:
+		p.none = true
+	case len(q.asks) == 0 && elementTopic(q, gps[0]) < minElementTopic:
+		p.none = true
+	}
+	return p
+}
+
+// compose writes the planned answer: the figure passages, or (for questions about an element
+// rather than a figure) the extractive answer from the best guide.
+func (p answerPlan) compose(g *content.Guide, question string, elems []Element, elder bool) Composed {
+	if len(p.figures) == 0 {
+		return ComposeExtractive(g, question, elems, elder)
+	}
+	var c Composed
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, fa := range p.figures {
+		for i, s := range fa.sentences {
+			if i == 0 && len(fa.cited) > 0 {
+				s = withSubject(fa.cited[0], s)
+			}
+			if !seen[s] {
+				seen[s] = true
+				b.WriteString(s)
+			}
+		}
+		for _, cp := range fa.cited {
+			c.citePassage(cp)
+		}
+	}
+	if len(p.missing) > 0 {
+		b.WriteString("您问的另一点，办事指南里没有写到。")
+	}
+	c.Text = b.String()
+	return c
+}
+
+// withSubject names the guide before a sentence that does not say what it is about (时限,
+// 收费, 电话 elements: "不收费。").
+func withSubject(p *Passage, s string) string {
+	switch p.Element {
+	case ElemTimeLimit, ElemFee, ElemVisits, ElemPhone:
+		if !strings.Contains(s, p.Title) {
+			return "办理" + p.Title + "，" + s
+		}
+	}
+	return s
+}
+
+// citePassage cites the element of a passage; the passage (not the whole element) is the
+// source of the figures said from it.
+func (c *Composed) citePassage(p *Passage) {
+	c.Sources = append(c.Sources, p.Source())
+	for _, x := range c.Citations {
+		if x.Code == p.Code && x.Element == string(p.Element) {
+			return
+		}
+	}
+	c.Citations = append(c.Citations, p.Citation())
+}
