@@ -69,8 +69,8 @@ type question struct {
 	// weight of each topic bigram: words the retrieved guides never use are mostly bigrams
 	// across two words ("西生" of 陕西生娃) and count less; see weigh.
 	weight map[string]float64
-	asks  []askKind
-	facts []Figure // figures the person said about their own case (交了8年, 60岁)
+	asks   []askKind
+	facts  []Figure // figures the person said about their own case (交了8年, 60岁)
 }
 
 func newQuestion(q string) question {

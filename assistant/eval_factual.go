@@ -49,10 +49,10 @@ type FactualReport struct {
 	// the person's own records) and offers 12333.
 	Unanswerable, CannotCorrect int
 	// Sentences of composed answers, and those with a figure absent from what they cite.
-	Sentences, Unsourced int
+	Sentences, Unsourced   int
 	ModelAnswers, FellBack int
-	Failures            []EvalFailure
-	Elapsed             time.Duration
+	Failures               []EvalFailure
+	Elapsed                time.Duration
 }
 
 // FigureAccuracy is the share of answerable questions whose answer holds every expected figure.

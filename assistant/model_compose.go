@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
-
 )
 
 //go:embed prompts/*.txt prompts/*.json
