@@ -137,7 +137,10 @@ type scoredPassage struct {
 func rankPassages(q question, gps []*guidePassages, kind askKind) []scoredPassage {
 	var out []scoredPassage
 	for gi, gp := range gps {
-		prior := [3]float64{0.2, 0.08, 0}[min(gi, 2)]
+		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
+		if gi >= 3 {
+			prior = -0.1
+		}
 		gcov := q.coverage(gp.names)
 		for i := range gp.passages {
 			p := &gp.passages[i]
@@ -146,12 +149,21 @@ func rankPassages(q question, gps []*guidePassages, kind askKind) []scoredPassag
 				if fit = fits(kind, p); fit == 0 {
 					continue
 				}
+				switch p.Element {
+				case ElemMaterials, ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
+					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
+				}
 			}
 			pcov := q.coverage(p.grams)
 			topic := q.coverage(p.grams, gp.names)
 			score := 0.6*fit + pcov + 0.35*gcov + prior
 			if !q.mentionsAll(p) {
 				score -= 1
+			}
+			if len(q.facts) > 0 && kind != "" && pcov >= 0.3 {
+				if _, _, ok := selectTier(p.Text, q.facts); ok {
+					score += 0.3 // the rule for the person's own case
+				}
 			}
 			out = append(out, scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit})
 		}
@@ -189,7 +201,7 @@ func (q question) mentionsAll(p *Passage) bool {
 // Thresholds of the passage answer. A figure passage must cover this share of what the
 // question is about; below it the guides do not say.
 const (
-	minFigureTopic  = 0.34
+	minFigureTopic  = 0.3
 	minElementTopic = 0.3
 )
 
@@ -212,6 +224,18 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (f
 	best := ranked[0]
 	if best.topic < minFigureTopic || best.score < 0.5 {
 		return figureAnswer{}, false
+	}
+	// The guides speak of what was asked but the figure passage does not: they do not give
+	// the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
+	if about := rankPassages(q, gps, ""); len(about) > 0 {
+		top := q.coverage(about[0].p.grams)
+		switch best.p.Element {
+		case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
+		default:
+			if top >= 0.5 && q.coverage(best.p.grams) < 0.4*top {
+				return figureAnswer{}, false
+			}
+		}
 	}
 	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}}
 	text := strings.TrimSpace(best.p.Text)
@@ -260,78 +284,81 @@ func shorten(s string, kind askKind) string {
 // tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
 var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上|不满|不足)?`)
 
-// selectTier finds, in a rule with tiers separated by ；、 or ，, the one tier whose condition
-// holds for a fact the person said. It returns the tier with the rule's head ("累计交"), or,
-// when the rule has tiers but no fact fits, the unit the tiers are by.
+// ruleTier is one tier of a rule: its condition on one unit and its text.
+type ruleTier struct {
+	lo, hi float64 // lo ≤ v < hi; -1 = open
+	exact  bool    // v == lo (60岁139个月)
+	unit   string
+	pieces []string
+	head   string // the words before the condition in its first piece (累计交)
+}
+
+// tierOf reads the condition of a piece of a rule, if it starts a tier.
+func tierOf(piece, unit string) (ruleTier, bool) {
+	t := ruleTier{lo: -1, hi: -1}
+	found := false
+	for _, m := range tierCond.FindAllStringSubmatchIndex(piece, -1) {
+		pre, post := sub(piece, m, 1), sub(piece, m, 4)
+		v, _ := strconv.ParseFloat(sub(piece, m, 2), 64)
+		u := strings.TrimPrefix(sub(piece, m, 3), "周")
+		if u == "个月" {
+			u = "月"
+		}
+		if unit != "" && u != unit || found && u != t.unit {
+			continue // the tier's outcome (18个月) after its condition
+		}
+		switch {
+		case pre == "满" || pre == "超过" || pre == "高于" || post == "以上" || post == "及以上":
+			t.lo = v
+		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内" || post == "不满" || post == "不足":
+			t.hi = v
+		case u == "岁" && !found:
+			t.lo, t.hi, t.exact = v, v, true
+		default:
+			continue
+		}
+		if !found {
+			t.head = piece[:m[0]]
+		}
+		found, t.unit = true, u
+	}
+	return t, found
+}
+
+// selectTier finds, in a rule with tiers ("累计交满1年不满5年，最多领12个月；满5年不满10年最多
+// 18个月；满10年最多24个月"), the one tier whose condition holds for a fact the person said. It
+// returns the tier with the rule's head and subject; when the rule has tiers but no fact fits,
+// it returns the unit the tiers are by.
 func selectTier(s string, facts []Figure) (string, string, bool) {
 	s = trimStop(s)
-	var segs []string
-	for _, sep := range []string{"；", "、"} {
-		if strings.Contains(s, sep) {
-			segs = strings.Split(s, sep)
-			break
-		}
-	}
-	if len(segs) < 2 {
+	pieces := regexp.MustCompile(`[；，、]`).Split(s, -1)
+	if len(pieces) < 2 {
 		return "", "", false
 	}
-	type tier struct {
-		lo, hi   float64
-		exact    bool
-		unit     string
-		at       int // where the condition starts in the segment
-		hasValue bool
-	}
-	tiers := make([]tier, len(segs))
+	var tiers []ruleTier
+	var lead []string // pieces before the first tier
 	unit := ""
-	nTiers := 0
-	for i, seg := range segs {
-		t := tier{lo: -1, hi: -1, at: -1}
-		for _, m := range tierCond.FindAllStringSubmatchIndex(seg, -1) {
-			pre, post := sub(seg, m, 1), sub(seg, m, 4)
-			v, _ := strconv.ParseFloat(sub(seg, m, 2), 64)
-			u := strings.TrimPrefix(sub(seg, m, 3), "周")
-			if u == "个月" {
-				u = "月"
-			}
-			if t.unit != "" && u != t.unit {
-				t.hasValue = true // the tier's outcome (18个月) after its condition
-				continue
-			}
-			switch {
-			case pre == "满" || pre == "超过" || pre == "高于" || post == "以上" || post == "及以上":
-				t.lo = v
-			case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内" || post == "不满" || post == "不足":
-				t.hi = v
-			default:
-				if t.unit == "" && (u == "岁") {
-					t.lo, t.hi, t.exact = v, v, true
-				} else {
-					t.hasValue = true
-					continue
-				}
-			}
-			if t.at < 0 {
-				t.at = m[0]
-			}
-			t.unit = u
-		}
-		if t.unit != "" {
+	for _, pc := range pieces {
+		if t, ok := tierOf(pc, unit); ok {
 			if unit == "" {
 				unit = t.unit
 			}
-			if t.unit == unit {
-				nTiers++
-			}
+			t.pieces = []string{pc}
+			tiers = append(tiers, t)
+			continue
 		}
-		tiers[i] = t
+		if len(tiers) == 0 {
+			lead = append(lead, pc)
+			continue
+		}
+		last := &tiers[len(tiers)-1]
+		last.pieces = append(last.pieces, pc)
 	}
-	if nTiers < 2 {
+	if len(tiers) < 2 {
 		return "", "", false
 	}
 	for _, f := range facts {
-		fu := strings.TrimPrefix(f.Unit, "周")
-		if fu != unit {
+		if strings.TrimPrefix(f.Unit, "周") != unit {
 			continue
 		}
 		v, err := strconv.ParseFloat(f.Value, 64)
@@ -340,13 +367,10 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 		}
 		match := -1
 		for i, t := range tiers {
-			if t.unit != unit {
-				continue
-			}
 			ok := t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
 			if ok {
 				if match >= 0 {
-					match = -2 // two tiers hold: not for the person's case alone
+					match = -2 // two tiers hold: not the person's case alone
 					break
 				}
 				match = i
@@ -355,14 +379,17 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 		if match < 0 {
 			continue
 		}
-		seg := segs[match]
-		if match > 0 && tiers[0].at > 0 {
-			head := segs[0][:tiers[0].at]
-			if !strings.HasPrefix(seg, head) {
-				seg = head + seg
+		t := tiers[match]
+		text := strings.Join(t.pieces, "，")
+		if head := tiers[0].head; head != "" && !strings.HasPrefix(text, head) && t.head == "" {
+			text = head + text
+		}
+		if len(lead) > 0 {
+			if l := lead[len(lead)-1]; utf8.RuneCountInString(l) <= 24 && len(Figures(l)) == 0 {
+				text = l + "，" + text
 			}
 		}
-		return strings.TrimSpace(seg), unit, true
+		return strings.TrimSpace(text), unit, true
 	}
 	return "", unit, false
 }

@@ -182,8 +182,12 @@ func fits(k askKind, p *Passage) float64 {
 	case askName:
 		return 0
 	}
+	figs := p.durs
+	if k == askDate {
+		figs = p.figs
+	}
 	n := 0
-	for _, f := range p.figs {
+	for _, f := range figs {
 		if unitFits(k, f) {
 			n++
 		}
@@ -303,4 +307,21 @@ var askQuestion = map[string]string{
 	"岁": "请告诉我您的年龄，我帮您对应到具体一档。",
 	"元": "请告诉我您的金额，我帮您对应到具体一档。",
 	"月": "请告诉我具体有几个月，我帮您对应到具体一档。",
+}
+
+// impersonalAsks reports whether every kind asked is a figure no personal record holds: a
+// time limit, a deadline, a date, a phone number. Amounts, years and ages may be the person's
+// own and are never answered from a guide when the question is about their records.
+func impersonalAsks(ks []askKind) bool {
+	if len(ks) == 0 {
+		return false
+	}
+	for _, k := range ks {
+		switch k {
+		case askProcessing, askDeadline, askDate, askPhone:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -95,6 +95,7 @@ type Answer struct {
 	// closest guide and offers 12333.
 	NoAnswer bool `json:"no_answer,omitempty"`
 
+	figure  bool     // answered with the passages holding the figures asked for
 	sources []string // computed figures (retirement calculator) the text may use, for evaluation
 }
 

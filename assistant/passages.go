@@ -23,7 +23,8 @@ type Passage struct {
 	// said with 以经办机构核定为准.
 	Unverified bool
 
-	figs  []Figure
+	figs  []Figure        // the figures of Text
+	durs  []Figure        // the figures of Text that are not parts of a date (2026年2月)
 	grams map[string]bool // bigrams of Text and Lead
 }
 
@@ -54,6 +55,7 @@ func GuidePassages(g *content.Guide) []Passage {
 			}
 			p := Passage{Code: g.Code, Title: g.Name, Element: e, Item: item, Sent: i, Text: clean, Lead: lead, Unverified: flagged}
 			p.figs = Figures(clean)
+			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
 			if !p.Unverified && notes != nil {
 				p.Unverified = notes.mark(&p)
 			}
@@ -139,6 +141,9 @@ func splitSentenceStops(s string) []string {
 	}
 	return out
 }
+
+// datePattern finds dates (2026年2月, 2024年3月1日): their month and day are not durations.
+var datePattern = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}月\d{1,2}日`)
 
 // editorMark finds the words editors use for an unconfirmed figure or a weak source. Text
 // marked with them is for editors; the public hears the figure with 以经办机构核定为准.

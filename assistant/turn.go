@@ -159,11 +159,32 @@ func (t *turn) respond() Answer {
 		t.state.Pending = nil
 		return Answer{Route: RouteHandoff, Text: replyHandoff, Handoff: &Handoff{Phone: Hotline, Reason: "requested"}}
 	}
+	hadPending := t.state.Pending != nil
 	if a, ok := t.retirement(); ok {
+		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
+		// 算", "离退休不足多久可以领到退休") is answered from the guide's passage when one answers
+		// it; the calculator keeps the questions it can compute or must ask about.
+		if !hadPending && (a.Asks || len(a.sources) == 0) && len(figureAsks(text)) > 0 {
+			st := *t.state
+			if g := t.guide(); g.figure {
+				t.state.Pending = nil
+				return g
+			}
+			*t.state = st
+		}
 		return a
 	}
 	switch {
 	case IsAccountQuestion(text):
+		// A question that starts from the person's own records but asks for something no
+		// record holds (a time limit, a date, a phone number) is answered from the guides.
+		if impersonalAsks(figureAsks(text)) {
+			st := *t.state
+			if g := t.guide(); g.figure {
+				return g
+			}
+			*t.state = st
+		}
 		return Answer{Route: RouteAccount, Text: replyAccount, Suggestions: accountSuggestions}
 	case IsGreeting(text):
 		return Answer{Route: RouteGreeting, Text: replyGreeting, Suggestions: startSuggestions}
@@ -247,7 +268,7 @@ func (t *turn) guide() Answer {
 		hits = []Hit{{Code: t.state.LastGuide, Score: 1}}
 	} else {
 		var err error
-		hits, err = s.opts.Retriever.Retrieve(t.ctx, text, 3)
+		hits, err = s.opts.Retriever.Retrieve(t.ctx, text, retrieveGuides)
 		if err != nil {
 			s.log.Error("retrieve", "session", shortID(t.sessID), "err", err)
 		}
@@ -308,6 +329,7 @@ func (t *turn) guide() Answer {
 		a.Dropped = len(check.Dropped)
 	}
 	a.Text, a.Citations, a.Asks = c.Text, c.Citations, plan.asksBack
+	a.figure = len(plan.figures) > 0
 	return a
 }
 
@@ -321,6 +343,9 @@ func (t *turn) unanswered(closest *content.Guide, question string) {
 		t.svc.log.Warn("record unanswered question", "session", shortID(t.sessID), "err", err)
 	}
 }
+
+// retrieveGuides is how many guides a question's passages are ranked from.
+const retrieveGuides = 5
 
 // followUp reports whether a question names no topic of its own ("那要带什么材料？", "在哪里办"),
 // so that it is about the guide of the previous turn.
