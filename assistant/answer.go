@@ -443,7 +443,8 @@ type answerPlan struct {
 // planAnswer decides how to answer q from the passages of the retrieved guides (best first):
 // with the passages that hold the figures asked for, with the elements asked about, or by
 // saying that the guides do not say.
-func planAnswer(q question, gps []*guidePassages, elems []Element, elder bool) answerPlan {
+// A follow-up ("那要带什么材料？") names no topic of its own: it is about the previous guide.
+func planAnswer(q question, gps []*guidePassages, elems []Element, followUp, elder bool) answerPlan {
 	var p answerPlan
 	if len(gps) == 0 {
 		p.none = true
@@ -463,7 +464,7 @@ func planAnswer(q question, gps []*guidePassages, elems []Element, elder bool) a
 	switch {
 	case len(q.asks) > 0 && len(p.figures) == 0:
 		p.none = true
-	case len(q.asks) == 0 && elementTopic(q, gps[0]) < minElementTopic:
+	case len(q.asks) == 0 && !followUp && elementTopic(q, gps[0]) < minElementTopic:
 		p.none = true
 	}
 	return p

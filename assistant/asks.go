@@ -193,6 +193,9 @@ func fits(k askKind, p *Passage) float64 {
 		}
 	}
 	if n == 0 {
+		if k == askProcessing && p.Element == ElemTimeLimit {
+			return 0.9 // 即时办结 answers "how long" without a figure
+		}
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额")) {
 			return 0.6
 		}
@@ -225,8 +228,10 @@ func fits(k askKind, p *Passage) float64 {
 		if p.Element == ElemTimeLimit {
 			score += 0.6
 		}
-		if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达") {
+		if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
 			score += 0.4
+		} else if p.Element != ElemTimeLimit {
+			score -= 0.3 // a duration that is not the office's time (有效期6个月)
 		}
 	case askDeadline:
 		if p.Element == ElemTimeLimit {
@@ -324,4 +329,18 @@ func impersonalAsks(ks []askKind) bool {
 		}
 	}
 	return true
+}
+
+// asksBeyondRetirement reports whether a question asks for a figure the retirement calculator
+// does not compute: not the retirement date, age or minimum years, but, say, a number of months
+// of a benefit or a deadline.
+func asksBeyondRetirement(ks []askKind) bool {
+	for _, k := range ks {
+		switch k {
+		case askDate, askAge, askYears:
+		default:
+			return true
+		}
+	}
+	return false
 }

@@ -57,7 +57,7 @@ func reportLatency(b *testing.B, ds []time.Duration) {
 // server's overhead.
 func BenchmarkTimeToFirstDelta(b *testing.B) {
 	f := newFakeModel(b)
-	f.answer = toolArgs(materialsAnswer, "SX-YL-001#materials")
+	f.answer = toolArgs(materialsAnswerCited)
 	s, _ := testService(b, func(o *Options) { benchLimits(o); o.Model = f.config() })
 	slogQuiet(s)
 	srv := newTestHTTPServer(b, s)
@@ -94,7 +94,7 @@ func BenchmarkTimeToFirstDelta(b *testing.B) {
 
 func BenchmarkModelDirectFirstChunk(b *testing.B) {
 	f := newFakeModel(b)
-	f.answer = toolArgs(materialsAnswer, "SX-YL-001#materials")
+	f.answer = toolArgs(materialsAnswerCited)
 	m, err := newModelClient(*f.config(), slogDiscard())
 	if err != nil {
 		b.Fatal(err)

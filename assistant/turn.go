@@ -164,7 +164,8 @@ func (t *turn) respond() Answer {
 		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
 		// 算", "离退休不足多久可以领到退休") is answered from the guide's passage when one answers
 		// it; the calculator keeps the questions it can compute or must ask about.
-		if !hadPending && (a.Asks || len(a.sources) == 0) && len(figureAsks(text)) > 0 {
+		if !hadPending && (a.Asks || len(a.sources) == 0) && asksBeyondRetirement(figureAsks(text)) &&
+			ParseRetirementFacts(text, t.svc.now().In(shanghai)).Year == 0 {
 			st := *t.state
 			if g := t.guide(); g.figure {
 				t.state.Pending = nil
@@ -264,7 +265,8 @@ func (t *turn) guide() Answer {
 	s, text := t.svc, t.masked.Text
 	elems := DetectElements(text)
 	var hits []Hit
-	if t.state.LastGuide != "" && len(elems) > 0 && followUp(text) {
+	follow := t.state.LastGuide != "" && len(elems) > 0 && followUp(text)
+	if follow {
 		hits = []Hit{{Code: t.state.LastGuide, Score: 1}}
 	} else {
 		var err error
@@ -303,7 +305,7 @@ func (t *turn) guide() Answer {
 	}
 	q := newQuestion(text)
 	q.weigh(gps)
-	plan := planAnswer(q, gps, elems, t.state.ElderMode)
+	plan := planAnswer(q, gps, elems, follow, t.state.ElderMode)
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
 	if plan.none {
 		t.unanswered(g, text)
