@@ -282,7 +282,7 @@ func shorten(s string, kind askKind) string {
 }
 
 // tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
-var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上|不满|不足)?`)
+var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
 
 // ruleTier is one tier of a rule: its condition on one unit and its text.
 type ruleTier struct {
@@ -310,7 +310,7 @@ func tierOf(piece, unit string) (ruleTier, bool) {
 		switch {
 		case pre == "满" || pre == "超过" || pre == "高于" || post == "以上" || post == "及以上":
 			t.lo = v
-		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内" || post == "不满" || post == "不足":
+		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内":
 			t.hi = v
 		case u == "岁" && !found:
 			t.lo, t.hi, t.exact = v, v, true
@@ -451,7 +451,7 @@ func planAnswer(q question, gps []*guidePassages, elems []Element, followUp, eld
 		return p
 	}
 	for _, k := range q.asks {
-		if k == askName {
+		if k == askName || k == askForecast {
 			return answerPlan{none: true}
 		}
 		if fa, ok := answerFigure(q, gps, k, elder); ok {

@@ -3,6 +3,7 @@ package assistant
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // askKind is what a question asks for when the answer is a figure: an amount of money, a
@@ -24,6 +25,7 @@ const (
 	askDate       askKind = "date"       // since when, which year
 	askPhone      askKind = "phone"      // which number to call
 	askName       askKind = "name"       // a person's name: never in a guide
+	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
 )
 
 // askCue is one pattern of a question asking for a kind of figure.
@@ -37,6 +39,7 @@ type askCue struct {
 // processing).
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消)|预测`)},
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少[？?]?$|打几折`)},
@@ -61,6 +64,12 @@ func figureAsks(q string) []askKind {
 	durationAt := map[int]bool{}
 	for _, c := range askCues {
 		for _, loc := range c.re.FindAllStringIndex(q, -1) {
+			// 领多少天, 按多少个月: "how many" of a duration, not an amount or a share
+			if (c.kind == askMoney || c.kind == askRatio) && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); strings.ContainsRune("天个年次岁周日位种项", r) {
+					continue
+				}
+			}
 			// processing is the fallback of duration words already read as a period or deadline
 			if c.kind == askProcessing && overlaps(durationAt, loc) {
 				continue
@@ -90,6 +99,9 @@ func figureAsks(q string) []askKind {
 		}
 	}
 	out = resolveAsks(q, out)
+	if len(out) == 0 && strings.Contains(q, "多少") {
+		out = []askKind{askMoney} // "…多少" with nothing more specific: an amount
+	}
 	if len(out) > 2 {
 		out = out[:2]
 	}
@@ -125,6 +137,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askName) {
 		return []askKind{askName}
 	}
+	if has(askForecast) {
+		return []askKind{askForecast}
+	}
 	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
@@ -148,7 +163,7 @@ var unitsFor = map[askKind][]string{
 	askMoney:      {"元", "万"},
 	askFee:        {"元"},
 	askRatio:      {"%", "倍"},
-	askPeriod:     {"天", "日", "月", "年", "周", "工作日"},
+	askPeriod:     {"天", "日", "月", "年", "周"},
 	askProcessing: {"工作日", "天", "日", "月", "小时"},
 	askDeadline:   {"天", "日", "工作日", "月", "年"},
 	askAge:        {"岁"},
@@ -179,7 +194,7 @@ func fits(k askKind, p *Passage) float64 {
 			return 0.8
 		}
 		return 0
-	case askName:
+	case askName, askForecast:
 		return 0
 	}
 	figs := p.durs
@@ -218,8 +233,10 @@ func fits(k askKind, p *Passage) float64 {
 		if p.Element == ElemTimeLimit {
 			return 0
 		}
-		if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
-			score += 0.5
+		if periodOutcome.MatchString(text) {
+			score += 0.6 // 最多领18个月, 延长60天, 共158天: the length of a benefit itself
+		} else if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
+			score += 0.3
 		}
 		if has("办结", "工作日内") {
 			score -= 0.3
@@ -269,6 +286,9 @@ func fits(k askKind, p *Passage) float64 {
 	}
 	return max(score, 0.1)
 }
+
+// periodOutcome finds the length of a benefit, leave or validity said as such.
+var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受|支付|有效期|等待期|加|增加|共|合计|再加|多)[^，。；、]{0,6}?\d+(个)?(月|天|日)`)
 
 // unitFits reports whether figure f can answer kind k.
 func unitFits(k askKind, f Figure) bool {

@@ -5,23 +5,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"shebao/assistant"
 	"shebao/internal/db"
+	"shebao/internal/fakemodel"
 	"shebao/search"
 )
 
 func runEval(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || (args[0] != "search" && args[0] != "chat") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]")
+			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml] [--factual DEV.yaml,HELDOUT.yaml] [--fake-model quoting|adversarial]")
 			return nil
 		}
-		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml]"}
+		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml] [--factual FILES] [--fake-model quoting|adversarial]"}
 	}
 	what := args[0]
-	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml]  [--config FILE]")
+	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml] [--factual DEV.yaml,HELDOUT.yaml] [--fake-model quoting|adversarial]  [--config FILE]")
 	cfgPath := configFlag(fs)
+	factual := fs.String("factual", strings.Join(defaultFactualSets, ","),
+		"comma-separated factual sets (figures, can't-answer, citations, routing per set); empty = none")
+	fake := fs.String("fake-model", "", "answer with a built-in fake OpenAI-compatible model on 127.0.0.1: quoting (quotes the best passage) or adversarial (invents figures and citations around it)")
 	cfg, err := parseConfig(env, fs, cfgPath, args[1:])
 	if err != nil {
 		return err
@@ -76,6 +82,19 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		defer sessions.Close()
+		if *fake != "" {
+			behaviours := map[string]fakemodel.Behaviour{"quoting": fakemodel.Quoting, "adversarial": fakemodel.Adversarial}
+			b := behaviours[*fake]
+			if b == nil {
+				return usageError{"--fake-model must be quoting or adversarial"}
+			}
+			fm, err := fakemodel.Start(b, 3)
+			if err != nil {
+				return err
+			}
+			defer fm.Close()
+			cfg.ModelBaseURL, cfg.ModelName, cfg.ModelAPIKey = fm.URL, "fake-"+*fake, "fake"
+		}
 		svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil)
 		if err != nil {
 			return err
@@ -86,9 +105,25 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		fmt.Fprint(env.stdout, rep.String())
+		for _, set := range strings.Split(*factual, ",") {
+			if set = strings.TrimSpace(set); set == "" {
+				continue
+			}
+			if _, err := os.Stat(set); err != nil && slices.Contains(defaultFactualSets, set) {
+				continue // the default sets are looked for from the repository root only
+			}
+			frep, err := assistant.EvaluateFactual(ctx, svc, set)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(env.stdout, frep.String())
+		}
 	}
 	return nil
 }
+
+// defaultFactualSets are the factual sets of the repository (dev half, held-out half).
+var defaultFactualSets = []string{"assistant/testdata/chat_factual_dev.yaml", "assistant/testdata/chat_factual_heldout.yaml"}
 
 type discard struct{}
 
