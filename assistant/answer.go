@@ -101,6 +101,16 @@ func (q *question) weigh(gps []*guidePassages) {
 	}
 }
 
+// said reports whether the person said a figure with this unit (their age, their years).
+func (q question) said(unit string) bool {
+	for _, f := range q.facts {
+		if strings.TrimPrefix(f.Unit, "周") == unit {
+			return true
+		}
+	}
+	return false
+}
+
 // coverage is the weighted share of the question's topic bigrams found in any of sets.
 func (q question) coverage(sets ...map[string]bool) float64 {
 	total, n := 0.0, 0.0
@@ -225,14 +235,14 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (f
 	if best.topic < minFigureTopic || best.score < 0.5 {
 		return figureAnswer{}, false
 	}
-	// The guides speak of what was asked but the figure passage does not: they do not give
-	// the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
+	// Another guide speaks of what was asked but the figure passage does not: the guides do
+	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
 	if about := rankPassages(q, gps, ""); len(about) > 0 {
 		top := q.coverage(about[0].p.grams)
 		switch best.p.Element {
 		case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
 		default:
-			if top >= 0.5 && q.coverage(best.p.grams) < 0.4*top {
+			if top >= 0.5 && q.coverage(best.p.grams) < 0.4*top && about[0].p.Code != best.p.Code {
 				return figureAnswer{}, false
 			}
 		}
@@ -241,7 +251,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (f
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
 		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
-	} else if unit != "" && !elder {
+	} else if unit != "" && !elder && !q.said(unit) {
 		fa.sentences = append(fa.sentences, shorten(text, kind))
 		if ask := askQuestion[unit]; ask != "" {
 			fa.sentences = append(fa.sentences, ask)

@@ -236,7 +236,9 @@ func fits(k askKind, p *Passage) float64 {
 		if periodOutcome.MatchString(text) {
 			score += 0.6 // 最多领18个月, 延长60天, 共158天: the length of a benefit itself
 		} else if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
-			score += 0.3
+			score -= 0.1 // a duration near a benefit, often its condition (交够1年就能领)
+		} else {
+			score -= 0.2
 		}
 		if has("办结", "工作日内") {
 			score -= 0.3
