@@ -17,13 +17,13 @@ import (
 func runEval(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || (args[0] != "search" && args[0] != "chat") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml] [--factual DEV.yaml,HELDOUT.yaml] [--fake-model quoting|adversarial]")
+			fmt.Fprintln(env.stdout, "Usage: shebao eval search FILE.tsv | shebao eval chat [--factual DEV.yaml,HELDOUT.yaml] [--fake-model quoting|adversarial] [GOLDEN.yaml]")
 			return nil
 		}
-		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [GOLDEN.yaml] [--factual FILES] [--fake-model quoting|adversarial]"}
+		return usageError{"use: shebao eval search FILE.tsv | shebao eval chat [--factual FILES] [--fake-model quoting|adversarial] [GOLDEN.yaml]"}
 	}
 	what := args[0]
-	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [GOLDEN.yaml] [--factual DEV.yaml,HELDOUT.yaml] [--fake-model quoting|adversarial]  [--config FILE]")
+	fs := newFlags(env, "eval "+what, "eval search FILE.tsv | eval chat [--factual DEV.yaml,HELDOUT.yaml] [--fake-model quoting|adversarial] [--config FILE] [GOLDEN.yaml]")
 	cfgPath := configFlag(fs)
 	factual := fs.String("factual", strings.Join(defaultFactualSets, ","),
 		"comma-separated factual sets (figures, can't-answer, citations, routing per set); empty = none")
