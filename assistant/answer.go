@@ -218,6 +218,7 @@ const (
 // figureAnswer is the answer to one kind of figure asked.
 type figureAnswer struct {
 	kind      askKind
+	topic     float64
 	sentences []string
 	cited     []*Passage
 	asksBack  bool
@@ -247,7 +248,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (f
 			}
 		}
 	}
-	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}}
+	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}, topic: best.topic}
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
 		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
@@ -448,6 +449,7 @@ type answerPlan struct {
 	figures  []figureAnswer // one per kind of figure asked and answered
 	missing  []askKind      // kinds asked that no passage answers, while another was answered
 	asksBack bool           // the answer asks for a fact (the tier of a rule)
+	topic    float64        // the least topic coverage of the figure passages
 }
 
 // planAnswer decides how to answer q from the passages of the retrieved guides (best first):
@@ -465,6 +467,9 @@ func planAnswer(q question, gps []*guidePassages, elems []Element, followUp, eld
 			return answerPlan{none: true}
 		}
 		if fa, ok := answerFigure(q, gps, k, elder); ok {
+			if len(p.figures) == 0 || fa.topic < p.topic {
+				p.topic = fa.topic
+			}
 			p.figures = append(p.figures, fa)
 			p.asksBack = p.asksBack || fa.asksBack
 		} else {

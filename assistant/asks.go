@@ -201,10 +201,13 @@ func fits(k askKind, p *Passage) float64 {
 	if k == askDate {
 		figs = p.figs
 	}
-	n := 0
+	n, nShare := 0, 0
 	for _, f := range figs {
 		if unitFits(k, f) {
 			n++
+		} else if k == askMoney && f.Unit == "%" {
+			n++ // "能返多少", "各是多少": the amount may be a share
+			nShare++
 		}
 	}
 	if n == 0 {
@@ -262,9 +265,15 @@ func fits(k askKind, p *Passage) float64 {
 		if has("申请", "提出", "申报", "报告", "告知", "登记", "办理", "提交", "补正", "备案", "认证", "补缴") {
 			score += 0.2
 		}
+		if has("办结", "办理完毕", "应当自收到", "作出") {
+			score -= 0.4 // the office's time limit, not the applicant's deadline
+		}
 	case askMoney:
 		if p.Element == ElemFee {
 			score -= 0.4
+		}
+		if n == nShare {
+			score -= 0.2 // only shares (返60%): an amount said as a share of something
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
@@ -336,21 +345,18 @@ var askQuestion = map[string]string{
 	"月": "请告诉我具体有几个月，我帮您对应到具体一档。",
 }
 
-// impersonalAsks reports whether every kind asked is a figure no personal record holds: a
-// time limit, a deadline, a date, a phone number. Amounts, years and ages may be the person's
-// own and are never answered from a guide when the question is about their records.
-func impersonalAsks(ks []askKind) bool {
-	if len(ks) == 0 {
-		return false
-	}
+// impersonalAsks returns the kinds asked that no personal record holds: a time limit, a
+// deadline, a date, a phone number. Amounts, years and ages may be the person's own and are
+// never answered from a guide when the question is about their records.
+func impersonalAsks(ks []askKind) []askKind {
+	var out []askKind
 	for _, k := range ks {
 		switch k {
 		case askProcessing, askDeadline, askDate, askPhone:
-		default:
-			return false
+			out = append(out, k)
 		}
 	}
-	return true
+	return out
 }
 
 // asksBeyondRetirement reports whether a question asks for a figure the retirement calculator

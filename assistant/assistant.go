@@ -95,8 +95,9 @@ type Answer struct {
 	// closest guide and offers 12333.
 	NoAnswer bool `json:"no_answer,omitempty"`
 
-	figure  bool     // answered with the passages holding the figures asked for
-	sources []string // computed figures (retirement calculator) the text may use, for evaluation
+	figure      bool     // answered with the passages holding the figures asked for
+	figureTopic float64  // how much of the question those passages cover (the least of them)
+	sources     []string // computed figures (retirement calculator) the text may use, for evaluation
 }
 
 // Hotline is the social-insurance hotline offered on handoff.

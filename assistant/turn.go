@@ -137,7 +137,8 @@ type turn struct {
 	san      Sanitized
 	masked   Masked
 	stream   func(string)
-	streamed bool // deltas were already sent while composing
+	streamed bool      // deltas were already sent while composing
+	onlyAsks []askKind // when set, the kinds of figure to answer (the rest are the person's own)
 }
 
 // respond routes the message and builds the answer.
@@ -164,10 +165,13 @@ func (t *turn) respond() Answer {
 		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
 		// 算", "离退休不足多久可以领到退休") is answered from the guide's passage when one answers
 		// it; the calculator keeps the questions it can compute or must ask about.
-		if !hadPending && (a.Asks || len(a.sources) == 0) && asksBeyondRetirement(figureAsks(text)) &&
+		if !hadPending && (a.Asks || len(a.sources) == 0) && len(figureAsks(text)) > 0 &&
 			ParseRetirementFacts(text, t.svc.now().In(shanghai)).Year == 0 {
 			st := *t.state
-			if g := t.guide(); g.figure {
+			// A figure beyond the calculator, or one a guide other than the retirement-age
+			// guide holds plainly (退休金在最后参保地领要交满10年).
+			if g := t.guide(); g.figure && (asksBeyondRetirement(figureAsks(text)) ||
+				g.figureTopic >= 0.5 && len(g.Citations) > 0 && g.Citations[0].Code != RetirementGuideCode) {
 				t.state.Pending = nil
 				return g
 			}
@@ -179,11 +183,13 @@ func (t *turn) respond() Answer {
 	case IsAccountQuestion(text):
 		// A question that starts from the person's own records but asks for something no
 		// record holds (a time limit, a date, a phone number) is answered from the guides.
-		if impersonalAsks(figureAsks(text)) {
+		if ks := impersonalAsks(figureAsks(text)); len(ks) > 0 {
 			st := *t.state
+			t.onlyAsks = ks // answer only what no record holds
 			if g := t.guide(); g.figure {
 				return g
 			}
+			t.onlyAsks = nil
 			*t.state = st
 		}
 		return Answer{Route: RouteAccount, Text: replyAccount, Suggestions: accountSuggestions}
@@ -304,6 +310,9 @@ func (t *turn) guide() Answer {
 		gps[i] = s.passages.get(&guides[i])
 	}
 	q := newQuestion(text)
+	if t.onlyAsks != nil {
+		q.asks = t.onlyAsks
+	}
 	q.weigh(gps)
 	plan := planAnswer(q, gps, elems, follow, t.state.ElderMode)
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
@@ -332,6 +341,7 @@ func (t *turn) guide() Answer {
 	}
 	a.Text, a.Citations, a.Asks = c.Text, c.Citations, plan.asksBack
 	a.figure = len(plan.figures) > 0
+	a.figureTopic = plan.topic
 	return a
 }
 
