@@ -1,7 +1,6 @@
 package assistant
 
 import (
-	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -87,41 +86,20 @@ func newQuestion(q string) question {
 // unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
 const unknownWeight = 0.35
 
-// weigh sets the weight of each topic bigram from the passages of the retrieved guides: a
-// word few passages use says more about what is asked (基数, 下限) than one most use (社保,
-// 陕西); a bigram no passage uses is mostly one across two words ("西生" of 陕西生娃).
+// weigh sets the weight of each topic bigram from the words of the retrieved guides.
 func (q *question) weigh(gps []*guidePassages) {
 	q.weight = make(map[string]float64, len(q.topic))
-	n := 0
-	for _, gp := range gps {
-		n += len(gp.passages) + 1
-	}
 	for k := range q.topic {
-		df := 0
-		for _, gp := range gps {
-			if !gp.all[k] {
-				continue
-			}
-			if gp.names[k] {
-				df++
-			}
-			for i := range gp.passages {
-				if gp.passages[i].grams[k] {
-					df++
-				}
-			}
-		}
 		w := unknownWeight
-		if df > 0 {
-			w = 1 + math.Log(float64(n)/float64(df))/idfScale
+		for _, gp := range gps {
+			if gp.all[k] {
+				w = 1
+				break
+			}
 		}
 		q.weight[k] = w
 	}
 }
-
-// idfScale tempers the rarity weight: a word in one passage of a hundred counts about twice
-// as much as a word in every passage.
-const idfScale = 4
 
 // said reports whether the person said a figure with this unit (their age, their years).
 func (q question) said(unit string) bool {
