@@ -170,8 +170,11 @@ func (t *turn) respond() Answer {
 			st := *t.state
 			// A figure beyond the calculator, or one a guide other than the retirement-age
 			// guide holds plainly (退休金在最后参保地领要交满10年).
+			// A question about the rule rather than the person's own retirement (最多能往后延
+			// 几年) is answered by the rule too.
 			if g := t.guide(); g.figure && (asksBeyondRetirement(figureAsks(text)) ||
-				g.figureTopic >= 0.5 && len(g.Citations) > 0 && g.Citations[0].Code != RetirementGuideCode) {
+				g.figureTopic >= 0.5 && len(g.Citations) > 0 && g.Citations[0].Code != RetirementGuideCode ||
+				g.figureTopic >= 0.4 && !aboutOneself(text)) {
 				t.state.Pending = nil
 				return g
 			}
@@ -355,6 +358,9 @@ func (t *turn) unanswered(closest *content.Guide, question string) {
 		t.svc.log.Warn("record unanswered question", "session", shortID(t.sessID), "err", err)
 	}
 }
+
+// aboutOneself reports whether a question is about the asker's own (or a relative's) case.
+func aboutOneself(q string) bool { return strings.ContainsAny(q, "我俺咱") || strings.Contains(q, "本人") }
 
 // retrieveGuides is how many guides a question's passages are ranked from.
 const retrieveGuides = 5
