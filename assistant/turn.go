@@ -360,7 +360,9 @@ func (t *turn) unanswered(closest *content.Guide, question string) {
 }
 
 // aboutOneself reports whether a question is about the asker's own (or a relative's) case.
-func aboutOneself(q string) bool { return strings.ContainsAny(q, "我俺咱") || strings.Contains(q, "本人") }
+func aboutOneself(q string) bool {
+	return strings.ContainsAny(q, "我俺咱") || strings.Contains(q, "本人")
+}
 
 // retrieveGuides is how many guides a question's passages are ranked from.
 const retrieveGuides = 5
