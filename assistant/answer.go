@@ -70,7 +70,8 @@ type question struct {
 	// across two words ("西生" of 陕西生娃) and count less; see weigh.
 	weight map[string]float64
 	asks   []askKind
-	facts  []Figure // figures the person said about their own case (交了8年, 60岁)
+	facts  []Figure        // figures the person said about their own case (交了8年, 60岁)
+	thing  map[string]bool // bigrams of the benefit or base whose figure is asked (医疗补助金), if named
 }
 
 func newQuestion(q string) question {
@@ -80,7 +81,30 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q))}
+	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q)}
+}
+
+// thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
+// 缴费基数下限, 护理费.
+var thingPattern = regexp.MustCompile(`\p{Han}{2,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数)`)
+
+// askedThing returns the bigrams of the last (at most six characters) of the longest benefit
+// name in q: the thing whose figure is asked.
+func askedThing(q string) map[string]bool {
+	best := ""
+	for _, m := range thingPattern.FindAllString(q, -1) {
+		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
+			best = m
+		}
+	}
+	rs := []rune(best)
+	if len(rs) < 4 {
+		return nil
+	}
+	if len(rs) > 6 {
+		rs = rs[len(rs)-6:]
+	}
+	return bigrams(string(rs))
 }
 
 // unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
@@ -213,7 +237,40 @@ func (q question) mentionsAll(p *Passage) bool {
 const (
 	minFigureTopic  = 0.3
 	minElementTopic = 0.3
+	// minThing is the share of the named benefit's words the figure passage must hold.
+	minThing = 0.75
 )
+
+// known keeps the bigrams some retrieved guide uses: the others mostly span two words.
+func known(g map[string]bool, gps []*guidePassages) map[string]bool {
+	out := make(map[string]bool, len(g))
+	for k := range g {
+		for _, gp := range gps {
+			if gp.all[k] {
+				out[k] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// coverageOf is the share of the bigrams of want found in any of sets.
+func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
+	if len(want) == 0 {
+		return 1
+	}
+	n := 0
+	for k := range want {
+		for _, s := range sets {
+			if s[k] {
+				n++
+				break
+			}
+		}
+	}
+	return float64(n) / float64(len(want))
+}
 
 // figureAnswer is the answer to one kind of figure asked.
 type figureAnswer struct {
@@ -234,6 +291,11 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (f
 	}
 	best := ranked[0]
 	if best.topic < minFigureTopic || best.score < 0.5 {
+		return figureAnswer{}, false
+	}
+	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
+	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.
+	if q.thing != nil && coverageOf(known(q.thing, gps), best.p.grams, best.gp.names) < minThing {
 		return figureAnswer{}, false
 	}
 	// Another guide speaks of what was asked but the figure passage does not: the guides do
