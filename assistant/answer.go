@@ -137,11 +137,13 @@ func (q question) said(unit string) bool {
 
 // coverage is the weighted share of the question's topic bigrams found in any of sets.
 func (q question) coverage(sets ...map[string]bool) float64 {
-	total, n := 0.0, 0.0
+	// Weights are summed as integers (hundredths): a float sum in map order would differ from
+	// run to run in the last bit and break ties differently.
+	total, n := 0, 0
 	for k := range q.topic {
-		w := 1.0
+		w := 100
 		if q.weight != nil {
-			w = q.weight[k]
+			w = int(q.weight[k]*100 + 0.5)
 		}
 		total += w
 		for _, s := range sets {
@@ -154,7 +156,7 @@ func (q question) coverage(sets ...map[string]bool) float64 {
 	if total == 0 {
 		return 0
 	}
-	return n / total
+	return float64(n) / float64(total)
 }
 
 // scoredPassage is a passage ranked for a question.
@@ -284,13 +286,13 @@ type figureAnswer struct {
 // answerFigure picks the best passage for one kind of figure and says it: the figure first, in
 // one sentence with its condition; for a rule with tiers, the person's tier when they said
 // the fact, else the rule and a question for the fact.
-func answerFigure(q question, gps []*guidePassages, kind askKind, elder bool) (figureAnswer, bool) {
+func answerFigure(q question, gps []*guidePassages, kind askKind, followUp, elder bool) (figureAnswer, bool) {
 	ranked := rankPassages(q, gps, kind)
 	if len(ranked) == 0 {
 		return figureAnswer{}, false
 	}
 	best := ranked[0]
-	if best.topic < minFigureTopic || best.score < 0.5 {
+	if !followUp && (best.topic < minFigureTopic || best.score < 0.5) {
 		return figureAnswer{}, false
 	}
 	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
@@ -476,7 +478,14 @@ func sub(s string, m []int, i int) string {
 
 // elementTopic reports how well a guide covers what the question is about: the share of the
 // question's topic words found anywhere in the guide.
-func elementTopic(q question, gp *guidePassages) float64 { return q.coverage(gp.all) }
+// A question that names nothing of the guide's name and whose own words the guide mostly does
+// not use (住房公积金怎么提出来) is about something else, however its chatter matches.
+func elementTopic(q question, gp *guidePassages) float64 {
+	if coverageOf(q.topic, gp.names) == 0 && coverageOf(q.topic, gp.all) < 0.4 {
+		return 0
+	}
+	return q.coverage(gp.all)
+}
 
 // Offers of the hotline that end every answer.
 const (
@@ -528,7 +537,7 @@ func planAnswer(q question, gps []*guidePassages, elems []Element, followUp, eld
 		if k == askName || k == askForecast {
 			return answerPlan{none: true}
 		}
-		if fa, ok := answerFigure(q, gps, k, elder); ok {
+		if fa, ok := answerFigure(q, gps, k, followUp, elder); ok {
 			if len(p.figures) == 0 || fa.topic < p.topic {
 				p.topic = fa.topic
 			}
