@@ -240,7 +240,7 @@ const (
 	minFigureTopic  = 0.3
 	minElementTopic = 0.3
 	// minThing is the share of the named benefit's words the figure passage must hold.
-	minThing = 0.75
+	minThing = 0.6
 )
 
 // known keeps the bigrams some retrieved guide uses: the others mostly span two words.
@@ -387,8 +387,8 @@ func tierOf(piece, unit string) (ruleTier, bool) {
 			t.lo = v
 		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内":
 			t.hi = v
-		case u == "岁" && !found:
-			t.lo, t.hi, t.exact = v, v, true
+		case u == "岁" && !found && outcomeAfter(piece, m[1]):
+			t.lo, t.hi, t.exact = v, v, true // 60岁139个月: an age with its outcome
 		default:
 			continue
 		}
@@ -398,6 +398,17 @@ func tierOf(piece, unit string) (ruleTier, bool) {
 		found, t.unit = true, u
 	}
 	return t, found
+}
+
+// outcomeAfter reports whether a figure of another kind follows position i of piece: the
+// outcome of a tier whose condition ends at i.
+func outcomeAfter(piece string, i int) bool {
+	for _, f := range Figures(piece[i:]) {
+		if f.Unit != "岁" {
+			return true
+		}
+	}
+	return false
 }
 
 // selectTier finds, in a rule with tiers ("累计交满1年不满5年，最多领12个月；满5年不满10年最多

@@ -47,6 +47,8 @@ var askCues = []askCue{
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
 	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等待期`)},
+	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
+	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
@@ -70,11 +72,11 @@ func figureAsks(q string) []askKind {
 					continue
 				}
 			}
-			// processing is the fallback of duration words already read as a period or deadline
-			if c.kind == askProcessing && overlaps(durationAt, loc) {
-				continue
-			}
-			if c.kind == askPeriod || c.kind == askDeadline || c.kind == askYears {
+			// a duration word is read once, as the first (most specific) kind that claims it
+			if durationKind(c.kind) {
+				if overlaps(durationAt, loc) {
+					continue
+				}
 				for i := loc[0]; i < loc[1]; i++ {
 					durationAt[i] = true
 				}
@@ -106,6 +108,11 @@ func figureAsks(q string) []askKind {
 		out = out[:2]
 	}
 	return out
+}
+
+// durationKind reports whether a kind is asked with duration words (多久, 几个月, 多少天).
+func durationKind(k askKind) bool {
+	return k == askYears || k == askPeriod || k == askDeadline || k == askProcessing
 }
 
 func overlaps(set map[int]bool, loc []int) bool {
