@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"shebao/internal/fakemodel"
 )
 
 // factualSets are the factual sets, written from the guides by someone who had not seen the
@@ -32,6 +34,38 @@ func TestFactualSets(t *testing.T) {
 			}
 			if rep.Unsourced != 0 {
 				t.Errorf("%d sentences with figures not in what they cite", rep.Unsourced)
+			}
+		})
+	}
+}
+
+// TestFactualSetsAdversarialModel runs both factual sets with a model that invents figures and
+// citations around a correct quote, in one-character chunks: no sentence of any answer has a
+// figure that is not in what it cites.
+func TestFactualSetsAdversarialModel(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	fm, err := fakemodel.Start(fakemodel.Adversarial, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fm.Close() })
+	for _, set := range factualSets {
+		t.Run(set, func(t *testing.T) {
+			s, _ := testService(t, func(o *Options) {
+				o.Retriever, o.Guides = corpus, corpus
+				o.Model = &ModelConfig{BaseURL: fm.URL, APIKey: "k", Model: "fake-adversarial"}
+			})
+			rep, err := EvaluateFactual(context.Background(), s, filepath.Join("testdata", set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log("\n" + rep.String())
+			if rep.ModelAnswers == 0 {
+				t.Error("the model was not used")
+			}
+			if rep.Unsourced != 0 || rep.Sentences == 0 {
+				t.Errorf("%d of %d sentences with figures not in what they cite", rep.Unsourced, rep.Sentences)
 			}
 		})
 	}
