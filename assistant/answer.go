@@ -286,7 +286,7 @@ type figureAnswer struct {
 // answerFigure picks the best passage for one kind of figure and says it: the figure first, in
 // one sentence with its condition; for a rule with tiers, the person's tier when they said
 // the fact, else the rule and a question for the fact.
-func answerFigure(q question, gps []*guidePassages, kind askKind, followUp, elder bool) (figureAnswer, bool) {
+func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool) (figureAnswer, bool) {
 	ranked := rankPassages(q, gps, kind)
 	if len(ranked) == 0 {
 		return figureAnswer{}, false
@@ -316,7 +316,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp, elde
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
 		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
-	} else if unit != "" && !elder && !q.said(unit) {
+	} else if unit != "" && !q.said(unit) {
 		fa.sentences = append(fa.sentences, shorten(text, kind))
 		if ask := askQuestion[unit]; ask != "" {
 			fa.sentences = append(fa.sentences, ask)
@@ -538,7 +538,7 @@ type answerPlan struct {
 // with the passages that hold the figures asked for, with the elements asked about, or by
 // saying that the guides do not say.
 // A follow-up ("那要带什么材料？") names no topic of its own: it is about the previous guide.
-func planAnswer(q question, gps []*guidePassages, elems []Element, followUp, elder bool) answerPlan {
+func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 	var p answerPlan
 	if len(gps) == 0 {
 		p.none = true
@@ -548,7 +548,7 @@ func planAnswer(q question, gps []*guidePassages, elems []Element, followUp, eld
 		if k == askName || k == askForecast {
 			return answerPlan{none: true}
 		}
-		if fa, ok := answerFigure(q, gps, k, followUp, elder); ok {
+		if fa, ok := answerFigure(q, gps, k, followUp); ok {
 			if len(p.figures) == 0 || fa.topic < p.topic {
 				p.topic = fa.topic
 			}

@@ -317,7 +317,7 @@ func (t *turn) guide() Answer {
 		q.asks = t.onlyAsks
 	}
 	q.weigh(gps)
-	plan := planAnswer(q, gps, elems, follow, t.state.ElderMode)
+	plan := planAnswer(q, gps, follow)
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
 	if plan.none {
 		t.unanswered(g, text)
