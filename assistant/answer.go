@@ -72,6 +72,7 @@ type question struct {
 	asks   []askKind
 	facts  []Figure        // figures the person said about their own case (交了8年, 60岁)
 	thing  map[string]bool // bigrams of the benefit or base whose figure is asked (医疗补助金), if named
+	named  []string        // years and places outside the province the question names
 }
 
 func newQuestion(q string) question {
@@ -81,7 +82,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q)}
+	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), named: namedIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -159,6 +160,28 @@ func (q question) coverage(sets ...map[string]bool) float64 {
 	return float64(n) / float64(total)
 }
 
+// coverage2 returns, in one pass, the coverage by a alone and by a and b together.
+func (q question) coverage2(a, b map[string]bool) (float64, float64) {
+	total, na, nab := 0, 0, 0
+	for k := range q.topic {
+		w := 100
+		if q.weight != nil {
+			w = int(q.weight[k]*100 + 0.5)
+		}
+		total += w
+		if a[k] {
+			na += w
+			nab += w
+		} else if b[k] {
+			nab += w
+		}
+	}
+	if total == 0 {
+		return 0, 0
+	}
+	return float64(na) / float64(total), float64(nab) / float64(total)
+}
+
 // scoredPassage is a passage ranked for a question.
 type scoredPassage struct {
 	p     *Passage
@@ -190,8 +213,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind) []scoredPassag
 					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
 				}
 			}
-			pcov := q.coverage(p.grams)
-			topic := q.coverage(p.grams, gp.names)
+			pcov, topic := q.coverage2(p.grams, gp.names)
 			score := 0.6*fit + pcov + 0.35*gcov + prior
 			if !q.mentionsAll(p) {
 				score -= 1
@@ -220,18 +242,30 @@ var elsewhere = []string{"北京", "天津", "上海", "重庆", "河北", "山�
 // mentionsAll reports whether a passage (or its guide) speaks of the year and the place the
 // question names: a question about 2027 or 上海 is not answered by a Shaanxi figure for 2026.
 func (q question) mentionsAll(p *Passage) bool {
-	src := p.Title + p.Lead + p.Text
-	for _, y := range yearPattern.FindAllString(q.text, -1) {
-		if !strings.Contains(src, strings.TrimSuffix(y, "年")) {
-			return false
-		}
+	if len(q.named) == 0 {
+		return true
 	}
-	for _, place := range elsewhere {
-		if strings.Contains(q.text, place) && !strings.Contains(src, place) {
+	src := p.Title + p.Lead + p.Text
+	for _, n := range q.named {
+		if !strings.Contains(src, n) {
 			return false
 		}
 	}
 	return true
+}
+
+// namedIn returns the years (without 年) and the places outside the province a question names.
+func namedIn(q string) []string {
+	var out []string
+	for _, y := range yearPattern.FindAllString(q, -1) {
+		out = append(out, strings.TrimSuffix(y, "年"))
+	}
+	for _, place := range elsewhere {
+		if strings.Contains(q, place) {
+			out = append(out, place)
+		}
+	}
+	return out
 }
 
 // Thresholds of the passage answer. A figure passage must cover this share of what the
@@ -356,6 +390,9 @@ func shorten(s string, kind askKind) string {
 	return strings.Join(keep, "；") + "。"
 }
 
+// tierSeparator separates the tiers of a rule and the pieces of a tier.
+var tierSeparator = regexp.MustCompile(`[；，、]`)
+
 // tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
 var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
 
@@ -417,7 +454,7 @@ func outcomeAfter(piece string, i int) bool {
 // it returns the unit the tiers are by.
 func selectTier(s string, facts []Figure) (string, string, bool) {
 	s = trimStop(s)
-	pieces := regexp.MustCompile(`[；，、]`).Split(s, -1)
+	pieces := tierSeparator.Split(s, -1)
 	if len(pieces) < 2 {
 		return "", "", false
 	}

@@ -124,6 +124,9 @@ func overlaps(set map[int]bool, loc []int) bool {
 	return false
 }
 
+// yearsOfContribution asks for years paid in (交多少年), not an age.
+var yearsOfContribution = regexp.MustCompile(`(交|缴|满)(多少|几)年`)
+
 // resolveAsks removes kinds that another, more specific kind already answers.
 func resolveAsks(q string, ks []askKind) []askKind {
 	has := func(k askKind) bool {
@@ -153,7 +156,7 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askPeriod) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
-	if has(askAge) && has(askYears) && strings.Contains(q, "岁") && !strings.Contains(q, "年限") && !regexp.MustCompile(`(交|缴|满)(多少|几)年`).MatchString(q) {
+	if has(askAge) && has(askYears) && strings.Contains(q, "岁") && !strings.Contains(q, "年限") && !yearsOfContribution.MatchString(q) {
 		drop[askYears] = true
 	}
 	var out []askKind
@@ -243,7 +246,7 @@ func fits(k askKind, p *Passage) float64 {
 		if p.Element == ElemTimeLimit {
 			return 0
 		}
-		if periodOutcome.MatchString(text) {
+		if p.outcome {
 			score += 0.6 // 最多领18个月, 延长60天, 共158天: the length of a benefit itself
 		} else if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
 			score -= 0.1 // a duration near a benefit, often its condition (交够1年就能领)

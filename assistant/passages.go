@@ -23,9 +23,10 @@ type Passage struct {
 	// said with 以经办机构核定为准.
 	Unverified bool
 
-	figs  []Figure        // the figures of Text
-	durs  []Figure        // the figures of Text that are not parts of a date (2026年2月)
-	grams map[string]bool // bigrams of Text and Lead
+	figs    []Figure        // the figures of Text
+	durs    []Figure        // the figures of Text that are not parts of a date (2026年2月)
+	outcome bool            // Text says the length of a benefit (最多领18个月, 共158天)
+	grams   map[string]bool // bigrams of Text and Lead
 }
 
 // Ref names the passage within the corpus: code/element/item.sentence.
@@ -56,6 +57,7 @@ func GuidePassages(g *content.Guide) []Passage {
 			p := Passage{Code: g.Code, Title: g.Name, Element: e, Item: item, Sent: i, Text: clean, Lead: lead, Unverified: flagged}
 			p.figs = Figures(clean)
 			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
+			p.outcome = periodOutcome.MatchString(lead + clean)
 			if !p.Unverified && notes != nil {
 				p.Unverified = notes.mark(&p)
 			}

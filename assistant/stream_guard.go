@@ -31,6 +31,9 @@ type sentenceGuard struct {
 // not to use counts as a citation of something it was not given).
 var citeMarker = regexp.MustCompile(`[\[【]\s*([A-Za-z0-9#_./:\-]+(?:\s*[,，、;；]\s*[A-Za-z0-9#_./:\-]+)*)\s*[\]】]`)
 
+// citeSeparator separates the ids of one citation ([P2、P5]).
+var citeSeparator = regexp.MustCompile(`[,，、;；]`)
+
 // passageID is the form of a passage id given to the model.
 var passageID = regexp.MustCompile(`^P\d{1,3}$`)
 
@@ -110,7 +113,7 @@ func (g *sentenceGuard) judge(raw string) {
 	var cites []*Passage
 	bad := false
 	for _, m := range citeMarker.FindAllStringSubmatch(raw, -1) {
-		for _, id := range regexp.MustCompile(`[,，、;；]`).Split(m[1], -1) {
+		for _, id := range citeSeparator.Split(m[1], -1) {
 			id = strings.ToUpper(strings.TrimSpace(id))
 			p := g.given[id]
 			if p == nil || !passageID.MatchString(id) {
