@@ -193,7 +193,8 @@ type scoredPassage struct {
 
 // rankPassages ranks the passages of the guides (best guide first) for one kind of figure
 // asked, or by topic alone when kind is "". Passages that cannot answer the kind are left out.
-func rankPassages(q question, gps []*guidePassages, kind askKind) []scoredPassage {
+// With limit 1 it returns the best passage only, without sorting the rest.
+func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []scoredPassage {
 	var out []scoredPassage
 	for gi, gp := range gps {
 		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
@@ -218,12 +219,21 @@ func rankPassages(q question, gps []*guidePassages, kind askKind) []scoredPassag
 			if !q.mentionsAll(p) {
 				score -= 1
 			}
-			if len(q.facts) > 0 && kind != "" && pcov >= 0.3 {
+			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
 					score += 0.3 // the rule for the person's own case
 				}
 			}
-			out = append(out, scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit})
+			sp := scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit}
+			if limit == 1 {
+				if len(out) == 0 {
+					out = append(out, sp)
+				} else if sp.score > out[0].score {
+					out[0] = sp
+				}
+				continue
+			}
+			out = append(out, sp)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
@@ -321,7 +331,7 @@ type figureAnswer struct {
 // one sentence with its condition; for a rule with tiers, the person's tier when they said
 // the fact, else the rule and a question for the fact.
 func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool) (figureAnswer, bool) {
-	ranked := rankPassages(q, gps, kind)
+	ranked := rankPassages(q, gps, kind, 0)
 	if len(ranked) == 0 {
 		return figureAnswer{}, false
 	}
@@ -336,7 +346,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	}
 	// Another guide speaks of what was asked but the figure passage does not: the guides do
 	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
-	if about := rankPassages(q, gps, ""); len(about) > 0 {
+	if about := rankPassages(q, gps, "", 1); len(about) > 0 {
 		top := q.coverage(about[0].p.grams)
 		switch best.p.Element {
 		case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:

@@ -598,3 +598,37 @@ func (c *benchChild) openRaw(b *testing.B, n int, got *receipts) []net.Conn {
 	}
 	return conns
 }
+
+// BenchmarkPassageRanking is the work the passage answer adds to a turn: reading the question,
+// ranking the passages of five seed guides and planning the answer (passages cached).
+func BenchmarkPassageRanking(b *testing.B) {
+	gs, err := content.LoadSeed(content.SeedFS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	corpus := NewCorpus(gs)
+	questions := []string{"失业金一个月多少钱", "我交了8年失业保险，失业金能领多久", "失业金能领多久，一个月多少钱",
+		"异地就医备案要多长时间能办好", "后年退休金会涨多少", "工伤认定要交哪些材料"}
+	var cache passageCache
+	type prepared struct {
+		q   string
+		gps []*guidePassages
+	}
+	var ps []prepared
+	for _, q := range questions {
+		hits, _ := corpus.Retrieve(context.Background(), q, retrieveGuides)
+		var gps []*guidePassages
+		for _, h := range hits {
+			g, _ := corpus.Guide(context.Background(), h.Code)
+			gps = append(gps, cache.get(&g))
+		}
+		ps = append(ps, prepared{q, gps})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := ps[i%len(ps)]
+		q := newQuestion(p.q)
+		q.weigh(p.gps)
+		_ = planAnswer(q, p.gps, false)
+	}
+}

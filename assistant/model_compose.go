@@ -141,7 +141,7 @@ func modelPassages(q question, gps []*guidePassages, elems []Element) []*Passage
 		}
 	}
 	for _, k := range q.asks {
-		for i, sp := range rankPassages(q, gps, k) {
+		for i, sp := range rankPassages(q, gps, k, 0) {
 			if i == 4 {
 				break
 			}
@@ -157,7 +157,7 @@ func modelPassages(q question, gps []*guidePassages, elems []Element) []*Passage
 			}
 		}
 	}
-	for i, sp := range rankPassages(q, gps, "") {
+	for i, sp := range rankPassages(q, gps, "", 0) {
 		if i == 8 {
 			break
 		}

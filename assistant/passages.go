@@ -26,6 +26,7 @@ type Passage struct {
 	figs    []Figure        // the figures of Text
 	durs    []Figure        // the figures of Text that are not parts of a date (2026年2月)
 	outcome bool            // Text says the length of a benefit (最多领18个月, 共158天)
+	tierBy  string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
 	grams   map[string]bool // bigrams of Text and Lead
 }
 
@@ -58,6 +59,8 @@ func GuidePassages(g *content.Guide) []Passage {
 			p.figs = Figures(clean)
 			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
 			p.outcome = periodOutcome.MatchString(lead + clean)
+			_, p.tierBy, _ = selectTier(clean, nil)
+			_, p.tierBy, _ = selectTier(clean, nil)
 			if !p.Unverified && notes != nil {
 				p.Unverified = notes.mark(&p)
 			}
