@@ -26,6 +26,7 @@ const (
 	askPhone      askKind = "phone"      // which number to call
 	askName       askKind = "name"       // a person's name: never in a guide
 	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
+	askFormula    askKind = "formula"    // how an amount is worked out (怎么算)
 )
 
 // askCue is one pattern of a question asking for a kind of figure.
@@ -43,7 +44,8 @@ var askCues = []askCue{
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
-	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|怎么算|咋算|如何计算|怎样计算|除以几|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
+	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
+	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
 	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等待期`)},
@@ -206,6 +208,14 @@ func fits(k askKind, p *Passage) float64 {
 		return 0
 	case askName, askForecast:
 		return 0
+	case askFormula:
+		if !formulaWords.MatchString(p.Lead + p.Text) {
+			return 0
+		}
+		if len(p.figs) > 0 {
+			return 1
+		}
+		return 0.6
 	}
 	figs := p.durs
 	if k == askDate {
@@ -307,6 +317,9 @@ func fits(k askKind, p *Passage) float64 {
 	}
 	return max(score, 0.1)
 }
+
+// formulaWords say how an amount is worked out.
+var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|乘|计发月数|计发基数|计算|按.{1,12}(算|计发|确定)`)
 
 // periodOutcome finds the length of a benefit, leave or validity said as such.
 var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受|支付|有效期|等待期|加|增加|共|合计|再加|多)[^，。；、]{0,6}?\d+(个)?(月|天|日)`)
