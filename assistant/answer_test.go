@@ -78,6 +78,7 @@ func TestFigureAsks(t *testing.T) {
 		{"最少要交几年", "years"},
 		{"你们社保中心主任叫什么", "name"},
 		{"后年退休金会涨多少", "forecast"},
+		{"个人账户养老金怎么算", "formula"},
 		{"社保卡丢了怎么办", ""},
 	} {
 		var got []string
@@ -138,6 +139,8 @@ func TestAnswersTheQuestionAsked(t *testing.T) {
 		{"生育津贴能领多少天", "SX-SYU-001", []string{"158天"}, []string{"工作日"}},
 		{"我交了8年失业保险，失业金能领多久", "SX-SY-001", []string{"18个月"}, []string{"24个月", "12个月"}},
 		{"失业金能领多久", "SX-SY-001", []string{"12个月", "18个月", "24个月", "几年"}, nil},
+		{"个人账户养老金怎么算", "SX-YL-008", []string{"个人账户储存额除以计发月数"}, []string{"认证"}},
+		{"生育津贴怎么算", "SX-SYU-001", []string{"÷30×"}, []string{"工作日"}},
 	} {
 		a, err := s.Answer(context.Background(), "", c.q)
 		if err != nil {

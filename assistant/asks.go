@@ -209,13 +209,13 @@ func fits(k askKind, p *Passage) float64 {
 	case askName, askForecast:
 		return 0
 	case askFormula:
-		if !formulaWords.MatchString(p.Lead + p.Text) {
-			return 0
-		}
-		if len(p.figs) > 0 {
+		switch {
+		case strings.ContainsAny(p.Text, "÷×") || strings.Contains(p.Text, "除以"):
+			return 1.3 // the formula itself
+		case len(p.figs) > 0 && formulaWords.MatchString(p.Lead+p.Text):
 			return 1
 		}
-		return 0.6
+		return 0
 	}
 	figs := p.durs
 	if k == askDate {
@@ -319,7 +319,7 @@ func fits(k askKind, p *Passage) float64 {
 }
 
 // formulaWords say how an amount is worked out.
-var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|乘|计发月数|计发基数|计算|按.{1,12}(算|计发|确定)`)
+var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|计发月数|计发基数|(按|以)[^，。；]{1,12}(计算|计发|确定)`)
 
 // periodOutcome finds the length of a benefit, leave or validity said as such.
 var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受|支付|有效期|等待期|加|增加|共|合计|再加|多)[^，。；、]{0,6}?\d+(个)?(月|天|日)`)

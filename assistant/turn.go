@@ -3,6 +3,7 @@ package assistant
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -318,6 +319,19 @@ func (t *turn) guide() Answer {
 	}
 	q.weigh(gps)
 	plan := planAnswer(q, gps, follow)
+	if plan.none && len(q.asks) > 0 && !follow {
+		// The figure may be in a guide the editors linked to the best one (认证 → 办理退休):
+		// look there before saying the guides do not say.
+		if more := t.relatedGuides(g, guides); len(more) > 0 {
+			wider := append(slices.Clone(gps), more...)
+			q.weigh(wider)
+			if p := planAnswer(q, wider, false); !p.none {
+				plan, gps = p, wider
+			} else {
+				q.weigh(gps)
+			}
+		}
+	}
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
 	if plan.none {
 		t.unanswered(g, text)
@@ -346,6 +360,29 @@ func (t *turn) guide() Answer {
 	a.figure = len(plan.figures) > 0
 	a.figureTopic = plan.topic
 	return a
+}
+
+// maxRelated bounds the linked guides looked at when the retrieved ones do not answer.
+const maxRelated = 4
+
+// relatedGuides returns the passages of the guides g links to that are not among those
+// retrieved.
+func (t *turn) relatedGuides(g *content.Guide, have []content.Guide) []*guidePassages {
+	var out []*guidePassages
+	for _, code := range g.Related {
+		if len(out) == maxRelated {
+			break
+		}
+		if slices.ContainsFunc(have, func(h content.Guide) bool { return h.Code == code }) {
+			continue
+		}
+		rg, err := t.svc.opts.Guides.Guide(t.ctx, code)
+		if err != nil {
+			continue
+		}
+		out = append(out, t.svc.passages.get(&rg))
+	}
+	return out
 }
 
 // unanswered records a question the guides could not answer, for the 办事堵点 report.
