@@ -62,6 +62,10 @@ func newGuidePassages(g *content.Guide) *guidePassages {
 	return gp
 }
 
+// howMuch are the words that ask "how many" or "how long": they say what kind of figure is
+// asked, never what it is about.
+var howMuch = regexp.MustCompile(`(多少|几)(个)?(年|月|天|日|次|岁|位|种|项|工作日|块|元|钱)?|多久|多长(时间)?|多大(岁数|年纪|年龄)?|啥时候|什么时候`)
+
 // question is what a turn knows about a guide question.
 type question struct {
 	text  string
@@ -76,7 +80,7 @@ type question struct {
 }
 
 func newQuestion(q string) question {
-	topic := bigrams(queryTopic(q))
+	topic := bigrams(queryTopic(howMuch.ReplaceAllString(q, " ")))
 	for k := range topic {
 		if utf8.RuneCountInString(k) < 2 {
 			delete(topic, k)
