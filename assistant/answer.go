@@ -210,7 +210,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			p := &gp.passages[i]
 			fit := 0.5
 			if kind != "" {
-				if fit = fits(kind, p); fit == 0 {
+				if fit = fits(kind, p, q.text); fit == 0 {
 					continue
 				}
 				switch p.Element {

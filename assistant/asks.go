@@ -47,7 +47,7 @@ var askCues = []askCue{
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
-	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
+	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
 	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等待期`)},
 	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
 	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
@@ -187,7 +187,7 @@ var unitsFor = map[askKind][]string{
 
 // fits reports how well passage p can answer kind k: 0 when it cannot (it has no figure of the
 // kind), more when its words say the same kind of thing.
-func fits(k askKind, p *Passage) float64 {
+func fits(k askKind, p *Passage, q string) float64 {
 	text := p.Lead + p.Text
 	switch k {
 	case askFee:
@@ -269,6 +269,10 @@ func fits(k askKind, p *Passage) float64 {
 	case askProcessing:
 		if p.Element == ElemTimeLimit {
 			score += 0.6
+			// "法规上说多少天" asks for the statutory limit, "承诺几天" for the promised one
+			if p.Item == 0 && statutoryWords.MatchString(q) || p.Item == 1 && strings.Contains(q, "承诺") {
+				score += 0.3
+			}
 		}
 		if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
 			score += 0.4
@@ -320,6 +324,9 @@ func fits(k askKind, p *Passage) float64 {
 
 // formulaWords say how an amount is worked out.
 var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|计发月数|计发基数|(按|以)[^，。；]{1,12}(计算|计发|确定)`)
+
+// statutoryWords ask for what the law sets.
+var statutoryWords = regexp.MustCompile(`法定|法规|法律|规定上|按规定|条例`)
 
 // periodOutcome finds the length of a benefit, leave or validity said as such.
 var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受|支付|有效期|等待期|加|增加|共|合计|再加|多)[^，。；、]{0,6}?\d+(个)?(月|天|日)`)
