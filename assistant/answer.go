@@ -91,7 +91,7 @@ func newQuestion(q string) question {
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{2,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{2,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
@@ -221,6 +221,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			pcov, topic := q.coverage2(p.grams, gp.names)
 			score := 0.6*fit + pcov + 0.35*gcov + prior
 			if !q.mentionsAll(p) {
+				if kind != "" {
+					continue // a figure for another year or place is not the one asked for
+				}
 				score -= 1
 			}
 			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
