@@ -162,7 +162,7 @@ func (t *turn) respond() Answer {
 		return Answer{Route: RouteHandoff, Text: replyHandoff, Handoff: &Handoff{Phone: Hotline, Reason: "requested"}}
 	}
 	hadPending := t.state.Pending != nil
-	if a, ok := t.retirement(); ok {
+	if a, ok := t.retirementUnlessOtherInsurance(hadPending); ok {
 		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
 		// 算", "离退休不足多久可以领到退休") is answered from the guide's passage when one answers
 		// it; the calculator keeps the questions it can compute or must ask about.
@@ -394,6 +394,20 @@ func (t *turn) unanswered(closest *content.Guide, question string) {
 	if err := t.svc.store.recordUnanswered(t.ctx, code, question, t.svc.now()); err != nil {
 		t.svc.log.Warn("record unanswered question", "session", shortID(t.sessID), "err", err)
 	}
+}
+
+// otherInsurance names an insurance other than the pension: "医保要交够多少年" is not the
+// pension's minimum years the retirement calculator knows.
+var otherInsurance = []string{"医保", "医疗保险", "失业保险", "工伤保险", "生育保险"}
+
+// retirementUnlessOtherInsurance runs the retirement route, except for a new question about
+// another insurance that does not mention the pension or the retirement age.
+func (t *turn) retirementUnlessOtherInsurance(pending bool) (Answer, bool) {
+	text := t.masked.Text
+	if !pending && containsAny(text, otherInsurance) && !containsAny(text, []string{"养老", "退休年龄", "退休金", "哪年退", "几岁退", "啥时候退", "什么时候退"}) {
+		return Answer{}, false
+	}
+	return t.retirement()
 }
 
 // aboutOneself reports whether a question is about the asker's own (or a relative's) case.
