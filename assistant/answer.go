@@ -546,7 +546,7 @@ func sub(s string, m []int, i int) string {
 // A question that names nothing of the guide's name and whose own words the guide mostly does
 // not use (住房公积金怎么提出来) is about something else, however its chatter matches.
 func elementTopic(q question, gp *guidePassages) float64 {
-	if coverageOf(q.topic, gp.names) == 0 && coverageOf(q.topic, gp.all) < 0.4 {
+	if coverageOf(q.topic, gp.names) < 0.2 && coverageOf(q.topic, gp.all) < 0.4 {
 		return 0
 	}
 	return q.coverage(gp.all)
