@@ -150,7 +150,8 @@ type AnswerEvent struct {
 	Citations   []Citation `json:"citations"`
 	Speakable   string     `json:"speakable"`
 	Suggestions []string   `json:"suggestions"`
-	Asks        bool       `json:"asks,omitempty"` // the answer is a question back to the user
+	Asks        bool       `json:"asks,omitempty"`      // the answer asks the user for a fact
+	NoAnswer    bool       `json:"no_answer,omitempty"` // the guides do not answer the question
 }
 
 // HandoffEvent asks the client to offer a person.

@@ -170,3 +170,17 @@ func TestFirstDeltaWaitsForSentence(t *testing.T) {
 		t.Errorf("first delta %q", pieces)
 	}
 }
+
+// The answer frame says when the guides do not answer the question.
+func TestNoAnswerFrame(t *testing.T) {
+	t.Parallel()
+	s, _ := testService(t, nil)
+	srv := newTestHTTPServer(t, s)
+	c := dial(t, wsURL(srv), nil)
+	c.hello(nil)
+	c.send(map[string]any{"type": "message", "id": "m1", "text": "你们社保中心主任叫什么"})
+	ans, _ := c.until(EventAnswer)
+	if !strings.Contains(ans.raw, `"no_answer":true`) || !strings.Contains(ans.Text, Hotline) {
+		t.Errorf("answer %s", ans.raw)
+	}
+}

@@ -110,7 +110,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	sess.state = st
 	sess.mu.Unlock()
 	ev := &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
-		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks}
+		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks, NoAnswer: a.NoAnswer}
 	evs := []event{ev}
 	if a.Handoff != nil {
 		evs = append(evs, &HandoffEvent{eventHeader: eventHeader{Type: EventHandoff}, ReplyTo: msgID, Phone: a.Handoff.Phone, Reason: a.Handoff.Reason})
