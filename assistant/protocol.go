@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"shebao/internal/apperr"
 	"shebao/assistant/voice"
+	"shebao/internal/apperr"
 )
 
 // Frame types sent by the client. See PROTOCOL.md.
@@ -168,7 +168,8 @@ type AnswerEvent struct {
 	Citations   []Citation `json:"citations"`
 	Speakable   string     `json:"speakable"`
 	Suggestions []string   `json:"suggestions"`
-	Asks        bool       `json:"asks,omitempty"` // the answer is a question back to the user
+	Asks        bool       `json:"asks,omitempty"`      // the answer asks the user for a fact
+	NoAnswer    bool       `json:"no_answer,omitempty"` // the guides do not answer the question
 	// Voice is the voice settings in force when the turn changed them ("说慢一点").
 	Voice *voice.Settings `json:"voice,omitempty"`
 	// AudioURL plays the speakable text (hello speech); AudioError is voice_unavailable when the

@@ -17,10 +17,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
-	"shebao/assistant/voice"
 )
 
 // Options configures a Service. DB, Retriever and Guides are required.
@@ -158,6 +158,7 @@ type Service struct {
 	limiter  ratelimit.Limiter
 	model    *modelClient
 	upgrader websocket.Upgrader
+	passages passageCache // the passages of the guides answered from
 
 	ctx    context.Context // parent of every turn; cancelled by Close
 	cancel context.CancelFunc

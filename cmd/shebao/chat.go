@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"shebao/assistant"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
@@ -14,7 +15,6 @@ import (
 	"shebao/internal/identity"
 	"shebao/internal/modelclient"
 	"shebao/search"
-	"shebao/assistant/voice"
 )
 
 // searchRetriever lets the assistant find guides through the search index. It receives the
