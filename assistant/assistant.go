@@ -15,6 +15,7 @@ package assistant
 import (
 	"context"
 
+	"shebao/assistant/formflow"
 	"shebao/content"
 )
 
@@ -95,7 +96,8 @@ type Answer struct {
 	// FellBack reports that the composed text failed a check and the guide was quoted instead.
 	FellBack bool `json:"fell_back,omitempty"`
 
-	sources []string // computed figures (retirement calculator) the text may use, for evaluation
+	sources []string        // computed figures (retirement calculator) the text may use, for evaluation
+	form    *formflow.Reply // a guided-form turn: sent as a form event
 }
 
 // Hotline is the social-insurance hotline offered on handoff.

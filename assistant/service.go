@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/assistant/formflow"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
@@ -46,6 +47,8 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
+	// Forms is the guided-form engine; nil answers questions only.
+	Forms *formflow.Engine
 }
 
 // Limits bounds what one connection and one user may do.

@@ -79,7 +79,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 		return Answer{}, errDuplicate
 	}
 
-	t := &turn{svc: s, ctx: ctx, state: &st, san: san, masked: masked, stream: stream, sessID: sess.id}
+	t := &turn{svc: s, ctx: ctx, state: &st, san: san, masked: masked, stream: stream, sessID: sess.id, subject: sess.subject}
 	a := t.respond()
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return Answer{}, ctx.Err() // cancelled by the user or by shutdown: nothing is said
@@ -102,8 +102,11 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	sess.mu.Lock()
 	sess.state = st
 	sess.mu.Unlock()
-	ev := &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
+	var ev event = &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
 		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks}
+	if a.form != nil {
+		ev = formEvent(msgID, a)
+	}
 	evs := []event{ev}
 	if a.Handoff != nil {
 		evs = append(evs, &HandoffEvent{eventHeader: eventHeader{Type: EventHandoff}, ReplyTo: msgID, Phone: a.Handoff.Phone, Reason: a.Handoff.Reason})
@@ -114,7 +117,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 		sess.unmarkSeen(msgID)
 		return a, err
 	}
-	a.Seq = ev.Seq
+	a.Seq = ev.header().Seq
 	s.log.Info("turn",
 		"session", shortID(sess.id), "msg", msgID, "route", string(a.Route), "model", a.Model,
 		"citations", citationCodes(a.Citations), "dropped", a.Dropped, "fell_back", a.FellBack,
@@ -127,6 +130,7 @@ type turn struct {
 	svc      *Service
 	ctx      context.Context
 	sessID   string
+	subject  string // the signed-in person, or "" (anonymous)
 	state    *sessionState
 	san      Sanitized
 	masked   pii.Masked
@@ -148,6 +152,9 @@ func (t *turn) respond() Answer {
 		t.state.Pending = nil
 		s.log.Warn("distress", "session", shortID(t.sessID))
 		return Answer{Route: RouteDistress, Text: replyDistress, Handoff: &Handoff{Phone: Hotline, Reason: "distress"}}
+	}
+	if a, ok := t.form(); ok {
+		return a
 	}
 	if IsHandoffRequest(text) {
 		t.state.Pending = nil
