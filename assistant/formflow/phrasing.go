@@ -37,8 +37,6 @@ const (
 	saySignIn       = "在线办理要先登录。"
 	saySignInAsk    = "请在App里登录后，再跟我说一次，好吗？"
 	sayHandoffKeep  = "填的内容已保存，回来说“继续”就行。"
-	sayHotline      = "人工服务请拨打12333。"
-	sayFailedTwice  = "也可以转人工，拨打12333。"
 	sayNoValue      = "没有听清，请再说一遍。"
 	sayReadSummary  = "都填好了，我把内容念一遍，好吗？"
 )
@@ -134,7 +132,7 @@ func summarySentences(items []summaryItem) []string {
 	var out []string
 	cur := ""
 	for _, it := range items {
-		part := it.label + it.value
+		part := it.label + "：" + it.value
 		switch {
 		case cur == "":
 			cur = part
@@ -160,17 +158,22 @@ func saySummaryIntro(n int) string { return "都填好了，一共" + strconv.It
 // saySubmitted gives the application number.
 func saySubmitted(id string) string { return "已经提交，申请编号是" + id + "。" }
 
-// sayHours gives the office hours of the form's guide, shortened to one sentence.
-func sayHours(hours string) string {
+// sayHotline gives the hotline and, when it fits in the same sentence, the office hours of the
+// form's guide: 人工电话12333，工作日上午9:00-12:00，下午14:00-17:00。
+func sayHotline(hours string) string {
 	if i := strings.IndexAny(hours, "（("); i > 0 {
 		hours = hours[:i]
 	}
-	s := "窗口时间：" + strings.TrimSpace(hours) + "。"
-	if runeLen(s) > maxSentence {
-		return ""
+	hours = strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(hours), " ", ""), "法定工作日", "工作日")
+	s := "人工电话12333，" + hours + "。"
+	if hours == "" || runeLen(s) > maxSentence {
+		return "人工电话12333。"
 	}
 	return s
 }
+
+// sayAgain asks the field again after the person was offered a hotline.
+func sayAgain(f content.Field) string { return "也可以再说一遍" + label0(f) + "，好吗？" }
 
 // sayExplain is the help of a field, cut to sentences of at most maxSentence characters; at
 // most two are said.

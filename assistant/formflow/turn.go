@@ -202,7 +202,7 @@ func (e *Engine) apply(ctx context.Context, sess *Session, f *content.Form, cmd 
 		sess.State, sess.Pending = StateCancelled, nil
 		return e.frameReply(sess, f, nil, sayCancelled+sayCancelledEnd)
 	case OpHandoff:
-		r := e.ask(ctx, sess, f, sayHotline+e.hours(ctx, f)+sayHandoffKeep)
+		r := e.ask(ctx, sess, f, sayHotline(e.hours(ctx, f))+sayHandoffKeep)
 		r.Handoff = &Handoff{Phone: Hotline, Reason: "requested"}
 		return r
 	case OpRepeat:
@@ -298,7 +298,7 @@ func (e *Engine) take(ctx context.Context, sess *Session, f *content.Form, fl co
 		problem := problemText(err)
 		if sess.Fails >= maxFails {
 			sess.Fails = 0
-			r := e.ask(ctx, sess, f, problem+sayFailedTwice)
+			r := e.say(sess, f, problem+sayHotline(e.hours(ctx, f))+sayAgain(fl))
 			r.Handoff = &Handoff{Phone: Hotline, Reason: "repeated_failure"}
 			r.Problem = problemCode(err)
 			return r
@@ -481,13 +481,13 @@ func (e *Engine) explain(ctx context.Context, sess *Session, f *content.Form, fl
 	return r
 }
 
-// hours is the sentence with the office hours of the form's guide, or "".
+// hours is the office hours of the form's guide, or "".
 func (e *Engine) hours(ctx context.Context, f *content.Form) string {
 	g, err := e.opts.Guides.Guide(ctx, f.Guide)
 	if err != nil || len(g.Locations) == 0 {
 		return ""
 	}
-	return sayHours(g.Locations[0].Hours)
+	return g.Locations[0].Hours
 }
 
 // say is a reply with the current frame.
