@@ -153,7 +153,9 @@ func summarySentences(items []summaryItem) []string {
 type summaryItem struct{ label, value string }
 
 // saySummaryIntro opens the summary.
-func saySummaryIntro(n int) string { return "都填好了，一共" + strconv.Itoa(n) + "项，我念一遍。" }
+func saySummaryIntro(n int) string {
+	return "都填好了，一共" + strconv.Itoa(n) + "项，我念一遍。"
+}
 
 // saySubmitted gives the application number.
 func saySubmitted(id string) string { return "已经提交，申请编号是" + id + "。" }
@@ -284,4 +286,3 @@ func join(parts ...string) string {
 	}
 	return b.String()
 }
-
