@@ -290,7 +290,148 @@ func journeys() map[string]struct{ full, minimal []step } {
 			{say: "提交", state: "submitted", want: []string{"申请编号", "10个工作日"}},
 		},
 	}
+	out["F-SY-001"] = struct{ full, minimal []step }{full: out["F-SY-001"].full, minimal: []step{
+		{say: "我要申请失业金", field: "for_whom"},
+		{say: "本人办理"}, {say: "对", want: []string{"您的姓名是王建国，对吗？"}}, {say: "对"}, {say: "对", field: "reason"},
+		{say: "合同到期"}, {say: "对", field: "leave_date"}, {say: "2026年1月5号"}, {say: "对", field: "paid_one_year"},
+		{say: "是"}, {say: spell(journeyCard)}, {say: "对", field: "phone"}, {say: "对", field: "job_intent"}, {say: "保安"}, {say: "对", state: "confirming"},
+		{say: "对"}, {say: "对"}, {say: "对", state: "submitted"},
+	}}
+
+	// 养老金领取资格认证: a daughter for her mother, staff to come to the house.
+	motherID := validID("61010319480808002")
+	out["F-YL-012"] = struct{ full, minimal []step }{
+		full: []step{
+			{say: "帮我妈办一下养老认证", want: []string{"养老金领取资格认证"}, field: "for_whom"},
+			{say: "替家人", want: []string{"替家人认证，对吗？"}},
+			{say: "对", field: "agent_relation"},
+			{say: "子女"}, {say: "对", field: "pensioner_name"},
+			{say: "李秀英"}, {say: "对", field: "pensioner_id_number"},
+			{say: spell(validID("61010320300101002")), want: []string{"出生日期不对"}, field: "pensioner_id_number", mistake: true},
+			{say: spell(motherID), want: []string{motherID[14:]}},
+			{say: "对", field: "method"},
+			{say: "第三个", want: []string{"工作人员上门"}}, {say: "对", field: "address"},
+			{say: "家里", want: []string{"至少要5个字"}, field: "address", mistake: true},
+			{say: "西安市雁塔区小寨东路12号3单元", want: []string{"小寨东路"}}, {say: "对", want: []string{"138****5678"}, field: "phone"},
+			{say: "不对", want: []string{"请重新说"}, field: "phone", mistake: true},
+			{say: "幺三九 幺二三四 五六七", want: []string{"11位"}, field: "phone", mistake: true},
+			{say: "幺三九 幺二三四 五六七八", want: []string{"139****5678，对吗？"}},
+			{say: "对", state: "confirming"},
+			{say: "继续", want: []string{"接着填养老金领取资格认证"}, state: "confirming", leave: true, mistake: true},
+			{say: "改一下电话", want: []string{"改联系电话"}, field: "phone", mistake: true},
+			{say: "幺三八 幺二三四 五六七八"}, {say: "对", state: "confirming", mistake: true},
+			{say: "对", state: "confirming"},
+			{say: "对", state: "confirming"},
+			{say: "提交", state: "submitted", want: []string{"申请编号"}},
+		},
+		minimal: []step{
+			{say: "我要办养老金认证", field: "for_whom"},
+			{say: "给自己"}, {say: "对"}, {say: "对"}, {say: "对", field: "method"},
+			{say: "手机刷脸"}, {say: "对", field: "phone"}, {say: "对", state: "confirming"},
+			{say: "对"}, {say: "对"}, {say: "对", state: "submitted"},
+		},
+	}
+
+	// 城乡居民养老保险参保登记: for oneself, from the profile.
+	out["F-YL-001"] = struct{ full, minimal []step }{
+		full: []step{
+			{say: "我想办城乡居民养老保险参保登记", want: []string{"您的姓名是王建国，对吗？"}, field: "name"},
+			{say: "对", want: []string{"您的身份证号是6101**********"}, field: "id_number"},
+			{say: "对", field: "student"},
+			{say: "不是", want: []string{"记下了：不是。"}, field: "employee_pension"},
+			{say: "没有", field: "hukou_address"},
+			{say: "这是什么意思", want: []string{"户口所在地"}, field: "hukou_address", mistake: true},
+			{say: "陕西省西安市长安区韦曲街道", want: []string{"韦曲街道，对吗？"}},
+			{say: "对", field: "phone"},
+			{say: "上一个", want: []string{"回到上一项"}, field: "hukou_address", mistake: true},
+			{say: "不对，是陕西省西安市长安区郭杜街道", want: []string{"郭杜街道，对吗？"}, mistake: true},
+			{say: "对", field: "phone"},
+			{say: "再说一遍", want: []string{"接着填城乡居民养老保险参保登记"}, field: "phone", leave: true, mistake: true},
+			{say: "对", state: "confirming"},
+			{say: "对", state: "confirming"},
+			{say: "对", state: "confirming"},
+			{say: "提交", state: "submitted"},
+		},
+		minimal: []step{
+			{say: "我想办城乡居民养老保险参保登记"}, {say: "对"}, {say: "对"}, {say: "不是"}, {say: "没有"},
+			{say: "陕西省西安市长安区韦曲街道"}, {say: "对"}, {say: "对", state: "confirming"},
+			{say: "对"}, {say: "对"}, {say: "对", state: "submitted"},
+		},
+	}
+
+	// 异地就医备案: a retired person moving to Hainan.
+	out["F-YB-007"] = struct{ full, minimal []step }{
+		full: []step{
+			{say: "我要办异地就医备案", field: "name"},
+			{say: "对"}, {say: "对", field: "insurance"},
+			{say: "职工", want: []string{"职工医保，对吗？"}}, {say: "对", field: "filing_type"},
+			{say: "第一个", want: []string{"退休异地安置"}}, {say: "对", field: "destination"},
+			{say: "海南省三亚市"}, {say: "对", field: "start_date"},
+			{say: "二零二六年一月一号", want: []string{"不能早于今天"}, field: "start_date", mistake: true},
+			{say: "二零二六年四月一号", want: []string{"二〇二六年四月一日"}},
+			{say: "不对，是五月一号", want: []string{"二〇二六年五月一日，对吗？"}, mistake: true},
+			{say: "对", field: "commitment"},
+			{say: "什么意思", want: []string{"承诺书"}, field: "commitment", mistake: true},
+			{say: "可以", field: "phone"},
+			{say: "对", state: "confirming"},
+			{say: "不对", want: []string{"改哪一项"}, state: "confirming", mistake: true},
+			{say: "就医地错了，是海南省海口市", want: []string{"海口市，对吗？"}, field: "destination", mistake: true},
+			{say: "对", state: "confirming", mistake: true},
+			{say: "对", state: "confirming"},
+			{say: "对", state: "confirming"},
+			{say: "提交", state: "submitted"},
+		},
+		minimal: []step{
+			{say: "我要办异地就医备案"}, {say: "对"}, {say: "对"}, {say: "职工医保"}, {say: "对"}, {say: "退休异地安置"}, {say: "对"},
+			{say: "海南省三亚市"}, {say: "对"}, {say: "2026年4月1号"}, {say: "对"}, {say: "可以"}, {say: "对", state: "confirming"},
+			{say: "对"}, {say: "对"}, {say: "对", state: "submitted"},
+		},
+	}
+
+	// 社保卡挂失.
+	out["F-SBK-003"] = struct{ full, minimal []step }{
+		full: []step{
+			{say: "我的社保卡丢了，帮我挂失社保卡", field: "name"},
+			{say: "对"}, {say: "对", field: "loss"},
+			{say: "被偷了", field: "loss", mistake: true},
+			{say: "被盗"}, {say: "对", field: "phone"},
+			{say: "对", state: "confirming"},
+			{say: "对", state: "confirming"},
+			{say: "提交", state: "submitted"},
+		},
+		minimal: []step{
+			{say: "帮我挂失社保卡"}, {say: "对"}, {say: "对"}, {say: "遗失"}, {say: "对"}, {say: "对", state: "confirming"},
+			{say: "对"}, {say: "对", state: "submitted"},
+		},
+	}
 	return out
+}
+
+// TestFormJourneys runs every shipped form's script with its mistakes, and its shortest
+// script, through the real WebSocket in no-model mode; each ends in an application.
+func TestFormJourneys(t *testing.T) {
+	for code, j := range journeys() {
+		t.Run(code, func(t *testing.T) {
+			for _, run := range []struct {
+				name   string
+				script []step
+			}{{"full", j.full}, {"minimal", j.minimal}} {
+				r := newFormRig(t, sqliteDB(t), nil)
+				turns, last := r.journey(t, run.script)
+				mistakes := 0
+				for _, st := range run.script {
+					if st.mistake {
+						mistakes++
+					}
+				}
+				t.Logf("FIGURE %s %s: %d turns (%d of them scripted mistakes)", code, run.name, turns, mistakes)
+				sub := r.subs.last()
+				if last.Form.State != "submitted" || last.Form.ApplicationID == "" || sub.Form != code || sub.Version != 1 {
+					t.Errorf("%s: not submitted: %+v, %+v", run.name, last.Form, sub)
+				}
+			}
+		})
+	}
 }
 
 func TestFormJourneyUnemployment(t *testing.T) {

@@ -91,6 +91,9 @@ func mentioned(f *content.Form, values map[string]string, text string) string {
 			continue
 		}
 		label := strings.TrimPrefix(fl.Label, "您的")
+		if i := strings.Index(label, "（"); i > 0 {
+			label = label[:i]
+		}
 		hit := strings.Contains(text, label)
 		if !hit {
 			hit = containsAny(text, fieldCues[fl.Type])

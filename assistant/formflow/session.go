@@ -166,8 +166,10 @@ func (e *Engine) wantsForm(ctx context.Context, text string) (*content.Form, err
 	if err != nil {
 		return nil, err
 	}
+	// The longest name said wins; a name said with words in between (养老认证 in 养老金认证)
+	// counts for less than one said whole.
 	var best *content.Form
-	bestLen := 0
+	bestScore := 0
 	for i := range forms {
 		f := &forms[i]
 		names := []string{f.Title}
@@ -176,10 +178,30 @@ func (e *Engine) wantsForm(ctx context.Context, text string) (*content.Form, err
 			names = append(names, g.Aliases...)
 		}
 		for _, n := range names {
-			if len([]rune(n)) >= 2 && strings.Contains(text, n) && len(n) > bestLen {
-				best, bestLen = f, len(n)
+			score := 0
+			switch l := len([]rune(n)); {
+			case l >= 2 && strings.Contains(text, n):
+				score = 2 * l
+			case l >= 4 && inOrder(text, n):
+				score = l
+			}
+			if score > bestScore {
+				best, bestScore = f, score
 			}
 		}
 	}
 	return best, nil
+}
+
+// inOrder reports whether every character of name appears in text, in order.
+func inOrder(text, name string) bool {
+	rest := text
+	for _, r := range name {
+		i := strings.IndexRune(rest, r)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(string(r)):]
+	}
+	return true
 }
