@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"shebao/content"
 	"shebao/internal/beijing"
 	"shebao/internal/db"
+	"shebao/internal/modelclient"
 	"shebao/internal/ratelimit"
 )
 
@@ -102,7 +104,7 @@ func newFormRig(t *testing.T, d *db.DB, proposer formflow.Proposer) *formRig {
 		"phone":     {Value: journeyPhone, Display: "138****5678"},
 	}}
 	e, err := formflow.New(ctx, formflow.Options{DB: d, Forms: cs, Guides: csGuides{cs}, Profiles: profiles,
-		Submitter: subs, Proposer: proposer, Now: now, Log: slogDiscard()})
+		Submitter: subs, Proposer: proposer, Now: now, Log: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,4 +455,67 @@ func TestFormJourneyUnemployment(t *testing.T) {
 			t.Errorf("submitted %s = %q, want %q", k, sub.Values[k], v)
 		}
 	}
+}
+
+// With a model, free speech goes to it as a forced tool call; its proposals are checked in Go:
+// an unknown field, confirm with nothing read back are refused and the question asked again;
+// a valid one is applied. The model never sees a personal number.
+func TestFormModelProposals(t *testing.T) {
+	fm := newFakeModel(t)
+	client, err := modelclient.New(fm.config().Config, slogDiscard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := formflow.NewModelProposer(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newFormRig(t, sqliteDB(t), p)
+	r.journey(t, []step{
+		{say: "帮我挂失社保卡", field: "name"},
+		{say: "对"}, {say: "对", field: "loss"},
+	})
+	for _, tc := range []struct {
+		answer, say string
+		want        []string
+		field       string
+	}{
+		{`{"op":"set","field":"salary","value":"三千"}`, "嗯那个怎么说呢", []string{"做不了", "卡是怎么丢的"}, "loss"},
+		{`{"op":"confirm"}`, "嗯嗯行吧那个", []string{"做不了", "卡是怎么丢的"}, "loss"},
+		{`{"op":"set","field":"loss","value":"被盗"}`, "在公交上被人拿走了", []string{"您说的是被盗，对吗？"}, "loss"},
+	} {
+		fm.set(func(f *fakeModel) { f.answer = tc.answer })
+		c := dial(t, r.url, nil)
+		c.hello(map[string]any{"token": "tok-1"})
+		c.send(map[string]any{"type": "message", "id": "x" + tc.say, "text": tc.say})
+		ev, _ := c.until(EventForm)
+		var fe formEventJSON
+		if err := json.Unmarshal([]byte(ev.raw), &fe); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(fe.Text, w) {
+				t.Errorf("model %s, said %q → %q: want %q", tc.answer, tc.say, fe.Text, w)
+			}
+		}
+		if fe.Form.Field == nil || fe.Form.Field.Name != tc.field {
+			t.Errorf("field %+v, want %s", fe.Form.Field, tc.field)
+		}
+	}
+	if fm.requestCount() != 3 {
+		t.Errorf("model asked %d times, want 3 (only for what the rules did not read)", fm.requestCount())
+	}
+	checkMasked(t, "model requests", fm.allRaw())
+}
+
+// testLogger writes to the test's log, for failures.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -136,7 +136,9 @@ func (e *Engine) Turn(ctx context.Context, who Who, text, masked string) (r Repl
 	}
 	r = e.apply(ctx, sess, f, cmd)
 	r.By = by
-	r.Text = join(intro...) + r.Text
+	if countSentences(r.Text) <= 2 { // the reminder must not push the question past two sentences
+		r.Text = join(intro...) + r.Text
+	}
 	sess.Turns++
 	if err := e.store.save(ctx, sess, e.now()); err != nil {
 		return Reply{}, false, err
