@@ -78,6 +78,7 @@ type formRig struct {
 	subs   *fakeSubmitter
 	url    string
 	db     *db.DB
+	svc    *Service
 }
 
 // The signed-in person of the journeys: the profile holds name, ID number and phone.
@@ -86,7 +87,7 @@ var (
 	journeyPhone = "13812345678"
 )
 
-func newFormRig(t *testing.T, d *db.DB, proposer formflow.Proposer) *formRig {
+func newFormRig(t testing.TB, d *db.DB, proposer formflow.Proposer) *formRig {
 	t.Helper()
 	ctx := context.Background()
 	cs, err := content.New(ctx, content.Options{DB: d})
@@ -104,11 +105,11 @@ func newFormRig(t *testing.T, d *db.DB, proposer formflow.Proposer) *formRig {
 		"phone":     {Value: journeyPhone, Display: "138****5678"},
 	}}
 	e, err := formflow.New(ctx, formflow.Options{DB: d, Forms: cs, Guides: csGuides{cs}, Profiles: profiles,
-		Submitter: subs, Proposer: proposer, Now: now, Log: testLogger(t)})
+		Submitter: subs, Proposer: proposer, Now: now, Log: formLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, srv, _ := testServer(t, func(o *Options) {
+	svc, srv, _ := testServer(t, func(o *Options) {
 		o.DB = d
 		o.Forms = e
 		o.Guides = csGuides{cs}
@@ -116,7 +117,7 @@ func newFormRig(t *testing.T, d *db.DB, proposer formflow.Proposer) *formRig {
 		o.Limits.User = ratelimit.Rate{Burst: 1000, PerSecond: 1000}
 		o.Limits.IP = ratelimit.Rate{Burst: 1000, PerSecond: 1000}
 	})
-	return &formRig{cs: cs, engine: e, subs: subs, url: wsURL(srv), db: d}
+	return &formRig{cs: cs, engine: e, subs: subs, url: wsURL(srv), db: d, svc: svc}
 }
 
 // step is one message of a script and what must come back.
@@ -509,13 +510,21 @@ func TestFormModelProposals(t *testing.T) {
 }
 
 // testLogger writes to the test's log, for failures.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// formLogger is the test's log for tests, nothing for benchmarks (which measure the work).
+func formLogger(t testing.TB) *slog.Logger {
+	if _, ok := t.(*testing.B); ok {
+		return slog.New(slog.DiscardHandler)
+	}
+	return testLogger(t)
 }
