@@ -24,7 +24,13 @@ func (t *turn) form() (Answer, bool) {
 		return Answer{}, false
 	}
 	t.state.Pending = nil // a retirement question asked back is over once a form speaks
-	a := Answer{Route: RouteForm, Text: r.Text, Asks: r.Frame.State == formflow.StateAsking || r.Frame.State == formflow.StateConfirming, form: &r}
+	asks := r.Frame.State == formflow.StateAsking || r.Frame.State == formflow.StateConfirming
+	// The engine's phrasing already keeps the elder rules (formflow/phrasing.go): elder mode must
+	// not cut a question about a value in two.
+	a := Answer{Route: RouteForm, Text: r.Text, Asks: asks, form: &r, shaped: true}
+	if asks {
+		a.Suggestions = formSuggestions
+	}
 	for _, c := range r.Citations {
 		a.Citations = append(a.Citations, Citation{Code: c.Code, Title: c.Title, Element: c.Element, Label: Element(c.Element).Label()})
 	}
@@ -33,6 +39,9 @@ func (t *turn) form() (Answer, bool) {
 	}
 	return a, true
 }
+
+// formSuggestions are the buttons under a form question: a person is always one tap away.
+var formSuggestions = []string{"再说一遍", "这是什么意思", "转人工"}
 
 // formEvent is the form frame of a form turn.
 func formEvent(replyTo string, a Answer) *FormEvent {
@@ -50,7 +59,7 @@ func formEvent(replyTo string, a Answer) *FormEvent {
 		st.Values = append(st.Values, FormValue{Name: v.Name, Label: v.Label, Value: v.Value})
 	}
 	return &FormEvent{eventHeader: eventHeader{Type: EventForm}, ReplyTo: replyTo, Form: st, Text: a.Text,
-		Speakable: a.Speakable, Citations: a.Citations}
+		Speakable: a.Speakable, Citations: a.Citations, Suggestions: a.Suggestions}
 }
 
 // PublishedForms is what the guided forms need of content beyond FormVersion; content.Service

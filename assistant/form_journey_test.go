@@ -20,10 +20,11 @@ import (
 
 // formEventJSON is the form frame of a form event, decoded for assertions.
 type formEventJSON struct {
-	Type      string     `json:"type"`
-	Text      string     `json:"text"`
-	Citations []Citation `json:"citations"`
-	Form      FormState  `json:"form"`
+	Type        string     `json:"type"`
+	Text        string     `json:"text"`
+	Suggestions []string   `json:"suggestions"`
+	Citations   []Citation `json:"citations"`
+	Form        FormState  `json:"form"`
 }
 
 // csGuides gives the published guides of a content service.
@@ -135,12 +136,12 @@ type step struct {
 func (r *formRig) journey(t *testing.T, script []step) (turns int, last formEventJSON) {
 	t.Helper()
 	c := dial(t, r.url, nil)
-	c.hello(map[string]any{"token": "tok-1"})
+	c.hello(map[string]any{"token": "tok-1", "elder_mode": true}) // the elder mode leaves form replies whole
 	for i, st := range script {
 		if st.leave {
 			c.ws.Close()
 			c = dial(t, r.url, nil)
-			c.hello(map[string]any{"token": "tok-1"}) // a new chat session: another device
+			c.hello(map[string]any{"token": "tok-1", "elder_mode": true}) // a new chat session: another device
 		}
 		id := fmt.Sprintf("m%d", i)
 		c.send(map[string]any{"type": "message", "id": id, "text": st.say})
@@ -170,6 +171,14 @@ func (r *formRig) journey(t *testing.T, script []step) (turns int, last formEven
 			}
 		}
 		checkElder(t, ctx, fe.Text)
+		// The voice helper's checker, as the elder mode applies it: a person must be on offer
+		// while the form asks (the 转人工 button), not after it ended.
+		issues := CheckElder(Answer{Text: fe.Text, Suggestions: fe.Suggestions})
+		for _, is := range issues {
+			if is.Rule != "no_handoff_offer" || fe.Form.State == "asking" || fe.Form.State == "confirming" {
+				t.Errorf("%s: elder rule %s broken: %q", ctx, is.Rule, is.Sentence)
+			}
+		}
 		checkMasked(t, ctx, ev.raw)
 		last = fe
 	}
