@@ -16,8 +16,6 @@ const maxSentence = 40
 
 // Sentences that stand alone.
 const (
-	sayStarted      = "好的，我们一项一项来填。"
-	sayResumed      = "我们接着上次的填。"
 	sayNoted        = "好的，记下了。"
 	sayAskAgain     = "好的，请重新说。"
 	sayMustAnswer   = "这一项必须填写，不能跳过。"
@@ -88,7 +86,7 @@ func readBack(f content.Field, display string) string {
 	return "您说的是" + display + "，对吗？"
 }
 
-// readBackLong asks about a value too long to say in one short sentence with its label.
+// readBackPrefill offers a value from the profile.
 func readBackPrefill(f content.Field, display string) string {
 	return maybeYour(f.Label) + "是" + display + "，对吗？"
 }
@@ -151,11 +149,6 @@ func summarySentences(items []summaryItem) []string {
 
 // summaryItem is one value in the summary.
 type summaryItem struct{ label, value string }
-
-// saySummaryIntro opens the summary.
-func saySummaryIntro(n int) string {
-	return "都填好了，一共" + strconv.Itoa(n) + "项，我念一遍。"
-}
 
 // saySubmitted gives the application number.
 func saySubmitted(id string) string { return "已经提交，申请编号是" + id + "。" }
