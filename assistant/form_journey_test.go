@@ -537,3 +537,16 @@ func formLogger(t testing.TB) *slog.Logger {
 	}
 	return testLogger(t)
 }
+
+// `shebao chat` fills a form too: each form event ends its turn and shows where the form stands.
+func TestRunTerminalForm(t *testing.T) {
+	r := newFormRig(t, sqliteDB(t), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out strings.Builder
+	in := strings.NewReader("帮我挂失社保卡\n对\n对\n遗失\n对\n对\n对\n对\n")
+	if err := RunTerminal(ctx, r.url, "tok-1", false, in, &out); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, out.String(), "现在为您办理社保卡挂失", "社保卡挂失：第1项，共4项", "已经提交，申请编号是SQ0001", "申请编号 SQ0001")
+}
