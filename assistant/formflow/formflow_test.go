@@ -366,3 +366,20 @@ func TestCancelAndExplain(t *testing.T) {
 		t.Errorf("a cancelled form still answers")
 	}
 }
+
+// A question of the person's own is not a refused answer: it is put off, the field asked
+// again, and it never brings the 12333 offer for failures.
+func TestQuestionMidFormIsNotAFailure(t *testing.T) {
+	r := newRig(t, dbtest.SQLite(t), nil)
+	r.say(t, "我要办测试登记")
+	for i := 0; i < 2; i++ {
+		rep := r.say(t, "要带户口本吗？")
+		if rep.Problem != "question" || rep.Handoff != nil || rep.Frame.Field.Name != "id_number" ||
+			!strings.HasPrefix(rep.Text, "您的问题请等表填完再问我。") {
+			t.Fatalf("try %d: %+v", i+1, rep)
+		}
+	}
+	if rep := r.say(t, wrongCheck(goodID)); rep.Handoff != nil {
+		t.Errorf("questions counted as failures: %q", rep.Text)
+	}
+}

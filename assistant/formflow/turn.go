@@ -294,6 +294,13 @@ func (e *Engine) apply(ctx context.Context, sess *Session, f *content.Form, cmd 
 // the question again — with a person offered after maxFails tries.
 func (e *Engine) take(ctx context.Context, sess *Session, f *content.Form, fl content.Field, text, prefix string) Reply {
 	v, err := readValue(fl, text, e.today())
+	if err != nil && looksLikeQuestion(text) {
+		// A question of their own is not a wrong answer: it waits until the form is done.
+		sess.Pending = nil
+		r := e.ask(ctx, sess, f, sayQuestionLater)
+		r.Problem = "question"
+		return r
+	}
 	if err != nil {
 		sess.Fails++
 		sess.Pending = nil
@@ -377,6 +384,13 @@ func (e *Engine) ask(ctx context.Context, sess *Session, f *content.Form, prefix
 		prefix += sayOptionsShown(*fl)
 	}
 	return e.say(sess, f, prefix+q)
+}
+
+// looksLikeQuestion reports whether the person asked something instead of answering.
+func looksLikeQuestion(text string) bool {
+	t := strings.TrimSpace(text)
+	return strings.HasSuffix(t, "？") || strings.HasSuffix(t, "?") || strings.HasSuffix(t, "吗") ||
+		containsAny(t, []string{"怎么", "为什么", "多少钱", "多久", "哪里办", "能不能", "可不可以"})
 }
 
 func countSentences(s string) int { return len(splitSentences(s)) }
