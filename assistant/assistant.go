@@ -17,7 +17,7 @@ import (
 
 	"shebao/assistant/formflow"
 	"shebao/content"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // Hit is one guide found by a Retriever, best first.

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // Frame types sent by the client. See PROTOCOL.md.

@@ -21,7 +21,7 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // Options configures a Service. DB, Retriever and Guides are required.

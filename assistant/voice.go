@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // Voice is what the chat needs of the voice service (voice.Service): transcribing audio

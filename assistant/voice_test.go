@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // fakeAudio is an OpenAI-compatible audio server: POST /v1/audio/transcriptions (multipart) and

@@ -14,7 +14,7 @@ import (
 	"shebao/content"
 	"shebao/internal/identity"
 	"shebao/search"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // ReadyCheck is one named readiness probe (store reachable, migrations current, index open).

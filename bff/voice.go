@@ -12,7 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/internal/apperr"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // VoiceSettings stores each signed-in person's voice settings (voice.SettingsStore).

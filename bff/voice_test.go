@@ -19,7 +19,7 @@ import (
 	"shebao/content"
 	"shebao/internal/dbtest"
 	"shebao/internal/identity"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // fakeTranscriber is an OpenAI-compatible transcription and speech server.

@@ -14,7 +14,7 @@ import (
 	"shebao/internal/identity"
 	"shebao/internal/queue"
 	"shebao/search"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // application is the wired server: the edge's dependencies plus what runs in the background.

@@ -15,7 +15,7 @@ import (
 	"shebao/internal/identity"
 	"shebao/internal/modelclient"
 	"shebao/search"
-	"shebao/voice"
+	"shebao/assistant/voice"
 )
 
 // searchRetriever lets the assistant find guides through the search index. It receives the
