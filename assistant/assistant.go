@@ -16,8 +16,8 @@ import (
 	"context"
 
 	"shebao/assistant/formflow"
-	"shebao/content"
 	"shebao/assistant/voice"
+	"shebao/content"
 )
 
 // Hit is one guide found by a Retriever, best first.

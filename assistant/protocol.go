@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"shebao/internal/apperr"
 	"shebao/assistant/voice"
+	"shebao/internal/apperr"
 )
 
 // Frame types sent by the client. See PROTOCOL.md.

@@ -18,10 +18,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"shebao/assistant/formflow"
+	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
-	"shebao/assistant/voice"
 )
 
 // Options configures a Service. DB, Retriever and Guides are required.

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 
 	"shebao/assistant"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
 	"shebao/search"
-	"shebao/assistant/voice"
 )
 
 // application is the wired server: the edge's dependencies plus what runs in the background.

@@ -8,6 +8,7 @@ import (
 
 	"shebao/assistant"
 	"shebao/assistant/formflow"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
@@ -15,7 +16,6 @@ import (
 	"shebao/internal/identity"
 	"shebao/internal/modelclient"
 	"shebao/search"
-	"shebao/assistant/voice"
 )
 
 // searchRetriever lets the assistant find guides through the search index. It receives the
