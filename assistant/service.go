@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/assistant/formflow"
 	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
@@ -52,6 +53,8 @@ type Options struct {
 	// VoiceSettings remembers signed-in people's voice settings (voice.SettingsStore); nil:
 	// settings last as long as the session.
 	VoiceSettings VoiceSettingsStore
+	// Forms is the guided-form engine; nil answers questions only.
+	Forms *formflow.Engine
 }
 
 // Limits bounds what one connection and one user may do.
