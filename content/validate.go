@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"shebao/internal/spoken"
 )
 
 // codePattern is what a 事项编码 may look like: ASCII letters, digits, '-' and '_', at most 64.
@@ -41,7 +43,7 @@ func (e *ValidationError) Error() string {
 func Validate(g *Guide) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := blankText
+	blank := spoken.IsBlank
 	need := func(s, field, element string) {
 		if blank(s) {
 			add(field, element, "不能为空")
