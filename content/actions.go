@@ -90,55 +90,30 @@ func verdict(act Action, refusal error, out *Actions) error {
 // VersionActions returns what a may do on version of code now: the transitions of the table that
 // start from a version (unpublish acts on the document, see DocumentActions), and restoring it.
 func (s *Service) VersionActions(ctx context.Context, kind Kind, a Actor, code string, version int) (Actions, error) {
-	k, err := kindOf(kind)
-	if err != nil {
-		return Actions{}, err
-	}
-	out := Actions{Allowed: []Action{}}
-	if a.ID == "" {
-		return out, nil
-	}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		d, open, err := docAndOpen(ctx, tx, k, code)
-		if err != nil {
-			return err
-		}
+	return s.actionsOn(ctx, kind, a, code, func(tx *db.Tx, k *docKind, d docRow, open int, out *Actions) error {
 		v, err := loadVersion(ctx, tx, k, code, version)
 		if err != nil {
 			return err
 		}
 		for i := range workflow {
 			if t := &workflow[i]; t.action != string(ActionUnpublish) {
-				if err := offer(ctx, tx, k, v, a, t, &out); err != nil {
+				if err := offer(ctx, tx, k, v, a, t, out); err != nil {
 					return err
 				}
 			}
 		}
 		// Restoring is offered on the history's other versions; the open one is edited instead.
 		if a.Has(RoleEditor) && notArchived(k, code, d) == nil && !v.Status.Working() {
-			return verdict(ActionRollback, noneOpen(k, code, open), &out)
+			return verdict(ActionRollback, noneOpen(k, code, open), out)
 		}
 		return nil
 	})
-	return out, err
 }
 
 // DocumentActions returns what a may do on the document code as a whole (start a new draft,
 // unpublish, archive).
 func (s *Service) DocumentActions(ctx context.Context, kind Kind, a Actor, code string) (Actions, error) {
-	k, err := kindOf(kind)
-	if err != nil {
-		return Actions{}, err
-	}
-	out := Actions{Allowed: []Action{}}
-	if a.ID == "" {
-		return out, nil
-	}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		d, open, err := docAndOpen(ctx, tx, k, code)
-		if err != nil {
-			return err
-		}
+	return s.actionsOn(ctx, kind, a, code, func(tx *db.Tx, k *docKind, d docRow, open int, out *Actions) error {
 		if a.Has(RoleEditor) && notArchived(k, code, d) == nil && noneOpen(k, code, open) == nil {
 			out.Allowed = append(out.Allowed, ActionNewDraft)
 		}
@@ -147,7 +122,7 @@ func (s *Service) DocumentActions(ctx context.Context, kind Kind, a Actor, code 
 			if err != nil {
 				return err
 			}
-			if err := offer(ctx, tx, k, v, a, transitionOf(string(ActionUnpublish)), &out); err != nil {
+			if err := offer(ctx, tx, k, v, a, transitionOf(string(ActionUnpublish)), out); err != nil {
 				return err
 			}
 		}
@@ -156,15 +131,29 @@ func (s *Service) DocumentActions(ctx context.Context, kind Kind, a Actor, code 
 		}
 		return nil
 	})
-	return out, err
 }
 
-// docAndOpen loads the document code and the number of its working version (0: none).
-func docAndOpen(ctx context.Context, tx *db.Tx, k *docKind, code string) (docRow, int, error) {
-	d, err := loadDoc(ctx, tx, k, code)
+// actionsOn runs fn in a transaction with the document code and the number of its working version
+// (0: none) loaded, to collect what a may do. Nobody signed in may do anything.
+func (s *Service) actionsOn(ctx context.Context, kind Kind, a Actor, code string, fn func(tx *db.Tx, k *docKind, d docRow, open int, out *Actions) error) (Actions, error) {
+	k, err := kindOf(kind)
 	if err != nil {
-		return d, 0, err
+		return Actions{}, err
 	}
-	open, err := workingVersion(ctx, tx, k, code)
-	return d, open, err
+	out := Actions{Allowed: []Action{}}
+	if a.ID == "" {
+		return out, nil
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		d, err := loadDoc(ctx, tx, k, code)
+		if err != nil {
+			return err
+		}
+		open, err := workingVersion(ctx, tx, k, code)
+		if err != nil {
+			return err
+		}
+		return fn(tx, k, d, open, &out)
+	})
+	return out, err
 }
