@@ -9,7 +9,6 @@ import (
 
 	"shebao/content"
 	"shebao/internal/dbtest"
-	"shebao/internal/event"
 	"shebao/internal/identity"
 )
 
@@ -18,7 +17,7 @@ import (
 func TestAdminRevokesTokens(t *testing.T) {
 	d := dbtest.SQLite(t)
 	ctx := context.Background()
-	cs, err := content.New(ctx, content.Options{DB: d, Bus: event.NewLocal(nil)})
+	cs, err := content.New(ctx, content.Options{DB: d})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,18 @@ func recordFor(t *testing.T, log, id string) map[string]any {
 	return nil
 }
 
+// awaitRecordFor is recordFor on a log still being written: the record of a response is written
+// after its last byte is sent, so a client can read the response before the record is there.
+func awaitRecordFor(t *testing.T, log fmt.Stringer, id string) map[string]any {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if strings.Contains(log.String(), `"`+id+`"`) {
+			break
+		}
+	}
+	return recordFor(t, log.String(), id)
+}
+
 // errorBodyOf decodes a JSON error body and checks it names the response's request id.
 func errorBodyOf(t *testing.T, res *http.Response) apperr.Detail {
 	t.Helper()
@@ -133,13 +145,12 @@ func TestChatPathSharesTheEdge(t *testing.T) {
 		ids[c.method+" "+c.path] = d.RequestID
 	}
 
-	log := access.String()
-	good := recordFor(t, log, "chat-good-1")
+	good := awaitRecordFor(t, access, "chat-good-1")
 	if good["route"] != chatPath || good["status"] != 101.0 || good["method"] != "GET" || good["ip"] != "127.0.0.1" {
 		t.Errorf("upgrade record: %v", good)
 	}
 	for _, c := range cases {
-		m := recordFor(t, log, ids[c.method+" "+c.path])
+		m := awaitRecordFor(t, access, ids[c.method+" "+c.path])
 		if m["route"] != c.route || m["status"] != float64(c.status) {
 			t.Errorf("%s %s record: %v", c.method, c.path, m)
 		}
@@ -150,7 +161,7 @@ func TestChatPathSharesTheEdge(t *testing.T) {
 	// The record has the shape Fiber's routes write, field for field.
 	r := do(t, e.srv.App(), "GET", "/healthz", nil, "X-Request-ID", "fiber-1")
 	_ = r
-	fiberRec := recordFor(t, access.String(), "fiber-1")
+	fiberRec := awaitRecordFor(t, access, "fiber-1")
 	for k := range fiberRec {
 		if _, ok := good[k]; !ok {
 			t.Errorf("chat record lacks %q", k)
@@ -323,7 +334,7 @@ func TestChatNetHTTPRefusalsAreCatalogued(t *testing.T) {
 		if res.StatusCode != c.status || d.Code != c.code {
 			t.Errorf("%s: %d %s, want %d %s", c.name, res.StatusCode, d.Code, c.status, c.code)
 		}
-		if m := recordFor(t, access.String(), d.RequestID); m["status"] != float64(c.status) || m["route"] != routeRefused {
+		if m := awaitRecordFor(t, access, d.RequestID); m["status"] != float64(c.status) || m["route"] != routeRefused {
 			t.Errorf("%s: record %v", c.name, m)
 		}
 	}

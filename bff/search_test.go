@@ -15,7 +15,6 @@ import (
 	"shebao/content"
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
-	"shebao/internal/event"
 	"shebao/internal/identity"
 	"shebao/search"
 )
@@ -25,8 +24,7 @@ import (
 func newSearchEnv(t testing.TB, d *db.DB) *adminEnv {
 	t.Helper()
 	ctx := context.Background()
-	bus := event.NewLocal(nil)
-	cs, err := content.New(ctx, content.Options{DB: d, Bus: bus})
+	cs, err := content.New(ctx, content.Options{DB: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +36,10 @@ func newSearchEnv(t testing.TB, d *db.DB) *adminEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	idx.Subscribe(bus, cs.LoadPublished)
-	if err := idx.Rebuild(ctx, cs.PublishedGuides()); err != nil {
+	if err := idx.Follow(ctx, cs.Events(), cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.RebuildFromStore(ctx); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := identity.OpenKeyring(t.TempDir())

@@ -19,7 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/content"
-	"shebao/internal/event"
+	"shebao/internal/eventlog"
 	"shebao/internal/retirement"
 )
 
@@ -49,7 +49,7 @@ var seeded = sync.OnceValues(func() (*testEnv, error) {
 type testEnv struct {
 	srv     *Server
 	content *content.Service
-	bus     *event.Local
+	bus     *eventlog.Log
 	logs    *syncBuffer
 }
 
@@ -60,8 +60,11 @@ func newEnvFor(t *testing.T) (*testEnv, error) {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	bus := event.NewLocal(log)
-	cs, err := content.New(context.Background(), content.Options{DB: d, Bus: bus, Log: log})
+	bus, err := eventlog.Open(context.Background(), d, eventlog.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	cs, err := content.New(context.Background(), content.Options{DB: d, Events: bus, Log: log})
 	if err != nil {
 		return nil, err
 	}

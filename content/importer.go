@@ -110,7 +110,7 @@ func (s *Service) importDocs(ctx context.Context, k *docKind, items []importItem
 		return ImportResult{}, err
 	}
 	if publish {
-		s.relayAfterCommit(ctx)
+		s.deliverAfterCommit(ctx)
 	}
 	return res, nil
 }

@@ -127,4 +127,13 @@ DROP TABLE form_versions;
 DROP TABLE guides;
 DROP TABLE forms`,
 	},
+	{
+		// Events moved to the shared event log (internal/eventlog), which content.New migrates
+		// first. Every outbox row is kept, in order; delivered_at has no successor, since each
+		// consumer now keeps its own position (a rebuilt snapshot or index starts from the store).
+		Name: "outbox rows moved into the event log",
+		SQL: `
+INSERT INTO event_log (topic, key, data, created_at) SELECT topic, key, data, created_at FROM outbox ORDER BY id;
+DROP TABLE outbox`,
+	},
 }

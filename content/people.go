@@ -13,9 +13,9 @@ import (
 // shows their display names. A token carries the name, so the store remembers the latest name of
 // everyone who has acted, in the same transaction as the audit record that names them.
 
-// peopleMigrations are the schema of the people directory, versioned on its own so that it does
+// PeopleMigrations are the schema of the people directory, versioned on its own so that it does
 // not interleave with the workflow's migrations.
-var peopleMigrations = []db.Migration{{
+var PeopleMigrations = []db.Migration{{
 	Name: "people: display names of the subjects in the audit log",
 	SQL: `
 CREATE TABLE people (

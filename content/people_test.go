@@ -36,7 +36,7 @@ func TestPeopleRememberDisplayNames(t *testing.T) {
 				t.Errorf("%s: %q, want %q", p.Subject, p.Name, want[p.Subject])
 			}
 		}
-		if ok, err := e.s.SchemaCurrent(e.ctx); !ok || err != nil {
+		if ok, err := e.d.UpToDate(e.ctx, "people", PeopleMigrations); !ok || err != nil {
 			t.Errorf("schema current: %v %v", ok, err)
 		}
 	})

@@ -17,6 +17,8 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/event"
+	"shebao/internal/eventlog"
+	"shebao/internal/queue"
 )
 
 // timeFormat is how times are stored: fixed width UTC, so text order is time order.
@@ -85,25 +87,32 @@ type snapshot struct {
 
 // Service is the content store and editorial workflow.
 type Service struct {
-	db   *db.DB
-	bus  event.Bus
-	log  *slog.Logger
-	now  func() time.Time
-	snap atomic.Pointer[snapshot]
+	db     *db.DB
+	events *eventlog.Log
+	jobs   *queue.Queue
+	runner *queue.Worker // runs this service's jobs for RunDue
+	log    *slog.Logger
+	now    func() time.Time
+	snap   atomic.Pointer[snapshot]
 
-	relayMu sync.Mutex // one outbox relay pass at a time in this process
-	swapMu  sync.Mutex // serialises snapshot writers
+	swapMu sync.Mutex // serialises snapshot writers
 }
 
 // Options configure a Service.
 type Options struct {
-	DB  *db.DB
-	Bus event.Bus
-	Log *slog.Logger
-	Now func() time.Time // for tests; default time.Now
+	DB *db.DB
+	// Events is the event log the service appends to and keeps its snapshot current from; nil
+	// opens one on DB (its own process-local consumers, no background poll).
+	Events *eventlog.Log
+	// Jobs is the queue scheduled publications go to; nil opens one on DB with Now as its clock.
+	Jobs *queue.Queue
+	Log  *slog.Logger
+	Now  func() time.Time // for tests; default time.Now
 }
 
-// New migrates the content schema and loads the published snapshot.
+// New migrates the content schema and loads the published snapshot, which it then keeps current
+// from the event log (publishes made here are applied by Deliver after the commit; those made by
+// other processes when the log's poll reads them).
 func New(ctx context.Context, o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -111,33 +120,50 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Bus == nil {
-		o.Bus = event.NewLocal(o.Log)
+	var err error
+	if o.Events == nil {
+		if o.Events, err = eventlog.Open(ctx, o.DB, eventlog.Options{Log: o.Log}); err != nil {
+			return nil, err
+		}
 	}
-	s := &Service{db: o.DB, bus: o.Bus, log: o.Log, now: o.Now}
+	if o.Jobs == nil {
+		if o.Jobs, err = queue.Open(ctx, o.DB, queue.Options{Now: o.Now}); err != nil {
+			return nil, err
+		}
+	}
+	s := &Service{db: o.DB, events: o.Events, jobs: o.Jobs, log: o.Log, now: o.Now}
+	// The outbox migration moves rows into the event log, which must exist first.
+	if err := eventlog.Migrate(ctx, o.DB); err != nil {
+		return nil, err
+	}
 	if err := o.DB.Migrate(ctx, "content", Migrations); err != nil {
 		return nil, err
 	}
-	if err := o.DB.Migrate(ctx, "people", peopleMigrations); err != nil {
+	if err := o.DB.Migrate(ctx, "people", PeopleMigrations); err != nil {
+		return nil, err
+	}
+	// Subscribe before loading: the subscription starts at the log's head, and the snapshot
+	// loaded after it reflects at least that head, so no publish falls in between (one that is
+	// both loaded and handed over is applied twice, which is harmless).
+	if _, err := s.events.Register(ctx, eventlog.Consumer{Name: "content.snapshot",
+		Topics: []string{event.GuidePublished, event.GuideUnpublished}, Handle: s.onChange, Start: eventlog.FromHead}); err != nil {
 		return nil, err
 	}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
-	// Every replica keeps its snapshot current from the event stream.
-	s.bus.Subscribe(event.GuidePublished, s.onChange)
-	s.bus.Subscribe(event.GuideUnpublished, s.onChange)
+	s.runner = s.jobs.NewWorker(queue.WorkerOptions{Name: "content", Log: o.Log})
+	for kind, h := range s.JobHandlers() {
+		s.runner.Handle(kind, h)
+	}
+	if err := s.ensureScheduledJobs(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// SchemaCurrent reports whether the content migrations are all applied (for /readyz).
-func (s *Service) SchemaCurrent(ctx context.Context) (bool, error) {
-	ok, err := s.db.UpToDate(ctx, "content", Migrations)
-	if err != nil || !ok {
-		return ok, err
-	}
-	return s.db.UpToDate(ctx, "people", peopleMigrations)
-}
+// Events returns the event log the service appends to, for other features to consume.
+func (s *Service) Events() *eventlog.Log { return s.events }
 
 // onChange updates the snapshot for the one guide an event names (copy on write).
 func (s *Service) onChange(ctx context.Context, e event.Event) error {
@@ -233,11 +259,37 @@ func sortPublished(list []*Published) {
 
 // reload rebuilds the published snapshot from the store.
 func (s *Service) reload(ctx context.Context) error {
+	sn, err := s.loadSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	s.swapMu.Lock()
+	s.snap.Store(sn)
+	s.swapMu.Unlock()
+	return nil
+}
+
+// LoadAllPublished reads every published guide from the store (not the snapshot), for an index
+// rebuilt from the store: it reflects at least every event committed before the call.
+func (s *Service) LoadAllPublished(ctx context.Context) ([]Guide, error) {
+	sn, err := s.loadSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Guide, len(sn.list))
+	for i, p := range sn.list {
+		out[i] = p.Guide
+	}
+	return out, nil
+}
+
+// loadSnapshot reads the serving state of every guide from the store.
+func (s *Service) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	rows, err := s.db.Query(ctx, `SELECT g.code, v.body, v.version, v.change_note, v.published_at, g.public_updated_at
 		FROM documents g JOIN document_versions v ON v.kind = g.kind AND v.code = g.code AND v.version = g.published_version
 		WHERE g.kind = 'guide' AND g.state = 'published'`)
 	if err != nil {
-		return fmt.Errorf("load published guides: %w", err)
+		return nil, fmt.Errorf("load published guides: %w", err)
 	}
 	defer rows.Close()
 	sn := &snapshot{byCode: map[string]*Published{}, retired: map[string]Retired{}}
@@ -245,35 +297,35 @@ func (s *Service) reload(ctx context.Context) error {
 		var code, body, note, pubAt, pubUpd string
 		var version int
 		if err := rows.Scan(&code, &body, &version, &note, &pubAt, &pubUpd); err != nil {
-			return err
+			return nil, err
 		}
 		var g Guide
 		if err := json.Unmarshal([]byte(body), &g); err != nil {
-			return fmt.Errorf("guide %s v%d: stored body: %w", code, version, err)
+			return nil, fmt.Errorf("guide %s v%d: stored body: %w", code, version, err)
 		}
 		g.Status, g.Version, g.ChangeNote = StatusPublished, version, note
 		g.UpdatedAt, g.PublicUpdatedAt = parseTime(pubAt), parseTime(pubUpd)
 		p, err := newPublished(g)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sn.byCode[code] = p
 		sn.list = append(sn.list, p)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	rrows, err := s.db.Query(ctx, `SELECT g.code, g.state_reason, g.replacement, v.body FROM documents g
 		JOIN document_versions v ON v.kind = g.kind AND v.code = g.code AND v.version = g.published_version WHERE g.kind = 'guide' AND g.state = 'unpublished'`)
 	if err != nil {
-		return fmt.Errorf("load unpublished guides: %w", err)
+		return nil, fmt.Errorf("load unpublished guides: %w", err)
 	}
 	defer rrows.Close()
 	for rrows.Next() {
 		var r Retired
 		var body string
 		if err := rrows.Scan(&r.Code, &r.Reason, &r.Replacement, &body); err != nil {
-			return err
+			return nil, err
 		}
 		var g Guide
 		_ = json.Unmarshal([]byte(body), &g)
@@ -281,13 +333,10 @@ func (s *Service) reload(ctx context.Context) error {
 		sn.retired[r.Code] = r
 	}
 	if err := rrows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	sortPublished(sn.list)
-	s.swapMu.Lock()
-	s.snap.Store(sn)
-	s.swapMu.Unlock()
-	return nil
+	return sn, nil
 }
 
 // newPublished builds the serving form of a published guide from its stored version.
@@ -431,50 +480,18 @@ func audit(ctx context.Context, tx *db.Tx, at time.Time, a Actor, action, kind, 
 	return err
 }
 
-// enqueue writes an event to the outbox inside tx; the relay delivers it after commit.
+// enqueue appends an event to the event log inside tx, the transaction of the change it reports.
 func enqueue(ctx context.Context, tx *db.Tx, at time.Time, topic, key string, data any) error {
-	b, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (topic, key, data, created_at) VALUES (?, ?, ?, ?)`, topic, key, string(b), fmtTime(at))
-	return err
+	return eventlog.AppendJSON(ctx, tx, at, topic, key, data)
 }
 
-// Relay delivers undelivered outbox events to the bus in order and marks them delivered. It is
-// called after every commit that enqueues and periodically, so an event committed by a process
-// that died before delivering is still sent.
-func (s *Service) Relay(ctx context.Context) error {
-	s.relayMu.Lock()
-	defer s.relayMu.Unlock()
-	for {
-		rows, err := s.db.Query(ctx, `SELECT id, topic, key, data, created_at FROM outbox WHERE delivered_at = '' ORDER BY id LIMIT 100`)
-		if err != nil {
-			return err
-		}
-		var evs []event.Event
-		for rows.Next() {
-			var e event.Event
-			var data, at string
-			if err := rows.Scan(&e.ID, &e.Topic, &e.Key, &data, &at); err != nil {
-				rows.Close()
-				return err
-			}
-			e.Data, e.At = json.RawMessage(data), parseTime(at)
-			evs = append(evs, e)
-		}
-		rows.Close()
-		if len(evs) == 0 {
-			return nil
-		}
-		for _, e := range evs {
-			if err := s.bus.Publish(ctx, e); err != nil {
-				return fmt.Errorf("publish outbox event %d: %w", e.ID, err)
-			}
-			if _, err := s.db.Exec(ctx, `UPDATE outbox SET delivered_at = ? WHERE id = ?`, fmtTime(s.now()), e.ID); err != nil {
-				return err
-			}
-		}
+// deliverAfterCommit hands the events a committed transaction appended to this process's
+// consumers (the snapshot, the index) before the caller returns, so a publish is served and
+// searchable when the request answers. A consumer that fails is retried by the log; the change
+// itself is committed either way.
+func (s *Service) deliverAfterCommit(ctx context.Context) {
+	if err := s.events.Deliver(ctx); err != nil {
+		s.log.Error("event delivery after commit; the log will retry", "err", err)
 	}
 }
 

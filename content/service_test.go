@@ -10,6 +10,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/event"
+	"shebao/internal/eventlog"
 )
 
 func testGuide(code, name string) Guide {
@@ -33,11 +34,21 @@ func (r *recorder) handle(_ context.Context, e event.Event) error {
 	return nil
 }
 
+// openEvents opens the event log on d, as cmd/shebao does before the content service.
+func openEvents(t testing.TB, d *db.DB) *eventlog.Log {
+	t.Helper()
+	l, err := eventlog.Open(context.Background(), d, eventlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func newTestService(t *testing.T, d *db.DB) (*Service, *recorder) {
-	bus := event.NewLocal(nil)
+	bus := openEvents(t, d)
 	rec := &recorder{}
 	bus.Subscribe(event.GuidePublished, rec.handle)
-	s, err := New(context.Background(), Options{DB: d, Bus: bus})
+	s, err := New(context.Background(), Options{DB: d, Events: bus})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +94,10 @@ func TestImportPublishServesAndEmits(t *testing.T) {
 		if _, err := s.Guide("NOPE"); !apperr.Is(err, apperr.GuideNotFound) {
 			t.Errorf("missing guide: %v", err)
 		}
-		var delivered int
-		d.QueryRow(ctx, "SELECT count(*) FROM outbox WHERE delivered_at <> ''").Scan(&delivered)
-		if delivered != 3 {
-			t.Errorf("delivered outbox rows %d, want 3", delivered)
+		var logged int
+		d.QueryRow(ctx, "SELECT count(*) FROM event_log WHERE topic = ?", event.GuidePublished).Scan(&logged)
+		if logged != 3 || len(rec.evs) != 3 {
+			t.Errorf("publish events: %d in the log, %d delivered, want 3 each", logged, len(rec.evs))
 		}
 	})
 }

@@ -142,7 +142,7 @@ func (s *Service) apply(ctx context.Context, action string, r request) (*Version
 				return err
 			}
 		}
-		detail, err := effect(ctx, tx, t, k, d, v, r, text, now)
+		detail, err := s.effect(ctx, tx, t, k, d, v, r, text, now)
 		if err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func (s *Service) apply(ctx context.Context, action string, r request) (*Version
 }
 
 // effect makes the change of one transition, inside tx, and returns the detail of its audit record.
-func effect(ctx context.Context, tx *db.Tx, t *transition, k *docKind, d docRow, v *Version, r request, text string, now time.Time) (string, error) {
+func (s *Service) effect(ctx context.Context, tx *db.Tx, t *transition, k *docKind, d docRow, v *Version, r request, text string, now time.Time) (string, error) {
 	switch {
 	case t.action == "save":
 		ok, err := saveBody(ctx, tx, k, v, r.edit, r.body, r.actor.ID, now)
@@ -187,7 +187,14 @@ func effect(ctx context.Context, tx *db.Tx, t *transition, k *docKind, d docRow,
 	}
 	switch t.action {
 	case "schedule":
+		if err := s.enqueueScheduled(ctx, tx, k, v.Code, v.Version, r.at); err != nil {
+			return "", err
+		}
 		return "定于 " + humanTime(r.at) + " 发布", nil
+	case "unschedule":
+		if _, err := s.jobs.Cancel(ctx, tx, scheduledJobKey(k, v.Code, v.Version, v.ScheduledAt)); err != nil {
+			return "", err
+		}
 	case "unpublish":
 		return unpublishDoc(ctx, tx, k, v, text, r.replace, now)
 	}
@@ -297,8 +304,8 @@ func publishVersion(ctx context.Context, tx *db.Tx, k *docKind, d docRow, v *Ver
 	return publishTx(ctx, tx, k, now, a, v.Code, v.Version, v.Body, major, v.ChangeNote)
 }
 
-// inDoc runs fn inside a transaction with the document code locked, then relays the events the
-// transaction queued. It returns the version fn names (0: none) as it stands after fn.
+// inDoc runs fn inside a transaction with the document code locked, then delivers the events the
+// transaction appended. It returns the version fn names (0: none) as it stands after fn.
 func (s *Service) inDoc(ctx context.Context, k *docKind, code string, fn func(tx *db.Tx, d docRow, now time.Time) (int, error)) (*Version, error) {
 	now := s.now()
 	var out *Version
@@ -317,7 +324,7 @@ func (s *Service) inDoc(ctx context.Context, k *docKind, code string, fn func(tx
 	if err != nil {
 		return nil, err
 	}
-	s.relayAfterCommit(ctx)
+	s.deliverAfterCommit(ctx)
 	return out, nil
 }
 
@@ -336,12 +343,6 @@ func (s *Service) change(ctx context.Context, k *docKind, code string, version i
 		}
 		return version, fn(tx, d, v, now)
 	})
-}
-
-func (s *Service) relayAfterCommit(ctx context.Context) {
-	if err := s.Relay(ctx); err != nil {
-		s.log.Error("outbox relay after workflow action", "err", err)
-	}
 }
 
 // ---- the actions: each one row of the table ----
@@ -406,7 +407,7 @@ func (s *Service) Publish(ctx context.Context, kind Kind, a Actor, code string, 
 const maxScheduleAhead = 365 * 24 * time.Hour
 
 // Schedule sets an approved version to be published at a time between now and a year ahead.
-// The server publishes it (RunDue) within seconds of that time, on exactly one replica.
+// A job in the queue, due at that time, publishes it on exactly one replica (see schedule.go).
 func (s *Service) Schedule(ctx context.Context, kind Kind, a Actor, code string, version int, at time.Time) (*Version, error) {
 	if err := transitionOf("schedule").permit(a); err != nil {
 		return nil, err

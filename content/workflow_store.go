@@ -267,27 +267,6 @@ func archiveTx(ctx context.Context, tx *db.Tx, k *docKind, code string, now time
 
 // ---- scheduling ----
 
-// dueVersions lists the scheduled versions of one kind whose time has come, in order.
-func dueVersions(ctx context.Context, q querier, k *docKind, now time.Time) ([]int, []string, error) {
-	rows, err := q.Query(ctx, `SELECT code, version FROM document_versions WHERE kind = ? AND status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, code`,
-		string(k.kind), fmtTime(now))
-	if err != nil {
-		return nil, nil, fmt.Errorf("due %s versions: %w", k.kind, err)
-	}
-	defer rows.Close()
-	var versions []int
-	var codes []string
-	for rows.Next() {
-		var code string
-		var v int
-		if err := rows.Scan(&code, &v); err != nil {
-			return nil, nil, err
-		}
-		codes, versions = append(codes, code), append(versions, v)
-	}
-	return versions, codes, rows.Err()
-}
-
 // claimDue marks a due version published, reporting false when another caller claimed it first
 // or it was unscheduled.
 func claimDue(ctx context.Context, tx *db.Tx, k *docKind, code string, version int, now time.Time) (bool, error) {
@@ -452,4 +431,31 @@ func publishedBodies(ctx context.Context, q querier, k *docKind) ([]string, erro
 		out = append(out, body)
 	}
 	return out, rows.Err()
+}
+
+// scheduledVersion is one version waiting for its scheduled publication.
+type scheduledVersion struct {
+	code    string
+	version int
+	at      time.Time
+}
+
+// scheduledVersions lists every scheduled version of kind k, due or not.
+func scheduledVersions(ctx context.Context, q querier, k *docKind) ([]scheduledVersion, error) {
+	rows, err := q.Query(ctx, `SELECT code, version, scheduled_at FROM document_versions WHERE kind = ? AND status = 'scheduled' ORDER BY scheduled_at, code`, string(k.kind))
+	if err != nil {
+		return nil, fmt.Errorf("scheduled %s versions: %w", k.kind, err)
+	}
+	defer rows.Close()
+	var list []scheduledVersion
+	for rows.Next() {
+		var x scheduledVersion
+		var at string
+		if err := rows.Scan(&x.code, &x.version, &at); err != nil {
+			return nil, err
+		}
+		x.at = parseTime(at)
+		list = append(list, x)
+	}
+	return list, rows.Err()
 }

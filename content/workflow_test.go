@@ -14,6 +14,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/event"
+	"shebao/internal/eventlog"
 )
 
 // The people of the workflow tests.
@@ -43,7 +44,7 @@ func (c *clock) add(d time.Duration) {
 type wfEnv struct {
 	s     *Service
 	d     *db.DB
-	bus   *event.Local
+	bus   *eventlog.Log
 	clock *clock
 	rec   *recorder
 	ctx   context.Context
@@ -51,13 +52,13 @@ type wfEnv struct {
 
 func newWF(t *testing.T, d *db.DB) *wfEnv {
 	t.Helper()
-	bus := event.NewLocal(nil)
+	bus := openEvents(t, d)
 	rec := &recorder{}
 	for _, topic := range []string{event.GuidePublished, event.GuideUnpublished, event.FormPublished, event.FormUnpublished} {
 		bus.Subscribe(topic, rec.handle)
 	}
 	c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
-	s, err := New(context.Background(), Options{DB: d, Bus: bus, Now: c.now})
+	s, err := New(context.Background(), Options{DB: d, Events: bus, Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +152,11 @@ func TestWorkflowTwoPersonPublish(t *testing.T) {
 		if got := e.topics(); len(got) != 1 || got[0] != event.GuidePublished+":WF-1" {
 			t.Fatalf("events: %v", got)
 		}
-		// The event went through the outbox, written in the publishing transaction.
-		var pending, delivered int
-		d.QueryRow(e.ctx, `SELECT count(*) FROM outbox WHERE key = 'WF-1' AND delivered_at = ''`).Scan(&pending)
-		d.QueryRow(e.ctx, `SELECT count(*) FROM outbox WHERE key = 'WF-1' AND delivered_at <> ''`).Scan(&delivered)
-		if pending != 0 || delivered != 1 {
-			t.Fatalf("outbox pending %d delivered %d", pending, delivered)
+		// The event went through the event log, written in the publishing transaction.
+		var logged int
+		d.QueryRow(e.ctx, `SELECT count(*) FROM event_log WHERE key = 'WF-1'`).Scan(&logged)
+		if logged != 1 {
+			t.Fatalf("%d events in the log", logged)
 		}
 		// Published versions are immutable.
 		_, err := e.s.SaveGuide(e.ctx, editorA, "WF-1", Edit{Version: 1, Revision: 1}, g)
@@ -330,7 +330,7 @@ func TestWorkflowBadInput(t *testing.T) {
 // resetContent empties the content tables so that table cases can share one database.
 func resetContent(t testing.TB, d *db.DB) {
 	t.Helper()
-	for _, tbl := range []string{"documents", "document_versions", "audit_log", "outbox"} {
+	for _, tbl := range []string{"documents", "document_versions", "audit_log", "event_log", "jobs"} {
 		if _, err := d.Exec(context.Background(), "DELETE FROM "+tbl); err != nil {
 			t.Fatal(err)
 		}
@@ -529,7 +529,7 @@ func TestScheduledPublishing(t *testing.T) {
 		}
 		// A restart in between: the schedule lives in the database.
 		e2 := &wfEnv{ctx: e.ctx, clock: e.clock, rec: e.rec, d: d}
-		e2.s = mustf(New(e.ctx, Options{DB: d, Bus: e.bus, Now: e.clock.now}))(t)
+		e2.s = mustf(New(e.ctx, Options{DB: d, Events: e.bus, Now: e.clock.now}))(t)
 		e.clock.add(time.Minute + 500*time.Millisecond)
 		noErr(t, e2.s.RunDue(e.ctx))
 		p := mustf(e2.s.Guide("T-1"))(t)
@@ -547,7 +547,7 @@ func TestScheduledPublishing(t *testing.T) {
 		// Running again publishes nothing more.
 		noErr(t, e2.s.RunDue(e.ctx))
 		var n int
-		d.QueryRow(e.ctx, `SELECT count(*) FROM outbox WHERE key = 'T-1' AND topic = ?`, event.GuidePublished).Scan(&n)
+		d.QueryRow(e.ctx, `SELECT count(*) FROM event_log WHERE key = 'T-1' AND topic = ?`, event.GuidePublished).Scan(&n)
 		if n != 1 {
 			t.Fatalf("%d publish events", n)
 		}
@@ -581,7 +581,7 @@ func TestRunDueExactlyOnce(t *testing.T) {
 			e.approved(testGuide(c, "并发定时"+c))
 			mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, c, 1, e.clock.now().Add(time.Minute)))(t)
 		}
-		other := mustf(New(e.ctx, Options{DB: d, Bus: event.NewLocal(nil), Now: e.clock.now}))(t)
+		other := mustf(New(e.ctx, Options{DB: d, Now: e.clock.now}))(t) // another replica: its own log handle and queue
 		e.clock.add(2 * time.Minute)
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
@@ -601,7 +601,7 @@ func TestRunDueExactlyOnce(t *testing.T) {
 			}
 		}
 		var events, audits int
-		d.QueryRow(e.ctx, `SELECT count(*) FROM outbox WHERE topic = ?`, event.GuidePublished).Scan(&events)
+		d.QueryRow(e.ctx, `SELECT count(*) FROM event_log WHERE topic = ?`, event.GuidePublished).Scan(&events)
 		d.QueryRow(e.ctx, `SELECT count(*) FROM audit_log WHERE action = 'publish_scheduled'`).Scan(&audits)
 		if events != len(codes) || audits != len(codes) {
 			t.Fatalf("events %d audits %d, want %d each", events, audits, len(codes))
@@ -624,9 +624,9 @@ func TestUnpublishIsServedAsGoneAndEmitsInSameTransaction(t *testing.T) {
 			t.Fatalf("details %+v", det)
 		}
 		var topic, data string
-		d.QueryRow(e.ctx, `SELECT topic, data FROM outbox WHERE key = 'N-1' ORDER BY id DESC LIMIT 1`).Scan(&topic, &data)
+		d.QueryRow(e.ctx, `SELECT topic, data FROM event_log WHERE key = 'N-1' ORDER BY id DESC LIMIT 1`).Scan(&topic, &data)
 		if topic != event.GuideUnpublished || !strings.Contains(data, `"replacement":"N-2"`) {
-			t.Fatalf("outbox: %s %s", topic, data)
+			t.Fatalf("event log: %s %s", topic, data)
 		}
 		v := mustf(e.s.GetVersion(e.ctx, KindGuide, "N-1", 1))(t)
 		if v.Status != StatusUnpublished {
@@ -788,14 +788,14 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 // BenchmarkWorkflowPublishToVisible measures, over 100 publications, the time from the Publish
-// call to (a) a subscriber of guide.published receiving the event through the outbox relay —
+// call to (a) a subscriber of guide.published receiving the event through the event log —
 // what search reindexing and follower alerts wait for — and (b) the new version being served by
 // Guide() from the in-memory snapshot.
 func BenchmarkWorkflowPublishToVisible(b *testing.B) {
 	for name, d := range benchDBs(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			bus := event.NewLocal(nil)
+			bus := openEvents(b, d)
 			var mu sync.Mutex
 			delivered := map[int]time.Time{}
 			bus.Subscribe(event.GuidePublished, func(_ context.Context, e event.Event) error {
@@ -806,7 +806,7 @@ func BenchmarkWorkflowPublishToVisible(b *testing.B) {
 				mu.Unlock()
 				return nil
 			})
-			s, err := New(ctx, Options{DB: d, Bus: bus})
+			s, err := New(ctx, Options{DB: d, Events: bus})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -867,7 +867,7 @@ func BenchmarkWorkflowScheduledLateness(b *testing.B) {
 	for name, d := range benchDBs(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			s, err := New(ctx, Options{DB: d, Bus: event.NewLocal(nil)})
+			s, err := New(ctx, Options{DB: d})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
+	"shebao/internal/db"
 )
 
 // BestBet pins a guide to a query: for that query (after normalisation, correction and filler
@@ -87,13 +88,15 @@ func (s *Service) PutBestBet(ctx context.Context, b BestBet) error {
 		b.Position = 1
 	}
 	key := s.queryKey(b.Query)
-	_, err := s.db.Exec(ctx, `INSERT INTO search_best_bets (query_key, query, code, position, created_at) VALUES (?, ?, ?, ?, ?)
+	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO search_best_bets (query_key, query, code, position, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (query_key, code) DO UPDATE SET query = excluded.query, position = excluded.position`,
-		key, b.Query, b.Code, b.Position, time.Now().UnixMilli())
-	if err != nil {
-		return fmt.Errorf("save best bet: %w", err)
-	}
-	return s.synonymsChanged(ctx)
+			key, b.Query, b.Code, b.Position, time.Now().UnixMilli())
+		if err != nil {
+			return fmt.Errorf("save best bet: %w", err)
+		}
+		return nil
+	})
 }
 
 // DeleteBestBet unpins a guide from a query.
@@ -101,14 +104,16 @@ func (s *Service) DeleteBestBet(ctx context.Context, query, code string) error {
 	if s.db == nil {
 		return errors.New("search: best bets need a database")
 	}
-	res, err := s.db.Exec(ctx, `DELETE FROM search_best_bets WHERE query_key = ? AND code = ?`, s.queryKey(query), code)
-	if err != nil {
-		return fmt.Errorf("delete best bet: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "没有这条置顶。")
-	}
-	return s.synonymsChanged(ctx)
+	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM search_best_bets WHERE query_key = ? AND code = ?`, s.queryKey(query), code)
+		if err != nil {
+			return fmt.Errorf("delete best bet: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.New(apperr.NotFound, "没有这条置顶。")
+		}
+		return nil
+	})
 }
 
 func (s *Service) reloadBestBets(ctx context.Context) error {

@@ -267,8 +267,16 @@ type op struct {
 
 // Rebuild indexes guides into a new index and swaps it in atomically: searches keep using the
 // old index (if there was a usable one) until the new one is complete, and changes that arrive
-// meanwhile are applied to both. Ready() is false until the first index is in place.
+// meanwhile are applied to both. Ready() is false until the first index is in place. The index
+// records no event-log position, since the caller read guides at an unknown one: a followed index
+// is rebuilt with RebuildFromStore instead.
 func (s *Service) Rebuild(ctx context.Context, guides []content.Guide) error {
+	return s.rebuild(ctx, guides, -1)
+}
+
+// rebuild is Rebuild that also records, when pos >= 0, the event-log position the guides reflect
+// (see follow.go).
+func (s *Service) rebuild(ctx context.Context, guides []content.Guide, pos int64) error {
 	s.rebuildMu.Lock()
 	defer s.rebuildMu.Unlock()
 	start := time.Now()
@@ -329,6 +337,11 @@ func (s *Service) Rebuild(ctx context.Context, guides []content.Guide) error {
 	}
 	if err := idx.SetInternal([]byte(versionKey), []byte(s.indexVersion())); err != nil {
 		return fail(fmt.Errorf("stamp search index: %w", err))
+	}
+	if pos >= 0 {
+		if err := setPosition(idx, pos); err != nil {
+			return fail(fmt.Errorf("stamp search index: %w", err))
+		}
 	}
 	vocab := newVocabulary(s.lx)
 	for _, e := range entries {

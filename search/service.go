@@ -10,7 +10,6 @@ package search
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +19,8 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
-	"shebao/content"
 	"shebao/internal/db"
-	"shebao/internal/event"
+	"shebao/internal/eventlog"
 )
 
 // Options configures a Service.
@@ -71,10 +69,11 @@ type Service struct {
 
 	qlog *queryLog
 
-	unsubscribe   []func()
-	busForChanges event.Bus // where admin changes are announced (set by Subscribe)
-	instance      string    // tells this replica's announcements from others'
-	closed        atomic.Bool
+	unsubscribe []func()
+	events      *eventlog.Log // the log followed and written to (set by Follow)
+	store       GuideStore    // where published guides are read (set by Follow)
+	instance    string        // tells this replica's announcements from others'
+	closed      atomic.Bool
 }
 
 // lexiconLoad is how long the first Open spent loading the dictionaries (once per process: the
@@ -216,61 +215,4 @@ func (s *Service) Close() error {
 func (s *Service) invalidate() {
 	s.cache.clear()
 	s.dfs.clear()
-}
-
-// Subscribe keeps the index current from content events: a published guide (or a new version) is
-// loaded with load and indexed, an unpublished one removed; a synonyms-changed event (from another
-// replica's admin API) reloads synonyms and best bets. Changes made through this Service's own
-// admin methods are also announced on bus.
-func (s *Service) Subscribe(bus event.Bus, load func(ctx context.Context, code string) (content.Guide, error)) {
-	s.mu.Lock()
-	s.busForChanges = bus
-	s.mu.Unlock()
-	codeOf := func(e event.Event) string {
-		var ge content.GuideEvent
-		if len(e.Data) > 0 && json.Unmarshal(e.Data, &ge) == nil && ge.Code != "" {
-			return ge.Code
-		}
-		return e.Key
-	}
-	s.unsubscribe = append(s.unsubscribe,
-		bus.Subscribe(event.GuidePublished, func(ctx context.Context, e event.Event) error {
-			code := codeOf(e)
-			if code == "" {
-				return errors.New("search: guide.published without a code")
-			}
-			g, err := load(ctx, code)
-			if err != nil {
-				return fmt.Errorf("search: load published guide %s: %w", code, err)
-			}
-			return s.Upsert(ctx, g)
-		}),
-		bus.Subscribe(event.GuideUnpublished, func(ctx context.Context, e event.Event) error {
-			code := codeOf(e)
-			if code == "" {
-				return errors.New("search: guide.unpublished without a code")
-			}
-			return s.Remove(ctx, code)
-		}),
-		bus.Subscribe(event.SynonymsChanged, func(ctx context.Context, e event.Event) error {
-			if e.Key == s.instance {
-				return nil // our own announcement
-			}
-			return errors.Join(s.reloadSynonyms(ctx), s.reloadBestBets(ctx))
-		}),
-	)
-}
-
-// synonymsChanged reloads the tables here and tells the other replicas.
-func (s *Service) synonymsChanged(ctx context.Context) error {
-	if err := errors.Join(s.reloadSynonyms(ctx), s.reloadBestBets(ctx)); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	bus := s.busForChanges
-	s.mu.RUnlock()
-	if bus != nil {
-		return bus.Publish(ctx, event.Event{Topic: event.SynonymsChanged, Key: s.instance})
-	}
-	return nil
 }

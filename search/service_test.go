@@ -21,6 +21,7 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/event"
+	"shebao/internal/eventlog"
 	"shebao/internal/pii/piitest"
 )
 
@@ -163,22 +164,21 @@ func TestFreshness(t *testing.T) {
 	if err != nil || len(resp.Results) == 0 || resp.Results[0].Title != "工伤认定" {
 		t.Errorf("new version not served: %+v %v", resp, err)
 	}
-	// Through events.
-	bus := event.NewLocal(nil)
-	store := map[string]content.Guide{"SX-GS-002": {Code: "SX-GS-002", Name: "劳动能力鉴定申请", Category: content.CategoryInjury, Summary: "评伤残等级。"}}
-	s.Subscribe(bus, func(ctx context.Context, code string) (content.Guide, error) {
-		g, ok := store[code]
-		if !ok {
-			return g, fmt.Errorf("no guide %s", code)
-		}
-		return g, nil
-	})
+	// Through the event log.
+	lg, err := eventlog.Open(ctx, sqliteDB(t), eventlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := mapStore{"SX-GS-002": {Code: "SX-GS-002", Name: "劳动能力鉴定申请", Category: content.CategoryInjury, Summary: "评伤残等级。"}}
+	if err := s.Follow(ctx, lg, store); err != nil {
+		t.Fatal(err)
+	}
 	data, _ := json.Marshal(content.GuideEvent{Code: "SX-GS-002", Version: 1})
-	bus.Publish(ctx, event.Event{Topic: event.GuidePublished, Key: "SX-GS-002", Data: data})
+	lg.Publish(ctx, event.Event{Topic: event.GuidePublished, Key: "SX-GS-002", Data: data})
 	if got := find("劳动能力鉴定"); len(got) == 0 || got[0] != "SX-GS-002" {
 		t.Errorf("after publish event: %v", got)
 	}
-	bus.Publish(ctx, event.Event{Topic: event.GuideUnpublished, Key: "SX-GS-002", Data: data})
+	lg.Publish(ctx, event.Event{Topic: event.GuideUnpublished, Key: "SX-GS-002", Data: data})
 	if got := find("劳动能力鉴定"); contains(got, "SX-GS-002") {
 		t.Errorf("after unpublish event: %v", got)
 	}
@@ -325,8 +325,13 @@ func TestSynonymsAdmin(t *testing.T) {
 	eachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := openFixture(t, d)
-		bus := event.NewLocal(nil)
-		s.Subscribe(bus, nil)
+		lg, err := eventlog.Open(ctx, d, eventlog.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Follow(ctx, lg, mapStore{}); err != nil {
+			t.Fatal(err)
+		}
 		other, err := Open(ctx, Options{DB: d}) // another replica on the same database
 		if err != nil {
 			t.Fatal(err)
@@ -335,7 +340,13 @@ func TestSynonymsAdmin(t *testing.T) {
 		if err := other.Rebuild(ctx, fixture()); err != nil {
 			t.Fatal(err)
 		}
-		other.Subscribe(bus, nil)
+		otherLog, err := eventlog.Open(ctx, d, eventlog.Options{}) // the other replica's own handle
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Follow(ctx, otherLog, mapStore{}); err != nil {
+			t.Fatal(err)
+		}
 
 		first := func(s *Service, q string) string {
 			resp, err := s.Search(ctx, Request{Query: q})
@@ -364,6 +375,9 @@ func TestSynonymsAdmin(t *testing.T) {
 		}
 		if got := first(s, "岗位没了"); got != "SX-SY-001" {
 			t.Errorf("synonym not in effect: first %q", got)
+		}
+		if err := otherLog.Deliver(ctx); err != nil { // what the other replica's poll does
+			t.Fatal(err)
 		}
 		if got := first(other, "岗位没了"); got != "SX-SY-001" {
 			t.Errorf("synonym not in effect in the other replica: first %q", got)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
+	"shebao/internal/db"
 )
 
 // Synonym maps a word people say (Term) to the words the guides use (Expansions): 退休金 →
@@ -262,13 +263,15 @@ func (s *Service) PutSynonym(ctx context.Context, syn Synonym) error {
 		return err
 	}
 	exps, _ := json.Marshal(syn.Expansions)
-	_, err = s.db.Exec(ctx, `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, ?, 0, ?)
+	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, ?, 0, ?)
 		ON CONFLICT (term) DO UPDATE SET expansions = excluded.expansions, disabled = 0, updated_at = excluded.updated_at`,
-		syn.Term, string(exps), time.Now().UnixMilli())
-	if err != nil {
-		return fmt.Errorf("save synonym: %w", err)
-	}
-	return s.synonymsChanged(ctx)
+			syn.Term, string(exps), time.Now().UnixMilli())
+		if err != nil {
+			return fmt.Errorf("save synonym: %w", err)
+		}
+		return nil
+	})
 }
 
 // DeleteSynonym removes an editor's entry, or switches a default off.
@@ -280,25 +283,24 @@ func (s *Service) DeleteSynonym(ctx context.Context, term string) error {
 			isDefault = true
 		}
 	}
-	var n int64
-	if isDefault {
-		_, err := s.db.Exec(ctx, `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, '[]', 1, ?)
+	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
+		if isDefault {
+			_, err := tx.Exec(ctx, `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, '[]', 1, ?)
 			ON CONFLICT (term) DO UPDATE SET disabled = 1, updated_at = excluded.updated_at`, term, time.Now().UnixMilli())
-		if err != nil {
-			return fmt.Errorf("switch off synonym: %w", err)
+			if err != nil {
+				return fmt.Errorf("switch off synonym: %w", err)
+			}
+			return nil
 		}
-		n = 1
-	} else {
-		res, err := s.db.Exec(ctx, `DELETE FROM search_synonyms WHERE term = ?`, term)
+		res, err := tx.Exec(ctx, `DELETE FROM search_synonyms WHERE term = ?`, term)
 		if err != nil {
 			return fmt.Errorf("delete synonym: %w", err)
 		}
-		n, _ = res.RowsAffected()
-	}
-	if n == 0 {
-		return apperr.New(apperr.NotFound, "没有这个同义词条。")
-	}
-	return s.synonymsChanged(ctx)
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.New(apperr.NotFound, "没有这个同义词条。")
+		}
+		return nil
+	})
 }
 
 func (s *Service) synonymRows(ctx context.Context) ([]Synonym, error) {

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
-	"time"
 
 	"shebao/assistant"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
+	"shebao/internal/queue"
 	"shebao/search"
 )
 
@@ -33,8 +34,11 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	}
 	a.closers = append(a.closers, idx.Close)
 	a.search = idx
-	// Publishes reach the index through the event bus; the loader reads the store, not a cache.
-	idx.Subscribe(st.bus, st.content.LoadPublished)
+	// The index follows the event log from the position it records, so it also sees publishes
+	// made by other processes (replicas, `shebao import --publish`); it reads the store, not a cache.
+	if err := idx.Follow(ctx, st.events, st.content); err != nil {
+		return nil, fmt.Errorf("search index: follow the event log: %w", err)
+	}
 	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier)
 	if err != nil {
 		return nil, err
@@ -52,13 +56,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		TrustProxy: cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
-			{Name: "migrations", Check: func(ctx context.Context) error {
-				ok, err := st.content.SchemaCurrent(ctx)
-				if err == nil && !ok {
-					err = fmt.Errorf("content schema is not current")
-				}
-				return err
-			}},
+			{Name: "migrations", Check: st.schemaCurrent},
 			{Name: "index", Check: func(context.Context) error {
 				if !idx.Ready() {
 					return fmt.Errorf("search index is being built")
@@ -70,31 +68,24 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	return a, nil
 }
 
-// background runs the periodic work until ctx ends: publishing scheduled versions that are due
-// (within a second of their time) and delivering outbox events that a crash left behind.
+// background runs until ctx ends: a rebuild of the index when it needs one, the event log's poll
+// (events appended by other processes reach the snapshot and the index within a poll), and the
+// queue worker (scheduled publications, within a poll of their time, on exactly one replica).
 func (a *application) background(ctx context.Context) {
 	if a.search.NeedsRebuild() {
 		// The server answers not-ready until the new index is swapped in.
-		if err := a.search.Rebuild(ctx, a.st.content.PublishedGuides()); err != nil {
+		if err := a.search.RebuildFromStore(ctx); err != nil {
 			a.log.Error("search index rebuild", "err", err)
 		}
 	}
 	go pruneDaily(ctx, a.log, a.chat, a.search)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := a.st.content.RunDue(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("scheduled publishing", "err", err)
-			}
-			if err := a.st.content.Relay(ctx); err != nil && ctx.Err() == nil {
-				a.log.Error("outbox relay", "err", err)
-			}
-		}
+	go a.st.events.Run(ctx)
+	host, _ := os.Hostname()
+	w := a.st.jobs.NewWorker(queue.WorkerOptions{Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Concurrency: 2, Log: a.log})
+	for kind, h := range a.st.content.JobHandlers() {
+		w.Handle(kind, h)
 	}
+	w.Run(ctx)
 }
 
 func (a *application) close() {

@@ -15,9 +15,12 @@ import (
 	"shebao/search"
 )
 
-const evalSynopsis = "eval search [SET|FILE.tsv] | eval chat [SET|FILE.yaml]  [--config FILE]"
+const evalSynopsis = "eval search [SET|FILE.tsv] | eval chat [SET|FILE.yaml] | eval parse [FILE.tsv]  [--config FILE]"
 
 func runEval(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 0 && args[0] == "parse" {
+		return runEvalParse(env, args[1:]) // needs no store
+	}
 	if len(args) == 0 || (args[0] != "search" && args[0] != "chat") {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintf(env.stdout, "Usage: shebao %s\n\n%s", evalSynopsis, evalSetsHelp())

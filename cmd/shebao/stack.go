@@ -14,7 +14,8 @@ import (
 	"shebao/config"
 	"shebao/content"
 	"shebao/internal/db"
-	"shebao/internal/event"
+	"shebao/internal/eventlog"
+	"shebao/internal/queue"
 )
 
 // configFlag adds --config to a flag set; loadConfig reads it.
@@ -75,7 +76,8 @@ func openDB(ctx context.Context, cfg config.Config) (*db.DB, error) {
 // store is the state every subcommand that touches data needs.
 type store struct {
 	db      *db.DB
-	bus     *event.Local
+	events  *eventlog.Log // broadcast events: every consumer in every process sees each one
+	jobs    *queue.Queue  // jobs: exactly one worker does each
 	content *content.Service
 }
 
@@ -84,13 +86,18 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	if err != nil {
 		return nil, err
 	}
-	bus := event.NewLocal(log)
-	cs, err := content.New(ctx, content.Options{DB: d, Bus: bus, Log: log})
+	st := &store{db: d}
+	if st.events, err = eventlog.Open(ctx, d, eventlog.Options{Log: log}); err == nil {
+		st.jobs, err = queue.Open(ctx, d, queue.Options{})
+	}
+	if err == nil {
+		st.content, err = content.New(ctx, content.Options{DB: d, Events: st.events, Jobs: st.jobs, Log: log})
+	}
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open content store at %s: %w", d.Where(), err)
 	}
-	return &store{db: d, bus: bus, content: cs}, nil
+	return st, nil
 }
 
 // seed publishes the built-in guides when the config asks for it and the store has none; it
@@ -100,6 +107,23 @@ func (s *store) seed(ctx context.Context, cfg config.Config) (int, error) {
 		return 0, nil
 	}
 	return s.content.SeedIfEmpty(ctx)
+}
+
+// schemaCurrent fails when a component's migrations are not all applied (for /readyz).
+func (s *store) schemaCurrent(ctx context.Context) error {
+	for _, c := range []struct {
+		name string
+		ms   []db.Migration
+	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}} {
+		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s schema is not current", c.name)
+		}
+	}
+	return nil
 }
 
 func (s *store) Close() error { return s.db.Close() }

@@ -149,7 +149,25 @@ func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 // Tx is a transaction that rebinds like DB.
 type Tx struct {
 	*sql.Tx
-	db *DB
+	db           *DB
+	beforeCommit []func() error
+}
+
+// BeforeCommit registers fn to run inside the transaction just before it commits, after
+// everything else the transaction does: for writes that take a global lock (the event log's
+// append order on PostgreSQL), so that the lock is never held while waiting for row locks.
+func (t *Tx) BeforeCommit(fn func() error) { t.beforeCommit = append(t.beforeCommit, fn) }
+
+// Commit runs the BeforeCommit functions in order, then commits; when one fails, the
+// transaction is rolled back and its error returned.
+func (t *Tx) Commit() error {
+	for _, fn := range t.beforeCommit {
+		if err := fn(); err != nil {
+			_ = t.Tx.Rollback()
+			return err
+		}
+	}
+	return t.Tx.Commit()
 }
 
 // Begin starts a transaction.

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,4 +86,35 @@ func TestOpenPostgresUnreachableNamesHost(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("got %v", err)
 	}
+}
+
+// TestBeforeCommit: the hooks run last, inside the transaction; one that fails rolls it back.
+func TestBeforeCommit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.Exec(ctx, `CREATE TABLE hook_t (n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			tx.BeforeCommit(func() error { _, err := tx.Exec(ctx, `INSERT INTO hook_t (n) VALUES (2)`); return err })
+			_, err := tx.Exec(ctx, `INSERT INTO hook_t (n) VALUES (1)`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			tx.BeforeCommit(func() error { return errors.New("refused") })
+			_, err := tx.Exec(ctx, `INSERT INTO hook_t (n) VALUES (3)`)
+			return err
+		})
+		if err == nil || err.Error() != "refused" {
+			t.Fatalf("failing hook: %v", err)
+		}
+		var sum, n int
+		d.QueryRow(ctx, `SELECT count(*), coalesce(sum(n), 0) FROM hook_t`).Scan(&n, &sum)
+		if n != 2 || sum != 3 {
+			t.Fatalf("rows %d sum %d, want the first transaction's two rows only", n, sum)
+		}
+	})
 }

@@ -1,114 +1,74 @@
-// Package event is the small interface through which features react to each other (publish →
-// reindex, publish → alert followers, status change → push) without importing each other. The
-// default bus is in-process; a Redis or PostgreSQL LISTEN/NOTIFY bus between replicas implements
-// the same interface.
+// Package event is the vocabulary through which features react to each other (publish →
+// reindex, publish → alert followers, status change → push) without importing each other: the
+// topics, the Event, the Handler and the Bus interface. The durable implementation is
+// internal/eventlog: events are appended in the transaction of the change they report, and every
+// subscriber — in this process and in every replica — reads them in order from its own position.
 package event
 
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
-	"sync"
 	"time"
 )
 
-// Topics published by the content package.
+// Topics of broadcast events.
 const (
 	GuidePublished   = "guide.published"
 	GuideUnpublished = "guide.unpublished"
 	FormPublished    = "form.published"
 	FormUnpublished  = "form.unpublished"
 	SynonymsChanged  = "search.synonyms_changed"
+
+	// ApplicationChanged: an application (办件) moved to a new step; Key is the application id,
+	// Data an ApplicationStep. Appended by the applications feature when a status change is
+	// recorded (from the upstream webhook or a submission); push and open sockets follow it.
+	ApplicationChanged = "application.changed"
 )
+
+// Application statuses, in the order an application usually passes them.
+const (
+	StatusSubmitted       = "submitted"        // 已提交 (stored here, perhaps not yet upstream)
+	StatusAccepted        = "accepted"         // 已受理
+	StatusNeedsSupplement = "needs_supplement" // 需补正: Detail says what is missing
+	StatusReviewing       = "reviewing"        // 审核中
+	StatusCompleted       = "completed"        // 已办结
+	StatusRejected        = "rejected"         // 不予受理: Detail gives the reason
+	StatusBenefitPaid     = "benefit_paid"     // 待遇已发放
+	StatusSupplementFiled = "supplement_filed" // the person answered a 需补正 request
+)
+
+// ApplicationStep is the payload of ApplicationChanged: one step of one person's application.
+// It carries no personal numbers; Person is the identity subject of the applicant.
+type ApplicationStep struct {
+	ApplicationID string    `json:"application_id"`
+	Person        string    `json:"person"`     // identity subject (token "sub")
+	GuideCode     string    `json:"guide_code"` // the guide the application belongs to
+	GuideName     string    `json:"guide_name"`
+	FormCode      string    `json:"form_code"`
+	Seq           int       `json:"seq"`              // per-application sequence of the step (1, 2, …)
+	Status        string    `json:"status"`           // one of the Status* constants
+	Detail        string    `json:"detail,omitempty"` // what is missing, the reason, the amount paid …
+	Office        string    `json:"office,omitempty"` // handling office
+	At            time.Time `json:"at"`
+}
 
 // Event is one fact that happened, e.g. a guide was published.
 type Event struct {
-	ID    int64           `json:"id"`    // outbox id when it came from the outbox, else 0
+	ID    int64           `json:"id"`    // position in the event log
 	Topic string          `json:"topic"` // e.g. guide.published
 	Key   string          `json:"key"`   // e.g. the guide code
 	Data  json.RawMessage `json:"data"`  // topic-specific payload
 	At    time.Time       `json:"at"`
 }
 
-// Handler reacts to one event. An error is logged by the bus; it does not stop other handlers.
+// Handler reacts to one event. An error means "not handled": the event is handed over again
+// later, so a handler must be idempotent.
 type Handler func(ctx context.Context, e Event) error
 
-// Bus delivers events to subscribers.
+// Bus delivers events to in-process subscribers (eventlog.Log is one).
 type Bus interface {
+	// Publish records e and hands it to the subscribers of its topic.
 	Publish(ctx context.Context, e Event) error
+	// Subscribe registers h for the events of topic published from now on.
 	Subscribe(topic string, h Handler) (unsubscribe func())
-}
-
-// Local is the in-process bus: Publish calls every handler of the topic in turn before it
-// returns, so that a caller that publishes after committing knows the reaction has happened.
-type Local struct {
-	log  *slog.Logger
-	mu   sync.RWMutex
-	next int
-	subs map[string][]sub // per topic, in subscription order
-}
-
-type sub struct {
-	id int
-	h  Handler
-}
-
-// NewLocal returns an in-process bus that logs handler errors to log.
-func NewLocal(log *slog.Logger) *Local {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Local{log: log, subs: map[string][]sub{}}
-}
-
-// Publish delivers e to the topic's handlers synchronously, in the order they subscribed.
-func (b *Local) Publish(ctx context.Context, e Event) error {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	b.mu.RLock()
-	hs := make([]Handler, 0, len(b.subs[e.Topic]))
-	for _, s := range b.subs[e.Topic] {
-		hs = append(hs, s.h)
-	}
-	b.mu.RUnlock()
-	for _, h := range hs {
-		if err := safeCall(ctx, h, e); err != nil {
-			b.log.Error("event handler failed", "topic", e.Topic, "key", e.Key, "err", err)
-		}
-	}
-	return nil
-}
-
-func safeCall(ctx context.Context, h Handler, e Event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &panicError{r}
-		}
-	}()
-	return h(ctx, e)
-}
-
-type panicError struct{ v any }
-
-func (p *panicError) Error() string { return "handler panic: " + slog.AnyValue(p.v).String() }
-
-// Subscribe registers h for topic and returns a function that removes it.
-func (b *Local) Subscribe(topic string, h Handler) func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	id := b.next
-	b.next++
-	b.subs[topic] = append(b.subs[topic], sub{id, h})
-	return func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		subs := b.subs[topic]
-		for i, s := range subs {
-			if s.id == id {
-				b.subs[topic] = append(subs[:i:i], subs[i+1:]...)
-				return
-			}
-		}
-	}
 }

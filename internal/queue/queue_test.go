@@ -1,0 +1,277 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"shebao/internal/db"
+	"shebao/internal/dbtest"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func openQ(t *testing.T, d *db.DB, c *clock) *Queue {
+	t.Helper()
+	q, err := Open(context.Background(), d, Options{Now: c.now, Lease: 30 * time.Second, BaseBackoff: time.Second, MaxBackoff: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// counter counts how often each key ran.
+type counter struct {
+	mu   sync.Mutex
+	runs map[string]int
+}
+
+func (c *counter) handle(_ context.Context, j Job) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.runs == nil {
+		c.runs = map[string]int{}
+	}
+	c.runs[j.Key]++
+	return nil
+}
+
+func (c *counter) n(key string) int { c.mu.Lock(); defer c.mu.Unlock(); return c.runs[key] }
+
+func mustGet(t *testing.T, q *Queue, key string) Job {
+	t.Helper()
+	j, err := q.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestEnqueueIsIdempotentByKey(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		q := openQ(t, d, c)
+		created, err := q.Enqueue(ctx, nil, Job{Kind: "send", Key: "k1", Payload: []byte(`{"to":"a"}`)})
+		if err != nil || !created {
+			t.Fatalf("first enqueue: %v %v", created, err)
+		}
+		// In a transaction, as a change would; the duplicate is a no-op there too.
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			created, err = q.Enqueue(ctx, tx, Job{Kind: "send", Key: "k1", Payload: []byte(`{"to":"b"}`)})
+			return err
+		})
+		if err != nil || created {
+			t.Fatalf("duplicate enqueue: created=%v err=%v", created, err)
+		}
+		var cnt counter
+		w := q.NewWorker(WorkerOptions{Name: "w"})
+		w.Handle("send", cnt.handle)
+		if err := w.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Once done, the key stays taken.
+		if created, _ := q.Enqueue(ctx, nil, Job{Kind: "send", Key: "k1"}); created {
+			t.Fatal("a done job's key was enqueued again")
+		}
+		w.RunDue(ctx)
+		if cnt.n("k1") != 1 || mustGet(t, q, "k1").State != Done || string(mustGet(t, q, "k1").Payload) != `{"to":"a"}` {
+			t.Fatalf("runs %d, job %+v", cnt.n("k1"), mustGet(t, q, "k1"))
+		}
+	})
+}
+
+// TestWorkerKilledMidJob: worker A claims a job and never finishes (it was killed). Until the
+// lease expires nobody else takes it; then worker B does, once, and A — if it comes back — can
+// record nothing.
+func TestWorkerKilledMidJob(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		q := openQ(t, d, c)
+		if _, err := q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "p1"}); err != nil {
+			t.Fatal(err)
+		}
+		claimsA, err := q.Claim(ctx, "A", []string{"publish"}, 10)
+		if err != nil || len(claimsA) != 1 {
+			t.Fatalf("A claims %v %v", claimsA, err)
+		}
+		// Another process's queue handle, as a second replica has.
+		qb := openQ(t, d, c)
+		var cnt counter
+		b := qb.NewWorker(WorkerOptions{Name: "B"})
+		b.Handle("publish", cnt.handle)
+		c.add(29 * time.Second)
+		if err := b.RunDue(ctx); err != nil || cnt.n("p1") != 0 {
+			t.Fatalf("B took a job under a live lease: runs %d err %v", cnt.n("p1"), err)
+		}
+		c.add(2 * time.Second) // A's lease has expired
+		if err := b.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if cnt.n("p1") != 1 {
+			t.Fatalf("B ran the job %d times", cnt.n("p1"))
+		}
+		j := mustGet(t, q, "p1")
+		if j.State != Done || j.Attempts != 2 {
+			t.Fatalf("after takeover: %+v", j)
+		}
+		if err := claimsA[0].Complete(ctx); !errors.Is(err, ErrLeaseLost) {
+			t.Fatalf("A completed a job it lost: %v", err)
+		}
+		b.RunDue(ctx)
+		if cnt.n("p1") != 1 {
+			t.Fatalf("ran again: %d", cnt.n("p1"))
+		}
+	})
+}
+
+// TestRetriesWithBackoffThenDead: a failing job waits longer after each failure, is not claimed
+// before its retry time, and after its last attempt is dead with the error kept.
+func TestRetriesWithBackoffThenDead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		q := openQ(t, d, c)
+		q.Enqueue(ctx, nil, Job{Kind: "flaky", Key: "f1", MaxAttempts: 5})
+		q.Enqueue(ctx, nil, Job{Kind: "broken", Key: "b1", MaxAttempts: 3})
+		q.Enqueue(ctx, nil, Job{Kind: "broken", Key: "b2", MaxAttempts: 3})
+		fails := 2
+		var runs int
+		w := q.NewWorker(WorkerOptions{Name: "w"})
+		w.Handle("flaky", func(context.Context, Job) error {
+			runs++
+			if fails > 0 {
+				fails--
+				return errors.New("upstream 503")
+			}
+			return nil
+		})
+		w.Handle("broken", func(_ context.Context, j Job) error {
+			if j.Key == "b2" {
+				return Permanent(errors.New("invalid address"))
+			}
+			return errors.New("always fails")
+		})
+		var waits []time.Duration
+		for i := 0; i < 10 && mustGet(t, q, "f1").State != Done; i++ {
+			before := c.now()
+			w.RunDue(ctx)
+			j := mustGet(t, q, "f1")
+			if j.State == Ready {
+				waits = append(waits, j.RunAt.Sub(before))
+				// Not before its time.
+				c.add(j.RunAt.Sub(c.now()) - time.Millisecond)
+				n := runs
+				w.RunDue(ctx)
+				if runs != n {
+					t.Fatal("retried before its backoff")
+				}
+				c.add(time.Millisecond)
+			}
+		}
+		if j := mustGet(t, q, "f1"); j.State != Done || j.Attempts != 3 || runs != 3 {
+			t.Fatalf("flaky: %+v runs %d", j, runs)
+		}
+		// Backoff 1 s then 2 s, each jittered within its upper half.
+		if len(waits) < 2 || waits[0] < 500*time.Millisecond || waits[0] > time.Second || waits[1] < time.Second || waits[1] > 2*time.Second {
+			t.Fatalf("waits %v", waits)
+		}
+		for i := 0; i < 3; i++ { // past any backoff of b1
+			c.add(time.Minute)
+			w.RunDue(ctx)
+		}
+		if j := mustGet(t, q, "b1"); j.State != Dead || j.Attempts != 3 || j.LastError != "always fails" {
+			t.Fatalf("b1: %+v", j)
+		}
+		if j := mustGet(t, q, "b2"); j.State != Dead || j.Attempts != 1 {
+			t.Fatalf("permanent failure: %+v", j)
+		}
+	})
+}
+
+// TestRunAtSchedules: a job waits for its time.
+func TestRunAtSchedules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		q := openQ(t, d, c)
+		q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "later", RunAt: c.now().Add(time.Hour)})
+		q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "cancelled", RunAt: c.now().Add(time.Hour)})
+		if ok, err := q.Cancel(ctx, nil, "cancelled"); !ok || err != nil {
+			t.Fatalf("cancel: %v %v", ok, err)
+		}
+		var cnt counter
+		w := q.NewWorker(WorkerOptions{Name: "w"})
+		w.Handle("publish", cnt.handle)
+		w.RunDue(ctx)
+		if cnt.n("later") != 0 {
+			t.Fatal("ran early")
+		}
+		c.add(time.Hour)
+		w.RunDue(ctx)
+		if cnt.n("later") != 1 || cnt.n("cancelled") != 0 {
+			t.Fatalf("runs %v", cnt.runs)
+		}
+	})
+}
+
+// TestConcurrentWorkersRunEachJobOnce: two processes with three workers each drain one queue;
+// every job runs exactly once.
+func TestConcurrentWorkersRunEachJobOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		q1, err := Open(ctx, d, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, _ := Open(ctx, d, Options{})
+		const n = 40
+		for i := 0; i < n; i++ {
+			if _, err := q1.Enqueue(ctx, nil, Job{Kind: "send", Key: fmt.Sprintf("s%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var cnt counter
+		var wg sync.WaitGroup
+		for i, q := range []*Queue{q1, q2} {
+			w := q.NewWorker(WorkerOptions{Name: fmt.Sprintf("p%d", i), Concurrency: 3, Poll: 10 * time.Millisecond})
+			w.Handle("send", cnt.handle)
+			wg.Add(1)
+			go func() { defer wg.Done(); w.Run(ctx) }()
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var done int
+			d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state = 'done'`).Scan(&done)
+			if done == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d done", done, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		for i := 0; i < n; i++ {
+			if k := fmt.Sprintf("s%d", i); cnt.n(k) != 1 {
+				t.Fatalf("%s ran %d times", k, cnt.n(k))
+			}
+		}
+	})
+}
