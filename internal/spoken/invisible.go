@@ -9,7 +9,7 @@ import (
 // pasted text uses to hide things or to defeat exact matching. It is the one such set of the
 // program: the chat's sanitiser (assistant.Sanitize), search's query sanitiser, the spoken-value
 // parser (answer) and the editorial checks for empty reasons and fields (IsBlank) all use it. It is
-// the union of the sets the first three and the editorial check had before:
+// the union of the sets those callers had before:
 //   - control characters (Cc) that are not white space, and U+FFFD (where invalid UTF-8 decodes);
 //   - format characters (Cf): zero-width space and joiners, BOM, bidi controls and isolates,
 //     soft hyphen, the Mongolian vowel separator, tag characters;
