@@ -12,6 +12,7 @@ import (
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/spoken"
 )
 
 // FieldType is the kind of answer a form field takes; the assistant validates each in Go.
@@ -130,7 +131,7 @@ var fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 func ValidateForm(f *Form) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := blankText
+	blank := spoken.IsBlank
 	switch {
 	case blank(f.Code):
 		add("code", "表单编码", "不能为空")
