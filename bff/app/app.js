@@ -176,14 +176,16 @@ async function home() {
   }
   kids.push(ask, h('a', { class: 'btn block', href: '#/search' }, '搜索办事指南'));
   if (!state.token) kids.push(h('a', { class: 'btn block', href: '#/signin' }, '登录，查看我的办件和提醒'));
+  // The first screen is usable at once; the categories fill in when they arrive.
+  const more = h('div', { id: 'home-more' });
+  screen('陕西社保', ...kids, more);
   try {
     const cats = await api('/api/v1/categories', { auth: false });
-    kids.push(h('h2', {}, '按险种查找'), h('div', { class: 'grid' }, cats.categories.map((c) => h('a', { href: '#/search?category=' + c.category }, c.name + '（' + c.count + '）'))));
+    more.append(h('h2', {}, '按险种查找'), h('div', { class: 'grid' }, cats.categories.map((c) => h('a', { href: '#/search?category=' + c.category }, c.name + '（' + c.count + '）'))));
   } catch (e) {
     const saved = await savedGuides();
-    kids.push(h('h2', {}, '保存在手机上的指南'), saved.length ? h('ul', { class: 'list' }, saved.map((g) => h('li', {}, h('a', { href: '#/guide/' + encodeURIComponent(g.code) }, h('span', { class: 'title' }, g.name))))) : h('p', { class: 'muted' }, '还没有保存的指南：连网时读过的指南会保存在这里。'));
+    more.append(h('h2', {}, '保存在手机上的指南'), saved.length ? h('ul', { class: 'list', id: 'saved' }, saved.map((g) => h('li', {}, h('a', { href: '#/guide/' + encodeURIComponent(g.code) }, h('span', { class: 'title' }, g.name))))) : h('p', { class: 'muted' }, '还没有保存的指南：连网时读过的指南会保存在这里。'));
   }
-  screen('陕西社保', ...kids);
 }
 
 // --- 搜索 ---------------------------------------------------------------------------------
@@ -254,7 +256,7 @@ async function guide(q, code) {
   const key = 'shebao.check.' + g.code;
   const checked = new Set(JSON.parse(store.getItem(key) || '[]'));
   const kids = [];
-  if (state.offlineCopy) kids.push(notice('当前没有网络：这是上次保存的内容，可能不是最新的。', true));
+  if (!$offline.hidden) kids.push(notice('当前没有网络：这是上次保存的内容，可能不是最新的。', true));
   // 一次性告知: everything needed, at once, before the details.
   kids.push(h('div', { class: 'tell', id: 'el-notice' }, h('h2', {}, '一次性告知'),
     h('p', {}, g.summary),
@@ -366,7 +368,7 @@ async function chat(q) {
   }
   // formCard shows a guided form turn: where we are, what is asked, and the answers read back.
   function formCard(f) {
-    const card = h('div', { class: 'formcard', 'data-state': f.state }, h('h3', {}, f.title || '填表'));
+    const card = h('div', { class: 'formcard', 'data-state': f.state, 'data-field': f.field ? JSON.stringify(f.field) : '' }, h('h3', {}, f.title || '填表'));
     if (f.progress) card.append(h('progress', { max: f.progress[1], value: f.progress[0], 'aria-label': '已填 ' + f.progress[0] + ' 项，共 ' + f.progress[1] + ' 项' }));
     if (f.field) {
       card.append(h('p', {}, h('strong', {}, f.field.label), f.field.hint ? h('span', { class: 'muted' }, '（' + f.field.hint + '）') : null));
@@ -714,6 +716,9 @@ if ('serviceWorker' in navigator) navigator.serviceWorker.register('/app/sw.js',
 (async () => {
   await oidcFinish().catch(() => {});
   await loadMe();
-  await route();
+  const first = route();
+  // interactive: the first screen is drawn and its handlers attached (data may still arrive)
+  await Promise.race([first, new Promise((r) => setTimeout(r, 0))]);
+  performance.mark('shebao-interactive');
   document.documentElement.dataset.ready = '1';
 })();
