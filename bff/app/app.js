@@ -158,7 +158,7 @@ async function savedGuides() {
 
 async function home() {
   const kids = [];
-  const ask = h('a', { class: 'btn primary block', href: '#/chat' }, isElder() ? '🎤 按一下，说出您要办的事' : '问一问（可以打字或说话）');
+  const ask = h('a', { class: 'btn primary block', href: '#/chat' }, isElder() ? '按一下，说出您要办的事' : '问一问（可以打字或说话）');
   if (state.token) {
     try {
       const d = await api('/api/v1/me/home');
@@ -307,7 +307,7 @@ async function chat(q) {
   const list = h('div', { class: 'chat', id: 'chat', 'aria-live': 'polite' });
   const input = h('input', { id: 'ask', type: 'text', placeholder: '请输入您的问题', 'aria-label': '您的问题', enterkeyhint: 'send', maxlength: 500 });
   const send = h('button', { class: 'primary', type: 'submit' }, '发送');
-  const mic = h('button', { class: 'mic', type: 'button', 'aria-label': '按一下说话' }, '🎤');
+  const mic = h('button', { class: 'mic', type: 'button', 'aria-label': '语音：按一下说话' }, '语音');
   const status = h('p', { class: 'muted', role: 'status', id: 'chat-status' });
   const speakToggle = h('input', { type: 'checkbox', id: 'speak', checked: store.getItem('shebao.speak') === '1' || (isElder() && store.getItem('shebao.speak') !== '0'), onchange: () => store.setItem('shebao.speak', speakToggle.checked ? '1' : '0') });
   const form = h('form', { class: 'compose', onsubmit: (e) => { e.preventDefault(); const t = input.value.trim(); if (t) { ask(t); input.value = ''; } } }, isElder() ? [mic, input, send] : [input, mic, send]);
