@@ -329,7 +329,25 @@ test('a revoked or broken sign-in goes back to sign-in, with no stack trace', as
   await page.context().close();
 });
 
-test('offline: the shell and a read guide open from the service worker, with a notice', async () => {
+test('push permission refused: the settings say so and the inbox still opens', async () => {
+  const page = await newPage('normal');
+  await page.goto(base + '/app/#/signin');
+  await ready(page);
+  await page.locator('button[data-account=person]').click();
+  await page.waitForFunction(() => !!localStorage.getItem('shebao.token'));
+  await page.goto(base + '/app/#/settings');
+  await ready(page);
+  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });
+  await page.getByLabel('在这部手机上接收推送').check();
+  await page.locator('#push-status').getByText('您没有允许通知').waitFor();
+  assert.equal(await page.getByLabel('在这部手机上接收推送').isChecked(), false);
+  await shot(page, 'push-refused');
+  await page.goto(base + '/app/#/inbox');
+  await page.getByRole('heading', { name: '消息中心', level: 1 }).waitFor();
+  await page.context().close();
+});
+
+test('offline: the shell and a read guide open from the service worker, with a notice; chat resumes when the server is back', async () => {
   const page = await newPage('normal');
   await page.goto(base + '/app/');
   await ready(page);
@@ -346,9 +364,19 @@ test('offline: the shell and a read guide open from the service worker, with a n
     await page.getByText('当前没有网络：这是上次保存的内容').waitFor();
     await shot(page, 'offline-guide');
     await axe(page, 'offline', 'guide');
+    // a question asked while the server is down is kept and sent when the chat reconnects
+    await page.goto(base + '/app/#/chat');
+    await ready(page);
+    await page.getByRole('textbox', { name: '您的问题' }).fill('社保卡丢了怎么挂失');
+    await page.getByRole('button', { name: '发送' }).click();
+    await page.locator('.msg.me').filter({ hasText: '社保卡丢了怎么挂失' }).waitFor();
+    await page.getByText('连接已断开，正在重新连接').waitFor();
   } finally {
     await startServer();
   }
+  await page.locator('a.cite').first().waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('.msg.me').count(), 1, 'the question was shown twice');
+  await shot(page, 'offline-chat-resumed');
   await page.context().close();
 });
 
