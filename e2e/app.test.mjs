@@ -46,7 +46,9 @@ function freePort() {
   });
 }
 
-const env = () => ({ ...process.env, SHEBAO_DATA_DIR: dataDir, SHEBAO_ADDR: base.replace('http://', ''), SHEBAO_LOG_FORMAT: 'text', SHEBAO_DEV: 'true', SHEBAO_TOKEN_REVOCATION_REFRESH: '200ms' });
+// SHEBAO_SIMULATOR_STEP (#20's built-in 经办 simulator) makes the timeline move within seconds;
+// a server without the simulator ignores it.
+const env = () => ({ ...process.env, SHEBAO_DATA_DIR: dataDir, SHEBAO_ADDR: base.replace('http://', ''), SHEBAO_LOG_FORMAT: 'text', SHEBAO_DEV: 'true', SHEBAO_TOKEN_REVOCATION_REFRESH: '200ms', SHEBAO_SIMULATOR_STEP: '3s' });
 
 async function startServer() {
   serverLog = '';
@@ -155,9 +157,9 @@ async function visit(page, mode, name, check) {
 // answerField gives a plausible spoken answer for a guided-form field of the given kind.
 function answerField(field) {
   switch (field.kind) {
-    case 'yes_no': return '是';
+    case 'yes_no': case 'yesno': return '是';
     case 'choice': return (field.options && field.options[0] && field.options[0].label) || '第一个';
-    case 'id_card': return '11010519491231002X';
+    case 'id_card': case 'id_number': return '11010519491231002X';
     case 'phone': return '13800138000';
     case 'bank_card': return '6222020200112233445';
     case 'date': return '2026年12月1日';
@@ -246,7 +248,6 @@ for (const mode of ['normal', 'elder']) {
         });
         assert.ok(f, 'no form card after 帮我挂失社保卡');
         if (f.link) { appId = f.link.split('/').pop(); break; }
-        if (f.state === 'confirming') { await say('提交'); continue; }
         const field = await page.evaluate(() => JSON.parse([...document.querySelectorAll('.formcard')].pop().dataset.field || '{}'));
         await say(f.options.length ? f.options[0] : answerField(field));
       }

@@ -357,7 +357,7 @@ async function chat(q) {
         bubbles.set(ev.reply_to, b);
         b.replaceChildren(ev.type === 'handoff' ? '建议您直接找人工服务：' : ev.text || '');
         if (ev.type === 'handoff') b.append(h('a', { class: 'btn', href: 'tel:' + (ev.phone || '12333') }, '拨打 ' + (ev.phone || '12333')));
-        if (ev.form) b.append(formCard(ev.form));
+        if (ev.form) b.append(formCard(ev.form, ev.text || ''));
         if ((ev.citations || []).length) b.append(h('div', { class: 'cites' }, '依据：', ev.citations.map((c) => h('a', { class: 'cite', href: '#/guide/' + encodeURIComponent(c.code) + '?el=' + encodeURIComponent(c.element || '') }, '《' + c.title + '》' + (c.label || '')))));
         if ((ev.suggestions || []).length) b.append(h('div', { class: 'suggest' }, ev.suggestions.map((s) => h('button', { type: 'button', onclick: () => ask(s) }, s))));
         if (!replay) speak(ev);
@@ -367,16 +367,18 @@ async function chat(q) {
     }
   }
   // formCard shows a guided form turn: where we are, what is asked, and the answers read back.
-  function formCard(f) {
+  function formCard(f, text) {
+    // a value read back (“…，对吗？”) or a summary page is answered 对 / 不对
+    const readBack = f.state === 'confirming' || (f.state === 'asking' && /对吗|对不对/.test(text));
     const card = h('div', { class: 'formcard', 'data-state': f.state, 'data-field': f.field ? JSON.stringify(f.field) : '' }, h('h3', {}, f.title || '填表'));
     if (f.progress) card.append(h('progress', { max: f.progress[1], value: f.progress[0], 'aria-label': '已填 ' + f.progress[0] + ' 项，共 ' + f.progress[1] + ' 项' }));
     if (f.field) {
       card.append(h('p', {}, h('strong', {}, f.field.label), f.field.hint ? h('span', { class: 'muted' }, '（' + f.field.hint + '）') : null));
-      const opts = f.field.kind === 'yes_no' ? [{ label: '是' }, { label: '否' }] : f.field.options || [];
+      const opts = readBack ? [] : /^yes_?no$/.test(f.field.kind) ? [{ label: '是' }, { label: '否' }] : f.field.options || [];
       if (opts.length) card.append(h('div', { class: 'suggest' }, opts.map((o) => h('button', { type: 'button', onclick: () => ask(o.label) }, o.label))));
     }
     if ((f.values || []).length) card.append(h('dl', { class: 'readback' }, f.values.map((v) => [h('dt', {}, v.label), h('dd', {}, v.value)])));
-    if (f.state === 'confirming') card.append(h('div', { class: 'suggest' }, h('button', { class: 'primary', type: 'button', onclick: () => ask('提交') }, '确认提交'), h('button', { type: 'button', onclick: () => ask('不对') }, '要修改')));
+    if (readBack) card.append(h('div', { class: 'suggest' }, h('button', { class: 'primary', type: 'button', onclick: () => ask('对') }, '对'), h('button', { type: 'button', onclick: () => ask('不对') }, '不对')));
     if (f.state === 'submitted' && f.application_id) card.append(h('a', { class: 'btn block', href: '#/apps/' + encodeURIComponent(f.application_id) }, '查看办理进度'));
     return card;
   }
