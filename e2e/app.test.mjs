@@ -82,12 +82,13 @@ before(async () => {
   api = {
     applications: has('/api/v1/me/applications') && has('/api/v1/me/events'),
     notices: has('/api/v1/me/notices'),
+    speak: has('/api/v1/voice/speak', 'post'),
     // guided forms (#22) turn into applications (#20): the form journey needs both
     forms: has('/api/v1/me/applications', 'post'),
   };
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'],
   });
 });
 
@@ -204,7 +205,14 @@ for (const mode of ['normal', 'elder']) {
     // chat: a streamed, checked answer citing the guide's element
     await page.getByRole('link', { name: '问一问这件事' }).click();
     await page.getByRole('textbox', { name: '您的问题' }).fill('社保卡丢了怎么挂失');
+    // 长辈模式 reads answers aloud: the answer's audio_url (or POST /voice/speak) must play
+    const spoken = mode === 'elder' && api.speak ? page.waitForResponse((r) => r.url().includes('/api/v1/voice/speak'), { timeout: 30_000 }) : null;
     await page.getByRole('button', { name: '发送' }).click();
+    if (spoken) {
+      const r = await spoken;
+      assert.equal(r.status(), 200, 'speech of the answer');
+      assert.match(r.headers()['content-type'] || '', /^audio\//);
+    }
     const cite = page.locator('a.cite').first();
     await cite.waitFor({ timeout: 30_000 });
     const href = await cite.getAttribute('href');
