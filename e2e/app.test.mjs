@@ -356,6 +356,33 @@ test('push permission refused: the settings say so and the inbox still opens', a
   await page.context().close();
 });
 
+test('push: the service worker shows a message under its tag, linking to the app route', async () => {
+  const ctx = await browser.newContext({ viewport: VIEW, locale: 'zh-CN' });
+  await ctx.grantPermissions(['notifications'], { origin: base });
+  const page = await ctx.newPage();
+  page.on('pageerror', (err) => pageErrors.push(`push: ${err.message}`));
+  await page.goto(base + '/app/');
+  await ready(page);
+  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });
+  const cdp = await ctx.newCDPSession(page);
+  const regs = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations));
+  await cdp.send('ServiceWorker.enable');
+  for (let i = 0; i < 50 && !regs.some((r) => r.scopeURL === base + '/app/'); i++) await new Promise((r) => setTimeout(r, 100));
+  const reg = regs.find((r) => r.scopeURL === base + '/app/');
+  assert.ok(reg, 'no service worker registration for /app/');
+  // what #21's delivery sends: title, body, url (base URL + app-relative link), tag (the message key)
+  const msg = { title: '办件进度', body: '您的社保卡挂失申请已受理。', url: base + '/applications/ap1x', tag: 'application:ap1x:2' };
+  for (let i = 0; i < 2; i++) await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: JSON.stringify(msg) });
+  const shown = await page.waitForFunction(async () => {
+    const ns = await (await navigator.serviceWorker.ready).getNotifications();
+    return ns.length ? ns.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url })) : null;
+  }, null, { timeout: 10_000 });
+  const list = await shown.jsonValue();
+  assert.deepEqual(list, [{ title: msg.title, body: msg.body, tag: msg.tag, url: '/app/#/apps/ap1x' }], 'one notification per tag, with the app route');
+  await ctx.close();
+});
+
 test('offline: the shell and a read guide open from the service worker, with a notice; chat resumes when the server is back', async () => {
   const page = await newPage('normal');
   await page.goto(base + '/app/');

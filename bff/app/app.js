@@ -545,10 +545,26 @@ async function inbox() {
   screen('消息中心', items.length ? h('ul', { class: 'list', id: 'notices' }, items.map((n) => h('li', { class: n.read_at ? '' : 'unread' }, h('button', {
     class: 'link', type: 'button', onclick: async () => {
       try { await api('/api/v1/me/notices/' + n.id + '/read', { method: 'POST' }); } catch (_) { /* still open it */ }
-      if (n.link) location.href = n.link.startsWith('/app/') ? n.link : '#/inbox';
+      if (n.link) location.href = deepLink(n.link, location.origin);
       else route();
     },
   }, h('span', { class: 'title' }, (n.kind_name ? '【' + n.kind_name + '】' : '') + n.title), h('span', {}, n.body))))) : h('p', {}, '没有消息。'));
+}
+
+// deepLink turns a notice's link (notify's app-relative /applications/ID or /guides/CODE, maybe
+// behind its base URL) into the app's own route; anything else, or another origin, opens the inbox.
+function deepLink(link, origin) {
+  let p;
+  try {
+    const u = new URL(link || '', origin);
+    if (u.origin !== origin) return '/app/#/inbox';
+    p = (u.pathname.replace(/^\/app(\/|$)/, '/') + u.hash).replace(/^\/#/, '').replace(/^#/, '');
+  } catch (_) { return '/app/#/inbox'; }
+  let m;
+  if ((m = /^\/(?:applications|apps)\/([\w-]+)$/.exec(p))) return '/app/#/apps/' + m[1];
+  if ((m = /^\/(?:guides|guide)\/([\w-]+)$/.exec(p))) return '/app/#/guide/' + m[1];
+  if (/^\/(inbox|settings|chat|search)?$/.test(p)) return '/app/#' + (p || '/');
+  return '/app/#/inbox';
 }
 
 // --- 设置 ---------------------------------------------------------------------------------

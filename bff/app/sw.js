@@ -59,10 +59,26 @@ self.addEventListener('fetch', (e) => {
   }
 });
 
+// deepLink turns a notice's link (notify's app-relative /applications/ID or /guides/CODE, maybe
+// behind its base URL) into the app's own route; anything else, or another origin, opens the inbox.
+function deepLink(link, origin) {
+  let p;
+  try {
+    const u = new URL(link || '', origin);
+    if (u.origin !== origin) return '/app/#/inbox';
+    p = (u.pathname.replace(/^\/app(\/|$)/, '/') + u.hash).replace(/^\/#/, '').replace(/^#/, '');
+  } catch (_) { return '/app/#/inbox'; }
+  let m;
+  if ((m = /^\/(?:applications|apps)\/([\w-]+)$/.exec(p))) return '/app/#/apps/' + m[1];
+  if ((m = /^\/(?:guides|guide)\/([\w-]+)$/.exec(p))) return '/app/#/guide/' + m[1];
+  if (/^\/(inbox|settings|chat|search)?$/.test(p)) return '/app/#' + (p || '/');
+  return '/app/#/inbox';
+}
+
 self.addEventListener('push', (e) => {
   let m = {};
   try { m = e.data ? e.data.json() : {}; } catch (_) { m = { title: '陕西社保', body: e.data ? e.data.text() : '' }; }
-  const url = m.url && m.url.startsWith('/') ? m.url : '/app/#/inbox';
+  const url = deepLink(m.url, self.location.origin);
   e.waitUntil(self.registration.showNotification(m.title || '陕西社保', {
     body: m.body || '', tag: m.tag || undefined, renotify: false, icon: ASSETS.find((a) => a.includes('icon-192')),
     data: { url },
