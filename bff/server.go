@@ -46,6 +46,10 @@ type Deps struct {
 	Version   string
 	// TrustProxy takes the client IP from X-Forwarded-For.
 	TrustProxy bool
+	// OIDC is the identity service /app signs people in with (empty Issuer: none).
+	OIDC AppOIDC
+	// DevMinter, set only in dev mode, mints the demo accounts' tokens (POST /dev/sign-in).
+	DevMinter Minter
 }
 
 // Server is the Fiber application with its dependencies.
@@ -116,11 +120,13 @@ func (s *Server) routes() {
 	s.toolRoutes(v1)
 	s.chatRoutes(v1)
 	s.voiceRoutes(v1)
+	s.appAuthRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)
 	s.adminTokenRoutes(admin)
 	s.consoleRoutes(a)
+	s.appRoutes(a)
 }
 
 // Listen serves on addr until Shutdown.

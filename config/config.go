@@ -41,6 +41,9 @@ type Config struct {
 	OIDCIssuer   string `yaml:"oidc_issuer" env:"SHEBAO_OIDC_ISSUER" doc:"issuer of the province's identity service; empty = local tokens only"`
 	OIDCJWKSURL  string `yaml:"oidc_jwks_url" env:"SHEBAO_OIDC_JWKS_URL" doc:"JWKS URL of the identity service; empty = discovered from the issuer"`
 	OIDCAudience string `yaml:"oidc_audience" env:"SHEBAO_OIDC_AUDIENCE" doc:"audience tokens from the identity service must carry"`
+	OIDCClientID string `yaml:"oidc_client_id" env:"SHEBAO_OIDC_CLIENT_ID" doc:"client id of the /app web client at the identity service (authorization code + PKCE, redirect to <origin>/app/); empty = no identity-service sign-in on /app"`
+
+	Dev bool `yaml:"dev" env:"SHEBAO_DEV" doc:"development mode: a demo person and a demo editor with one-tap sign-in on /app (short-lived local tokens); never turn on in production"`
 
 	ModelBaseURL   string        `yaml:"model_base_url" env:"SHEBAO_MODEL_BASE_URL" doc:"OpenAI-compatible model server, e.g. http://127.0.0.1:8000/v1; empty = no-model mode"`
 	ModelAPIKey    string        `yaml:"model_api_key" env:"SHEBAO_MODEL_API_KEY" doc:"API key for the model server"`
@@ -254,6 +257,9 @@ func (c Config) Validate() error {
 	}
 	if c.OIDCJWKSURL != "" && c.OIDCIssuer == "" {
 		return fmt.Errorf("SHEBAO_OIDC_ISSUER: required when SHEBAO_OIDC_JWKS_URL is set")
+	}
+	if c.OIDCClientID != "" && c.OIDCIssuer == "" {
+		return fmt.Errorf("SHEBAO_OIDC_ISSUER: required when SHEBAO_OIDC_CLIENT_ID is set")
 	}
 	return nil
 }

@@ -63,6 +63,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		Voice:         vs,
 		VoiceSettings: voiceSettings,
 		TrustProxy:    cfg.TrustProxy,
+		OIDC:          bff.AppOIDC{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID},
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
 			{Name: "migrations", Check: st.schemaCurrent},
