@@ -131,6 +131,9 @@ func LoadSeed(fsys fs.FS) ([]Guide, error) {
 		if err != nil {
 			return err
 		}
+		if d.IsDir() && p == seedFormsDir {
+			return fs.SkipDir // forms: LoadSeedForms
+		}
 		ext := strings.ToLower(path.Ext(p))
 		if !d.IsDir() && (ext == ".yaml" || ext == ".yml" || ext == ".json") {
 			names = append(names, p)
@@ -159,6 +162,45 @@ func LoadSeed(fsys fs.FS) ([]Guide, error) {
 	}
 	if err := CheckSet(all, files, nil); err != nil {
 		return nil, err
+	}
+	return all, nil
+}
+
+// seedFormsDir holds the seed corpus's application forms, one bundle file ("forms:") per
+// category, each form with its guide in the guide files.
+const seedFormsDir = "forms"
+
+// LoadSeedForms reads the forms of the seed corpus (forms/*.yaml in fsys), validated like an
+// import; guides are the codes the forms may belong to.
+func LoadSeedForms(fsys fs.FS, guides map[string]bool) ([]Form, error) {
+	names, err := fs.Glob(fsys, seedFormsDir+"/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var all []Form
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, &FileError{File: n, Err: err}
+		}
+		b, err := ParseBundle(data)
+		if err != nil {
+			return nil, &FileError{File: n, Err: err}
+		}
+		if len(b.Guides) > 0 {
+			return nil, &FileError{File: n, Err: errors.New("表单文件中不应包含办事指南")}
+		}
+		for i := range b.Forms {
+			f := &b.Forms[i]
+			if err := ValidateForm(f); err != nil {
+				return nil, &FileError{File: n, Code: f.Code, Err: err}
+			}
+			if !guides[f.Guide] {
+				return nil, &FileError{File: n, Code: f.Code, Err: fmt.Errorf("所属事项 %s 不在种子指南中", f.Guide)}
+			}
+		}
+		all = append(all, b.Forms...)
 	}
 	return all, nil
 }

@@ -182,9 +182,6 @@ func (s *Store) Update(ctx context.Context, subject string, p Patch, src Source)
 	return out, err
 }
 
-// ProfileInvalid is the error kind of a patch with invalid fields.
-var ProfileInvalid = apperr.Kind{Code: "profile_invalid", Status: 422, Message: "个人信息填写不正确，请检查后重新提交。"}
-
 // apply validates p and writes it into r. A 身份证号 also gives the birth month and sex (when
 // the patch does not say them), sourced like the number.
 func apply(r *record, p Patch, src Source, now time.Time) error {
@@ -288,7 +285,7 @@ func apply(r *record, p Patch, src Source, now time.Time) error {
 		for i, p := range ps {
 			msgs[i] = p.Message
 		}
-		return apperr.New(ProfileInvalid, "个人信息填写不正确："+strings.Join(msgs, "；")+"。").WithDetails(ps)
+		return apperr.New(apperr.ProfileInvalid, "个人信息填写不正确："+strings.Join(msgs, "；")+"。").WithDetails(ps)
 	}
 	return nil
 }
