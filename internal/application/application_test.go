@@ -105,9 +105,11 @@ func submit(t *testing.T, st *stack, who string) Application {
 
 func TestOnlyTheOwnerSeesAnApplication(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		st := newStack(t, d, newClock(), nil)
+		c := newClock()
+		st := newStack(t, d, c, nil)
 		ctx := context.Background()
 		a := submit(t, st, "alice")
+		c.Add(time.Second)
 		if a.Status != event.StatusSubmitted || a.Delivery != "queued" || a.Notice == "" || !validID(a.ID) {
 			t.Fatalf("submitted = %+v", a)
 		}
