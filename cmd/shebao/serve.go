@@ -73,6 +73,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer app.close()
 
 	app.deps.Revocations = verifier.revocations
+	app.person.listening(ln.Addr())
 	srv := bff.New(app.deps)
 	// One port: connections that open with the chat WebSocket request go to a plain net/http
 	// server (cheaper idle connections for gorilla/websocket) behind the same edge (request ids,

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+
+	"shebao/bff"
+	"shebao/config"
+	"shebao/content"
+	apps "shebao/internal/application"
+	"shebao/internal/person"
+	"shebao/internal/queue"
+	"shebao/internal/ratelimit"
+)
+
+// personal is the wired person and applications feature: the stores, the 经办 link and the
+// progress streams.
+type personal struct {
+	people   *person.Store
+	apps     *apps.Service
+	progress *apps.Progress
+	secret   []byte
+	sim      *apps.Simulator // nil when a real 经办 system is configured
+	listen   atomic.Value    // string: the server's own address, for the simulator's webhooks
+}
+
+// openPersonal opens the person and application stores and the configured 经办 link.
+func openPersonal(ctx context.Context, cfg config.Config, log *slog.Logger, st *store) (*personal, error) {
+	p := &personal{}
+	var err error
+	if p.people, err = person.Open(ctx, person.Options{DB: st.db, Key: cfg.PersonKey}); err != nil {
+		return nil, fmt.Errorf("person store: %w", err)
+	}
+	if cfg.PersonKey == "" {
+		log.Warn("SHEBAO_PERSON_KEY is not set: personal numbers are encrypted with a key kept in the store itself (fine for development, not for production)")
+	}
+	guides := guideNames(st.content)
+	if p.apps, err = apps.Open(ctx, apps.Options{DB: st.db, Events: st.events, Jobs: st.jobs, People: p.people, Forms: st.content,
+		Guides: guides, Log: log}); err != nil {
+		return nil, fmt.Errorf("application store: %w", err)
+	}
+	p.secret = []byte(cfg.UpstreamSecret)
+	if len(p.secret) == 0 {
+		if p.secret, err = person.StoredSecret(ctx, st.db, "upstream_secret", 32); err != nil {
+			return nil, err
+		}
+	}
+	client := &http.Client{Timeout: cfg.UpstreamTimeout}
+	switch cfg.Upstream {
+	case "http":
+		p.apps.SetUpstream(&apps.HTTPClient{BaseURL: cfg.UpstreamURL, Secret: p.secret, Client: client})
+	default:
+		p.listen.Store("")
+		p.sim = &apps.Simulator{DB: st.db, Jobs: st.jobs, Secret: p.secret, Step: cfg.SimulatorStep, Guides: guides, Client: client, Log: log,
+			WebhookURL: func() string {
+				if cfg.SimulatorWebhookURL != "" {
+					return cfg.SimulatorWebhookURL
+				}
+				return "http://" + p.listen.Load().(string) + "/api/v1/upstream/events"
+			}}
+		p.apps.SetUpstream(p.sim)
+	}
+	p.progress = apps.NewProgress()
+	if _, err := p.progress.Follow(ctx, st.events); err != nil {
+		return nil, fmt.Errorf("progress streams: %w", err)
+	}
+	return p, nil
+}
+
+// listening records the server's address for the simulator's webhooks: a wildcard host is
+// reached on loopback.
+func (p *personal) listening(addr net.Addr) {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	p.listen.Store(net.JoinHostPort(host, port))
+}
+
+// handle registers the feature's queue handlers on w and lets enqueues wake it.
+func (p *personal) handle(w *queue.Worker) {
+	for kind, h := range p.apps.JobHandlers() {
+		w.Handle(kind, h)
+	}
+	if p.sim != nil {
+		for kind, h := range p.sim.JobHandlers() {
+			w.Handle(kind, h)
+		}
+		p.sim.Wake = w.Wake
+	}
+	p.apps.SetWake(w.Wake)
+}
+
+// wire adds the feature to the edge's dependencies.
+func (p *personal) wire(d *bff.Deps, cfg config.Config) {
+	d.People, d.Applications, d.Progress, d.UpstreamSecret = p.people, p.apps, p.progress, p.secret
+	d.AllowedOrigins = cfg.AllowedOrigins
+	d.MeLimits = bff.MeLimits{
+		PerUser: ratelimit.Rate{Burst: 4 * cfg.MeRatePerUser, PerSecond: float64(cfg.MeRatePerUser)},
+		PerIP:   ratelimit.Rate{Burst: 4 * cfg.MeRatePerIP, PerSecond: float64(cfg.MeRatePerIP)},
+	}
+}
+
+// guideNames gives a guide's name and 受理条件 from the published guides.
+func guideNames(cs *content.Service) apps.GuideNames {
+	return func(code string) (string, []string) {
+		g, err := cs.Guide(code)
+		if err != nil {
+			return "", nil
+		}
+		return g.Guide.Name, g.Guide.Conditions
+	}
+}
