@@ -152,7 +152,11 @@ func (s *Server) patchMe(c *fiber.Ctx) error {
 	if err := strictDecodeQuiet(c.Body(), &patch); err != nil {
 		return err
 	}
-	prof, err := s.People.Update(c.UserContext(), principal(c).Subject, patch, person.Declared)
+	p := principal(c)
+	if _, err := s.People.Update(c.UserContext(), p.Subject, patch, person.Declared); err != nil {
+		return err
+	}
+	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
 	if err != nil {
 		return err
 	}
