@@ -79,7 +79,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 		return Answer{}, errDuplicate
 	}
 
-	t := &turn{svc: s, ctx: ctx, state: &st, san: san, masked: masked, stream: stream, sessID: sess.id}
+	t := &turn{svc: s, ctx: ctx, state: &st, san: san, masked: masked, stream: stream, sessID: sess.id, subject: sess.subject}
 	a := t.respond()
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return Answer{}, ctx.Err() // cancelled by the user or by shutdown: nothing is said
@@ -127,6 +127,7 @@ type turn struct {
 	svc      *Service
 	ctx      context.Context
 	sessID   string
+	subject  string // the signed-in person, "" when anonymous
 	state    *sessionState
 	san      Sanitized
 	masked   pii.Masked
@@ -152,6 +153,9 @@ func (t *turn) respond() Answer {
 	if IsHandoffRequest(text) {
 		t.state.Pending = nil
 		return Answer{Route: RouteHandoff, Text: replyHandoff, Handoff: &Handoff{Phone: Hotline, Reason: "requested"}}
+	}
+	if a, ok := t.personal(); ok {
+		return a
 	}
 	if a, ok := t.retirement(); ok {
 		return a
@@ -341,4 +345,22 @@ func figureTexts(fs []Figure) string {
 		parts = append(parts, f.Text)
 	}
 	return strings.Join(parts, ",")
+}
+
+// personal answers questions about the person's own affairs from their data (Options.Personal).
+func (t *turn) personal() (Answer, bool) {
+	pd := t.svc.opts.Personal
+	if pd == nil {
+		return Answer{}, false
+	}
+	route, reply, ok, err := pd.Answer(t.ctx, t.subject, t.masked.Text, t.svc.now())
+	if err != nil {
+		t.svc.log.Error("personal data", "session", shortID(t.sessID), "err", err)
+		return Answer{}, false
+	}
+	if !ok {
+		return Answer{}, false
+	}
+	t.state.Pending = nil
+	return Answer{Route: Route(route), Text: reply, Suggestions: []string{}}, true
 }

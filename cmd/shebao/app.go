@@ -11,6 +11,7 @@ import (
 	"shebao/assistant"
 	"shebao/bff"
 	"shebao/config"
+	apps "shebao/internal/application"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
 	"shebao/search"
@@ -44,7 +45,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if a.person, err = openPersonal(ctx, cfg, log, st); err != nil {
 		return nil, err
 	}
-	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier)
+	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier, &apps.Personal{Apps: a.person.apps, People: a.person.people})
 	if err != nil {
 		return nil, err
 	}
