@@ -95,7 +95,7 @@ func (s *Service) get(ctx context.Context, person, id string) (Application, erro
 	if !validID(id) {
 		return Application{}, apperr.New(apperr.ApplicationNotFound, "")
 	}
-	a, err := scanApp(s.db.QueryRow(ctx, `SELECT `+appColumns+` FROM applications WHERE id = ? AND person = ?`, id, person))
+	a, err := scanApp(s.db.QueryRowPrepared(ctx, `SELECT `+appColumns+` FROM applications WHERE id = ? AND person = ?`, id, person))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, apperr.New(apperr.ApplicationNotFound, "")
 	}
@@ -106,7 +106,7 @@ func (s *Service) get(ctx context.Context, person, id string) (Application, erro
 }
 
 func (s *Service) steps(ctx context.Context, id string) ([]Step, error) {
-	rows, err := s.db.Query(ctx, `SELECT seq, status, detail, office, at FROM application_steps WHERE application_id = ? ORDER BY seq`, id)
+	rows, err := s.db.QueryPrepared(ctx, `SELECT seq, status, detail, office, at FROM application_steps WHERE application_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("application: steps: %w", err)
 	}
@@ -160,7 +160,8 @@ func (s *Service) List(ctx context.Context, person string, f ListFilter) ([]Appl
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, f.Limit+1)
-	rows, err := s.db.Query(ctx, q, args...)
+	// q is one of a few constant texts (filters on or off), so it is prepared once each.
+	rows, err := s.db.QueryPrepared(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("application: list: %w", err)
 	}

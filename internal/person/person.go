@@ -125,7 +125,7 @@ func (s *Store) load(ctx context.Context, subject string) (record, error) {
 	r := record{Profile: Profile{Subject: subject, Sources: map[string]Source{}}}
 	var idc, phc, sources string
 	var updated int64
-	err := s.db.QueryRow(ctx, `SELECT name, id_cipher, birth_month, sex, category, city, phone_cipher, last_certified, sources, updated_at
+	err := s.db.QueryRowPrepared(ctx, `SELECT name, id_cipher, birth_month, sex, category, city, phone_cipher, last_certified, sources, updated_at
 		FROM person_profiles WHERE subject = ?`, subject).Scan(&r.Name, &idc, &r.BirthMonth, &r.Sex, &r.Category, &r.City, &phc, &r.LastCertified, &sources, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil

@@ -69,7 +69,7 @@ func (s *Store) Unfollow(ctx context.Context, subject, code string) (bool, error
 
 // Follows lists the guides subject follows, by code.
 func (s *Store) Follows(ctx context.Context, subject string) ([]Follow, error) {
-	rows, err := s.db.Query(ctx, `SELECT guide_code, seen_at FROM person_follows WHERE subject = ? ORDER BY guide_code LIMIT 200`, subject)
+	rows, err := s.db.QueryPrepared(ctx, `SELECT guide_code, seen_at FROM person_follows WHERE subject = ? ORDER BY guide_code LIMIT 200`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("person: follows: %w", err)
 	}
