@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shebao/content"
@@ -148,6 +149,8 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 
+	pending, delivering atomic.Bool // afterCommit's delivery state
+
 	popMu   sync.Mutex
 	popular []string
 	popAt   time.Time
@@ -278,13 +281,33 @@ type jobPayload struct {
 	Note string `json:"note,omitempty"`
 }
 
-func (s *Service) afterCommit(ctx context.Context) {
+// afterCommit wakes the queue worker and hands the new events to the log's consumers. Delivery
+// runs beside the request, not in it (every consumer of the log reads on each delivery, which
+// halved the webhook ingest rate), and at most one delivery runs at a time: kicks that arrive
+// while one runs are folded into one more.
+func (s *Service) afterCommit(context.Context) {
 	s.wake()
-	if s.events != nil {
-		if err := s.events.Deliver(ctx); err != nil {
-			s.log.Debug("application: deliver events", "err", err)
-		}
+	if s.events == nil {
+		return
 	}
+	s.pending.Store(true)
+	if !s.delivering.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		for {
+			for s.pending.Swap(false) {
+				if err := s.events.Deliver(context.Background()); err != nil {
+					s.log.Debug("application: deliver events", "err", err)
+				}
+			}
+			s.delivering.Store(false)
+			// A kick between the last Swap and the Store would otherwise wait for the next one.
+			if !s.pending.Load() || !s.delivering.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
 }
 
 // appendChange appends the ApplicationChanged event of step st inside tx.
