@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
 	apps "shebao/internal/application"
+	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/queue"
 	"shebao/internal/ratelimit"
@@ -117,4 +119,21 @@ func guideNames(cs *content.Service) apps.GuideNames {
 		}
 		return g.Guide.Name, g.Guide.Conditions
 	}
+}
+
+// citizens makes every person the province's identity service vouches for an app user (role
+// user), whatever roles its tokens carry for other applications: that service is how citizens
+// sign in. Editorial roles still come only from the token.
+type citizens struct{ idp *identity.JWKSVerifier }
+
+// Issuer is the identity service's issuer, for identity.Chain.
+func (c citizens) Issuer() string { return c.idp.Issuer() }
+
+// Verify verifies with the identity service and adds RoleUser.
+func (c citizens) Verify(ctx context.Context, token string) (identity.Principal, error) {
+	p, err := c.idp.Verify(ctx, token)
+	if err == nil && !slices.Contains(p.Roles, identity.RoleUser) {
+		p.Roles = append(p.Roles, identity.RoleUser)
+	}
+	return p, err
 }
