@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shebao/assistant/voice"
 	"shebao/content"
 	"shebao/internal/application"
 	"shebao/internal/identity"
@@ -36,7 +37,11 @@ type Deps struct {
 	// should check it (identity.WithRevocations).
 	Revocations *identity.Revocations
 	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
-	Log         *slog.Logger
+	// Voice transcribes and speaks; without it the voice routes answer voice_unavailable.
+	Voice *voice.Service
+	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).
+	VoiceSettings VoiceSettings
+	Log           *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
@@ -158,6 +163,7 @@ func (s *Server) routes() {
 	s.chatRoutes(v1)
 	s.meRoutes(v1)
 	v1.Post("/upstream/events", s.upstreamEvents)
+	s.voiceRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"shebao/assistant"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	apps "shebao/internal/application"
@@ -25,6 +26,7 @@ type application struct {
 	chat    *assistant.Service
 	person  *personal
 	worker  *queue.Worker
+	voice   *voice.Service
 	log     *slog.Logger
 	closers []func() error
 }
@@ -45,21 +47,28 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if a.person, err = openPersonal(ctx, cfg, log, st); err != nil {
 		return nil, err
 	}
-	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier, &apps.Personal{Apps: a.person.apps, People: a.person.people})
+	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
+	if err != nil {
+		return nil, err
+	}
+	a.voice = vs
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, &apps.Personal{Apps: a.person.apps, People: a.person.people})
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, chat.Close)
 	a.chat = chat
 	a.deps = bff.Deps{
-		Content:    st.content,
-		Log:        log,
-		AccessLog:  accessLog,
-		Version:    version,
-		Auth:       verifier,
-		Search:     idx,
-		Chat:       chat.Handler(),
-		TrustProxy: cfg.TrustProxy,
+		Content:       st.content,
+		Log:           log,
+		AccessLog:     accessLog,
+		Version:       version,
+		Auth:          verifier,
+		Search:        idx,
+		Chat:          chat.Handler(),
+		Voice:         vs,
+		VoiceSettings: voiceSettings,
+		TrustProxy:    cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
 			{Name: "migrations", Check: st.schemaCurrent},
@@ -92,6 +101,7 @@ func (a *application) background(ctx context.Context) {
 		}
 	}
 	go pruneDaily(ctx, a.log, a.chat, a.search)
+	go prewarmVoice(ctx, a.log, a.voice)
 	go a.st.events.Run(ctx)
 	a.worker.Run(ctx)
 }
