@@ -17,6 +17,8 @@ trap 'kill $pid $ptpid 2>/dev/null; rm -f "$bin" "$pt"' EXIT
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 base="http://127.0.0.1:$port"
 wrk -t1 -c16 -d3s -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" >/dev/null # warm up (popular guides, caches)
+echo "== latency, 1 connection (no queueing)"
+wrk -t1 -c1 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" | grep -E "50%|99%|Requests/sec|Non-2xx"
 echo "== latency, 16 connections"
 wrk -t1 -c16 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" | grep -E "50%|90%|99%|Requests/sec|Non-2xx"
 rps() { wrk -t1 -c64 -d${secs}s "$@" | awk '/Requests\/sec/ {print $2}'; }
