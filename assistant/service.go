@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/assistant/formflow"
 	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
@@ -52,6 +53,8 @@ type Options struct {
 	// VoiceSettings remembers signed-in people's voice settings (voice.SettingsStore); nil:
 	// settings last as long as the session.
 	VoiceSettings VoiceSettingsStore
+	// Forms is the guided-form engine; nil answers questions only.
+	Forms *formflow.Engine
 	// Personal, when set, answers a person's questions about their own affairs (their
 	// applications' progress, their retirement month) from their data, before guide questions.
 	Personal PersonalData
@@ -169,6 +172,7 @@ type Service struct {
 	limiter  ratelimit.Limiter
 	model    *modelClient
 	upgrader websocket.Upgrader
+	passages passageCache // the passages of the guides answered from
 
 	ctx    context.Context // parent of every turn; cancelled by Close
 	cancel context.CancelFunc

@@ -103,7 +103,7 @@ func (e *meEnv) call(t *testing.T, who, method, target, body string, headers ...
 	return do(t, e.srv.App(), method, target, rd, h...)
 }
 
-const cardLoss = `{"form_code":"SX-SBK-003-GS","form_version":1,"values":{"holder":"self","loss_type":"lost","lost_date":"2026-12-01","bank_reported":"yes","phone":"` + mePhone + `","reissue":"no"}}`
+const cardLoss = `{"form_code":"F-SBK-003","form_version":1,"values":{"name":"王小明","id_number":"` + meID + `","loss":"lost","phone":"` + mePhone + `"}}`
 
 func decode[T any](t *testing.T, r response) T {
 	t.Helper()
@@ -147,10 +147,10 @@ func TestMeProfileAndApplications(t *testing.T) {
 			r.header.Get("Location") != "/api/v1/me/applications/"+a.ID {
 			t.Fatalf("submit: %d %s", r.status, r.body)
 		}
-		if r := e.call(t, "alice", "POST", "/api/v1/me/applications", `{"form_code":"SX-SBK-003-GS","form_version":1,"values":{"holder":"self"}}`); r.status != 422 || r.errorCode(t) != "form_values_invalid" {
+		if r := e.call(t, "alice", "POST", "/api/v1/me/applications", `{"form_code":"F-SBK-003","form_version":1,"values":{"loss":"lost"}}`); r.status != 422 || r.errorCode(t) != "form_values_invalid" {
 			t.Fatalf("incomplete form: %d %s", r.status, r.body)
 		}
-		if r := e.call(t, "alice", "POST", "/api/v1/me/applications", `{"form_code":"SX-SBK-003-GS","form_version":9,"values":{}}`); r.status != 404 || r.errorCode(t) != "form_not_found" {
+		if r := e.call(t, "alice", "POST", "/api/v1/me/applications", `{"form_code":"F-SBK-003","form_version":9,"values":{}}`); r.status != 404 || r.errorCode(t) != "form_not_found" {
 			t.Fatalf("unknown version: %d %s", r.status, r.body)
 		}
 		list := decode[struct{ Items []application.Application }](t, e.call(t, "alice", "GET", "/api/v1/me/applications?status=submitted", ""))
@@ -429,8 +429,8 @@ func TestLogsNeverCarryPersonalNumbers(t *testing.T) {
 	e.call(t, "alice", "PATCH", "/api/v1/me", `{"id_number":"`+meID[:17]+`1","phone":"2`+mePhone[1:]+`"}`)
 	e.call(t, "alice", "PATCH", "/api/v1/me", `{"id_number":"`+meID+`",`) // malformed JSON
 	a := decode[application.Application](t, e.call(t, "alice", "POST", "/api/v1/me/applications", cardLoss))
-	e.call(t, "alice", "POST", "/api/v1/me/applications", strings.Replace(cardLoss, `"reissue":"no"`, `"reissue":"no","bank":"`+meBankCard+`"`, 1))
-	e.call(t, "alice", "POST", "/api/v1/me/applications", strings.Replace(cardLoss, `"holder":"self"`, `"holder":"child","child_name":"王小明","child_id_number":"`+meID+`"`, 1))
+	e.call(t, "alice", "POST", "/api/v1/me/applications", strings.Replace(cardLoss, `"loss":"lost"`, `"loss":"lost","bank":"`+meBankCard+`"`, 1))
+	e.call(t, "alice", "POST", "/api/v1/me/applications", strings.Replace(cardLoss, meID, meID[:17]+"1", 1))
 	e.call(t, "alice", "GET", "/api/v1/me/applications/"+a.ID, "")
 	e.call(t, "alice", "GET", "/api/v1/me/home", "")
 	b := webhookBody(a.ID, 1, "needs_supplement", "ev-pii")

@@ -97,6 +97,9 @@ func CheckValue(fl Field, v string, today time.Time) (string, error) {
 			}
 		}
 		return bad("请从给出的选项中选择")
+	case FieldName:
+		a, err := parse(answer.Name)
+		return a.Text, err
 	case FieldIDNumber:
 		a, err := parse(answer.IDCard)
 		return a.Text, err

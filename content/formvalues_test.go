@@ -10,17 +10,27 @@ import (
 	"shebao/internal/dbtest"
 )
 
-// TestSeedPublishesTheCardLossForm: the 社保卡挂失 form ships with the seed corpus, published,
-// and a store seeded before it existed gets it at the next start.
-func TestSeedPublishesTheCardLossForm(t *testing.T) {
+// TestSeedFormsIfMissing: a store that holds the seed guides but not their forms (seeded before
+// the forms shipped) gets them, once.
+func TestSeedFormsIfMissing(t *testing.T) {
 	d := dbtest.SQLite(t)
 	s, _ := newTestService(t, d)
 	ctx := context.Background()
-	if _, err := s.SeedIfEmpty(ctx); err != nil {
+	gs, err := LoadSeed(SeedFS())
+	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.PublishedForm(ctx, "SX-SBK-003-GS")
-	if err != nil || f.Guide != "SX-SBK-003" || f.Version != 1 {
+	if _, err := s.Import(ctx, gs, nil, System, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PublishedForm(ctx, "F-SBK-003"); err == nil {
+		t.Fatal("the form is there before it was seeded")
+	}
+	n, err := s.SeedFormsIfMissing(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("seeded %d forms: %v", n, err)
+	}
+	if f, err := s.PublishedForm(ctx, "F-SBK-003"); err != nil || f.Guide != "SX-SBK-003" {
 		t.Fatalf("form = %+v, %v", f, err)
 	}
 	if n, err := s.SeedFormsIfMissing(ctx); n != 0 || err != nil {
@@ -28,39 +38,30 @@ func TestSeedPublishesTheCardLossForm(t *testing.T) {
 	}
 }
 
-func cardLossForm(t *testing.T) *Form {
+func seedForm(t *testing.T, code string) *Form {
 	t.Helper()
-	gs, err := LoadSeed(SeedFS())
+	b, err := LoadSeedBundle(SeedFS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := map[string]bool{}
-	for _, g := range gs {
-		known[g.Code] = true
-	}
-	fs, err := LoadSeedForms(SeedFS(), known)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range fs {
-		if fs[i].Code == "SX-SBK-003-GS" {
-			return &fs[i]
+	for i := range b.Forms {
+		if b.Forms[i].Code == code {
+			return &b.Forms[i]
 		}
 	}
-	t.Fatal("no SX-SBK-003-GS in the seed forms")
+	t.Fatalf("no %s in the seed forms", code)
 	return nil
 }
 
 func TestCheckValues(t *testing.T) {
-	f := cardLossForm(t)
+	f := seedForm(t, "F-SBK-003")
 	today := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
-	good := map[string]string{"holder": "本人", "loss_type": "lost", "lost_date": "2026-12-01", "bank_reported": "是的",
-		"phone": "138 1234 5678", "reissue": "no"}
+	good := map[string]string{"name": "王小明", "id_number": "11010519491231002x", "loss": "遗失", "phone": "138 1234 5678"}
 	got, err := CheckValues(f, good, today)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["holder"] != "self" || got["phone"] != "13812345678" || got["bank_reported"] != "yes" || len(got) != 6 {
+	if got["loss"] != "lost" || got["phone"] != "13812345678" || got["id_number"] != "11010519491231002X" || len(got) != 4 {
 		t.Fatalf("canonical = %v", got)
 	}
 	for _, tc := range []struct {
@@ -70,12 +71,10 @@ func TestCheckValues(t *testing.T) {
 	}{
 		{"missing required", map[string]string{"phone": ""}, "phone"},
 		{"bad phone", map[string]string{"phone": "2381234567"}, "phone"},
-		{"unknown option", map[string]string{"loss_type": "burnt"}, "loss_type"},
-		{"impossible date", map[string]string{"lost_date": "2026-02-30"}, "lost_date"},
-		{"field not shown", map[string]string{"child_name": "王小明"}, "child_name"},
+		{"unknown option", map[string]string{"loss": "burnt"}, "loss"},
+		{"id check digit", map[string]string{"id_number": "110105194912310021"}, "id_number"},
+		{"not a name", map[string]string{"name": "x"}, "name"},
 		{"unknown field", map[string]string{"colour": "red"}, "colour"},
-		{"child without id", map[string]string{"holder": "child", "child_name": "王小明"}, "child_id_number"},
-		{"child id check digit", map[string]string{"holder": "child", "child_name": "王小明", "child_id_number": "110105201512310021"}, "child_id_number"},
 	} {
 		vals := map[string]string{}
 		for k, v := range good {
@@ -93,8 +92,20 @@ func TestCheckValues(t *testing.T) {
 		if len(ps) != 1 || ps[0].Field != tc.field {
 			t.Fatalf("%s: problems %+v", tc.name, ps)
 		}
-		if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105201512310021") {
+		if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105194912310021") {
 			t.Fatalf("%s: message repeats the value: %s", tc.name, e.Message)
+		}
+	}
+	// A condition: a field shown only for one answer must not be given for another.
+	f2 := seedForm(t, "F-SY-001")
+	for _, fl := range f2.Fields {
+		if fl.ShowIf != nil {
+			vals := map[string]string{fl.ShowIf.Field: "__never__", fl.Key: "x"}
+			_, err := CheckValues(f2, vals, today)
+			if e, ok := apperr.As(err); !ok || !strings.Contains(e.Message, fl.Label) {
+				t.Fatalf("conditional field %s: %v", fl.Key, err)
+			}
+			break
 		}
 	}
 }

@@ -147,15 +147,11 @@ func (s *Service) SeedIfEmpty(ctx context.Context) (int, error) {
 	if err != nil || n > 0 {
 		return 0, err
 	}
-	gs, err := LoadSeed(SeedFS())
+	b, err := LoadSeedBundle(SeedFS())
 	if err != nil {
 		return 0, fmt.Errorf("seed corpus: %w", err)
 	}
-	res, err := s.Import(ctx, gs, nil, System, true)
-	if err != nil {
-		return res.Created, err
-	}
-	_, err = s.SeedFormsIfMissing(ctx)
+	res, _, err := s.ImportBundle(ctx, b, System, true)
 	return res.Created, err
 }
 
@@ -163,17 +159,9 @@ func (s *Service) SeedIfEmpty(ctx context.Context) (int, error) {
 // (a store seeded before the form shipped gets it at the next start); it returns how many. A form
 // whose guide is not in the store is left out.
 func (s *Service) SeedFormsIfMissing(ctx context.Context) (int, error) {
-	gs, err := LoadSeed(SeedFS())
+	b, err := LoadSeedBundle(SeedFS())
 	if err != nil {
 		return 0, fmt.Errorf("seed corpus: %w", err)
-	}
-	seedGuides := map[string]bool{}
-	for _, g := range gs {
-		seedGuides[g.Code] = true
-	}
-	fs, err := LoadSeedForms(SeedFS(), seedGuides)
-	if err != nil {
-		return 0, fmt.Errorf("seed forms: %w", err)
 	}
 	haveForms, err := codes(ctx, s.db, formKind)
 	if err != nil {
@@ -184,7 +172,7 @@ func (s *Service) SeedFormsIfMissing(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var missing []Form
-	for _, f := range fs {
+	for _, f := range b.Forms {
 		if !haveForms[f.Code] && haveGuides[f.Guide] {
 			missing = append(missing, f)
 		}

@@ -26,7 +26,7 @@ import (
 	"shebao/internal/application"
 )
 
-const cardLoss = `{"form_code":"SX-SBK-003-GS","form_version":1,"values":{"holder":"self","loss_type":"lost","lost_date":"2026-12-01","bank_reported":"yes","phone":"13812345678","reissue":"no"}}`
+const cardLoss = `{"form_code":"F-SBK-003","form_version":1,"values":{"name":"王小明","id_number":"11010519491231002X","loss":"lost","phone":"13812345678"}}`
 
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "server")

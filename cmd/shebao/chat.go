@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"shebao/assistant"
+	"shebao/assistant/formflow"
 	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
@@ -82,6 +83,11 @@ func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Log
 	if v != nil {
 		o.Verifier = chatVerifier{v}
 	}
+	forms, err := newFormEngine(ctx, cfg, log, d, cs)
+	if err != nil {
+		return nil, err
+	}
+	o.Forms = forms
 	if vs != nil {
 		o.Voice = vs
 	}
@@ -93,6 +99,27 @@ func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Log
 		return nil, fmt.Errorf("assistant: %w", err)
 	}
 	return svc, nil
+}
+
+// newFormEngine is the guided-form engine over the content's forms. Profiles and Submitter are
+// the applications service's (issue #20): until it is wired in, fields are not prefilled and a
+// confirmed form is kept and the person pointed to 12333.
+func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service) (*formflow.Engine, error) {
+	o := formflow.Options{DB: d, Forms: cs, Guides: publishedGuides{cs}, Log: log}
+	if mc := modelConfig(cfg); mc != nil {
+		c, err := modelclient.New(mc.Config, log)
+		if err != nil {
+			return nil, fmt.Errorf("forms: %w", err)
+		}
+		if o.Proposer, err = formflow.NewModelProposer(c); err != nil {
+			return nil, fmt.Errorf("forms: %w", err)
+		}
+	}
+	e, err := formflow.New(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("forms: %w", err)
+	}
+	return e, nil
 }
 
 func runChat(ctx context.Context, env *environment, args []string) error {

@@ -50,13 +50,8 @@ type stack struct {
 
 func cardLossForm(t *testing.T) *content.Form {
 	t.Helper()
-	gs := must(content.LoadSeed(content.SeedFS()))
-	known := map[string]bool{}
-	for _, g := range gs {
-		known[g.Code] = true
-	}
-	for _, f := range must(content.LoadSeedForms(content.SeedFS(), known)) {
-		if f.Code == "SX-SBK-003-GS" {
+	for _, f := range must(content.LoadSeedBundle(content.SeedFS())).Forms {
+		if f.Code == "F-SBK-003" {
 			f.Version = 1
 			return &f
 		}
@@ -95,12 +90,11 @@ func newStack(t *testing.T, d *db.DB, c *clock, up Upstream) *stack {
 	return st
 }
 
-var goodValues = map[string]string{"holder": "self", "loss_type": "lost", "lost_date": "2026-12-01", "bank_reported": "yes",
-	"phone": "13812345678", "reissue": "no"}
+var goodValues = map[string]string{"name": "王小明", "id_number": "11010519491231002X", "loss": "lost", "phone": "13812345678"}
 
 func submit(t *testing.T, st *stack, who string) Application {
 	t.Helper()
-	return must(st.svc.Submit(context.Background(), who, Submission{FormCode: "SX-SBK-003-GS", FormVersion: 1, Values: goodValues}))
+	return must(st.svc.Submit(context.Background(), who, Submission{FormCode: "F-SBK-003", FormVersion: 1, Values: goodValues}))
 }
 
 func TestOnlyTheOwnerSeesAnApplication(t *testing.T) {
@@ -151,9 +145,9 @@ func TestSubmitValidatesAgainstTheFormVersion(t *testing.T) {
 	st := newStack(t, dbtest.SQLite(t), newClock(), nil)
 	ctx := context.Background()
 	for name, sub := range map[string]Submission{
-		"unknown version": {FormCode: "SX-SBK-003-GS", FormVersion: 2, Values: goodValues},
+		"unknown version": {FormCode: "F-SBK-003", FormVersion: 2, Values: goodValues},
 		"no code":         {FormVersion: 1, Values: goodValues},
-		"bad value":       {FormCode: "SX-SBK-003-GS", FormVersion: 1, Values: map[string]string{"holder": "self"}},
+		"bad value":       {FormCode: "F-SBK-003", FormVersion: 1, Values: map[string]string{"loss": "lost"}},
 	} {
 		if _, err := st.svc.Submit(ctx, "alice", sub); err == nil {
 			t.Fatalf("%s: accepted", name)
