@@ -12,7 +12,6 @@ import (
 	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
-	apps "shebao/internal/application"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
 	"shebao/search"
@@ -52,7 +51,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		return nil, err
 	}
 	a.voice = vs
-	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, &apps.Personal{Apps: a.person.apps, People: a.person.people})
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"shebao/assistant/formflow"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
@@ -136,4 +137,47 @@ func (c citizens) Verify(ctx context.Context, token string) (identity.Principal,
 		p.Roles = append(p.Roles, identity.RoleUser)
 	}
 	return p, err
+}
+
+// formProfiles gives the guided forms the person's name, 身份证号 and phone to prefill (the
+// value submitted, and its masked display).
+type formProfiles struct{ people *person.Store }
+
+// ProfileValues implements formflow.Profiles.
+func (f formProfiles) ProfileValues(ctx context.Context, subject string) (map[string]formflow.ProfileValue, error) {
+	prof, err := f.people.Profile(ctx, subject, "")
+	if err != nil {
+		return nil, err
+	}
+	id, phone, err := f.people.Clear(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]formflow.ProfileValue{}
+	if prof.Name != "" {
+		out["name"] = formflow.ProfileValue{Value: prof.Name, Display: prof.Name}
+	}
+	if id != "" {
+		out["id_number"] = formflow.ProfileValue{Value: id, Display: prof.IDNumber}
+	}
+	if phone != "" {
+		out["phone"] = formflow.ProfileValue{Value: phone, Display: prof.Phone}
+	}
+	return out, nil
+}
+
+// formSubmitter turns a confirmed guided form into an application, once per form session.
+type formSubmitter struct{ apps *apps.Service }
+
+// Submit implements formflow.Submitter.
+func (f formSubmitter) Submit(ctx context.Context, s formflow.Submission) (formflow.Receipt, error) {
+	a, err := f.apps.Submit(ctx, s.Subject, apps.Submission{FormCode: s.Form, FormVersion: s.Version, Values: s.Values, Key: s.Session})
+	if err != nil {
+		return formflow.Receipt{}, err
+	}
+	next := "已提交，办理进度会在“我的办件”里更新。"
+	if a.Delivery == "queued" {
+		next = a.Notice
+	}
+	return formflow.Receipt{ApplicationID: a.ID, NextStep: next}, nil
 }

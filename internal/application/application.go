@@ -8,6 +8,7 @@ package application
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -190,6 +191,13 @@ func newID() string {
 	return "ap" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
+// keyedID is the id of the application a person's idempotency key makes: as unguessable as the
+// key, and the same on a retry.
+func keyedID(subject, key string) string {
+	sum := sha256.Sum256([]byte("shebao-application\x00" + subject + "\x00" + key))
+	return "ap" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
+}
+
 // validID reports whether id could be one of ours, so malformed ids never reach the store.
 func validID(id string) bool {
 	if len(id) != 18 || !strings.HasPrefix(id, "ap") {
@@ -208,6 +216,9 @@ type Submission struct {
 	FormCode    string            `json:"form_code"`
 	FormVersion int               `json:"form_version"`
 	Values      map[string]string `json:"values"`
+	// Key, when set, makes the submission idempotent: the same person submitting with the same
+	// key again gets the application the first one made (a guided form's session id).
+	Key string `json:"-"`
 }
 
 // Submit validates a submission against its form version, stores it as 已提交 and enqueues its
@@ -237,7 +248,14 @@ func (s *Service) Submit(ctx context.Context, subject string, sub Submission) (A
 		guideName = f.Title
 	}
 	now := s.now()
-	a := Application{ID: newID(), Person: subject, FormCode: f.Code, FormVersion: sub.FormVersion, GuideCode: f.Guide,
+	id := newID()
+	if sub.Key != "" {
+		id = keyedID(subject, sub.Key)
+		if prev, err := s.Get(ctx, subject, id); err == nil {
+			return prev, nil
+		}
+	}
+	a := Application{ID: id, Person: subject, FormCode: f.Code, FormVersion: sub.FormVersion, GuideCode: f.Guide,
 		GuideName: guideName, Title: f.Title, Status: event.StatusSubmitted, CreatedAt: now.UTC(), UpdatedAt: now.UTC(), lastSeq: 1}
 	st := Step{Seq: 1, Status: event.StatusSubmitted, At: now.UTC()}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -257,6 +275,11 @@ func (s *Service) Submit(ctx context.Context, subject string, sub Submission) (A
 		return err
 	})
 	if err != nil {
+		if sub.Key != "" { // a concurrent retry with the same key won the insert
+			if prev, gerr := s.Get(ctx, subject, id); gerr == nil {
+				return prev, nil
+			}
+		}
 		return Application{}, err
 	}
 	s.afterCommit(ctx)

@@ -317,3 +317,25 @@ func TestUpstreamDownThenBackAcrossARestart(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmitWithAKeyIsIdempotent: a guided form's session submitted twice (a retry) makes one
+// application; another person with the same key makes their own.
+func TestSubmitWithAKeyIsIdempotent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st := newStack(t, d, newClock(), nil)
+		ctx := context.Background()
+		sub := Submission{FormCode: "F-SBK-003", FormVersion: 1, Values: goodValues, Key: "fs_session_1"}
+		a := must(st.svc.Submit(ctx, "alice", sub))
+		b := must(st.svc.Submit(ctx, "alice", sub))
+		c := must(st.svc.Submit(ctx, "bob", sub))
+		if a.ID != b.ID || a.ID == c.ID || !validID(a.ID) {
+			t.Fatalf("ids %s %s %s", a.ID, b.ID, c.ID)
+		}
+		if l, _ := must2(st.svc.List(ctx, "alice", ListFilter{})); len(l) != 1 {
+			t.Fatalf("alice has %d applications", len(l))
+		}
+		if n := countEvents(t, st.log, a.ID); n != 1 {
+			t.Fatalf("%d events", n)
+		}
+	})
+}
