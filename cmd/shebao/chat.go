@@ -12,6 +12,7 @@ import (
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
+	apps "shebao/internal/application"
 	"shebao/internal/db"
 	"shebao/internal/identity"
 	"shebao/internal/modelclient"
@@ -70,20 +71,24 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 }
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
-	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil)
+	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil)
 }
 
-// newAssistantWithVoice is newAssistant with the voice service and the voice settings store
-// (either may be nil: text only, settings for the session only).
+// newAssistantWithVoice is newAssistant with the voice service, the voice settings store and the
+// person and applications feature (each may be nil: text only, settings for the session only, no
+// personal answers, forms neither prefilled nor submitted).
 func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
-	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore) (*assistant.Service, error) {
+	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
 		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}}
+	if p != nil {
+		o.Personal = &apps.Personal{Apps: p.apps, People: p.people}
+	}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
 	}
-	forms, err := newFormEngine(ctx, cfg, log, d, cs)
+	forms, err := newFormEngine(ctx, cfg, log, d, cs, p)
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +106,14 @@ func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Log
 	return svc, nil
 }
 
-// newFormEngine is the guided-form engine over the content's forms. Profiles and Submitter are
-// the applications service's (issue #20): until it is wired in, fields are not prefilled and a
-// confirmed form is kept and the person pointed to 12333.
-func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service) (*formflow.Engine, error) {
+// newFormEngine is the guided-form engine over the content's forms. With the person and
+// applications feature (p), fields are prefilled from the profile and confirmed forms become
+// applications; without it, a confirmed form is kept and the person pointed to 12333.
+func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, p *personal) (*formflow.Engine, error) {
 	o := formflow.Options{DB: d, Forms: cs, Guides: publishedGuides{cs}, Log: log}
+	if p != nil {
+		o.Profiles, o.Submitter = formProfiles{p.people}, formSubmitter{p.apps}
+	}
 	if mc := modelConfig(cfg); mc != nil {
 		c, err := modelclient.New(mc.Config, log)
 		if err != nil {
