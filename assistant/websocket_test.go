@@ -108,7 +108,7 @@ func (c *wsClient) until(typ string) (serverEvent, []serverEvent) {
 	c.t.Helper()
 	var before []serverEvent
 	for {
-		ev, err := c.read(5 * time.Second)
+		ev, err := c.read(20 * time.Second) // a hang detector: slow machines under -race take seconds
 		if err != nil {
 			var seen []string
 			for _, b := range before {
