@@ -33,7 +33,12 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 	where   string // path or host, for messages; never the password
+	dsn     string // PostgreSQL URL, for connections outside the pool (LISTEN); empty for SQLite
 }
+
+// PostgresURL is the URL the PostgreSQL DB was opened with (empty for SQLite): a LISTEN needs a
+// connection of its own, outside the pool.
+func (d *DB) PostgresURL() string { return d.dsn }
 
 // Where names the file or host the DB lives at (no credentials).
 func (d *DB) Where() string { return d.where }
@@ -102,7 +107,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", host, firstLine(err))
 	}
-	return &DB{DB: sdb, Dialect: Postgres, where: host}, nil
+	return &DB{DB: sdb, Dialect: Postgres, where: host, dsn: dsn}, nil
 }
 
 // Rebind rewrites '?' placeholders to '$1', '$2', … for PostgreSQL. Question marks inside single
