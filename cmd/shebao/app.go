@@ -13,6 +13,7 @@ import (
 	"shebao/config"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
+	"shebao/internal/ratelimit"
 	"shebao/search"
 )
 
@@ -39,7 +40,13 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if err := idx.Follow(ctx, st.events, st.content); err != nil {
 		return nil, fmt.Errorf("search index: follow the event log: %w", err)
 	}
-	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier)
+	var lim ratelimit.Limiter // nil: in memory, per replica
+	if st.redis != nil {
+		// Message limits per person and per address hold across replicas: reconnecting to
+		// another replica gives no fresh burst.
+		lim = ratelimit.NewRedis(st.redis, "shebao:rl:", log)
+	}
+	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier, lim)
 	if err != nil {
 		return nil, err
 	}

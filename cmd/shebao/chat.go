@@ -13,6 +13,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/identity"
 	"shebao/internal/modelclient"
+	"shebao/internal/ratelimit"
 	"shebao/search"
 )
 
@@ -67,10 +68,10 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 		MaxTokens: cfg.ModelMaxTokens, Timeout: cfg.ModelTimeout, ExtraBody: cfg.ModelExtraBody()}}
 }
 
-func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
+func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier, lim ratelimit.Limiter) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
-		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser}}
+		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser}, RateLimiter: lim}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
 	}

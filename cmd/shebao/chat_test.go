@@ -42,7 +42,7 @@ func TestChatAnswersHideEditorNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sessions.Close()
-	svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil)
+	svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		defer sessions.Close()
-		svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil)
+		svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil, nil)
 		if err != nil {
 			return err
 		}
