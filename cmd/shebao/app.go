@@ -85,7 +85,7 @@ func (a *application) background(ctx context.Context) {
 			a.log.Error("search index rebuild", "err", err)
 		}
 	}
-	go pruneDaily(ctx, a.log, a.chat, a.search)
+	go pruneDaily(ctx, a.log, a.st.leases, a.chat, a.search)
 	go a.st.events.Run(ctx)
 	host, _ := os.Hostname()
 	w := a.st.jobs.NewWorker(queue.WorkerOptions{Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Concurrency: 2, Log: a.log})

@@ -13,6 +13,7 @@ import (
 	"shebao/content"
 	"shebao/internal/db"
 	"shebao/internal/identity"
+	"shebao/internal/lease"
 )
 
 // verifiers are the token verifier and what stands behind it.
@@ -69,22 +70,16 @@ func openKeyring(ctx context.Context, cfg config.Config, d *db.DB) (*identity.Ke
 	return keys, nil
 }
 
-// pruneRevocations drops, once a day, the revocation entries of tokens that have expired anyway.
-func pruneRevocations(ctx context.Context, log *slog.Logger, rev *identity.Revocations) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
+// pruneRevocations drops, once a day cluster-wide, the revocation entries of tokens that have
+// expired anyway.
+func pruneRevocations(ctx context.Context, log *slog.Logger, leases *lease.Leases, rev *identity.Revocations) {
+	onceADay(ctx, log, leases, "prune-revocations", func() {
 		if n, err := rev.Prune(ctx); err != nil && ctx.Err() == nil {
 			log.Error("prune token revocations", "err", err)
 		} else if n > 0 {
 			log.Info("pruned token revocations", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // actorOf turns a verified principal into the content package's actor.

@@ -104,7 +104,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	log.Info("shebao listening", "addr", ln.Addr().String(), "data_dir", absPath(cfg.DataDir),
 		"store", string(st.db.Dialect), "events_signal", signalName(st.signal), "startup_ms", time.Since(start).Milliseconds())
 	go app.background(ctx)
-	go pruneRevocations(ctx, log, verifier.revocations)
+	go pruneRevocations(ctx, log, st.leases, verifier.revocations)
 	if cfg.DebugAddr != "" {
 		go servePprof(cfg.DebugAddr, log)
 	}

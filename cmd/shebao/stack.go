@@ -18,6 +18,7 @@ import (
 	"shebao/content"
 	"shebao/internal/db"
 	"shebao/internal/eventlog"
+	"shebao/internal/lease"
 	"shebao/internal/queue"
 )
 
@@ -82,6 +83,7 @@ type store struct {
 	events  *eventlog.Log // broadcast events: every consumer in every process sees each one
 	jobs    *queue.Queue  // jobs: exactly one worker does each
 	content *content.Service
+	leases  *lease.Leases   // daily work done by one replica of all
 	redis   *redis.Client   // shared with the other replicas; nil without REDIS_URL
 	signal  eventlog.Signal // wakes other replicas on new events; nil = polling only
 	stop    context.CancelFunc
@@ -110,6 +112,9 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		var err error
 		if st.events, err = eventlog.Open(ctx, d, eventlog.Options{Log: log, Poll: cfg.EventsPoll, Signal: st.signal}); err == nil {
 			st.jobs, err = queue.Open(ctx, d, queue.Options{})
+		}
+		if err == nil {
+			st.leases, err = lease.Open(ctx, d, nil)
 		}
 		if err == nil {
 			st.content, err = content.New(ctx, content.Options{DB: d, Events: st.events, Jobs: st.jobs, Log: log})
@@ -180,7 +185,7 @@ func (s *store) schemaCurrent(ctx context.Context) error {
 	for _, c := range []struct {
 		name string
 		ms   []db.Migration
-	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}} {
+	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}, {"lease", lease.Migrations}} {
 		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
 		if err != nil {
 			return err
