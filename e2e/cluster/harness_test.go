@@ -86,14 +86,36 @@ type Replica struct {
 	Name string
 	Base string // http://127.0.0.1:port
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	out  *lockedWriter
 	done chan struct{}
+}
+
+// Logs returns what the process wrote so far.
+func (r *Replica) Logs() string {
+	r.out.mu.Lock()
+	defer r.out.mu.Unlock()
+	return r.out.w.(*bytes.Buffer).String()
+}
+
+// Alive reports whether the process is still running.
+func (r *Replica) Alive() bool {
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // newCluster makes a fresh schema and the environment of its replicas; signal is the
 // events_signal every replica uses (redis, postgres or none).
 func newCluster(t *testing.T, signal string) *Cluster {
 	pgURL, redisURL := gate(t)
+	return newClusterOn(t, pgURL, redisURL, signal)
+}
+
+// newClusterOn is newCluster on the given PostgreSQL server and Redis (a fault test's own).
+func newClusterOn(t *testing.T, pgURL, redisURL, signal string) *Cluster {
 	b := make([]byte, 5)
 	rand.Read(b)
 	schema := "cluster_" + hex.EncodeToString(b)
@@ -124,7 +146,7 @@ func newCluster(t *testing.T, signal string) *Cluster {
 		}
 		if t.Failed() {
 			for _, r := range c.Replicas {
-				t.Logf("--- %s log:\n%s", r.Name, tail(r.logs.String(), 3000))
+				t.Logf("--- %s log:\n%s", r.Name, tail(r.Logs(), 3000))
 			}
 		}
 		d.Close()
@@ -147,10 +169,10 @@ func (c *Cluster) Start(n int) {
 	bin := binary(c.t)
 	for i := 0; i < n; i++ {
 		port := freePort(c.t)
-		r := &Replica{Name: fmt.Sprintf("r%d", len(c.Replicas)+1), Base: "http://127.0.0.1:" + port, logs: &bytes.Buffer{}, done: make(chan struct{})}
+		r := &Replica{Name: fmt.Sprintf("r%d", len(c.Replicas)+1), Base: "http://127.0.0.1:" + port, out: &lockedWriter{w: &bytes.Buffer{}}, done: make(chan struct{})}
 		r.cmd = exec.Command(bin, "serve")
 		r.cmd.Env = append(append([]string(nil), c.env...), "SHEBAO_ADDR=127.0.0.1:"+port, "SHEBAO_DATA_DIR="+c.t.TempDir())
-		r.cmd.Stdout, r.cmd.Stderr = &lockedWriter{w: r.logs}, &lockedWriter{w: r.logs}
+		r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 		if err := r.cmd.Start(); err != nil {
 			c.t.Fatal(err)
 		}
@@ -162,7 +184,7 @@ func (c *Cluster) Start(n int) {
 		for !r.ready() {
 			select {
 			case <-r.done:
-				c.t.Fatalf("replica %s exited during start:\n%s", r.Name, tail(r.logs.String(), 3000))
+				c.t.Fatalf("replica %s exited during start:\n%s", r.Name, tail(r.Logs(), 3000))
 			default:
 			}
 			if time.Now().After(deadline) {

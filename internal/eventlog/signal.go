@@ -28,8 +28,20 @@ type signalBase struct {
 	log  *slog.Logger
 	out  chan struct{}
 
-	mu   sync.Mutex
-	down bool
+	mu       sync.Mutex
+	down     bool
+	failedAt time.Time
+}
+
+// errSignalDown is Send's answer while the transport is known to be down: a publish must not
+// wait for a dial timeout each time Redis or PostgreSQL is away.
+var errSignalDown = errors.New("event signal is down; other replicas poll")
+
+// skip reports whether Send should not even try: the transport failed less than a second ago.
+func (s *signalBase) skip() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down && time.Since(s.failedAt) < time.Second
 }
 
 func newSignalBase(kind string, poll time.Duration, log *slog.Logger) signalBase {
@@ -57,6 +69,9 @@ func (s *signalBase) health(err error) {
 	s.mu.Lock()
 	was := s.down
 	s.down = err != nil
+	if err != nil {
+		s.failedAt = time.Now()
+	}
 	s.mu.Unlock()
 	switch {
 	case err != nil && !was:
@@ -94,6 +109,9 @@ func NewRedisSignal(ctx context.Context, rdb *redis.Client, poll time.Duration, 
 
 // Send publishes this process's id on SignalChannel.
 func (s *RedisSignal) Send(ctx context.Context) error {
+	if s.skip() {
+		return errSignalDown
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	err := s.rdb.Publish(ctx, SignalChannel, s.id).Err()
@@ -158,6 +176,9 @@ func NewPostgresSignal(ctx context.Context, dsn string, notify func(ctx context.
 
 // Send notifies SignalChannel with this process's id.
 func (s *PostgresSignal) Send(ctx context.Context) error {
+	if s.skip() {
+		return errSignalDown
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	err := s.send(ctx, s.id)
