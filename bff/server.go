@@ -14,6 +14,7 @@ import (
 	"shebao/content"
 	"shebao/internal/identity"
 	"shebao/search"
+	"shebao/assistant/voice"
 )
 
 // ReadyCheck is one named readiness probe (store reachable, migrations current, index open).
@@ -32,7 +33,11 @@ type Deps struct {
 	// should check it (identity.WithRevocations).
 	Revocations *identity.Revocations
 	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
-	Log         *slog.Logger
+	// Voice transcribes and speaks; without it the voice routes answer voice_unavailable.
+	Voice *voice.Service
+	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).
+	VoiceSettings VoiceSettings
+	Log           *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
@@ -110,6 +115,7 @@ func (s *Server) routes() {
 	s.searchRoutes(v1)
 	s.toolRoutes(v1)
 	s.chatRoutes(v1)
+	s.voiceRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)

@@ -147,10 +147,10 @@ func (s *Service) SeedIfEmpty(ctx context.Context) (int, error) {
 	if err != nil || n > 0 {
 		return 0, err
 	}
-	gs, err := LoadSeed(SeedFS())
+	b, err := LoadSeedBundle(SeedFS())
 	if err != nil {
 		return 0, fmt.Errorf("seed corpus: %w", err)
 	}
-	res, err := s.Import(ctx, gs, nil, System, true)
+	res, _, err := s.ImportBundle(ctx, b, System, true)
 	return res.Created, err
 }

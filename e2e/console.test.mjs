@@ -172,6 +172,7 @@ async function twoPersonReview(testCtx) {
   assert.ok((await a.locator('.status').textContent()).includes(`编辑甲 于 ${beijing(work.json.edited_at)}（北京时间）`),
     'status line: ' + await a.locator('.status').textContent());
   await a.getByRole('navigation').getByRole('link', { name: '待审核' }).click();
+  await a.getByRole('heading', { name: '待审核', exact: true }).waitFor(); // the queue, not the page before it
   await a.getByRole('link', { name: originalName + XSS }).click();
   await a.getByRole('heading', { name: /^审核：/ }).waitFor();
   await a.locator('table.diff').waitFor();
@@ -187,6 +188,7 @@ async function twoPersonReview(testCtx) {
   // --- Reviewer B sees the diff and approves.
   const b = await signIn('reviewer-b');
   await b.getByRole('navigation').getByRole('link', { name: '待审核' }).click();
+  await b.getByRole('heading', { name: '待审核', exact: true }).waitFor(); // the queue, not the page before it
   await b.getByRole('link', { name: originalName + XSS }).click();
   await b.locator('table.diff').waitFor();
   const diffText = await b.locator('table.diff').textContent();
@@ -203,6 +205,7 @@ async function twoPersonReview(testCtx) {
   // --- Publisher C publishes from the publish queue.
   const c = await signIn('publisher-c');
   await c.getByRole('navigation').getByRole('link', { name: '待发布' }).click();
+  await c.getByRole('heading', { name: '待发布', exact: true }).waitFor(); // the queue, not the page before it
   const queueRow = c.locator('tr').filter({ hasText: code });
   await queueRow.waitFor();
   const rowText = await queueRow.textContent();

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"shebao/assistant"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
@@ -23,6 +24,7 @@ type application struct {
 	st      *store
 	search  *search.Service
 	chat    *assistant.Service
+	voice   *voice.Service
 	log     *slog.Logger
 	closers []func() error
 }
@@ -40,27 +42,34 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if err := idx.Follow(ctx, st.events, st.content); err != nil {
 		return nil, fmt.Errorf("search index: follow the event log: %w", err)
 	}
+	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
+	if err != nil {
+		return nil, err
+	}
+	a.voice = vs
 	var lim ratelimit.Limiter // nil: in memory, per replica
 	if st.redis != nil {
 		// Message limits per person and per address hold across replicas: reconnecting to
 		// another replica gives no fresh burst.
 		lim = ratelimit.NewRedis(st.redis, "shebao:rl:", log)
 	}
-	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier, lim)
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, lim)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, chat.Close)
 	a.chat = chat
 	a.deps = bff.Deps{
-		Content:    st.content,
-		Log:        log,
-		AccessLog:  accessLog,
-		Version:    version,
-		Auth:       verifier,
-		Search:     idx,
-		Chat:       chat.Handler(),
-		TrustProxy: cfg.TrustProxy,
+		Content:       st.content,
+		Log:           log,
+		AccessLog:     accessLog,
+		Version:       version,
+		Auth:          verifier,
+		Search:        idx,
+		Chat:          chat.Handler(),
+		Voice:         vs,
+		VoiceSettings: voiceSettings,
+		TrustProxy:    cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
 			{Name: "migrations", Check: st.schemaCurrent},
@@ -86,6 +95,7 @@ func (a *application) background(ctx context.Context) {
 		}
 	}
 	go pruneDaily(ctx, a.log, a.st.leases, a.chat, a.search)
+	go prewarmVoice(ctx, a.log, a.voice)
 	go a.st.events.Run(ctx)
 	host, _ := os.Hostname()
 	w := a.st.jobs.NewWorker(queue.WorkerOptions{Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Concurrency: 2, Log: a.log})

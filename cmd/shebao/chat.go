@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"shebao/assistant"
+	"shebao/assistant/formflow"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
@@ -71,18 +73,58 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 		MaxTokens: cfg.ModelMaxTokens, Timeout: cfg.ModelTimeout, ExtraBody: cfg.ModelExtraBody()}}
 }
 
-func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier, lim ratelimit.Limiter) (*assistant.Service, error) {
+func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
+	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil)
+}
+
+// newAssistantWithVoice is newAssistant with the voice service and the voice settings store
+// (either may be nil: text only, settings for the session only) and the message rate limiter
+// (nil: in memory, per replica).
+func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
+	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, lim ratelimit.Limiter) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
-		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser}, RateLimiter: lim}
+		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}, RateLimiter: lim}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
+	}
+	forms, err := newFormEngine(ctx, cfg, log, d, cs)
+	if err != nil {
+		return nil, err
+	}
+	o.Forms = forms
+	if vs != nil {
+		o.Voice = vs
+	}
+	if settings != nil {
+		o.VoiceSettings = settings
 	}
 	svc, err := assistant.New(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("assistant: %w", err)
 	}
 	return svc, nil
+}
+
+// newFormEngine is the guided-form engine over the content's forms. Profiles and Submitter are
+// the applications service's (issue #20): until it is wired in, fields are not prefilled and a
+// confirmed form is kept and the person pointed to 12333.
+func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service) (*formflow.Engine, error) {
+	o := formflow.Options{DB: d, Forms: cs, Guides: publishedGuides{cs}, Log: log}
+	if mc := modelConfig(cfg); mc != nil {
+		c, err := modelclient.New(mc.Config, log)
+		if err != nil {
+			return nil, fmt.Errorf("forms: %w", err)
+		}
+		if o.Proposer, err = formflow.NewModelProposer(c); err != nil {
+			return nil, fmt.Errorf("forms: %w", err)
+		}
+	}
+	e, err := formflow.New(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("forms: %w", err)
+	}
+	return e, nil
 }
 
 func runChat(ctx context.Context, env *environment, args []string) error {
@@ -133,4 +175,44 @@ func onceADay(ctx context.Context, log *slog.Logger, leases *lease.Leases, name 
 		case <-t.C:
 		}
 	}
+}
+
+// newVoice builds the voice service from the config, and the voice settings store.
+func newVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB) (*voice.Service, *voice.SettingsStore, error) {
+	cache := cfg.VoiceCacheBytes
+	if cache == 0 {
+		cache = -1 // 0 in the config means no cache
+	}
+	vs, err := voice.New(voice.Config{
+		TranscribeBaseURL: cfg.VoiceTranscribeBaseURL, TranscribeAPIKey: cfg.VoiceTranscribeAPIKey, TranscribeModel: cfg.VoiceTranscribeModel,
+		SpeechBaseURL: cfg.VoiceSpeechBaseURL, SpeechAPIKey: cfg.VoiceSpeechAPIKey, SpeechModel: cfg.VoiceSpeechModel,
+		SpeechFormat: cfg.VoiceSpeechFormat, SpeechVoices: map[string]string{voice.VoiceFemale: cfg.VoiceSpeechFemale, voice.VoiceMale: cfg.VoiceSpeechMale},
+		Espeak: cfg.VoiceEspeak, Timeout: cfg.VoiceTimeout, MaxAudioBytes: cfg.VoiceMaxAudioBytes, MaxAudioLength: cfg.VoiceMaxAudioLength,
+		CacheBytes: cache, Normalize: assistant.Speakable,
+	}, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("voice: %w", err)
+	}
+	store, err := voice.NewSettingsStore(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vs, store, nil
+}
+
+// prewarmVoice fills the speech cache with the fixed replies at the normal and the elder rate.
+func prewarmVoice(ctx context.Context, log *slog.Logger, vs *voice.Service) {
+	if !vs.CanSpeak() {
+		return
+	}
+	start := time.Now()
+	for _, elder := range []bool{false, true} {
+		rate := map[bool]float64{false: 1, true: voice.ElderRate}[elder]
+		if err := vs.Prewarm(ctx, assistant.FixedSpeakables(elder), rate); err != nil {
+			log.Warn("speech cache not warmed", "err", err)
+			return
+		}
+	}
+	bytes, entries, _, _ := vs.CacheStats()
+	log.Info("speech cache warmed", "entries", entries, "bytes", bytes, "ms", time.Since(start).Milliseconds())
 }
