@@ -11,10 +11,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shebao/assistant/voice"
 	"shebao/content"
 	"shebao/internal/identity"
 	"shebao/search"
-	"shebao/assistant/voice"
 )
 
 // ReadyCheck is one named readiness probe (store reachable, migrations current, index open).
