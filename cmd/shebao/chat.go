@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"shebao/internal/beijing"
 	"time"
 
 	"shebao/assistant"
@@ -84,6 +85,7 @@ func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Log
 		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}}
 	if p != nil {
 		o.Personal = &apps.Personal{Apps: p.apps, People: p.people}
+		o.Elderly = func(ctx context.Context, subject string) bool { return p.people.Elderly(ctx, subject, beijing.Now()) }
 	}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
