@@ -189,6 +189,9 @@ func (t *turn) respond() Answer {
 	if a, ok := t.continuation(); ok {
 		return a
 	}
+	if a, ok := t.personal(); ok {
+		return a
+	}
 	hadPending := t.state.Pending != nil
 	if a, ok := t.retirementUnlessOtherInsurance(hadPending); ok {
 		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
@@ -495,4 +498,22 @@ func figureTexts(fs []Figure) string {
 		parts = append(parts, f.Text)
 	}
 	return strings.Join(parts, ",")
+}
+
+// personal answers questions about the person's own affairs from their data (Options.Personal).
+func (t *turn) personal() (Answer, bool) {
+	pd := t.svc.opts.Personal
+	if pd == nil {
+		return Answer{}, false
+	}
+	route, reply, ok, err := pd.Answer(t.ctx, t.subject, t.masked.Text, t.svc.now())
+	if err != nil {
+		t.svc.log.Error("personal data", "session", shortID(t.sessID), "err", err)
+		return Answer{}, false
+	}
+	if !ok {
+		return Answer{}, false
+	}
+	t.state.Pending = nil
+	return Answer{Route: Route(route), Text: reply, Suggestions: []string{}}, true
 }

@@ -45,6 +45,7 @@ type serverEvent struct {
 	Reason       string     `json:"reason"`
 	ID           string     `json:"id"`
 	RetryAfterMS int64      `json:"retry_after_ms"`
+	ElderMode    bool       `json:"elder_mode"`
 	raw          string
 }
 
@@ -108,7 +109,7 @@ func (c *wsClient) until(typ string) (serverEvent, []serverEvent) {
 	c.t.Helper()
 	var before []serverEvent
 	for {
-		ev, err := c.read(5 * time.Second)
+		ev, err := c.read(20 * time.Second) // a hang detector: slow machines under -race take seconds
 		if err != nil {
 			var seen []string
 			for _, b := range before {

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -64,8 +64,9 @@ async function apiAs(who, method, path, body) {
 }
 
 before(async () => {
-  rmSync(out, { recursive: true, force: true });
+  // only this test's screenshots: test-output/app/ belongs to the app test
   mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(out)) if (f.endsWith('.png')) rmSync(join(out, f));
   execFileSync('go', ['build', '-o', bin, './cmd/shebao'], { cwd: repo, stdio: 'inherit' });
   base = `http://127.0.0.1:${await freePort()}`;
   for (const [who, role, name] of [['editor-a', 'editor', '编辑甲'], ['reviewer-b', 'reviewer', '审核乙'], ['publisher-c', 'publisher', '发布丙'], ['editrev-d', 'editor,reviewer', '编审丁']]) {

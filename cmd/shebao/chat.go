@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"shebao/internal/beijing"
 	"time"
 
 	"shebao/assistant"
@@ -14,6 +15,7 @@ import (
 	"shebao/bff"
 	"shebao/config"
 	"shebao/content"
+	apps "shebao/internal/application"
 	"shebao/internal/db"
 	"shebao/internal/identity"
 	"shebao/internal/lease"
@@ -74,21 +76,26 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 }
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
-	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil)
+	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil, nil)
 }
 
-// newAssistantWithVoice is newAssistant with the voice service and the voice settings store
-// (either may be nil: text only, settings for the session only) and the message rate limiter
-// (nil: in memory, per replica).
+// newAssistantWithVoice is newAssistant with the voice service, the voice settings store and the
+// person and applications feature (each may be nil: text only, settings for the session only, no
+// personal answers, forms neither prefilled nor submitted), and the message rate limiter (nil: in
+// memory, per replica).
 func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
-	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, lim ratelimit.Limiter) (*assistant.Service, error) {
+	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal, lim ratelimit.Limiter) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
 		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}, RateLimiter: lim}
+	if p != nil {
+		o.Personal = &apps.Personal{Apps: p.apps, People: p.people}
+		o.Elderly = func(ctx context.Context, subject string) bool { return p.people.Elderly(ctx, subject, beijing.Now()) }
+	}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
 	}
-	forms, err := newFormEngine(ctx, cfg, log, d, cs)
+	forms, err := newFormEngine(ctx, cfg, log, d, cs, p)
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +113,14 @@ func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Log
 	return svc, nil
 }
 
-// newFormEngine is the guided-form engine over the content's forms. Profiles and Submitter are
-// the applications service's (issue #20): until it is wired in, fields are not prefilled and a
-// confirmed form is kept and the person pointed to 12333.
-func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service) (*formflow.Engine, error) {
+// newFormEngine is the guided-form engine over the content's forms. With the person and
+// applications feature (p), fields are prefilled from the profile and confirmed forms become
+// applications; without it, a confirmed form is kept and the person pointed to 12333.
+func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, p *personal) (*formflow.Engine, error) {
 	o := formflow.Options{DB: d, Forms: cs, Guides: publishedGuides{cs}, Log: log}
+	if p != nil {
+		o.Profiles, o.Submitter = formProfiles{p.people}, formSubmitter{p.apps}
+	}
 	if mc := modelConfig(cfg); mc != nil {
 		c, err := modelclient.New(mc.Config, log)
 		if err != nil {
