@@ -23,10 +23,14 @@ type Config struct {
 	Addr            string        `yaml:"addr" env:"SHEBAO_ADDR" doc:"HTTP listen address"`
 	DataDir         string        `yaml:"data_dir" env:"SHEBAO_DATA_DIR" doc:"where the SQLite file, the search index and signing keys live"`
 	DatabaseURL     string        `yaml:"database_url" env:"DATABASE_URL" doc:"PostgreSQL URL; empty = embedded SQLite file in the data dir"`
+	RedisURL        string        `yaml:"redis_url" env:"REDIS_URL" doc:"Redis URL (redis://host:6379/0) shared by the replicas: wakes them on new events and keeps the rate limits; empty = none"`
+	EventsSignal    string        `yaml:"events_signal" env:"SHEBAO_EVENTS_SIGNAL" doc:"how replicas wake each other on new events: auto (Redis if set, else PostgreSQL LISTEN/NOTIFY, else polling only), redis, postgres or none"`
+	EventsPoll      time.Duration `yaml:"events_poll" env:"SHEBAO_EVENTS_POLL" doc:"how often each replica reads the event log for events from other processes; the fallback when the wake-up signal is down"`
 	LogLevel        string        `yaml:"log_level" env:"SHEBAO_LOG_LEVEL" doc:"debug, info, warn or error"`
 	LogFormat       string        `yaml:"log_format" env:"SHEBAO_LOG_FORMAT" doc:"json or text"`
 	Seed            bool          `yaml:"seed" env:"SHEBAO_SEED" doc:"load and publish the built-in Shaanxi guides when the store has none"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHEBAO_SHUTDOWN_TIMEOUT" doc:"how long to drain in-flight requests on SIGINT/SIGTERM"`
+	DrainDelay      time.Duration `yaml:"drain_delay" env:"SHEBAO_DRAIN_DELAY" doc:"on SIGTERM, how long /readyz answers 503 while requests are still served, before the listeners close (set it to the balancer's health-check interval)"`
 	DebugAddr       string        `yaml:"debug_addr" env:"SHEBAO_DEBUG_ADDR" doc:"listen address for Go's pprof profiler (keep it on loopback); empty = off"`
 	TrustProxy      bool          `yaml:"trust_proxy" env:"SHEBAO_TRUST_PROXY" doc:"take the client IP from X-Forwarded-For (only behind a trusted load balancer)"`
 	AllowedOrigins  []string      `yaml:"allowed_origins" env:"SHEBAO_ALLOWED_ORIGINS" doc:"comma-separated origins allowed to open the chat WebSocket; empty = same host only"`
@@ -91,6 +95,8 @@ func Default() Config {
 	return Config{
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./data",
+		EventsSignal:    "auto",
+		EventsPoll:      500 * time.Millisecond,
 		LogLevel:        "info",
 		LogFormat:       "json",
 		Seed:            true,
@@ -201,6 +207,28 @@ func (c Config) Validate() error {
 			return fmt.Errorf("DATABASE_URL: must be a postgres:// URL")
 		}
 	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return fmt.Errorf("REDIS_URL: must be a redis:// or rediss:// URL")
+		}
+	}
+	switch c.EventsSignal {
+	case "auto", "none":
+	case "redis":
+		if c.RedisURL == "" {
+			return fmt.Errorf("SHEBAO_EVENTS_SIGNAL=redis: needs REDIS_URL")
+		}
+	case "postgres":
+		if c.DatabaseURL == "" {
+			return fmt.Errorf("SHEBAO_EVENTS_SIGNAL=postgres: needs DATABASE_URL")
+		}
+	default:
+		return fmt.Errorf("SHEBAO_EVENTS_SIGNAL=%q: must be auto, redis, postgres or none", c.EventsSignal)
+	}
+	if c.EventsPoll < 10*time.Millisecond || c.EventsPoll > time.Minute {
+		return fmt.Errorf("SHEBAO_EVENTS_POLL=%s: must be between 10ms and 1m", c.EventsPoll)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -210,6 +238,9 @@ func (c Config) Validate() error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("SHEBAO_LOG_FORMAT=%q: must be json or text", c.LogFormat)
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
+		return fmt.Errorf("SHEBAO_DRAIN_DELAY=%s: must be between 0s and 5m", c.DrainDelay)
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
 		return fmt.Errorf("SHEBAO_SHUTDOWN_TIMEOUT=%s: must be between 0s and 10m", c.ShutdownTimeout)

@@ -14,6 +14,7 @@ import (
 	"shebao/config"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
+	"shebao/internal/ratelimit"
 	"shebao/search"
 )
 
@@ -51,7 +52,13 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		return nil, err
 	}
 	a.voice = vs
-	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person)
+	var lim ratelimit.Limiter // nil: in memory, per replica
+	if st.redis != nil {
+		// Message limits per person and per address hold across replicas: reconnecting to
+		// another replica gives no fresh burst.
+		lim = ratelimit.NewRedis(st.redis, "shebao:rl:", log)
+	}
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +107,7 @@ func (a *application) background(ctx context.Context) {
 			a.log.Error("search index rebuild", "err", err)
 		}
 	}
-	go pruneDaily(ctx, a.log, a.chat, a.search)
+	go pruneDaily(ctx, a.log, a.st.leases, a.chat, a.search)
 	go prewarmVoice(ctx, a.log, a.voice)
 	go a.st.events.Run(ctx)
 	a.worker.Run(ctx)
