@@ -304,19 +304,52 @@ func (p permanent) Unwrap() error { return p.err }
 // Permanent wraps err so that the job goes straight to dead instead of being retried.
 func Permanent(err error) error { return permanent{err} }
 
-// Fail records a failed attempt: the job is retried after a backoff, or dead when its attempts
-// are used up or err is Permanent.
+// retryAfter asks for the next attempt after a given wait instead of the backoff (a receiver's
+// Retry-After), or for a postponement that does not use up an attempt (a quiet-hours hold).
+type retryAfter struct {
+	err      error
+	wait     time.Duration
+	postpone bool
+}
+
+func (r retryAfter) Error() string { return r.err.Error() }
+func (r retryAfter) Unwrap() error { return r.err }
+
+// RetryAfter wraps err so that the job is retried after wait (at least; the receiver said when,
+// e.g. HTTP 429 with Retry-After) rather than after the computed backoff. It still counts as an
+// attempt.
+func RetryAfter(err error, wait time.Duration) error { return retryAfter{err: err, wait: wait} }
+
+// Postpone returns an error that puts the job back to run after wait without counting an
+// attempt: the job did not fail, it is not due yet (e.g. a message held through quiet hours).
+func Postpone(reason string, wait time.Duration) error {
+	return retryAfter{err: errors.New(reason), wait: wait, postpone: true}
+}
+
+// Fail records a failed attempt: the job is retried after a backoff (or the wait of RetryAfter),
+// or dead when its attempts are used up or err is Permanent. A Postpone is not a failure: the job
+// waits and keeps its attempts.
 func (c *Claim) Fail(ctx context.Context, cause error) error {
 	msg := cause.Error()
 	if len(msg) > 2000 {
 		msg = msg[:2000]
 	}
 	now := c.q.now()
+	var ra retryAfter
+	hasWait := errors.As(cause, &ra)
+	if hasWait && ra.postpone {
+		next := now + max(ra.wait, 0).Microseconds()
+		return c.fenced(ctx, `state = 'ready', claimed_until = 0, run_at = ?, attempts = attempts - 1, last_error = ?, updated_at = ?`, next, msg, now)
+	}
 	var p permanent
 	if c.Attempts >= c.MaxAttempts || errors.As(cause, &p) {
 		return c.fenced(ctx, `state = 'dead', claimed_until = 0, last_error = ?, updated_at = ?`, msg, now)
 	}
-	next := now + c.q.backoff(c.Attempts).Microseconds()
+	wait := c.q.backoff(c.Attempts)
+	if hasWait {
+		wait = max(ra.wait, 0)
+	}
+	next := now + wait.Microseconds()
 	return c.fenced(ctx, `state = 'ready', claimed_until = 0, run_at = ?, last_error = ?, updated_at = ?`, next, msg, now)
 }
 

@@ -169,6 +169,13 @@ func (w *Worker) run(ctx context.Context, c *Claim) error {
 		}
 		return nil
 	}
+	var ra retryAfter
+	if errors.As(err, &ra) && ra.postpone {
+		if ferr := c.Fail(ctx, err); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return nil // not a failure: the job is not due yet
+	}
 	w.log.Warn("queue: job failed", "worker", w.opts.Name, "kind", c.Kind, "key", c.Key, "attempt", c.Attempts, "err", err)
 	if ferr := c.Fail(ctx, err); ferr != nil {
 		return errors.Join(err, ferr)
