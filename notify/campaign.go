@@ -148,7 +148,7 @@ func (s *Service) Campaign(ctx context.Context, id int64) (Campaign, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var ev string
-		var resend bool
+		var resend flag
 		var n int
 		if err := rows.Scan(&ev, &resend, &n); err != nil {
 			return c, err
@@ -412,7 +412,7 @@ func (s *Service) DeliveryLog(ctx context.Context, f LogFilter) ([]LogEntry, err
 	for rows.Next() {
 		var e LogEntry
 		var at int64
-		if err := rows.Scan(&e.NoticeID, &e.Key, &e.Person, &e.SubscriptionID, &e.Channel, &e.Event, &e.Status, &e.Detail, &e.Resend, &at); err != nil {
+		if err := rows.Scan(&e.NoticeID, &e.Key, &e.Person, &e.SubscriptionID, &e.Channel, &e.Event, &e.Status, &e.Detail, (*flag)(&e.Resend), &at); err != nil {
 			return nil, err
 		}
 		e.At = time.UnixMicro(at).UTC()

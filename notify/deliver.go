@@ -102,7 +102,7 @@ func (s *Service) notify(ctx context.Context, tx *db.Tx, msgs []Message) (int, e
 		var id int64
 		err := tx.QueryRow(ctx, `INSERT INTO notify_notices (person, kind, key, title, body, link, collapse, urgent, critical, campaign_id, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-			m.Person, string(m.Kind), m.Key, m.Title, m.Body, m.Link, m.Collapse, m.Urgent, m.Critical, m.CampaignID, now).Scan(&id)
+			m.Person, string(m.Kind), m.Key, m.Title, m.Body, m.Link, m.Collapse, b2i(m.Urgent), b2i(m.Critical), m.CampaignID, now).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // already there
 		}
@@ -131,7 +131,7 @@ type noticeRow struct {
 
 func (s *Service) logEvent(ctx context.Context, notice, sub int64, channel, ev string, status int, detail string, resend bool) {
 	if _, err := s.db.Exec(ctx, `INSERT INTO notify_log (notice_id, subscription_id, channel, event, status, detail, resend, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, notice, sub, channel, ev, status, detail, resend, s.now().UnixMicro()); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, notice, sub, channel, ev, status, detail, b2i(resend), s.now().UnixMicro()); err != nil {
 		s.log.Error("notify: delivery log", "notice", notice, "event", ev, "err", err)
 	}
 }
@@ -148,7 +148,7 @@ func (s *Service) deliver(ctx context.Context, j queue.Job) error {
 	}
 	var n noticeRow
 	err := s.db.QueryRow(ctx, `SELECT id, person, kind, title, body, link, key, collapse, urgent, critical, campaign_id
-		FROM notify_notices WHERE id = ?`, dj.Notice).Scan(&n.ID, &n.Person, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, &n.Collapse, &n.Urgent, &n.Critical, &n.CampaignID)
+		FROM notify_notices WHERE id = ?`, dj.Notice).Scan(&n.ID, &n.Person, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, &n.Collapse, (*flag)(&n.Urgent), (*flag)(&n.Critical), &n.CampaignID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the notice was deleted
 	}

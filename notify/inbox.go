@@ -34,7 +34,7 @@ func (s *Service) Notices(ctx context.Context, person string, page, limit int) (
 	for rows.Next() {
 		var n Notice
 		var created, read int64
-		if err := rows.Scan(&n.ID, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, &n.Urgent, &created, &read); err != nil {
+		if err := rows.Scan(&n.ID, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, (*flag)(&n.Urgent), &created, &read); err != nil {
 			return out, err
 		}
 		n.KindName = n.Kind.Name()

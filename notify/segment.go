@@ -65,7 +65,7 @@ func (v *PeopleView) PutPeople(ctx context.Context, ps ...Person) error {
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET certification_due = excluded.certification_due,
 			resident_insured = excluded.resident_insured, resident_paid_through = excluded.resident_paid_through,
 			birth = excluded.birth, retirement_category = excluded.retirement_category`,
-			p.Person, p.CertificationDue, p.ResidentInsured, p.ResidentPaidThrough, p.Birth, p.RetirementCategory); err != nil {
+			p.Person, p.CertificationDue, b2i(p.ResidentInsured), p.ResidentPaidThrough, p.Birth, p.RetirementCategory); err != nil {
 			return fmt.Errorf("notify: people view: %w", err)
 		}
 	}

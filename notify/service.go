@@ -244,7 +244,7 @@ func (s *Service) readKeys(ctx context.Context) error {
 	defer s.mu.Unlock()
 	for rows.Next() {
 		var k vapidKey
-		var cur bool
+		var cur flag
 		if err := rows.Scan(&k.ID, &k.Public, &k.Private, &cur); err != nil {
 			return err
 		}

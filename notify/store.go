@@ -1,6 +1,10 @@
 package notify
 
-import "shebao/internal/db"
+import (
+	"fmt"
+
+	"shebao/internal/db"
+)
 
 // Migrations is the schema of notify. Times are Unix microseconds; 0 means never.
 var Migrations = []db.Migration{
@@ -96,4 +100,32 @@ CREATE TABLE notify_secrets (
 	value TEXT NOT NULL
 )`,
 	},
+}
+
+// b2i stores a bool in an INTEGER column (PostgreSQL does not convert a bool to an integer).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// flag scans an INTEGER 0/1 column into a bool on both dialects.
+type flag bool
+
+// Scan implements sql.Scanner.
+func (f *flag) Scan(src any) error {
+	switch v := src.(type) {
+	case int64:
+		*f = v != 0
+	case int32:
+		*f = v != 0
+	case bool:
+		*f = flag(v)
+	case nil:
+		*f = false
+	default:
+		return fmt.Errorf("notify: cannot scan %T into a flag", src)
+	}
+	return nil
 }
