@@ -13,6 +13,7 @@ import (
 
 	"shebao/content"
 	"shebao/internal/identity"
+	"shebao/notify"
 	"shebao/search"
 )
 
@@ -32,6 +33,9 @@ type Deps struct {
 	// should check it (identity.WithRevocations).
 	Revocations *identity.Revocations
 	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
+	// Notify backs the inbox, push subscriptions and campaigns; without it they answer
+	// push_unavailable.
+	Notify *notify.Service
 	Log         *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
@@ -110,10 +114,12 @@ func (s *Server) routes() {
 	s.searchRoutes(v1)
 	s.toolRoutes(v1)
 	s.chatRoutes(v1)
+	s.notifyRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)
 	s.adminTokenRoutes(admin)
+	s.adminNotifyRoutes(admin)
 	s.consoleRoutes(a)
 }
 
