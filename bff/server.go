@@ -36,7 +36,7 @@ type Deps struct {
 	// Notify backs the inbox, push subscriptions and campaigns; without it they answer
 	// push_unavailable.
 	Notify *notify.Service
-	Log         *slog.Logger
+	Log    *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
