@@ -131,6 +131,9 @@ func (s *Server) vapidPublicKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if !n.PushEnabled() {
+		return apperr.New(apperr.PushUnavailable, "")
+	}
 	return c.JSON(fiber.Map{"public_key": n.VAPIDPublicKey()})
 }
 

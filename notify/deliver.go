@@ -187,7 +187,7 @@ func (s *Service) deliver(ctx context.Context, j queue.Job) error {
 		return err
 	}
 	p := s.payload(n.Person, Kind(n.Kind), n.Title, n.Body, n.Link, n.Key, n.Collapse, n.Urgent)
-	if len(subs) == 0 {
+	if len(subs) == 0 || s.push == nil {
 		return s.deliverSMS(ctx, n, p, j.Attempts)
 	}
 	// On a later attempt, skip the subscriptions that have an outcome, and count as a resend a

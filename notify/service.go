@@ -29,7 +29,8 @@ type Options struct {
 	Now   func() time.Time // clock (tests); default time.Now
 
 	// VAPIDSubject is the contact in every VAPID JWT: an https: URL or mailto: with a real
-	// domain (Apple's service refuses others). Checked by Open.
+	// domain (Apple's service refuses others). Checked by Open; empty turns Web Push off
+	// (notices then reach the inbox, and SMS, only).
 	VAPIDSubject string
 	// VAPIDPublicKey and VAPIDPrivateKey (base64url) give the key pair in config; empty = a pair
 	// generated at first start and kept in the store.
@@ -123,8 +124,10 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.DB == nil || o.Queue == nil {
 		return nil, errors.New("notify: a store and a queue are required")
 	}
-	if err := CheckSubject(o.VAPIDSubject); err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
+	if o.VAPIDSubject != "" {
+		if err := CheckSubject(o.VAPIDSubject); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -165,8 +168,11 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		s.opts.Segments = &PeopleView{DB: o.DB}
 	}
 	s.push = o.Push
-	if s.push == nil {
+	if s.push == nil && o.VAPIDSubject != "" {
 		s.push = &WebPush{Client: o.Endpoints.Client(o.SendTimeout, o.Concurrency), Subject: o.VAPIDSubject}
+	}
+	if s.push == nil {
+		s.log.Warn("notify: Web Push is off (no VAPID subject configured): notices reach the inbox only")
 	}
 	if err := s.loadKeys(ctx); err != nil {
 		return nil, err
@@ -270,6 +276,9 @@ func (s *Service) RotateVAPIDKey(ctx context.Context) (string, error) {
 	return pub, s.readKeys(ctx)
 }
 
+// PushEnabled reports whether Web Push is configured.
+func (s *Service) PushEnabled() bool { return s.push != nil }
+
 // VAPIDPublicKey is the current application server key, base64url, for pushManager.subscribe.
 func (s *Service) VAPIDPublicKey() string {
 	s.mu.RLock()
@@ -300,6 +309,9 @@ func (s *Service) key(id int64) (vapidKey, error) {
 func (s *Service) Subscribe(ctx context.Context, person string, in SubscriptionInput) (int64, error) {
 	if person == "" {
 		return 0, apperr.New(apperr.Unauthenticated, "")
+	}
+	if s.push == nil {
+		return 0, apperr.New(apperr.PushUnavailable, "")
 	}
 	if in.Endpoint == "" {
 		return 0, apperr.New(apperr.InvalidSubscription, "").WithDetails(map[string]string{"reason": "endpoint is missing"})

@@ -13,8 +13,33 @@ import (
 	"shebao/config"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
+	"shebao/notify"
 	"shebao/search"
 )
+
+// openNotify builds notifications from the config and subscribes them to the event log. The
+// applications feature provides Followers, Segments and Phones at merge; until then campaigns
+// use notify's own people view and guide-change alerts have no followers.
+func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store) (*notify.Service, error) {
+	o := notify.Options{
+		DB: st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
+		VAPIDSubject: cfg.PushVAPIDSubject, VAPIDPublicKey: cfg.PushVAPIDPublicKey, VAPIDPrivateKey: cfg.PushVAPIDPrivateKey,
+		Endpoints:   &notify.EndpointPolicy{Hosts: cfg.PushHosts, InsecureTestHosts: cfg.PushInsecureTestHosts},
+		Concurrency: cfg.PushWorkers, Fail4xxLimit: cfg.PushFail4xxLimit, SubscriptionMaxIdle: cfg.PushSubscriptionMaxIdle,
+		Minute: cfg.NotifyCampaignRatePeriod,
+	}
+	if cfg.SMSGatewayURL != "" {
+		o.SMS = &notify.SMSGateway{URL: cfg.SMSGatewayURL, TemplateID: cfg.SMSTemplateID, Key: []byte(cfg.SMSKey)}
+	}
+	n, err := notify.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := n.Follow(ctx, st.events); err != nil {
+		return nil, fmt.Errorf("notify: follow the event log: %w", err)
+	}
+	return n, nil
+}
 
 // application is the wired server: the edge's dependencies plus what runs in the background.
 type application struct {
@@ -22,6 +47,7 @@ type application struct {
 	st      *store
 	search  *search.Service
 	chat    *assistant.Service
+	notify  *notify.Service
 	log     *slog.Logger
 	closers []func() error
 }
@@ -45,7 +71,11 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	}
 	a.closers = append(a.closers, chat.Close)
 	a.chat = chat
+	if a.notify, err = openNotify(ctx, cfg, log, st); err != nil {
+		return nil, err
+	}
 	a.deps = bff.Deps{
+		Notify:     a.notify,
 		Content:    st.content,
 		Log:        log,
 		AccessLog:  accessLog,
@@ -85,6 +115,10 @@ func (a *application) background(ctx context.Context) {
 	for kind, h := range a.st.content.JobHandlers() {
 		w.Handle(kind, h)
 	}
+	// Notifications have a worker of their own, with their own concurrency, so that a campaign
+	// never delays a scheduled publish.
+	go a.notify.Worker(fmt.Sprintf("%s/%d/notify", host, os.Getpid())).Run(ctx)
+	go a.notify.Run(ctx)
 	w.Run(ctx)
 }
 

@@ -16,6 +16,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/eventlog"
 	"shebao/internal/queue"
+	"shebao/notify"
 )
 
 // configFlag adds --config to a flag set; loadConfig reads it.
@@ -114,7 +115,7 @@ func (s *store) schemaCurrent(ctx context.Context) error {
 	for _, c := range []struct {
 		name string
 		ms   []db.Migration
-	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}} {
+	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}, {"notify", notify.Migrations}} {
 		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
 		if err != nil {
 			return err
