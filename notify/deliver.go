@@ -255,10 +255,23 @@ func (s *Service) sendOne(ctx context.Context, n noticeRow, sub Subscription, p 
 	o := s.push.Send(ctx, Address{Subscription: sub, VAPIDPublic: k.Public, VAPIDPrivate: k.Private}, p)
 	switch {
 	case o.Status >= 200 && o.Status < 300:
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvSent, o.Status, "", resend)
 		if !sub.Delivered || sub.Fails4xx > 0 {
-			_, _ = s.db.Exec(ctx, `UPDATE notify_subscriptions SET delivered_at = ?, fails_4xx = 0 WHERE id = ?`, s.now().UnixMicro(), sub.ID)
+			// One write transaction for both: the single writer is the bottleneck on SQLite.
+			now := s.now().UnixMicro()
+			err := s.db.InTx(ctx, func(tx *db.Tx) error {
+				if _, err := tx.Exec(ctx, `INSERT INTO notify_log (notice_id, subscription_id, channel, event, status, resend, at)
+					VALUES (?, ?, ?, 'sent', ?, ?, ?)`, n.ID, sub.ID, ch, o.Status, b2i(resend), now); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `UPDATE notify_subscriptions SET delivered_at = ?, fails_4xx = 0 WHERE id = ?`, now, sub.ID)
+				return err
+			})
+			if err != nil {
+				s.log.Error("notify: delivery log", "notice", n.ID, "event", EvSent, "err", err)
+			}
+			return false, 0
 		}
+		s.logEvent(ctx, n.ID, sub.ID, ch, EvSent, o.Status, "", resend)
 		return false, 0
 	case o.Status == 404 || o.Status == 410:
 		s.dropSubscription(ctx, sub, "push service answered "+strconv.Itoa(o.Status))

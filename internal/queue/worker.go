@@ -88,8 +88,11 @@ func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.opts.Poll)
 	defer t.Stop()
 	for {
+		// Claim when at least a quarter of the slots are free (or all, at concurrency below 4):
+		// one claim transaction then takes several jobs, where claiming each freed slot alone
+		// cost a write transaction per job, the single writer's bottleneck on SQLite.
 		free := w.opts.Concurrency - len(slots)
-		if free > 0 {
+		if free > 0 && free >= (w.opts.Concurrency+3)/4 {
 			claims, err := w.q.Claim(ctx, w.opts.Name, w.kinds(), free)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("queue: claim", "worker", w.opts.Name, "err", err)
