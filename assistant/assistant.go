@@ -16,6 +16,7 @@ import (
 	"context"
 
 	"shebao/content"
+	"shebao/assistant/voice"
 )
 
 // Hit is one guide found by a Retriever, best first.
@@ -95,7 +96,15 @@ type Answer struct {
 	// FellBack reports that the composed text failed a check and the guide was quoted instead.
 	FellBack bool `json:"fell_back,omitempty"`
 
+	// Voice is the person's voice settings in force, sent when a turn changed them.
+	Voice *voice.Settings `json:"voice,omitempty"`
+	// AudioURL plays the speakable text (when the client asked for speech in hello); AudioError
+	// is voice_unavailable when the speech could not be made in time.
+	AudioURL   string `json:"audio_url,omitempty"`
+	AudioError string `json:"audio_error,omitempty"`
+
 	sources []string // computed figures (retirement calculator) the text may use, for evaluation
+	shaped  bool     // already within the elder rules (the rest of a long reply)
 }
 
 // Hotline is the social-insurance hotline offered on handoff.

@@ -15,8 +15,9 @@ type Composed struct {
 	Sources   []string // the cited elements' text: the only sources of its figures
 }
 
-// elderListLimit is how many list items (materials, conditions) elder mode reads out.
-const elderListLimit = 3
+// elderListLimit is how many list items (materials, conditions) elder mode puts in an answer;
+// 0: all of them, read three at a time by shapeElder.
+const elderListLimit = 0
 
 // ComposeExtractive answers from guide g alone: the elements asked about (or the best matching
 // FAQ, or the summary and steps), each in short sentences, with a citation per element. It is
@@ -167,10 +168,11 @@ func elementAnswer(g *content.Guide, e Element, elder bool) string {
 	return ""
 }
 
-// joinList joins list items with semicolons; elder mode reads at most elderListLimit and
-// points to the guide for the rest, without counting them (a count would be a new figure).
+// joinList joins list items with semicolons. Elder mode says the whole list: the elder rules
+// (shapeElder) read it three items at a time ("还有两项，要听吗？"). When the list limit applies
+// (elderListLimit), it points to the guide for the rest, without counting them.
 func joinList(items []string, elder bool, more string) string {
-	if elder && len(items) > elderListLimit {
+	if elder && elderListLimit > 0 && len(items) > elderListLimit {
 		s := strings.Join(items[:elderListLimit], "；")
 		if more != "" {
 			s += "。" + more

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
+	"shebao/assistant/voice"
 )
 
 // Frame types sent by the client. See PROTOCOL.md.
@@ -16,6 +17,7 @@ const (
 	FrameMessage = "message"
 	FrameCancel  = "cancel"
 	FramePing    = "ping"
+	FrameAudio   = "audio"
 )
 
 // Event types sent by the server. See PROTOCOL.md.
@@ -28,6 +30,7 @@ const (
 	EventError   = "error"
 	EventPong    = "pong"
 	EventNotice  = "notice"
+	EventHeard   = "heard"
 )
 
 // ClientFrame is one frame from the client. Which fields are used depends on Type.
@@ -39,10 +42,15 @@ type ClientFrame struct {
 	LastSeq   int64  `json:"last_seq,omitempty"`
 	ElderMode bool   `json:"elder_mode,omitempty"`
 	Locale    string `json:"locale,omitempty"`
+	Speech    bool   `json:"speech,omitempty"` // answers come with audio_url
 	// message
 	Text string `json:"text,omitempty"`
-	// message, cancel (which message), ping (echoed in pong)
+	// message, cancel (which message), ping (echoed in pong), audio (which recording)
 	ID string `json:"id,omitempty"`
+	// audio: a piece of a recording, base64, and whether it is the last
+	Data   string `json:"data,omitempty"`
+	Format string `json:"format,omitempty"` // what the client recorded, e.g. audio/webm (the bytes decide)
+	Final  bool   `json:"final,omitempty"`
 }
 
 // Limits on client frame fields, beyond the frame size limit.
@@ -84,13 +92,15 @@ func DecodeFrame(data []byte) (ClientFrame, error) {
 		return ClientFrame{}, fmt.Errorf("%w: session_id longer than %d", errBadFrame, maxIDLen)
 	case len(f.Token) > maxTokenLen:
 		return ClientFrame{}, fmt.Errorf("%w: token longer than %d", errBadFrame, maxTokenLen)
+	case len(f.Format) > maxLocaleLen*4:
+		return ClientFrame{}, fmt.Errorf("%w: format longer than %d", errBadFrame, maxLocaleLen*4)
 	case len(f.Locale) > maxLocaleLen:
 		return ClientFrame{}, fmt.Errorf("%w: locale longer than %d", errBadFrame, maxLocaleLen)
 	case f.LastSeq < 0:
 		return ClientFrame{}, fmt.Errorf("%w: negative last_seq", errBadFrame)
 	}
 	switch f.Type {
-	case FrameHello, FrameMessage, FrameCancel, FramePing:
+	case FrameHello, FrameMessage, FrameCancel, FramePing, FrameAudio:
 	case "":
 		return ClientFrame{}, fmt.Errorf("%w: no type", errBadFrame)
 	default:
@@ -123,6 +133,10 @@ type ReadyEvent struct {
 	Anonymous bool        `json:"anonymous"`     // no verified token
 	Model     bool        `json:"model"`         // a model is configured
 	Limits    ReadyLimits `json:"limits"`
+	// VoiceInput: audio frames are transcribed; VoiceOutput: answers can come with audio.
+	VoiceInput  bool            `json:"voice_input"`
+	VoiceOutput bool            `json:"voice_output"`
+	Voice       *voice.Settings `json:"voice"` // the voice settings in force (rate, voice, text_size)
 }
 
 // ReadyLimits tells the client the limits it must respect.
@@ -133,6 +147,8 @@ type ReadyLimits struct {
 	MessageBurst    int     `json:"message_burst"`
 	PingIntervalSec int     `json:"ping_interval_seconds"`
 	IdleTimeoutSec  int     `json:"idle_timeout_seconds"`
+	MaxAudioBytes   int     `json:"max_audio_bytes"`       // one audio message, all its frames
+	MaxAudioChunk   int     `json:"max_audio_chunk_bytes"` // decoded audio in one audio frame
 }
 
 // DeltaEvent is a piece of an answer being written. The answer event with the same reply_to
@@ -153,6 +169,23 @@ type AnswerEvent struct {
 	Speakable   string     `json:"speakable"`
 	Suggestions []string   `json:"suggestions"`
 	Asks        bool       `json:"asks,omitempty"` // the answer is a question back to the user
+	// Voice is the voice settings in force when the turn changed them ("说慢一点").
+	Voice *voice.Settings `json:"voice,omitempty"`
+	// AudioURL plays the speakable text (hello speech); AudioError is voice_unavailable when the
+	// audio could not be made in time: the answer is text only.
+	AudioURL   string `json:"audio_url,omitempty"`
+	AudioError string `json:"audio_error,omitempty"`
+}
+
+// HeardEvent tells the client what was heard in its audio message, before the answer. Heard
+// false: nothing usable was heard (no turn runs); Message says so.
+type HeardEvent struct {
+	eventHeader
+	ReplyTo   string `json:"reply_to"`
+	Heard     bool   `json:"heard"`
+	Text      string `json:"text"`
+	Message   string `json:"message,omitempty"`
+	Speakable string `json:"speakable,omitempty"`
 }
 
 // HandoffEvent asks the client to offer a person.

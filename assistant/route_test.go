@@ -134,7 +134,8 @@ func TestComposeExtractive(t *testing.T) {
 		{"SX-YL-001", "养老金认证要带什么材料", false, "materials", []string{"居民身份证或社会保障卡", "原件1份"}, nil},
 		{"SX-YL-002", "办退休要多久", false, "time_limit", []string{"10个工作日", "20个工作日"}, nil},
 		{"SX-YL-002", "办退休要多久", true, "time_limit", []string{"10个工作日"}, []string{"20个工作日"}},
-		{"SX-YB-002", "报销要什么材料", true, "materials", []string{"医疗费用发票", "其他材料请看办事指南"}, []string{"社会保障卡，原件"}},
+		// elder mode composes the whole list; shapeElder reads it three items at a time
+		{"SX-YB-002", "报销要什么材料", true, "materials", []string{"医疗费用发票", "社会保障卡，原件"}, []string{"其他材料请看办事指南"}},
 		{"SX-YL-001", "多长时间认证一次", false, "faq", []string{"每12个月认证一次"}, nil},
 		{"SX-SBK-002", "补卡收费吗", false, "fee", []string{"20元"}, nil},
 		{"SX-YL-001", "养老金认证怎么办", false, "steps", []string{"先打开陕西社会保险App", "最后认证成功后"}, nil},

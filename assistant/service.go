@@ -20,6 +20,7 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
+	"shebao/assistant/voice"
 )
 
 // Options configures a Service. DB, Retriever and Guides are required.
@@ -46,6 +47,11 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
+	// Voice transcribes audio messages and speaks answers (voice.Service); nil: text only.
+	Voice Voice
+	// VoiceSettings remembers signed-in people's voice settings (voice.SettingsStore); nil:
+	// settings last as long as the session.
+	VoiceSettings VoiceSettingsStore
 }
 
 // Limits bounds what one connection and one user may do.
@@ -65,6 +71,12 @@ type Limits struct {
 	FramesPerConn ratelimit.Rate // frames of any type per connection: burst 300, 100/s; beyond closes with 1008
 	ConnsPerIP    int            // open connections per client address; more answer 429 too_many_connections (64)
 	ConnsPerUser  int            // open connections per signed-in person; more close with 4005 (8)
+	// SpeechTimeout bounds making an answer's audio; past it the answer goes out as text with
+	// audio_error voice_unavailable (1.5 s).
+	SpeechTimeout time.Duration
+	// MaxAudioBytes bounds one audio message assembled from audio frames (2 MiB, or the voice
+	// service's limit).
+	MaxAudioBytes int
 }
 
 // DefaultLimits are the limits used for zero fields of Options.Limits.
@@ -85,8 +97,10 @@ var DefaultLimits = Limits{
 	// A household or an office behind one NAT shares an address; 64 leaves room for that while
 	// 500 from one address (what a probe opened) is refused. A person has a phone, a tablet and
 	// a browser or two: 8.
-	ConnsPerIP:   64,
-	ConnsPerUser: 8,
+	ConnsPerIP:    64,
+	ConnsPerUser:  8,
+	SpeechTimeout: 1500 * time.Millisecond,
+	MaxAudioBytes: 2 << 20,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -126,6 +140,8 @@ func (l Limits) withDefaults() Limits {
 	setR(&l.FramesPerConn, d.FramesPerConn)
 	setI(&l.ConnsPerIP, d.ConnsPerIP)
 	setI(&l.ConnsPerUser, d.ConnsPerUser)
+	setD(&l.SpeechTimeout, d.SpeechTimeout)
+	setI(&l.MaxAudioBytes, d.MaxAudioBytes)
 	if l.PongWait <= l.PingInterval {
 		l.PongWait = l.PingInterval * 2
 	}
@@ -275,6 +291,9 @@ type sessionState struct {
 	ElderMode bool             `json:"elder_mode,omitempty"`
 	Locale    string           `json:"locale,omitempty"`
 	Misses    int              `json:"misses,omitempty"` // turns in a row without an answer
+	More      *elderRest       `json:"more,omitempty"`   // elder mode: the rest of a long reply, said on "要听"
+	Voice     voice.Settings   `json:"voice,omitempty"`  // the person's voice settings (signed in: also stored)
+	Speech    bool             `json:"speech,omitempty"` // the client wants answers as audio (hello speech)
 }
 
 type activeTurn struct {

@@ -4,45 +4,106 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"shebao/internal/spoken"
 )
 
-// Speakable turns an answer into text for speech synthesis and for reading aloud: short
-// sentences, no brackets or arrows, web addresses left out, and numbers as they are said —
-// hotline and phone numbers digit by digit in groups (12333 → 一二三三三), years digit by
-// digit (2031年 → 二零三一年), times (9:00 → 九点), percentages (8% → 百分之八) and other
-// figures as Chinese numerals (20元 → 二十元, 2份 → 两份).
+// Speakable turns an answer into the text a speech synthesiser reads and a person hears, by
+// these rules (each has a table in speak_test.go):
+//   - short sentences: a sentence longer than MaxSpokenSentence characters is cut at its commas;
+//   - numbers as people say them: hotlines, phone and ID numbers digit by digit in groups, 1 as 幺
+//     (12333 → 幺二三三三, 13812345678 → 幺三八，幺二三四，五六七八); money in yuan, jiao and fen
+//     (2138.4元 → 两千一百三十八元四角); years digit by digit (1953年3月 → 一九五三年三月); counts
+//     and durations as numerals (139个月 → 一百三十九个月, 2份 → 两份); times (9:00 → 九点);
+//     percentages (8% → 百分之八); ranges (3-5个 → 三到五个);
+//   - no symbols, web addresses, brackets or English abbreviations: addresses are left out,
+//     brackets become pauses, known abbreviations are said in Chinese (App → 手机应用) and other
+//     Latin words are left out.
 func Speakable(text string) string {
+	return shortSentences(speakWords(text), MaxSpokenSentence)
+}
+
+// speakWords is Speakable without cutting long sentences: what would be said as written.
+func speakWords(text string) string {
 	s := urlPattern.ReplaceAllString(text, "")
-	s = strings.NewReplacer("→", "里的", "（", "，", "）", "，", "(", "，", ")", "，", "“", "", "”", "",
-		"「", "", "」", "", "《", "", "》", "", "；", "。", ";", "。", "：", "，", ":", "，", "\n", "。",
-		"•", "", "、", "，", "～", "到", "~", "到").Replace(timePattern.ReplaceAllStringFunc(s, speakTime))
+	s = isoDate.ReplaceAllStringFunc(s, func(m string) string {
+		p := isoDate.FindStringSubmatch(m)
+		return p[1] + "年" + strings.TrimLeft(p[2], "0") + "月" + strings.TrimLeft(p[3], "0") + "日"
+	})
+	s = thousands.ReplaceAllStringFunc(s, func(m string) string { return strings.ReplaceAll(m, ",", "") })
+	s = rangePattern.ReplaceAllString(s, "${1}到${2}")
+	s = timePattern.ReplaceAllStringFunc(s, speakTime)
+	s = symbols.Replace(s)
+	s = speakLatin(s)
 	s = speakNumbers(s)
 	// tidy punctuation left by the replacements
-	for _, p := range [][2]string{{"，，", "，"}, {"，。", "。"}, {"。，", "。"}, {"。。", "。"}, {" ，", "，"}, {"，？", "？"}} {
+	for _, p := range [][2]string{{"，，", "，"}, {"，。", "。"}, {"。，", "。"}, {"。。", "。"}, {" ，", "，"}, {"，？", "？"},
+		{"。？", "？"}, {"：。", "。"}, {"：，", "："}, {"  ", " "}} {
 		for strings.Contains(s, p[0]) {
 			s = strings.ReplaceAll(s, p[0], p[1])
 		}
 	}
-	s = strings.TrimLeft(s, "，。 ")
+	s = strings.TrimRight(strings.TrimLeft(s, "，。 "), "， ")
 	return strings.TrimSpace(s)
 }
 
+// MaxSpokenSentence is the longest sentence, in characters, read aloud in one breath (the
+// 适老化 rule of at most 40 characters a sentence).
+const MaxSpokenSentence = 40
+
 var (
-	urlPattern  = regexp.MustCompile(`[（(]?\s*(https?://)?[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+\.(cn|com|net|org|gov)(/[\w./?=&-]*)?\s*[）)]?`)
-	timePattern = regexp.MustCompile(`(\d{1,2})[:：](\d{2})(\s*[-–—~～至到]\s*(\d{1,2})[:：](\d{2}))?`)
+	urlPattern   = regexp.MustCompile(`[（(]?\s*(https?://)?[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+\.(cn|com|net|org|gov)(/[\w./?=&-]*)?\s*[）)]?|https?://[\w./?=&%#-]+`)
+	timePattern  = regexp.MustCompile(`(\d{1,2})[:：](\d{2})(\s*[-–—~～至到]\s*(\d{1,2})[:：](\d{2}))?`)
+	isoDate      = regexp.MustCompile(`\b((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})\b`)
+	thousands    = regexp.MustCompile(`\d{1,3}(,\d{3})+`)
+	rangePattern = regexp.MustCompile(`\b([1-9]\d{0,2})\s*[-–—~～]\s*([1-9]\d{0,2})\b`)
+	latinWord    = regexp.MustCompile(`[A-Za-z][A-Za-z.\-]*[A-Za-z]|[A-Za-z]`)
 )
+
+// symbols are said or left out; brackets become pauses.
+var symbols = strings.NewReplacer("→", "里的", "（", "，", "）", "，", "(", "，", ")", "，", "【", "，", "】", "，",
+	"[", "", "]", "", "“", "", "”", "", "‘", "", "’", "", "\"", "", "'", "", "「", "", "」", "", "《", "", "》", "",
+	"<", "", ">", "", "；", "。", ";", "。", "：", "，", ":", "，", "\n", "。", "•", "", "·", "", "、", "，",
+	"～", "到", "~", "到", "——", "，", "—", "，", "…", "。", "*", "", "#", "", "@", "", "&", "和", "+", "加",
+	"≥", "不少于", "≤", "不超过", "×", "乘", "|", "，", "/", "或", "¥", "", "￥", "", "!", "！", "?", "？")
+
+// abbreviations are the Latin words of the guides said in Chinese; other Latin words are left
+// out (a Mandarin voice reads them letter by letter, in English). A single capital letter before
+// a Chinese character (B超, A类) is kept.
+var abbreviations = map[string]string{
+	"app": "手机应用", "ID": "编号", "PDF": "电子文件", "pdf": "电子文件", "Wi-Fi": "无线网", "WiFi": "无线网",
+	"QQ": "扣扣", "APP": "手机应用", "App": "手机应用", "USB": "优盘", "No.": "第", "AI": "人工智能",
+	"OK": "好", "ok": "好", "CT": "CT", "VIP": "贵宾",
+}
+
+// speakLatin expands the known abbreviations and leaves other Latin words out.
+func speakLatin(s string) string {
+	return latinWord.ReplaceAllStringFunc(s, func(w string) string {
+		if z, ok := abbreviations[w]; ok {
+			return z
+		}
+		if z, ok := abbreviations[strings.ToLower(w)]; ok {
+			return z
+		}
+		if len(w) == 1 && w[0] >= 'A' && w[0] <= 'Z' {
+			return w // B超, A类
+		}
+		return ""
+	})
+}
 
 // speakTime reads 9:00 as 九点 and 9:00-12:00 as 九点到十二点.
 func speakTime(m string) string {
 	sm := timePattern.FindStringSubmatch(m)
 	one := func(h, mi string) string {
 		hv, _ := strconv.Atoi(h)
-		out := cardinal(int64(hv)) + "点"
+		out := spoken.SayCardinal(int64(hv)) + "点"
 		if mv, _ := strconv.Atoi(mi); mv == 30 {
 			out += "半"
 		} else if mv != 0 {
-			out += cardinal(int64(mv)) + "分"
+			out += spoken.SayCardinal(int64(mv)) + "分"
 		}
 		return out
 	}
@@ -89,24 +150,38 @@ func speakNumbers(s string) string {
 				if pi > 0 {
 					b.WriteString("，")
 				}
-				b.WriteString(digitGroups(p))
+				b.WriteString(spoken.SayDigitGroups(p))
 			}
 			i = k
 			continue
 		}
+		// the X of an ID number
+		if frac == "" && len(intPart) == 17 && (strings.HasPrefix(rest, "X") || strings.HasPrefix(rest, "x")) {
+			g := spoken.SayDigitGroups(intPart + "0")
+			b.WriteString(strings.TrimSuffix(g, "零") + "叉")
+			i = j + 1
+			continue
+		}
 		switch {
 		case strings.HasPrefix(rest, "%") || strings.HasPrefix(rest, "％"):
-			b.WriteString("百分之" + readNumber(intPart, frac))
+			b.WriteString("百分之" + spoken.SayDecimal(intPart, frac))
 			_, n := utf8.DecodeRuneInString(rest)
 			j += n
+		case (strings.HasPrefix(rest, "元") || strings.HasPrefix(rest, "块")) && len(intPart) < 12:
+			b.WriteString(spoken.SayMoney(intPart, frac))
+			j += len("元") // 元 and 块 are both three bytes; SayMoney says 元
+			if strings.HasPrefix(s[j:], "钱") {
+				j += len("钱")
+			}
 		case frac == "" && len(intPart) == 4 && (strings.HasPrefix(rest, "年") && !strings.HasPrefix(rest, "年内") || yearLike(intPart) && !startsWithUnit(rest)):
-			b.WriteString(digitByDigit(intPart))
+			b.WriteString(spoken.SayYear(intPart))
 		case frac == "" && (len(intPart) >= 5 && !startsWithUnit(rest) || intPart[0] == '0' && len(intPart) > 1):
-			b.WriteString(digitGroups(intPart))
-		case frac == "" && intPart == "2" && twoAsLiang(rest):
-			b.WriteString("两")
+			b.WriteString(spoken.SayDigitGroups(intPart))
+		case frac == "" && twoAsLiang(rest):
+			n, _ := strconv.ParseInt(intPart, 10, 64)
+			b.WriteString(spoken.SayCount(n))
 		default:
-			b.WriteString(readNumber(intPart, frac))
+			b.WriteString(spoken.SayDecimal(intPart, frac))
 		}
 		i = j
 	}
@@ -124,9 +199,10 @@ func startsWithUnit(rest string) bool {
 	return false
 }
 
-// twoAsLiang reports whether 2 before rest is said 两 (两份, 两个月) rather than 二 (二月, 二日).
+// twoAsLiang reports whether a number before rest is a count said with a measure word, where 2
+// is 两 (两份, 两个月) rather than 二 (二月, 二日).
 func twoAsLiang(rest string) bool {
-	for _, u := range []string{"个", "份", "张", "次", "项", "年", "天", "周", "小时", "分钟", "种", "万", "元", "块", "倍", "人", "名", "步"} {
+	for _, u := range []string{"个", "份", "张", "次", "项", "年", "天", "周", "小时", "分钟", "种", "万", "元", "块", "倍", "人", "名", "步", "家", "条", "页"} {
 		if strings.HasPrefix(rest, u) {
 			return true
 		}
@@ -134,101 +210,51 @@ func twoAsLiang(rest string) bool {
 	return false
 }
 
-var digitNames = [10]string{"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"}
-
-func digitByDigit(s string) string {
+// shortSentences cuts every sentence of s longer than max characters at its commas, packing
+// the comma-separated parts greedily; a part longer than max on its own is cut at max.
+func shortSentences(s string, max int) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		b.WriteString(digitNames[s[i]-'0'])
-	}
-	return b.String()
-}
-
-// digitGroups reads a long number digit by digit, in groups separated by a pause: up to five
-// digits in one group (12333), eleven as 3-4-4 (mobile numbers), otherwise groups of four.
-func digitGroups(s string) string {
-	switch {
-	case len(s) <= 5:
-		return digitByDigit(s)
-	case len(s) == 11:
-		return digitByDigit(s[:3]) + "，" + digitByDigit(s[3:7]) + "，" + digitByDigit(s[7:])
-	}
-	var parts []string
-	first := len(s) % 4
-	if first == 0 {
-		first = 4
-	}
-	parts = append(parts, digitByDigit(s[:first]))
-	for i := first; i < len(s); i += 4 {
-		parts = append(parts, digitByDigit(s[i:i+4]))
-	}
-	return strings.Join(parts, "，")
-}
-
-func readNumber(intPart, frac string) string {
-	n, err := strconv.ParseInt(intPart, 10, 64)
-	if err != nil || n >= 1e12 {
-		return digitGroups(intPart)
-	}
-	out := cardinal(n)
-	if frac != "" {
-		out += "点" + digitByDigit(frac)
-	}
-	return out
-}
-
-// cardinal says a whole number in Chinese: 20 → 二十, 105 → 一百零五, 12000 → 一万二千.
-func cardinal(n int64) string {
-	if n == 0 {
-		return "零"
-	}
-	if n < 0 {
-		return "负" + cardinal(-n)
-	}
-	if n >= 1e8 {
-		hi, lo := n/1e8, n%1e8
-		out := cardinal(hi) + "亿"
-		if lo > 0 {
-			if lo < 1e7 {
-				out += "零"
-			}
-			out += cardinal(lo)
-		}
-		return out
-	}
-	if n >= 1e4 {
-		hi, lo := n/1e4, n%1e4
-		out := cardinal(hi) + "万"
-		if lo > 0 {
-			if lo < 1000 {
-				out += "零"
-			}
-			out += cardinal(lo)
-		}
-		return out
-	}
-	var b strings.Builder
-	unitNames := []string{"千", "百", "十", ""}
-	divs := []int64{1000, 100, 10, 1}
-	zero := false
-	started := false
-	for i, d := range divs {
-		v := n / d % 10
-		if v == 0 {
-			if started {
-				zero = true
-			}
+	for _, sent := range splitSentences(s) {
+		if utf8.RuneCountInString(sent) <= max {
+			b.WriteString(sent)
 			continue
 		}
-		if zero {
-			b.WriteString("零")
-			zero = false
+		body, end := cutEnd(sent)
+		var cur []rune
+		flush := func(stop string) {
+			if len(cur) > 0 {
+				b.WriteString(string(cur) + stop)
+				cur = cur[:0]
+			}
 		}
-		if !(v == 1 && d == 10 && !started) { // 十五, not 一十五
-			b.WriteString(digitNames[v])
+		for _, part := range strings.Split(body, "，") {
+			pr := []rune(part)
+			for len(pr) > max-1 {
+				flush("。")
+				b.WriteString(string(pr[:max-1]) + "。")
+				pr = pr[max-1:]
+			}
+			if len(cur) > 0 && len(cur)+1+len(pr)+1 > max {
+				flush("。")
+			}
+			if len(cur) > 0 {
+				cur = append(cur, '，')
+			}
+			cur = append(cur, pr...)
 		}
-		b.WriteString(unitNames[i])
-		started = true
+		flush(end)
 	}
 	return b.String()
+}
+
+// cutEnd splits a sentence from its closing punctuation (。 if it has none).
+func cutEnd(s string) (string, string) {
+	r, n := utf8.DecodeLastRuneInString(s)
+	if r == '。' || r == '？' || r == '！' || r == '?' || r == '!' {
+		return s[:len(s)-n], string(r)
+	}
+	if unicode.IsPunct(r) {
+		return s[:len(s)-n], "。"
+	}
+	return s, "。"
 }

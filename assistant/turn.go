@@ -79,14 +79,18 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 		return Answer{}, errDuplicate
 	}
 
-	t := &turn{svc: s, ctx: ctx, state: &st, san: san, masked: masked, stream: stream, sessID: sess.id}
+	t := &turn{svc: s, ctx: ctx, state: &st, san: san, masked: masked, stream: stream, sessID: sess.id, subject: sess.subject}
 	a := t.respond()
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return Answer{}, ctx.Err() // cancelled by the user or by shutdown: nothing is said
 	}
+	if st.ElderMode {
+		a = shapeElder(a, &st)
+	}
 	if a.Speakable == "" {
 		a.Speakable = Speakable(a.Text)
 	}
+	s.attachAudio(ctx, &st, &a)
 	if a.Citations == nil {
 		a.Citations = []Citation{}
 	}
@@ -103,7 +107,8 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	sess.state = st
 	sess.mu.Unlock()
 	ev := &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
-		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks}
+		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks,
+		Voice: a.Voice, AudioURL: a.AudioURL, AudioError: a.AudioError}
 	evs := []event{ev}
 	if a.Handoff != nil {
 		evs = append(evs, &HandoffEvent{eventHeader: eventHeader{Type: EventHandoff}, ReplyTo: msgID, Phone: a.Handoff.Phone, Reason: a.Handoff.Reason})
@@ -127,6 +132,7 @@ type turn struct {
 	svc      *Service
 	ctx      context.Context
 	sessID   string
+	subject  string // the signed-in person, "" if anonymous
 	state    *sessionState
 	san      Sanitized
 	masked   pii.Masked
@@ -150,8 +156,14 @@ func (t *turn) respond() Answer {
 		return Answer{Route: RouteDistress, Text: replyDistress, Handoff: &Handoff{Phone: Hotline, Reason: "distress"}}
 	}
 	if IsHandoffRequest(text) {
-		t.state.Pending = nil
+		t.state.Pending, t.state.More = nil, nil
 		return Answer{Route: RouteHandoff, Text: replyHandoff, Handoff: &Handoff{Phone: Hotline, Reason: "requested"}}
+	}
+	if a, ok := t.voiceSettings(); ok {
+		return a
+	}
+	if a, ok := t.continuation(); ok {
+		return a
 	}
 	if a, ok := t.retirement(); ok {
 		return a

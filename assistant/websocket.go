@@ -39,6 +39,7 @@ type conn struct {
 	greeted    bool   // reader goroutine only
 	bad        int    // bad frames so far; reader goroutine only
 	frames     ratelimit.Bucket
+	upload     *audioUpload // audio message being assembled; reader goroutine only
 	lastMsg    atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
 }
 
@@ -173,7 +174,14 @@ func (c *conn) handle(f ClientFrame) {
 			return
 		}
 		c.lastMsg.Store(time.Now().UnixNano())
-		c.message(f)
+		c.message(f, nil)
+	case FrameAudio:
+		if !c.greeted {
+			c.reply(newError(apperr.HelloRequired, f.ID))
+			return
+		}
+		c.lastMsg.Store(time.Now().UnixNano())
+		c.audio(f)
 	case FrameCancel:
 		if !c.greeted {
 			c.reply(newError(apperr.HelloRequired, f.ID))
@@ -246,6 +254,7 @@ func (c *conn) hello(f ClientFrame) {
 	if !resumed {
 		after = 0
 	}
+	stored, found := s.loadVoiceSettings(ctx, c.principal.Subject)
 	var replay [][]byte
 	var gap bool
 	sess.mu.Lock()
@@ -262,6 +271,11 @@ func (c *conn) hello(f ClientFrame) {
 	old := sess.conn
 	sess.conn = c
 	sess.state.ElderMode = f.ElderMode
+	sess.state.Speech = f.Speech
+	if found {
+		sess.state.Voice = stored // the person's stored settings win over the session's
+	}
+	eff := sess.state.Voice.Effective(sess.state.ElderMode)
 	if f.Locale != "" {
 		sess.state.Locale = f.Locale
 	}
@@ -270,7 +284,9 @@ func (c *conn) hello(f ClientFrame) {
 	ready := &ReadyEvent{eventHeader: eventHeader{Type: EventReady, Seq: min(after, sess.lastSeq)}, SessionID: sess.id,
 		Resumed: resumed, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil,
 		Limits: ReadyLimits{MaxFrameBytes: l.MaxFrameBytes, MaxMessageChars: MaxMessageRunes, MessagesPerSec: l.User.PerSecond,
-			MessageBurst: l.User.Burst, PingIntervalSec: int(l.PingInterval / time.Second), IdleTimeoutSec: int(l.IdleTimeout / time.Second)}}
+			MessageBurst: l.User.Burst, PingIntervalSec: int(l.PingInterval / time.Second), IdleTimeoutSec: int(l.IdleTimeout / time.Second),
+			MaxAudioBytes: l.MaxAudioBytes, MaxAudioChunk: MaxAudioChunkBytes},
+		VoiceInput: s.opts.Voice != nil && s.opts.Voice.CanTranscribe(), VoiceOutput: s.opts.Voice != nil && s.opts.Voice.CanSpeak(), Voice: &eff}
 	if gap && len(replay) > 0 {
 		var h eventHeader
 		_ = json.Unmarshal(replay[0], &h)
@@ -294,8 +310,9 @@ func (c *conn) hello(f ClientFrame) {
 	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "replayed", len(replay))
 }
 
-// message rate-limits a message and starts its turn.
-func (c *conn) message(f ClientFrame) {
+// message rate-limits a message and starts its turn. audio, when not nil, is a recording to
+// transcribe first: the turn then answers what was heard.
+func (c *conn) message(f ClientFrame, audio []byte) {
 	s := c.svc
 	sess := c.sess.Load()
 	userKey := "user:" + c.principal.Subject
@@ -348,7 +365,16 @@ func (c *conn) message(f ClientFrame) {
 				s.sendTransient(sess, &DeltaEvent{eventHeader: eventHeader{Type: EventDelta}, ReplyTo: f.ID, Text: text})
 			}
 		}
-		_, err := s.runTurn(ctx, sess, at, f.Text, stream)
+		text := f.Text
+		if audio != nil {
+			heard, ok := s.hear(ctx, sess, f.ID, audio)
+			if !ok {
+				sess.endTurn(at)
+				return
+			}
+			text = heard
+		}
+		_, err := s.runTurn(ctx, sess, at, text, stream)
 		sess.endTurn(at)
 		switch {
 		case err == nil, errors.Is(err, errDuplicate):

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shebao/assistant/voice"
 	"shebao/content"
 	"shebao/internal/identity"
 	"shebao/notify"
@@ -36,7 +37,11 @@ type Deps struct {
 	// Notify backs the inbox, push subscriptions and campaigns; without it they answer
 	// push_unavailable.
 	Notify *notify.Service
-	Log    *slog.Logger
+	// Voice transcribes and speaks; without it the voice routes answer voice_unavailable.
+	Voice *voice.Service
+	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).
+	VoiceSettings VoiceSettings
+	Log           *slog.Logger
 	// AccessLog, when set, receives one JSON line per request (same fields as the slog record
 	// written otherwise), formatted without reflection; it should buffer.
 	AccessLog accessWriter
@@ -115,6 +120,7 @@ func (s *Server) routes() {
 	s.toolRoutes(v1)
 	s.chatRoutes(v1)
 	s.notifyRoutes(v1)
+	s.voiceRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)

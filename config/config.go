@@ -62,6 +62,20 @@ type Config struct {
 	SMSGatewayURL            string        `yaml:"sms_gateway_url" env:"SHEBAO_SMS_GATEWAY_URL" doc:"generic HTTP SMS gateway for critical reminders to people without push; empty = no SMS"`
 	SMSTemplateID            string        `yaml:"sms_template_id" env:"SHEBAO_SMS_TEMPLATE_ID" doc:"template id registered with the SMS vendor"`
 	SMSKey                   string        `yaml:"sms_key" env:"SHEBAO_SMS_KEY" doc:"HMAC-SHA256 key signing each SMS gateway request (X-Signature)"`
+	VoiceTranscribeBaseURL   string        `yaml:"voice_transcribe_base_url" env:"SHEBAO_VOICE_TRANSCRIBE_BASE_URL" doc:"OpenAI-compatible transcription server (POST …/audio/transcriptions), e.g. http://127.0.0.1:8001/v1; empty = voice input off (voice_unavailable)"`
+	VoiceTranscribeAPIKey    string        `yaml:"voice_transcribe_api_key" env:"SHEBAO_VOICE_TRANSCRIBE_API_KEY" doc:"API key for the transcription server"`
+	VoiceTranscribeModel     string        `yaml:"voice_transcribe_model" env:"SHEBAO_VOICE_TRANSCRIBE_MODEL" doc:"transcription model name"`
+	VoiceSpeechBaseURL       string        `yaml:"voice_speech_base_url" env:"SHEBAO_VOICE_SPEECH_BASE_URL" doc:"OpenAI-compatible speech server (POST …/audio/speech); empty = espeak-ng's Mandarin voice when installed"`
+	VoiceSpeechAPIKey        string        `yaml:"voice_speech_api_key" env:"SHEBAO_VOICE_SPEECH_API_KEY" doc:"API key for the speech server"`
+	VoiceSpeechModel         string        `yaml:"voice_speech_model" env:"SHEBAO_VOICE_SPEECH_MODEL" doc:"speech model name"`
+	VoiceSpeechFormat        string        `yaml:"voice_speech_format" env:"SHEBAO_VOICE_SPEECH_FORMAT" doc:"audio format asked of the speech server: mp3, wav, opus or aac"`
+	VoiceSpeechFemale        string        `yaml:"voice_speech_female" env:"SHEBAO_VOICE_SPEECH_FEMALE" doc:"the speech server's voice for the app's female voice"`
+	VoiceSpeechMale          string        `yaml:"voice_speech_male" env:"SHEBAO_VOICE_SPEECH_MALE" doc:"the speech server's voice for the app's male voice"`
+	VoiceEspeak              string        `yaml:"voice_espeak" env:"SHEBAO_VOICE_ESPEAK" doc:"espeak-ng command, used when no speech server is set or it fails; empty = never"`
+	VoiceTimeout             time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a transcription or speech server (a local espeak-ng run has 5s)"`
+	VoiceMaxAudioBytes       int           `yaml:"voice_max_audio_bytes" env:"SHEBAO_VOICE_MAX_AUDIO_BYTES" doc:"largest recording accepted for transcription (audio_too_large, 413)"`
+	VoiceMaxAudioLength      time.Duration `yaml:"voice_max_audio_length" env:"SHEBAO_VOICE_MAX_AUDIO_LENGTH" doc:"longest recording accepted for transcription (audio_too_long)"`
+	VoiceCacheBytes          int           `yaml:"voice_cache_bytes" env:"SHEBAO_VOICE_CACHE_BYTES" doc:"memory for synthesised sentences kept for reuse (greetings, fixed replies); 0 = no cache"`
 }
 
 // ModelExtraBody is what is merged into every model request body for the configured server.
@@ -95,6 +109,16 @@ func Default() Config {
 		PushFail4xxLimit:         5,
 		PushSubscriptionMaxIdle:  60 * 24 * time.Hour,
 		NotifyCampaignRatePeriod: time.Minute,
+		VoiceTranscribeModel:     "whisper-1",
+		VoiceSpeechModel:         "tts-1",
+		VoiceSpeechFormat:        "mp3",
+		VoiceSpeechFemale:        "nova",
+		VoiceSpeechMale:          "onyx",
+		VoiceEspeak:              "espeak-ng",
+		VoiceTimeout:             10 * time.Second,
+		VoiceMaxAudioBytes:       2 << 20,
+		VoiceMaxAudioLength:      60 * time.Second,
+		VoiceCacheBytes:          64 << 20,
 	}
 }
 
@@ -248,6 +272,32 @@ func (c Config) Validate() error {
 		if c.SMSKey == "" || c.SMSTemplateID == "" {
 			return fmt.Errorf("SHEBAO_SMS_KEY and SHEBAO_SMS_TEMPLATE_ID: required when SHEBAO_SMS_GATEWAY_URL is set")
 		}
+	}
+	for _, u := range []struct{ env, v string }{{"SHEBAO_VOICE_TRANSCRIBE_BASE_URL", c.VoiceTranscribeBaseURL}, {"SHEBAO_VOICE_SPEECH_BASE_URL", c.VoiceSpeechBaseURL}} {
+		if u.v == "" {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("%s=%q: must be an http(s) URL", u.env, u.v)
+		}
+	}
+	switch c.VoiceSpeechFormat {
+	case "mp3", "wav", "opus", "aac":
+	default:
+		return fmt.Errorf("SHEBAO_VOICE_SPEECH_FORMAT=%q: must be mp3, wav, opus or aac", c.VoiceSpeechFormat)
+	}
+	if c.VoiceTimeout <= 0 || c.VoiceTimeout > 5*time.Minute {
+		return fmt.Errorf("SHEBAO_VOICE_TIMEOUT=%s: must be between 0s and 5m", c.VoiceTimeout)
+	}
+	if c.VoiceMaxAudioBytes < 1024 || c.VoiceMaxAudioBytes > 4<<20 {
+		// 4 MiB is the edge's body limit.
+		return fmt.Errorf("SHEBAO_VOICE_MAX_AUDIO_BYTES=%d: must be between 1024 and 4194304", c.VoiceMaxAudioBytes)
+	}
+	if c.VoiceMaxAudioLength < time.Second || c.VoiceMaxAudioLength > 10*time.Minute {
+		return fmt.Errorf("SHEBAO_VOICE_MAX_AUDIO_LENGTH=%s: must be between 1s and 10m", c.VoiceMaxAudioLength)
+	}
+	if c.VoiceCacheBytes < 0 || c.VoiceCacheBytes > 1<<30 {
+		return fmt.Errorf("SHEBAO_VOICE_CACHE_BYTES=%d: must be between 0 and 1073741824", c.VoiceCacheBytes)
 	}
 	if c.OIDCJWKSURL != "" && c.OIDCIssuer == "" {
 		return fmt.Errorf("SHEBAO_OIDC_ISSUER: required when SHEBAO_OIDC_JWKS_URL is set")

@@ -9,31 +9,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 )
 
-// commonShare is the share of guides above which a concept is "common": it still adds to the
-// score but no longer makes a guide a candidate by itself (when the query has a rarer concept).
-// 社保, 缴费, 医保 are in most guides; requiring one of the query's rarer words keeps the candidate
-// set, and so the latency on a large corpus, small, and changes little in the ranking, since a
-// guide without any of the rarer words ranked low anyway.
-const commonShare = 0.4
-
-// candidateBudget is how many guides a query may make candidates in the title tier, estimated
-// from document frequencies. Past it, the concepts found in the most names and aliases only add
-// to the score: bleve's cost grows with every candidate it scores (about a microsecond per
-// candidate and clause), and a guide that shares only the query's most common words with it
-// would not rank anyway. Only large corpora reach it.
-const candidateBudget = 1500
-
-// denseShare and denseMinGuides: on a corpus of at least denseMinGuides guides, a word held by
-// more than denseShare of the guides in a field is not looked up in that field when it would
-// only add to the score (a should clause). bleve advances a term's postings one by one to each
-// candidate, so such words (交, 年, 社保 in the body) were most of a query's cost, for a score
-// their low idf makes small (CommonTermsQuery in Lucene makes the same trade). Concepts that
-// select candidates are never pruned. Small corpora keep every clause.
-const (
-	denseShare     = 0.25
-	denseMinGuides = 2000
-)
-
 // docFreqs caches how many guides hold a term in each field; cleared on every index change.
 type docFreqs struct {
 	mu sync.Mutex
@@ -122,13 +97,13 @@ func (s *Service) tuneConcepts(ctx context.Context, a *analysis) {
 		return
 	}
 	total := len(s.entries)
-	if total >= denseMinGuides {
-		s.markDense(ctx, a, uint64(float64(total)*denseShare))
+	if total >= rank.denseMinGuides {
+		s.markDense(ctx, a, uint64(float64(total)*rank.denseShare))
 	}
 	if total < 20 {
 		return
 	}
-	limit := uint64(float64(total) * commonShare)
+	limit := uint64(float64(total) * rank.commonShare)
 	rare := 0
 	common := make([]bool, len(a.concepts))
 	for i, c := range a.concepts {
@@ -158,7 +133,7 @@ func (s *Service) tuneConcepts(ctx context.Context, a *analysis) {
 	s.budgetCandidates(ctx, a)
 }
 
-// budgetCandidates keeps the estimated title-tier candidate set within candidateBudget: the
+// budgetCandidates keeps the estimated title-tier candidate set within rank.candidateBudget: the
 // strong concepts found in the fewest names and aliases make candidates, the others only score.
 func (s *Service) budgetCandidates(ctx context.Context, a *analysis) {
 	type est struct {
@@ -180,7 +155,7 @@ func (s *Service) budgetCandidates(ctx context.Context, a *analysis) {
 		ests = append(ests, est{i, n})
 		sum += n
 	}
-	if sum <= candidateBudget || len(ests) < 2 {
+	if sum <= rank.candidateBudget || len(ests) < 2 {
 		return
 	}
 	sort.Slice(ests, func(x, y int) bool { return ests[x].n < ests[y].n })
@@ -188,7 +163,7 @@ func (s *Service) budgetCandidates(ctx context.Context, a *analysis) {
 	var total uint64
 	found := false
 	for _, e := range ests {
-		if e.n > 0 && found && total+e.n > candidateBudget {
+		if e.n > 0 && found && total+e.n > rank.candidateBudget {
 			a.concepts[e.i].common = true
 			continue
 		}
@@ -198,7 +173,7 @@ func (s *Service) budgetCandidates(ctx context.Context, a *analysis) {
 }
 
 // markDense records, for every word of the query, the fields in which more than limit guides
-// hold it (see denseShare).
+// hold it (see ranking.denseShare).
 func (s *Service) markDense(ctx context.Context, a *analysis, limit uint64) {
 	for _, c := range a.concepts {
 		for _, al := range c.alts {

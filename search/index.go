@@ -2,10 +2,14 @@ package search
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +104,7 @@ type guideEntry struct {
 	ord      int32    // position in the vocabulary's title postings
 	catID    uint16   // category and audiences as the title postings number them
 	audIDs   []uint16
+	grants   bool // the guide grants something (lexicon.grants): a claim question prefers it
 }
 
 func entryOf(g *content.Guide) *guideEntry {
@@ -164,32 +169,134 @@ func (s *Service) document(g *content.Guide, e *guideEntry) map[string]any {
 	}
 }
 
-// openIndex opens the index named in Dir/CURRENT. It returns nil (and no error) when there is
-// none or it has another version: the caller then needs a rebuild.
-func (s *Service) openIndex() (bleve.Index, string, error) {
+// openIndex opens the index named in Dir/CURRENT and reads its entries back. It returns a nil
+// index (and no error) when there is none, it has another version or it is damaged: the caller
+// then needs a rebuild. A damaged index is moved aside (setAside), so that one bad segment costs
+// one rebuild instead of failing every start.
+func (s *Service) openIndex(ctx context.Context) (bleve.Index, string, map[string]*guideEntry, error) {
 	if s.opts.Dir == "" {
-		return nil, "", nil
+		return nil, "", nil, nil
 	}
 	name, err := os.ReadFile(filepath.Join(s.opts.Dir, currentFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, "", nil
+		return nil, "", nil, nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("read search index pointer: %w", err)
+		return nil, "", nil, fmt.Errorf("read search index pointer: %w", err)
 	}
 	path := filepath.Join(s.opts.Dir, strings.TrimSpace(string(name)))
-	idx, err := bleve.Open(path)
-	if err != nil {
-		s.log.Warn("search index unusable, will rebuild", "path", path, "err", err)
-		return nil, "", nil
+	// Checked before bleve reads a byte: bleve trusts the offsets inside a segment, and a damaged
+	// one can panic in its background merger, where no recover reaches.
+	if err := checkSegments(path); err != nil {
+		s.setAside(path, err)
+		return nil, "", nil, nil
 	}
-	v, err := idx.GetInternal([]byte(versionKey))
-	if err != nil || string(v) != s.indexVersion() {
+	var idx bleve.Index
+	if err := recovered(func() (err error) { idx, err = bleve.Open(path); return err }); err != nil {
+		if errors.Is(err, errDamaged) {
+			s.setAside(path, err)
+		} else {
+			s.log.Warn("search index unusable, will rebuild", "path", path, "err", err)
+		}
+		return nil, "", nil, nil
+	}
+	var v []byte
+	if err := recovered(func() (err error) { v, err = idx.GetInternal([]byte(versionKey)); return err }); err != nil || string(v) != s.indexVersion() {
 		s.log.Info("search index has another version, will rebuild", "path", path, "have", string(v), "want", s.indexVersion())
-		idx.Close()
-		return nil, "", nil
+		recovered(idx.Close)
+		return nil, "", nil, nil
 	}
-	return idx, path, nil
+	// The first reads after open: bleve loads some parts of a segment only when they are used.
+	var entries map[string]*guideEntry
+	if err := recovered(func() (err error) { entries, err = s.loadEntries(ctx, idx); return err }); err != nil {
+		recovered(idx.Close)
+		s.setAside(path, err)
+		return nil, "", nil, nil
+	}
+	return idx, path, entries, nil
+}
+
+// errDamaged marks an index that cannot be read: a segment whose checksum does not match its
+// bytes, or a read that made bleve panic.
+var errDamaged = errors.New("damaged")
+
+// recovered runs f and turns a panic into an errDamaged error: bleve indexes the offsets and
+// lengths stored in a segment without checking them, so damaged bytes panic (makeslice: len out
+// of range) instead of returning an error.
+func recovered(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: panic: %v", errDamaged, p)
+		}
+	}()
+	return f()
+}
+
+// checkSegments verifies every segment file of the index at path against the checksum it ends
+// with (zap: CRC-32 of every byte before the last four). A file left half-written by a crash
+// fails too; the rebuild that follows is the cautious answer.
+func checkSegments(path string) error {
+	zs, err := filepath.Glob(filepath.Join(path, "store", "*.zap"))
+	if err != nil {
+		return err
+	}
+	for _, z := range zs {
+		if err := checkSegment(z); err != nil {
+			return fmt.Errorf("%w: %s: %w", errDamaged, filepath.Base(z), err)
+		}
+	}
+	return nil
+}
+
+func checkSegment(file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < 4 {
+		return fmt.Errorf("%d bytes", fi.Size())
+	}
+	h := crc32.NewIEEE()
+	if _, err := io.CopyN(h, f, fi.Size()-4); err != nil {
+		return err
+	}
+	var tail [4]byte
+	if _, err := io.ReadFull(f, tail[:]); err != nil {
+		return err
+	}
+	if want := binary.BigEndian.Uint32(tail[:]); h.Sum32() != want {
+		return fmt.Errorf("checksum %08x, recorded %08x", h.Sum32(), want)
+	}
+	return nil
+}
+
+// keepDamaged is how many damaged indexes are kept for a post-mortem.
+const keepDamaged = 3
+
+// setAside moves a damaged index to Dir/damaged-<UTC time> and drops CURRENT, so that no start
+// opens it again and the next Rebuild starts afresh, and logs the damage (once: the next start
+// finds no index). Only the newest keepDamaged such directories are kept.
+func (s *Service) setAside(path string, cause error) {
+	to := filepath.Join(s.opts.Dir, "damaged-"+time.Now().UTC().Format("20060102T150405.000000000Z"))
+	if err := os.Rename(path, to); err != nil {
+		to = "" // removeStaleDirs deletes it after the rebuild
+		cause = errors.Join(cause, err)
+	}
+	if err := os.Remove(filepath.Join(s.opts.Dir, currentFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		cause = errors.Join(cause, err)
+	}
+	s.log.Error("search index damaged, moved aside; it will be rebuilt from the content store",
+		"path", path, "moved_to", to, "err", cause)
+	ds, _ := filepath.Glob(filepath.Join(s.opts.Dir, "damaged-*"))
+	sort.Strings(ds) // the names sort by time
+	for _, d := range ds[:max(0, len(ds)-keepDamaged)] {
+		os.RemoveAll(d)
+	}
 }
 
 // createIndex makes a new, empty index in a fresh directory (or in memory).

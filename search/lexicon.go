@@ -39,6 +39,8 @@ type lexicon struct {
 	maxFrame  int // in runes
 	particles map[string]bool
 	weak      map[string]bool
+	claim     map[string]bool // words that ask how to get something
+	grant     []string        // endings of the names of guides that grant something
 	t2s       map[rune]rune
 	readings  map[rune][]string // toneless pinyin, most common reading first
 	syllables map[string]bool
@@ -54,7 +56,7 @@ func loadLexicon() (*lexicon, error) {
 		return string(b), err
 	}
 	lx := &lexicon{domain: map[string]bool{}, frameSet: map[string]bool{}, particles: map[string]bool{},
-		weak: map[string]bool{}, t2s: map[rune]rune{}}
+		weak: map[string]bool{}, claim: map[string]bool{}, t2s: map[rune]rune{}}
 	h := sha256.New()
 	files := map[string]string{}
 	for _, n := range []string{"general.dict", "domain.dict", "synonyms.txt", "filler.txt", "t2s.txt"} {
@@ -151,6 +153,10 @@ func (lx *lexicon) parseFiller(s string) {
 			lx.particles[l] = true
 		case "weak":
 			lx.weak[l] = true
+		case "claim":
+			lx.claim[l] = true
+		case "grant":
+			lx.grant = append(lx.grant, l)
 		}
 	}
 	sort.SliceStable(lx.frames, func(i, j int) bool {
@@ -261,4 +267,31 @@ func (lx *lexicon) pinyinKeys(s string) (full, initials string) {
 		}
 	}
 	return f.String(), in.String()
+}
+
+// grants reports whether a guide's name says it grants something: without its parenthesised
+// notes (（办理退休）, （含继承）), it ends with one of the [grant] words, as in 失业保险金申领 and
+// 生育津贴支付, and unlike 养老金领取资格认证, which only involves the pension.
+func (lx *lexicon) grants(name string) bool {
+	var b strings.Builder
+	depth := 0
+	for _, r := range name {
+		switch r {
+		case '（', '(':
+			depth++
+		case '）', ')':
+			depth = max(0, depth-1)
+		default:
+			if depth == 0 {
+				b.WriteRune(r)
+			}
+		}
+	}
+	n := strings.TrimSpace(b.String())
+	for _, g := range lx.grant {
+		if strings.HasSuffix(n, g) {
+			return true
+		}
+	}
+	return false
 }

@@ -113,7 +113,7 @@ func TestSynonymExpand(t *testing.T) {
 		{Term: "off", Expansions: []string{"x"}, Disabled: true},
 	})
 	got := tab.expand("退休金")
-	step := synonymStepWeight
+	step := rank.synonymStep
 	want := []expansion{{"退休金", 1}, {"养老金", step}, {"基本养老金", step * step}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("expand(退休金) = %v, want %v", got, want)
@@ -316,7 +316,7 @@ func TestMarkup(t *testing.T) {
 func TestBuildQueryWeakOnly(t *testing.T) {
 	t.Parallel()
 	weak := func(w string) concept {
-		return concept{text: w, weak: true, alts: []alt{{words: []string{w}, weight: weakWeight}}}
+		return concept{text: w, weak: true, alts: []alt{{words: []string{w}, weight: rank.weak}}}
 	}
 	a := &analysis{concepts: []concept{weak("办理"), weak("多少"), weak("哪里")}, dense: map[string]uint8{"办理": 0xff}}
 	raw, err := json.Marshal(buildQuery(a, &Request{}, tierTitle, nil))

@@ -20,8 +20,11 @@ type analysis struct {
 	concepts   []concept
 	pinyin     string // typed pinyin with the Han characters' pinyin, when the query has letters
 	key        string // canonical form: cache key and best-bet key
+	// claim: the query asks how to get something (退休金怎么领); the guides that grant it
+	// rank higher (see ranking.claim).
+	claim bool
 	// dense: per word, a bit per field of allFields in which the word is too common to be worth
-	// looking up only for scoring (see denseShare); nil on small corpora.
+	// looking up only for scoring (see ranking.denseShare); nil on small corpora.
 	dense map[string]uint8
 }
 
@@ -50,13 +53,6 @@ const (
 	altSubword
 )
 
-// Weights of the alternatives of a concept.
-const (
-	subwordWeight = 0.45 // 保障卡 inside 社会保障卡
-	weakWeight    = 0.3  // 办理, 申请, 多少: what the user wants to do, not which guide
-	charWeight    = 0.4  // a lone character that is not a particle
-)
-
 // analyze runs the pipeline on sanitised text. v must be read-locked by the caller.
 func analyze(lx *lexicon, v *vocabulary, syn *synonymTable, text string) *analysis {
 	a := &analysis{normalized: lx.normalize(text)}
@@ -70,6 +66,7 @@ func analyze(lx *lexicon, v *vocabulary, syn *synonymTable, text string) *analys
 	}
 	a.stripped = lx.stripFrames(fixed)
 	words := mergeSynonymTerms(lx.words(a.stripped), syn)
+	a.claim = asksToClaim(lx, words)
 	seen := map[string]bool{}
 	var key strings.Builder
 	for _, w := range words {
@@ -92,6 +89,25 @@ func analyze(lx *lexicon, v *vocabulary, syn *synonymTable, text string) *analys
 		a.key = strings.ReplaceAll(a.normalized, " ", "")
 	}
 	return a
+}
+
+// asksToClaim reports whether a query's words ask how to get something: a claim word (领, 申请,
+// data/filler.txt) that does not say the getting is done or under way (领了失业金还能交医保吗
+// asks about 医保; 在领失业金 is a state).
+func asksToClaim(lx *lexicon, words []string) bool {
+	for i, w := range words {
+		if !lx.claim[w] {
+			continue
+		}
+		if i+1 < len(words) && (words[i+1] == "了" || words[i+1] == "过" || words[i+1] == "着") {
+			continue
+		}
+		if i > 0 && (words[i-1] == "在" || words[i-1] == "正在" || words[i-1] == "已经" || words[i-1] == "已") {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // mergeSynonymTerms joins consecutive words that together are a synonym term (生/孩子 → 生孩子
@@ -123,12 +139,12 @@ func expandWord(lx *lexicon, syn *synonymTable, w string) concept {
 	c := concept{text: w, weak: lx.weak[w]}
 	base := 1.0
 	if c.weak {
-		base = weakWeight
+		base = rank.weak
 	} else if utf8.RuneCountInString(w) == 1 {
 		if r, _ := utf8.DecodeRuneInString(w); unicode.Is(unicode.Han, r) {
 			// A lone character (做, 开, 里) says little and is in most guides: it scores, but
 			// makes no candidates, unless it is a synonym term (交 → 缴费).
-			base = charWeight
+			base = rank.char
 			c.weak = !syn.has(w)
 		}
 	}
@@ -145,7 +161,7 @@ func expandWord(lx *lexicon, syn *synonymTable, w string) concept {
 	if utf8.RuneCountInString(w) >= 3 {
 		for _, sw := range lx.subwords(w) {
 			if utf8.RuneCountInString(sw) >= 2 && !lx.particles[sw] {
-				add([]string{sw}, base*subwordWeight, altSubword)
+				add([]string{sw}, base*rank.subword, altSubword)
 			}
 		}
 	}
@@ -160,38 +176,6 @@ func expandWord(lx *lexicon, syn *synonymTable, w string) concept {
 	}
 	return c
 }
-
-// fieldBoost is a field, its boost, and the widest kind of alternative looked for in it.
-type fieldBoost struct {
-	field   string
-	boost   float64
-	maxKind altKind
-	bit     uint8 // the field's bit in analysis.dense
-}
-
-// Field boosts: name and aliases ≫ summary and FAQ questions > the rest of the guide.
-var (
-	titleFields = []fieldBoost{{fieldName, 10, altSubword, 1 << 0}, {fieldAliases, 8, altSubword, 1 << 1}}
-	briefFields = []fieldBoost{{fieldSummary, 3, altSynonym, 1 << 2}, {fieldFAQ, 2.5, altSynonym, 1 << 3}}
-	bodyFields  = []fieldBoost{{fieldBody, 1, altSelf, 1 << 4}}
-	shortFields = append(slices.Clone(titleFields), briefFields...)
-	allFields   = append(slices.Clone(shortFields), bodyFields...)
-)
-
-// tier says which guides a query makes candidates. Every tier scores with every field: what
-// does not make candidates adds to the score.
-type tier uint8
-
-const (
-	// tierTitle: a strong concept in the name or an alias. The usual case, and the cheap one: a
-	// guide that is about the question says so in its name or aliases.
-	tierTitle tier = iota
-	// tierShort: a strong concept in a short field (adds summary and FAQ questions); used when
-	// the title tier finds too little.
-	tierShort
-	// tierWide: anything anywhere, body included; used when the short tier finds nothing.
-	tierWide
-)
 
 // buildQuery turns an analysis into a bleve query, programmatically: user text is never parsed
 // as query-string syntax. Candidates are the guides that match a strong concept in the tier's
@@ -232,12 +216,12 @@ func buildQuery(a *analysis, r *Request, t tier, restrict query.Query) query.Que
 	if a.pinyin != "" && len(a.pinyin) >= 2 {
 		tq := bleve.NewTermQuery(a.pinyin)
 		tq.SetField(fieldPinyin)
-		tq.SetBoost(12)
+		tq.SetBoost(rank.pinyin)
 		strong = append(strong, tq)
 		if len(a.pinyin) >= 4 {
 			p := bleve.NewPrefixQuery(a.pinyin)
 			p.SetField(fieldPinyin)
-			p.SetBoost(6)
+			p.SetBoost(rank.pinyinPrefix)
 			strong = append(strong, p)
 		}
 	}
@@ -336,15 +320,12 @@ func wordQuery(w string, weight float64, kind altKind, fields []fieldBoost, dens
 	return bleve.NewDisjunctionQuery(qs...), pruned
 }
 
-// filterBoost keeps filters from moving scores: they select, they do not rank.
-const filterBoost = 1e-6
-
 func filterQueries(r *Request) []query.Query {
 	var fs []query.Query
 	term := func(field, v string) *query.TermQuery {
 		t := bleve.NewTermQuery(v)
 		t.SetField(field)
-		t.SetBoost(filterBoost)
+		t.SetBoost(rank.filter)
 		return t
 	}
 	if r.Category != "" {
@@ -356,7 +337,7 @@ func filterQueries(r *Request) []query.Query {
 	if r.Region != "" {
 		// A province-wide guide applies in every city.
 		d := bleve.NewDisjunctionQuery(term(fieldRegion, r.Region), term(fieldScope, scopeProvince))
-		d.SetBoost(filterBoost)
+		d.SetBoost(rank.filter)
 		fs = append(fs, d)
 	}
 	return fs

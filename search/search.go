@@ -200,6 +200,10 @@ func (s *Service) search(ctx context.Context, r Request, logIt bool) (*Response,
 	}
 	a := analyze(s.lx, s.vocab, s.syn.Load(), text)
 	scope := a.key + "\x00" + a.pinyin + "\x00" + r.Category + "\x00" + r.Audience + "\x00" + r.Region
+	if a.claim {
+		// 领失业金 and 领了失业金 share a key (了 is a particle) but not an order.
+		scope += "\x00claim"
+	}
 	offset, err := decodeCursor(r.Cursor, scope)
 	if err != nil {
 		return nil, err
@@ -240,7 +244,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 	p := &page{results: []Result{}}
 	size := offset + limit + len(pinned)
 	s.tuneConcepts(ctx, a)
-	req := bleve.NewSearchRequestOptions(nil, max(size, rerankDepth), 0, false)
+	req := bleve.NewSearchRequestOptions(nil, max(size, rank.rerankDepth), 0, false)
 	var res *bleve.SearchResult
 	var err error
 	total := 0
@@ -248,7 +252,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 	// Title tier, then short tier: the candidates are picked in Go and bleve scores only those.
 	for _, t := range []tier{tierTitle, tierShort} {
 		codes, matched, f := s.vocab.titles.candidates(a, r, req.Size, t, pinned)
-		if matched < minTitleMatches && t == tierTitle {
+		if matched < rank.minTitleMatches && t == tierTitle {
 			continue
 		}
 		if matched == 0 {
@@ -263,7 +267,7 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 	}
 	if res == nil || res.Total == 0 {
 		// Nothing in the short fields: anything anywhere, by bleve alone (rare).
-		req.Size = max(size, facetWindow)
+		req.Size = max(size, rank.facetWindow)
 		req.Query = buildQuery(a, r, tierWide, nil)
 		if res, err = s.idx.SearchInContext(ctx, req); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
@@ -271,6 +275,9 @@ func (s *Service) execute(ctx context.Context, a *analysis, r *Request, offset, 
 		total, facets = int(res.Total), nil
 	}
 
+	if a.claim {
+		rank.preferGrants(res.Hits, s.entries)
+	}
 	terms := highlightTerms(a)
 	all := make([]Result, 0, size)
 	isPinned := map[string]bool{}
@@ -322,19 +329,6 @@ func (e *guideEntry) matches(r *Request) bool {
 	}
 	return true
 }
-
-// minTitleMatches: with fewer guides matching in names and aliases, the search widens to the
-// summaries and FAQ questions.
-const minTitleMatches = 3
-
-// rerankDepth is how many of the candidates picked in Go bleve scores (more when the page
-// reaches further): bleve's cost grows with each, and the Go score already puts the guides that
-// are about the question first. The facets count every match (see titleIndex.candidates).
-const rerankDepth = 20
-
-// facetWindow is how many results the wide tier (bleve alone, no candidates) scores, and its
-// facets count.
-const facetWindow = 50
 
 // facetsOf counts categories and audiences over the results (pinned and the best matches).
 // Called with s.mu read-locked.

@@ -98,8 +98,8 @@ func TestFacetsCountEveryMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Total <= rerankDepth {
-		t.Fatalf("query matches %d guides; the test needs more than %d", resp.Total, rerankDepth)
+	if resp.Total <= rank.rerankDepth {
+		t.Fatalf("query matches %d guides; the test needs more than %d", resp.Total, rank.rerankDepth)
 	}
 	sum, pension := 0, 0
 	for _, f := range resp.Facets.Category {

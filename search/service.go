@@ -83,9 +83,9 @@ var lexiconLoad struct {
 	took time.Duration
 }
 
-// Open opens the index under o.Dir, checking its version, and runs the search migrations.
-// When the index is missing or has an old version, NeedsRebuild reports true and Ready false
-// until Rebuild has run.
+// Open opens the index under o.Dir, checking its version and its segments' checksums, and runs
+// the search migrations. When the index is missing, has an old version or is damaged (then moved
+// aside to o.Dir/damaged-<time>), NeedsRebuild reports true and Ready false until Rebuild has run.
 func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -119,26 +119,19 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err := s.reloadBestBets(ctx); err != nil {
 		return nil, err
 	}
-	idx, path, err := s.openIndex()
+	idx, path, entries, err := s.openIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if idx == nil {
 		s.needsRebuild = true
 	} else {
-		entries, err := s.loadEntries(ctx, idx)
-		if err != nil {
-			idx.Close()
-			s.log.Warn("search index unreadable, will rebuild", "path", path, "err", err)
-			s.needsRebuild = true
-		} else {
-			for _, e := range entries {
-				s.vocab.addGuide(e)
-			}
-			s.vocab.titles.trim()
-			s.idx, s.idxPath, s.entries = idx, path, entries
-			s.removeStaleDirs()
+		for _, e := range entries {
+			s.vocab.addGuide(e)
 		}
+		s.vocab.titles.trim()
+		s.idx, s.idxPath, s.entries = idx, path, entries
+		s.removeStaleDirs()
 	}
 	s.suggestDirty.Store(true)
 	if s.db != nil {
@@ -174,7 +167,7 @@ func (s *Service) Stats() Stats {
 	return st
 }
 
-// NeedsRebuild reports whether the index is missing or was built by another version.
+// NeedsRebuild reports whether the index is missing, damaged or built by another version.
 func (s *Service) NeedsRebuild() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

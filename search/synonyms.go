@@ -68,9 +68,6 @@ type expansion struct {
 	weight float64
 }
 
-// synonymStepWeight is how much weight a match through one synonym step keeps.
-const synonymStepWeight = 0.8
-
 func newSynonymTable(entries []Synonym) *synonymTable {
 	t := &synonymTable{byTerm: map[string][]string{}}
 	for _, e := range entries {
@@ -121,7 +118,7 @@ func (t *synonymTable) expand(term string) []expansion {
 				continue
 			}
 			seen[e] = true
-			out = append(out, expansion{e, out[i].weight * synonymStepWeight})
+			out = append(out, expansion{e, out[i].weight * rank.synonymStep})
 			if len(out) == maxSynonymTerms {
 				break
 			}

@@ -63,6 +63,7 @@ func (t *titleIndex) add(e *guideEntry) {
 		t.catID, t.audID = map[string]uint16{}, map[string]uint16{}
 	}
 	e.catID = t.intern(t.catID, &t.cats, e.category)
+	e.grants = lx.grants(e.name)
 	e.audIDs = e.audIDs[:0]
 	for _, a := range e.audience {
 		e.audIDs = append(e.audIDs, t.intern(t.audID, &t.auds, a))
@@ -125,13 +126,6 @@ func (t *titleIndex) trim() {
 			t.post[w] = slices.Clone(ps)
 		}
 	}
-}
-
-// candidateBoosts are the field boosts of candidate selection, as in the bleve query, by tier;
-// 0: the field does not make candidates in that tier.
-var candidateBoosts = [2][5]float32{
-	tierTitle: {inName: 10, inAlias: 8, inPinyin: 12},
-	tierShort: {inName: 10, inAlias: 8, inSummary: 3, inFAQ: 2.5, inPinyin: 12},
 }
 
 var scoresPool = sync.Pool{New: func() any { return new([]float32) }}
@@ -209,10 +203,14 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier, pinned 
 		}
 		matched++
 		fc.add(e)
+		sc := total[o]
+		if a.claim && e.grants {
+			sc *= float32(rank.claim)
+		}
 		if h.Len() < k {
-			heap.Push(h, cand{o, total[o]})
-		} else if total[o] > (*h)[0].score {
-			(*h)[0] = cand{o, total[o]}
+			heap.Push(h, cand{o, sc})
+		} else if sc > (*h)[0].score {
+			(*h)[0] = cand{o, sc}
 			heap.Fix(h, 0)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"shebao/assistant"
+	"shebao/assistant/voice"
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
@@ -48,6 +49,7 @@ type application struct {
 	search  *search.Service
 	chat    *assistant.Service
 	notify  *notify.Service
+	voice   *voice.Service
 	log     *slog.Logger
 	closers []func() error
 }
@@ -65,7 +67,12 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if err := idx.Follow(ctx, st.events, st.content); err != nil {
 		return nil, fmt.Errorf("search index: follow the event log: %w", err)
 	}
-	chat, err := newAssistant(ctx, cfg, log, st.db, st.content, idx, verifier)
+	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
+	if err != nil {
+		return nil, err
+	}
+	a.voice = vs
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings)
 	if err != nil {
 		return nil, err
 	}
@@ -75,15 +82,17 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		return nil, err
 	}
 	a.deps = bff.Deps{
-		Notify:     a.notify,
-		Content:    st.content,
-		Log:        log,
-		AccessLog:  accessLog,
-		Version:    version,
-		Auth:       verifier,
-		Search:     idx,
-		Chat:       chat.Handler(),
-		TrustProxy: cfg.TrustProxy,
+		Notify:        a.notify,
+		Content:       st.content,
+		Log:           log,
+		AccessLog:     accessLog,
+		Version:       version,
+		Auth:          verifier,
+		Search:        idx,
+		Chat:          chat.Handler(),
+		Voice:         vs,
+		VoiceSettings: voiceSettings,
+		TrustProxy:    cfg.TrustProxy,
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
 			{Name: "migrations", Check: st.schemaCurrent},
@@ -109,6 +118,7 @@ func (a *application) background(ctx context.Context) {
 		}
 	}
 	go pruneDaily(ctx, a.log, a.chat, a.search)
+	go prewarmVoice(ctx, a.log, a.voice)
 	go a.st.events.Run(ctx)
 	host, _ := os.Hostname()
 	w := a.st.jobs.NewWorker(queue.WorkerOptions{Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Concurrency: 2, Log: a.log})

@@ -14,6 +14,7 @@ import (
 	"shebao/internal/identity"
 	"shebao/internal/modelclient"
 	"shebao/search"
+	"shebao/assistant/voice"
 )
 
 // searchRetriever lets the assistant find guides through the search index. It receives the
@@ -68,11 +69,24 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 }
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
+	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil)
+}
+
+// newAssistantWithVoice is newAssistant with the voice service and the voice settings store
+// (either may be nil: text only, settings for the session only).
+func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
+	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
-		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser}}
+		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
+	}
+	if vs != nil {
+		o.Voice = vs
+	}
+	if settings != nil {
+		o.VoiceSettings = settings
 	}
 	svc, err := assistant.New(ctx, o)
 	if err != nil {
@@ -114,4 +128,44 @@ func pruneDaily(ctx context.Context, log *slog.Logger, svc *assistant.Service, i
 		case <-t.C:
 		}
 	}
+}
+
+// newVoice builds the voice service from the config, and the voice settings store.
+func newVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB) (*voice.Service, *voice.SettingsStore, error) {
+	cache := cfg.VoiceCacheBytes
+	if cache == 0 {
+		cache = -1 // 0 in the config means no cache
+	}
+	vs, err := voice.New(voice.Config{
+		TranscribeBaseURL: cfg.VoiceTranscribeBaseURL, TranscribeAPIKey: cfg.VoiceTranscribeAPIKey, TranscribeModel: cfg.VoiceTranscribeModel,
+		SpeechBaseURL: cfg.VoiceSpeechBaseURL, SpeechAPIKey: cfg.VoiceSpeechAPIKey, SpeechModel: cfg.VoiceSpeechModel,
+		SpeechFormat: cfg.VoiceSpeechFormat, SpeechVoices: map[string]string{voice.VoiceFemale: cfg.VoiceSpeechFemale, voice.VoiceMale: cfg.VoiceSpeechMale},
+		Espeak: cfg.VoiceEspeak, Timeout: cfg.VoiceTimeout, MaxAudioBytes: cfg.VoiceMaxAudioBytes, MaxAudioLength: cfg.VoiceMaxAudioLength,
+		CacheBytes: cache, Normalize: assistant.Speakable,
+	}, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("voice: %w", err)
+	}
+	store, err := voice.NewSettingsStore(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vs, store, nil
+}
+
+// prewarmVoice fills the speech cache with the fixed replies at the normal and the elder rate.
+func prewarmVoice(ctx context.Context, log *slog.Logger, vs *voice.Service) {
+	if !vs.CanSpeak() {
+		return
+	}
+	start := time.Now()
+	for _, elder := range []bool{false, true} {
+		rate := map[bool]float64{false: 1, true: voice.ElderRate}[elder]
+		if err := vs.Prewarm(ctx, assistant.FixedSpeakables(elder), rate); err != nil {
+			log.Warn("speech cache not warmed", "err", err)
+			return
+		}
+	}
+	bytes, entries, _, _ := vs.CacheStats()
+	log.Info("speech cache warmed", "entries", entries, "bytes", bytes, "ms", time.Since(start).Milliseconds())
 }

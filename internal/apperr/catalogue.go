@@ -69,6 +69,14 @@ var (
 	InvalidUnsubscribeToken = Kind{"invalid_unsubscribe_token", http.StatusBadRequest, "退订链接无效或已过期。"}
 	InvalidPreferences      = Kind{"invalid_preferences", http.StatusBadRequest, "通知设置不正确。"}
 	PushUnavailable         = Kind{"push_unavailable", http.StatusServiceUnavailable, "消息推送暂不可用。"}
+	// Voice (transcription, speech, voice settings).
+	AudioEmpty           = Kind{"audio_empty", http.StatusBadRequest, "没有收到声音，请再说一遍。"}
+	AudioTooLong         = Kind{"audio_too_long", http.StatusBadRequest, "录音太长了，请在60秒内说完。"}
+	AudioTooLarge        = Kind{"audio_too_large", http.StatusRequestEntityTooLarge, "录音文件太大，请说短一点再试。"}
+	AudioUnsupported     = Kind{"audio_unsupported", http.StatusBadRequest, "无法识别这段录音，请重新录一遍。"}
+	VoiceUnavailable     = Kind{"voice_unavailable", http.StatusServiceUnavailable, "语音服务暂时不可用，请用文字输入。"}
+	VoiceTextInvalid     = Kind{"voice_text_invalid", http.StatusBadRequest, "要朗读的文字不能为空，也不能超过500字。"}
+	VoiceSettingsInvalid = Kind{"voice_settings_invalid", http.StatusBadRequest, "语音设置不正确。"}
 )
 
 // Chat (WebSocket) error frames (assistant/PROTOCOL.md). The chat also sends internal_error,
@@ -90,6 +98,7 @@ var (
 var ChatKinds = []Kind{
 	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, Unauthenticated, SessionNotFound, RateLimited,
 	TooManyConnections, Busy, MessageEmpty, Cancelled, NothingToCancel, Internal,
+	AudioEmpty, AudioTooLarge, AudioTooLong, AudioUnsupported, VoiceUnavailable,
 }
 
 // CloseCode is a WebSocket close code the chat sends (RFC 6455 leaves 4000–4999 to
@@ -134,6 +143,7 @@ var Catalogue = []Kind{
 	ImportTooLarge,
 	InvalidSubscription, PushEndpointNotAllowed, NoticeNotFound, PayloadTooLarge, CampaignNotFound, CampaignInvalid,
 	CampaignState, InvalidUnsubscribeToken, InvalidPreferences, PushUnavailable,
+	AudioEmpty, AudioTooLong, AudioTooLarge, AudioUnsupported, VoiceUnavailable, VoiceTextInvalid, VoiceSettingsInvalid,
 	HeaderTooLarge, RequestTimeout, BadRequest, TooManyConnections, WebSocketRequired,
 	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, SessionNotFound, Busy, MessageEmpty, Cancelled, NothingToCancel,
 }
