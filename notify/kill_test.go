@@ -54,8 +54,10 @@ func TestHelperWorkerProcess(t *testing.T) {
 // the resends are counted.
 func TestKill9MidCampaign(t *testing.T) {
 	people := 10_000
-	if testing.Short() {
+	if testing.Short() || raceBuild {
+		// Under -race (CI) the same test on fewer people; the 10k run is `go test ./notify`.
 		people = 1000
+		t.Logf("-short or -race: %d people", people)
 	}
 	push := pushtest.New()
 	defer push.Close()

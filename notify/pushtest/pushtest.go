@@ -260,8 +260,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.msgs = append(s.msgs, m)
+	n := len(s.msgs)
 	s.mu.Unlock()
-	w.Header().Set("Location", "/message/"+strconv.Itoa(len(s.msgs)))
+	w.Header().Set("Location", "/message/"+strconv.Itoa(n))
 	w.WriteHeader(http.StatusCreated)
 }
 
