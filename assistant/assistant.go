@@ -15,8 +15,9 @@ package assistant
 import (
 	"context"
 
-	"shebao/content"
+	"shebao/assistant/formflow"
 	"shebao/assistant/voice"
+	"shebao/content"
 )
 
 // Hit is one guide found by a Retriever, best first.
@@ -95,6 +96,9 @@ type Answer struct {
 	Dropped int `json:"dropped,omitempty"`
 	// FellBack reports that the composed text failed a check and the guide was quoted instead.
 	FellBack bool `json:"fell_back,omitempty"`
+	// NoAnswer reports that the guides do not answer the question: the text says so, names the
+	// closest guide and offers 12333.
+	NoAnswer bool `json:"no_answer,omitempty"`
 
 	// Voice is the person's voice settings in force, sent when a turn changed them.
 	Voice *voice.Settings `json:"voice,omitempty"`
@@ -103,8 +107,11 @@ type Answer struct {
 	AudioURL   string `json:"audio_url,omitempty"`
 	AudioError string `json:"audio_error,omitempty"`
 
-	sources []string // computed figures (retirement calculator) the text may use, for evaluation
-	shaped  bool     // already within the elder rules (the rest of a long reply)
+	figure      bool            // answered with the passages holding the figures asked for
+	figureTopic float64         // how much of the question those passages cover (the least of them)
+	sources     []string        // computed figures (retirement calculator) the text may use, for evaluation
+	shaped      bool            // already within the elder rules (the rest of a long reply)
+	form        *formflow.Reply // a guided-form turn: sent as a form event
 }
 
 // Hotline is the social-insurance hotline offered on handoff.

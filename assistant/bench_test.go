@@ -27,6 +27,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"shebao/bff"
+	"shebao/content"
 	"shebao/internal/ratelimit"
 )
 
@@ -60,7 +61,7 @@ func reportLatency(b *testing.B, ds []time.Duration) {
 // server's overhead.
 func BenchmarkTimeToFirstDelta(b *testing.B) {
 	f := newFakeModel(b)
-	f.answer = toolArgs(materialsAnswer, "SX-YL-001#materials")
+	f.answer = toolArgs(materialsAnswerCited)
 	s, _ := testService(b, func(o *Options) { benchLimits(o); o.Model = f.config() })
 	slogQuiet(s)
 	srv := newTestHTTPServer(b, s)
@@ -97,13 +98,14 @@ func BenchmarkTimeToFirstDelta(b *testing.B) {
 
 func BenchmarkModelDirectFirstChunk(b *testing.B) {
 	f := newFakeModel(b)
-	f.answer = toolArgs(materialsAnswer, "SX-YL-001#materials")
+	f.answer = toolArgs(materialsAnswerCited)
 	m, err := newModelClient(*f.config(), slogDiscard())
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := testGuides(b)
-	msgs := m.prompts.buildMessages("养老金认证要带什么材料", g[:1], []Element{ElemMaterials}, false)
+	gp := newGuidePassages(&g[0])
+	msgs, _ := m.prompts.buildMessages("养老金认证要带什么材料", modelPassages(newQuestion("养老金认证要带什么材料"), []*guidePassages{gp}, []Element{ElemMaterials}), false)
 	ds := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -160,6 +162,78 @@ func BenchmarkNoModelAnswer(b *testing.B) {
 		b.StopTimer()
 		reportLatency(b, ds)
 	})
+}
+
+// BenchmarkSentenceBufferDelay measures what buffering to sentence ends adds to the first
+// delta: a fake model writes its answer at 3 characters per millisecond (about the speed of a
+// fast model), and the benchmark reports the time from the model's first piece to the first
+// delta (buffer-delay), against the time the model takes to write the first sentence
+// (sentence-ms). The guarantee costs one sentence plus one piece, never more.
+func BenchmarkSentenceBufferDelay(b *testing.B) {
+	f := newFakeModel(b)
+	f.answer = toolArgs(materialsAnswerCited)
+	f.delay = time.Millisecond
+	s, _ := testService(b, func(o *Options) { benchLimits(o); o.Model = f.config() })
+	slogQuiet(s)
+	srv := newTestHTTPServer(b, s)
+	c := dial(b, wsURL(srv), nil)
+	c.hello(nil)
+	// pieces the model writes up to the end of the first sentence (its citation included)
+	args := []rune(toolArgs(materialsAnswerCited))
+	end := strings.Index(string(args), "]]。") // the citation placeholder is resolved to [Pn]
+	sentencePieces := (len([]rune(string(args)[:end])) + f.chunkRunes - 1) / f.chunkRunes
+	var delays []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		c.send(map[string]any{"type": "message", "id": "d" + strconv.Itoa(i), "text": "养老金认证要带什么材料"})
+		first := true
+		for {
+			ev := c.next()
+			if ev.Type == EventDelta && first {
+				at := time.Now()
+				f.mu.Lock()
+				delays = append(delays, at.Sub(f.firstArg[i]))
+				f.mu.Unlock()
+				first = false
+			}
+			if ev.Type == EventAnswer {
+				break
+			}
+		}
+		_ = start
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(delays, 0.5).Microseconds())/1000, "buffer-delay-p50-ms")
+	b.ReportMetric(float64(percentile(delays, 0.99).Microseconds())/1000, "buffer-delay-p99-ms")
+	b.ReportMetric(float64(sentencePieces)*float64(f.delay.Microseconds())/1000, "sentence-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkNoModelAnswerSeed is a no-model turn over the 67 seed guides with factual questions:
+// the passage ranking of five guides included.
+func BenchmarkNoModelAnswerSeed(b *testing.B) {
+	questions := []string{"失业金一个月多少钱", "居民医保一年交多少钱", "生育津贴能领多少天", "我交了8年失业保险，失业金能领多久",
+		"失业金能领多久，一个月多少钱", "社保卡丢了怎么办", "后年退休金会涨多少", "异地就医备案要多长时间能办好",
+		"工伤认定要交哪些材料", "你们社保中心主任叫什么"}
+	gs, err := content.LoadSeed(content.SeedFS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	corpus := NewCorpus(gs)
+	s, _ := testService(b, func(o *Options) { benchLimits(o); o.Retriever, o.Guides = corpus, corpus })
+	slogQuiet(s)
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := s.Answer(context.Background(), "", questions[i%len(questions)]); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	b.StopTimer()
+	reportLatency(b, ds)
 }
 
 func slogQuiet(s *Service) { s.log = slogDiscard() }
@@ -533,4 +607,38 @@ func (c *benchChild) openRaw(b *testing.B, n int, got *receipts) []net.Conn {
 		}()
 	}
 	return conns
+}
+
+// BenchmarkPassageRanking is the work the passage answer adds to a turn: reading the question,
+// ranking the passages of five seed guides and planning the answer (passages cached).
+func BenchmarkPassageRanking(b *testing.B) {
+	gs, err := content.LoadSeed(content.SeedFS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	corpus := NewCorpus(gs)
+	questions := []string{"失业金一个月多少钱", "我交了8年失业保险，失业金能领多久", "失业金能领多久，一个月多少钱",
+		"异地就医备案要多长时间能办好", "后年退休金会涨多少", "工伤认定要交哪些材料"}
+	var cache passageCache
+	type prepared struct {
+		q   string
+		gps []*guidePassages
+	}
+	var ps []prepared
+	for _, q := range questions {
+		hits, _ := corpus.Retrieve(context.Background(), q, retrieveGuides)
+		var gps []*guidePassages
+		for _, h := range hits {
+			g, _ := corpus.Guide(context.Background(), h.Code)
+			gps = append(gps, cache.get(&g))
+		}
+		ps = append(ps, prepared{q, gps})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := ps[i%len(ps)]
+		q := newQuestion(p.q)
+		q.weigh(p.gps)
+		_ = planAnswer(q, p.gps, false)
+	}
 }

@@ -182,7 +182,7 @@ func (r *EvalReport) score(ctx context.Context, svc *Service, c GoldenCase, a An
 	}
 	// Independent number check of composed answers against what they cite.
 	if a.Route == RouteGuide && len(a.Citations) > 0 || a.Route == RouteRetirement {
-		sources := slices.Clone(a.sources)
+		sources := append(slices.Clone(a.sources), Hotline) // the offer that ends every answer
 		for _, ci := range a.Citations {
 			if g, err := svc.opts.Guides.Guide(ctx, ci.Code); err == nil && Element(ci.Element).Valid() {
 				sources = append(sources, g.Name, ElementText(&g, Element(ci.Element)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -98,32 +99,19 @@ func TestGoldenHoldout(t *testing.T) {
 	}
 }
 
-// quotingModel answers like a well-behaved model: it quotes the element the prompt hints at
-// from the first guide given, and cites it.
+// quotingModel answers like a well-behaved model: it quotes the first passage it was given
+// (the best ranked) and cites it.
 func quotingModel(req map[string]any) string {
-	um := userMessage(req)
-	code := ""
-	if i := strings.Index(um, "【事项编码 "); i >= 0 {
-		rest := um[i+len("【事项编码 "):]
-		code = rest[:strings.Index(rest, "】")]
-	}
-	elem := "summary"
-	if i := strings.Index(um, "用户问的可能是这些要素："); i >= 0 {
-		rest := um[i+len("用户问的可能是这些要素："):]
-		elem = rest[:strings.Index(rest, "（")]
-	}
-	text := ""
-	for _, line := range strings.Split(um, "\n") {
-		if strings.HasPrefix(line, "<"+elem+" ") {
-			text = line[strings.Index(line, "> ")+2:]
-			break
-		}
-		if strings.HasPrefix(line, "【事项编码") && !strings.Contains(line, code) {
-			break
+	for _, line := range strings.Split(userMessage(req), "\n") {
+		if m := passageLine.FindStringSubmatch(line); m != nil && m[1] == "P1" {
+			return toolArgs("根据办事指南：" + trimStop(m[2]) + "[P1]。")
 		}
 	}
-	return toolArgs("根据办事指南："+text, code+"#"+elem)
+	return toolArgs("办事指南里没有写。")
 }
+
+// passageLine reads a passage line of the prompt: [P1] 《title》label（code）text.
+var passageLine = regexp.MustCompile(`^\[(P\d+)\] 《[^》]*》[^（]*（[A-Z0-9-]+）(.*)$`)
 
 // TestGoldenSetWithModel runs the evaluation with a model configured (a fake that quotes the
 // guides): routing is unchanged, and the number check holds.

@@ -8,7 +8,7 @@ import (
 // goldenSets are the assistant's golden sets, shipped in the binary so that `shebao eval chat`
 // runs from any directory.
 //
-//go:embed testdata/golden.yaml testdata/golden_holdout.yaml
+//go:embed testdata/golden.yaml testdata/golden_holdout.yaml testdata/chat_factual_dev.yaml testdata/chat_factual_heldout.yaml
 var goldenSets embed.FS
 
 // GoldenSets returns the names of the built-in golden sets: golden (the main set) and holdout
@@ -18,6 +18,20 @@ func GoldenSets() []string { return []string{"golden", "holdout"} }
 // BuiltinGolden returns the built-in golden set name as YAML, and whether it exists.
 func BuiltinGolden(name string) ([]byte, bool) {
 	file := map[string]string{"golden": "golden.yaml", "holdout": "golden_holdout.yaml"}[name]
+	if file == "" {
+		return nil, false
+	}
+	b, err := goldenSets.ReadFile(path.Join("testdata", file))
+	return b, err == nil
+}
+
+// FactualSets returns the names of the built-in factual sets (#19): the dev half used while
+// tuning and the held-out half written by the same independent author and not tuned on.
+func FactualSets() []string { return []string{"factual_dev", "factual_heldout"} }
+
+// BuiltinFactual returns the built-in factual set name as YAML, and whether it exists.
+func BuiltinFactual(name string) ([]byte, bool) {
+	file := map[string]string{"factual_dev": "chat_factual_dev.yaml", "factual_heldout": "chat_factual_heldout.yaml"}[name]
 	if file == "" {
 		return nil, false
 	}

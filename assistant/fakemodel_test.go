@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -136,6 +137,7 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 	if b.reply != nil {
 		args = b.reply(req)
 	}
+	args = resolveCites(args, req)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -164,11 +166,20 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 	choice := func(delta map[string]any, finish any) map[string]any {
 		return map[string]any{"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
 	}
+	// The tool called is the one the request forces, as a real server does.
+	toolName := "answer"
+	if tc, ok := req["tool_choice"].(map[string]any); ok {
+		if fn, ok := tc["function"].(map[string]any); ok {
+			if n, ok := fn["name"].(string); ok && n != "" {
+				toolName = n
+			}
+		}
+	}
 	if b.contentOnly {
 		send(choice(map[string]any{"role": "assistant", "content": args}, nil))
 	} else {
 		send(choice(map[string]any{"role": "assistant", "tool_calls": []any{map[string]any{
-			"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": "answer", "arguments": ""}}}}, nil))
+			"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": toolName, "arguments": ""}}}}, nil))
 		rs := []rune(args)
 		for i := 0; i < len(rs); i += b.chunkRunes {
 			if !wait(b.delay) {
@@ -195,19 +206,40 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 	fl.Flush()
 }
 
-// toolArgs encodes an answer as the model would.
-func toolArgs(answer string, cites ...string) string {
-	type cite struct {
-		Code    string `json:"code"`
-		Element string `json:"element"`
-	}
-	var cs []cite
-	for _, c := range cites {
-		code, elem, _ := strings.Cut(c, "#")
-		cs = append(cs, cite{code, elem})
-	}
-	b, _ := json.Marshal(map[string]any{"answer": answer, "citations": cs, "suggestions": []string{"在哪里办？"}})
+// toolArgs encodes an answer as the model would. Write a citation of the passage holding
+// some words as [[words]]: the fake model replaces it by that passage's id in the prompt it
+// was sent ([[words]] that no passage holds becomes [P99], a passage it was not given).
+func toolArgs(answer string) string {
+	b, _ := json.Marshal(map[string]any{"answer": answer, "suggestions": []string{"在哪里办？"}})
 	return string(b)
+}
+
+var citePlaceholder = regexp.MustCompile(`\[\[([^\]]+)\]\]`)
+
+// resolveCites replaces each [[words]] in args by [Pn], the id of the passage of the prompt
+// that holds the words.
+func resolveCites(args string, req map[string]any) string {
+	um := userMessage(req)
+	return citePlaceholder.ReplaceAllStringFunc(args, func(m string) string {
+		words := citePlaceholder.FindStringSubmatch(m)[1]
+		for _, line := range strings.Split(um, "\n") {
+			if strings.HasPrefix(line, "[P") && strings.Contains(line, words) {
+				return line[:strings.Index(line, "]")+1]
+			}
+		}
+		return "[P99]"
+	})
+}
+
+// passageIDsIn returns the passage ids of a prompt.
+func passageIDsIn(req map[string]any) []string {
+	var ids []string
+	for _, line := range strings.Split(userMessage(req), "\n") {
+		if strings.HasPrefix(line, "[P") {
+			ids = append(ids, line[1:strings.Index(line, "]")])
+		}
+	}
+	return ids
 }
 
 // userMessage returns the content of the user message of a recorded request.

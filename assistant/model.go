@@ -13,7 +13,7 @@ import (
 // (modelclient.Config) and the version of the prompts.
 type ModelConfig struct {
 	modelclient.Config
-	// PromptVersion selects prompts/<name>.<version>.txt ["v1"].
+	// PromptVersion selects prompts/<name>.<version>.txt ["v2": passages with ids, cited per sentence].
 	PromptVersion string
 }
 
@@ -25,7 +25,7 @@ type modelClient struct {
 
 func newModelClient(cfg ModelConfig, log *slog.Logger) (*modelClient, error) {
 	if cfg.PromptVersion == "" {
-		cfg.PromptVersion = "v1"
+		cfg.PromptVersion = "v2"
 	}
 	ps, err := loadPrompts(cfg.PromptVersion)
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
-
-	"shebao/content"
 )
 
 //go:embed prompts/*.txt prompts/*.json
@@ -114,13 +112,10 @@ func quoteSafe(s string) string {
 	return boundaryChars.Replace(s)
 }
 
-// modelAnswer is the tool call's arguments.
+// modelAnswer is the tool call's arguments. Citations are inside the answer, one or more
+// passage ids in square brackets at the end of each sentence.
 type modelAnswer struct {
-	Answer    string `json:"answer"`
-	Citations []struct {
-		Code    string `json:"code"`
-		Element string `json:"element"`
-	} `json:"citations"`
+	Answer      string   `json:"answer"`
 	Suggestions []string `json:"suggestions"`
 }
 
@@ -131,29 +126,62 @@ type modelComposed struct {
 	dropped     int
 }
 
-// buildMessages writes the prompt of one turn: the system prompt, and the guides and the
-// question each between their own random boundaries.
-func (p *promptSet) buildMessages(question string, guides []content.Guide, elems []Element, elder bool) []openai.ChatCompletionMessage {
-	gb, ub := newBoundary("GUIDE"), newBoundary("USER")
-	var gs strings.Builder
-	for i := range guides {
-		g := &guides[i]
-		fmt.Fprintf(&gs, "【事项编码 %s】%s\n", quoteSafe(g.Code), quoteSafe(g.Name))
-		for _, e := range Elements {
-			if t := ElementText(g, e); t != "" {
-				fmt.Fprintf(&gs, "<%s %s> %s\n", e, e.Label(), quoteSafe(t))
+// maxModelPassages bounds the passages one prompt quotes.
+const maxModelPassages = 16
+
+// modelPassages chooses the passages the model is given, best first: those that can answer
+// each figure asked, those of the elements asked about, then the closest to the question.
+func modelPassages(q question, gps []*guidePassages, elems []Element) []*Passage {
+	var out []*Passage
+	seen := map[*Passage]bool{}
+	add := func(p *Passage) {
+		if !seen[p] && len(out) < maxModelPassages {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, k := range q.asks {
+		for i, sp := range rankPassages(q, gps, k, 0) {
+			if i == 4 {
+				break
+			}
+			add(sp.p)
+		}
+	}
+	if len(gps) > 0 {
+		for _, e := range elems {
+			for i := range gps[0].passages {
+				if p := &gps[0].passages[i]; p.Element == e {
+					add(p)
+				}
 			}
 		}
-		gs.WriteString("\n")
+	}
+	for i, sp := range rankPassages(q, gps, "", 0) {
+		if i == 8 {
+			break
+		}
+		add(sp.p)
+	}
+	return out
+}
+
+// buildMessages writes the prompt of one turn: the system prompt, and the numbered passages
+// and the question each between their own random boundaries. It returns the passage ids.
+func (p *promptSet) buildMessages(question string, passages []*Passage, elder bool) ([]openai.ChatCompletionMessage, map[string]*Passage) {
+	gb, ub := newBoundary("GUIDE"), newBoundary("USER")
+	ids := make(map[string]*Passage, len(passages))
+	var gs strings.Builder
+	for i, ps := range passages {
+		id := "P" + strconv.Itoa(i+1)
+		ids[id] = ps
+		lead := ""
+		if ps.Lead != "" {
+			lead = quoteSafe(ps.Lead) + "："
+		}
+		fmt.Fprintf(&gs, "[%s] 《%s》%s（%s）%s%s\n", id, quoteSafe(ps.Title), ps.Element.Label(), quoteSafe(ps.Code), lead, quoteSafe(ps.Text))
 	}
 	var hint []string
-	if len(elems) > 0 {
-		var names []string
-		for _, e := range elems {
-			names = append(names, string(e)+"（"+e.Label()+"）")
-		}
-		hint = append(hint, "用户问的可能是这些要素："+strings.Join(names, "、")+"。")
-	}
 	if elder {
 		hint = append(hint, "用户是老年人，请用更短、更口语的句子。")
 	}
@@ -168,41 +196,59 @@ func (p *promptSet) buildMessages(question string, guides []content.Guide, elems
 	return []openai.ChatCompletionMessage{
 		{Role: openai.ChatMessageRoleSystem, Content: p.system},
 		{Role: openai.ChatMessageRoleUser, Content: turn},
-	}
+	}, ids
 }
 
-// composeWithModel asks the model for an answer over the retrieved guides and checks it: the
-// citations must name elements of those guides, the text must not echo the system prompt, and
-// every figure must be in a cited element (sentences with other figures are dropped). It
-// reports false when the answer cannot be used; the caller then answers extractively.
-func (t *turn) composeWithModel(guides []content.Guide, elems []Element) (modelComposed, bool) {
+// composeWithModel asks the model for an answer over the ranked passages of the retrieved
+// guides. Its text passes through a sentenceGuard: each sentence is streamed only after its
+// citations (passage ids it was given) and figures (in the passages it cites) are checked;
+// other sentences are dropped and never sent. It reports false when nothing usable was said
+// (and nothing was streamed); the caller then answers extractively.
+func (t *turn) composeWithModel(q question, gps []*guidePassages, elems []Element) (modelComposed, bool) {
 	s := t.svc
 	m := s.model
 	if !m.available() {
 		return modelComposed{}, false
 	}
-	msgs := m.prompts.buildMessages(t.masked.Text, guides, elems, t.state.ElderMode)
+	msgs, ids := m.prompts.buildMessages(t.masked.Text, modelPassages(q, gps, elems), t.state.ElderMode)
 	var ex answerExtractor
-	var shown strings.Builder
-	leaked := false
-	onArgs := func(piece string) {
-		if t.stream == nil || leaked {
-			return
-		}
-		if d := ex.feed(piece); d != "" {
-			shown.WriteString(d)
-			if m.prompts.echoesSystemPrompt(shown.String()) {
-				leaked = true // stop showing; the answer event will replace what was shown
-				return
-			}
+	guard := &sentenceGuard{given: ids, echoes: m.prompts.echoesSystemPrompt}
+	if t.stream != nil {
+		guard.emit = func(sent string) {
 			t.streamed = true
-			t.stream(d)
+			t.stream(sent)
+		}
+	}
+	onArgs := func(piece string) {
+		if d := ex.feed(piece); d != "" {
+			guard.feed(d)
 		}
 	}
 	out, err := m.stream(t.ctx, msgs, m.prompts.tool, onArgs)
+	guard.finish()
+	logGuard := func() {
+		if len(guard.badCites) > 0 {
+			s.log.Warn("model cited something not given to it; sentences dropped", "session", shortID(t.sessID), "cited", strings.Join(guard.badCites, ","))
+		}
+		if len(guard.unsourced) > 0 {
+			s.log.Warn("model answer has figures not in the cited passages; sentences dropped",
+				"session", shortID(t.sessID), "unsourced", figureTexts(guard.unsourced))
+		}
+		if guard.stopped {
+			s.log.Warn("model answer echoes the system prompt; stopped", "session", shortID(t.sessID))
+		}
+	}
+	logGuard()
+	var c modelComposed
+	c.Text, c.dropped = guard.text(), len(guard.dropped)
+	for _, p := range guard.cited {
+		c.citePassage(p)
+	}
+	// What was streamed is the answer: a later failure cannot take it back, only end it.
+	usable := t.streamed || len(leakRunes(c.Text)) >= 6 && len(c.Citations) > 0
 	if err != nil {
 		s.log.Warn("model unavailable; answering without it", "session", shortID(t.sessID), "err", err)
-		return modelComposed{}, false
+		return c, t.streamed
 	}
 	if out.Usage != nil {
 		s.log.Info("model usage", "session", shortID(t.sessID), "prompt_tokens", out.Usage.PromptTokens,
@@ -210,49 +256,18 @@ func (t *turn) composeWithModel(guides []content.Guide, elems []Element) (modelC
 	}
 	if len(out.Calls) == 0 || out.Calls[0].Name != "answer" {
 		s.log.Warn("model did not call the answer tool", "session", shortID(t.sessID), "content_chars", len(out.Content))
-		return modelComposed{}, false
+		return c, t.streamed
 	}
 	var ma modelAnswer
 	if err := json.Unmarshal([]byte(out.Calls[0].Args.String()), &ma); err != nil {
 		s.log.Warn("model tool arguments are not valid JSON", "session", shortID(t.sessID), "err", err)
+		return c, t.streamed
+	}
+	if !usable {
 		return modelComposed{}, false
 	}
-	text := strings.TrimSpace(Sanitize(ma.Answer).Text)
-	if text == "" {
-		return modelComposed{}, false
-	}
-	if m.prompts.echoesSystemPrompt(text) {
-		s.log.Warn("model answer echoes the system prompt; replaced", "session", shortID(t.sessID))
-		return modelComposed{}, false
-	}
-	// The model names codes and elements; titles and texts come from the guides, never from it.
-	var c modelComposed
-	byCode := map[string]*content.Guide{}
-	for i := range guides {
-		byCode[guides[i].Code] = &guides[i]
-	}
-	for _, ci := range ma.Citations {
-		g, e := byCode[ci.Code], Element(ci.Element)
-		if g == nil || !e.Valid() {
-			s.log.Warn("model cited something not given to it", "session", shortID(t.sessID), "code", excerpt(ci.Code, 20), "element", excerpt(ci.Element, 20))
-			continue
-		}
-		c.cite(g, e)
-	}
-	if len(c.Citations) == 0 {
-		return modelComposed{}, false
-	}
-	check := CheckNumbers(text, c.Sources...)
-	if !check.OK() {
-		s.log.Warn("model answer has figures not in the cited guides; sentences dropped",
-			"session", shortID(t.sessID), "unsourced", figureTexts(check.Unsourced))
-		if check.Text == "" || len(leakRunes(check.Text)) < 6 {
-			return modelComposed{}, false
-		}
-	}
-	c.Text, c.dropped = check.Text, len(check.Dropped)
 	for _, sg := range ma.Suggestions {
-		if sg = Sanitize(sg).Text; sg != "" && len(Figures(sg)) == 0 && len(c.Suggestions) < 3 {
+		if sg = Sanitize(sg).Text; sg != "" && len(Figures(sg)) == 0 && !m.prompts.echoesSystemPrompt(sg) && len(c.Suggestions) < 3 {
 			c.Suggestions = append(c.Suggestions, excerpt(sg, 30))
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"shebao/internal/apperr"
 	"shebao/assistant/voice"
+	"shebao/internal/apperr"
 )
 
 // Frame types sent by the client. See PROTOCOL.md.
@@ -168,7 +168,8 @@ type AnswerEvent struct {
 	Citations   []Citation `json:"citations"`
 	Speakable   string     `json:"speakable"`
 	Suggestions []string   `json:"suggestions"`
-	Asks        bool       `json:"asks,omitempty"` // the answer is a question back to the user
+	Asks        bool       `json:"asks,omitempty"`      // the answer asks the user for a fact
+	NoAnswer    bool       `json:"no_answer,omitempty"` // the guides do not answer the question
 	// Voice is the voice settings in force when the turn changed them ("说慢一点").
 	Voice *voice.Settings `json:"voice,omitempty"`
 	// AudioURL plays the speakable text (hello speech); AudioError is voice_unavailable when the
@@ -196,13 +197,16 @@ type HandoffEvent struct {
 	Reason  string `json:"reason"`
 }
 
-// FormEvent is reserved for the form-filling state machine: it asks for one field.
+// FormEvent is a turn of a guided form: what is said, and where the form stands.
 type FormEvent struct {
 	eventHeader
-	ReplyTo   string    `json:"reply_to"`
-	Form      FormState `json:"form"`
-	Text      string    `json:"text"`
-	Speakable string    `json:"speakable"`
+	ReplyTo   string     `json:"reply_to"`
+	Form      FormState  `json:"form"`
+	Text      string     `json:"text"`
+	Speakable string     `json:"speakable"`
+	Citations []Citation `json:"citations,omitempty"` // the guide an explanation comes from
+	// Suggestions are buttons (再说一遍, 这是什么意思, 转人工) while the form asks.
+	Suggestions []string `json:"suggestions,omitempty"`
 }
 
 // FormState is where a form session stands.
@@ -214,13 +218,15 @@ type FormState struct {
 	Field    *FormField  `json:"field,omitempty"`
 	Progress [2]int      `json:"progress"` // fields done, fields total
 	Values   []FormValue `json:"values,omitempty"`
+	// ApplicationID is the application a submitted form became.
+	ApplicationID string `json:"application_id,omitempty"`
 }
 
 // FormField is the field being asked for.
 type FormField struct {
 	Name     string       `json:"name"`
 	Label    string       `json:"label"`
-	Kind     string       `json:"kind"` // text, number, date, month, choice, yes_no, id_card, phone, bank_card
+	Kind     string       `json:"kind"` // text, number, date, month, choice, yes_no, id_card, phone, bank_card, name
 	Required bool         `json:"required"`
 	Options  []FormOption `json:"options,omitempty"`
 	Hint     string       `json:"hint,omitempty"`

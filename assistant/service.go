@@ -17,10 +17,11 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/assistant/formflow"
+	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/ratelimit"
-	"shebao/assistant/voice"
 )
 
 // Options configures a Service. DB, Retriever and Guides are required.
@@ -52,6 +53,19 @@ type Options struct {
 	// VoiceSettings remembers signed-in people's voice settings (voice.SettingsStore); nil:
 	// settings last as long as the session.
 	VoiceSettings VoiceSettingsStore
+	// Forms is the guided-form engine; nil answers questions only.
+	Forms *formflow.Engine
+	// Personal, when set, answers a person's questions about their own affairs (their
+	// applications' progress, their retirement month) from their data, before guide questions.
+	Personal PersonalData
+}
+
+// PersonalData answers questions about the person's own affairs from their data (the
+// applications feature implements it). subject is "" for an anonymous session; text is the
+// masked message. ok is false when the message is not such a question or the data cannot answer
+// it; route is a Route value ("account", "retirement").
+type PersonalData interface {
+	Answer(ctx context.Context, subject, text string, now time.Time) (route, reply string, ok bool, err error)
 }
 
 // Limits bounds what one connection and one user may do.
@@ -158,6 +172,7 @@ type Service struct {
 	limiter  ratelimit.Limiter
 	model    *modelClient
 	upgrader websocket.Upgrader
+	passages passageCache // the passages of the guides answered from
 
 	ctx    context.Context // parent of every turn; cancelled by Close
 	cancel context.CancelFunc

@@ -41,6 +41,17 @@ CREATE TABLE assistant_messages (
 	PRIMARY KEY (session_id, client_id)
 );`,
 	},
+	{
+		// Questions the guides could not answer, with the closest guide ('' when none was
+		// found): the 办事堵点 report shows them to editors by guide.
+		Name: "unanswered questions",
+		SQL: `CREATE TABLE assistant_unanswered (
+	guide_code TEXT NOT NULL,
+	question TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX assistant_unanswered_created ON assistant_unanswered (created_at);`,
+	},
 }
 
 // store is the SQL storage of sessions and events.

@@ -3,6 +3,7 @@ package assistant
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -87,6 +88,22 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	if st.ElderMode {
 		a = shapeElder(a, &st)
 	}
+	// Every answer ends with the offer of 12333; a streamed answer gets it as its last delta. In
+	// elder mode the short offer keeps the one question last (withElderOffer).
+	switch {
+	case a.Route == RouteSettings, a.form != nil:
+		// an acknowledgment of "说慢一点", or a form's one question (its 转人工 is on every
+		// step and offered with 12333 after two failed tries): not an answer to add to
+	case st.ElderMode:
+		a.Text = withElderOffer(a.Text)
+	default:
+		offered := withOffer(a.Text, st.ElderMode)
+		offer := strings.TrimPrefix(offered, strings.TrimSpace(a.Text))
+		a.Text = offered
+		if stream != nil && t.streamed && offer != "" {
+			stream(offer)
+		}
+	}
 	if a.Speakable == "" {
 		a.Speakable = Speakable(a.Text)
 	}
@@ -106,9 +123,12 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	sess.mu.Lock()
 	sess.state = st
 	sess.mu.Unlock()
-	ev := &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
-		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks,
+	var ev event = &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
+		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks, NoAnswer: a.NoAnswer,
 		Voice: a.Voice, AudioURL: a.AudioURL, AudioError: a.AudioError}
+	if a.form != nil {
+		ev = formEvent(msgID, a)
+	}
 	evs := []event{ev}
 	if a.Handoff != nil {
 		evs = append(evs, &HandoffEvent{eventHeader: eventHeader{Type: EventHandoff}, ReplyTo: msgID, Phone: a.Handoff.Phone, Reason: a.Handoff.Reason})
@@ -119,7 +139,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 		sess.unmarkSeen(msgID)
 		return a, err
 	}
-	a.Seq = ev.Seq
+	a.Seq = ev.header().Seq
 	s.log.Info("turn",
 		"session", shortID(sess.id), "msg", msgID, "route", string(a.Route), "model", a.Model,
 		"citations", citationCodes(a.Citations), "dropped", a.Dropped, "fell_back", a.FellBack,
@@ -137,7 +157,8 @@ type turn struct {
 	san      Sanitized
 	masked   pii.Masked
 	stream   func(string)
-	streamed bool // deltas were already sent while composing
+	streamed bool      // deltas were already sent while composing
+	onlyAsks []askKind // when set, the kinds of figure to answer (the rest are the person's own)
 }
 
 // respond routes the message and builds the answer.
@@ -155,6 +176,9 @@ func (t *turn) respond() Answer {
 		s.log.Warn("distress", "session", shortID(t.sessID))
 		return Answer{Route: RouteDistress, Text: replyDistress, Handoff: &Handoff{Phone: Hotline, Reason: "distress"}}
 	}
+	if a, ok := t.form(); ok {
+		return a
+	}
 	if IsHandoffRequest(text) {
 		t.state.Pending, t.state.More = nil, nil
 		return Answer{Route: RouteHandoff, Text: replyHandoff, Handoff: &Handoff{Phone: Hotline, Reason: "requested"}}
@@ -165,11 +189,44 @@ func (t *turn) respond() Answer {
 	if a, ok := t.continuation(); ok {
 		return a
 	}
-	if a, ok := t.retirement(); ok {
+	if a, ok := t.personal(); ok {
+		return a
+	}
+	hadPending := t.state.Pending != nil
+	if a, ok := t.retirementUnlessOtherInsurance(hadPending); ok {
+		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
+		// 算", "离退休不足多久可以领到退休") is answered from the guide's passage when one answers
+		// it; the calculator keeps the questions it can compute or must ask about.
+		if !hadPending && (a.Asks || len(a.sources) == 0) && len(figureAsks(text)) > 0 &&
+			ParseRetirementFacts(text, beijing.In(t.svc.now())).Year == 0 {
+			st := *t.state
+			// A figure beyond the calculator, or one a guide other than the retirement-age
+			// guide holds plainly (退休金在最后参保地领要交满10年).
+			// A question about the rule rather than the person's own retirement (最多能往后延
+			// 几年) is answered by the rule too.
+			if g := t.guide(); g.figure && (asksBeyondRetirement(figureAsks(text)) ||
+				g.figureTopic >= 0.5 && len(g.Citations) > 0 && g.Citations[0].Code != RetirementGuideCode ||
+				g.figureTopic >= 0.4 && !aboutOneself(text)) {
+				t.state.Pending = nil
+				return g
+			}
+			*t.state = st
+		}
 		return a
 	}
 	switch {
 	case IsAccountQuestion(text):
+		// A question that starts from the person's own records but asks for something no
+		// record holds (a time limit, a date, a phone number) is answered from the guides.
+		if ks := impersonalAsks(figureAsks(text)); len(ks) > 0 {
+			st := *t.state
+			t.onlyAsks = ks // answer only what no record holds
+			if g := t.guide(); g.figure {
+				return g
+			}
+			t.onlyAsks = nil
+			*t.state = st
+		}
 		return Answer{Route: RouteAccount, Text: replyAccount, Suggestions: accountSuggestions}
 	case IsGreeting(text):
 		return Answer{Route: RouteGreeting, Text: replyGreeting, Suggestions: startSuggestions}
@@ -249,11 +306,12 @@ func (t *turn) guide() Answer {
 	s, text := t.svc, t.masked.Text
 	elems := DetectElements(text)
 	var hits []Hit
-	if t.state.LastGuide != "" && len(elems) > 0 && followUp(text) {
+	follow := t.state.LastGuide != "" && len(elems) > 0 && followUp(text)
+	if follow {
 		hits = []Hit{{Code: t.state.LastGuide, Score: 1}}
 	} else {
 		var err error
-		hits, err = s.opts.Retriever.Retrieve(t.ctx, text, 3)
+		hits, err = s.opts.Retriever.Retrieve(t.ctx, text, retrieveGuides)
 		if err != nil {
 			s.log.Error("retrieve", "session", shortID(t.sessID), "err", err)
 		}
@@ -271,20 +329,49 @@ func (t *turn) guide() Answer {
 		if !MentionsSocialInsurance(text) {
 			return Answer{Route: RouteOutOfScope, Text: replyOutOfScope, Suggestions: startSuggestions}
 		}
+		t.unanswered(nil, text)
 		t.state.Misses++
 		if t.state.Misses >= 2 {
 			t.state.Misses = 0
-			return Answer{Route: RouteGuide, Text: replyRepeatedMiss, Handoff: &Handoff{Phone: Hotline, Reason: "no_answer"}}
+			return Answer{Route: RouteGuide, Text: replyRepeatedMiss, NoAnswer: true, Handoff: &Handoff{Phone: Hotline, Reason: "no_answer"}}
 		}
-		return Answer{Route: RouteGuide, Text: replyNotFound, Suggestions: startSuggestions}
+		return Answer{Route: RouteGuide, Text: replyNotFound, NoAnswer: true, Suggestions: startSuggestions}
 	}
 	t.state.Misses = 0
 	g := &guides[0]
 	t.state.LastGuide = g.Code
+	gps := make([]*guidePassages, len(guides))
+	for i := range guides {
+		gps[i] = s.passages.get(&guides[i])
+	}
+	q := newQuestion(text)
+	if t.onlyAsks != nil {
+		q.asks = t.onlyAsks
+	}
+	q.weigh(gps)
+	plan := planAnswer(q, gps, follow)
+	if plan.none && len(q.asks) > 0 && !follow {
+		// The figure may be in a guide the editors linked to the best one (认证 → 办理退休):
+		// look there before saying the guides do not say.
+		if more := t.relatedGuides(g, guides); len(more) > 0 {
+			wider := append(slices.Clone(gps), more...)
+			q.weigh(wider)
+			if p := planAnswer(q, wider, false); !p.none {
+				plan, gps = p, wider
+			} else {
+				q.weigh(gps)
+			}
+		}
+	}
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
+	if plan.none {
+		t.unanswered(g, text)
+		a.Text, a.NoAnswer = notInGuides(g), true
+		return a
+	}
 
 	if s.model != nil {
-		if c, ok := t.composeWithModel(guides, elems); ok {
+		if c, ok := t.composeWithModel(q, gps, elems); ok {
 			a.Text, a.Citations, a.Model, a.Dropped = c.Text, c.Citations, true, c.dropped
 			if len(c.Suggestions) > 0 {
 				a.Suggestions = c.Suggestions
@@ -293,16 +380,74 @@ func (t *turn) guide() Answer {
 		}
 		a.FellBack = true
 	}
-	c := ComposeExtractive(g, text, elems, t.state.ElderMode)
+	c := plan.compose(g, text, elems, t.state.ElderMode)
 	check := CheckNumbers(c.Text, c.Sources...)
-	if !check.OK() { // cannot happen for text taken from the element itself; kept as a guard
+	if !check.OK() { // cannot happen for text taken from the guide itself; kept as a guard
 		s.log.Error("extractive answer has unsourced figures", "code", g.Code, "unsourced", figureTexts(check.Unsourced))
 		c.Text = check.Text
 		a.Dropped = len(check.Dropped)
 	}
-	a.Text, a.Citations = c.Text, c.Citations
+	a.Text, a.Citations, a.Asks = c.Text, c.Citations, plan.asksBack
+	a.figure = len(plan.figures) > 0
+	a.figureTopic = plan.topic
 	return a
 }
+
+// maxRelated bounds the linked guides looked at when the retrieved ones do not answer.
+const maxRelated = 4
+
+// relatedGuides returns the passages of the guides g links to that are not among those
+// retrieved.
+func (t *turn) relatedGuides(g *content.Guide, have []content.Guide) []*guidePassages {
+	var out []*guidePassages
+	for _, code := range g.Related {
+		if len(out) == maxRelated {
+			break
+		}
+		if slices.ContainsFunc(have, func(h content.Guide) bool { return h.Code == code }) {
+			continue
+		}
+		rg, err := t.svc.opts.Guides.Guide(t.ctx, code)
+		if err != nil {
+			continue
+		}
+		out = append(out, t.svc.passages.get(&rg))
+	}
+	return out
+}
+
+// unanswered records a question the guides could not answer, for the 办事堵点 report.
+func (t *turn) unanswered(closest *content.Guide, question string) {
+	code := ""
+	if closest != nil {
+		code = closest.Code
+	}
+	if err := t.svc.store.recordUnanswered(t.ctx, code, question, t.svc.now()); err != nil {
+		t.svc.log.Warn("record unanswered question", "session", shortID(t.sessID), "err", err)
+	}
+}
+
+// otherInsurance names an insurance other than the pension: "医保要交够多少年" is not the
+// pension's minimum years the retirement calculator knows.
+var otherInsurance = []string{"医保", "医疗保险", "失业保险", "工伤保险", "生育保险"}
+
+// retirementUnlessOtherInsurance runs the retirement route, except for a new question about
+// another insurance that does not mention the pension or the retirement age.
+func (t *turn) retirementUnlessOtherInsurance(pending bool) (Answer, bool) {
+	text := t.masked.Text
+	if !pending && containsAny(text, otherInsurance) && !containsAny(text, []string{"养老", "退休年龄", "退休金", "哪年退", "几岁退", "啥时候退", "什么时候退"}) {
+		return Answer{}, false
+	}
+	return t.retirement()
+}
+
+// aboutOneself reports whether a question is about the asker's own (or a relative's) case.
+func aboutOneself(q string) bool {
+	return strings.ContainsAny(q, "我俺咱") || strings.Contains(q, "本人")
+}
+
+// retrieveGuides is how many guides a question's passages are ranked from.
+const retrieveGuides = 5
 
 // followUp reports whether a question names no topic of its own ("那要带什么材料？", "在哪里办"),
 // so that it is about the guide of the previous turn.
@@ -353,4 +498,22 @@ func figureTexts(fs []Figure) string {
 		parts = append(parts, f.Text)
 	}
 	return strings.Join(parts, ",")
+}
+
+// personal answers questions about the person's own affairs from their data (Options.Personal).
+func (t *turn) personal() (Answer, bool) {
+	pd := t.svc.opts.Personal
+	if pd == nil {
+		return Answer{}, false
+	}
+	route, reply, ok, err := pd.Answer(t.ctx, t.subject, t.masked.Text, t.svc.now())
+	if err != nil {
+		t.svc.log.Error("personal data", "session", shortID(t.sessID), "err", err)
+		return Answer{}, false
+	}
+	if !ok {
+		return Answer{}, false
+	}
+	t.state.Pending = nil
+	return Answer{Route: Route(route), Text: reply, Suggestions: []string{}}, true
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"shebao/internal/apperr"
 	"shebao/assistant/voice"
+	"shebao/internal/apperr"
 )
 
 // Voice is what the chat needs of the voice service (voice.Service): transcribing audio

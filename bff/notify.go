@@ -21,8 +21,8 @@ func (s *Server) notifyRoutes(v1 fiber.Router) {
 	v1.Post("/push/unsubscribe", s.unsubscribeByToken)
 }
 
-// person is the signed-in person's subject; any authenticated subject may use /me routes.
-func person(c *fiber.Ctx) (string, error) {
+// noticePerson is the signed-in person's subject; any authenticated subject may use /me routes.
+func noticePerson(c *fiber.Ctx) (string, error) {
 	p := principal(c)
 	if p.Subject == "" {
 		return "", apperr.New(apperr.Unauthenticated, "")
@@ -39,7 +39,7 @@ func (s *Server) notifier() (*notify.Service, error) {
 
 // listNotices answers GET /me/notices?page=&limit=: the inbox, unread first.
 func (s *Server) listNotices(c *fiber.Ctx) error {
-	who, err := person(c)
+	who, err := noticePerson(c)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *Server) listNotices(c *fiber.Ctx) error {
 
 // readNotice answers POST /me/notices/{id}/read.
 func (s *Server) readNotice(c *fiber.Ctx) error {
-	who, err := person(c)
+	who, err := noticePerson(c)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) readNotice(c *fiber.Ctx) error {
 
 // getNotifySettings answers GET /me/notification-settings.
 func (s *Server) getNotifySettings(c *fiber.Ctx) error {
-	who, err := person(c)
+	who, err := noticePerson(c)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) getNotifySettings(c *fiber.Ctx) error {
 
 // putNotifySettings answers PUT /me/notification-settings: kinds on/off and quiet hours.
 func (s *Server) putNotifySettings(c *fiber.Ctx) error {
-	who, err := person(c)
+	who, err := noticePerson(c)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Server) vapidPublicKey(c *fiber.Ctx) error {
 
 // addPushSubscription answers POST /push/subscriptions with the browser's PushSubscription JSON.
 func (s *Server) addPushSubscription(c *fiber.Ctx) error {
-	who, err := person(c)
+	who, err := noticePerson(c)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *Server) addPushSubscription(c *fiber.Ctx) error {
 
 // deletePushSubscription answers DELETE /push/subscriptions with {"endpoint": …}.
 func (s *Server) deletePushSubscription(c *fiber.Ctx) error {
-	who, err := person(c)
+	who, err := noticePerson(c)
 	if err != nil {
 		return err
 	}

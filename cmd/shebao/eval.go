@@ -12,10 +12,11 @@ import (
 
 	"shebao/assistant"
 	"shebao/internal/db"
+	"shebao/internal/fakemodel"
 	"shebao/search"
 )
 
-const evalSynopsis = "eval search [SET|FILE.tsv] | eval chat [SET|FILE.yaml] | eval parse [FILE.tsv]  [--config FILE]"
+const evalSynopsis = "eval search [SET|FILE.tsv] | eval chat [--factual SETS] [--fake-model quoting|adversarial] [SET|FILE.yaml] | eval parse [FILE.tsv]  [--config FILE]"
 
 func runEval(ctx context.Context, env *environment, args []string) error {
 	if len(args) > 0 && args[0] == "parse" {
@@ -31,6 +32,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	what := args[0]
 	fs := newFlags(env, "eval "+what, evalSynopsis+"\n\n"+strings.TrimRight(evalSetsHelp(), "\n"))
 	cfgPath := configFlag(fs)
+	factual := fs.String("factual", strings.Join(assistant.FactualSets(), ","),
+		"comma-separated factual sets, built-in names or files (figures, can't-answer, citations, routing per set); empty = none")
+	fake := fs.String("fake-model", "", "answer with a built-in fake OpenAI-compatible model on 127.0.0.1: quoting (quotes the best passage) or adversarial (invents figures and citations around it)")
 	cfg, err := parseConfig(env, fs, cfgPath, args[1:])
 	if err != nil {
 		return err
@@ -88,6 +92,19 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		defer sessions.Close()
+		if *fake != "" {
+			behaviours := map[string]fakemodel.Behaviour{"quoting": fakemodel.Quoting, "adversarial": fakemodel.Adversarial}
+			b := behaviours[*fake]
+			if b == nil {
+				return usageError{"--fake-model must be quoting or adversarial"}
+			}
+			fm, err := fakemodel.Start(b, 3)
+			if err != nil {
+				return err
+			}
+			defer fm.Close()
+			cfg.ModelBaseURL, cfg.ModelName, cfg.ModelAPIKey = fm.URL, "fake-"+*fake, "fake"
+		}
 		svc, err := newAssistant(ctx, cfg, log, sessions, st.content, idx, nil)
 		if err != nil {
 			return err
@@ -107,6 +124,27 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			}
 			fmt.Fprintf(env.stdout, "== %s\n%s", s.name, rep.String())
 		}
+		for _, name := range strings.Split(*factual, ",") {
+			if name = strings.TrimSpace(name); name == "" {
+				continue
+			}
+			set, err := factualSet(name)
+			if err != nil {
+				return err
+			}
+			path := set.path
+			if path == "" {
+				path = filepath.Join(tmp, set.name+".yaml")
+				if err := os.WriteFile(path, set.data, 0o600); err != nil {
+					return err
+				}
+			}
+			frep, err := assistant.EvaluateFactual(ctx, svc, path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "== %s\n%s", set.name, frep.String())
+		}
 	}
 	return nil
 }
@@ -122,8 +160,9 @@ type evalSet struct {
 func evalSetsHelp() string {
 	return fmt.Sprintf("Built-in sets (run from any directory; a FILE path overrides them):\n"+
 		"  search: %s (all of them when no SET is given)\n"+
-		"  chat:   %s (golden when no SET is given)\n",
-		strings.Join(search.EvalSets(), ", "), strings.Join(assistant.GoldenSets(), ", "))
+		"  chat:   %s (golden when no SET is given)\n"+
+		"  chat --factual: %s (both by default)\n",
+		strings.Join(search.EvalSets(), ", "), strings.Join(assistant.GoldenSets(), ", "), strings.Join(assistant.FactualSets(), ", "))
 }
 
 // fileSet reads arg as a file when one exists at that path.
@@ -168,6 +207,17 @@ func chatSets(arg string) ([]evalSet, error) {
 		return nil, usageError{fmt.Sprintf("no file %q and no built-in golden set of that name (built-in: %s)", arg, strings.Join(assistant.GoldenSets(), ", "))}
 	}
 	return []evalSet{{name: arg, data: data}}, nil
+}
+
+func factualSet(arg string) (evalSet, error) {
+	if s, ok, err := fileSet(arg); ok || err != nil {
+		return s, err
+	}
+	data, ok := assistant.BuiltinFactual(arg)
+	if !ok {
+		return evalSet{}, usageError{fmt.Sprintf("no file %q and no built-in factual set of that name (built-in: %s)", arg, strings.Join(assistant.FactualSets(), ", "))}
+	}
+	return evalSet{name: arg, data: data}, nil
 }
 
 type discard struct{}

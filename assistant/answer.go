@@ -1,0 +1,698 @@
+package assistant
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"shebao/content"
+)
+
+// passageCache keeps the passages of each guide version, so that a turn does not split the
+// same guides again.
+type passageCache struct {
+	mu sync.Mutex
+	m  map[string]*guidePassages
+}
+
+// guidePassages are the passages of one guide version and the words of its name and aliases.
+type guidePassages struct {
+	guide    *content.Guide
+	passages []Passage
+	names    map[string]bool // bigrams of name and aliases
+	all      map[string]bool // bigrams of every passage, name and aliases
+}
+
+func (c *passageCache) get(g *content.Guide) *guidePassages {
+	key := g.Code + "@" + strconv.Itoa(g.Version) + "@" + strconv.FormatInt(g.UpdatedAt.UnixNano(), 36) +
+		"@" + strconv.Itoa(len(g.Summary)+len(g.FAQ)+len(g.Conditions))
+	c.mu.Lock()
+	gp := c.m[key]
+	c.mu.Unlock()
+	if gp != nil {
+		return gp
+	}
+	gp = newGuidePassages(g)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 4096 {
+		c.m = map[string]*guidePassages{} // a publish wave: start again rather than grow
+	}
+	c.m[key] = gp
+	c.mu.Unlock()
+	return gp
+}
+
+func newGuidePassages(g *content.Guide) *guidePassages {
+	gc := *g
+	gp := &guidePassages{guide: &gc, passages: GuidePassages(&gc), names: map[string]bool{}, all: map[string]bool{}}
+	for _, n := range append([]string{g.Name}, g.Aliases...) {
+		for k := range bigrams(topicText(n)) {
+			gp.names[k] = true
+			gp.all[k] = true
+		}
+	}
+	for i := range gp.passages {
+		for k := range gp.passages[i].grams {
+			gp.all[k] = true
+		}
+	}
+	return gp
+}
+
+// howMuch are the words that ask "how many" or "how long": they say what kind of figure is
+// asked, never what it is about.
+var howMuch = regexp.MustCompile(`(多少|几)(个)?(年|月|天|日|次|岁|位|种|项|工作日|块|元|钱)?|多久|多长(时间)?|多大(岁数|年纪|年龄)?|啥时候|什么时候`)
+
+// question is what a turn knows about a guide question.
+type question struct {
+	text  string
+	topic map[string]bool // bigrams of what it is about (question words removed)
+	// weight of each topic bigram: words the retrieved guides never use are mostly bigrams
+	// across two words ("西生" of 陕西生娃) and count less; see weigh.
+	weight map[string]float64
+	asks   []askKind
+	facts  []Figure        // figures the person said about their own case (交了8年, 60岁)
+	thing  map[string]bool // bigrams of the benefit or base whose figure is asked (医疗补助金), if named
+	named  []string        // years and places outside the province the question names
+}
+
+func newQuestion(q string) question {
+	topic := bigrams(queryTopic(howMuch.ReplaceAllString(q, " ")))
+	for k := range topic {
+		if utf8.RuneCountInString(k) < 2 {
+			delete(topic, k)
+		}
+	}
+	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), named: namedIn(q)}
+}
+
+// thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
+// 缴费基数下限, 护理费.
+var thingPattern = regexp.MustCompile(`\p{Han}{2,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还)`)
+
+// askedThing returns the bigrams of the last (at most six characters) of the longest benefit
+// name in q: the thing whose figure is asked.
+func askedThing(q string) map[string]bool {
+	best := ""
+	for _, m := range thingPattern.FindAllString(q, -1) {
+		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
+			best = m
+		}
+	}
+	rs := []rune(best)
+	if len(rs) < 4 {
+		return nil
+	}
+	if len(rs) > 6 {
+		rs = rs[len(rs)-6:]
+	}
+	return bigrams(string(rs))
+}
+
+// unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
+const unknownWeight = 0.35
+
+// weigh sets the weight of each topic bigram from the words of the retrieved guides.
+func (q *question) weigh(gps []*guidePassages) {
+	q.weight = make(map[string]float64, len(q.topic))
+	for k := range q.topic {
+		w := unknownWeight
+		for _, gp := range gps {
+			if gp.all[k] {
+				w = 1
+				break
+			}
+		}
+		q.weight[k] = w
+	}
+}
+
+// said reports whether the person said a figure with this unit (their age, their years).
+func (q question) said(unit string) bool {
+	for _, f := range q.facts {
+		if strings.TrimPrefix(f.Unit, "周") == unit {
+			return true
+		}
+	}
+	return false
+}
+
+// coverage is the weighted share of the question's topic bigrams found in any of sets.
+func (q question) coverage(sets ...map[string]bool) float64 {
+	// Weights are summed as integers (hundredths): a float sum in map order would differ from
+	// run to run in the last bit and break ties differently.
+	total, n := 0, 0
+	for k := range q.topic {
+		w := 100
+		if q.weight != nil {
+			w = int(q.weight[k]*100 + 0.5)
+		}
+		total += w
+		for _, s := range sets {
+			if s[k] {
+				n += w
+				break
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(n) / float64(total)
+}
+
+// coverage2 returns, in one pass, the coverage by a alone and by a and b together.
+func (q question) coverage2(a, b map[string]bool) (float64, float64) {
+	total, na, nab := 0, 0, 0
+	for k := range q.topic {
+		w := 100
+		if q.weight != nil {
+			w = int(q.weight[k]*100 + 0.5)
+		}
+		total += w
+		if a[k] {
+			na += w
+			nab += w
+		} else if b[k] {
+			nab += w
+		}
+	}
+	if total == 0 {
+		return 0, 0
+	}
+	return float64(na) / float64(total), float64(nab) / float64(total)
+}
+
+// scoredPassage is a passage ranked for a question.
+type scoredPassage struct {
+	p     *Passage
+	gp    *guidePassages
+	score float64
+	topic float64 // coverage of the question's topic by the passage and its guide's name
+	fit   float64
+}
+
+// rankPassages ranks the passages of the guides (best guide first) for one kind of figure
+// asked, or by topic alone when kind is "". Passages that cannot answer the kind are left out.
+// With limit 1 it returns the best passage only, without sorting the rest.
+func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []scoredPassage {
+	var out []scoredPassage
+	for gi, gp := range gps {
+		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
+		if gi >= 3 {
+			prior = -0.1
+		}
+		gcov := q.coverage(gp.names)
+		for i := range gp.passages {
+			p := &gp.passages[i]
+			fit := 0.5
+			if kind != "" {
+				if fit = fits(kind, p, q.text); fit == 0 {
+					continue
+				}
+				switch p.Element {
+				case ElemMaterials, ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
+					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
+				}
+			}
+			pcov, topic := q.coverage2(p.grams, gp.names)
+			score := 0.6*fit + pcov + 0.35*gcov + prior
+			if !q.mentionsAll(p) {
+				if kind != "" {
+					continue // a figure for another year or place is not the one asked for
+				}
+				score -= 1
+			}
+			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
+				if _, _, ok := selectTier(p.Text, q.facts); ok {
+					score += 0.3 // the rule for the person's own case
+				}
+			}
+			sp := scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit}
+			if limit == 1 {
+				if len(out) == 0 {
+					out = append(out, sp)
+				} else if sp.score > out[0].score {
+					out[0] = sp
+				}
+				continue
+			}
+			out = append(out, sp)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// yearPattern finds years said in a question (2027年).
+var yearPattern = regexp.MustCompile(`(19|20)\d\d年`)
+
+// elsewhere are places outside the province: a figure for them is not in a Shaanxi guide.
+var elsewhere = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+	"福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "甘肃", "青海", "台湾", "内蒙古",
+	"广西", "西藏", "宁夏", "新疆", "香港", "澳门", "深圳", "广州", "杭州", "南京", "武汉", "成都", "苏州", "郑州", "长沙",
+	"青岛", "厦门", "东莞", "宁波", "无锡", "大连", "沈阳", "哈尔滨", "济南", "合肥", "福州", "昆明", "兰州", "太原", "石家庄"}
+
+// mentionsAll reports whether a passage (or its guide) speaks of the year and the place the
+// question names: a question about 2027 or 上海 is not answered by a Shaanxi figure for 2026.
+func (q question) mentionsAll(p *Passage) bool {
+	if len(q.named) == 0 {
+		return true
+	}
+	src := p.Title + p.Lead + p.Text
+	for _, n := range q.named {
+		if !strings.Contains(src, n) {
+			return false
+		}
+	}
+	return true
+}
+
+// namedIn returns the years (without 年) and the places outside the province a question names.
+func namedIn(q string) []string {
+	var out []string
+	for _, y := range yearPattern.FindAllString(q, -1) {
+		out = append(out, strings.TrimSuffix(y, "年"))
+	}
+	for _, place := range elsewhere {
+		if strings.Contains(q, place) {
+			out = append(out, place)
+		}
+	}
+	return out
+}
+
+// Thresholds of the passage answer. A figure passage must cover this share of what the
+// question is about; below it the guides do not say.
+const (
+	minFigureTopic  = 0.3
+	minElementTopic = 0.3
+	// minThing is the share of the named benefit's words the figure passage must hold.
+	minThing = 0.6
+)
+
+// known keeps the bigrams some retrieved guide uses: the others mostly span two words.
+func known(g map[string]bool, gps []*guidePassages) map[string]bool {
+	out := make(map[string]bool, len(g))
+	for k := range g {
+		for _, gp := range gps {
+			if gp.all[k] {
+				out[k] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// coverageOf is the share of the bigrams of want found in any of sets.
+func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
+	if len(want) == 0 {
+		return 1
+	}
+	n := 0
+	for k := range want {
+		for _, s := range sets {
+			if s[k] {
+				n++
+				break
+			}
+		}
+	}
+	return float64(n) / float64(len(want))
+}
+
+// figureAnswer is the answer to one kind of figure asked.
+type figureAnswer struct {
+	kind      askKind
+	topic     float64
+	sentences []string
+	cited     []*Passage
+	asksBack  bool
+}
+
+// answerFigure picks the best passage for one kind of figure and says it: the figure first, in
+// one sentence with its condition; for a rule with tiers, the person's tier when they said
+// the fact, else the rule and a question for the fact.
+func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool) (figureAnswer, bool) {
+	ranked := rankPassages(q, gps, kind, 0)
+	if len(ranked) == 0 {
+		return figureAnswer{}, false
+	}
+	best := ranked[0]
+	if !followUp && (best.topic < minFigureTopic || best.score < 0.5) {
+		return figureAnswer{}, false
+	}
+	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
+	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.
+	if q.thing != nil && coverageOf(known(q.thing, gps), best.p.grams, best.gp.names) < minThing {
+		return figureAnswer{}, false
+	}
+	// Another guide speaks of what was asked but the figure passage does not: the guides do
+	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
+	if about := rankPassages(q, gps, "", 1); len(about) > 0 {
+		top := q.coverage(about[0].p.grams)
+		switch best.p.Element {
+		case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
+		default:
+			if top >= 0.5 && q.coverage(best.p.grams) < 0.4*top && about[0].p.Code != best.p.Code {
+				return figureAnswer{}, false
+			}
+		}
+	}
+	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}, topic: best.topic}
+	text := strings.TrimSpace(best.p.Text)
+	if tier, unit, ok := selectTier(text, q.facts); ok {
+		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
+	} else if unit != "" && !q.said(unit) {
+		fa.sentences = append(fa.sentences, shorten(text, kind))
+		if ask := askQuestion[unit]; ask != "" {
+			fa.sentences = append(fa.sentences, ask)
+			fa.asksBack = true
+		}
+	} else {
+		fa.sentences = append(fa.sentences, shorten(text, kind))
+	}
+	if best.p.Unverified && !strings.Contains(strings.Join(fa.sentences, ""), "核定为准") {
+		fa.sentences[0] = trimStop(fa.sentences[0]) + "，具体以经办机构核定为准。"
+	}
+	return fa, true
+}
+
+// shorten keeps the clauses of a long sentence that hold a figure of the kind asked (with the
+// clause before them, which often holds the condition).
+func shorten(s string, kind askKind) string {
+	if utf8.RuneCountInString(s) <= 80 {
+		return sentence(s)
+	}
+	clauses := strings.Split(trimStop(s), "；")
+	if len(clauses) < 2 {
+		return sentence(s)
+	}
+	var keep []string
+	for _, c := range clauses {
+		for _, f := range Figures(c) {
+			if unitFits(kind, f) {
+				keep = append(keep, c)
+				break
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return sentence(s)
+	}
+	return strings.Join(keep, "；") + "。"
+}
+
+// tierSeparator separates the tiers of a rule and the pieces of a tier.
+var tierSeparator = regexp.MustCompile(`[；，、]`)
+
+// tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
+var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
+
+// ruleTier is one tier of a rule: its condition on one unit and its text.
+type ruleTier struct {
+	lo, hi float64 // lo ≤ v < hi; -1 = open
+	exact  bool    // v == lo (60岁139个月)
+	unit   string
+	pieces []string
+	head   string // the words before the condition in its first piece (累计交)
+}
+
+// tierOf reads the condition of a piece of a rule, if it starts a tier.
+func tierOf(piece, unit string) (ruleTier, bool) {
+	t := ruleTier{lo: -1, hi: -1}
+	found := false
+	for _, m := range tierCond.FindAllStringSubmatchIndex(piece, -1) {
+		pre, post := sub(piece, m, 1), sub(piece, m, 4)
+		v, _ := strconv.ParseFloat(sub(piece, m, 2), 64)
+		u := strings.TrimPrefix(sub(piece, m, 3), "周")
+		if u == "个月" {
+			u = "月"
+		}
+		if unit != "" && u != unit || found && u != t.unit {
+			continue // the tier's outcome (18个月) after its condition
+		}
+		switch {
+		case pre == "满" || pre == "超过" || pre == "高于" || post == "以上" || post == "及以上":
+			t.lo = v
+		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内":
+			t.hi = v
+		case u == "岁" && !found && outcomeAfter(piece, m[1]):
+			t.lo, t.hi, t.exact = v, v, true // 60岁139个月: an age with its outcome
+		default:
+			continue
+		}
+		if !found {
+			t.head = piece[:m[0]]
+		}
+		found, t.unit = true, u
+	}
+	return t, found
+}
+
+// outcomeAfter reports whether a figure of another kind follows position i of piece: the
+// outcome of a tier whose condition ends at i.
+func outcomeAfter(piece string, i int) bool {
+	for _, f := range Figures(piece[i:]) {
+		if f.Unit != "岁" {
+			return true
+		}
+	}
+	return false
+}
+
+// selectTier finds, in a rule with tiers ("累计交满1年不满5年，最多领12个月；满5年不满10年最多
+// 18个月；满10年最多24个月"), the one tier whose condition holds for a fact the person said. It
+// returns the tier with the rule's head and subject; when the rule has tiers but no fact fits,
+// it returns the unit the tiers are by.
+func selectTier(s string, facts []Figure) (string, string, bool) {
+	s = trimStop(s)
+	pieces := tierSeparator.Split(s, -1)
+	if len(pieces) < 2 {
+		return "", "", false
+	}
+	var tiers []ruleTier
+	var lead []string // pieces before the first tier
+	unit := ""
+	for _, pc := range pieces {
+		if t, ok := tierOf(pc, unit); ok {
+			if unit == "" {
+				unit = t.unit
+			}
+			t.pieces = []string{pc}
+			tiers = append(tiers, t)
+			continue
+		}
+		if len(tiers) == 0 {
+			lead = append(lead, pc)
+			continue
+		}
+		last := &tiers[len(tiers)-1]
+		last.pieces = append(last.pieces, pc)
+	}
+	if len(tiers) < 2 {
+		return "", "", false
+	}
+	for _, f := range facts {
+		if strings.TrimPrefix(f.Unit, "周") != unit {
+			continue
+		}
+		v, err := strconv.ParseFloat(f.Value, 64)
+		if err != nil {
+			continue
+		}
+		match := -1
+		for i, t := range tiers {
+			ok := t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
+			if ok {
+				if match >= 0 {
+					match = -2 // two tiers hold: not the person's case alone
+					break
+				}
+				match = i
+			}
+		}
+		if match < 0 {
+			continue
+		}
+		t := tiers[match]
+		text := strings.Join(t.pieces, "，")
+		if head := tiers[0].head; head != "" && !strings.HasPrefix(text, head) && t.head == "" {
+			text = head + text
+		}
+		if len(lead) > 0 {
+			if l := lead[len(lead)-1]; utf8.RuneCountInString(l) <= 24 && len(Figures(l)) == 0 {
+				text = l + "，" + text
+			}
+		}
+		return strings.TrimSpace(text), unit, true
+	}
+	return "", unit, false
+}
+
+func sub(s string, m []int, i int) string {
+	if m[2*i] < 0 {
+		return ""
+	}
+	return s[m[2*i]:m[2*i+1]]
+}
+
+// elementTopic reports how well a guide covers what the question is about: the share of the
+// question's topic words found anywhere in the guide.
+// A question that names nothing of the guide's name and whose own words the guide mostly does
+// not use (住房公积金怎么提出来) is about something else, however its chatter matches.
+func elementTopic(q question, gp *guidePassages) float64 {
+	if coverageOf(q.topic, gp.names) < 0.2 && coverageOf(q.topic, gp.all) < 0.4 {
+		return 0
+	}
+	return q.coverage(gp.all)
+}
+
+// Offers of the hotline that end every answer.
+const (
+	offerHotline      = "如需进一步咨询，可以拨打12333。"
+	offerHotlineElder = "有疑问请打12333。"
+)
+
+// withOffer ends an answer with the offer of 12333, unless the answer already offers it.
+func withOffer(text string, elder bool) string {
+	text = strings.TrimSpace(text)
+	if strings.Contains(text, Hotline) {
+		return text
+	}
+	if elder {
+		return text + offerHotlineElder
+	}
+	return text + offerHotline
+}
+
+// withElderOffer adds the short offer of 12333 to an elder-mode reply within the elder rules:
+// a reply that ends with its one question keeps the question last, with the offer just before it
+// when that leaves at most two sentences before the question; a reply with no room left keeps the 转人工 button (shapeElder) as its offer, and one that already names a person or
+// 12333 is left alone.
+func withElderOffer(text string) string {
+	text = strings.TrimSpace(text)
+	if strings.Contains(text, Hotline) || strings.Contains(text, "转人工") || strings.Contains(text, "人工") {
+		return text
+	}
+	parts := splitSentences(text)
+	if !strings.HasSuffix(text, "？") {
+		if len(parts) >= 2 {
+			return text
+		}
+		return withOffer(text, true)
+	}
+	if len(parts) > 2 {
+		return text
+	}
+	return strings.Join(parts[:len(parts)-1], "") + offerHotlineElder + parts[len(parts)-1]
+}
+
+// notInGuides is the reply when no passage answers the question: plainly that the guides do not
+// say it, and the closest guide.
+func notInGuides(closest *content.Guide) string {
+	if closest == nil {
+		return "办事指南里没有这个问题的答案，我不能替您猜。"
+	}
+	return "办事指南里没有这个问题的答案，我不能替您猜。和您问的最接近的是“" + closest.Name + "”。"
+}
+
+// answerPlan is what a guide question will be answered with.
+type answerPlan struct {
+	none     bool           // no passage answers it: say so
+	figures  []figureAnswer // one per kind of figure asked and answered
+	missing  []askKind      // kinds asked that no passage answers, while another was answered
+	asksBack bool           // the answer asks for a fact (the tier of a rule)
+	topic    float64        // the least topic coverage of the figure passages
+}
+
+// planAnswer decides how to answer q from the passages of the retrieved guides (best first):
+// with the passages that hold the figures asked for, with the elements asked about, or by
+// saying that the guides do not say.
+// A follow-up ("那要带什么材料？") names no topic of its own: it is about the previous guide.
+func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
+	var p answerPlan
+	if len(gps) == 0 {
+		p.none = true
+		return p
+	}
+	for _, k := range q.asks {
+		if k == askName || k == askForecast {
+			return answerPlan{none: true}
+		}
+		if fa, ok := answerFigure(q, gps, k, followUp); ok {
+			if len(p.figures) == 0 || fa.topic < p.topic {
+				p.topic = fa.topic
+			}
+			p.figures = append(p.figures, fa)
+			p.asksBack = p.asksBack || fa.asksBack
+		} else {
+			p.missing = append(p.missing, k)
+		}
+	}
+	switch {
+	case len(q.asks) > 0 && len(p.figures) == 0:
+		p.none = true
+	case len(q.asks) == 0 && !followUp && elementTopic(q, gps[0]) < minElementTopic:
+		p.none = true
+	}
+	return p
+}
+
+// compose writes the planned answer: the figure passages, or (for questions about an element
+// rather than a figure) the extractive answer from the best guide.
+func (p answerPlan) compose(g *content.Guide, question string, elems []Element, elder bool) Composed {
+	if len(p.figures) == 0 {
+		return ComposeExtractive(g, question, elems, elder)
+	}
+	var c Composed
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, fa := range p.figures {
+		for i, s := range fa.sentences {
+			if i == 0 && len(fa.cited) > 0 {
+				s = withSubject(fa.cited[0], s)
+			}
+			if !seen[s] {
+				seen[s] = true
+				b.WriteString(s)
+			}
+		}
+		for _, cp := range fa.cited {
+			c.citePassage(cp)
+		}
+	}
+	if len(p.missing) > 0 {
+		b.WriteString("您问的另一点，办事指南里没有写到。")
+	}
+	c.Text = b.String()
+	return c
+}
+
+// withSubject names the guide before a sentence that does not say what it is about (时限,
+// 收费, 电话 elements: "不收费。").
+func withSubject(p *Passage, s string) string {
+	switch p.Element {
+	case ElemTimeLimit, ElemFee, ElemVisits, ElemPhone:
+		if !strings.Contains(s, p.Title) {
+			return "办理" + p.Title + "，" + s
+		}
+	}
+	return s
+}
+
+// citePassage cites the element of a passage; the passage (not the whole element) is the
+// source of the figures said from it.
+func (c *Composed) citePassage(p *Passage) {
+	c.Sources = append(c.Sources, p.Source())
+	for _, x := range c.Citations {
+		if x.Code == p.Code && x.Element == string(p.Element) {
+			return
+		}
+	}
+	c.Citations = append(c.Citations, p.Citation())
+}

@@ -1,0 +1,404 @@
+package assistant
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// askKind is what a question asks for when the answer is a figure: an amount of money, a
+// benefit period, the office's processing time, the applicant's deadline … Two questions about
+// the same guide ("失业金一个月多少钱" and "办失业金收费吗") ask for different passages of it.
+type askKind string
+
+// The kinds of figure a question can ask for.
+const (
+	askMoney      askKind = "money"      // an amount: a benefit, a contribution, a base, a subsidy
+	askFee        askKind = "fee"        // what the office charges for the service
+	askRatio      askKind = "ratio"      // a percentage or share
+	askPeriod     askKind = "period"     // how long a benefit lasts, or how many days of leave
+	askProcessing askKind = "processing" // how long the office takes
+	askDeadline   askKind = "deadline"   // the time within which someone must act
+	askAge        askKind = "age"        // an age
+	askYears      askKind = "years"      // years of contribution or service
+	askCount      askKind = "count"      // how many times, kinds, digits
+	askDate       askKind = "date"       // since when, which year
+	askPhone      askKind = "phone"      // which number to call
+	askName       askKind = "name"       // a person's name: never in a guide
+	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
+	askFormula    askKind = "formula"    // how an amount is worked out (怎么算)
+)
+
+// askCue is one pattern of a question asking for a kind of figure.
+type askCue struct {
+	kind askKind
+	re   *regexp.Regexp
+}
+
+// askCues are checked all; the kinds are reported in the order they occur in the question.
+// Duration words are resolved by what surrounds them (领/休 → period; 内/最迟 → deadline; else
+// processing).
+var askCues = []askCue{
+	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消)|预测`)},
+	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
+	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
+	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
+	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
+	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
+	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
+	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
+	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等待期`)},
+	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
+	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
+	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
+	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
+	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月`)},
+}
+
+// figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
+// different kinds. A duration word counts once, as the most specific kind.
+func figureAsks(q string) []askKind {
+	type hit struct {
+		kind askKind
+		pos  int
+	}
+	var hits []hit
+	durationAt := map[int]bool{}
+	for _, c := range askCues {
+		for _, loc := range c.re.FindAllStringIndex(q, -1) {
+			// 领多少天, 按多少个月: "how many" of a duration, not an amount or a share
+			if (c.kind == askMoney || c.kind == askRatio) && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); strings.ContainsRune("天个年次岁周日位种项", r) {
+					continue
+				}
+			}
+			// a duration word is read once, as the first (most specific) kind that claims it
+			if durationKind(c.kind) {
+				if overlaps(durationAt, loc) {
+					continue
+				}
+				for i := loc[0]; i < loc[1]; i++ {
+					durationAt[i] = true
+				}
+			}
+			hits = append(hits, hit{c.kind, loc[0]})
+		}
+	}
+	// order by position; keep the first of each kind
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && hits[j].pos < hits[j-1].pos; j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+	var out []askKind
+	for _, h := range hits {
+		dup := false
+		for _, k := range out {
+			dup = dup || k == h.kind
+		}
+		if !dup {
+			out = append(out, h.kind)
+		}
+	}
+	out = resolveAsks(q, out)
+	if len(out) == 0 && strings.Contains(q, "多少") {
+		out = []askKind{askMoney} // "…多少" with nothing more specific: an amount
+	}
+	if len(out) > 2 {
+		out = out[:2]
+	}
+	return out
+}
+
+// durationKind reports whether a kind is asked with duration words (多久, 几个月, 多少天).
+func durationKind(k askKind) bool {
+	return k == askYears || k == askPeriod || k == askDeadline || k == askProcessing
+}
+
+func overlaps(set map[int]bool, loc []int) bool {
+	for i := loc[0]; i < loc[1]; i++ {
+		if set[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// yearsOfContribution asks for years paid in (交多少年), not an age.
+var yearsOfContribution = regexp.MustCompile(`(交|缴|满)(多少|几)年`)
+
+// resolveAsks removes kinds that another, more specific kind already answers.
+func resolveAsks(q string, ks []askKind) []askKind {
+	has := func(k askKind) bool {
+		for _, x := range ks {
+			if x == k {
+				return true
+			}
+		}
+		return false
+	}
+	drop := map[askKind]bool{}
+	if has(askFee) && has(askMoney) {
+		drop[askMoney] = true // 补卡要多少钱，收费吗: one question
+	}
+	if has(askRatio) && has(askMoney) && !strings.Contains(q, "钱") {
+		drop[askMoney] = true // 报多少 = a share
+	}
+	if has(askName) {
+		return []askKind{askName}
+	}
+	if has(askForecast) {
+		return []askKind{askForecast}
+	}
+	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
+		drop[askProcessing] = true
+	}
+	if has(askPeriod) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
+		drop[askProcessing] = true
+	}
+	if has(askAge) && has(askYears) && strings.Contains(q, "岁") && !strings.Contains(q, "年限") && !yearsOfContribution.MatchString(q) {
+		drop[askYears] = true
+	}
+	var out []askKind
+	for _, k := range ks {
+		if !drop[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// unitsFor are the figure units that can answer a kind; "" for a figure with no unit.
+var unitsFor = map[askKind][]string{
+	askMoney:      {"元", "万"},
+	askFee:        {"元"},
+	askRatio:      {"%", "倍"},
+	askPeriod:     {"天", "日", "月", "年", "周"},
+	askProcessing: {"工作日", "天", "日", "月", "小时"},
+	askDeadline:   {"天", "日", "工作日", "月", "年"},
+	askAge:        {"岁"},
+	askYears:      {"年", "月"}, // 满1年, 连续交满6个月
+	askCount:      {"次", "种", "位", "项", "个", "人", ""},
+	askDate:       {"年", "月", "日"},
+	askPhone:      {""},
+}
+
+// fits reports how well passage p can answer kind k: 0 when it cannot (it has no figure of the
+// kind), more when its words say the same kind of thing.
+func fits(k askKind, p *Passage, q string) float64 {
+	text := p.Lead + p.Text
+	switch k {
+	case askFee:
+		if p.Element == ElemFee && p.Item == 0 {
+			return 1
+		}
+		if strings.Contains(p.Text, "工本费") || strings.Contains(p.Text, "不收费") || strings.Contains(p.Text, "免费") {
+			return 0.8
+		}
+		return 0
+	case askPhone:
+		if p.Element == ElemPhone {
+			return 0.6
+		}
+		if phoneFigure(p) {
+			return 0.8
+		}
+		return 0
+	case askName, askForecast:
+		return 0
+	case askFormula:
+		switch {
+		case strings.ContainsAny(p.Text, "÷×") || strings.Contains(p.Text, "除以"):
+			return 1.3 // the formula itself
+		case len(p.figs) > 0 && formulaWords.MatchString(p.Lead+p.Text):
+			return 1
+		}
+		return 0
+	}
+	figs := p.durs
+	if k == askDate {
+		figs = p.figs
+	}
+	n, nShare := 0, 0
+	for _, f := range figs {
+		if unitFits(k, f) {
+			n++
+		} else if k == askMoney && f.Unit == "%" {
+			n++ // "能返多少", "各是多少": the amount may be a share
+			nShare++
+		}
+	}
+	if n == 0 {
+		if k == askProcessing && p.Element == ElemTimeLimit {
+			return 0.9 // 即时办结 answers "how long" without a figure
+		}
+		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额")) {
+			return 0.6
+		}
+		if k == askMoney && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
+			return 0.8
+		}
+		return 0
+	}
+	score := 0.5
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch k {
+	case askPeriod:
+		if p.Element == ElemTimeLimit {
+			return 0
+		}
+		if p.outcome {
+			score += 0.6 // 最多领18个月, 延长60天, 共158天: the length of a benefit itself
+		} else if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
+			score -= 0.1 // a duration near a benefit, often its condition (交够1年就能领)
+		} else {
+			score -= 0.2
+		}
+		if has("办结", "工作日内") {
+			score -= 0.3
+		}
+	case askProcessing:
+		if p.Element == ElemTimeLimit {
+			score += 0.6
+			// "法规上说多少天" asks for the statutory limit, "承诺几天" for the promised one
+			if p.Item == 0 && statutoryWords.MatchString(q) || p.Item == 1 && strings.Contains(q, "承诺") {
+				score += 0.3
+			}
+		}
+		if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
+			score += 0.4
+		} else if p.Element != ElemTimeLimit {
+			score -= 0.3 // a duration that is not the office's time (有效期6个月)
+		}
+	case askDeadline:
+		if p.Element == ElemTimeLimit {
+			score -= 0.2
+		}
+		if has("内", "之日起", "以前", "之前", "最迟", "逾期", "超过", "截止") {
+			score += 0.4
+		}
+		if has("申请", "提出", "申报", "报告", "告知", "登记", "办理", "提交", "补正", "备案", "认证", "补缴") {
+			score += 0.2
+		}
+		if has("办结", "办理完毕", "应当自收到", "作出") {
+			score -= 0.4 // the office's time limit, not the applicant's deadline
+		}
+	case askMoney:
+		if p.Element == ElemFee {
+			score -= 0.4
+		}
+		if n == nShare {
+			score -= 0.2 // only shares (返60%): an amount said as a share of something
+		}
+		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
+			score += 0.4
+		}
+	case askRatio:
+		if has("比例", "报销", "支付", "按", "%") {
+			score += 0.4
+		}
+	case askAge:
+		if has("年满", "周岁", "退休", "以上") {
+			score += 0.4
+		}
+	case askYears:
+		if has("满", "累计", "缴费", "年限", "不足") {
+			score += 0.4
+		}
+	case askDate:
+		if has("起", "开始", "实施", "施行", "自") {
+			score += 0.4
+		}
+	}
+	return max(score, 0.1)
+}
+
+// formulaWords say how an amount is worked out.
+var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|计发月数|计发基数|(按|以)[^，。；]{1,12}(计算|计发|确定)`)
+
+// statutoryWords ask for what the law sets.
+var statutoryWords = regexp.MustCompile(`法定|法规|法律|规定上|按规定|条例`)
+
+// periodOutcome finds the length of a benefit, leave or validity said as such.
+var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受|支付|有效期|等待期|加|增加|共|合计|再加|多)[^，。；、]{0,6}?\d+(个)?(月|天|日)`)
+
+// unitFits reports whether figure f can answer kind k.
+func unitFits(k askKind, f Figure) bool {
+	if k == askDate {
+		// a year (2024年) or a month/day of a date, not a duration of years
+		if f.Unit == "年" {
+			return len(f.Value) == 4
+		}
+		return f.Unit == "月" || f.Unit == "日"
+	}
+	if k == askYears && f.Unit == "年" && len(f.Value) == 4 {
+		return false // 2026年 is a date
+	}
+	if (k == askPeriod || k == askDeadline || k == askProcessing) && f.Unit == "年" && len(f.Value) == 4 {
+		return false
+	}
+	if k == askCount && f.Unit == "" {
+		return len(f.Value) <= 2
+	}
+	for _, u := range unitsFor[k] {
+		if f.Unit == u {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneFigure reports whether the passage holds a phone or hotline number.
+func phoneFigure(p *Passage) bool {
+	for _, f := range p.figs {
+		if f.Unit == "" && len(f.Value) >= 5 && !strings.Contains(f.Value, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// askQuestion is the missing fact to ask for when a rule has tiers by a unit.
+var askQuestion = map[string]string{
+	"年": "请告诉我您累计交了几年，我帮您对应到具体一档。",
+	"岁": "请告诉我您的年龄，我帮您对应到具体一档。",
+	"元": "请告诉我您的金额，我帮您对应到具体一档。",
+	"月": "请告诉我具体有几个月，我帮您对应到具体一档。",
+}
+
+// impersonalAsks returns the kinds asked that no personal record holds: a time limit, a
+// deadline, a date, a phone number. Amounts, years and ages may be the person's own and are
+// never answered from a guide when the question is about their records.
+func impersonalAsks(ks []askKind) []askKind {
+	var out []askKind
+	for _, k := range ks {
+		switch k {
+		case askProcessing, askDeadline, askDate, askPhone:
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// asksBeyondRetirement reports whether a question asks for a figure the retirement calculator
+// does not compute: not the retirement date, age or minimum years, but, say, a number of months
+// of a benefit or a deadline.
+func asksBeyondRetirement(ks []askKind) bool {
+	for _, k := range ks {
+		switch k {
+		case askDate, askAge, askYears:
+		default:
+			return true
+		}
+	}
+	return false
+}

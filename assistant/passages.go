@@ -1,0 +1,275 @@
+package assistant
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"shebao/content"
+)
+
+// Passage is one citable piece of a guide: a sentence of an element, a list item of its
+// element, or a sentence of an FAQ answer with its question. Answers are built from passages
+// and their figures are checked against the passages they cite.
+type Passage struct {
+	Code    string  // the guide's code
+	Title   string  // the guide's name
+	Element Element // the element the passage belongs to
+	Item    int     // the list item, FAQ pair, time limit (0 statutory, 1 promised) … within the element
+	Sent    int     // the sentence within the item
+	Text    string  // the sentence as the public may read it (editors' notes removed)
+	Lead    string  // what the sentence belongs to: the FAQ question, the step title, the law
+	// Unverified reports that the guide marks the figure as not yet confirmed (待核实): it is
+	// said with 以经办机构核定为准.
+	Unverified bool
+
+	figs    []Figure        // the figures of Text
+	durs    []Figure        // the figures of Text that are not parts of a date (2026年2月)
+	outcome bool            // Text says the length of a benefit (最多领18个月, 共158天)
+	tierBy  string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
+	grams   map[string]bool // bigrams of Text and Lead
+}
+
+// Ref names the passage within the corpus: code/element/item.sentence.
+func (p *Passage) Ref() string {
+	return fmt.Sprintf("%s/%s/%d.%d", p.Code, p.Element, p.Item, p.Sent)
+}
+
+// Source is the text the passage's figures may be checked against: its sentence, its lead and
+// the guide's name.
+func (p *Passage) Source() string { return p.Title + "。" + p.Lead + "。" + p.Text }
+
+// Citation is the element citation of the passage.
+func (p *Passage) Citation() Citation {
+	return Citation{Code: p.Code, Title: p.Title, Element: string(p.Element), Label: p.Element.Label()}
+}
+
+// GuidePassages splits a guide into passages, in the order of its elements.
+func GuidePassages(g *content.Guide) []Passage {
+	var out []Passage
+	notes := verifyNotes(g)
+	add := func(e Element, item int, lead, text string) {
+		lead = strings.TrimSpace(lead)
+		for i, s := range splitSentenceStops(text) {
+			clean, flagged := publicText(s)
+			if strings.TrimSpace(strings.Trim(clean, "。！？；，")) == "" {
+				continue
+			}
+			p := Passage{Code: g.Code, Title: g.Name, Element: e, Item: item, Sent: i, Text: clean, Lead: lead, Unverified: flagged}
+			p.figs = Figures(clean)
+			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
+			p.outcome = periodOutcome.MatchString(lead + clean)
+			_, p.tierBy, _ = selectTier(clean, nil)
+			_, p.tierBy, _ = selectTier(clean, nil)
+			if !p.Unverified && notes != nil {
+				p.Unverified = notes.mark(&p)
+			}
+			p.grams = bigrams(lead + " " + clean)
+			out = append(out, p)
+		}
+	}
+	add(ElemSummary, 0, "", g.Summary)
+	for i, c := range g.Conditions {
+		add(ElemConditions, i, "", c)
+	}
+	for i, m := range g.Materials {
+		add(ElemMaterials, i, "", materialText(m)+"。")
+	}
+	for i, s := range g.Steps {
+		add(ElemSteps, i, s.Title, s.Detail)
+	}
+	for i, c := range g.Channels {
+		add(ElemChannels, i, c.Type.Name(), c.Type.Name()+"："+sentence(c.Where))
+	}
+	for i, l := range g.Locations {
+		add(ElemLocations, i, "", locationText(l)+"。")
+	}
+	if st := trimStop(g.TimeLimit.Statutory); st != "" {
+		add(ElemTimeLimit, 0, "法定办理时限", "法定时限："+st+"。")
+	}
+	if pr := trimStop(g.TimeLimit.Promised); pr != "" {
+		add(ElemTimeLimit, 1, "承诺办理时限", "承诺时限："+pr+"。")
+	}
+	add(ElemVisits, 0, "", ElementText(g, ElemVisits))
+	add(ElemFee, 0, "收费标准", g.Fee.Standard)
+	if g.Fee.Basis != "" {
+		add(ElemFee, 1, "收费依据", "收费依据："+sentence(g.Fee.Basis))
+	}
+	add(ElemDelivery, 0, "", g.Delivery)
+	if g.Phone != "" {
+		add(ElemPhone, 0, "咨询电话", "咨询电话："+sentence(g.Phone))
+	}
+	if g.Complaint != "" {
+		add(ElemComplaint, 0, "监督投诉", "监督投诉："+sentence(g.Complaint))
+	}
+	for i, b := range g.Basis {
+		text := b.Text
+		if text == "" {
+			text = b.Law + b.Article
+		}
+		add(ElemBasis, i, b.Law+b.Article, text)
+	}
+	for i, q := range g.FAQ {
+		add(ElemFAQ, i, q.Q, q.A)
+	}
+	return out
+}
+
+// splitSentenceStops splits s after 。！？ (not after ；: a rule in tiers stays one passage).
+func splitSentenceStops(s string) []string {
+	var out []string
+	start := 0
+	rs := []rune(strings.TrimSpace(s))
+	depth := 0
+	for i, r := range rs {
+		switch r {
+		case '（', '(':
+			depth++
+		case '）', ')':
+			if depth > 0 {
+				depth--
+			}
+		case '。', '！', '？':
+			if depth > 0 {
+				continue // a stop inside brackets belongs to the sentence
+			}
+			end := i + 1
+			if end < len(rs) && (rs[end] == '”' || rs[end] == '」') {
+				continue
+			}
+			out = append(out, string(rs[start:end]))
+			start = end
+		}
+	}
+	if start < len(rs) {
+		out = append(out, string(rs[start:])+"。")
+	}
+	return out
+}
+
+// datePattern finds dates (2026年2月, 2024年3月1日): their month and day are not durations.
+var datePattern = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}月\d{1,2}日`)
+
+// editorMark finds the words editors use for an unconfirmed figure or a weak source. Text
+// marked with them is for editors; the public hears the figure with 以经办机构核定为准.
+var editorMark = regexp.MustCompile(`待核实|待确认|来源可靠性|未查到|待查证|尚待核定`)
+
+// publicText removes editors' remarks from a sentence — bracketed remarks and clauses that
+// carry an editor mark — and reports whether any was there. Content's public view may already
+// have replaced them by 以经办机构核定为准; that text passes unchanged and counts as marked.
+func publicText(s string) (string, bool) {
+	flagged := strings.Contains(s, "核定为准")
+	if !editorMark.MatchString(s) {
+		return s, flagged
+	}
+	// bracketed remarks: （…待核实…）
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		if rs[i] == '（' || rs[i] == '(' {
+			j, depth := i, 0
+			for ; j < len(rs); j++ {
+				if rs[j] == '（' || rs[j] == '(' {
+					depth++
+				} else if rs[j] == '）' || rs[j] == ')' {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+			if j < len(rs) && editorMark.MatchString(string(rs[i:j])) {
+				i = j
+				continue
+			}
+		}
+		b.WriteRune(rs[i])
+	}
+	s = b.String()
+	// clauses: split at ；，, drop those with a mark
+	var kept []string
+	var cur []rune
+	var seps []rune
+	flush := func(sep rune) {
+		c := string(cur)
+		if !editorMark.MatchString(c) {
+			kept = append(kept, c)
+			seps = append(seps, sep)
+		}
+		cur = cur[:0]
+	}
+	for _, r := range s {
+		if r == '；' || r == '，' || r == ';' {
+			flush(r)
+			continue
+		}
+		cur = append(cur, r)
+	}
+	end := string(cur)
+	stop := ""
+	for _, p := range []string{"。", "！", "？"} {
+		if strings.HasSuffix(end, p) {
+			stop, end = p, strings.TrimSuffix(end, p)
+		}
+	}
+	cur = []rune(end)
+	flush(0)
+	var out strings.Builder
+	for i, k := range kept {
+		if i > 0 {
+			out.WriteRune(seps[i-1])
+		}
+		out.WriteString(k)
+	}
+	res := strings.TrimRight(out.String(), "；，;")
+	if res == "" {
+		return "", true
+	}
+	if stop == "" {
+		stop = "。"
+	}
+	return res + stop, true
+}
+
+// guideNotes are the guide's 待核实 notes, used to mark passages whose figures they question.
+type guideNotes struct {
+	notes []string
+	figs  [][]Figure
+	grams []map[string]bool
+}
+
+func verifyNotes(g *content.Guide) *guideNotes {
+	if len(g.Verify) == 0 {
+		return nil
+	}
+	n := &guideNotes{}
+	for _, v := range g.Verify {
+		n.notes = append(n.notes, v)
+		n.figs = append(n.figs, Figures(v))
+		n.grams = append(n.grams, bigrams(v))
+	}
+	return n
+}
+
+// mark reports whether a note questions one of the passage's figures: the note names the same
+// figure and shares words with the passage.
+func (n *guideNotes) mark(p *Passage) bool {
+	if len(p.figs) == 0 {
+		return false
+	}
+	pg := bigrams(p.Text)
+	for i := range n.notes {
+		same := false
+		for _, f := range p.figs {
+			for _, nf := range n.figs[i] {
+				if f.Value == nf.Value && f.Unit == nf.Unit && f.Unit != "" {
+					same = true
+				}
+			}
+		}
+		if same && dice(pg, n.grams[i]) >= 0.25 {
+			return true
+		}
+	}
+	return false
+}
