@@ -19,11 +19,12 @@ import (
 )
 
 // openNotify builds notifications from the config and subscribes them to the event log. The
-// applications feature provides Followers, Segments and Phones at merge; until then campaigns
-// use notify's own people view and guide-change alerts have no followers.
-func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store) (*notify.Service, error) {
+// person store gives guide followers; campaigns use notify's own people view until the profile
+// store provides notify.Segments, and SMS needs notify.Phones from it.
+func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, followers notify.Followers) (*notify.Service, error) {
 	o := notify.Options{
-		DB: st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
+		Followers: followers,
+		DB:        st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
 		VAPIDSubject: cfg.PushVAPIDSubject, VAPIDPublicKey: cfg.PushVAPIDPublicKey, VAPIDPrivateKey: cfg.PushVAPIDPrivateKey,
 		Endpoints:   &notify.EndpointPolicy{Hosts: cfg.PushHosts, InsecureTestHosts: cfg.PushInsecureTestHosts},
 		Concurrency: cfg.PushWorkers, Fail4xxLimit: cfg.PushFail4xxLimit, SubscriptionMaxIdle: cfg.PushSubscriptionMaxIdle,
@@ -83,11 +84,12 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	}
 	a.closers = append(a.closers, chat.Close)
 	a.chat = chat
-	if a.notify, err = openNotify(ctx, cfg, log, st); err != nil {
+	if a.notify, err = openNotify(ctx, cfg, log, st, a.person.people); err != nil {
 		return nil, err
 	}
 	a.deps = bff.Deps{
 		Notify:        a.notify,
+		Unread:        a.notify,
 		Content:       st.content,
 		Log:           log,
 		AccessLog:     accessLog,
