@@ -66,20 +66,33 @@ type Config struct {
 	ModelMaxTokens int           `yaml:"model_max_tokens" env:"SHEBAO_MODEL_MAX_TOKENS" doc:"max tokens in one model answer"`
 	ModelNoThink   bool          `yaml:"model_no_think" env:"SHEBAO_MODEL_NO_THINK" doc:"send chat_template_kwargs enable_thinking=false (reasoning models on vLLM/SGLang)"`
 
-	VoiceTranscribeBaseURL string        `yaml:"voice_transcribe_base_url" env:"SHEBAO_VOICE_TRANSCRIBE_BASE_URL" doc:"OpenAI-compatible transcription server (POST …/audio/transcriptions), e.g. http://127.0.0.1:8001/v1; empty = voice input off (voice_unavailable)"`
-	VoiceTranscribeAPIKey  string        `yaml:"voice_transcribe_api_key" env:"SHEBAO_VOICE_TRANSCRIBE_API_KEY" doc:"API key for the transcription server"`
-	VoiceTranscribeModel   string        `yaml:"voice_transcribe_model" env:"SHEBAO_VOICE_TRANSCRIBE_MODEL" doc:"transcription model name"`
-	VoiceSpeechBaseURL     string        `yaml:"voice_speech_base_url" env:"SHEBAO_VOICE_SPEECH_BASE_URL" doc:"OpenAI-compatible speech server (POST …/audio/speech); empty = espeak-ng's Mandarin voice when installed"`
-	VoiceSpeechAPIKey      string        `yaml:"voice_speech_api_key" env:"SHEBAO_VOICE_SPEECH_API_KEY" doc:"API key for the speech server"`
-	VoiceSpeechModel       string        `yaml:"voice_speech_model" env:"SHEBAO_VOICE_SPEECH_MODEL" doc:"speech model name"`
-	VoiceSpeechFormat      string        `yaml:"voice_speech_format" env:"SHEBAO_VOICE_SPEECH_FORMAT" doc:"audio format asked of the speech server: mp3, wav, opus or aac"`
-	VoiceSpeechFemale      string        `yaml:"voice_speech_female" env:"SHEBAO_VOICE_SPEECH_FEMALE" doc:"the speech server's voice for the app's female voice"`
-	VoiceSpeechMale        string        `yaml:"voice_speech_male" env:"SHEBAO_VOICE_SPEECH_MALE" doc:"the speech server's voice for the app's male voice"`
-	VoiceEspeak            string        `yaml:"voice_espeak" env:"SHEBAO_VOICE_ESPEAK" doc:"espeak-ng command, used when no speech server is set or it fails; empty = never"`
-	VoiceTimeout           time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a transcription or speech server (a local espeak-ng run has 5s)"`
-	VoiceMaxAudioBytes     int           `yaml:"voice_max_audio_bytes" env:"SHEBAO_VOICE_MAX_AUDIO_BYTES" doc:"largest recording accepted for transcription (audio_too_large, 413)"`
-	VoiceMaxAudioLength    time.Duration `yaml:"voice_max_audio_length" env:"SHEBAO_VOICE_MAX_AUDIO_LENGTH" doc:"longest recording accepted for transcription (audio_too_long)"`
-	VoiceCacheBytes        int           `yaml:"voice_cache_bytes" env:"SHEBAO_VOICE_CACHE_BYTES" doc:"memory for synthesised sentences kept for reuse (greetings, fixed replies); 0 = no cache"`
+	AppBaseURL               string        `yaml:"app_base_url" env:"SHEBAO_APP_BASE_URL" doc:"origin of the app, prefixed to the deep links and unsubscribe links in notifications, e.g. https://app.example.cn"`
+	PushVAPIDSubject         string        `yaml:"push_vapid_subject" env:"SHEBAO_PUSH_VAPID_SUBJECT" doc:"contact in every VAPID signature: https: URL or mailto: at a real domain (Apple refuses others); empty = Web Push off, notices reach the inbox only"`
+	PushVAPIDPublicKey       string        `yaml:"push_vapid_public_key" env:"SHEBAO_PUSH_VAPID_PUBLIC_KEY" doc:"VAPID key pair (base64url); empty = generated at first start and kept in the store. Old keys stay in use for the subscriptions made with them"`
+	PushVAPIDPrivateKey      string        `yaml:"push_vapid_private_key" env:"SHEBAO_PUSH_VAPID_PRIVATE_KEY" doc:"private half of the VAPID key pair"`
+	PushHosts                []string      `yaml:"push_hosts" env:"SHEBAO_PUSH_HOSTS" doc:"comma-separated push-service hosts subscriptions may point at (*.x matches subdomains); empty = the major browsers' services (FCM, Mozilla, Windows, Apple)"`
+	PushInsecureTestHosts    []string      `yaml:"push_insecure_test_hosts" env:"SHEBAO_PUSH_INSECURE_TEST_HOSTS" doc:"INSECURE, tests only: host:port pairs allowed as push endpoints over plain http at any address (a local fake push service); logged at start when set"`
+	PushWorkers              int           `yaml:"push_workers" env:"SHEBAO_PUSH_WORKERS" doc:"notification deliveries sent at once"`
+	PushFail4xxLimit         int           `yaml:"push_fail_4xx_limit" env:"SHEBAO_PUSH_FAIL_4XX_LIMIT" doc:"a subscription answered only 4xx this many times in a row, never delivered, is dropped"`
+	PushSubscriptionMaxIdle  time.Duration `yaml:"push_subscription_max_idle" env:"SHEBAO_PUSH_SUBSCRIPTION_MAX_IDLE" doc:"a subscription the app has not re-posted for this long expires"`
+	NotifyCampaignRatePeriod time.Duration `yaml:"notify_campaign_rate_period" env:"SHEBAO_NOTIFY_CAMPAIGN_RATE_PERIOD" doc:"the period a campaign's rate_per_minute counts over (a minute; tests shorten it)"`
+	SMSGatewayURL            string        `yaml:"sms_gateway_url" env:"SHEBAO_SMS_GATEWAY_URL" doc:"generic HTTP SMS gateway for critical reminders to people without push; empty = no SMS"`
+	SMSTemplateID            string        `yaml:"sms_template_id" env:"SHEBAO_SMS_TEMPLATE_ID" doc:"template id registered with the SMS vendor"`
+	SMSKey                   string        `yaml:"sms_key" env:"SHEBAO_SMS_KEY" doc:"HMAC-SHA256 key signing each SMS gateway request (X-Signature)"`
+	VoiceTranscribeBaseURL   string        `yaml:"voice_transcribe_base_url" env:"SHEBAO_VOICE_TRANSCRIBE_BASE_URL" doc:"OpenAI-compatible transcription server (POST …/audio/transcriptions), e.g. http://127.0.0.1:8001/v1; empty = voice input off (voice_unavailable)"`
+	VoiceTranscribeAPIKey    string        `yaml:"voice_transcribe_api_key" env:"SHEBAO_VOICE_TRANSCRIBE_API_KEY" doc:"API key for the transcription server"`
+	VoiceTranscribeModel     string        `yaml:"voice_transcribe_model" env:"SHEBAO_VOICE_TRANSCRIBE_MODEL" doc:"transcription model name"`
+	VoiceSpeechBaseURL       string        `yaml:"voice_speech_base_url" env:"SHEBAO_VOICE_SPEECH_BASE_URL" doc:"OpenAI-compatible speech server (POST …/audio/speech); empty = espeak-ng's Mandarin voice when installed"`
+	VoiceSpeechAPIKey        string        `yaml:"voice_speech_api_key" env:"SHEBAO_VOICE_SPEECH_API_KEY" doc:"API key for the speech server"`
+	VoiceSpeechModel         string        `yaml:"voice_speech_model" env:"SHEBAO_VOICE_SPEECH_MODEL" doc:"speech model name"`
+	VoiceSpeechFormat        string        `yaml:"voice_speech_format" env:"SHEBAO_VOICE_SPEECH_FORMAT" doc:"audio format asked of the speech server: mp3, wav, opus or aac"`
+	VoiceSpeechFemale        string        `yaml:"voice_speech_female" env:"SHEBAO_VOICE_SPEECH_FEMALE" doc:"the speech server's voice for the app's female voice"`
+	VoiceSpeechMale          string        `yaml:"voice_speech_male" env:"SHEBAO_VOICE_SPEECH_MALE" doc:"the speech server's voice for the app's male voice"`
+	VoiceEspeak              string        `yaml:"voice_espeak" env:"SHEBAO_VOICE_ESPEAK" doc:"espeak-ng command, used when no speech server is set or it fails; empty = never"`
+	VoiceTimeout             time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a transcription or speech server (a local espeak-ng run has 5s)"`
+	VoiceMaxAudioBytes       int           `yaml:"voice_max_audio_bytes" env:"SHEBAO_VOICE_MAX_AUDIO_BYTES" doc:"largest recording accepted for transcription (audio_too_large, 413)"`
+	VoiceMaxAudioLength      time.Duration `yaml:"voice_max_audio_length" env:"SHEBAO_VOICE_MAX_AUDIO_LENGTH" doc:"longest recording accepted for transcription (audio_too_long)"`
+	VoiceCacheBytes          int           `yaml:"voice_cache_bytes" env:"SHEBAO_VOICE_CACHE_BYTES" doc:"memory for synthesised sentences kept for reuse (greetings, fixed replies); 0 = no cache"`
 }
 
 // ModelExtraBody is what is merged into every model request body for the configured server.
@@ -115,16 +128,21 @@ func Default() Config {
 		MeRatePerUser:          10,
 		MeRatePerIP:            100,
 		ModelMaxTokens:         800,
-		VoiceTranscribeModel:   "whisper-1",
-		VoiceSpeechModel:       "tts-1",
-		VoiceSpeechFormat:      "mp3",
-		VoiceSpeechFemale:      "nova",
-		VoiceSpeechMale:        "onyx",
-		VoiceEspeak:            "espeak-ng",
-		VoiceTimeout:           10 * time.Second,
-		VoiceMaxAudioBytes:     2 << 20,
-		VoiceMaxAudioLength:    60 * time.Second,
-		VoiceCacheBytes:        64 << 20,
+		// notify.Options says why these values.
+		PushWorkers:              16,
+		PushFail4xxLimit:         5,
+		PushSubscriptionMaxIdle:  60 * 24 * time.Hour,
+		NotifyCampaignRatePeriod: time.Minute,
+		VoiceTranscribeModel:     "whisper-1",
+		VoiceSpeechModel:         "tts-1",
+		VoiceSpeechFormat:        "mp3",
+		VoiceSpeechFemale:        "nova",
+		VoiceSpeechMale:          "onyx",
+		VoiceEspeak:              "espeak-ng",
+		VoiceTimeout:             10 * time.Second,
+		VoiceMaxAudioBytes:       2 << 20,
+		VoiceMaxAudioLength:      60 * time.Second,
+		VoiceCacheBytes:          64 << 20,
 	}
 }
 
@@ -275,6 +293,35 @@ func (c Config) Validate() error {
 	if c.ModelMaxTokens <= 0 || c.ModelMaxTokens > 32000 {
 		return fmt.Errorf("SHEBAO_MODEL_MAX_TOKENS=%d: must be between 1 and 32000", c.ModelMaxTokens)
 	}
+	if c.PushWorkers < 1 || c.PushWorkers > 1024 {
+		return fmt.Errorf("SHEBAO_PUSH_WORKERS=%d: must be between 1 and 1024", c.PushWorkers)
+	}
+	if c.PushFail4xxLimit < 1 || c.PushFail4xxLimit > 1000 {
+		return fmt.Errorf("SHEBAO_PUSH_FAIL_4XX_LIMIT=%d: must be between 1 and 1000", c.PushFail4xxLimit)
+	}
+	if c.PushSubscriptionMaxIdle < time.Hour {
+		return fmt.Errorf("SHEBAO_PUSH_SUBSCRIPTION_MAX_IDLE=%s: must be at least 1h", c.PushSubscriptionMaxIdle)
+	}
+	if c.NotifyCampaignRatePeriod < time.Millisecond || c.NotifyCampaignRatePeriod > time.Hour {
+		return fmt.Errorf("SHEBAO_NOTIFY_CAMPAIGN_RATE_PERIOD=%s: must be between 1ms and 1h", c.NotifyCampaignRatePeriod)
+	}
+	if c.PushVAPIDSubject != "" {
+		if err := notifySubject(c.PushVAPIDSubject); err != nil {
+			return fmt.Errorf("SHEBAO_PUSH_VAPID_SUBJECT: %w", err)
+		}
+	}
+	if (c.PushVAPIDPublicKey == "") != (c.PushVAPIDPrivateKey == "") {
+		return fmt.Errorf("SHEBAO_PUSH_VAPID_PUBLIC_KEY and SHEBAO_PUSH_VAPID_PRIVATE_KEY: give both or neither")
+	}
+	if c.SMSGatewayURL != "" {
+		u, err := url.Parse(c.SMSGatewayURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SHEBAO_SMS_GATEWAY_URL=%q: must be an http(s) URL", c.SMSGatewayURL)
+		}
+		if c.SMSKey == "" || c.SMSTemplateID == "" {
+			return fmt.Errorf("SHEBAO_SMS_KEY and SHEBAO_SMS_TEMPLATE_ID: required when SHEBAO_SMS_GATEWAY_URL is set")
+		}
+	}
 	switch c.Upstream {
 	case "simulator":
 	case "http":
@@ -384,3 +431,12 @@ func MarkdownTable() string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// notifySubject is the quick check of the VAPID subject's form; notify.CheckSubject checks the
+// domain when the server starts.
+func notifySubject(s string) error {
+	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "mailto:") {
+		return fmt.Errorf("%q must be an https: URL or a mailto: address", s)
+	}
+	return nil
+}

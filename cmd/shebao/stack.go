@@ -22,6 +22,7 @@ import (
 	"shebao/internal/lease"
 	"shebao/internal/person"
 	"shebao/internal/queue"
+	"shebao/notify"
 )
 
 // configFlag adds --config to a flag set; loadConfig reads it.
@@ -193,7 +194,7 @@ func (s *store) schemaCurrent(ctx context.Context) error {
 		name string
 		ms   []db.Migration
 	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations},
-		{"person", person.Migrations}, {"application", apps.Migrations}, {"lease", lease.Migrations}} {
+		{"person", person.Migrations}, {"application", apps.Migrations}, {"lease", lease.Migrations}, {"notify", notify.Migrations}} {
 		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
 		if err != nil {
 			return err
