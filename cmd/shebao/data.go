@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"shebao/content"
+	"shebao/notify"
 )
 
 func runMigrate(ctx context.Context, env *environment, args []string) error {
@@ -24,6 +25,9 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := st.db.Migrate(ctx, "notify", notify.Migrations); err != nil {
+		return err
+	}
 	fmt.Fprintf(env.stdout, "migrations applied to %s\n", st.db.Where())
 	return nil
 }

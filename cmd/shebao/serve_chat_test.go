@@ -33,7 +33,7 @@ func startServe(t *testing.T, vars map[string]string) (addr string, out *lockedB
 			t.Error("serve did not stop")
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		res, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
