@@ -11,10 +11,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"shebao/assistant/voice"
 	"shebao/content"
 	"shebao/internal/identity"
 	"shebao/search"
-	"shebao/assistant/voice"
 )
 
 // ReadyCheck is one named readiness probe (store reachable, migrations current, index open).
@@ -33,6 +33,9 @@ type Deps struct {
 	// should check it (identity.WithRevocations).
 	Revocations *identity.Revocations
 	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
+	// Unanswered, when set, gives the chat part of the 办事堵点 report (the assistant's
+	// questions the guides could not answer); without it that part is empty.
+	Unanswered UnansweredSource
 	// Voice transcribes and speaks; without it the voice routes answer voice_unavailable.
 	Voice *voice.Service
 	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).
