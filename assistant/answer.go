@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -119,14 +120,19 @@ const unknownWeight = 0.35
 func (q *question) weigh(gps []*guidePassages) {
 	q.weight = make(map[string]float64, len(q.topic))
 	for k := range q.topic {
-		w := unknownWeight
+		df := 0
 		for _, gp := range gps {
 			if gp.all[k] {
-				w = 1
-				break
+				df++
 			}
 		}
-		q.weight[k] = w
+		if df == 0 {
+			q.weight[k] = unknownWeight
+			continue
+		}
+		// A word every retrieved guide uses (单位, 材料, 社保) tells them apart less than one
+		// only some use (退休): weigh by the inverse share of the guides that use it.
+		q.weight[k] = 0.5 + 0.5*math.Log2(1+float64(len(gps))/float64(df))
 	}
 }
 
@@ -342,9 +348,21 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if len(ranked) == 0 {
 		return figureAnswer{}, false
 	}
+	// The best passage that is about what was asked: a passage of another guide that holds a
+	// figure of the kind but none of the question's words (a 时限 of 失业金 for a 社保卡 question)
+	// is passed over, not taken and then refused.
 	best := ranked[0]
-	if !followUp && (best.topic < minFigureTopic || best.score < 0.5) {
-		return figureAnswer{}, false
+	if !followUp {
+		found := false
+		for _, sp := range ranked {
+			if sp.topic >= minFigureTopic && sp.score >= 0.5 {
+				best, found = sp, true
+				break
+			}
+		}
+		if !found {
+			return figureAnswer{}, false
+		}
 	}
 	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
 	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.

@@ -48,7 +48,10 @@ var askCues = []askCue{
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
-	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等待期`)},
+	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
+	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
+	// person must act, not the office
+	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
 	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
@@ -232,7 +235,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 	}
 	if n == 0 {
 		if k == askProcessing && p.Element == ElemTimeLimit {
-			return 0.9 // 即时办结 answers "how long" without a figure
+			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额")) {
 			return 0.6
@@ -274,10 +277,17 @@ func fits(k askKind, p *Passage, q string) float64 {
 				score += 0.3
 			}
 		}
-		if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
+		// Every 时限 passage is the office's time: its wording (办结, 生效) says nothing more, so
+		// which guide it belongs to decides among them, not its verbs.
+		if p.Element == ElemTimeLimit {
 			score += 0.4
-		} else if p.Element != ElemTimeLimit {
+		} else if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
+			score += 0.4
+		} else {
 			score -= 0.3 // a duration that is not the office's time (有效期6个月)
+		}
+		if sameAction(q, text) {
+			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
 		if p.Element == ElemTimeLimit {
@@ -291,6 +301,9 @@ func fits(k askKind, p *Passage, q string) float64 {
 		}
 		if has("办结", "办理完毕", "应当自收到", "作出") {
 			score -= 0.4 // the office's time limit, not the applicant's deadline
+		}
+		if sameAction(q, text) {
+			score += 0.3
 		}
 	case askMoney:
 		if p.Element == ElemFee {
@@ -320,6 +333,41 @@ func fits(k askKind, p *Passage, q string) float64 {
 		}
 	}
 	return max(score, 0.1)
+}
+
+// actionWords are the ways an action the question asks the time of is said, in questions and
+// in the guides: "几天内告诉我" is answered by the passage that says 告知, "送到我手上" by 送达.
+var actionWords = [][]string{
+	{"办完", "办好", "办结", "办理完毕"},
+	{"告诉", "通知", "告知", "说一声"},
+	{"送到", "送达", "寄到", "拿到"},
+	{"出结果", "给说法", "答复", "作出", "结论"},
+	{"到账", "报下来", "拨付", "打到"},
+	{"申请", "提出", "申报"},
+	{"报告", "报送", "登记", "备案"},
+}
+
+// sameAction reports whether the text says an action the question asks the time of, in any of
+// its usual words.
+func sameAction(q, text string) bool {
+	for _, group := range actionWords {
+		asked := false
+		for _, w := range group {
+			if strings.Contains(q, w) {
+				asked = true
+				break
+			}
+		}
+		if !asked {
+			continue
+		}
+		for _, w := range group {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // formulaWords say how an amount is worked out.
