@@ -224,9 +224,10 @@ func fits(k askKind, p *Passage, q string) float64 {
 	if k == askDate {
 		figs = p.figs
 	}
+	want := askedUnit(q)
 	n, nShare := 0, 0
 	for _, f := range figs {
-		if unitFits(k, f) {
+		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
 		} else if k == askMoney && f.Unit == "%" {
 			n++ // "能返多少", "各是多少": the amount may be a share
@@ -368,6 +369,29 @@ func sameAction(q, text string) bool {
 		}
 	}
 	return false
+}
+
+// askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
+var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年)`)
+
+// askedUnitFits are the figure units that answer a question asked in a unit: "算几个月" is not
+// answered by "满1年", "多少天" is by "20个工作日".
+var askedUnitFits = map[string]map[string]bool{
+	"月":   {"月": true},
+	"天":   {"天": true, "日": true, "工作日": true},
+	"日":   {"天": true, "日": true, "工作日": true},
+	"工作日": {"天": true, "日": true, "工作日": true},
+	"年":   {"年": true, "月": true},
+}
+
+// askedUnit returns the units that answer a duration question asked in one unit, or nil when
+// it asks in none or in several (多少天…几个月).
+func askedUnit(q string) map[string]bool {
+	ms := askedUnitPattern.FindAllStringSubmatch(q, -1)
+	if len(ms) != 1 {
+		return nil
+	}
+	return askedUnitFits[ms[0][3]]
 }
 
 // formulaWords say how an amount is worked out.
