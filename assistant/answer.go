@@ -3,6 +3,7 @@ package assistant
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,48 @@ type guidePassages struct {
 	passages []Passage
 	names    map[string]bool // bigrams of name and aliases
 	all      map[string]bool // bigrams of every passage, name and aliases
+	// phrases are the name, its parts (办理退休 of 待遇申领（办理退休）) and the aliases, as a
+	// question would write them: one of them in a question names the guide.
+	phrases []string
+}
+
+// namedBonus is the prior a guide gains per character of its name (at most eight) written out in
+// the question.
+const namedBonus = 0.015
+
+// namedAmong returns the one retrieved guide whose name (or part or alias) the question writes
+// out at greater length than any other's, and that length; -1 when none or a tie: a name
+// several guides share (养老保险) names none of them.
+func namedAmong(q question, gps []*guidePassages) (int, int) {
+	best, bestLen, tie := -1, 0, false
+	for i, gp := range gps {
+		n := gp.named(q.norm)
+		switch {
+		case n > bestLen:
+			best, bestLen, tie = i, n, false
+		case n == bestLen && n > 0:
+			tie = true
+		}
+	}
+	if tie {
+		return -1, 0
+	}
+	return best, bestLen
+}
+
+// namePartSeparator splits a guide's name into the parts a question may name alone.
+var namePartSeparator = regexp.MustCompile(`[（）()、，,：:\s]+`)
+
+// named is the length in characters of the longest name, part or alias of the guide the
+// question writes out (0 when none of at least four characters: 交医保 names no guide).
+func (gp *guidePassages) named(q string) int {
+	best := 0
+	for _, ph := range gp.phrases {
+		if n := utf8.RuneCountInString(ph); n > best && strings.Contains(q, ph) {
+			best = n
+		}
+	}
+	return best
 }
 
 func (c *passageCache) get(g *content.Guide) *guidePassages {
@@ -54,6 +97,11 @@ func newGuidePassages(g *content.Guide) *guidePassages {
 			gp.names[k] = true
 			gp.all[k] = true
 		}
+		for _, part := range append(namePartSeparator.Split(n, -1), n) {
+			if part = strings.ReplaceAll(part, "缴", "交"); utf8.RuneCountInString(part) >= 4 && !slices.Contains(gp.phrases, part) {
+				gp.phrases = append(gp.phrases, part)
+			}
+		}
 	}
 	for i := range gp.passages {
 		for k := range gp.passages[i].grams {
@@ -70,6 +118,7 @@ var howMuch = regexp.MustCompile(`(多少|几)(个)?(年|月|天|日|次|岁|位
 // question is what a turn knows about a guide question.
 type question struct {
 	text  string
+	norm  string          // text with 缴 as 交, as guide names are matched
 	topic map[string]bool // bigrams of what it is about (question words removed)
 	// weight of each topic bigram: words the retrieved guides never use are mostly bigrams
 	// across two words ("西生" of 陕西生娃) and count less; see weigh.
@@ -87,7 +136,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), named: namedIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), named: namedIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -206,12 +255,18 @@ type scoredPassage struct {
 // With limit 1 it returns the best passage only, without sorting the rest.
 func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []scoredPassage {
 	var out []scoredPassage
+	namedGuide, namedLen := namedAmong(q, gps)
 	for gi, gp := range gps {
 		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
 		if gi >= 3 {
 			prior = -0.1
 		}
 		gcov := q.coverage(gp.names)
+		// A guide the question names (异地就医备案, 社保卡补领) is where its answer is: a longer
+		// name written out says so more surely.
+		if gi == namedGuide {
+			prior += namedBonus * float64(min(namedLen, 8))
+		}
 		for i := range gp.passages {
 			p := &gp.passages[i]
 			fit := 0.5
@@ -381,6 +436,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			}
 		}
 	}
+	debugPick(q, best)
 	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}, topic: best.topic}
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
