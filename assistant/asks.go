@@ -40,7 +40,7 @@ type askCue struct {
 // processing).
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班`)},
-	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消)|预测`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测`)},
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
@@ -57,7 +57,7 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
-	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月`)},
+	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)`)},
 }
 
 // figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
@@ -158,6 +158,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
+	if has(askDate) && has(askProcessing) && strings.Contains(q, "几号") {
+		drop[askProcessing] = true // 几号到账: a day of the month, not how long
+	}
 	if has(askPeriod) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
@@ -216,6 +219,14 @@ func fits(k askKind, p *Passage, q string) float64 {
 		case strings.ContainsAny(p.Text, "÷×") || strings.Contains(p.Text, "除以"):
 			return 1.3 // the formula itself
 		case len(p.figs) > 0 && formulaWords.MatchString(p.Lead+p.Text):
+			return 1
+		}
+		return 0
+	}
+	if k == askDate && strings.Contains(q, "几号") {
+		// 几号: a day of the month said alone (每月15日), not a date of one year (2025年1月1日)
+		// nor a time (15日内)
+		if dayOfMonth.MatchString(yearDate.ReplaceAllString(p.Text, "，")) {
 			return 1
 		}
 		return 0
@@ -371,6 +382,12 @@ func sameAction(q, text string) bool {
 	return false
 }
 
+// yearDate finds a date of one year (2025年1月1日, 2026年2月).
+var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
+
+// dayOfMonth finds a day of the month (15日, 10号) that is not a number of days (15日内).
+var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
+
 // askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
 var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年)`)
 
@@ -406,11 +423,16 @@ var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受
 // unitFits reports whether figure f can answer kind k.
 func unitFits(k askKind, f Figure) bool {
 	if k == askDate {
-		// a year (2024年) or a month/day of a date, not a duration of years
-		if f.Unit == "年" {
+		// a year (2024年) or a month/day of a date, not a duration (12个月, 15日内)
+		switch f.Unit {
+		case "年":
 			return len(f.Value) == 4
+		case "月":
+			return !strings.Contains(f.Text, "个") && len(f.Value) <= 2 && f.Value != "0" && (len(f.Value) < 2 || f.Value <= "12")
+		case "日":
+			return !strings.Contains(f.Text, "工作")
 		}
-		return f.Unit == "月" || f.Unit == "日"
+		return false
 	}
 	if k == askYears && f.Unit == "年" && len(f.Value) == 4 {
 		return false // 2026年 is a date
