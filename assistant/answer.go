@@ -141,7 +141,7 @@ func newQuestion(q string) question {
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{2,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
@@ -153,7 +153,7 @@ func askedThing(q string) map[string]bool {
 		}
 	}
 	rs := []rune(best)
-	if len(rs) < 4 {
+	if len(rs) < 3 {
 		return nil
 	}
 	if len(rs) > 6 {
@@ -346,6 +346,76 @@ func namedIn(q string) []string {
 	return out
 }
 
+// schemes are the pairs of insurance schemes a question tells apart: a figure of 居民医保 does
+// not answer a question about 职工医保.
+var schemes = [][2]string{{"职工", "居民"}}
+
+// otherScheme reports whether the question names one scheme of a pair and the passage's guide
+// is about the other one alone.
+func (q question) otherScheme(sp scoredPassage) bool {
+	name := sp.gp.guide.Name
+	for _, pair := range schemes {
+		for i, asked := range pair {
+			other := pair[1-i]
+			if strings.Contains(q.text, asked) && !strings.Contains(q.text, other) &&
+				strings.Contains(name, other) && !strings.Contains(name, asked) && !strings.Contains(sp.p.Text, asked) {
+				return true
+			}
+		}
+	}
+	// the insurance the question names alone, against a guide of another insurance alone
+	asked := insuranceOf(q.text)
+	if len(asked) != 1 {
+		return false
+	}
+	inGuide := insuranceOf(name)
+	return len(inGuide) > 0 && !inGuide[firstKey(asked)] && !insuranceOf(sp.p.Text)[firstKey(asked)]
+}
+
+// insurances are the five insurances and the words they are named by.
+var insurances = map[string][]string{
+	"pension":      {"养老"},
+	"medical":      {"医保", "医疗保险", "医疗费"},
+	"unemployment": {"失业"},
+	"injury":       {"工伤"},
+	"maternity":    {"生育"},
+}
+
+// insuranceOf returns the insurances a text names.
+func insuranceOf(s string) map[string]bool {
+	out := map[string]bool{}
+	for k, words := range insurances {
+		for _, w := range words {
+			if strings.Contains(s, w) {
+				out[k] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+func firstKey(m map[string]bool) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// exclusion finds what a passage says it leaves out: 不含医保, 不包括个人账户.
+var exclusion = regexp.MustCompile(`(不含|不包括|不包含|不算)(\p{Han}{2,4})`)
+
+// excluded reports whether the passage says it leaves out what the question asks about
+// ("每月约930元（只算养老保险，不含医保）" for a question about 医保).
+func (q question) excluded(p *Passage) bool {
+	for _, m := range exclusion.FindAllStringSubmatch(p.Text, -1) {
+		if strings.Contains(q.text, m[2]) {
+			return true
+		}
+	}
+	return false
+}
+
 // Thresholds of the passage answer. A figure passage must cover this share of what the
 // question is about; below it the guides do not say.
 const (
@@ -410,6 +480,9 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if !followUp {
 		found := false
 		for _, sp := range ranked {
+			if q.otherScheme(sp) || q.excluded(sp.p) {
+				continue
+			}
 			if sp.topic >= minFigureTopic && sp.score >= 0.5 {
 				best, found = sp, true
 				break
@@ -421,8 +494,12 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	}
 	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
 	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.
-	if q.thing != nil && coverageOf(known(q.thing, gps), best.p.grams, best.gp.names) < minThing {
-		return figureAnswer{}, false
+	if q.thing != nil {
+		// A benefit or term none of the retrieved guides speaks of (起付线) is not in them.
+		k := known(q.thing, gps)
+		if len(k) == 0 || coverageOf(k, best.p.grams, best.gp.names) < minThing {
+			return figureAnswer{}, false
+		}
 	}
 	// Another guide speaks of what was asked but the figure passage does not: the guides do
 	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
