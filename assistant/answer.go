@@ -126,7 +126,10 @@ type question struct {
 	asks   []askKind
 	facts  []Figure        // figures the person said about their own case (交了8年, 60岁)
 	thing  map[string]bool // bigrams of the benefit or base whose figure is asked (医疗补助金), if named
-	named  []string        // years and places outside the province the question names
+	// thingKind are the bigrams of the kind of thing named (补助金, 起付线): a kind no retrieved
+	// guide speaks of is not in the guides, whatever the words before it match.
+	thingKind map[string]bool
+	named     []string // years and places outside the province the question names
 }
 
 func newQuestion(q string) question {
@@ -136,7 +139,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), named: namedIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -160,6 +163,21 @@ func askedThing(q string) map[string]bool {
 		rs = rs[len(rs)-6:]
 	}
 	return bigrams(string(rs))
+}
+
+// askedThingKind returns the bigrams of the kind of the thing askedThing finds (补助金 of
+// 一次性工伤医疗补助金), or nil.
+func askedThingKind(q string) map[string]bool {
+	if askedThing(q) == nil {
+		return nil
+	}
+	best := ""
+	for _, m := range thingPattern.FindAllString(q, -1) {
+		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
+			best = m
+		}
+	}
+	return bigrams(thingPattern.FindStringSubmatch(best)[1])
 }
 
 // unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
@@ -497,7 +515,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if q.thing != nil {
 		// A benefit or term none of the retrieved guides speaks of (起付线) is not in them.
 		k := known(q.thing, gps)
-		if len(k) == 0 || coverageOf(k, best.p.grams, best.gp.names) < minThing {
+		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || coverageOf(k, best.p.grams, best.gp.names) < minThing {
 			return figureAnswer{}, false
 		}
 	}
