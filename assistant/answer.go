@@ -531,7 +531,6 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			}
 		}
 	}
-	debugPick(q, best)
 	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}, topic: best.topic}
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
