@@ -117,9 +117,11 @@ var howMuch = regexp.MustCompile(`(多少|几)(个)?(年|月|天|日|次|岁|位
 
 // question is what a turn knows about a guide question.
 type question struct {
-	text  string
-	norm  string          // text with 缴 as 交, as guide names are matched
-	topic map[string]bool // bigrams of what it is about (question words removed)
+	text string
+	norm string // text with 缴 as 交, as guide names are matched
+	// insurance is the one insurance the question names (pension, medical …), or ""
+	insurance string
+	topic     map[string]bool // bigrams of what it is about (question words removed)
 	// weight of each topic bigram: words the retrieved guides never use are mostly bigrams
 	// across two words ("西生" of 陕西生娃) and count less; see weigh.
 	weight map[string]float64
@@ -139,7 +141,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -274,6 +276,10 @@ type scoredPassage struct {
 func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []scoredPassage {
 	var out []scoredPassage
 	namedGuide, namedLen := namedAmong(q, gps)
+	var ac *askContext
+	if kind != "" {
+		ac = newAskContext(q.text)
+	}
 	for gi, gp := range gps {
 		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
 		if gi >= 3 {
@@ -289,7 +295,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			p := &gp.passages[i]
 			fit := 0.5
 			if kind != "" {
-				if fit = fits(kind, p, q.text); fit == 0 {
+				if fit = fits(kind, p, ac); fit == 0 {
 					continue
 				}
 				switch p.Element {
@@ -382,12 +388,11 @@ func (q question) otherScheme(sp scoredPassage) bool {
 		}
 	}
 	// the insurance the question names alone, against a guide of another insurance alone
-	asked := insuranceOf(q.text)
-	if len(asked) != 1 {
+	if q.insurance == "" {
 		return false
 	}
 	inGuide := insuranceOf(name)
-	return len(inGuide) > 0 && !inGuide[firstKey(asked)] && !insuranceOf(sp.p.Text)[firstKey(asked)]
+	return len(inGuide) > 0 && !inGuide[q.insurance] && !insuranceOf(sp.p.Text)[q.insurance]
 }
 
 // insurances are the five insurances and the words they are named by.
@@ -413,7 +418,12 @@ func insuranceOf(s string) map[string]bool {
 	return out
 }
 
-func firstKey(m map[string]bool) string {
+// onlyInsurance returns the one insurance a text names, or "" when it names none or several.
+func onlyInsurance(s string) string {
+	m := insuranceOf(s)
+	if len(m) != 1 {
+		return ""
+	}
 	for k := range m {
 		return k
 	}
@@ -426,6 +436,9 @@ var exclusion = regexp.MustCompile(`(不含|不包括|不包含|不算)(\p{Han}{
 // excluded reports whether the passage says it leaves out what the question asks about
 // ("每月约930元（只算养老保险，不含医保）" for a question about 医保).
 func (q question) excluded(p *Passage) bool {
+	if !strings.Contains(p.Text, "不") {
+		return false
+	}
 	for _, m := range exclusion.FindAllStringSubmatch(p.Text, -1) {
 		if strings.Contains(q.text, m[2]) {
 			return true

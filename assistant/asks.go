@@ -193,7 +193,7 @@ var unitsFor = map[askKind][]string{
 
 // fits reports how well passage p can answer kind k: 0 when it cannot (it has no figure of the
 // kind), more when its words say the same kind of thing.
-func fits(k askKind, p *Passage, q string) float64 {
+func fits(k askKind, p *Passage, ac *askContext) float64 {
 	text := p.Lead + p.Text
 	switch k {
 	case askFee:
@@ -223,7 +223,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 		}
 		return 0
 	}
-	if k == askDate && strings.Contains(q, "几号") {
+	if k == askDate && ac.day {
 		// 几号: a day of the month said alone (每月15日), not a date of one year (2025年1月1日)
 		// nor a time (15日内)
 		if dayOfMonth.MatchString(yearDate.ReplaceAllString(p.Text, "，")) {
@@ -235,7 +235,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 	if k == askDate {
 		figs = p.figs
 	}
-	want := askedUnit(q)
+	want := ac.unit
 	n, nShare := 0, 0
 	for _, f := range figs {
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
@@ -285,7 +285,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 		if p.Element == ElemTimeLimit {
 			score += 0.6
 			// "法规上说多少天" asks for the statutory limit, "承诺几天" for the promised one
-			if p.Item == 0 && statutoryWords.MatchString(q) || p.Item == 1 && strings.Contains(q, "承诺") {
+			if p.Item == 0 && ac.statutory || p.Item == 1 && ac.promised {
 				score += 0.3
 			}
 		}
@@ -298,7 +298,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 		} else {
 			score -= 0.3 // a duration that is not the office's time (有效期6个月)
 		}
-		if sameAction(q, text) {
+		if ac.sameAction(text) {
 			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
@@ -314,7 +314,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 		if has("办结", "办理完毕", "应当自收到", "作出") {
 			score -= 0.4 // the office's time limit, not the applicant's deadline
 		}
-		if sameAction(q, text) {
+		if ac.sameAction(text) {
 			score += 0.3
 		}
 	case askMoney:
@@ -359,20 +359,34 @@ var actionWords = [][]string{
 	{"报告", "报送", "登记", "备案"},
 }
 
-// sameAction reports whether the text says an action the question asks the time of, in any of
-// its usual words.
-func sameAction(q, text string) bool {
+// askContext is what fits needs to know of a question, read once per ranking rather than once
+// per passage.
+type askContext struct {
+	unit      map[string]bool // the units a duration asked in one unit is answered in (askedUnit)
+	day       bool            // 几号: a day of the month is asked
+	statutory bool            // the law's time limit is asked (法定, 法规)
+	promised  bool            // the promised time limit is asked (承诺)
+	actions   [][]string      // the groups of actionWords the question says
+}
+
+func newAskContext(q string) *askContext {
+	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
+		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺")}
 	for _, group := range actionWords {
-		asked := false
 		for _, w := range group {
 			if strings.Contains(q, w) {
-				asked = true
+				ac.actions = append(ac.actions, group)
 				break
 			}
 		}
-		if !asked {
-			continue
-		}
+	}
+	return ac
+}
+
+// sameAction reports whether the text says an action the question asks the time of, in any of
+// its usual words.
+func (ac *askContext) sameAction(text string) bool {
+	for _, group := range ac.actions {
 		for _, w := range group {
 			if strings.Contains(text, w) {
 				return true
