@@ -15,6 +15,7 @@ package assistant
 import (
 	"context"
 
+	"shebao/assistant/formflow"
 	"shebao/assistant/voice"
 	"shebao/content"
 )
@@ -106,10 +107,11 @@ type Answer struct {
 	AudioURL   string `json:"audio_url,omitempty"`
 	AudioError string `json:"audio_error,omitempty"`
 
-	figure      bool     // answered with the passages holding the figures asked for
-	figureTopic float64  // how much of the question those passages cover (the least of them)
-	sources     []string // computed figures (retirement calculator) the text may use, for evaluation
-	shaped      bool     // already within the elder rules (the rest of a long reply)
+	figure      bool            // answered with the passages holding the figures asked for
+	figureTopic float64         // how much of the question those passages cover (the least of them)
+	sources     []string        // computed figures (retirement calculator) the text may use, for evaluation
+	shaped      bool            // already within the elder rules (the rest of a long reply)
+	form        *formflow.Reply // a guided-form turn: sent as a form event
 }
 
 // Hotline is the social-insurance hotline offered on handoff.

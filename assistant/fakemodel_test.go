@@ -166,11 +166,20 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 	choice := func(delta map[string]any, finish any) map[string]any {
 		return map[string]any{"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
 	}
+	// The tool called is the one the request forces, as a real server does.
+	toolName := "answer"
+	if tc, ok := req["tool_choice"].(map[string]any); ok {
+		if fn, ok := tc["function"].(map[string]any); ok {
+			if n, ok := fn["name"].(string); ok && n != "" {
+				toolName = n
+			}
+		}
+	}
 	if b.contentOnly {
 		send(choice(map[string]any{"role": "assistant", "content": args}, nil))
 	} else {
 		send(choice(map[string]any{"role": "assistant", "tool_calls": []any{map[string]any{
-			"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": "answer", "arguments": ""}}}}, nil))
+			"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": toolName, "arguments": ""}}}}, nil))
 		rs := []rune(args)
 		for i := 0; i < len(rs); i += b.chunkRunes {
 			if !wait(b.delay) {

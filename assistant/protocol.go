@@ -40,7 +40,7 @@ type ClientFrame struct {
 	Token     string `json:"token,omitempty"`
 	SessionID string `json:"session_id,omitempty"`
 	LastSeq   int64  `json:"last_seq,omitempty"`
-	ElderMode bool   `json:"elder_mode,omitempty"`
+	ElderMode *bool  `json:"elder_mode,omitempty"` // absent: on for a signed-in person of 65+ (Options.Elderly)
 	Locale    string `json:"locale,omitempty"`
 	Speech    bool   `json:"speech,omitempty"` // answers come with audio_url
 	// message
@@ -137,6 +137,8 @@ type ReadyEvent struct {
 	VoiceInput  bool            `json:"voice_input"`
 	VoiceOutput bool            `json:"voice_output"`
 	Voice       *voice.Settings `json:"voice"` // the voice settings in force (rate, voice, text_size)
+	// ElderMode is the mode in force: as hello asked, or on by default for a person of 65+.
+	ElderMode bool `json:"elder_mode"`
 }
 
 // ReadyLimits tells the client the limits it must respect.
@@ -197,13 +199,16 @@ type HandoffEvent struct {
 	Reason  string `json:"reason"`
 }
 
-// FormEvent is reserved for the form-filling state machine: it asks for one field.
+// FormEvent is a turn of a guided form: what is said, and where the form stands.
 type FormEvent struct {
 	eventHeader
-	ReplyTo   string    `json:"reply_to"`
-	Form      FormState `json:"form"`
-	Text      string    `json:"text"`
-	Speakable string    `json:"speakable"`
+	ReplyTo   string     `json:"reply_to"`
+	Form      FormState  `json:"form"`
+	Text      string     `json:"text"`
+	Speakable string     `json:"speakable"`
+	Citations []Citation `json:"citations,omitempty"` // the guide an explanation comes from
+	// Suggestions are buttons (再说一遍, 这是什么意思, 转人工) while the form asks.
+	Suggestions []string `json:"suggestions,omitempty"`
 }
 
 // FormState is where a form session stands.
@@ -215,13 +220,15 @@ type FormState struct {
 	Field    *FormField  `json:"field,omitempty"`
 	Progress [2]int      `json:"progress"` // fields done, fields total
 	Values   []FormValue `json:"values,omitempty"`
+	// ApplicationID is the application a submitted form became.
+	ApplicationID string `json:"application_id,omitempty"`
 }
 
 // FormField is the field being asked for.
 type FormField struct {
 	Name     string       `json:"name"`
 	Label    string       `json:"label"`
-	Kind     string       `json:"kind"` // text, number, date, month, choice, yes_no, id_card, phone, bank_card
+	Kind     string       `json:"kind"` // text, number, date, month, choice, yes_no, id_card, phone, bank_card, name
 	Required bool         `json:"required"`
 	Options  []FormOption `json:"options,omitempty"`
 	Hint     string       `json:"hint,omitempty"`

@@ -21,8 +21,8 @@ type Sanitized struct {
 	Truncated bool // the text was longer than MaxMessageRunes
 }
 
-// Sanitize cleans one user message: it drops invalid UTF-8, control and invisible format
-// characters (zero-width, bidi overrides, variation selectors, soft hyphens, private use) and
+// Sanitize cleans one user message: it drops invalid UTF-8, the characters spoken.Invisible names
+// (controls, zero-width, bidi overrides, variation selectors, soft hyphens, private use) and
 // Unicode tag characters (decoding the latter into Hidden), turns full-width ASCII letters, digits
 // and symbols into their half-width forms (Chinese punctuation is kept), collapses white space and
 // caps the length. It is idempotent.
@@ -48,7 +48,7 @@ func Sanitize(s string) Sanitized {
 			space = b.Len() > 0
 			continue
 		}
-		if invisible(r) {
+		if spoken.Invisible(r) {
 			out.Removed++
 			continue
 		}
@@ -71,21 +71,4 @@ func Sanitize(s string) Sanitized {
 	out.Text = b.String()
 	out.Hidden = strings.TrimSpace(hidden.String())
 	return out
-}
-
-// invisible reports whether r renders as nothing or controls rendering: control characters,
-// format characters (category Cf: zero-width joiners, bidi controls, BOM, soft hyphen…),
-// variation selectors, private-use characters, Hangul fillers and U+FFFD.
-func invisible(r rune) bool {
-	switch {
-	case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
-		return true
-	case r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF: // variation selectors
-		return true
-	case r >= 0xE000 && r <= 0xF8FF, r >= 0xF0000: // private use, planes 15–16
-		return true
-	case r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0, r == 0x180E, r == 0x034F, r == 0xFFFD:
-		return true
-	}
-	return false
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"shebao/internal/spoken"
 )
 
 // tagged hides ASCII text in Unicode tag characters.
@@ -65,7 +67,7 @@ func checkSanitized(t *testing.T, in string) {
 		t.Fatalf("%d runes out of %q", n, in)
 	}
 	for _, r := range got.Text {
-		if invisible(r) || r >= 0xE0000 && r <= 0xE007F || unicode.IsSpace(r) && r != ' ' {
+		if spoken.Invisible(r) || r >= 0xE0000 && r <= 0xE007F || unicode.IsSpace(r) && r != ' ' {
 			t.Fatalf("%U left in output of %q", r, in)
 		}
 		if r >= 0xFF10 && r <= 0xFF19 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"shebao/assistant/formflow"
 	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
@@ -52,6 +53,22 @@ type Options struct {
 	// VoiceSettings remembers signed-in people's voice settings (voice.SettingsStore); nil:
 	// settings last as long as the session.
 	VoiceSettings VoiceSettingsStore
+	// Forms is the guided-form engine; nil answers questions only.
+	Forms *formflow.Engine
+	// Personal, when set, answers a person's questions about their own affairs (their
+	// applications' progress, their retirement month) from their data, before guide questions.
+	Personal PersonalData
+	// Elderly, when set, tells whether a signed-in person is 65 or older (from their profile):
+	// their chat then starts in elder mode unless the client says otherwise in hello.
+	Elderly func(ctx context.Context, subject string) bool
+}
+
+// PersonalData answers questions about the person's own affairs from their data (the
+// applications feature implements it). subject is "" for an anonymous session; text is the
+// masked message. ok is false when the message is not such a question or the data cannot answer
+// it; route is a Route value ("account", "retirement").
+type PersonalData interface {
+	Answer(ctx context.Context, subject, text string, now time.Time) (route, reply string, ok bool, err error)
 }
 
 // Limits bounds what one connection and one user may do.

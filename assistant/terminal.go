@@ -198,6 +198,7 @@ func (t *terminal) show(data []byte) string {
 		Reason      string     `json:"reason"`
 		Code        string     `json:"code"`
 		Message     string     `json:"message"`
+		Form        *FormState `json:"form"`
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return ""
@@ -220,7 +221,7 @@ func (t *terminal) show(data []byte) string {
 			t.streamed.WriteString(ev.Text)
 			fmt.Fprint(t.out, ev.Text)
 		}
-	case EventAnswer:
+	case EventAnswer, EventForm: // a form turn is answered by its form event
 		if !t.json {
 			if t.streamed.String() != ev.Text {
 				if t.streamed.Len() > 0 {
@@ -232,7 +233,13 @@ func (t *terminal) show(data []byte) string {
 			for _, c := range ev.Citations {
 				fmt.Fprintf(t.out, "  来源：%s · %s（%s）\n", c.Title, c.Label, c.Code)
 			}
-			if len(ev.Suggestions) > 0 {
+			if f := ev.Form; f != nil {
+				fmt.Fprintf(t.out, "  %s：第%d项，共%d项", f.Title, min(f.Progress[0]+1, f.Progress[1]), f.Progress[1])
+				if f.ApplicationID != "" {
+					fmt.Fprintf(t.out, "，申请编号 %s", f.ApplicationID)
+				}
+				fmt.Fprintln(t.out)
+			} else if len(ev.Suggestions) > 0 {
 				fmt.Fprintf(t.out, "  您还可以问：%s\n", strings.Join(ev.Suggestions, " / "))
 			}
 		}

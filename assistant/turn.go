@@ -91,8 +91,9 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	// Every answer ends with the offer of 12333; a streamed answer gets it as its last delta. In
 	// elder mode the short offer keeps the one question last (withElderOffer).
 	switch {
-	case a.Route == RouteSettings:
-		// an acknowledgment of "说慢一点", not an answer: it stays one short sentence
+	case a.Route == RouteSettings, a.form != nil:
+		// an acknowledgment of "说慢一点", or a form's one question (its 转人工 is on every
+		// step and offered with 12333 after two failed tries): not an answer to add to
 	case st.ElderMode:
 		a.Text = withElderOffer(a.Text)
 	default:
@@ -122,9 +123,12 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 	sess.mu.Lock()
 	sess.state = st
 	sess.mu.Unlock()
-	ev := &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
+	var ev event = &AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, ReplyTo: msgID, Route: a.Route, Text: a.Text,
 		Citations: a.Citations, Speakable: a.Speakable, Suggestions: a.Suggestions, Asks: a.Asks, NoAnswer: a.NoAnswer,
 		Voice: a.Voice, AudioURL: a.AudioURL, AudioError: a.AudioError}
+	if a.form != nil {
+		ev = formEvent(msgID, a)
+	}
 	evs := []event{ev}
 	if a.Handoff != nil {
 		evs = append(evs, &HandoffEvent{eventHeader: eventHeader{Type: EventHandoff}, ReplyTo: msgID, Phone: a.Handoff.Phone, Reason: a.Handoff.Reason})
@@ -135,7 +139,7 @@ func (s *Service) runTurn(ctx context.Context, sess *session, at *activeTurn, te
 		sess.unmarkSeen(msgID)
 		return a, err
 	}
-	a.Seq = ev.Seq
+	a.Seq = ev.header().Seq
 	s.log.Info("turn",
 		"session", shortID(sess.id), "msg", msgID, "route", string(a.Route), "model", a.Model,
 		"citations", citationCodes(a.Citations), "dropped", a.Dropped, "fell_back", a.FellBack,
@@ -172,6 +176,9 @@ func (t *turn) respond() Answer {
 		s.log.Warn("distress", "session", shortID(t.sessID))
 		return Answer{Route: RouteDistress, Text: replyDistress, Handoff: &Handoff{Phone: Hotline, Reason: "distress"}}
 	}
+	if a, ok := t.form(); ok {
+		return a
+	}
 	if IsHandoffRequest(text) {
 		t.state.Pending, t.state.More = nil, nil
 		return Answer{Route: RouteHandoff, Text: replyHandoff, Handoff: &Handoff{Phone: Hotline, Reason: "requested"}}
@@ -180,6 +187,9 @@ func (t *turn) respond() Answer {
 		return a
 	}
 	if a, ok := t.continuation(); ok {
+		return a
+	}
+	if a, ok := t.personal(); ok {
 		return a
 	}
 	hadPending := t.state.Pending != nil
@@ -488,4 +498,22 @@ func figureTexts(fs []Figure) string {
 		parts = append(parts, f.Text)
 	}
 	return strings.Join(parts, ",")
+}
+
+// personal answers questions about the person's own affairs from their data (Options.Personal).
+func (t *turn) personal() (Answer, bool) {
+	pd := t.svc.opts.Personal
+	if pd == nil {
+		return Answer{}, false
+	}
+	route, reply, ok, err := pd.Answer(t.ctx, t.subject, t.masked.Text, t.svc.now())
+	if err != nil {
+		t.svc.log.Error("personal data", "session", shortID(t.sessID), "err", err)
+		return Answer{}, false
+	}
+	if !ok {
+		return Answer{}, false
+	}
+	t.state.Pending = nil
+	return Answer{Route: Route(route), Text: reply, Suggestions: []string{}}, true
 }

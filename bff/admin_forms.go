@@ -12,18 +12,10 @@ import (
 func (s *Server) formAPI() *docAPI {
 	return &docAPI{s: s, kind: content.KindForm, label: "表单",
 		create: func(ctx context.Context, a content.Actor, raw []byte) (*content.Version, error) {
-			var f content.Form
-			if err := strictDecode(raw, &f); err != nil {
-				return nil, err
-			}
-			return s.Content.CreateForm(ctx, a, f)
+			return decodeThen(raw, func(f content.Form) (*content.Version, error) { return s.Content.CreateForm(ctx, a, f) })
 		},
 		save: func(ctx context.Context, a content.Actor, code string, e content.Edit, raw []byte) (*content.Version, error) {
-			var f content.Form
-			if err := strictDecode(raw, &f); err != nil {
-				return nil, err
-			}
-			return s.Content.SaveForm(ctx, a, code, e, f)
+			return decodeThen(raw, func(f content.Form) (*content.Version, error) { return s.Content.SaveForm(ctx, a, code, e, f) })
 		},
 	}
 }

@@ -29,18 +29,10 @@ type docAPI struct {
 func (s *Server) guideAPI() *docAPI {
 	return &docAPI{s: s, kind: content.KindGuide, label: "办事指南",
 		create: func(ctx context.Context, a content.Actor, raw []byte) (*content.Version, error) {
-			var g content.Guide
-			if err := strictDecode(raw, &g); err != nil {
-				return nil, err
-			}
-			return s.Content.CreateGuide(ctx, a, g)
+			return decodeThen(raw, func(g content.Guide) (*content.Version, error) { return s.Content.CreateGuide(ctx, a, g) })
 		},
 		save: func(ctx context.Context, a content.Actor, code string, e content.Edit, raw []byte) (*content.Version, error) {
-			var g content.Guide
-			if err := strictDecode(raw, &g); err != nil {
-				return nil, err
-			}
-			return s.Content.SaveGuide(ctx, a, code, e, g)
+			return decodeThen(raw, func(g content.Guide) (*content.Version, error) { return s.Content.SaveGuide(ctx, a, code, e, g) })
 		},
 	}
 }
@@ -50,8 +42,12 @@ func (d *docAPI) routes(r fiber.Router) {
 	r.Get("", d.list)
 	r.Post("", d.createDoc)
 	r.Get("/:code", d.get)
-	r.Get("/:code/working", d.working)
-	r.Post("/:code/drafts", d.newDraft)
+	r.Get("/:code/working", d.docVersion(fiber.StatusOK, func(c *fiber.Ctx, code string) (*content.Version, error) {
+		return d.s.Content.WorkingVersion(c.UserContext(), d.kind, code)
+	}))
+	r.Post("/:code/drafts", d.docVersion(fiber.StatusCreated, func(c *fiber.Ctx, code string) (*content.Version, error) {
+		return d.s.Content.NewDraft(c.UserContext(), d.kind, actor(c), code)
+	}))
 	r.Get("/:code/versions", d.history)
 	r.Get("/:code/versions/:n", d.version)
 	r.Put("/:code/versions/:n", d.saveVersion)
@@ -89,8 +85,16 @@ func (d *docAPI) routes(r fiber.Router) {
 	r.Post("/:code/versions/:n/discard", d.action(func(ctx context.Context, a content.Actor, code string, n int, b actionBody) (*content.Version, error) {
 		return d.s.Content.Discard(ctx, d.kind, a, code, n)
 	}))
-	r.Post("/:code/unpublish", d.unpublish)
-	r.Post("/:code/archive", d.archive)
+	r.Post("/:code/unpublish", d.docStep(func(c *fiber.Ctx, code string) error {
+		b, err := readAction(c)
+		if err != nil {
+			return err
+		}
+		return d.s.Content.Unpublish(c.UserContext(), d.kind, actor(c), code, b.Reason, b.Replacement)
+	}))
+	r.Post("/:code/archive", d.docStep(func(c *fiber.Ctx, code string) error {
+		return d.s.Content.Archive(c.UserContext(), d.kind, actor(c), code)
+	}))
 	r.Get("/:code/diff", d.diff)
 	r.Get("/:code/audit", d.audit)
 }
@@ -114,6 +118,15 @@ func strictDecode(raw []byte, v any) error {
 		return apperr.Wrap(apperr.InvalidBody, "请求内容格式不正确："+err.Error(), err)
 	}
 	return nil
+}
+
+// decodeThen decodes raw strictly into a document body (a Guide, a Form) and passes it to fn.
+func decodeThen[T any](raw []byte, fn func(T) (*content.Version, error)) (*content.Version, error) {
+	var doc T
+	if err := strictDecode(raw, &doc); err != nil {
+		return nil, err
+	}
+	return fn(doc)
 }
 
 func readAction(c *fiber.Ctx) (actionBody, error) {
@@ -145,6 +158,16 @@ func (d *docAPI) code(c *fiber.Ctx) (string, error) {
 		return "", badParam("code", "只能包含字母、数字、“-”和“_”，且不超过64个字符")
 	}
 	return code, nil
+}
+
+// codeAndVersion reads the route's document code and version number.
+func (d *docAPI) codeAndVersion(c *fiber.Ctx) (string, int, error) {
+	code, err := d.code(c)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := versionParam(c, "n")
+	return code, n, err
 }
 
 func versionParam(c *fiber.Ctx, name string) (int, error) {
@@ -250,28 +273,34 @@ func (d *docAPI) get(c *fiber.Ctx) error {
 		"allowed_actions": acts.Allowed, "blocked_actions": acts.Blocked})
 }
 
-func (d *docAPI) working(c *fiber.Ctx) error {
-	code, err := d.code(c)
-	if err != nil {
-		return err
+// docVersion wraps a route on a document that answers with one version (its working version, a
+// new draft) and the caller's actions on it.
+func (d *docAPI) docVersion(status int, fn func(c *fiber.Ctx, code string) (*content.Version, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		code, err := d.code(c)
+		if err != nil {
+			return err
+		}
+		v, err := fn(c, code)
+		if err != nil {
+			return err
+		}
+		return d.sendVersion(c, status, v)
 	}
-	v, err := d.s.Content.WorkingVersion(c.UserContext(), d.kind, code)
-	if err != nil {
-		return err
-	}
-	return d.sendVersion(c, fiber.StatusOK, v)
 }
 
-func (d *docAPI) newDraft(c *fiber.Ctx) error {
-	code, err := d.code(c)
-	if err != nil {
-		return err
+// docStep wraps a step on a document as a whole (unpublish, archive): it answers as GET does.
+func (d *docAPI) docStep(fn func(c *fiber.Ctx, code string) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		code, err := d.code(c)
+		if err != nil {
+			return err
+		}
+		if err := fn(c, code); err != nil {
+			return err
+		}
+		return d.get(c)
 	}
-	v, err := d.s.Content.NewDraft(c.UserContext(), d.kind, actor(c), code)
-	if err != nil {
-		return err
-	}
-	return d.sendVersion(c, fiber.StatusCreated, v)
 }
 
 func (d *docAPI) history(c *fiber.Ctx) error {
@@ -292,11 +321,7 @@ func (d *docAPI) history(c *fiber.Ctx) error {
 }
 
 func (d *docAPI) version(c *fiber.Ctx) error {
-	code, err := d.code(c)
-	if err != nil {
-		return err
-	}
-	n, err := versionParam(c, "n")
+	code, n, err := d.codeAndVersion(c)
 	if err != nil {
 		return err
 	}
@@ -332,11 +357,7 @@ type saveBody struct {
 // (the ETag of the version) or the body's revision; a stale one is 409 edit_conflict. A change is
 // major unless the body says major: false.
 func (d *docAPI) saveVersion(c *fiber.Ctx) error {
-	code, err := d.code(c)
-	if err != nil {
-		return err
-	}
-	n, err := versionParam(c, "n")
+	code, n, err := d.codeAndVersion(c)
 	if err != nil {
 		return err
 	}
@@ -369,11 +390,7 @@ func (d *docAPI) saveVersion(c *fiber.Ctx) error {
 // action wraps a workflow step on one version.
 func (d *docAPI) action(fn func(ctx context.Context, a content.Actor, code string, n int, b actionBody) (*content.Version, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		code, err := d.code(c)
-		if err != nil {
-			return err
-		}
-		n, err := versionParam(c, "n")
+		code, n, err := d.codeAndVersion(c)
 		if err != nil {
 			return err
 		}
@@ -391,32 +408,6 @@ func (d *docAPI) action(fn func(ctx context.Context, a content.Actor, code strin
 		}
 		return d.sendVersion(c, status, v)
 	}
-}
-
-func (d *docAPI) unpublish(c *fiber.Ctx) error {
-	code, err := d.code(c)
-	if err != nil {
-		return err
-	}
-	b, err := readAction(c)
-	if err != nil {
-		return err
-	}
-	if err := d.s.Content.Unpublish(c.UserContext(), d.kind, actor(c), code, b.Reason, b.Replacement); err != nil {
-		return err
-	}
-	return d.get(c)
-}
-
-func (d *docAPI) archive(c *fiber.Ctx) error {
-	code, err := d.code(c)
-	if err != nil {
-		return err
-	}
-	if err := d.s.Content.Archive(c.UserContext(), d.kind, actor(c), code); err != nil {
-		return err
-	}
-	return d.get(c)
 }
 
 // diff answers GET …/diff?from=&to= with the changes element by element. Without from, the

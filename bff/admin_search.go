@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"context"
 	"net/url"
 	"time"
 
@@ -13,27 +14,30 @@ import (
 // adminSearchRoutes registers the editors' search tools: synonyms, best bets and the 办事堵点
 // report. Any editorial role may use them; changes take effect without a restart.
 func (s *Server) adminSearchRoutes(r fiber.Router) {
-	r.Get("/search/synonyms", s.listSynonyms)
+	r.Get("/search/synonyms", listed(s, (*search.Service).Synonyms))
 	r.Put("/search/synonyms", s.putSynonym)
 	r.Delete("/search/synonyms/:term", s.deleteSynonym)
-	r.Get("/search/bestbets", s.listBestBets)
+	r.Get("/search/bestbets", listed(s, (*search.Service).BestBets))
 	r.Put("/search/bestbets", s.putBestBet)
 	r.Delete("/search/bestbets", s.deleteBestBet)
 	r.Get("/reports/search", s.searchReport)
 	r.Get("/reports/chat", s.chatReport)
 }
 
-func (s *Server) listSynonyms(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
+// listed answers with every item list returns (synonyms, best bets), never cached.
+func listed[T any](s *Server, list func(*search.Service, context.Context) ([]T, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		svc, err := s.searcher()
+		if err != nil {
+			return err
+		}
+		items, err := list(svc, c.UserContext())
+		if err != nil {
+			return err
+		}
+		noStore(c)
+		return c.JSON(fiber.Map{"items": items})
 	}
-	items, err := svc.Synonyms(c.UserContext())
-	if err != nil {
-		return err
-	}
-	noStore(c)
-	return c.JSON(fiber.Map{"items": items})
 }
 
 func (s *Server) putSynonym(c *fiber.Ctx) error {
@@ -66,19 +70,6 @@ func (s *Server) deleteSynonym(c *fiber.Ctx) error {
 	}
 	s.auditSearch(c, "synonym_delete", term)
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func (s *Server) listBestBets(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
-	items, err := svc.BestBets(c.UserContext())
-	if err != nil {
-		return err
-	}
-	noStore(c)
-	return c.JSON(fiber.Map{"items": items})
 }
 
 func (s *Server) putBestBet(c *fiber.Ctx) error {

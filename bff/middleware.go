@@ -108,8 +108,17 @@ func (s *Server) observe(c *fiber.Ctx) error {
 			c.Status(fiber.StatusInternalServerError)
 		}
 	}
-	s.record(start, requestID(c), c.Method(), routeOf(c), c.Path(), c.Response().StatusCode(), c.IP(), len(c.Response().Body()))
+	s.record(start, requestID(c), c.Method(), routeOf(c), c.Path(), c.Response().StatusCode(), c.IP(), bodySize(c))
 	return nil
+}
+
+// bodySize is the response body's length; a streamed body (the SSE progress stream) is not
+// read for it, which would wait for the stream to end.
+func bodySize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return 0
+	}
+	return len(c.Response().Body())
 }
 
 // record writes one access-log record and the request metrics; Fiber's routes, requests

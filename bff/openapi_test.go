@@ -19,7 +19,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if r.Method == "HEAD" || r.Method == "USE" || r.Method == "CONNECT" || r.Method == "TRACE" || r.Method == "OPTIONS" {
 			continue
 		}
-		if strings.HasPrefix(r.Path, "/admin") { // the editor console's pages and assets, not the API
+		if strings.HasPrefix(r.Path, "/admin") || strings.HasPrefix(r.Path, "/app") { // the console's and the app's pages and assets, not the API
 			continue
 		}
 		p := fiberParam.ReplaceAllString(r.Path, "{$1}")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,7 +14,10 @@ import (
 
 	"shebao/assistant/voice"
 	"shebao/content"
+	"shebao/internal/application"
 	"shebao/internal/identity"
+	"shebao/internal/person"
+	"shebao/internal/ratelimit"
 	"shebao/search"
 )
 
@@ -49,14 +53,41 @@ type Deps struct {
 	Version   string
 	// TrustProxy takes the client IP from X-Forwarded-For.
 	TrustProxy bool
+	// OIDC is the identity service /app signs people in with (empty Issuer: none).
+	OIDC AppOIDC
+	// DevMinter, set only in dev mode, mints the demo accounts' tokens (POST /dev/sign-in).
+	DevMinter Minter
+
+	// The signed-in person (/api/v1/me …) and the 经办 system's webhooks; optional, their routes
+	// answer service_unavailable without them.
+	People       *person.Store
+	Applications *application.Service
+	Progress     *application.Progress // the SSE progress streams
+	// UpstreamSecret verifies the 经办 system's webhooks (POST /api/v1/upstream/events).
+	UpstreamSecret []byte
+	// Unread counts unread notices for the home screen; nil counts none.
+	Unread UnreadCounter
+	// MeLimits bound the /me routes; zero fields take DefaultMeLimits.
+	MeLimits MeLimits
+	// MeLimiter counts /me requests per person and per address; nil = in memory.
+	MeLimiter ratelimit.Limiter
+	// AllowedOrigins are the browser origins allowed to call /me routes (CORS); "*" allows all.
+	AllowedOrigins []string
+	// Now is the clock of reminders; nil = time.Now.
+	Now func() time.Time
 }
 
 // Server is the Fiber application with its dependencies.
 type Server struct {
 	Deps
-	app     *fiber.App
-	log     *slog.Logger
-	metrics *metrics
+	app       *fiber.App
+	log       *slog.Logger
+	metrics   *metrics
+	meLimits  MeLimits
+	meLimiter ratelimit.Limiter
+	now       func() time.Time
+	stopping  chan struct{} // closed at Shutdown: ends the progress streams
+	stopOnce  sync.Once
 }
 
 // New builds the application and registers every route.
@@ -67,7 +98,26 @@ func New(d Deps) *Server {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{Deps: d, log: d.Log}
+	s := &Server{Deps: d, log: d.Log, stopping: make(chan struct{})}
+	s.meLimits, s.meLimiter, s.now = d.MeLimits, d.MeLimiter, d.Now
+	if s.meLimits.PerUser.Burst <= 0 || s.meLimits.PerUser.PerSecond <= 0 {
+		s.meLimits.PerUser = DefaultMeLimits.PerUser
+	}
+	if s.meLimits.PerIP.Burst <= 0 || s.meLimits.PerIP.PerSecond <= 0 {
+		s.meLimits.PerIP = DefaultMeLimits.PerIP
+	}
+	if s.meLimits.MaxBody <= 0 {
+		s.meLimits.MaxBody = DefaultMeLimits.MaxBody
+	}
+	if s.meLimiter == nil {
+		s.meLimiter = ratelimit.NewMemory(nil)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.Unread == nil {
+		s.Unread = noNotices{}
+	}
 	s.metrics = newMetrics(d.Registry)
 	cfg := fiber.Config{
 		AppName:               "shebao",
@@ -118,16 +168,24 @@ func (s *Server) routes() {
 	s.searchRoutes(v1)
 	s.toolRoutes(v1)
 	s.chatRoutes(v1)
+	s.meRoutes(v1)
+	v1.Post("/upstream/events", s.upstreamEvents)
 	s.voiceRoutes(v1)
+	s.appAuthRoutes(v1)
 	admin := v1.Group("/admin", requireRole(identity.RoleEditor, identity.RoleReviewer, identity.RolePublisher))
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)
 	s.adminTokenRoutes(admin)
 	s.consoleRoutes(a)
+	s.appRoutes(a)
 }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 
 // Shutdown stops accepting connections and waits up to timeout for in-flight requests.
-func (s *Server) Shutdown(timeout time.Duration) error { return s.app.ShutdownWithTimeout(timeout) }
+// Open progress streams are ended first: they would otherwise hold the drain until its timeout.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	return s.app.ShutdownWithTimeout(timeout)
+}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"shebao/internal/apperr"
 	"shebao/assistant/voice"
+	"shebao/internal/apperr"
 )
 
 // VoiceSettings stores each signed-in person's voice settings (voice.SettingsStore).

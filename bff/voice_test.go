@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"shebao/assistant/voice"
 	"shebao/content"
 	"shebao/internal/dbtest"
 	"shebao/internal/identity"
-	"shebao/assistant/voice"
 )
 
 // fakeTranscriber is an OpenAI-compatible transcription and speech server.

@@ -41,6 +41,19 @@ type Config struct {
 	OIDCIssuer   string `yaml:"oidc_issuer" env:"SHEBAO_OIDC_ISSUER" doc:"issuer of the province's identity service; empty = local tokens only"`
 	OIDCJWKSURL  string `yaml:"oidc_jwks_url" env:"SHEBAO_OIDC_JWKS_URL" doc:"JWKS URL of the identity service; empty = discovered from the issuer"`
 	OIDCAudience string `yaml:"oidc_audience" env:"SHEBAO_OIDC_AUDIENCE" doc:"audience tokens from the identity service must carry"`
+	OIDCClientID string `yaml:"oidc_client_id" env:"SHEBAO_OIDC_CLIENT_ID" doc:"client id of the /app web client at the identity service (authorization code + PKCE, redirect to <origin>/app/); empty = no identity-service sign-in on /app"`
+
+	Dev bool `yaml:"dev" env:"SHEBAO_DEV" doc:"development mode: a demo person and a demo editor with one-tap sign-in on /app (short-lived local tokens); never turn on in production"`
+
+	PersonKey           string        `yaml:"person_key" env:"SHEBAO_PERSON_KEY" doc:"base64 of 32 bytes: the AES-256-GCM key that encrypts 身份证号, phone and form values at rest; empty = one generated into the store at first start (development only)"`
+	Upstream            string        `yaml:"upstream" env:"SHEBAO_UPSTREAM" doc:"the 经办 system: simulator (built in, the embedded default) or http"`
+	UpstreamURL         string        `yaml:"upstream_url" env:"SHEBAO_UPSTREAM_URL" doc:"base URL of the 经办 system's API when upstream is http"`
+	UpstreamSecret      string        `yaml:"upstream_secret" env:"SHEBAO_UPSTREAM_SECRET" doc:"shared HMAC-SHA256 secret for requests to and webhooks from the 经办 system; empty = one generated into the store (simulator only)"`
+	UpstreamTimeout     time.Duration `yaml:"upstream_timeout" env:"SHEBAO_UPSTREAM_TIMEOUT" doc:"timeout of one request to the 经办 system"`
+	SimulatorStep       time.Duration `yaml:"simulator_step" env:"SHEBAO_SIMULATOR_STEP" doc:"time between two steps of a simulated application (seconds in a demo, hours to look real)"`
+	SimulatorWebhookURL string        `yaml:"simulator_webhook_url" env:"SHEBAO_SIMULATOR_WEBHOOK_URL" doc:"where the simulator posts its signed status webhooks; empty = this server's own address"`
+	MeRatePerUser       int           `yaml:"me_rate_per_user" env:"SHEBAO_ME_RATE_PER_USER" doc:"requests per second one person may make to /api/v1/me routes (burst 4x); more answer 429"`
+	MeRatePerIP         int           `yaml:"me_rate_per_ip" env:"SHEBAO_ME_RATE_PER_IP" doc:"requests per second one client address may make to /api/v1/me routes (burst 4x); more answer 429"`
 
 	ModelBaseURL   string        `yaml:"model_base_url" env:"SHEBAO_MODEL_BASE_URL" doc:"OpenAI-compatible model server, e.g. http://127.0.0.1:8000/v1; empty = no-model mode"`
 	ModelAPIKey    string        `yaml:"model_api_key" env:"SHEBAO_MODEL_API_KEY" doc:"API key for the model server"`
@@ -90,6 +103,11 @@ func Default() Config {
 		TokenMaxTTL:            30 * 24 * time.Hour,
 		TokenRevocationRefresh: 5 * time.Second,
 		ModelTimeout:           20 * time.Second,
+		Upstream:               "simulator",
+		UpstreamTimeout:        5 * time.Second,
+		SimulatorStep:          20 * time.Second,
+		MeRatePerUser:          10,
+		MeRatePerIP:            100,
 		ModelMaxTokens:         800,
 		VoiceTranscribeModel:   "whisper-1",
 		VoiceSpeechModel:       "tts-1",
@@ -226,6 +244,28 @@ func (c Config) Validate() error {
 	if c.ModelMaxTokens <= 0 || c.ModelMaxTokens > 32000 {
 		return fmt.Errorf("SHEBAO_MODEL_MAX_TOKENS=%d: must be between 1 and 32000", c.ModelMaxTokens)
 	}
+	switch c.Upstream {
+	case "simulator":
+	case "http":
+		u, err := url.Parse(c.UpstreamURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SHEBAO_UPSTREAM_URL=%q: must be an http(s) URL when SHEBAO_UPSTREAM=http", c.UpstreamURL)
+		}
+		if len(c.UpstreamSecret) < 16 {
+			return fmt.Errorf("SHEBAO_UPSTREAM_SECRET: at least 16 characters required when SHEBAO_UPSTREAM=http")
+		}
+	default:
+		return fmt.Errorf("SHEBAO_UPSTREAM=%q: must be simulator or http", c.Upstream)
+	}
+	if c.UpstreamTimeout <= 0 || c.UpstreamTimeout > 2*time.Minute {
+		return fmt.Errorf("SHEBAO_UPSTREAM_TIMEOUT=%s: must be between 0s and 2m", c.UpstreamTimeout)
+	}
+	if c.SimulatorStep < 10*time.Millisecond {
+		return fmt.Errorf("SHEBAO_SIMULATOR_STEP=%s: must be at least 10ms", c.SimulatorStep)
+	}
+	if c.MeRatePerUser < 1 || c.MeRatePerIP < 1 {
+		return fmt.Errorf("SHEBAO_ME_RATE_PER_USER and SHEBAO_ME_RATE_PER_IP: must be at least 1")
+	}
 	for _, u := range []struct{ env, v string }{{"SHEBAO_VOICE_TRANSCRIBE_BASE_URL", c.VoiceTranscribeBaseURL}, {"SHEBAO_VOICE_SPEECH_BASE_URL", c.VoiceSpeechBaseURL}} {
 		if u.v == "" {
 			continue
@@ -254,6 +294,9 @@ func (c Config) Validate() error {
 	}
 	if c.OIDCJWKSURL != "" && c.OIDCIssuer == "" {
 		return fmt.Errorf("SHEBAO_OIDC_ISSUER: required when SHEBAO_OIDC_JWKS_URL is set")
+	}
+	if c.OIDCClientID != "" && c.OIDCIssuer == "" {
+		return fmt.Errorf("SHEBAO_OIDC_ISSUER: required when SHEBAO_OIDC_CLIENT_ID is set")
 	}
 	return nil
 }

@@ -97,3 +97,19 @@ func TestSampleConfigListsEveryOptionAndParses(t *testing.T) {
 		t.Errorf("sample defaults differ: %+v", c)
 	}
 }
+
+// Dev mode hands out sign-ins without a password: it must never be on unless asked for.
+func TestDevModeIsOffByDefault(t *testing.T) {
+	if Default().Dev {
+		t.Fatal("dev mode is on by default")
+	}
+	c, err := Load("", func(k string) string {
+		if k == "SHEBAO_DEV" {
+			return "true"
+		}
+		return ""
+	})
+	if err != nil || !c.Dev {
+		t.Fatalf("SHEBAO_DEV=true: dev %v, %v", c.Dev, err)
+	}
+}

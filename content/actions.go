@@ -2,16 +2,18 @@ package content
 
 import (
 	"context"
-	"fmt"
 
+	"shebao/internal/apperr"
 	"shebao/internal/db"
 )
 
-// What a person may do, computed from the rules the workflow methods enforce, so that the
-// console offers only what the server will accept. The rules below mirror the checks in
-// workflow.go (role, status, the two-person rule); TestActionsAgreeWithTheServer runs every
-// action as every person on versions in every state and fails when the two disagree. When the
-// workflow becomes a transition table, actionRules becomes a lookup in it.
+// What a person may do, so that the console offers only what the server will accept. Nothing here
+// restates a rule: each transition of the workflow table (workflow.go) is offered when its check —
+// the one apply runs before any change — passes, and greyed out with that check's refusal when
+// the person holds its role and the version is in a status it starts from but another rule (the
+// two-person rule) refuses. The steps that are not transitions (restore, new draft, archive) call
+// the preconditions their methods call. TestActionsAgreeWithTheServer runs every action as every
+// person on versions in every state and fails when the two disagree.
 
 // Action is one workflow step, named as in the admin API's routes (underscores for hyphens).
 type Action string
@@ -60,147 +62,98 @@ func (a Actions) Can(act Action) bool {
 	return false
 }
 
-// actionFacts is what the rules look at: the version (nil for document-level steps), its
-// document, the working version of the document (0 if none) and the person.
-type actionFacts struct {
-	k        *docKind
-	v        *Version
-	doc      docRow
-	working  int
-	actor    Actor
-	authored bool // the person created or edited v (岗位不相容)
-}
-
-// actionRule is one step: the role it needs, when it applies (otherwise it is not offered at
-// all) and what forbids it to this person (a non-empty reason greys it out).
-type actionRule struct {
-	action  Action
-	role    string
-	applies func(f actionFacts) bool
-	forbids func(f actionFacts) string
-}
-
-func statusIn(sts ...Status) func(f actionFacts) bool {
-	return func(f actionFacts) bool {
-		for _, st := range sts {
-			if f.v.Status == st {
-				return true
-			}
-		}
-		return false
+// offer adds transition t to out when its check passes on v, or to out.Blocked with the check's
+// refusal when a holds its role and v is in a status it starts from but another rule refuses.
+// A transition whose role or status does not fit is not mentioned at all.
+func offer(ctx context.Context, tx *db.Tx, k *docKind, v *Version, a Actor, t *transition, out *Actions) error {
+	if !a.Has(t.role) || t.allows(k, v) != nil {
+		return nil
 	}
+	return verdict(Action(t.action), t.check(ctx, tx, k, v, a, 0), out)
 }
 
-// versionRules mirror Save, Submit, Discard, Approve, SendBack, Publish, Schedule, Unschedule,
-// ForcePublish, RetroReview and Rollback.
-var versionRules = []actionRule{
-	{action: ActionSave, role: RoleEditor, applies: statusIn(StatusDraft, StatusSubmitted)},
-	{action: ActionSubmit, role: RoleEditor, applies: statusIn(StatusDraft)},
-	{action: ActionDiscard, role: RoleEditor, applies: statusIn(StatusDraft, StatusSubmitted)},
-	{action: ActionApprove, role: RoleReviewer, applies: statusIn(StatusSubmitted), forbids: func(f actionFacts) string {
-		if f.authored {
-			return "您编辑过这一版，不能审核自己编辑的内容，须由其他审核人员审核。"
-		}
-		return ""
-	}},
-	{action: ActionSendBack, role: RoleReviewer, applies: statusIn(StatusSubmitted, StatusApproved)},
-	{action: ActionPublish, role: RolePublisher, applies: statusIn(StatusApproved)},
-	{action: ActionSchedule, role: RolePublisher, applies: statusIn(StatusApproved)},
-	{action: ActionUnschedule, role: RolePublisher, applies: statusIn(StatusScheduled)},
-	{action: ActionForcePublish, role: RolePublisher, applies: func(f actionFacts) bool { return f.v.Status.Working() }},
-	{action: ActionRetroReview, role: RoleReviewer, applies: func(f actionFacts) bool { return f.v.NeedsRetroReview }, forbids: func(f actionFacts) string {
-		if f.authored || f.v.PublishedBy == f.actor.ID {
-			return "您编辑或紧急发布了这一版，补充审核须由其他人员进行。"
-		}
-		return ""
-	}},
-	// Restoring is offered on the history's other versions; the open one is edited instead.
-	{action: ActionRollback, role: RoleEditor, applies: func(f actionFacts) bool { return f.doc.State != "archived" && !f.v.Status.Working() }, forbids: func(f actionFacts) string {
-		if f.working > 0 {
-			return fmt.Sprintf("已有正在处理的第%d版，请先完成或放弃它。", f.working)
-		}
-		return ""
-	}},
-}
-
-// documentRules mirror NewDraft, Unpublish and Archive.
-var documentRules = []actionRule{
-	{action: ActionNewDraft, role: RoleEditor, applies: func(f actionFacts) bool { return f.doc.State != "archived" && f.working == 0 }},
-	{action: ActionUnpublish, role: RolePublisher, applies: func(f actionFacts) bool { return f.doc.State == "published" }},
-	{action: ActionArchive, role: RolePublisher, applies: func(f actionFacts) bool { return f.doc.State != "published" && f.doc.State != "archived" }},
-}
-
-// evaluate applies rules to the facts: a step needs its role and its state; a rule that forbids
-// it turns it into a blocked step with the reason.
-func evaluate(rules []actionRule, f actionFacts) Actions {
-	out := Actions{Allowed: []Action{}}
-	if f.actor.ID == "" {
-		return out
+// verdict records act as allowed (refusal nil) or blocked with the refusal's Chinese message. An
+// error that is not a refusal (the store failed) is returned.
+func verdict(act Action, refusal error, out *Actions) error {
+	if refusal == nil {
+		out.Allowed = append(out.Allowed, act)
+		return nil
 	}
-	for _, r := range rules {
-		if !f.actor.Has(r.role) || !r.applies(f) {
-			continue
-		}
-		if r.forbids != nil {
-			if why := r.forbids(f); why != "" {
-				out.Blocked = append(out.Blocked, BlockedAction{r.action, why})
-				continue
-			}
-		}
-		out.Allowed = append(out.Allowed, r.action)
+	ae, ok := apperr.As(refusal)
+	if !ok || ae.Status >= 500 {
+		return refusal
 	}
-	return out
+	out.Blocked = append(out.Blocked, BlockedAction{act, ae.Message})
+	return nil
 }
 
-// VersionActions returns what a may do on version of code now.
+// VersionActions returns what a may do on version of code now: the transitions of the table that
+// start from a version (unpublish acts on the document, see DocumentActions), and restoring it.
 func (s *Service) VersionActions(ctx context.Context, kind Kind, a Actor, code string, version int) (Actions, error) {
-	k, err := kindOf(kind)
-	if err != nil {
-		return Actions{}, err
-	}
-	var out Actions
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		f, err := loadFacts(ctx, tx, k, a, code)
+	return s.actionsOn(ctx, kind, a, code, func(tx *db.Tx, k *docKind, d docRow, open int, out *Actions) error {
+		v, err := loadVersion(ctx, tx, k, code, version)
 		if err != nil {
 			return err
 		}
-		if f.v, err = loadVersion(ctx, tx, k, code, version); err != nil {
-			return err
+		for i := range workflow {
+			if t := &workflow[i]; t.action != string(ActionUnpublish) {
+				if err := offer(ctx, tx, k, v, a, t, out); err != nil {
+					return err
+				}
+			}
 		}
-		if f.authored, err = authoredBy(ctx, tx, k, f.v, a.ID); err != nil {
-			return err
+		// Restoring is offered on the history's other versions; the open one is edited instead.
+		if a.Has(RoleEditor) && notArchived(k, code, d) == nil && !v.Status.Working() {
+			return verdict(ActionRollback, noneOpen(k, code, open), out)
 		}
-		out = evaluate(versionRules, f)
 		return nil
 	})
-	return out, err
 }
 
 // DocumentActions returns what a may do on the document code as a whole (start a new draft,
 // unpublish, archive).
 func (s *Service) DocumentActions(ctx context.Context, kind Kind, a Actor, code string) (Actions, error) {
+	return s.actionsOn(ctx, kind, a, code, func(tx *db.Tx, k *docKind, d docRow, open int, out *Actions) error {
+		if a.Has(RoleEditor) && notArchived(k, code, d) == nil && noneOpen(k, code, open) == nil {
+			out.Allowed = append(out.Allowed, ActionNewDraft)
+		}
+		if d.State == "published" { // Unpublish acts on the version online
+			v, err := loadVersion(ctx, tx, k, code, d.Published)
+			if err != nil {
+				return err
+			}
+			if err := offer(ctx, tx, k, v, a, transitionOf(string(ActionUnpublish)), out); err != nil {
+				return err
+			}
+		}
+		if a.Has(RolePublisher) && archivable(k, code, d) == nil {
+			out.Allowed = append(out.Allowed, ActionArchive)
+		}
+		return nil
+	})
+}
+
+// actionsOn runs fn in a transaction with the document code and the number of its working version
+// (0: none) loaded, to collect what a may do. Nobody signed in may do anything.
+func (s *Service) actionsOn(ctx context.Context, kind Kind, a Actor, code string, fn func(tx *db.Tx, k *docKind, d docRow, open int, out *Actions) error) (Actions, error) {
 	k, err := kindOf(kind)
 	if err != nil {
 		return Actions{}, err
 	}
-	var out Actions
+	out := Actions{Allowed: []Action{}}
+	if a.ID == "" {
+		return out, nil
+	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		f, err := loadFacts(ctx, tx, k, a, code)
+		d, err := loadDoc(ctx, tx, k, code)
 		if err != nil {
 			return err
 		}
-		out = evaluate(documentRules, f)
-		return nil
+		open, err := workingVersion(ctx, tx, k, code)
+		if err != nil {
+			return err
+		}
+		return fn(tx, k, d, open, &out)
 	})
 	return out, err
-}
-
-func loadFacts(ctx context.Context, tx *db.Tx, k *docKind, a Actor, code string) (actionFacts, error) {
-	f := actionFacts{k: k, actor: a}
-	var err error
-	if f.doc, err = loadDoc(ctx, tx, k, code); err != nil {
-		return f, err
-	}
-	f.working, err = workingVersion(ctx, tx, k, code)
-	return f, err
 }

@@ -120,7 +120,7 @@ func tryAction(e *wfEnv, who Actor, act Action, code string, n int) error {
 
 // TestActionsAgreeWithTheServer checks, for every person, every state and every step, that the
 // console is offered a step exactly when the server accepts it, and that a greyed step is one the
-// server refuses.
+// server refuses, for the reason the console shows.
 func TestActionsAgreeWithTheServer(t *testing.T) {
 	people := []Actor{editorA, editorA2, reviewerB, publisherC, editRev, adminE}
 	versionActs := []Action{ActionSave, ActionSubmit, ActionDiscard, ActionApprove, ActionSendBack, ActionPublish,
@@ -162,6 +162,10 @@ func TestActionsAgreeWithTheServer(t *testing.T) {
 					for _, b := range got.Blocked {
 						if got.Can(b.Action) || b.Reason == "" {
 							t.Errorf("%s, %s: %s both offered and blocked, or blocked without reason", sc.name, who.ID, b.Action)
+						}
+						// The console's reason is the server's own refusal, word for word.
+						if ae, ok := apperr.As(serr); b.Action == act && (!ok || ae.Message != b.Reason) {
+							t.Errorf("%s, %s, %s: blocked because %q, the server said %v", sc.name, who.ID, act, b.Reason, serr)
 						}
 					}
 				}

@@ -12,6 +12,7 @@ import (
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/spoken"
 )
 
 // FieldType is the kind of answer a form field takes; the assistant validates each in Go.
@@ -28,12 +29,26 @@ const (
 	FieldPhone     FieldType = "phone"
 	FieldBankCard  FieldType = "bank_card"
 	FieldYesNo     FieldType = "yesno" // answers "yes" or "no"
+	FieldName      FieldType = "name"  // a person's Chinese name (2–4 characters)
 )
 
 var fieldTypeNames = map[FieldType]string{
 	FieldText: "文本", FieldNumber: "数字", FieldDate: "日期", FieldYearMonth: "年月", FieldChoice: "单选",
 	FieldIDNumber: "身份证号", FieldPhone: "手机号", FieldBankCard: "银行卡号", FieldYesNo: "是/否",
+	FieldName: "姓名",
 }
+
+// Personal reports whether answers of this type are personal data, shown and logged masked.
+func (t FieldType) Personal() bool {
+	return t == FieldIDNumber || t == FieldPhone || t == FieldBankCard || t == FieldName
+}
+
+// ProfileKeys are the values of the signed-in person's profile a field may be prefilled from
+// (Field.Prefill), with the field type each fits.
+var ProfileKeys = map[string]FieldType{"name": FieldName, "id_number": FieldIDNumber, "phone": FieldPhone}
+
+// DateRules are the values of Field.When: whether a date must lie in the past or the future.
+var DateRules = map[string]string{"past": "不能晚于今天", "future": "不能早于今天"}
 
 // Name returns the Chinese label of the field type, or "" for an unknown one.
 func (t FieldType) Name() string { return fieldTypeNames[t] }
@@ -66,6 +81,13 @@ type Field struct {
 	Pattern  string     `json:"pattern,omitempty" yaml:"pattern,omitempty"` // text: RE2 the whole answer must match
 	Options  []Option   `json:"options,omitempty" yaml:"options,omitempty"` // choice: the allowed answers
 	ShowIf   *Condition `json:"show_if,omitempty" yaml:"show_if,omitempty"` // asked only when this holds
+	// When is a rule for dates and year-months: "past" (not after today) or "future" (not before).
+	When string `json:"when,omitempty" yaml:"when,omitempty"`
+	// Prefill names the profile value (ProfileKeys) offered for confirmation instead of asking.
+	Prefill string `json:"prefill,omitempty" yaml:"prefill,omitempty"`
+	// HelpFrom is the guide element the help paraphrases (conditions, materials, …), cited
+	// when the help is read out.
+	HelpFrom string `json:"help_from,omitempty" yaml:"help_from,omitempty"`
 }
 
 // Option is one allowed answer of a choice field.
@@ -109,7 +131,7 @@ var fieldKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 func ValidateForm(f *Form) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := blankText
+	blank := spoken.IsBlank
 	switch {
 	case blank(f.Code):
 		add("code", "表单编码", "不能为空")
@@ -151,7 +173,24 @@ func ValidateForm(f *Form) error {
 		}
 		seen[fl.Key] = true
 		if fl.Type.Name() == "" {
-			add(p+".type", name+"的类型", "必须是 text、number、date、yearmonth、choice、id_number、phone、bank_card、yesno 之一")
+			add(p+".type", name+"的类型", "必须是 text、number、date、yearmonth、choice、id_number、phone、bank_card、yesno、name 之一")
+		}
+		if fl.When != "" {
+			if _, ok := DateRules[fl.When]; !ok {
+				add(p+".when", name+"的日期要求", "只能是 past（不晚于今天）或 future（不早于今天）")
+			} else if fl.Type != FieldDate && fl.Type != FieldYearMonth {
+				add(p+".when", name+"的日期要求", "只有日期和年月字段可以设置")
+			}
+		}
+		if fl.Prefill != "" {
+			if t, ok := ProfileKeys[fl.Prefill]; !ok {
+				add(p+".prefill", name+"的预填来源", "只能是 name、id_number、phone 之一")
+			} else if t != fl.Type {
+				add(p+".prefill", name+"的预填来源", "个人信息 "+fl.Prefill+" 与字段类型不符")
+			}
+		}
+		if fl.HelpFrom != "" && !helpElements[fl.HelpFrom] {
+			add(p+".help_from", name+"的说明出处", "必须是事项的要素名，如 conditions、materials、steps")
 		}
 		if blank(fl.Label) {
 			add(p+".label", name+"的标题", "不能为空")
@@ -222,6 +261,10 @@ func ValidateForm(f *Form) error {
 	}
 	return &ValidationError{Code: f.Code, Problems: ps}
 }
+
+// helpElements are the guide elements a field's help may paraphrase (Field.HelpFrom).
+var helpElements = map[string]bool{"summary": true, "conditions": true, "materials": true, "steps": true,
+	"channels": true, "locations": true, "time_limit": true, "delivery": true, "basis": true, "faq": true}
 
 // answerPossible reports whether field f can ever hold the answer v (for conditions).
 func answerPossible(f Field, v string) bool {
@@ -329,6 +372,33 @@ func (s *Service) FormVersion(ctx context.Context, code string, version int) (*F
 	}
 	f.UpdatedAt = v.PublishedAt
 	return &f, nil
+}
+
+// PublishedForms returns the latest published version of every published form, by code, each
+// with its version number.
+func (s *Service) PublishedForms(ctx context.Context) ([]Form, error) {
+	rows, err := s.db.Query(ctx, `SELECT v.version, v.body FROM documents d JOIN document_versions v
+		ON v.kind = d.kind AND v.code = d.code AND v.version = d.published_version
+		WHERE d.kind = ? AND d.state = 'published' ORDER BY d.code`, string(formKind.kind))
+	if err != nil {
+		return nil, fmt.Errorf("published forms: %w", err)
+	}
+	defer rows.Close()
+	var out []Form
+	for rows.Next() {
+		var version int
+		var body string
+		if err := rows.Scan(&version, &body); err != nil {
+			return nil, fmt.Errorf("published forms: %w", err)
+		}
+		var f Form
+		if err := json.Unmarshal([]byte(body), &f); err != nil {
+			return nil, fmt.Errorf("published forms: stored body: %w", err)
+		}
+		f.Version, f.Status = version, StatusPublished
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 // Bundle is the bulk import/export file: guides and forms, as JSON or YAML.

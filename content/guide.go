@@ -199,6 +199,7 @@ type Variant struct {
 // SeedFile is the layout of one seed or import file: a list of guides.
 type SeedFile struct {
 	Guides []Guide `json:"guides" yaml:"guides"`
+	Forms  []Form  `json:"forms,omitempty" yaml:"forms,omitempty"` // application forms of the guides
 }
 
 // ForCity returns the guide with the city's variant applied (its non-empty elements replace the

@@ -147,10 +147,39 @@ func (s *Service) SeedIfEmpty(ctx context.Context) (int, error) {
 	if err != nil || n > 0 {
 		return 0, err
 	}
-	gs, err := LoadSeed(SeedFS())
+	b, err := LoadSeedBundle(SeedFS())
 	if err != nil {
 		return 0, fmt.Errorf("seed corpus: %w", err)
 	}
-	res, err := s.Import(ctx, gs, nil, System, true)
+	res, _, err := s.ImportBundle(ctx, b, System, true)
+	return res.Created, err
+}
+
+// SeedFormsIfMissing publishes each form of the seed corpus that the store does not hold yet
+// (a store seeded before the form shipped gets it at the next start); it returns how many. A form
+// whose guide is not in the store is left out.
+func (s *Service) SeedFormsIfMissing(ctx context.Context) (int, error) {
+	b, err := LoadSeedBundle(SeedFS())
+	if err != nil {
+		return 0, fmt.Errorf("seed corpus: %w", err)
+	}
+	haveForms, err := codes(ctx, s.db, formKind)
+	if err != nil {
+		return 0, err
+	}
+	haveGuides, err := codes(ctx, s.db, guideKind)
+	if err != nil {
+		return 0, err
+	}
+	var missing []Form
+	for _, f := range b.Forms {
+		if !haveForms[f.Code] && haveGuides[f.Guide] {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return 0, nil
+	}
+	res, err := s.importForms(ctx, missing, System, true)
 	return res.Created, err
 }

@@ -123,6 +123,70 @@ func CheckSet(gs []Guide, files []string, known map[string]bool) error {
 	return errors.Join(errs...)
 }
 
+// LoadSeedBundle reads the seed corpus like LoadSeed, with the forms of its files: guides and
+// forms are checked as one set (every form valid, of a guide in the set, codes unique).
+func LoadSeedBundle(fsys fs.FS) (Bundle, error) {
+	gs, err := LoadSeed(fsys)
+	if err != nil {
+		return Bundle{}, err
+	}
+	b := Bundle{Guides: gs}
+	guides := map[string]bool{}
+	for _, g := range gs {
+		guides[g.Code] = true
+	}
+	names, err := seedFiles(fsys)
+	if err != nil {
+		return b, err
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return b, &FileError{File: n, Err: err}
+		}
+		var sf SeedFile
+		if err := decodeYAML(data, &sf, DefaultImportLimits.forSize(len(data))); err != nil {
+			return b, &FileError{File: n, Err: err}
+		}
+		for _, f := range sf.Forms {
+			if err := ValidateForm(&f); err != nil {
+				errs = append(errs, &FileError{File: n, Code: f.Code, Err: err})
+			}
+			if !guides[f.Guide] {
+				errs = append(errs, &FileError{File: n, Code: f.Code, Err: fmt.Errorf("所属事项 %s 不存在", f.Guide)})
+			}
+			if seen[f.Code] {
+				errs = append(errs, &FileError{File: n, Code: f.Code, Err: errors.New("表单编码重复")})
+			}
+			seen[f.Code] = true
+			b.Forms = append(b.Forms, f)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Bundle{}, err
+	}
+	return b, nil
+}
+
+// seedFiles lists the *.yaml, *.yml and *.json files of fsys, sorted.
+func seedFiles(fsys fs.FS) ([]string, error) {
+	var names []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		ext := strings.ToLower(path.Ext(p))
+		if !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			names = append(names, p)
+		}
+		return nil
+	})
+	sort.Strings(names)
+	return names, err
+}
+
 // LoadSeed reads every *.yaml and *.json file in fsys (sorted by name), and checks the set. Either
 // all guides are returned or none.
 func LoadSeed(fsys fs.FS) ([]Guide, error) {

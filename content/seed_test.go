@@ -30,6 +30,33 @@ func TestSeedCorpus(t *testing.T) {
 	}
 }
 
+// TestSeedForms: the seed's forms are valid, belong to seed guides, and a form of an unknown
+// guide, a bad prefill or a date rule on a text field stops the whole seed.
+func TestSeedForms(t *testing.T) {
+	b, err := LoadSeedBundle(SeedFS())
+	if err != nil {
+		t.Fatalf("seed bundle invalid:\n%v", err)
+	}
+	if len(b.Forms) < 5 {
+		t.Errorf("seed has %d forms, want at least 5", len(b.Forms))
+	}
+	good := "guides:\n" + strings.Replace(minimalGuideYAML, "CODE", "T-1", 1)
+	for name, form := range map[string]string{
+		"unknown guide": "forms:\n  - {code: F-1, title: 表, guide: T-9, fields: [{key: a, type: name, label: 姓名}]}\n",
+		"bad prefill":   "forms:\n  - {code: F-1, title: 表, guide: T-1, fields: [{key: a, type: name, label: 姓名, prefill: phone}]}\n",
+		"when on text":  "forms:\n  - {code: F-1, title: 表, guide: T-1, fields: [{key: a, type: text, label: 地址, when: past}]}\n",
+	} {
+		fsys := fstest.MapFS{"a.yaml": {Data: []byte(good)}, "b.yaml": {Data: []byte(form)}}
+		if _, err := LoadSeedBundle(fsys); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	fsys := fstest.MapFS{"a.yaml": {Data: []byte(good)}, "b.yaml": {Data: []byte("forms:\n  - {code: F-1, title: 表, guide: T-1, fields: [{key: a, type: date, label: 生日, when: past}]}\n")}}
+	if b, err := LoadSeedBundle(fsys); err != nil || len(b.Forms) != 1 {
+		t.Errorf("a good form: %v, %d forms", err, len(b.Forms))
+	}
+}
+
 func TestLoadSeedRejectsBadSets(t *testing.T) {
 	good := "guides:\n" + strings.Replace(minimalGuideYAML, "CODE", "T-1", 1)
 	cases := []struct {

@@ -444,21 +444,21 @@ func (s *Service) CategoryCounts() []CategoryCount {
 // PublishedGuides returns the public view of every published guide (for search rebuilds and
 // evaluation).
 func (s *Service) PublishedGuides() []Guide {
-	sn := s.snap.Load()
-	out := make([]Guide, len(sn.list))
-	for i, p := range sn.list {
-		out[i] = p.Guide
-	}
-	return out
+	return s.eachPublished(func(p *Published) Guide { return p.Guide })
 }
 
 // PublishedSources returns every published guide as its editors stored it, 待核实 notes
 // included, so that an export imported elsewhere loses nothing.
 func (s *Service) PublishedSources() []Guide {
+	return s.eachPublished(func(p *Published) Guide { return p.Source })
+}
+
+// eachPublished returns one view of every guide of the current snapshot, in its order.
+func (s *Service) eachPublished(view func(p *Published) Guide) []Guide {
 	sn := s.snap.Load()
 	out := make([]Guide, len(sn.list))
 	for i, p := range sn.list {
-		out[i] = p.Source
+		out[i] = view(p)
 	}
 	return out
 }

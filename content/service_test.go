@@ -140,6 +140,20 @@ func TestSeedCorpusPublishesAtFirstStart(t *testing.T) {
 	if again, _ := s.SeedIfEmpty(context.Background()); again != 0 {
 		t.Errorf("second seed loaded %d", again)
 	}
+	// The seed's forms are published with their guides, each at version 1.
+	fs, err := s.PublishedForms(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, f := range fs {
+		got[f.Code] = f.Version
+	}
+	for _, code := range []string{"F-SY-001", "F-YL-012", "F-YL-001", "F-YB-007", "F-SBK-003"} {
+		if got[code] != 1 {
+			t.Errorf("seed form %s: published version %d, want 1", code, got[code])
+		}
+	}
 	total := 0
 	for _, c := range s.CategoryCounts() {
 		total += c.Count

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"shebao/internal/spoken"
 )
 
 // codePattern is what a 事项编码 may look like: ASCII letters, digits, '-' and '_', at most 64.
@@ -41,10 +43,15 @@ func (e *ValidationError) Error() string {
 func Validate(g *Guide) error {
 	var ps []Problem
 	add := func(field, element, msg string) { ps = append(ps, Problem{field, element, msg}) }
-	blank := blankText
+	blank := spoken.IsBlank
 	need := func(s, field, element string) {
 		if blank(s) {
 			add(field, element, "不能为空")
+		}
+	}
+	some := func(n int, field, element, what string) {
+		if n == 0 {
+			add(field, element, "至少填写"+what)
 		}
 	}
 
@@ -61,9 +68,7 @@ func Validate(g *Guide) error {
 	if !g.Category.Valid() {
 		add("category", "险种类别", "必须是 pension、medical、injury、unemployment、maternity、card、general 之一")
 	}
-	if len(g.Audience) == 0 {
-		add("audience", "服务对象", "至少填写一项（person 个人 或 employer 单位）")
-	}
+	some(len(g.Audience), "audience", "服务对象", "一项（person 个人 或 employer 单位）")
 	for i, a := range g.Audience {
 		if a.Name() == "" {
 			add(fmt.Sprintf("audience[%d]", i), "服务对象", "必须是 person 或 employer")
@@ -72,21 +77,15 @@ func Validate(g *Guide) error {
 	need(g.Region, "region", "地区")
 	need(g.ItemType, "item_type", "事项类型")
 	need(g.Summary, "summary", "简述")
-	if len(g.Basis) == 0 {
-		add("basis", "设定依据", "至少填写一项")
-	}
+	some(len(g.Basis), "basis", "设定依据", "一项")
 	for i, b := range g.Basis {
 		need(b.Law, fmt.Sprintf("basis[%d].law", i), "设定依据")
 	}
-	if len(g.Conditions) == 0 {
-		add("conditions", "受理条件", "至少填写一项")
-	}
+	some(len(g.Conditions), "conditions", "受理条件", "一项")
 	for i, c := range g.Conditions {
 		need(c, fmt.Sprintf("conditions[%d]", i), "受理条件")
 	}
-	if len(g.Materials) == 0 {
-		add("materials", "申请材料", "至少填写一项")
-	}
+	some(len(g.Materials), "materials", "申请材料", "一项")
 	for i, m := range g.Materials {
 		f := fmt.Sprintf("materials[%d]", i)
 		need(m.Name, f+".name", "申请材料名称")
@@ -96,15 +95,11 @@ func Validate(g *Guide) error {
 			add(f+".copies", "申请材料份数", "不能为负数")
 		}
 	}
-	if len(g.Steps) == 0 {
-		add("steps", "办理流程", "至少填写一个步骤")
-	}
+	some(len(g.Steps), "steps", "办理流程", "一个步骤")
 	for i, s := range g.Steps {
 		need(s.Title, fmt.Sprintf("steps[%d].title", i), "办理流程步骤")
 	}
-	if len(g.Channels) == 0 {
-		add("channels", "办理方式", "至少填写一种")
-	}
+	some(len(g.Channels), "channels", "办理方式", "一种")
 	for i, c := range g.Channels {
 		f := fmt.Sprintf("channels[%d]", i)
 		if c.Type.Name() == "" {
@@ -112,9 +107,7 @@ func Validate(g *Guide) error {
 		}
 		need(c.Where, f+".where", "办理渠道")
 	}
-	if len(g.Locations) == 0 {
-		add("locations", "办理地点与时间", "至少填写一处")
-	}
+	some(len(g.Locations), "locations", "办理地点与时间", "一处")
 	for i, l := range g.Locations {
 		f := fmt.Sprintf("locations[%d]", i)
 		need(l.Name, f+".name", "办理地点")

@@ -9,6 +9,7 @@ import (
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/spoken"
 )
 
 // The editorial workflow. Every rule is enforced here, whatever a client sends:
@@ -130,19 +131,8 @@ func (s *Service) apply(ctx context.Context, action string, r request) (*Version
 		}
 	}
 	return s.change(ctx, k, r.code, r.version, func(tx *db.Tx, d docRow, v *Version, now time.Time) error {
-		if err := t.allows(k, v); err != nil {
+		if err := t.check(ctx, tx, k, v, r.actor, r.revision); err != nil {
 			return err
-		}
-		if t.rules&revisioned != 0 && r.revision > 0 && r.revision != v.Revision {
-			return conflict(k, v)
-		}
-		if err := t.secondPerson(ctx, tx, k, v, r.actor); err != nil {
-			return err
-		}
-		if t.rules&notAuthor != 0 {
-			if err := t.permit(r.actor); err != nil {
-				return err
-			}
 		}
 		if t.rules&validated != 0 {
 			if err := k.check(ctx, tx, v.Code, v.Body); err != nil {
@@ -211,6 +201,23 @@ func (s *Service) effect(ctx context.Context, tx *db.Tx, t *transition, k *docKi
 	return text, nil
 }
 
+// check runs the rules of t that depend on who acts and on the version, not on what they write:
+// the status it starts from, a stale revision (revision > 0), the two-person rule, then the role.
+// apply runs it before every change; the console's actions (actions.go) run it without applying,
+// so that what the console offers is exactly what apply accepts.
+func (t *transition) check(ctx context.Context, tx *db.Tx, k *docKind, v *Version, a Actor, revision int) error {
+	if err := t.allows(k, v); err != nil {
+		return err
+	}
+	if t.rules&revisioned != 0 && revision > 0 && revision != v.Revision {
+		return conflict(k, v)
+	}
+	if err := t.secondPerson(ctx, tx, k, v, a); err != nil {
+		return err
+	}
+	return t.permit(a)
+}
+
 // permit refuses an actor without the transition's role.
 func (t *transition) permit(a Actor) error {
 	return need(a, t.role, ActionName(t.action))
@@ -271,7 +278,7 @@ func need(a Actor, role, what string) error {
 
 // needsNote enforces that a major change to something already published explains itself.
 func needsNote(d docRow, v *Version) error {
-	if v.Major && d.Published > 0 && blankText(v.ChangeNote) {
+	if v.Major && d.Published > 0 && spoken.IsBlank(v.ChangeNote) {
 		return apperr.New(apperr.ChangeNoteRequired, "这是重大修改，请填写修改说明（将向公众展示并通知关注者）；如只是错别字等小修改，请选择“小修改”。")
 	}
 	return nil
@@ -545,14 +552,13 @@ func (s *Service) branch(ctx context.Context, k *docKind, a Actor, code string, 
 		return nil, err
 	}
 	return s.inDoc(ctx, k, code, func(tx *db.Tx, d docRow, now time.Time) (int, error) {
-		if d.State == "archived" {
-			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 已归档，不能再编辑。", k.label, code)
+		if err := notArchived(k, code, d); err != nil {
+			return 0, err
 		}
 		if open, err := workingVersion(ctx, tx, k, code); err != nil {
 			return 0, err
-		} else if open > 0 {
-			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 已有正在处理的第%d版，请先完成或放弃它。", k.label, code, open).
-				WithDetails(map[string]any{"working_version": open})
+		} else if err := noneOpen(k, code, open); err != nil {
+			return 0, err
 		}
 		base := from
 		if base == 0 {
@@ -591,11 +597,8 @@ func (s *Service) Archive(ctx context.Context, kind Kind, a Actor, code string) 
 		return err
 	}
 	_, err = s.inDoc(ctx, k, code, func(tx *db.Tx, d docRow, now time.Time) (int, error) {
-		switch d.State {
-		case "published":
-			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 正在发布中，请先下线再归档。", k.label, code)
-		case "archived":
-			return 0, apperr.Newf(apperr.InvalidTransition, "%s %s 已经归档。", k.label, code)
+		if err := archivable(k, code, d); err != nil {
+			return 0, err
 		}
 		if err := archiveTx(ctx, tx, k, code, now); err != nil {
 			return 0, err
@@ -603,4 +606,35 @@ func (s *Service) Archive(ctx context.Context, kind Kind, a Actor, code string) 
 		return 0, audit(ctx, tx, now, a, "archive", string(k.kind), code, 0, "")
 	})
 	return err
+}
+
+// The preconditions of the steps that are not transitions of a version, shared with the console's
+// actions (actions.go).
+
+// notArchived refuses to start a version of an archived document.
+func notArchived(k *docKind, code string, d docRow) error {
+	if d.State == "archived" {
+		return apperr.Newf(apperr.InvalidTransition, "%s %s 已归档，不能再编辑。", k.label, code)
+	}
+	return nil
+}
+
+// noneOpen refuses to start a version while the document has a working one (open > 0).
+func noneOpen(k *docKind, code string, open int) error {
+	if open > 0 {
+		return apperr.Newf(apperr.InvalidTransition, "%s %s 已有正在处理的第%d版，请先完成或放弃它。", k.label, code, open).
+			WithDetails(map[string]any{"working_version": open})
+	}
+	return nil
+}
+
+// archivable refuses to archive a document that is online or already archived.
+func archivable(k *docKind, code string, d docRow) error {
+	switch d.State {
+	case "published":
+		return apperr.Newf(apperr.InvalidTransition, "%s %s 正在发布中，请先下线再归档。", k.label, code)
+	case "archived":
+		return apperr.Newf(apperr.InvalidTransition, "%s %s 已经归档。", k.label, code)
+	}
+	return nil
 }

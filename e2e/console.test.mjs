@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -64,8 +64,9 @@ async function apiAs(who, method, path, body) {
 }
 
 before(async () => {
-  rmSync(out, { recursive: true, force: true });
+  // only this test's screenshots: test-output/app/ belongs to the app test
   mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(out)) if (f.endsWith('.png')) rmSync(join(out, f));
   execFileSync('go', ['build', '-o', bin, './cmd/shebao'], { cwd: repo, stdio: 'inherit' });
   base = `http://127.0.0.1:${await freePort()}`;
   for (const [who, role, name] of [['editor-a', 'editor', '编辑甲'], ['reviewer-b', 'reviewer', '审核乙'], ['publisher-c', 'publisher', '发布丙'], ['editrev-d', 'editor,reviewer', '编审丁']]) {
@@ -172,6 +173,7 @@ async function twoPersonReview(testCtx) {
   assert.ok((await a.locator('.status').textContent()).includes(`编辑甲 于 ${beijing(work.json.edited_at)}（北京时间）`),
     'status line: ' + await a.locator('.status').textContent());
   await a.getByRole('navigation').getByRole('link', { name: '待审核' }).click();
+  await a.getByRole('heading', { name: '待审核', exact: true }).waitFor(); // the queue, not the page before it
   await a.getByRole('link', { name: originalName + XSS }).click();
   await a.getByRole('heading', { name: /^审核：/ }).waitFor();
   await a.locator('table.diff').waitFor();
@@ -187,6 +189,7 @@ async function twoPersonReview(testCtx) {
   // --- Reviewer B sees the diff and approves.
   const b = await signIn('reviewer-b');
   await b.getByRole('navigation').getByRole('link', { name: '待审核' }).click();
+  await b.getByRole('heading', { name: '待审核', exact: true }).waitFor(); // the queue, not the page before it
   await b.getByRole('link', { name: originalName + XSS }).click();
   await b.locator('table.diff').waitFor();
   const diffText = await b.locator('table.diff').textContent();
@@ -203,6 +206,7 @@ async function twoPersonReview(testCtx) {
   // --- Publisher C publishes from the publish queue.
   const c = await signIn('publisher-c');
   await c.getByRole('navigation').getByRole('link', { name: '待发布' }).click();
+  await c.getByRole('heading', { name: '待发布', exact: true }).waitFor(); // the queue, not the page before it
   const queueRow = c.locator('tr').filter({ hasText: code });
   await queueRow.waitFor();
   const rowText = await queueRow.textContent();

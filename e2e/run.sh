@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser end-to-end test of the editor console. Installs what is missing (Debian's Chromium and a
+# Browser end-to-end tests of the editor console and the mobile web app /app. Installs what is missing (Debian's Chromium and a
 # CJK font, the npm packages from package-lock.json), then runs the test with node's runner.
 # Screenshots land in e2e/test-output/.
 set -euo pipefail
@@ -18,4 +18,4 @@ fi
 if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-exec node --test --test-concurrency=1 console.test.mjs
+exec node --test --test-concurrency=1 console.test.mjs app.test.mjs pkce.test.mjs

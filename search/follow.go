@@ -123,16 +123,16 @@ func (s *Service) onGuideEvent(ctx context.Context, e event.Event) error {
 		return nil
 	}
 	if e.Topic == event.GuideUnpublished {
-		return s.Remove(ctx, code)
+		return s.apply(op{code: code, at: e.ID})
 	}
 	g, err := s.store.LoadPublished(ctx, code)
 	if apperr.Is(err, apperr.GuideNotFound) {
-		return s.Remove(ctx, code)
+		return s.apply(op{code: code, at: e.ID})
 	}
 	if err != nil {
 		return fmt.Errorf("search: load published guide %s: %w", code, err)
 	}
-	return s.Upsert(ctx, g)
+	return s.apply(op{guide: &g, code: g.Code, at: e.ID})
 }
 
 // onSynonymsEvent reloads synonyms and best bets changed by another replica (this replica's own
@@ -195,6 +195,10 @@ func (p indexPosition) Save(_ context.Context, pos int64) error {
 	p.s.mu.RUnlock()
 	if idx == nil {
 		return nil // the coming rebuild records its own
+	}
+	// A guide event already wrote its position with the document (writeIndex): no second batch.
+	if at, ok, err := getPosition(idx); err == nil && ok && at >= pos {
+		return nil
 	}
 	return setPosition(idx, pos)
 }

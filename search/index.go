@@ -370,6 +370,7 @@ func strs(v any) []string {
 type op struct {
 	guide *content.Guide // nil: remove code
 	code  string
+	at    int64 // > 0: the event-log position this change brings the index to, written in the same batch
 }
 
 // Rebuild indexes guides into a new index and swaps it in atomically: searches keep using the
@@ -518,14 +519,26 @@ func (s *Service) applyTo(idx bleve.Index, entries map[string]*guideEntry, vocab
 
 // writeIndex writes one change to idx and returns the new entry (nil for a removal).
 func (s *Service) writeIndex(idx bleve.Index, o op) (*guideEntry, error) {
+	// One batch for the document and the log position it brings the index to: bleve introduces
+	// (and merges) a segment per batch, so a second batch for the position doubled the cost of
+	// every publish.
+	b := idx.NewBatch()
+	var e *guideEntry
 	if o.guide == nil {
-		if err := idx.Delete(o.code); err != nil {
+		b.Delete(o.code)
+	} else {
+		e = entryOf(o.guide)
+		if err := b.Index(o.guide.Code, s.document(o.guide, e)); err != nil {
+			return nil, fmt.Errorf("index guide %s: %w", o.guide.Code, err)
+		}
+	}
+	if at, ok, _ := getPosition(idx); o.at > 0 && (!ok || o.at > at) { // never back: a replayed change is older
+		b.SetInternal([]byte(positionKey), []byte(strconv.FormatInt(o.at, 10)))
+	}
+	if err := idx.Batch(b); err != nil {
+		if o.guide == nil {
 			return nil, fmt.Errorf("remove guide %s from search: %w", o.code, err)
 		}
-		return nil, nil
-	}
-	e := entryOf(o.guide)
-	if err := idx.Index(o.guide.Code, s.document(o.guide, e)); err != nil {
 		return nil, fmt.Errorf("index guide %s: %w", o.guide.Code, err)
 	}
 	return e, nil

@@ -8,36 +8,18 @@ import (
 	"shebao/internal/spoken"
 )
 
-// invisible reports characters that carry no text: controls, format characters (zero-width
-// space and joiners, BOM, bidi overrides, soft hyphen), variation selectors and tags. They are
-// how pasted text hides things, and they break exact matching.
-func invisible(r rune) bool {
-	switch {
-	case r == utf8.RuneError:
-		return true
-	case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), unicode.Is(unicode.Cs, r):
-		return true
-	case r >= 0xFE00 && r <= 0xFE0F, r >= 0xE0100 && r <= 0xE01EF: // variation selectors
-		return true
-	case r == 0x2028 || r == 0x2029 || r == 0x115F || r == 0x1160 || r == 0x3164 || r == 0xFFA0: // separators, Hangul fillers
-		return true
-	}
-	return false
-}
-
-// sanitize turns control characters into spaces, drops invisible ones and trims. It keeps the
+// sanitize turns white space (tabs, new lines, line separators) into spaces, drops invisible ones (spoken.Invisible: they are
+// how pasted text hides things, and they break exact matching) and trims. It keeps the
 // user's text otherwise as typed: it is what the query log stores (after masking) and echoes.
 func sanitize(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return invisible(r) || r > unicode.MaxASCII && unicode.IsSpace(r) }) {
+	if !strings.ContainsFunc(s, func(r rune) bool { return spoken.Invisible(r) || r != ' ' && unicode.IsSpace(r) }) {
 		return strings.TrimSpace(s)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
 		switch {
-		case r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f':
-			b.WriteByte(' ')
-		case invisible(r):
+		case spoken.Invisible(r):
 		case unicode.IsSpace(r):
 			b.WriteByte(' ')
 		default:

@@ -29,6 +29,7 @@ func TestSanitize(t *testing.T) {
 		{"社保卡\u3000挂失", "社保卡 挂失"},        // ideographic space
 		{"养老\ufe0f金", "养老金"},             // variation selector
 		{"\u200b\u200c", ""},             // nothing left
+		{"社保卡\u2028挂失\u0085", "社保卡 挂失"},  // line separators are white space
 	}
 	for _, tt := range tests {
 		if got := sanitize(tt.in); got != tt.want {

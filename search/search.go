@@ -11,12 +11,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 
 	"shebao/content"
 	"shebao/internal/apperr"
+	"shebao/internal/spoken"
 )
 
 // Limits of a search request.
@@ -66,7 +68,7 @@ func (r *Request) validate() error {
 	if r.Audience != "" && content.Audience(r.Audience).Name() == "" {
 		return apperr.New(apperr.InvalidParameter, "audience 应为 person 或 employer。")
 	}
-	if utf8.RuneCountInString(r.Region) > maxFilterLen || strings.ContainsFunc(r.Region, invisible) {
+	if utf8.RuneCountInString(r.Region) > maxFilterLen || strings.ContainsFunc(r.Region, hidden) {
 		return apperr.New(apperr.InvalidParameter, "region 不正确。")
 	}
 	return nil
@@ -505,3 +507,6 @@ func markup(text string, terms []string) string {
 	}
 	return b.String()
 }
+
+// hidden reports a character no filter value contains: an invisible one or a control (tab, new line).
+func hidden(r rune) bool { return spoken.Invisible(r) || unicode.IsControl(r) }

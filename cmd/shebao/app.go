@@ -24,6 +24,8 @@ type application struct {
 	st      *store
 	search  *search.Service
 	chat    *assistant.Service
+	person  *personal
+	worker  *queue.Worker
 	voice   *voice.Service
 	log     *slog.Logger
 	closers []func() error
@@ -42,12 +44,15 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if err := idx.Follow(ctx, st.events, st.content); err != nil {
 		return nil, fmt.Errorf("search index: follow the event log: %w", err)
 	}
+	if a.person, err = openPersonal(ctx, cfg, log, st); err != nil {
+		return nil, err
+	}
 	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
 	if err != nil {
 		return nil, err
 	}
 	a.voice = vs
-	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings)
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +70,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		Voice:         vs,
 		VoiceSettings: voiceSettings,
 		TrustProxy:    cfg.TrustProxy,
+		OIDC:          bff.AppOIDC{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID},
 		Ready: []bff.ReadyCheck{
 			{Name: "store", Check: func(ctx context.Context) error { return st.db.PingContext(ctx) }},
 			{Name: "migrations", Check: st.schemaCurrent},
@@ -76,6 +82,13 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 			}},
 		},
 	}
+	a.person.wire(&a.deps, cfg)
+	host, _ := os.Hostname()
+	a.worker = st.jobs.NewWorker(queue.WorkerOptions{Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Concurrency: 2, Log: log})
+	for kind, h := range st.content.JobHandlers() {
+		a.worker.Handle(kind, h)
+	}
+	a.person.handle(a.worker)
 	return a, nil
 }
 
@@ -92,12 +105,7 @@ func (a *application) background(ctx context.Context) {
 	go pruneDaily(ctx, a.log, a.chat, a.search)
 	go prewarmVoice(ctx, a.log, a.voice)
 	go a.st.events.Run(ctx)
-	host, _ := os.Hostname()
-	w := a.st.jobs.NewWorker(queue.WorkerOptions{Name: fmt.Sprintf("%s/%d", host, os.Getpid()), Concurrency: 2, Log: a.log})
-	for kind, h := range a.st.content.JobHandlers() {
-		w.Handle(kind, h)
-	}
-	w.Run(ctx)
+	a.worker.Run(ctx)
 }
 
 func (a *application) close() {

@@ -37,7 +37,7 @@ func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Lo
 		if err != nil {
 			return verifiers{}, fmt.Errorf("identity service %s: %w", cfg.OIDCIssuer, err)
 		}
-		out.Verifier = identity.Chain(keys.Verifier(), idp)
+		out.Verifier = identity.Chain(keys.Verifier(), citizens{idp})
 	}
 	if d != nil {
 		rev, err := identity.OpenRevocations(ctx, d, identity.RevocationOptions{Refresh: cfg.TokenRevocationRefresh, Log: log})

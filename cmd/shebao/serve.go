@@ -73,6 +73,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	defer app.close()
 
 	app.deps.Revocations = verifier.revocations
+	if cfg.Dev {
+		// Dev mode only: the demo person and editor sign in with one tap on /app.
+		app.deps.DevMinter = verifier.keys
+		log.Warn("dev mode: demo accounts can sign in without a password; never run production this way", "accounts", len(bff.DevAccounts))
+	}
+	app.person.listening(ln.Addr())
 	srv := bff.New(app.deps)
 	// One port: connections that open with the chat WebSocket request go to a plain net/http
 	// server (cheaper idle connections for gorilla/websocket) behind the same edge (request ids,

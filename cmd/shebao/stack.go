@@ -13,8 +13,10 @@ import (
 
 	"shebao/config"
 	"shebao/content"
+	apps "shebao/internal/application"
 	"shebao/internal/db"
 	"shebao/internal/eventlog"
+	"shebao/internal/person"
 	"shebao/internal/queue"
 )
 
@@ -106,7 +108,12 @@ func (s *store) seed(ctx context.Context, cfg config.Config) (int, error) {
 	if !cfg.Seed {
 		return 0, nil
 	}
-	return s.content.SeedIfEmpty(ctx)
+	n, err := s.content.SeedIfEmpty(ctx)
+	if err == nil {
+		// A store seeded before a form shipped gets it now.
+		_, err = s.content.SeedFormsIfMissing(ctx)
+	}
+	return n, err
 }
 
 // schemaCurrent fails when a component's migrations are not all applied (for /readyz).
@@ -114,7 +121,8 @@ func (s *store) schemaCurrent(ctx context.Context) error {
 	for _, c := range []struct {
 		name string
 		ms   []db.Migration
-	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations}} {
+	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations},
+		{"person", person.Migrations}, {"application", apps.Migrations}} {
 		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
 		if err != nil {
 			return err

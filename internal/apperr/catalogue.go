@@ -55,6 +55,16 @@ var (
 	VersionNotFound    = Kind{"version_not_found", http.StatusNotFound, "未找到该版本。"}
 	PreconditionNeeded = Kind{"precondition_required", http.StatusPreconditionRequired, "保存时须提供 If-Match 或 revision，以免覆盖他人的修改。"}
 
+	// The person, applications (办件) and the 经办 system's webhooks.
+	ProfileInvalid         = Kind{"profile_invalid", http.StatusUnprocessableEntity, "个人信息填写不正确，请检查后重新提交。"}
+	FormValuesInvalid      = Kind{"form_values_invalid", http.StatusUnprocessableEntity, "申请表填写不完整或不正确，请检查后重新提交。"}
+	ApplicationNotFound    = Kind{"application_not_found", http.StatusNotFound, "未找到该办件。"}
+	SupplementNotRequested = Kind{"supplement_not_requested", http.StatusConflict, "该办件当前不需要补正材料。"}
+	WebhookSignature       = Kind{"webhook_signature_invalid", http.StatusUnauthorized, "签名校验未通过。"}
+	WebhookStale           = Kind{"webhook_timestamp_outside_window", http.StatusUnauthorized, "请求时间戳超出允许范围（前后5分钟）。"}
+	WebhookInvalid         = Kind{"webhook_invalid", http.StatusBadRequest, "回调内容格式不正确。"}
+	NotFollowing           = Kind{"not_following", http.StatusNotFound, "您没有关注该事项。"}
+
 	// Import.
 	ImportTooLarge = Kind{"import_too_large", http.StatusRequestEntityTooLarge, "导入文件展开后过大，未导入任何内容。"}
 
@@ -130,6 +140,7 @@ var Catalogue = []Kind{
 	QueryEmpty, QueryTooLong, InvalidCursor, SynonymInvalid,
 	ChangeNoteRequired, FormExists, VersionNotFound, PreconditionNeeded,
 	ImportTooLarge,
+	ProfileInvalid, FormValuesInvalid, ApplicationNotFound, SupplementNotRequested, WebhookSignature, WebhookStale, WebhookInvalid, NotFollowing,
 	AudioEmpty, AudioTooLong, AudioTooLarge, AudioUnsupported, VoiceUnavailable, VoiceTextInvalid, VoiceSettingsInvalid,
 	HeaderTooLarge, RequestTimeout, BadRequest, TooManyConnections, WebSocketRequired,
 	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, SessionNotFound, Busy, MessageEmpty, Cancelled, NothingToCancel,

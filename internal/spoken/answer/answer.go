@@ -91,8 +91,8 @@ func Parse(k Kind, text string, today time.Time) (Value, error) {
 	return Value{}, refuse(UnknownKind)
 }
 
-// normalize folds full-width letters and digits to ASCII, lower-cases ASCII letters and drops
-// invisible characters, so that every table below is written once.
+// normalize folds full-width letters and digits to ASCII, lower-cases ASCII letters, turns controls
+// into spaces and drops invisible characters (spoken.Invisible), so that every table below is written once.
 func normalize(text string) string {
 	var b strings.Builder
 	b.Grow(len(text))
@@ -101,10 +101,10 @@ func normalize(text string) string {
 		switch {
 		case r >= 'A' && r <= 'Z':
 			r += 'a' - 'A'
-		case r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff':
-			continue
 		case unicode.IsControl(r) || unicode.IsSpace(r):
 			r = ' '
+		case spoken.Invisible(r):
+			continue
 		}
 		b.WriteRune(r)
 	}

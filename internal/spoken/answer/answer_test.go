@@ -146,6 +146,8 @@ func TestPhone(t *testing.T) {
 		{"029-88886666", "!phone_prefix"},
 		{"138 1234 5678 还是 139 1234 5678", "!answer_ambiguous"}, {"大概是13812345678", "!answer_hedged"},
 		{"我没有手机", "!digits_missing"},
+		// Pasted invisible characters (spoken.Invisible): zero-width, soft hyphen, bidi, variation selector.
+		{"138\u200b1234\u00ad5678\u202c", "13812345678"}, {"\u202e幺三八\ufe0f幺二三四五六七八", "13812345678"},
 	})
 }
 

@@ -1,0 +1,9 @@
+-- wrk script: GET /api/v1/me/home as a random person of a token file (one token per line).
+local tokens = {}
+init = function(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 1000)
+end
+request = function()
+  return wrk.format("GET", "/api/v1/me/home", { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] })
+end

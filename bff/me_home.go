@@ -1,0 +1,147 @@
+package bff
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"shebao/internal/apperr"
+	"shebao/internal/application"
+	"shebao/internal/beijing"
+	"shebao/internal/person"
+)
+
+// homeService is one entry of 常用服务.
+type homeService struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"` // mine (followed or applied for) or popular (most applied for by everyone)
+}
+
+// followedChange is a followed guide that changed since the person last looked at it.
+type followedChange struct {
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// homeBody is GET /api/v1/me/home: everything the app's first screen shows.
+type homeBody struct {
+	Name            string                    `json:"name,omitempty"`
+	City            string                    `json:"city,omitempty"`
+	Services        []homeService             `json:"services"`
+	InProgress      []application.Application `json:"in_progress"`
+	Reminders       []person.Reminder         `json:"reminders"`
+	UnreadNotices   int                       `json:"unread_notices"`
+	FollowedChanges []followedChange          `json:"followed_changes"`
+}
+
+// homeServices is how many entries 常用服务 shows.
+const homeServices = 8
+
+// home answers GET /api/v1/me/home, with an ETag over the body and 304 when it is unchanged.
+func (s *Server) home(c *fiber.Ctx) error {
+	if err := s.needPeople(); err != nil {
+		return err
+	}
+	ctx, p := c.UserContext(), principal(c)
+	prof, err := s.People.Profile(ctx, p.Subject, p.Name)
+	if err != nil {
+		return err
+	}
+	b := homeBody{Name: prof.Name, City: prof.City, Services: []homeService{}, FollowedChanges: []followedChange{}}
+	if b.InProgress, err = s.Applications.InProgress(ctx, p.Subject, 5); err != nil {
+		return err
+	}
+	follows, err := s.People.Follows(ctx, p.Subject)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	add := func(code, reason string) {
+		if seen[code] || len(b.Services) >= homeServices {
+			return
+		}
+		if g, err := s.Content.Guide(code); err == nil {
+			seen[code] = true
+			b.Services = append(b.Services, homeService{Code: code, Name: g.Guide.Name, Reason: reason})
+		}
+	}
+	for _, f := range follows {
+		if g, err := s.Content.Guide(f.GuideCode); err == nil && g.LastModified.After(f.SeenAt) {
+			b.FollowedChanges = append(b.FollowedChanges, followedChange{Code: f.GuideCode, Name: g.Guide.Name, UpdatedAt: g.LastModified.UTC()})
+		}
+		add(f.GuideCode, "mine")
+	}
+	for _, a := range b.InProgress {
+		add(a.GuideCode, "mine")
+	}
+	popular, err := s.Applications.PopularGuides(ctx, homeServices)
+	if err != nil {
+		return err
+	}
+	for _, code := range popular {
+		add(code, "popular")
+	}
+	b.Reminders = person.Reminders(prof, beijing.In(s.now()))
+	if b.UnreadNotices, err = s.Unread.UnreadCount(ctx, p.Subject); err != nil {
+		return err
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	etag := etagOf(body)
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(body)
+}
+
+// reminders answers GET /api/v1/me/reminders.
+func (s *Server) reminders(c *fiber.Ctx) error {
+	if err := s.needPeople(); err != nil {
+		return err
+	}
+	p := principal(c)
+	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"reminders": person.Reminders(prof, beijing.In(s.now()))})
+}
+
+// follow answers POST /api/v1/me/follows/{code}: follow a published guide; following it again
+// marks its changes until now as seen.
+func (s *Server) follow(c *fiber.Ctx) error {
+	if err := s.needPeople(); err != nil {
+		return err
+	}
+	code := c.Params("code")
+	if _, err := s.Content.Guide(code); err != nil {
+		return err
+	}
+	if err := s.People.Follow(c.UserContext(), principal(c).Subject, code); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"guide_code": code, "following": true})
+}
+
+// unfollow answers DELETE /api/v1/me/follows/{code}: 204, or 404 not_following.
+func (s *Server) unfollow(c *fiber.Ctx) error {
+	if err := s.needPeople(); err != nil {
+		return err
+	}
+	ok, err := s.People.Unfollow(c.UserContext(), principal(c).Subject, c.Params("code"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(apperr.NotFollowing, "")
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

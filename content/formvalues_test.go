@@ -1,0 +1,111 @@
+package content
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"shebao/internal/apperr"
+	"shebao/internal/dbtest"
+)
+
+// TestSeedFormsIfMissing: a store that holds the seed guides but not their forms (seeded before
+// the forms shipped) gets them, once.
+func TestSeedFormsIfMissing(t *testing.T) {
+	d := dbtest.SQLite(t)
+	s, _ := newTestService(t, d)
+	ctx := context.Background()
+	gs, err := LoadSeed(SeedFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, gs, nil, System, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PublishedForm(ctx, "F-SBK-003"); err == nil {
+		t.Fatal("the form is there before it was seeded")
+	}
+	n, err := s.SeedFormsIfMissing(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("seeded %d forms: %v", n, err)
+	}
+	if f, err := s.PublishedForm(ctx, "F-SBK-003"); err != nil || f.Guide != "SX-SBK-003" {
+		t.Fatalf("form = %+v, %v", f, err)
+	}
+	if n, err := s.SeedFormsIfMissing(ctx); n != 0 || err != nil {
+		t.Fatalf("seeded again: %d %v", n, err)
+	}
+}
+
+func seedForm(t *testing.T, code string) *Form {
+	t.Helper()
+	b, err := LoadSeedBundle(SeedFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range b.Forms {
+		if b.Forms[i].Code == code {
+			return &b.Forms[i]
+		}
+	}
+	t.Fatalf("no %s in the seed forms", code)
+	return nil
+}
+
+func TestCheckValues(t *testing.T) {
+	f := seedForm(t, "F-SBK-003")
+	today := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	good := map[string]string{"name": "王小明", "id_number": "11010519491231002x", "loss": "遗失", "phone": "138 1234 5678"}
+	got, err := CheckValues(f, good, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["loss"] != "lost" || got["phone"] != "13812345678" || got["id_number"] != "11010519491231002X" || len(got) != 4 {
+		t.Fatalf("canonical = %v", got)
+	}
+	for _, tc := range []struct {
+		name   string
+		change map[string]string
+		field  string
+	}{
+		{"missing required", map[string]string{"phone": ""}, "phone"},
+		{"bad phone", map[string]string{"phone": "2381234567"}, "phone"},
+		{"unknown option", map[string]string{"loss": "burnt"}, "loss"},
+		{"id check digit", map[string]string{"id_number": "110105194912310021"}, "id_number"},
+		{"not a name", map[string]string{"name": "x"}, "name"},
+		{"unknown field", map[string]string{"colour": "red"}, "colour"},
+	} {
+		vals := map[string]string{}
+		for k, v := range good {
+			vals[k] = v
+		}
+		for k, v := range tc.change {
+			vals[k] = v
+		}
+		_, err := CheckValues(f, vals, today)
+		e, ok := apperr.As(err)
+		if !ok || e.Code != "form_values_invalid" {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ps := e.Details.([]Problem)
+		if len(ps) != 1 || ps[0].Field != tc.field {
+			t.Fatalf("%s: problems %+v", tc.name, ps)
+		}
+		if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105194912310021") {
+			t.Fatalf("%s: message repeats the value: %s", tc.name, e.Message)
+		}
+	}
+	// A condition: a field shown only for one answer must not be given for another.
+	f2 := seedForm(t, "F-SY-001")
+	for _, fl := range f2.Fields {
+		if fl.ShowIf != nil {
+			vals := map[string]string{fl.ShowIf.Field: "__never__", fl.Key: "x"}
+			_, err := CheckValues(f2, vals, today)
+			if e, ok := apperr.As(err); !ok || !strings.Contains(e.Message, fl.Label) {
+				t.Fatalf("conditional field %s: %v", fl.Key, err)
+			}
+			break
+		}
+	}
+}

@@ -1,0 +1,341 @@
+package application
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"shebao/content"
+	"shebao/internal/apperr"
+	"shebao/internal/db"
+	"shebao/internal/dbtest"
+	"shebao/internal/event"
+	"shebao/internal/eventlog"
+	"shebao/internal/person"
+	"shebao/internal/queue"
+)
+
+// clock is a settable time for the queue's backoff and the services.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time       { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration)  { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *clock                { return &clock{t: time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)} }
+func (c *clock) fn() func() time.Time { return c.Now }
+
+// must panics on err: the test fails with the stack of the failing call.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// stack is one process's view of the store: what a server restart builds anew.
+type stack struct {
+	svc    *Service
+	people *person.Store
+	log    *eventlog.Log
+	jobs   *queue.Queue
+	worker *queue.Worker
+}
+
+func cardLossForm(t *testing.T) *content.Form {
+	t.Helper()
+	for _, f := range must(content.LoadSeedBundle(content.SeedFS())).Forms {
+		if f.Code == "F-SBK-003" {
+			f.Version = 1
+			return &f
+		}
+	}
+	t.Fatal("no card loss form")
+	return nil
+}
+
+// formsOf serves one form version, like content.Service.FormVersion.
+type formsOf struct{ f *content.Form }
+
+func (fo formsOf) FormVersion(_ context.Context, code string, v int) (*content.Form, error) {
+	if code == fo.f.Code && v == 1 {
+		return fo.f, nil
+	}
+	return nil, apperr.New(apperr.FormNotFound, "")
+}
+
+func guides(code string) (string, []string) {
+	return "社会保障卡挂失与解挂", []string{"社会保障卡遗失、被盗的持卡人本人；未满16周岁的由监护人办理。"}
+}
+
+func newStack(t *testing.T, d *db.DB, c *clock, up Upstream) *stack {
+	t.Helper()
+	ctx := context.Background()
+	st := &stack{}
+	st.log = must(eventlog.Open(ctx, d, eventlog.Options{}))
+	st.jobs = must(queue.Open(ctx, d, queue.Options{Now: c.fn(), BaseBackoff: time.Second, MaxBackoff: time.Minute}))
+	st.people = must(person.Open(ctx, person.Options{DB: d, Now: c.fn()}))
+	st.svc = must(Open(ctx, Options{DB: d, Events: st.log, Jobs: st.jobs, People: st.people, Forms: formsOf{cardLossForm(t)},
+		Guides: guides, Upstream: up, Now: c.fn()}))
+	st.worker = st.jobs.NewWorker(queue.WorkerOptions{Name: "test"})
+	for k, h := range st.svc.JobHandlers() {
+		st.worker.Handle(k, h)
+	}
+	return st
+}
+
+var goodValues = map[string]string{"name": "王小明", "id_number": "11010519491231002X", "loss": "lost", "phone": "13812345678"}
+
+func submit(t *testing.T, st *stack, who string) Application {
+	t.Helper()
+	return must(st.svc.Submit(context.Background(), who, Submission{FormCode: "F-SBK-003", FormVersion: 1, Values: goodValues}))
+}
+
+func TestOnlyTheOwnerSeesAnApplication(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		c := newClock()
+		st := newStack(t, d, c, nil)
+		ctx := context.Background()
+		a := submit(t, st, "alice")
+		c.Add(time.Second)
+		if a.Status != event.StatusSubmitted || a.Delivery != "queued" || a.Notice == "" || !validID(a.ID) {
+			t.Fatalf("submitted = %+v", a)
+		}
+		b := submit(t, st, "alice")
+		if a.ID == b.ID || a.ID[:8] == b.ID[:8] {
+			t.Fatalf("ids look sequential: %s %s", a.ID, b.ID)
+		}
+		for _, id := range []string{a.ID, "ap" + "aaaaaaaaaaaaaaaa", "1", "../x", ""} {
+			_, err := st.svc.Get(ctx, "bob", id)
+			if e, ok := apperr.As(err); !ok || e.Code != "application_not_found" || e.Status != 404 {
+				t.Fatalf("bob reading %q: %v", id, err)
+			}
+		}
+		got := must(st.svc.Get(ctx, "alice", a.ID))
+		if len(got.Steps) != 1 || got.Steps[0].StatusText != "已提交" || got.GuideCode != "SX-SBK-003" {
+			t.Fatalf("detail = %+v", got)
+		}
+		list, _ := must2(st.svc.List(ctx, "alice", ListFilter{}))
+		if len(list) != 2 || list[0].ID != b.ID {
+			t.Fatalf("list not newest first: %+v", list)
+		}
+		if l, _ := must2(st.svc.List(ctx, "bob", ListFilter{})); len(l) != 0 {
+			t.Fatalf("bob lists %d", len(l))
+		}
+		if _, _, err := st.svc.List(ctx, "alice", ListFilter{Status: "nonsense"}); err == nil {
+			t.Fatal("unknown status filter accepted")
+		}
+	})
+}
+
+func must2[A, B any](a A, b B, err error) (A, B) {
+	if err != nil {
+		panic(err)
+	}
+	return a, b
+}
+
+func TestSubmitValidatesAgainstTheFormVersion(t *testing.T) {
+	st := newStack(t, dbtest.SQLite(t), newClock(), nil)
+	ctx := context.Background()
+	for name, sub := range map[string]Submission{
+		"unknown version": {FormCode: "F-SBK-003", FormVersion: 2, Values: goodValues},
+		"no code":         {FormVersion: 1, Values: goodValues},
+		"bad value":       {FormCode: "F-SBK-003", FormVersion: 1, Values: map[string]string{"loss": "lost"}},
+	} {
+		if _, err := st.svc.Submit(ctx, "alice", sub); err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+	}
+	if l, _ := must2(st.svc.List(ctx, "alice", ListFilter{})); len(l) != 0 {
+		t.Fatalf("a refused submission was stored: %+v", l)
+	}
+}
+
+func step(id string, seq int, status string) UpstreamEvent {
+	return UpstreamEvent{EventID: id + "-" + status, ApplicationID: id, Seq: seq, Status: status, Office: "西安市社会保险经办中心",
+		At: time.Date(2026, 12, 7, 3, seq, 0, 0, time.UTC)}
+}
+
+func countEvents(t *testing.T, l *eventlog.Log, id string) int {
+	t.Helper()
+	n := 0
+	for _, e := range must(l.Read(context.Background(), 0, 1000)) {
+		if e.Topic == event.ApplicationChanged && e.Key == id {
+			n++
+		}
+	}
+	return n
+}
+
+func TestOutOfOrderWebhooksWaitForTheGap(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st := newStack(t, d, newClock(), nil)
+		ctx := context.Background()
+		a := submit(t, st, "alice")
+		ingest := func(e UpstreamEvent, want string) {
+			t.Helper()
+			got, err := st.svc.Ingest(ctx, e)
+			if err != nil || got != want {
+				t.Fatalf("ingest %s #%d = %q %v, want %q", e.Status, e.Seq, got, err, want)
+			}
+		}
+		ingest(step(a.ID, 3, event.StatusCompleted), Waiting)
+		ingest(step(a.ID, 2, event.StatusReviewing), Waiting)
+		if got := must(st.svc.Get(ctx, "alice", a.ID)); got.Status != event.StatusSubmitted || len(got.Steps) != 1 {
+			t.Fatalf("a gap was skipped: %+v", got)
+		}
+		ingest(step(a.ID, 1, event.StatusAccepted), Applied)
+		got := must(st.svc.Get(ctx, "alice", a.ID))
+		var order []string
+		for _, s := range got.Steps {
+			order = append(order, s.Status)
+		}
+		if len(order) != 4 || order[1] != event.StatusAccepted || order[3] != event.StatusCompleted || got.Status != event.StatusCompleted {
+			t.Fatalf("timeline = %v", order)
+		}
+		if got.Delivery != "sent" {
+			t.Fatalf("upstream events did not mark the application sent: %+v", got)
+		}
+		// Replays change nothing, whether by event id or by sequence number.
+		ingest(step(a.ID, 2, event.StatusReviewing), Duplicate)
+		e := step(a.ID, 2, event.StatusRejected)
+		ingest(e, Duplicate)
+		if n := countEvents(t, st.log, a.ID); n != 4 {
+			t.Fatalf("%d events for 4 steps", n)
+		}
+		if _, err := st.svc.Ingest(ctx, step("apaaaaaaaaaaaaaaaa", 1, event.StatusAccepted)); !apperr.Is(err, apperr.ApplicationNotFound) {
+			t.Fatalf("unknown application: %v", err)
+		}
+		if _, err := st.svc.Ingest(ctx, UpstreamEvent{EventID: "x", ApplicationID: a.ID, Seq: 4, Status: "teleported", At: time.Now()}); !apperr.Is(err, apperr.WebhookInvalid) {
+			t.Fatalf("unknown status: %v", err)
+		}
+	})
+}
+
+func TestSupplement(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st := newStack(t, d, newClock(), nil)
+		ctx := context.Background()
+		a := submit(t, st, "alice")
+		if _, err := st.svc.Supplement(ctx, "alice", a.ID, SupplementRequest{Note: "已补充"}); !apperr.Is(err, apperr.SupplementNotRequested) {
+			t.Fatalf("supplement before it was asked: %v", err)
+		}
+		must(st.svc.Ingest(ctx, step(a.ID, 1, event.StatusNeedsSupplement)))
+		if _, err := st.svc.Supplement(ctx, "bob", a.ID, SupplementRequest{Note: "x"}); !apperr.Is(err, apperr.ApplicationNotFound) {
+			t.Fatalf("bob supplements alice's: %v", err)
+		}
+		got := must(st.svc.Supplement(ctx, "alice", a.ID, SupplementRequest{Note: "已上传身份证照片"}))
+		if got.Status != event.StatusSupplementFiled || len(got.Steps) != 3 {
+			t.Fatalf("after supplement: %+v", got)
+		}
+		j := must(st.jobs.Get(ctx, JobSupplement+":"+a.ID+":3"))
+		if j.State != queue.Ready {
+			t.Fatalf("supplement job %+v", j)
+		}
+	})
+}
+
+// countingUpstream serves the simulator's HTTP side and counts the submissions that reached it.
+type countingUpstream struct {
+	sim   *Simulator
+	posts atomic.Int32
+}
+
+func (c *countingUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/applications" {
+		c.posts.Add(1)
+	}
+	c.sim.Handler().ServeHTTP(w, r)
+}
+
+// TestUpstreamDownThenBackAcrossARestart: a submission made while the 经办 system is down is
+// stored as 已提交 (queued), survives a restart of the server, and reaches the 经办 system exactly
+// once when it is back.
+func TestUpstreamDownThenBackAcrossARestart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := newClock()
+		secret := []byte("0123456789abcdef0123456789abcdef")
+		// The 经办 system's receiving side: an HTTP server we stop and start again on the same port.
+		jobs := must(queue.Open(ctx, d, queue.Options{Now: c.fn()}))
+		sim := &Simulator{DB: d, Jobs: jobs, Secret: secret, Step: time.Second, WebhookURL: func() string { return "http://127.0.0.1:1/" }, Now: c.fn()}
+		up := &countingUpstream{sim: sim}
+		srv := httptest.NewServer(up)
+		addr := srv.Listener.Addr().String()
+		srv.Close() // down
+		client := &HTTPClient{BaseURL: "http://" + addr, Secret: secret, Client: &http.Client{Timeout: time.Second}, Attempts: 2, Now: c.fn()}
+
+		first := newStack(t, d, c, client)
+		a := submit(t, first, "alice")
+		if err := first.worker.RunDue(ctx); err == nil {
+			t.Fatal("delivery to a stopped upstream reported success")
+		}
+		got := must(first.svc.Get(ctx, "alice", a.ID))
+		if got.Status != event.StatusSubmitted || got.Delivery != "queued" || got.Notice == "" {
+			t.Fatalf("while down: %+v", got)
+		}
+
+		// Restart: a new process over the same store; the upstream comes back.
+		second := newStack(t, d, c, client)
+		back := httptest.NewUnstartedServer(up)
+		ln, err := listenOn(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back.Listener = ln
+		back.Start()
+		defer back.Close()
+		c.Add(time.Hour) // past any backoff
+		if err := second.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Hour)
+		if err := second.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := up.posts.Load(); n != 1 {
+			t.Fatalf("upstream received %d submissions, want 1", n)
+		}
+		if n := must(sim.Accepted(ctx, a.ID)); n != 1 {
+			t.Fatalf("simulator accepted %d", n)
+		}
+		if got := must(second.svc.Get(ctx, "alice", a.ID)); got.Delivery != "sent" {
+			t.Fatalf("after delivery: %+v", got)
+		}
+		// The simulator's first step is scheduled (a job on its own queue, for its own worker).
+		j := must(jobs.Get(ctx, JobSimStep+":"+a.ID+":1"))
+		var p simStep
+		if json.Unmarshal(j.Payload, &p) != nil || p.Seq != 1 {
+			t.Fatalf("sim step job %+v", j)
+		}
+	})
+}
+
+// TestSubmitWithAKeyIsIdempotent: a guided form's session submitted twice (a retry) makes one
+// application; another person with the same key makes their own.
+func TestSubmitWithAKeyIsIdempotent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st := newStack(t, d, newClock(), nil)
+		ctx := context.Background()
+		sub := Submission{FormCode: "F-SBK-003", FormVersion: 1, Values: goodValues, Key: "fs_session_1"}
+		a := must(st.svc.Submit(ctx, "alice", sub))
+		b := must(st.svc.Submit(ctx, "alice", sub))
+		c := must(st.svc.Submit(ctx, "bob", sub))
+		if a.ID != b.ID || a.ID == c.ID || !validID(a.ID) {
+			t.Fatalf("ids %s %s %s", a.ID, b.ID, c.ID)
+		}
+		if l, _ := must2(st.svc.List(ctx, "alice", ListFilter{})); len(l) != 1 {
+			t.Fatalf("alice has %d applications", len(l))
+		}
+		if n := countEvents(t, st.log, a.ID); n != 1 {
+			t.Fatalf("%d events", n)
+		}
+	})
+}

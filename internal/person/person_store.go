@@ -1,0 +1,106 @@
+package person
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"shebao/internal/db"
+)
+
+// Migrations are the person component's schema steps.
+var Migrations = []db.Migration{
+	{
+		Name: "profiles, follows, secrets",
+		SQL: `
+CREATE TABLE person_profiles (
+	subject TEXT PRIMARY KEY,
+	name TEXT NOT NULL DEFAULT '',
+	id_cipher TEXT NOT NULL DEFAULT '',
+	birth_month TEXT NOT NULL DEFAULT '',
+	sex TEXT NOT NULL DEFAULT '',
+	category TEXT NOT NULL DEFAULT '',
+	city TEXT NOT NULL DEFAULT '',
+	phone_cipher TEXT NOT NULL DEFAULT '',
+	last_certified TEXT NOT NULL DEFAULT '',
+	sources TEXT NOT NULL DEFAULT '',
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE person_follows (
+	subject TEXT NOT NULL,
+	guide_code TEXT NOT NULL,
+	seen_at BIGINT NOT NULL,
+	PRIMARY KEY (subject, guide_code)
+);
+CREATE INDEX person_follows_guide ON person_follows (guide_code);
+CREATE TABLE person_secrets (
+	name TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+)`,
+	},
+}
+
+// Follow is one guide a person follows, and when they last looked at it.
+type Follow struct {
+	GuideCode string    `json:"guide_code"`
+	SeenAt    time.Time `json:"seen_at"`
+}
+
+// Follow records that subject follows guide code, or — when they already do — that they have
+// looked at it now (its changes until now are seen).
+func (s *Store) Follow(ctx context.Context, subject, code string) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO person_follows (subject, guide_code, seen_at) VALUES (?, ?, ?)
+		ON CONFLICT (subject, guide_code) DO UPDATE SET seen_at = excluded.seen_at`, subject, code, s.now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("person: follow: %w", err)
+	}
+	return nil
+}
+
+// Unfollow stops subject following code; it reports whether they did.
+func (s *Store) Unfollow(ctx context.Context, subject, code string) (bool, error) {
+	res, err := s.db.Exec(ctx, `DELETE FROM person_follows WHERE subject = ? AND guide_code = ?`, subject, code)
+	if err != nil {
+		return false, fmt.Errorf("person: unfollow: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Follows lists the guides subject follows, by code.
+func (s *Store) Follows(ctx context.Context, subject string) ([]Follow, error) {
+	rows, err := s.db.QueryPrepared(ctx, `SELECT guide_code, seen_at FROM person_follows WHERE subject = ? ORDER BY guide_code LIMIT 200`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("person: follows: %w", err)
+	}
+	defer rows.Close()
+	out := []Follow{}
+	for rows.Next() {
+		var f Follow
+		var at int64
+		if err := rows.Scan(&f.GuideCode, &at); err != nil {
+			return nil, err
+		}
+		f.SeenAt = time.UnixMicro(at).UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// Followers lists the subjects who follow guide code (for guide-change alerts).
+func (s *Store) Followers(ctx context.Context, guideCode string) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT subject FROM person_follows WHERE guide_code = ? ORDER BY subject`, guideCode)
+	if err != nil {
+		return nil, fmt.Errorf("person: followers: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
