@@ -223,7 +223,7 @@ func (m *Client) StreamTool(ctx context.Context, msgs []openai.ChatCompletionMes
 			st.Close()
 			return out, err
 		}
-		status := httpStatus(err)
+		status := HTTPStatus(err)
 		switch {
 		case status == http.StatusBadRequest && m.cfg.Temperature != nil && !m.noTemperature.Load() && mentionsTemperature(err):
 			m.log.Warn("model server rejects temperature; retrying without it", "status", status)
@@ -319,8 +319,8 @@ func (c *Completion) callFor(tc openai.ToolCall) *ToolCall {
 	return c.Calls[len(c.Calls)-1]
 }
 
-// httpStatus returns the HTTP status of a go-openai error, or 0 if the server never answered.
-func httpStatus(err error) int {
+// HTTPStatus returns the HTTP status of a go-openai error, or 0 if the server never answered.
+func HTTPStatus(err error) int {
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.HTTPStatusCode
