@@ -11,15 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
 	"shebao/internal/apperr"
+	"shebao/internal/modelclient"
 )
 
 // Config configures the voice service. Zero values take the defaults in brackets.
@@ -125,20 +124,9 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	s := &Service{cfg: cfg, log: log.With("component", "voice")}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ResponseHeaderTimeout: cfg.Timeout,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-		}}
+		hc = &http.Client{Transport: modelclient.Transport(time.Second, cfg.Timeout, 16)}
 	}
-	client := func(base, key string) *openai.Client {
-		oc := openai.DefaultConfig(key)
-		oc.BaseURL = strings.TrimRight(base, "/")
-		oc.HTTPClient = hc
-		return openai.NewClientWithConfig(oc)
-	}
+	client := func(base, key string) *openai.Client { return modelclient.OpenAI(base, key, hc) }
 	if cfg.TranscribeBaseURL != "" {
 		s.transcribe = client(cfg.TranscribeBaseURL, cfg.TranscribeAPIKey)
 	}
