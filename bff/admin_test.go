@@ -97,9 +97,15 @@ func (e *adminEnv) do(who, method, path string, body any, headers ...string) res
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := e.srv.App().Test(req, -1)
+	return roundTrip(e.t, e.srv, req)
+}
+
+// roundTrip sends req through srv's app and reads the answer, its body decoded when JSON.
+func roundTrip(t testing.TB, srv *Server, req *http.Request) resp {
+	t.Helper()
+	res, err := srv.App().Test(req, -1)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)

@@ -180,11 +180,7 @@ func TestPublishByAnotherProcessReachesIndexAndSnapshot(t *testing.T) {
 		if _, err := running.Import(ctx, []content.Guide{g}, nil, content.System, true); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openEmpty(t, d)
 		if err := s.Follow(ctx, running.Events(), running); err != nil {
 			t.Fatal(err)
 		}

@@ -33,14 +33,21 @@ func seedGuides(t testing.TB) []content.Guide {
 	return gs
 }
 
-// openSeeded opens an in-memory service over guides.
-func openSeeded(t testing.TB, d *db.DB, guides []content.Guide) *Service {
+// openEmpty opens a service over d with an empty index, closed when the test ends.
+func openEmpty(t testing.TB, d *db.DB) *Service {
 	t.Helper()
 	s, err := Open(context.Background(), Options{DB: d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openSeeded opens an in-memory service over guides.
+func openSeeded(t testing.TB, d *db.DB, guides []content.Guide) *Service {
+	t.Helper()
+	s := openEmpty(t, d)
 	if err := s.Rebuild(context.Background(), guides); err != nil {
 		t.Fatal(err)
 	}

@@ -127,18 +127,7 @@ func TestFreshness(t *testing.T) {
 	t.Parallel()
 	s := openFixture(t, nil)
 	ctx := context.Background()
-	find := func(q string) []string {
-		t.Helper()
-		resp, err := s.Search(ctx, Request{Query: q})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var codes []string
-		for _, r := range resp.Results {
-			codes = append(codes, r.Code)
-		}
-		return codes
-	}
+	find := func(q string) []string { t.Helper(); return codesFor(t, s, q) }
 	// Warm the cache, so that the test also shows it is invalidated.
 	if got := find("工伤认定"); len(got) != 0 {
 		t.Fatalf("before upsert: %v", got)

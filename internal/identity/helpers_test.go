@@ -22,27 +22,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"shebao/internal/apperr"
+	"shebao/internal/testutil"
 )
 
 // testClock is a clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type testClock = testutil.Clock
 
-func newTestClock() *testClock { return &testClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newTestClock() *testClock { return testutil.NewClock(time.Now().Truncate(time.Second)) }
 
 // requireUnauthenticated fails the test unless err is a 401 application error with the given
 // user message ("" for any) and, for real failures, a cause for the logs.

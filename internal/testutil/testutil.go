@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // LogBuffer is a log sink that concurrent handlers may write to while a test reads it.
@@ -31,4 +32,27 @@ func (l *LogBuffer) String() string {
 // Logger is a JSON logger at debug level that writes into the buffer.
 func (l *LogBuffer) Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Clock is a time source tests move by hand; its Now method is what services take as their clock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
