@@ -30,6 +30,29 @@ type testClock = testutil.Clock
 
 func newTestClock() *testClock { return testutil.NewClock(time.Now().Truncate(time.Second)) }
 
+// rejection is a token a verifier must refuse, with the user message it must answer.
+type rejection struct {
+	name  string
+	token string
+	msg   string
+}
+
+// requireRejected checks, one parallel subtest each, that v refuses every token with its
+// message and gives no principal along with the error.
+func requireRejected(t *testing.T, v Verifier, tests []rejection) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := v.Verify(t.Context(), tt.token)
+			requireUnauthenticated(t, err, tt.msg)
+			if p.Subject != "" {
+				t.Errorf("got principal %+v along with the error", p)
+			}
+		})
+	}
+}
+
 // requireUnauthenticated fails the test unless err is a 401 application error with the given
 // user message ("" for any) and, for real failures, a cause for the logs.
 func requireUnauthenticated(t *testing.T, err error, msg string) {

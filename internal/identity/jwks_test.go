@@ -75,11 +75,7 @@ func TestJWKSVerifierRejects(t *testing.T) {
 		t.Fatalf("control token: %v", err)
 	}
 
-	tests := []struct {
-		name  string
-		token string
-		msg   string
-	}{
+	tests := []rejection{
 		{"empty", "", msgLoginRequired},
 		{"malformed", "eyJhbGciOiJSUzI1NiJ9", msgLoginInvalid},
 		{"garbage segments", "x.y.z", msgLoginInvalid},
@@ -107,16 +103,7 @@ func TestJWKSVerifierRejects(t *testing.T) {
 			return s
 		}(), msgLoginInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p, err := v.Verify(t.Context(), tt.token)
-			requireUnauthenticated(t, err, tt.msg)
-			if p.Subject != "" {
-				t.Errorf("got principal %+v along with the error", p)
-			}
-		})
-	}
+	requireRejected(t, v, tests)
 }
 
 func TestJWKSVerifierAudienceList(t *testing.T) {
