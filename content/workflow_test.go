@@ -165,6 +165,16 @@ func TestWorkflowTwoPersonPublish(t *testing.T) {
 	})
 }
 
+// selfApproval is who creating guide B-1, submitting it and approving it themselves.
+func selfApproval(who Actor, title string) func(t *testing.T, e *wfEnv) error {
+	return func(t *testing.T, e *wfEnv) error {
+		e.s.CreateGuide(e.ctx, who, testGuide("B-1", title))
+		e.s.Submit(e.ctx, KindGuide, who, "B-1", 1)
+		_, err := e.s.Approve(e.ctx, KindGuide, who, "B-1", 1, 0, "")
+		return err
+	}
+}
+
 func TestWorkflowBadInput(t *testing.T) {
 	type step func(t *testing.T, e *wfEnv) error
 	cases := []struct {
@@ -172,12 +182,7 @@ func TestWorkflowBadInput(t *testing.T) {
 		run  step
 		want apperr.Kind
 	}{
-		{"approving your own edit", func(t *testing.T, e *wfEnv) error {
-			v, _ := e.s.CreateGuide(e.ctx, editRev, testGuide("B-1", "自审"))
-			e.s.Submit(e.ctx, KindGuide, editRev, "B-1", v.Version)
-			_, err := e.s.Approve(e.ctx, KindGuide, editRev, "B-1", v.Version, 0, "")
-			return err
-		}, apperr.SelfReviewForbidden},
+		{"approving your own edit", selfApproval(editRev, "自审"), apperr.SelfReviewForbidden},
 		{"approving a version you created though someone else edited last", func(t *testing.T, e *wfEnv) error {
 			v, _ := e.s.CreateGuide(e.ctx, editRev, testGuide("B-1", "自审"))
 			v, _ = e.s.SaveGuide(e.ctx, editorA, "B-1", Edit{Version: 1, Revision: v.Revision}, testGuide("B-1", "改过"))
@@ -185,18 +190,8 @@ func TestWorkflowBadInput(t *testing.T) {
 			_, err := e.s.Approve(e.ctx, KindGuide, editRev, "B-1", 1, 0, "")
 			return err
 		}, apperr.SelfReviewForbidden},
-		{"an editor without the reviewer role approving their own edit", func(t *testing.T, e *wfEnv) error {
-			e.s.CreateGuide(e.ctx, editorA, testGuide("B-1", "自审"))
-			e.s.Submit(e.ctx, KindGuide, editorA, "B-1", 1)
-			_, err := e.s.Approve(e.ctx, KindGuide, editorA, "B-1", 1, 0, "")
-			return err
-		}, apperr.SelfReviewForbidden},
-		{"admin approving their own edit", func(t *testing.T, e *wfEnv) error {
-			e.s.CreateGuide(e.ctx, adminE, testGuide("B-1", "管理员"))
-			e.s.Submit(e.ctx, KindGuide, adminE, "B-1", 1)
-			_, err := e.s.Approve(e.ctx, KindGuide, adminE, "B-1", 1, 0, "")
-			return err
-		}, apperr.SelfReviewForbidden},
+		{"an editor without the reviewer role approving their own edit", selfApproval(editorA, "自审"), apperr.SelfReviewForbidden},
+		{"admin approving their own edit", selfApproval(adminE, "管理员"), apperr.SelfReviewForbidden},
 		{"force-publish without a reason", func(t *testing.T, e *wfEnv) error {
 			e.s.CreateGuide(e.ctx, editorA, testGuide("B-1", "紧急"))
 			_, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "B-1", 1, "  ")
