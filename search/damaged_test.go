@@ -82,10 +82,7 @@ func TestDamagedIndexIsRebuilt(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
 			guides := seedGuides(t)
-			s, err := Open(ctx, Options{Dir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := mustOpen(t, Options{Dir: dir})
 			if err := s.Rebuild(ctx, guides); err != nil {
 				t.Fatal(err)
 			}
@@ -142,10 +139,7 @@ func TestDamagedIndexIsRebuilt(t *testing.T) {
 
 			// The next start opens the rebuilt index and says nothing about damage.
 			logs = &syncBuffer{}
-			s, err = Open(ctx, Options{Dir: dir, Log: slog.New(slog.NewTextHandler(logs, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s = mustOpen(t, Options{Dir: dir, Log: slog.New(slog.NewTextHandler(logs, nil))})
 			if !s.Ready() || s.NeedsRebuild() || strings.Contains(logs.String(), `msg="search index damaged`) {
 				t.Errorf("reopen after the rebuild: Ready=%v NeedsRebuild=%v\n%s", s.Ready(), s.NeedsRebuild(), logs)
 			}

@@ -125,10 +125,7 @@ func TestIndexCatchesUpAfterRestart(t *testing.T) {
 		store[g.Code] = g
 	}
 	open := func() (*Service, *eventlog.Log) {
-		s, err := Open(ctx, Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := mustOpen(t, Options{Dir: dir})
 		lg, err := eventlog.Open(ctx, d, eventlog.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -226,18 +223,12 @@ func TestIndexFromAnotherStoreIsRebuilt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, Options{Dir: dir})
 	if err := s.rebuild(ctx, fixture(), 500); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err = Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, Options{Dir: dir})
 	defer s.Close()
 	d := sqliteDB(t)
 	lg, err := eventlog.Open(ctx, d, eventlog.Options{})

@@ -33,13 +33,20 @@ func seedGuides(t testing.TB) []content.Guide {
 	return gs
 }
 
-// openEmpty opens a service over d with an empty index, closed when the test ends.
-func openEmpty(t testing.TB, d *db.DB) *Service {
+// mustOpen opens a service with o, failing the test when it cannot; the caller closes it.
+func mustOpen(t testing.TB, o Options) *Service {
 	t.Helper()
-	s, err := Open(context.Background(), Options{DB: d})
+	s, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// openEmpty opens a service over d with an empty index, closed when the test ends.
+func openEmpty(t testing.TB, d *db.DB) *Service {
+	t.Helper()
+	s := mustOpen(t, Options{DB: d})
 	t.Cleanup(func() { s.Close() })
 	return s
 }
