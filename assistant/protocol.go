@@ -40,7 +40,7 @@ type ClientFrame struct {
 	Token     string `json:"token,omitempty"`
 	SessionID string `json:"session_id,omitempty"`
 	LastSeq   int64  `json:"last_seq,omitempty"`
-	ElderMode bool   `json:"elder_mode,omitempty"`
+	ElderMode *bool  `json:"elder_mode,omitempty"` // absent: on for a signed-in person of 65+ (Options.Elderly)
 	Locale    string `json:"locale,omitempty"`
 	Speech    bool   `json:"speech,omitempty"` // answers come with audio_url
 	// message
@@ -137,6 +137,8 @@ type ReadyEvent struct {
 	VoiceInput  bool            `json:"voice_input"`
 	VoiceOutput bool            `json:"voice_output"`
 	Voice       *voice.Settings `json:"voice"` // the voice settings in force (rate, voice, text_size)
+	// ElderMode is the mode in force: as hello asked, or on by default for a person of 65+.
+	ElderMode bool `json:"elder_mode"`
 }
 
 // ReadyLimits tells the client the limits it must respect.

@@ -58,6 +58,9 @@ type Options struct {
 	// Personal, when set, answers a person's questions about their own affairs (their
 	// applications' progress, their retirement month) from their data, before guide questions.
 	Personal PersonalData
+	// Elderly, when set, tells whether a signed-in person is 65 or older (from their profile):
+	// their chat then starts in elder mode unless the client says otherwise in hello.
+	Elderly func(ctx context.Context, subject string) bool
 }
 
 // PersonalData answers questions about the person's own affairs from their data (the

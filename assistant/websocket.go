@@ -255,6 +255,10 @@ func (c *conn) hello(f ClientFrame) {
 		after = 0
 	}
 	stored, found := s.loadVoiceSettings(ctx, c.principal.Subject)
+	elder := f.ElderMode != nil && *f.ElderMode
+	if f.ElderMode == nil && !anonymous && s.opts.Elderly != nil {
+		elder = s.opts.Elderly(ctx, c.principal.Subject) // 适老化: the default for 65+
+	}
 	var replay [][]byte
 	var gap bool
 	sess.mu.Lock()
@@ -270,7 +274,7 @@ func (c *conn) hello(f ClientFrame) {
 	}
 	old := sess.conn
 	sess.conn = c
-	sess.state.ElderMode = f.ElderMode
+	sess.state.ElderMode = elder
 	sess.state.Speech = f.Speech
 	if found {
 		sess.state.Voice = stored // the person's stored settings win over the session's
@@ -282,7 +286,7 @@ func (c *conn) hello(f ClientFrame) {
 	sess.used = s.now()
 	l := s.limits
 	ready := &ReadyEvent{eventHeader: eventHeader{Type: EventReady, Seq: min(after, sess.lastSeq)}, SessionID: sess.id,
-		Resumed: resumed, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil,
+		Resumed: resumed, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil, ElderMode: elder,
 		Limits: ReadyLimits{MaxFrameBytes: l.MaxFrameBytes, MaxMessageChars: MaxMessageRunes, MessagesPerSec: l.User.PerSecond,
 			MessageBurst: l.User.Burst, PingIntervalSec: int(l.PingInterval / time.Second), IdleTimeoutSec: int(l.IdleTimeout / time.Second),
 			MaxAudioBytes: l.MaxAudioBytes, MaxAudioChunk: MaxAudioChunkBytes},

@@ -45,6 +45,7 @@ type serverEvent struct {
 	Reason       string     `json:"reason"`
 	ID           string     `json:"id"`
 	RetryAfterMS int64      `json:"retry_after_ms"`
+	ElderMode    bool       `json:"elder_mode"`
 	raw          string
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/internal/apperr"
+	"shebao/internal/db"
 )
 
 // ErrorBody is the JSON error model of every API response that is not a success.
@@ -36,6 +37,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		} else {
 			ae = apperr.Wrap(apperr.Internal, "", err)
 		}
+	}
+	if ae.Code == apperr.Internal.Code && db.Unreachable(err) {
+		// The store is restarting or out of reach: a clean, retryable 503, not an internal error.
+		ae = apperr.Wrap(apperr.Unavailable, "", err)
 	}
 	if ae.Status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(c), "method", c.Method(),

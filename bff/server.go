@@ -18,6 +18,7 @@ import (
 	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/ratelimit"
+	"shebao/notify"
 	"shebao/search"
 )
 
@@ -37,6 +38,9 @@ type Deps struct {
 	// should check it (identity.WithRevocations).
 	Revocations *identity.Revocations
 	Chat        http.Handler // optional WebSocket endpoint (net/http, gorilla)
+	// Notify backs the inbox, push subscriptions and campaigns; without it they answer
+	// push_unavailable.
+	Notify *notify.Service
 	// Voice transcribes and speaks; without it the voice routes answer voice_unavailable.
 	Voice *voice.Service
 	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).
@@ -165,6 +169,7 @@ func (s *Server) routes() {
 	s.searchRoutes(v1)
 	s.toolRoutes(v1)
 	s.chatRoutes(v1)
+	s.notifyRoutes(v1)
 	s.meRoutes(v1)
 	v1.Post("/upstream/events", s.upstreamEvents)
 	s.voiceRoutes(v1)
@@ -173,6 +178,7 @@ func (s *Server) routes() {
 	s.adminRoutes(admin)
 	s.adminSearchRoutes(admin)
 	s.adminTokenRoutes(admin)
+	s.adminNotifyRoutes(admin)
 	s.consoleRoutes(a)
 	s.appRoutes(a)
 }

@@ -23,10 +23,14 @@ type Config struct {
 	Addr            string        `yaml:"addr" env:"SHEBAO_ADDR" doc:"HTTP listen address"`
 	DataDir         string        `yaml:"data_dir" env:"SHEBAO_DATA_DIR" doc:"where the SQLite file, the search index and signing keys live"`
 	DatabaseURL     string        `yaml:"database_url" env:"DATABASE_URL" doc:"PostgreSQL URL; empty = embedded SQLite file in the data dir"`
+	RedisURL        string        `yaml:"redis_url" env:"REDIS_URL" doc:"Redis URL (redis://host:6379/0) shared by the replicas: wakes them on new events and keeps the rate limits; empty = none"`
+	EventsSignal    string        `yaml:"events_signal" env:"SHEBAO_EVENTS_SIGNAL" doc:"how replicas wake each other on new events: auto (Redis if set, else PostgreSQL LISTEN/NOTIFY, else polling only), redis, postgres or none"`
+	EventsPoll      time.Duration `yaml:"events_poll" env:"SHEBAO_EVENTS_POLL" doc:"how often each replica reads the event log for events from other processes; the fallback when the wake-up signal is down"`
 	LogLevel        string        `yaml:"log_level" env:"SHEBAO_LOG_LEVEL" doc:"debug, info, warn or error"`
 	LogFormat       string        `yaml:"log_format" env:"SHEBAO_LOG_FORMAT" doc:"json or text"`
 	Seed            bool          `yaml:"seed" env:"SHEBAO_SEED" doc:"load and publish the built-in Shaanxi guides when the store has none"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"SHEBAO_SHUTDOWN_TIMEOUT" doc:"how long to drain in-flight requests on SIGINT/SIGTERM"`
+	DrainDelay      time.Duration `yaml:"drain_delay" env:"SHEBAO_DRAIN_DELAY" doc:"on SIGTERM, how long /readyz answers 503 while requests are still served, before the listeners close (set it to the balancer's health-check interval)"`
 	DebugAddr       string        `yaml:"debug_addr" env:"SHEBAO_DEBUG_ADDR" doc:"listen address for Go's pprof profiler (keep it on loopback); empty = off"`
 	TrustProxy      bool          `yaml:"trust_proxy" env:"SHEBAO_TRUST_PROXY" doc:"take the client IP from X-Forwarded-For (only behind a trusted load balancer)"`
 	AllowedOrigins  []string      `yaml:"allowed_origins" env:"SHEBAO_ALLOWED_ORIGINS" doc:"comma-separated origins allowed to open the chat WebSocket; empty = same host only"`
@@ -62,20 +66,33 @@ type Config struct {
 	ModelMaxTokens int           `yaml:"model_max_tokens" env:"SHEBAO_MODEL_MAX_TOKENS" doc:"max tokens in one model answer"`
 	ModelNoThink   bool          `yaml:"model_no_think" env:"SHEBAO_MODEL_NO_THINK" doc:"send chat_template_kwargs enable_thinking=false (reasoning models on vLLM/SGLang)"`
 
-	VoiceTranscribeBaseURL string        `yaml:"voice_transcribe_base_url" env:"SHEBAO_VOICE_TRANSCRIBE_BASE_URL" doc:"OpenAI-compatible transcription server (POST …/audio/transcriptions), e.g. http://127.0.0.1:8001/v1; empty = voice input off (voice_unavailable)"`
-	VoiceTranscribeAPIKey  string        `yaml:"voice_transcribe_api_key" env:"SHEBAO_VOICE_TRANSCRIBE_API_KEY" doc:"API key for the transcription server"`
-	VoiceTranscribeModel   string        `yaml:"voice_transcribe_model" env:"SHEBAO_VOICE_TRANSCRIBE_MODEL" doc:"transcription model name"`
-	VoiceSpeechBaseURL     string        `yaml:"voice_speech_base_url" env:"SHEBAO_VOICE_SPEECH_BASE_URL" doc:"OpenAI-compatible speech server (POST …/audio/speech); empty = espeak-ng's Mandarin voice when installed"`
-	VoiceSpeechAPIKey      string        `yaml:"voice_speech_api_key" env:"SHEBAO_VOICE_SPEECH_API_KEY" doc:"API key for the speech server"`
-	VoiceSpeechModel       string        `yaml:"voice_speech_model" env:"SHEBAO_VOICE_SPEECH_MODEL" doc:"speech model name"`
-	VoiceSpeechFormat      string        `yaml:"voice_speech_format" env:"SHEBAO_VOICE_SPEECH_FORMAT" doc:"audio format asked of the speech server: mp3, wav, opus or aac"`
-	VoiceSpeechFemale      string        `yaml:"voice_speech_female" env:"SHEBAO_VOICE_SPEECH_FEMALE" doc:"the speech server's voice for the app's female voice"`
-	VoiceSpeechMale        string        `yaml:"voice_speech_male" env:"SHEBAO_VOICE_SPEECH_MALE" doc:"the speech server's voice for the app's male voice"`
-	VoiceEspeak            string        `yaml:"voice_espeak" env:"SHEBAO_VOICE_ESPEAK" doc:"espeak-ng command, used when no speech server is set or it fails; empty = never"`
-	VoiceTimeout           time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a transcription or speech server (a local espeak-ng run has 5s)"`
-	VoiceMaxAudioBytes     int           `yaml:"voice_max_audio_bytes" env:"SHEBAO_VOICE_MAX_AUDIO_BYTES" doc:"largest recording accepted for transcription (audio_too_large, 413)"`
-	VoiceMaxAudioLength    time.Duration `yaml:"voice_max_audio_length" env:"SHEBAO_VOICE_MAX_AUDIO_LENGTH" doc:"longest recording accepted for transcription (audio_too_long)"`
-	VoiceCacheBytes        int           `yaml:"voice_cache_bytes" env:"SHEBAO_VOICE_CACHE_BYTES" doc:"memory for synthesised sentences kept for reuse (greetings, fixed replies); 0 = no cache"`
+	AppBaseURL               string        `yaml:"app_base_url" env:"SHEBAO_APP_BASE_URL" doc:"origin of the app, prefixed to the deep links and unsubscribe links in notifications, e.g. https://app.example.cn"`
+	PushVAPIDSubject         string        `yaml:"push_vapid_subject" env:"SHEBAO_PUSH_VAPID_SUBJECT" doc:"contact in every VAPID signature: https: URL or mailto: at a real domain (Apple refuses others); empty = Web Push off, notices reach the inbox only"`
+	PushVAPIDPublicKey       string        `yaml:"push_vapid_public_key" env:"SHEBAO_PUSH_VAPID_PUBLIC_KEY" doc:"VAPID key pair (base64url); empty = generated at first start and kept in the store. Old keys stay in use for the subscriptions made with them"`
+	PushVAPIDPrivateKey      string        `yaml:"push_vapid_private_key" env:"SHEBAO_PUSH_VAPID_PRIVATE_KEY" doc:"private half of the VAPID key pair"`
+	PushHosts                []string      `yaml:"push_hosts" env:"SHEBAO_PUSH_HOSTS" doc:"comma-separated push-service hosts subscriptions may point at (*.x matches subdomains); empty = the major browsers' services (FCM, Mozilla, Windows, Apple)"`
+	PushInsecureTestHosts    []string      `yaml:"push_insecure_test_hosts" env:"SHEBAO_PUSH_INSECURE_TEST_HOSTS" doc:"INSECURE, tests only: host:port pairs allowed as push endpoints over plain http at any address (a local fake push service); logged at start when set"`
+	PushWorkers              int           `yaml:"push_workers" env:"SHEBAO_PUSH_WORKERS" doc:"notification deliveries sent at once"`
+	PushFail4xxLimit         int           `yaml:"push_fail_4xx_limit" env:"SHEBAO_PUSH_FAIL_4XX_LIMIT" doc:"a subscription answered only 4xx this many times in a row, never delivered, is dropped"`
+	PushSubscriptionMaxIdle  time.Duration `yaml:"push_subscription_max_idle" env:"SHEBAO_PUSH_SUBSCRIPTION_MAX_IDLE" doc:"a subscription the app has not re-posted for this long expires"`
+	NotifyCampaignRatePeriod time.Duration `yaml:"notify_campaign_rate_period" env:"SHEBAO_NOTIFY_CAMPAIGN_RATE_PERIOD" doc:"the period a campaign's rate_per_minute counts over (a minute; tests shorten it)"`
+	SMSGatewayURL            string        `yaml:"sms_gateway_url" env:"SHEBAO_SMS_GATEWAY_URL" doc:"generic HTTP SMS gateway for critical reminders to people without push; empty = no SMS"`
+	SMSTemplateID            string        `yaml:"sms_template_id" env:"SHEBAO_SMS_TEMPLATE_ID" doc:"template id registered with the SMS vendor"`
+	SMSKey                   string        `yaml:"sms_key" env:"SHEBAO_SMS_KEY" doc:"HMAC-SHA256 key signing each SMS gateway request (X-Signature)"`
+	VoiceTranscribeBaseURL   string        `yaml:"voice_transcribe_base_url" env:"SHEBAO_VOICE_TRANSCRIBE_BASE_URL" doc:"OpenAI-compatible transcription server (POST …/audio/transcriptions), e.g. http://127.0.0.1:8001/v1; empty = voice input off (voice_unavailable)"`
+	VoiceTranscribeAPIKey    string        `yaml:"voice_transcribe_api_key" env:"SHEBAO_VOICE_TRANSCRIBE_API_KEY" doc:"API key for the transcription server"`
+	VoiceTranscribeModel     string        `yaml:"voice_transcribe_model" env:"SHEBAO_VOICE_TRANSCRIBE_MODEL" doc:"transcription model name"`
+	VoiceSpeechBaseURL       string        `yaml:"voice_speech_base_url" env:"SHEBAO_VOICE_SPEECH_BASE_URL" doc:"OpenAI-compatible speech server (POST …/audio/speech); empty = espeak-ng's Mandarin voice when installed"`
+	VoiceSpeechAPIKey        string        `yaml:"voice_speech_api_key" env:"SHEBAO_VOICE_SPEECH_API_KEY" doc:"API key for the speech server"`
+	VoiceSpeechModel         string        `yaml:"voice_speech_model" env:"SHEBAO_VOICE_SPEECH_MODEL" doc:"speech model name"`
+	VoiceSpeechFormat        string        `yaml:"voice_speech_format" env:"SHEBAO_VOICE_SPEECH_FORMAT" doc:"audio format asked of the speech server: mp3, wav, opus or aac"`
+	VoiceSpeechFemale        string        `yaml:"voice_speech_female" env:"SHEBAO_VOICE_SPEECH_FEMALE" doc:"the speech server's voice for the app's female voice"`
+	VoiceSpeechMale          string        `yaml:"voice_speech_male" env:"SHEBAO_VOICE_SPEECH_MALE" doc:"the speech server's voice for the app's male voice"`
+	VoiceEspeak              string        `yaml:"voice_espeak" env:"SHEBAO_VOICE_ESPEAK" doc:"espeak-ng command, used when no speech server is set or it fails; empty = never"`
+	VoiceTimeout             time.Duration `yaml:"voice_timeout" env:"SHEBAO_VOICE_TIMEOUT" doc:"timeout of one call to a transcription or speech server (a local espeak-ng run has 5s)"`
+	VoiceMaxAudioBytes       int           `yaml:"voice_max_audio_bytes" env:"SHEBAO_VOICE_MAX_AUDIO_BYTES" doc:"largest recording accepted for transcription (audio_too_large, 413)"`
+	VoiceMaxAudioLength      time.Duration `yaml:"voice_max_audio_length" env:"SHEBAO_VOICE_MAX_AUDIO_LENGTH" doc:"longest recording accepted for transcription (audio_too_long)"`
+	VoiceCacheBytes          int           `yaml:"voice_cache_bytes" env:"SHEBAO_VOICE_CACHE_BYTES" doc:"memory for synthesised sentences kept for reuse (greetings, fixed replies); 0 = no cache"`
 }
 
 // ModelExtraBody is what is merged into every model request body for the configured server.
@@ -91,6 +108,8 @@ func Default() Config {
 	return Config{
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./data",
+		EventsSignal:    "auto",
+		EventsPoll:      500 * time.Millisecond,
 		LogLevel:        "info",
 		LogFormat:       "json",
 		Seed:            true,
@@ -109,16 +128,21 @@ func Default() Config {
 		MeRatePerUser:          10,
 		MeRatePerIP:            100,
 		ModelMaxTokens:         800,
-		VoiceTranscribeModel:   "whisper-1",
-		VoiceSpeechModel:       "tts-1",
-		VoiceSpeechFormat:      "mp3",
-		VoiceSpeechFemale:      "nova",
-		VoiceSpeechMale:        "onyx",
-		VoiceEspeak:            "espeak-ng",
-		VoiceTimeout:           10 * time.Second,
-		VoiceMaxAudioBytes:     2 << 20,
-		VoiceMaxAudioLength:    60 * time.Second,
-		VoiceCacheBytes:        64 << 20,
+		// notify.Options says why these values.
+		PushWorkers:              16,
+		PushFail4xxLimit:         5,
+		PushSubscriptionMaxIdle:  60 * 24 * time.Hour,
+		NotifyCampaignRatePeriod: time.Minute,
+		VoiceTranscribeModel:     "whisper-1",
+		VoiceSpeechModel:         "tts-1",
+		VoiceSpeechFormat:        "mp3",
+		VoiceSpeechFemale:        "nova",
+		VoiceSpeechMale:          "onyx",
+		VoiceEspeak:              "espeak-ng",
+		VoiceTimeout:             10 * time.Second,
+		VoiceMaxAudioBytes:       2 << 20,
+		VoiceMaxAudioLength:      60 * time.Second,
+		VoiceCacheBytes:          64 << 20,
 	}
 }
 
@@ -201,6 +225,28 @@ func (c Config) Validate() error {
 			return fmt.Errorf("DATABASE_URL: must be a postgres:// URL")
 		}
 	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return fmt.Errorf("REDIS_URL: must be a redis:// or rediss:// URL")
+		}
+	}
+	switch c.EventsSignal {
+	case "auto", "none":
+	case "redis":
+		if c.RedisURL == "" {
+			return fmt.Errorf("SHEBAO_EVENTS_SIGNAL=redis: needs REDIS_URL")
+		}
+	case "postgres":
+		if c.DatabaseURL == "" {
+			return fmt.Errorf("SHEBAO_EVENTS_SIGNAL=postgres: needs DATABASE_URL")
+		}
+	default:
+		return fmt.Errorf("SHEBAO_EVENTS_SIGNAL=%q: must be auto, redis, postgres or none", c.EventsSignal)
+	}
+	if c.EventsPoll < 10*time.Millisecond || c.EventsPoll > time.Minute {
+		return fmt.Errorf("SHEBAO_EVENTS_POLL=%s: must be between 10ms and 1m", c.EventsPoll)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -210,6 +256,9 @@ func (c Config) Validate() error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("SHEBAO_LOG_FORMAT=%q: must be json or text", c.LogFormat)
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
+		return fmt.Errorf("SHEBAO_DRAIN_DELAY=%s: must be between 0s and 5m", c.DrainDelay)
 	}
 	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
 		return fmt.Errorf("SHEBAO_SHUTDOWN_TIMEOUT=%s: must be between 0s and 10m", c.ShutdownTimeout)
@@ -243,6 +292,35 @@ func (c Config) Validate() error {
 	}
 	if c.ModelMaxTokens <= 0 || c.ModelMaxTokens > 32000 {
 		return fmt.Errorf("SHEBAO_MODEL_MAX_TOKENS=%d: must be between 1 and 32000", c.ModelMaxTokens)
+	}
+	if c.PushWorkers < 1 || c.PushWorkers > 1024 {
+		return fmt.Errorf("SHEBAO_PUSH_WORKERS=%d: must be between 1 and 1024", c.PushWorkers)
+	}
+	if c.PushFail4xxLimit < 1 || c.PushFail4xxLimit > 1000 {
+		return fmt.Errorf("SHEBAO_PUSH_FAIL_4XX_LIMIT=%d: must be between 1 and 1000", c.PushFail4xxLimit)
+	}
+	if c.PushSubscriptionMaxIdle < time.Hour {
+		return fmt.Errorf("SHEBAO_PUSH_SUBSCRIPTION_MAX_IDLE=%s: must be at least 1h", c.PushSubscriptionMaxIdle)
+	}
+	if c.NotifyCampaignRatePeriod < time.Millisecond || c.NotifyCampaignRatePeriod > time.Hour {
+		return fmt.Errorf("SHEBAO_NOTIFY_CAMPAIGN_RATE_PERIOD=%s: must be between 1ms and 1h", c.NotifyCampaignRatePeriod)
+	}
+	if c.PushVAPIDSubject != "" {
+		if err := notifySubject(c.PushVAPIDSubject); err != nil {
+			return fmt.Errorf("SHEBAO_PUSH_VAPID_SUBJECT: %w", err)
+		}
+	}
+	if (c.PushVAPIDPublicKey == "") != (c.PushVAPIDPrivateKey == "") {
+		return fmt.Errorf("SHEBAO_PUSH_VAPID_PUBLIC_KEY and SHEBAO_PUSH_VAPID_PRIVATE_KEY: give both or neither")
+	}
+	if c.SMSGatewayURL != "" {
+		u, err := url.Parse(c.SMSGatewayURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SHEBAO_SMS_GATEWAY_URL=%q: must be an http(s) URL", c.SMSGatewayURL)
+		}
+		if c.SMSKey == "" || c.SMSTemplateID == "" {
+			return fmt.Errorf("SHEBAO_SMS_KEY and SHEBAO_SMS_TEMPLATE_ID: required when SHEBAO_SMS_GATEWAY_URL is set")
+		}
 	}
 	switch c.Upstream {
 	case "simulator":
@@ -353,3 +431,12 @@ func MarkdownTable() string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// notifySubject is the quick check of the VAPID subject's form; notify.CheckSubject checks the
+// domain when the server starts.
+func notifySubject(s string) error {
+	if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "mailto:") {
+		return fmt.Errorf("%q must be an https: URL or a mailto: address", s)
+	}
+	return nil
+}

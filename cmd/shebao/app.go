@@ -14,8 +14,35 @@ import (
 	"shebao/config"
 	"shebao/internal/identity"
 	"shebao/internal/queue"
+	"shebao/internal/ratelimit"
+	"shebao/notify"
 	"shebao/search"
 )
+
+// openNotify builds notifications from the config and subscribes them to the event log. The
+// person store gives guide followers; campaigns use notify's own people view until the profile
+// store provides notify.Segments, and SMS needs notify.Phones from it.
+func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, followers notify.Followers) (*notify.Service, error) {
+	o := notify.Options{
+		Followers: followers,
+		DB:        st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
+		VAPIDSubject: cfg.PushVAPIDSubject, VAPIDPublicKey: cfg.PushVAPIDPublicKey, VAPIDPrivateKey: cfg.PushVAPIDPrivateKey,
+		Endpoints:   &notify.EndpointPolicy{Hosts: cfg.PushHosts, InsecureTestHosts: cfg.PushInsecureTestHosts},
+		Concurrency: cfg.PushWorkers, Fail4xxLimit: cfg.PushFail4xxLimit, SubscriptionMaxIdle: cfg.PushSubscriptionMaxIdle,
+		Minute: cfg.NotifyCampaignRatePeriod,
+	}
+	if cfg.SMSGatewayURL != "" {
+		o.SMS = &notify.SMSGateway{URL: cfg.SMSGatewayURL, TemplateID: cfg.SMSTemplateID, Key: []byte(cfg.SMSKey)}
+	}
+	n, err := notify.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := n.Follow(ctx, st.events); err != nil {
+		return nil, fmt.Errorf("notify: follow the event log: %w", err)
+	}
+	return n, nil
+}
 
 // application is the wired server: the edge's dependencies plus what runs in the background.
 type application struct {
@@ -23,6 +50,7 @@ type application struct {
 	st      *store
 	search  *search.Service
 	chat    *assistant.Service
+	notify  *notify.Service
 	person  *personal
 	worker  *queue.Worker
 	voice   *voice.Service
@@ -51,13 +79,24 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		return nil, err
 	}
 	a.voice = vs
-	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person)
+	var lim ratelimit.Limiter // nil: in memory, per replica
+	if st.redis != nil {
+		// Message limits per person and per address hold across replicas: reconnecting to
+		// another replica gives no fresh burst.
+		lim = ratelimit.NewRedis(st.redis, "shebao:rl:", log)
+	}
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person, lim)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, chat.Close)
 	a.chat = chat
+	if a.notify, err = openNotify(ctx, cfg, log, st, a.person.people); err != nil {
+		return nil, err
+	}
 	a.deps = bff.Deps{
+		Notify:        a.notify,
+		Unread:        a.notify,
 		Content:       st.content,
 		Log:           log,
 		AccessLog:     accessLog,
@@ -100,9 +139,14 @@ func (a *application) background(ctx context.Context) {
 			a.log.Error("search index rebuild", "err", err)
 		}
 	}
-	go pruneDaily(ctx, a.log, a.chat, a.search)
+	go pruneDaily(ctx, a.log, a.st.leases, a.chat, a.search)
 	go prewarmVoice(ctx, a.log, a.voice)
 	go a.st.events.Run(ctx)
+	host, _ := os.Hostname()
+	// Notifications have a worker of their own, with their own concurrency, so that a campaign
+	// never delays a scheduled publish or an upstream submission.
+	go a.notify.Worker(fmt.Sprintf("%s/%d/notify", host, os.Getpid())).Run(ctx)
+	go a.notify.Run(ctx)
 	a.worker.Run(ctx)
 }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"shebao/internal/beijing"
 	"time"
 
 	"shebao/assistant"
@@ -15,7 +18,9 @@ import (
 	apps "shebao/internal/application"
 	"shebao/internal/db"
 	"shebao/internal/identity"
+	"shebao/internal/lease"
 	"shebao/internal/modelclient"
+	"shebao/internal/ratelimit"
 	"shebao/search"
 )
 
@@ -71,19 +76,21 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 }
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
-	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil)
+	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil, nil)
 }
 
 // newAssistantWithVoice is newAssistant with the voice service, the voice settings store and the
 // person and applications feature (each may be nil: text only, settings for the session only, no
-// personal answers, forms neither prefilled nor submitted).
+// personal answers, forms neither prefilled nor submitted), and the message rate limiter (nil: in
+// memory, per replica).
 func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
-	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal) (*assistant.Service, error) {
+	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal, lim ratelimit.Limiter) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
-		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}}
+		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}, RateLimiter: lim}
 	if p != nil {
 		o.Personal = &apps.Personal{Apps: p.apps, People: p.people}
+		o.Elderly = func(ctx context.Context, subject string) bool { return p.people.Elderly(ctx, subject, beijing.Now()) }
 	}
 	if v != nil {
 		o.Verifier = chatVerifier{v}
@@ -141,12 +148,10 @@ func runChat(ctx context.Context, env *environment, args []string) error {
 	return assistant.RunTerminal(ctx, *url, *token, *asJSON, env.stdin, env.stdout)
 }
 
-// pruneDaily keeps stored history bounded, once a day: chat sessions idle for 30 days, and
-// search queries older than 180 days (the 办事堵点 report looks back weeks).
-func pruneDaily(ctx context.Context, log *slog.Logger, svc *assistant.Service, idx *search.Service) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
+// pruneDaily keeps stored history bounded, once a day cluster-wide: chat sessions idle for 30
+// days, and search queries older than 180 days (the 办事堵点 report looks back weeks).
+func pruneDaily(ctx context.Context, log *slog.Logger, leases *lease.Leases, svc *assistant.Service, idx *search.Service) {
+	onceADay(ctx, log, leases, "prune-daily", func() {
 		if n, err := svc.Prune(ctx, 30*24*time.Hour); err != nil && ctx.Err() == nil {
 			log.Error("prune chat sessions", "err", err)
 		} else if n > 0 {
@@ -156,6 +161,23 @@ func pruneDaily(ctx context.Context, log *slog.Logger, svc *assistant.Service, i
 			log.Error("prune search query log", "err", err)
 		} else if n > 0 {
 			log.Info("pruned search query log", "count", n)
+		}
+	})
+}
+
+// onceADay runs fn about once a day on one replica of all: every replica tries each hour (and
+// at start) to take the lease name for 23 h; the one that takes it runs fn. A replica that dies
+// while holding it leaves the work to whichever takes the lease next.
+func onceADay(ctx context.Context, log *slog.Logger, leases *lease.Leases, name string, fn func()) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		b := make([]byte, 8)
+		rand.Read(b)
+		if ok, err := leases.Take(ctx, name, hex.EncodeToString(b), 23*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("daily work: lease not taken; will try again in an hour", "work", name, "err", err)
+		} else if ok {
+			fn()
 		}
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 
 	"shebao/config"
 	"shebao/content"
+	"shebao/notify"
 )
 
 // openFromArgs parses a command that takes only --config and opens the store it names, so the
@@ -32,6 +33,9 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := st.db.Migrate(ctx, "notify", notify.Migrations); err != nil {
+		return err
+	}
 	fmt.Fprintf(env.stdout, "migrations applied to %s\n", st.db.Where())
 	return nil
 }

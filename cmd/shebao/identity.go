@@ -13,6 +13,7 @@ import (
 	"shebao/content"
 	"shebao/internal/db"
 	"shebao/internal/identity"
+	"shebao/internal/lease"
 )
 
 // verifiers are the token verifier and what stands behind it.
@@ -22,14 +23,14 @@ type verifiers struct {
 	revocations *identity.Revocations // nil when opened without a store
 }
 
-// openVerifier builds the token verifier: local keys in the data dir, plus the province's
-// identity service when an issuer is configured, both checked against the revocation list in
-// store d (not checked when d is nil).
+// openVerifier builds the token verifier: local keys (in PostgreSQL when DATABASE_URL is set, so
+// every replica shares them; else in the data dir), plus the province's identity service when an
+// issuer is configured, both checked against the revocation list in store d (not checked when d
+// is nil).
 func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (verifiers, error) {
-	dir := filepath.Join(cfg.DataDir, "keys")
-	keys, err := identity.OpenKeyringWith(dir, identity.KeyringOptions{MaxTTL: cfg.TokenMaxTTL})
+	keys, err := openKeyring(ctx, cfg, d)
 	if err != nil {
-		return verifiers{}, fmt.Errorf("signing keys in %s: %w", dir, err)
+		return verifiers{}, err
 	}
 	out := verifiers{Verifier: keys.Verifier(), keys: keys}
 	if cfg.OIDCIssuer != "" {
@@ -50,22 +51,35 @@ func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Lo
 	return out, nil
 }
 
-// pruneRevocations drops, once a day, the revocation entries of tokens that have expired anyway.
-func pruneRevocations(ctx context.Context, log *slog.Logger, rev *identity.Revocations) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
+// openKeyring opens the signing keys: the identity_keys table of a PostgreSQL store d, or the
+// files in the data dir.
+func openKeyring(ctx context.Context, cfg config.Config, d *db.DB) (*identity.Keyring, error) {
+	o := identity.KeyringOptions{MaxTTL: cfg.TokenMaxTTL}
+	if d != nil && d.Dialect == db.Postgres {
+		keys, err := identity.OpenKeyringDB(ctx, d, o)
+		if err != nil {
+			return nil, fmt.Errorf("signing keys in %s: %w", d.Where(), err)
+		}
+		return keys, nil
+	}
+	dir := filepath.Join(cfg.DataDir, "keys")
+	keys, err := identity.OpenKeyringWith(dir, o)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys in %s: %w", dir, err)
+	}
+	return keys, nil
+}
+
+// pruneRevocations drops, once a day cluster-wide, the revocation entries of tokens that have
+// expired anyway.
+func pruneRevocations(ctx context.Context, log *slog.Logger, leases *lease.Leases, rev *identity.Revocations) {
+	onceADay(ctx, log, leases, "prune-revocations", func() {
 		if n, err := rev.Prune(ctx); err != nil && ctx.Err() == nil {
 			log.Error("prune token revocations", "err", err)
 		} else if n > 0 {
 			log.Info("pruned token revocations", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // actorOf turns a verified principal into the content package's actor.
@@ -143,7 +157,15 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	if *ttl <= 0 || *ttl > cfg.TokenMaxTTL {
 		return usageError{fmt.Sprintf("--ttl must be between 1s and %s (token_max_ttl)", cfg.TokenMaxTTL)}
 	}
-	v, err := openVerifier(ctx, cfg, nil, nil)
+	// With PostgreSQL the keys live there (shared by every replica), so the token is minted there.
+	var d *db.DB
+	if cfg.DatabaseURL != "" {
+		if d, err = openDB(ctx, cfg); err != nil {
+			return err
+		}
+		defer d.Close()
+	}
+	v, err := openVerifier(ctx, cfg, d, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

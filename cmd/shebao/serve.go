@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"shebao/bff"
+	"shebao/config"
+	"shebao/internal/eventlog"
 	"shebao/internal/logsink"
 	"shebao/internal/splitlisten"
 )
@@ -53,24 +56,33 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if n, err := st.seed(ctx, cfg); err != nil {
+	// Replicas started at once on an empty database: one seeds and builds, the others wait for
+	// the lock and find the work done (every step below is idempotent).
+	var verifier verifiers
+	var app *application
+	err = st.db.WithLock(ctx, startupLockKey, func() error {
+		if n, err := st.seed(ctx, cfg); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("seeded guides", "count", n)
+		}
+		if verifier, err = openVerifier(ctx, cfg, st.db, log); err != nil {
+			return err
+		}
+		app, err = buildApp(ctx, cfg, log, accessLog(cfg, sink), st, verifier)
 		return err
-	} else if n > 0 {
-		log.Info("seeded guides", "count", n)
-	}
-	verifier, err := openVerifier(ctx, cfg, st.db, log)
-	if err != nil {
-		return err
-	}
-	var accessLog io.Writer
-	if lvl := cfg.LogLevel; cfg.LogFormat == "json" && (lvl == "debug" || lvl == "info") {
-		accessLog = sink
-	}
-	app, err := buildApp(ctx, cfg, log, accessLog, st, verifier)
+	})
 	if err != nil {
 		return err
 	}
 	defer app.close()
+	var draining atomic.Bool
+	app.deps.Ready = append(app.deps.Ready, bff.ReadyCheck{Name: "draining", Check: func(context.Context) error {
+		if draining.Load() {
+			return errors.New("shutting down: new requests should go to another replica")
+		}
+		return nil
+	}})
 
 	app.deps.Revocations = verifier.revocations
 	if cfg.Dev {
@@ -96,9 +108,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}()
 	log.Info("shebao listening", "addr", ln.Addr().String(), "data_dir", absPath(cfg.DataDir),
-		"store", string(st.db.Dialect), "startup_ms", time.Since(start).Milliseconds())
+		"store", string(st.db.Dialect), "events_signal", signalName(st.signal), "startup_ms", time.Since(start).Milliseconds())
 	go app.background(ctx)
-	go pruneRevocations(ctx, log, verifier.revocations)
+	go pruneRevocations(ctx, log, st.leases, verifier.revocations)
 	if cfg.DebugAddr != "" {
 		go servePprof(cfg.DebugAddr, log)
 	}
@@ -108,7 +120,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	// Draining: /readyz answers 503 at once so the balancer stops sending new requests, while
+	// this replica keeps serving for drain_delay (the balancer's check interval); then the
+	// listeners close, in-flight requests finish within shutdown_timeout, and chat sockets are
+	// closed with 1001 (going away) by the assistant so clients reconnect to another replica.
+	draining.Store(true)
+	log.Info("shutting down: readiness off, draining", "drain_delay", cfg.DrainDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	if cfg.DrainDelay > 0 {
+		time.Sleep(cfg.DrainDelay)
+	}
 	if err := srv.Shutdown(cfg.ShutdownTimeout); err != nil {
 		log.Error("shutdown", "err", err)
 	}
@@ -117,6 +137,25 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	_ = chatSrv.Shutdown(sctx) // hijacked chat connections are closed by the assistant's Close
 	log.Info("stopped")
 	return nil
+}
+
+// accessLog is where access records go: the batched sink when the log level shows them.
+func accessLog(cfg config.Config, sink io.Writer) io.Writer {
+	if lvl := cfg.LogLevel; cfg.LogFormat == "json" && (lvl == "debug" || lvl == "info") {
+		return sink
+	}
+	return nil
+}
+
+// signalName names the event signal in use, for the start-up log.
+func signalName(s eventlog.Signal) string {
+	switch s.(type) {
+	case *eventlog.RedisSignal:
+		return "redis"
+	case *eventlog.PostgresSignal:
+		return "postgres"
+	}
+	return "none (polling)"
 }
 
 func absPath(p string) string {

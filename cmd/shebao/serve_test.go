@@ -26,10 +26,10 @@ func serveBackground(vars map[string]string) (*lockedBuf, <-chan int, context.Ca
 }
 
 // waitReady polls addr's /readyz until it answers 200; the test fails when serve exits first or
-// is not ready in time.
+// is not ready in time (a hang detector, not a speed bound: a loaded machine may take long).
 func waitReady(t *testing.T, addr string, out *lockedBuf, done <-chan int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		select {
 		case code := <-done:

@@ -10,14 +10,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"shebao/config"
 	"shebao/content"
 	apps "shebao/internal/application"
 	"shebao/internal/db"
 	"shebao/internal/eventlog"
+	"shebao/internal/lease"
 	"shebao/internal/person"
 	"shebao/internal/queue"
+	"shebao/notify"
 )
 
 // configFlag adds --config to a flag set; loadConfig reads it.
@@ -81,25 +86,92 @@ type store struct {
 	events  *eventlog.Log // broadcast events: every consumer in every process sees each one
 	jobs    *queue.Queue  // jobs: exactly one worker does each
 	content *content.Service
+	leases  *lease.Leases   // daily work done by one replica of all
+	redis   *redis.Client   // shared with the other replicas; nil without REDIS_URL
+	signal  eventlog.Signal // wakes other replicas on new events; nil = polling only
+	stop    context.CancelFunc
 }
+
+// startupLockKey is the PostgreSQL advisory lock held around migrations and the seed, so that
+// replicas started at once on an empty database do them once ("shbo" in ASCII).
+const startupLockKey = 0x7368626f
 
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store, error) {
 	d, err := openDB(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	st := &store{db: d}
-	if st.events, err = eventlog.Open(ctx, d, eventlog.Options{Log: log}); err == nil {
-		st.jobs, err = queue.Open(ctx, d, queue.Options{})
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	st := &store{db: d, stop: stop}
+	if cfg.RedisURL != "" {
+		if st.redis, err = openRedis(cfg.RedisURL); err != nil {
+			stop()
+			d.Close()
+			return nil, err
+		}
 	}
-	if err == nil {
-		st.content, err = content.New(ctx, content.Options{DB: d, Events: st.events, Jobs: st.jobs, Log: log})
-	}
+	st.signal = newSignal(bg, cfg, d, st.redis, log)
+	err = d.WithLock(ctx, startupLockKey, func() error {
+		var err error
+		if st.events, err = eventlog.Open(ctx, d, eventlog.Options{Log: log, Poll: cfg.EventsPoll, Signal: st.signal}); err == nil {
+			st.jobs, err = queue.Open(ctx, d, queue.Options{})
+		}
+		if err == nil {
+			st.leases, err = lease.Open(ctx, d, nil)
+		}
+		if err == nil {
+			st.content, err = content.New(ctx, content.Options{DB: d, Events: st.events, Jobs: st.jobs, Log: log})
+		}
+		return err
+	})
 	if err != nil {
-		d.Close()
+		st.Close()
 		return nil, fmt.Errorf("open content store at %s: %w", d.Where(), err)
 	}
 	return st, nil
+}
+
+// openRedis returns a client that fails fast: a down Redis must cost a request milliseconds (the
+// rate limits fall back to memory, events to polling), not the client's default retries.
+func openRedis(rawURL string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout = 500 * time.Millisecond
+	opt.WriteTimeout = 500 * time.Millisecond
+	opt.MaxRetries = 1
+	return redis.NewClient(opt), nil
+}
+
+// newSignal picks how this process wakes the others on new events (events_signal): Redis
+// pub/sub, PostgreSQL LISTEN/NOTIFY, or none (polling only; SQLite has one process anyway).
+func newSignal(ctx context.Context, cfg config.Config, d *db.DB, rdb *redis.Client, log *slog.Logger) eventlog.Signal {
+	kind := cfg.EventsSignal
+	if kind == "auto" {
+		switch {
+		case rdb != nil:
+			kind = "redis"
+		case d.Dialect == db.Postgres:
+			kind = "postgres"
+		default:
+			kind = "none"
+		}
+	}
+	switch kind {
+	case "redis":
+		return eventlog.NewRedisSignal(ctx, rdb, cfg.EventsPoll, log)
+	case "postgres":
+		if d.Dialect != db.Postgres {
+			return nil
+		}
+		return eventlog.NewPostgresSignal(ctx, d.PostgresURL(), eventlog.NotifyVia(func(ctx context.Context, q string, args ...any) error {
+			_, err := d.Exec(ctx, q, args...)
+			return err
+		}), cfg.EventsPoll, log)
+	}
+	return nil
 }
 
 // seed publishes the built-in guides when the config asks for it and the store has none; it
@@ -122,7 +194,7 @@ func (s *store) schemaCurrent(ctx context.Context) error {
 		name string
 		ms   []db.Migration
 	}{{"content", content.Migrations}, {"people", content.PeopleMigrations}, {"eventlog", eventlog.Migrations}, {"queue", queue.Migrations},
-		{"person", person.Migrations}, {"application", apps.Migrations}} {
+		{"person", person.Migrations}, {"application", apps.Migrations}, {"lease", lease.Migrations}, {"notify", notify.Migrations}} {
 		ok, err := s.db.UpToDate(ctx, c.name, c.ms)
 		if err != nil {
 			return err
@@ -134,4 +206,11 @@ func (s *store) schemaCurrent(ctx context.Context) error {
 	return nil
 }
 
-func (s *store) Close() error { return s.db.Close() }
+// Close stops the signal and closes the connections.
+func (s *store) Close() error {
+	s.stop()
+	if s.redis != nil {
+		s.redis.Close()
+	}
+	return s.db.Close()
+}

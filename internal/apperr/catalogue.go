@@ -68,6 +68,17 @@ var (
 	// Import.
 	ImportTooLarge = Kind{"import_too_large", http.StatusRequestEntityTooLarge, "导入文件展开后过大，未导入任何内容。"}
 
+	// Notifications (notify).
+	InvalidSubscription     = Kind{"invalid_subscription", http.StatusBadRequest, "推送订阅信息不正确，请重新开启通知。"}
+	PushEndpointNotAllowed  = Kind{"push_endpoint_not_allowed", http.StatusBadRequest, "不支持该推送服务地址。"}
+	NoticeNotFound          = Kind{"notice_not_found", http.StatusNotFound, "未找到该消息。"}
+	PayloadTooLarge         = Kind{"payload_too_large", http.StatusRequestEntityTooLarge, "通知内容过长，请精简后再发送。"}
+	CampaignNotFound        = Kind{"campaign_not_found", http.StatusNotFound, "未找到该提醒活动。"}
+	CampaignInvalid         = Kind{"campaign_invalid", http.StatusBadRequest, "提醒活动设置不正确。"}
+	CampaignState           = Kind{"campaign_state", http.StatusConflict, "提醒活动当前状态下不能进行此操作。"}
+	InvalidUnsubscribeToken = Kind{"invalid_unsubscribe_token", http.StatusBadRequest, "退订链接无效或已过期。"}
+	InvalidPreferences      = Kind{"invalid_preferences", http.StatusBadRequest, "通知设置不正确。"}
+	PushUnavailable         = Kind{"push_unavailable", http.StatusServiceUnavailable, "消息推送暂不可用。"}
 	// Voice (transcription, speech, voice settings).
 	AudioEmpty           = Kind{"audio_empty", http.StatusBadRequest, "没有收到声音，请再说一遍。"}
 	AudioTooLong         = Kind{"audio_too_long", http.StatusBadRequest, "录音太长了，请在60秒内说完。"}
@@ -140,6 +151,8 @@ var Catalogue = []Kind{
 	QueryEmpty, QueryTooLong, InvalidCursor, SynonymInvalid,
 	ChangeNoteRequired, FormExists, VersionNotFound, PreconditionNeeded,
 	ImportTooLarge,
+	InvalidSubscription, PushEndpointNotAllowed, NoticeNotFound, PayloadTooLarge, CampaignNotFound, CampaignInvalid,
+	CampaignState, InvalidUnsubscribeToken, InvalidPreferences, PushUnavailable,
 	ProfileInvalid, FormValuesInvalid, ApplicationNotFound, SupplementNotRequested, WebhookSignature, WebhookStale, WebhookInvalid, NotFollowing,
 	AudioEmpty, AudioTooLong, AudioTooLarge, AudioUnsupported, VoiceUnavailable, VoiceTextInvalid, VoiceSettingsInvalid,
 	HeaderTooLarge, RequestTimeout, BadRequest, TooManyConnections, WebSocketRequired,

@@ -6,16 +6,21 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
@@ -34,6 +39,7 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 	where   string   // path or host, for messages; never the password
+	dsn     string   // PostgreSQL URL, for connections outside the pool (LISTEN); empty for SQLite
 	stmts   sync.Map // query text → *sql.Stmt, for QueryPrepared
 }
 
@@ -71,6 +77,10 @@ func (d *DB) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	}
 	return st, nil
 }
+
+// PostgresURL is the URL the PostgreSQL DB was opened with (empty for SQLite): a LISTEN needs a
+// connection of its own, outside the pool.
+func (d *DB) PostgresURL() string { return d.dsn }
 
 // Where names the file or host the DB lives at (no credentials).
 func (d *DB) Where() string { return d.where }
@@ -139,7 +149,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", host, firstLine(err))
 	}
-	return &DB{DB: sdb, Dialect: Postgres, where: host}, nil
+	return &DB{DB: sdb, Dialect: Postgres, where: host, dsn: dsn}, nil
 }
 
 // Rebind rewrites '?' placeholders to '$1', '$2', … for PostgreSQL. Question marks inside single
@@ -290,4 +300,24 @@ func firstLine(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// Unreachable reports whether err means the database could not be reached or went away (a
+// restart, a failover, a refused connection) rather than that the statement was wrong: the edge
+// answers such failures 503 service_unavailable, which clients and balancers retry, and the pool
+// reconnects by itself once the server is back.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect now.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed")
 }

@@ -107,3 +107,24 @@ func firstLineOf(s string) string {
 	}
 	return s
 }
+
+// WithLock runs fn while holding the PostgreSQL session advisory lock key, so that replicas
+// started at once on an empty database migrate and seed one after the other: the first does
+// the work, the others find it done. On SQLite (one process owns the file) fn just runs.
+func (d *DB) WithLock(ctx context.Context, key int64, fn func() error) error {
+	if d.Dialect != Postgres {
+		return fn()
+	}
+	// A session lock belongs to one connection: take it on a pinned connection and release it
+	// there, whatever fn does with the pool meanwhile.
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("advisory lock %d: %w", key, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return fmt.Errorf("advisory lock %d: %w", key, err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+	return fn()
+}

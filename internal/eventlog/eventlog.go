@@ -210,7 +210,8 @@ func (l *Log) Deliver(ctx context.Context) error {
 	err := l.drain(ctx, false)
 	if l.opts.Signal != nil {
 		if serr := l.opts.Signal.Send(ctx); serr != nil {
-			l.log.Warn("eventlog: signal other processes", "err", serr)
+			// The Signal logs when it goes down and comes back; per publish is noise.
+			l.log.Debug("eventlog: signal other processes", "err", serr)
 		}
 	}
 	return err

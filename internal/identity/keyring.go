@@ -39,13 +39,25 @@ const (
 // logs nobody out. It is safe for concurrent use, but one process should own a directory: other
 // processes do not see a rotation until they reopen it.
 type Keyring struct {
-	dir    string
+	store  keyStore
 	now    func() time.Time
 	maxTTL time.Duration // longest exp − iat minted or accepted
 
-	mu      sync.RWMutex
-	keys    map[string]*localKey // by kid
-	current *localKey            // signs new tokens; always in keys
+	mu       sync.RWMutex
+	keys     map[string]*localKey // by kid
+	current  *localKey            // signs new tokens; always in keys
+	loadedAt time.Time            // when keys were last read from a shared store
+	reload   sync.Mutex           // one re-read at a time
+}
+
+// keyStore is where the keys live: files in the data dir (one process), or a table in the
+// shared PostgreSQL database (every replica signs and verifies with the same keys).
+type keyStore interface {
+	load(ctx context.Context) ([]*localKey, error)
+	save(ctx context.Context, lk *localKey) error
+	remove(ctx context.Context, lk *localKey) error
+	// shared reports whether other processes change the keys, so that lookups re-read them.
+	shared() bool
 }
 
 // localKey is one signing key and where it lives.
@@ -96,27 +108,14 @@ func OpenKeyringWith(dir string, o KeyringOptions) (*Keyring, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("identity: create key directory: %w", err)
 	}
-	k := &Keyring{dir: dir, now: now, maxTTL: maxTTL, keys: map[string]*localKey{}}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("identity: read key directory: %w", err)
-	}
-	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".") || filepath.Ext(e.Name()) != keyFileExt {
-			continue // temporary files and anything else an operator keeps there
-		}
-		lk, err := readKeyFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			// Failing loudly beats skipping: a silently dropped key logs out everyone it signed for.
-			return nil, err
-		}
-		if _, dup := k.keys[lk.kid]; dup {
-			return nil, fmt.Errorf("identity: two key files with kid %q in %s", lk.kid, dir)
-		}
-		k.keys[lk.kid] = lk
-		if k.current == nil || newer(lk, k.current) {
-			k.current = lk
-		}
+	return openKeyringIn(context.Background(), fileKeys{dir: dir}, now, maxTTL)
+}
+
+// openKeyringIn loads the keys of store, creating a first one if there is none.
+func openKeyringIn(ctx context.Context, store keyStore, now func() time.Time, maxTTL time.Duration) (*Keyring, error) {
+	k := &Keyring{store: store, now: now, maxTTL: maxTTL, keys: map[string]*localKey{}}
+	if err := k.loadKeys(ctx); err != nil {
+		return nil, err
 	}
 	if k.current == nil {
 		if _, err := k.Rotate(); err != nil {
@@ -124,6 +123,69 @@ func OpenKeyringWith(dir string, o KeyringOptions) (*Keyring, error) {
 		}
 	}
 	return k, nil
+}
+
+// loadKeys (re)reads every key from the store and picks the current one.
+func (k *Keyring) loadKeys(ctx context.Context) error {
+	loaded, err := k.store.load(ctx)
+	if err != nil {
+		return err
+	}
+	keys := map[string]*localKey{}
+	var current *localKey
+	for _, lk := range loaded {
+		if _, dup := keys[lk.kid]; dup {
+			return fmt.Errorf("identity: two keys with kid %q", lk.kid)
+		}
+		keys[lk.kid] = lk
+		if current == nil || newer(lk, current) {
+			current = lk
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys, k.loadedAt = keys, k.now()
+	if current != nil {
+		k.current = current
+	}
+	return nil
+}
+
+// fileKeys keeps one PEM file per key in a directory.
+type fileKeys struct{ dir string }
+
+func (f fileKeys) shared() bool { return false }
+
+func (f fileKeys) load(context.Context) ([]*localKey, error) {
+	entries, err := os.ReadDir(f.dir)
+	if err != nil {
+		return nil, fmt.Errorf("identity: read key directory: %w", err)
+	}
+	var out []*localKey
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") || filepath.Ext(e.Name()) != keyFileExt {
+			continue // temporary files and anything else an operator keeps there
+		}
+		lk, err := readKeyFile(filepath.Join(f.dir, e.Name()))
+		if err != nil {
+			// Failing loudly beats skipping: a silently dropped key logs out everyone it signed for.
+			return nil, err
+		}
+		out = append(out, lk)
+	}
+	return out, nil
+}
+
+func (f fileKeys) save(_ context.Context, lk *localKey) error {
+	lk.path = filepath.Join(f.dir, lk.kid+keyFileExt)
+	return writeKeyFile(f.dir, lk)
+}
+
+func (f fileKeys) remove(_ context.Context, lk *localKey) error {
+	if err := os.Remove(lk.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // newer orders keys by creation time, breaking ties by kid so every process agrees on the
@@ -192,7 +254,6 @@ func (k *Keyring) Rotate() (string, error) {
 		return "", fmt.Errorf("identity: generate key: %w", err)
 	}
 	lk := &localKey{kid: thumbprint(priv.Public().(ed25519.PublicKey)), priv: priv, created: k.now().UTC()}
-	lk.path = filepath.Join(k.dir, lk.kid+keyFileExt)
 
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -201,7 +262,7 @@ func (k *Keyring) Rotate() (string, error) {
 	if k.current != nil && !lk.created.After(k.current.created) {
 		lk.created = k.current.created.Add(time.Nanosecond)
 	}
-	if err := writeKeyFile(k.dir, lk); err != nil {
+	if err := k.store.save(context.Background(), lk); err != nil {
 		return "", err
 	}
 	k.keys[lk.kid] = lk
@@ -255,7 +316,7 @@ func (k *Keyring) Retire(kid string) error {
 	if lk == k.current {
 		return fmt.Errorf("identity: key %q is the current signing key; rotate before retiring it", kid)
 	}
-	if err := os.Remove(lk.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := k.store.remove(context.Background(), lk); err != nil {
 		return fmt.Errorf("identity: retire key %q: %w", kid, err)
 	}
 	delete(k.keys, kid)
@@ -347,14 +408,48 @@ func (k *Keyring) sign(claims jwt.Claims) (string, error) {
 }
 
 // lookup returns the public key kid, if it has not been retired.
-func (k *Keyring) lookup(_ context.Context, kid string) ([]verificationKey, error) {
+func (k *Keyring) lookup(ctx context.Context, kid string) ([]verificationKey, error) {
 	k.mu.RLock()
 	lk, ok := k.keys[kid]
+	stale := k.now().Sub(k.loadedAt)
 	k.mu.RUnlock()
+	// Keys in a shared store change under us: another replica rotated (a kid we have not seen)
+	// or retired one (seen within keyRefresh).
+	if k.store.shared() && ((!ok && stale > keyMissReload) || stale > keyRefresh) {
+		if lk2, ok2, err := k.refresh(ctx, kid); err == nil {
+			lk, ok = lk2, ok2
+		}
+	}
 	if !ok {
 		return nil, fmt.Errorf("unknown or retired local key %q", clip(kid))
 	}
 	return []verificationKey{{key: lk.priv.Public(), alg: "EdDSA"}}, nil
+}
+
+// How often a Keyring over a shared store re-reads it: at most once a second for an unknown kid
+// (so a flood of forged kids cannot turn into a flood of queries), and every 30 s regardless, so
+// a key retired on another replica stops verifying here within that.
+const (
+	keyMissReload = time.Second
+	keyRefresh    = 30 * time.Second
+)
+
+// refresh re-reads the shared store (one caller at a time) and looks kid up again.
+func (k *Keyring) refresh(ctx context.Context, kid string) (*localKey, bool, error) {
+	k.reload.Lock()
+	defer k.reload.Unlock()
+	k.mu.RLock()
+	fresh := k.now().Sub(k.loadedAt) <= keyMissReload
+	k.mu.RUnlock()
+	if !fresh {
+		if err := k.loadKeys(ctx); err != nil {
+			return nil, false, err
+		}
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	lk, ok := k.keys[kid]
+	return lk, ok, nil
 }
 
 // MaxTTL is the longest token lifetime the Keyring mints and accepts.

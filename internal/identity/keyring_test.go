@@ -222,12 +222,12 @@ func TestKeyringRotateAndRetire(t *testing.T) {
 	if _, err := v.Verify(t.Context(), newTok); err != nil {
 		t.Errorf("token of the current key after retiring another: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(k.dir, oldKid+".pem")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(k.store.(fileKeys).dir, oldKid+".pem")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("retired key file still there: %v", err)
 	}
 
 	// A retired key stays retired across a restart.
-	k2, err := OpenKeyring(k.dir)
+	k2, err := OpenKeyring(k.store.(fileKeys).dir)
 	if err != nil {
 		t.Fatal(err)
 	}

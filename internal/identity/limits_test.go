@@ -52,7 +52,7 @@ func TestMaxTokenLifetime(t *testing.T) {
 		}
 	}
 	// A lower maximum applies to tokens already out.
-	k2, err := OpenKeyringWith(k.dir, KeyringOptions{MaxTTL: time.Hour, Now: clock.Now})
+	k2, err := OpenKeyringWith(k.store.(fileKeys).dir, KeyringOptions{MaxTTL: time.Hour, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

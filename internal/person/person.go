@@ -115,6 +115,29 @@ func (s *Store) Profile(ctx context.Context, subject, tokenName string) (Profile
 	return r.Profile, nil
 }
 
+// ElderAge is the age from which the app and the assistant default to elder mode (适老化).
+const ElderAge = 65
+
+// Elderly reports whether the person's declared or supplied birth month makes them ElderAge or
+// older at now (false when the profile has no birth month or cannot be read).
+func (s *Store) Elderly(ctx context.Context, subject string, now time.Time) bool {
+	r, err := s.load(ctx, subject)
+	if err != nil {
+		return false
+	}
+	return ageAtLeast(r.BirthMonth, ElderAge, now)
+}
+
+// ageAtLeast reports whether someone born in birthMonth (YYYY-MM) has turned years by now's
+// month; an unreadable month is false.
+func ageAtLeast(birthMonth string, years int, now time.Time) bool {
+	b, err := time.Parse("2006-01", birthMonth)
+	if err != nil {
+		return false
+	}
+	return !b.AddDate(years, 0, 0).After(time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC))
+}
+
 // Clear returns the person's clear 身份证号 and phone, for a submission to the 经办 system.
 func (s *Store) Clear(ctx context.Context, subject string) (id, phone string, err error) {
 	r, err := s.load(ctx, subject)

@@ -154,3 +154,22 @@ func TestReminders(t *testing.T) {
 		t.Fatalf("empty profile in March: %+v", got)
 	}
 }
+
+func TestAgeAtLeast(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		birth string
+		want  bool
+	}{
+		{"1961-12", true},  // 65 this month
+		{"1962-01", false}, // 65 next month
+		{"1950-03", true},
+		{"1990-05", false},
+		{"", false},
+		{"1961", false},
+	} {
+		if got := ageAtLeast(c.birth, ElderAge, now); got != c.want {
+			t.Errorf("born %q: %v, want %v", c.birth, got, c.want)
+		}
+	}
+}

@@ -266,3 +266,49 @@ func TestConcurrentWorkersRunEachJobOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestRetryAfterAndPostpone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		q := openQ(t, d, c)
+		w := q.NewWorker(WorkerOptions{Name: "w"})
+		var calls int
+		w.Handle("k", func(context.Context, Job) error {
+			calls++
+			switch calls {
+			case 1:
+				return Postpone("quiet hours", 2*time.Hour)
+			case 2:
+				return RetryAfter(errors.New("429"), 90*time.Second)
+			}
+			return nil
+		})
+		if _, err := q.Enqueue(ctx, nil, Job{Kind: "k", Key: "a", MaxAttempts: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.RunDue(ctx); err != nil {
+			t.Fatalf("a postponement is not an error: %v", err)
+		}
+		j := mustGet(t, q, "a")
+		if j.State != Ready || j.Attempts != 0 || !j.RunAt.Equal(c.Now().Add(2*time.Hour)) {
+			t.Fatalf("postponed job: %+v", j)
+		}
+		c.Add(2 * time.Hour)
+		_ = w.RunDue(ctx)
+		j = mustGet(t, q, "a")
+		if j.State != Ready || j.Attempts != 1 || !j.RunAt.Equal(c.Now().Add(90*time.Second)) {
+			t.Fatalf("retry-after job: %+v", j)
+		}
+		c.Add(89 * time.Second)
+		_ = w.RunDue(ctx)
+		if calls != 2 {
+			t.Fatalf("ran before Retry-After: %d calls", calls)
+		}
+		c.Add(time.Second)
+		_ = w.RunDue(ctx)
+		if j = mustGet(t, q, "a"); j.State != Done {
+			t.Fatalf("job: %+v", j)
+		}
+	})
+}

@@ -88,8 +88,11 @@ func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.opts.Poll)
 	defer t.Stop()
 	for {
+		// Claim when at least a quarter of the slots are free (or all, at concurrency below 4):
+		// one claim transaction then takes several jobs, where claiming each freed slot alone
+		// cost a write transaction per job, the single writer's bottleneck on SQLite.
 		free := w.opts.Concurrency - len(slots)
-		if free > 0 {
+		if free > 0 && free >= (w.opts.Concurrency+3)/4 {
 			claims, err := w.q.Claim(ctx, w.opts.Name, w.kinds(), free)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("queue: claim", "worker", w.opts.Name, "err", err)
@@ -168,6 +171,13 @@ func (w *Worker) run(ctx context.Context, c *Claim) error {
 			return fmt.Errorf("queue: complete %s %s: %w", c.Kind, c.Key, cerr)
 		}
 		return nil
+	}
+	var ra retryAfter
+	if errors.As(err, &ra) && ra.postpone {
+		if ferr := c.Fail(ctx, err); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return nil // not a failure: the job is not due yet
 	}
 	w.log.Warn("queue: job failed", "worker", w.opts.Name, "kind", c.Kind, "key", c.Key, "attempt", c.Attempts, "err", err)
 	if ferr := c.Fail(ctx, err); ferr != nil {

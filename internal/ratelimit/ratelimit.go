@@ -1,6 +1,6 @@
 // Package ratelimit holds the token-bucket limits of the chat (messages per person and per IP,
 // frames per connection) and, next, of the HTTP edge. Limiter is the seam: Memory serves one
-// replica; an implementation shared through Redis can replace it for several.
+// replica; Redis shares the buckets between replicas.
 package ratelimit
 
 import (
@@ -17,8 +17,7 @@ type Rate struct {
 }
 
 // Limiter decides whether one more event for key is allowed under r. The in-memory Memory
-// serves one replica; a Redis implementation (GCRA in a script) can replace it to share limits
-// between replicas.
+// serves one replica; Redis (a token bucket in a Lua script) shares limits between replicas.
 type Limiter interface {
 	Allow(ctx context.Context, key string, r Rate) (ok bool, retryAfter time.Duration, err error)
 }

@@ -1,0 +1,132 @@
+package eventlog
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"shebao/internal/db"
+	"shebao/internal/dbtest"
+	"shebao/internal/event"
+)
+
+// RedisEnvVar names the Redis URL that enables the Redis-backed tests.
+const RedisEnvVar = "SHEBAO_TEST_REDIS_URL"
+
+func testRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	u := os.Getenv(RedisEnvVar)
+	if u == "" {
+		t.Skip("set " + RedisEnvVar + "=redis://127.0.0.1:6379/0 to run against Redis")
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// waitKeys waits (bounded) until k has seen want; the bound is a hang guard, not a speed claim.
+func waitKeys(t *testing.T, k *keys, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !equal(k.list(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer saw %v, want %v", k.list(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// signalCase builds a Signal for one process over store d.
+type signalCase struct {
+	name  string
+	store func(t testing.TB) *db.DB
+	new   func(ctx context.Context, t *testing.T, d *db.DB) Signal
+}
+
+func signalCases() []signalCase {
+	return []signalCase{
+		{"redis", dbtest.SQLite, func(ctx context.Context, t *testing.T, d *db.DB) Signal {
+			return NewRedisSignal(ctx, testRedis(t), time.Hour, nil)
+		}},
+		{"postgres", dbtest.Postgres, func(ctx context.Context, t *testing.T, d *db.DB) Signal {
+			return NewPostgresSignal(ctx, d.PostgresURL(), NotifyVia(func(ctx context.Context, q string, args ...any) error {
+				_, err := d.Exec(ctx, q, args...)
+				return err
+			}), time.Hour, nil)
+		}},
+	}
+}
+
+// TestSignalWakesAnotherProcess: with polling effectively off (an hour), an event appended through
+// process A reaches a consumer in process B only because A's signal woke B.
+func TestSignalWakesAnotherProcess(t *testing.T) {
+	for _, c := range signalCases() {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "postgres" && os.Getenv(dbtest.EnvVar) == "" {
+				t.Skip("set " + dbtest.EnvVar + " to run against PostgreSQL")
+			}
+			d := c.store(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			a, err := Open(ctx, d, Options{Poll: time.Hour, Signal: c.new(ctx, t, d)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Open(ctx, d, Options{Poll: time.Hour, Signal: c.new(ctx, t, d)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kb keys
+			if _, err := b.Register(ctx, Consumer{Name: "b", Handle: kb.handle, Start: 0}); err != nil {
+				t.Fatal(err)
+			}
+			go b.Run(ctx)
+			for i, key := range []string{"k1", "k2", "k3"} {
+				if err := a.Publish(ctx, evt("t", key)); err != nil {
+					t.Fatal(err)
+				}
+				waitKeys(t, &kb, []string{"k1", "k2", "k3"}[:i+1]...)
+			}
+		})
+	}
+}
+
+// TestRedisDownFallsBackToPolling: with Redis unreachable, Send fails and says so (Down), and
+// events still reach the other process by its poll: nothing is lost.
+func TestRedisDownFallsBackToPolling(t *testing.T) {
+	d := dbtest.SQLite(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer dead.Close()
+	sig := NewRedisSignal(ctx, dead, 20*time.Millisecond, nil)
+	a, err := Open(ctx, d, Options{Poll: time.Hour, Signal: sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, d, Options{Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kb keys
+	if _, err := b.Register(ctx, Consumer{Name: "b", Handle: kb.handle, Start: 0}); err != nil {
+		t.Fatal(err)
+	}
+	go b.Run(ctx)
+	if err := a.Publish(ctx, evt("t", "k1")); err != nil {
+		t.Fatalf("publish must not fail because Redis is down: %v", err)
+	}
+	if !sig.Down() {
+		t.Fatal("signal does not report Redis down after a failed send")
+	}
+	waitKeys(t, &kb, "k1")
+}
+
+func evt(topic, key string) event.Event { return event.Event{Topic: topic, Key: key} }

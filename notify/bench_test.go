@@ -1,0 +1,207 @@
+package notify
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"shebao/internal/db"
+	"shebao/internal/dbtest"
+	"shebao/internal/queue"
+	"shebao/notify/pushtest"
+)
+
+// rawCrypto is the per-message cryptographic floor of a Web Push send: a fresh ephemeral ECDH
+// key, the ECDH, the HKDFs, AES-GCM over the payload, and one ES256 VAPID signature.
+func rawCrypto(b *testing.B, uaPub *ecdh.PublicKey, auth, payload []byte, vapid *ecdsa.PrivateKey) {
+	for b.Loop() {
+		eph, _ := ecdh.P256().GenerateKey(rand.Reader)
+		secret, _ := eph.ECDH(uaPub)
+		salt := make([]byte, 16)
+		rand.Read(salt)
+		info := append(append([]byte("WebPush: info\x00"), uaPub.Bytes()...), eph.PublicKey().Bytes()...)
+		ikm, _ := hkdf.Key(sha256.New, secret, auth, string(info), 32)
+		cek, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
+		nonce, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
+		blk, _ := aes.NewCipher(cek)
+		gcm, _ := cipher.NewGCM(blk)
+		gcm.Seal(nil, nonce, append(payload, 2), nil)
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"aud": "https://fcm.googleapis.com", "exp": time.Now().Add(12 * time.Hour).Unix(), "sub": "mailto:ops@shebao.gov.cn"})
+		if _, err := tok.SignedString(vapid); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// sendFixture is one subscription at a local fake push service that only counts (its own
+// decryption would share the CPU with the sender), with the payload a campaign sends.
+type sendFixture struct {
+	push    *pushtest.Server
+	wp      *WebPush
+	addr    Address
+	p       Payload
+	uaPub   *ecdh.PublicKey
+	auth    []byte
+	payload []byte
+	vapid   *ecdsa.PrivateKey
+}
+
+func newSendFixture(b *testing.B) *sendFixture {
+	push := pushtest.New()
+	b.Cleanup(push.Close)
+	push.Verify.Store(false)
+	vPriv, vPub, _ := webpushKeys()
+	sub, _ := push.Subscribe(vPub)
+	uaPubBytes, _ := decodeKey(sub.Keys.P256dh)
+	uaPub, _ := ecdh.P256().NewPublicKey(uaPubBytes)
+	auth, _ := decodeKey(sub.Keys.Auth)
+	d, _ := decodeKey(vPriv)
+	vk, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Service{opts: Options{BaseURL: "https://app.shebao.gov.cn"}, unsub: make([]byte, 32)}
+	p := s.payload("p0000001", KindCertification, "请完成养老金领取资格认证", "您的养老金领取资格认证将于30天内到期，请在App内完成刷脸认证。", "/services/certification", "campaign:12:p0000001", "", false)
+	payload, _ := json.Marshal(p)
+	policy := &EndpointPolicy{InsecureTestHosts: []string{push.Host()}}
+	return &sendFixture{push: push, p: p, uaPub: uaPub, auth: auth, payload: payload, vapid: vk,
+		wp:   &WebPush{Client: policy.Client(10*time.Second, 4), Subject: "mailto:ops@shebao.gov.cn"},
+		addr: Address{Subscription: Subscription{Endpoint: sub.Endpoint, P256dh: sub.Keys.P256dh, Auth: sub.Keys.Auth}, VAPIDPublic: vPub, VAPIDPrivate: vPriv}}
+}
+
+// BenchmarkRawCrypto is the floor BenchmarkWebPushSend is compared with (run both in one
+// invocation: go test ./notify -run X -bench 'RawCrypto|WebPushSend').
+func BenchmarkRawCrypto(b *testing.B) {
+	f := newSendFixture(b)
+	rawCrypto(b, f.uaPub, f.auth, f.payload, f.vapid)
+}
+
+// BenchmarkWebPushSend is one encrypted, signed send through webpush-go to the local fake push
+// service, one goroutine.
+func BenchmarkWebPushSend(b *testing.B) {
+	f := newSendFixture(b)
+	for b.Loop() {
+		if o := f.wp.Send(context.Background(), f.addr, f.p); o.Err != nil {
+			b.Fatal(o.Err)
+		}
+	}
+}
+
+func webpushKeys() (priv, pub string, err error) {
+	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(k.Bytes()), base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes()), nil
+}
+
+// BenchmarkCampaign runs one campaign end to end in this process — segment pages into inboxes
+// and the queue, workers sending through webpush-go to the local fake push service (verifying
+// and decrypting nothing, to leave it the CPU) — for SHEBAO_BENCH_PEOPLE people (default 2000),
+// on SQLite and, with SHEBAO_TEST_DATABASE_URL, PostgreSQL. Also reports the queue alone.
+func BenchmarkCampaign(b *testing.B) {
+	people := 2000
+	if v := os.Getenv("SHEBAO_BENCH_PEOPLE"); v != "" {
+		people, _ = strconv.Atoi(v)
+	}
+	workers := 16
+	if v := os.Getenv("SHEBAO_BENCH_WORKERS"); v != "" {
+		workers, _ = strconv.Atoi(v)
+	}
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			var d *db.DB
+			if dialect == "sqlite" {
+				d = dbtest.SQLite(b)
+			} else if d = dbtest.Postgres(b); d == nil {
+				b.Skip("set " + dbtest.EnvVar)
+			}
+			for b.Loop() {
+				campaignRun(b, d, people, workers)
+			}
+		})
+	}
+}
+
+func campaignRun(b *testing.B, d *db.DB, people, workers int) {
+	ctx := context.Background()
+	push := pushtest.New()
+	defer push.Close()
+	push.Verify.Store(false)
+	q, _ := queue.Open(ctx, d, queue.Options{})
+	s, err := Open(ctx, Options{DB: d, Queue: q, VAPIDSubject: "mailto:ops@shebao.gov.cn", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Endpoints: &EndpointPolicy{InsecureTestHosts: []string{push.Host()}}, Concurrency: workers, QuietStart: 1, QuietEnd: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	now := time.Now().UnixMicro()
+	due := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+	for i := 0; i < people; i += 5000 {
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			for j := i; j < min(i+5000, people); j++ {
+				p := fmt.Sprintf("p%07d", j)
+				if _, err := tx.Exec(ctx, `INSERT INTO notify_people (person, certification_due) VALUES (?, ?)`, p, due); err != nil {
+					return err
+				}
+				// One device each; the fake accepts any id when it does not verify.
+				if _, err := tx.Exec(ctx, `INSERT INTO notify_subscriptions (person, endpoint, p256dh, auth, vapid_key_id, created_at, seen_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?)`, p, push.URL+"/push/"+p, benchP256dh, benchAuth, s.cur.ID, now, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	push.Subscribe(s.VAPIDPublicKey()) // nothing; ids are not checked without Verify
+	b.Logf("seeded %d people and devices in %s", people, time.Since(t0).Round(time.Millisecond))
+	c, err := s.CreateCampaign(ctx, "bench", CampaignInput{Name: "bench", Segment: SegmentCertificationDue, Kind: KindCertification,
+		Title: "请完成养老金领取资格认证", Body: "您的养老金领取资格认证将于30天内到期，请在App内完成刷脸认证。", WindowStart: "00:00", WindowEnd: "00:00", RatePerMinute: 1_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	t1 := time.Now()
+	if _, err := s.StartCampaign(ctx, c.ID); err != nil {
+		b.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.Worker("bench").Run(wctx); close(done) }()
+	for push.Received() < int64(people) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	el := time.Since(t1)
+	cancel()
+	<-done
+	b.ReportMetric(float64(people)/el.Seconds(), "people/s")
+	b.ReportMetric(el.Seconds(), "s-total")
+	b.Logf("%d people: campaign %s end to end (%.0f/s); 1M at this rate: %.1f min", people, el.Round(time.Millisecond),
+		float64(people)/el.Seconds(), 1e6/(float64(people)/el.Seconds())/60)
+}
+
+// A valid subscriber key for the benchmark's devices (the fake does not decrypt there).
+var benchP256dh, benchAuth = func() (string, string) {
+	k, _ := ecdh.P256().GenerateKey(rand.Reader)
+	return base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(make([]byte, 16))
+}()
