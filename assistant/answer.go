@@ -1,7 +1,9 @@
 package assistant
 
 import (
+	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +26,48 @@ type guidePassages struct {
 	passages []Passage
 	names    map[string]bool // bigrams of name and aliases
 	all      map[string]bool // bigrams of every passage, name and aliases
+	// phrases are the name, its parts (办理退休 of 待遇申领（办理退休）) and the aliases, as a
+	// question would write them: one of them in a question names the guide.
+	phrases []string
+}
+
+// namedBonus is the prior a guide gains per character of its name (at most eight) written out in
+// the question.
+const namedBonus = 0.015
+
+// namedAmong returns the one retrieved guide whose name (or part or alias) the question writes
+// out at greater length than any other's, and that length; -1 when none or a tie: a name
+// several guides share (养老保险) names none of them.
+func namedAmong(q question, gps []*guidePassages) (int, int) {
+	best, bestLen, tie := -1, 0, false
+	for i, gp := range gps {
+		n := gp.named(q.norm)
+		switch {
+		case n > bestLen:
+			best, bestLen, tie = i, n, false
+		case n == bestLen && n > 0:
+			tie = true
+		}
+	}
+	if tie {
+		return -1, 0
+	}
+	return best, bestLen
+}
+
+// namePartSeparator splits a guide's name into the parts a question may name alone.
+var namePartSeparator = regexp.MustCompile(`[（）()、，,：:\s]+`)
+
+// named is the length in characters of the longest name, part or alias of the guide the
+// question writes out (0 when none of at least four characters: 交医保 names no guide).
+func (gp *guidePassages) named(q string) int {
+	best := 0
+	for _, ph := range gp.phrases {
+		if n := utf8.RuneCountInString(ph); n > best && strings.Contains(q, ph) {
+			best = n
+		}
+	}
+	return best
 }
 
 func (c *passageCache) get(g *content.Guide) *guidePassages {
@@ -53,6 +97,11 @@ func newGuidePassages(g *content.Guide) *guidePassages {
 			gp.names[k] = true
 			gp.all[k] = true
 		}
+		for _, part := range append(namePartSeparator.Split(n, -1), n) {
+			if part = strings.ReplaceAll(part, "缴", "交"); utf8.RuneCountInString(part) >= 4 && !slices.Contains(gp.phrases, part) {
+				gp.phrases = append(gp.phrases, part)
+			}
+		}
 	}
 	for i := range gp.passages {
 		for k := range gp.passages[i].grams {
@@ -68,15 +117,21 @@ var howMuch = regexp.MustCompile(`(多少|几)(个)?(年|月|天|日|次|岁|位
 
 // question is what a turn knows about a guide question.
 type question struct {
-	text  string
-	topic map[string]bool // bigrams of what it is about (question words removed)
+	text string
+	norm string // text with 缴 as 交, as guide names are matched
+	// insurance is the one insurance the question names (pension, medical …), or ""
+	insurance string
+	topic     map[string]bool // bigrams of what it is about (question words removed)
 	// weight of each topic bigram: words the retrieved guides never use are mostly bigrams
 	// across two words ("西生" of 陕西生娃) and count less; see weigh.
 	weight map[string]float64
 	asks   []askKind
 	facts  []Figure        // figures the person said about their own case (交了8年, 60岁)
 	thing  map[string]bool // bigrams of the benefit or base whose figure is asked (医疗补助金), if named
-	named  []string        // years and places outside the province the question names
+	// thingKind are the bigrams of the kind of thing named (补助金, 起付线): a kind no retrieved
+	// guide speaks of is not in the guides, whatever the words before it match.
+	thingKind map[string]bool
+	named     []string // years and places outside the province the question names
 }
 
 func newQuestion(q string) question {
@@ -86,12 +141,12 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), named: namedIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{2,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
@@ -103,13 +158,28 @@ func askedThing(q string) map[string]bool {
 		}
 	}
 	rs := []rune(best)
-	if len(rs) < 4 {
+	if len(rs) < 3 {
 		return nil
 	}
 	if len(rs) > 6 {
 		rs = rs[len(rs)-6:]
 	}
 	return bigrams(string(rs))
+}
+
+// askedThingKind returns the bigrams of the kind of the thing askedThing finds (补助金 of
+// 一次性工伤医疗补助金), or nil.
+func askedThingKind(q string) map[string]bool {
+	if askedThing(q) == nil {
+		return nil
+	}
+	best := ""
+	for _, m := range thingPattern.FindAllString(q, -1) {
+		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
+			best = m
+		}
+	}
+	return bigrams(thingPattern.FindStringSubmatch(best)[1])
 }
 
 // unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
@@ -119,14 +189,19 @@ const unknownWeight = 0.35
 func (q *question) weigh(gps []*guidePassages) {
 	q.weight = make(map[string]float64, len(q.topic))
 	for k := range q.topic {
-		w := unknownWeight
+		df := 0
 		for _, gp := range gps {
 			if gp.all[k] {
-				w = 1
-				break
+				df++
 			}
 		}
-		q.weight[k] = w
+		if df == 0 {
+			q.weight[k] = unknownWeight
+			continue
+		}
+		// A word every retrieved guide uses (单位, 材料, 社保) tells them apart less than one
+		// only some use (退休): weigh by the inverse share of the guides that use it.
+		q.weight[k] = 0.5 + 0.5*math.Log2(1+float64(len(gps))/float64(df))
 	}
 }
 
@@ -200,17 +275,27 @@ type scoredPassage struct {
 // With limit 1 it returns the best passage only, without sorting the rest.
 func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []scoredPassage {
 	var out []scoredPassage
+	namedGuide, namedLen := namedAmong(q, gps)
+	var ac *askContext
+	if kind != "" {
+		ac = newAskContext(q.text)
+	}
 	for gi, gp := range gps {
 		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
 		if gi >= 3 {
 			prior = -0.1
 		}
 		gcov := q.coverage(gp.names)
+		// A guide the question names (异地就医备案, 社保卡补领) is where its answer is: a longer
+		// name written out says so more surely.
+		if gi == namedGuide {
+			prior += namedBonus * float64(min(namedLen, 8))
+		}
 		for i := range gp.passages {
 			p := &gp.passages[i]
 			fit := 0.5
 			if kind != "" {
-				if fit = fits(kind, p, q.text); fit == 0 {
+				if fit = fits(kind, p, ac); fit == 0 {
 					continue
 				}
 				switch p.Element {
@@ -285,6 +370,83 @@ func namedIn(q string) []string {
 	return out
 }
 
+// schemes are the pairs of insurance schemes a question tells apart: a figure of 居民医保 does
+// not answer a question about 职工医保.
+var schemes = [][2]string{{"职工", "居民"}}
+
+// otherScheme reports whether the question names one scheme of a pair and the passage's guide
+// is about the other one alone.
+func (q question) otherScheme(sp scoredPassage) bool {
+	name := sp.gp.guide.Name
+	for _, pair := range schemes {
+		for i, asked := range pair {
+			other := pair[1-i]
+			if strings.Contains(q.text, asked) && !strings.Contains(q.text, other) &&
+				strings.Contains(name, other) && !strings.Contains(name, asked) && !strings.Contains(sp.p.Text, asked) {
+				return true
+			}
+		}
+	}
+	// the insurance the question names alone, against a guide of another insurance alone
+	if q.insurance == "" {
+		return false
+	}
+	inGuide := insuranceOf(name)
+	return len(inGuide) > 0 && !inGuide[q.insurance] && !insuranceOf(sp.p.Text)[q.insurance]
+}
+
+// insurances are the five insurances and the words they are named by.
+var insurances = map[string][]string{
+	"pension":      {"养老"},
+	"medical":      {"医保", "医疗保险", "医疗费"},
+	"unemployment": {"失业"},
+	"injury":       {"工伤"},
+	"maternity":    {"生育"},
+}
+
+// insuranceOf returns the insurances a text names.
+func insuranceOf(s string) map[string]bool {
+	out := map[string]bool{}
+	for k, words := range insurances {
+		for _, w := range words {
+			if strings.Contains(s, w) {
+				out[k] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
+// onlyInsurance returns the one insurance a text names, or "" when it names none or several.
+func onlyInsurance(s string) string {
+	m := insuranceOf(s)
+	if len(m) != 1 {
+		return ""
+	}
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// exclusion finds what a passage says it leaves out: 不含医保, 不包括个人账户.
+var exclusion = regexp.MustCompile(`(不含|不包括|不包含|不算)(\p{Han}{2,4})`)
+
+// excluded reports whether the passage says it leaves out what the question asks about
+// ("每月约930元（只算养老保险，不含医保）" for a question about 医保).
+func (q question) excluded(p *Passage) bool {
+	if !strings.Contains(p.Text, "不") {
+		return false
+	}
+	for _, m := range exclusion.FindAllStringSubmatch(p.Text, -1) {
+		if strings.Contains(q.text, m[2]) {
+			return true
+		}
+	}
+	return false
+}
+
 // Thresholds of the passage answer. A figure passage must cover this share of what the
 // question is about; below it the guides do not say.
 const (
@@ -342,14 +504,33 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if len(ranked) == 0 {
 		return figureAnswer{}, false
 	}
+	// The best passage that is about what was asked: a passage of another guide that holds a
+	// figure of the kind but none of the question's words (a 时限 of 失业金 for a 社保卡 question)
+	// is passed over, not taken and then refused.
 	best := ranked[0]
-	if !followUp && (best.topic < minFigureTopic || best.score < 0.5) {
-		return figureAnswer{}, false
+	if !followUp {
+		found := false
+		for _, sp := range ranked {
+			if q.otherScheme(sp) || q.excluded(sp.p) {
+				continue
+			}
+			if sp.topic >= minFigureTopic && sp.score >= 0.5 {
+				best, found = sp, true
+				break
+			}
+		}
+		if !found {
+			return figureAnswer{}, false
+		}
 	}
 	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
 	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.
-	if q.thing != nil && coverageOf(known(q.thing, gps), best.p.grams, best.gp.names) < minThing {
-		return figureAnswer{}, false
+	if q.thing != nil {
+		// A benefit or term none of the retrieved guides speaks of (起付线) is not in them.
+		k := known(q.thing, gps)
+		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || coverageOf(k, best.p.grams, best.gp.names) < minThing {
+			return figureAnswer{}, false
+		}
 	}
 	// Another guide speaks of what was asked but the figure passage does not: the guides do
 	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).

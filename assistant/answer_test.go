@@ -267,3 +267,79 @@ func TestEveryAnswerOffersHotline(t *testing.T) {
 		t.Errorf("offered twice: %q", got)
 	}
 }
+
+// What a question asks is read more closely: the figure comes from a passage about what was
+// asked (not a 时限 of another guide that merely holds a figure of the kind), in the unit asked,
+// for the action asked about, from the guide the question names.
+func TestAnswersWhatIsAsked(t *testing.T) {
+	t.Parallel()
+	s, _ := seedService(t)
+	for _, c := range []struct {
+		q, code string
+		want    []string
+	}{
+		// the guide named in full is where its processing time is
+		{"职工基本养老保险待遇申领（办理退休）要多久能办好", "SX-YL-008", []string{"工作日"}},
+		// the office's time to tell the applicant what is missing (告诉 → 告知), not its time
+		// to decide
+		{"劳动能力鉴定的材料不全，委员会几天内告诉我要补什么？", "SX-GS-002", []string{"5个工作日"}},
+		// a waiting period asked as 等多长时间, not the office's time limit
+		{"居民医保过了缴费期才补交，要等多长时间才能报销？", "SX-YB-005", []string{"3个月"}},
+	} {
+		a, err := s.Answer(context.Background(), "", c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.NoAnswer || len(a.Citations) == 0 || a.Citations[0].Code != c.code {
+			t.Errorf("%s: %s %q", c.q, citationCodes(a.Citations), a.Text)
+		}
+		mustContain(t, a.Text, c.want...)
+	}
+}
+
+// Questions whose answer is not in the guides though a passage holds a figure of the kind asked
+// get "the guides do not say".
+func TestCannotAnswerNeighbour(t *testing.T) {
+	t.Parallel()
+	s, _ := seedService(t)
+	for _, q := range []string{
+		"一次性生活补助的工龄一年折算成几个月？", // asked in months; the passage has only 满1年
+		"养老金每个月几号发？",          // a day of the month; the passages have dates of one year
+		"失业金以后会不会提高？",         // what will happen
+		"住院的起付线是多少钱？",         // a term no guide speaks of
+		"职工医保的个人缴费比例是多少？",     // the figures are of 居民医保
+	} {
+		a, err := s.Answer(context.Background(), "", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.NoAnswer || !strings.Contains(a.Text, "办事指南里没有") || !strings.HasSuffix(a.Text, offerHotline) {
+			t.Errorf("%s: answered %q %s", q, a.Text, citationCodes(a.Citations))
+		}
+	}
+}
+
+func TestAskedUnitAndDay(t *testing.T) {
+	for q, want := range map[string][]string{
+		"算几个月":   {"月"},
+		"要多少天":   {"天", "日", "工作日"},
+		"几年几个月":  nil,
+		"多少钱":    nil,
+		"交满几年才行": {"年", "月"},
+	} {
+		got := askedUnit(q)
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %v", q, got, want)
+		}
+		for _, u := range want {
+			if !got[u] {
+				t.Errorf("%s: %v, want %v", q, got, want)
+			}
+		}
+	}
+	for s, want := range map[string]bool{"每月15日发放": true, "每月10号前": true, "15日内申请": false, "2025年1月1日起": false, "20个工作日": false} {
+		if got := dayOfMonth.MatchString(yearDate.ReplaceAllString(s, "，")); got != want {
+			t.Errorf("day of month in %q: %v", s, got)
+		}
+	}
+}

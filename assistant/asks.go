@@ -40,7 +40,7 @@ type askCue struct {
 // processing).
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班`)},
-	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消)|预测`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测`)},
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
@@ -48,13 +48,16 @@ var askCues = []askCue{
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
-	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等待期`)},
+	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
+	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
+	// person must act, not the office
+	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
-	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
+	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
-	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月`)},
+	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)`)},
 }
 
 // figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
@@ -155,6 +158,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
+	if has(askDate) && has(askProcessing) && strings.Contains(q, "几号") {
+		drop[askProcessing] = true // 几号到账: a day of the month, not how long
+	}
 	if has(askPeriod) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
@@ -187,7 +193,7 @@ var unitsFor = map[askKind][]string{
 
 // fits reports how well passage p can answer kind k: 0 when it cannot (it has no figure of the
 // kind), more when its words say the same kind of thing.
-func fits(k askKind, p *Passage, q string) float64 {
+func fits(k askKind, p *Passage, ac *askContext) float64 {
 	text := p.Lead + p.Text
 	switch k {
 	case askFee:
@@ -217,13 +223,22 @@ func fits(k askKind, p *Passage, q string) float64 {
 		}
 		return 0
 	}
+	if k == askDate && ac.day {
+		// 几号: a day of the month said alone (每月15日), not a date of one year (2025年1月1日)
+		// nor a time (15日内)
+		if dayOfMonth.MatchString(yearDate.ReplaceAllString(p.Text, "，")) {
+			return 1
+		}
+		return 0
+	}
 	figs := p.durs
 	if k == askDate {
 		figs = p.figs
 	}
+	want := ac.unit
 	n, nShare := 0, 0
 	for _, f := range figs {
-		if unitFits(k, f) {
+		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
 		} else if k == askMoney && f.Unit == "%" {
 			n++ // "能返多少", "各是多少": the amount may be a share
@@ -232,7 +247,7 @@ func fits(k askKind, p *Passage, q string) float64 {
 	}
 	if n == 0 {
 		if k == askProcessing && p.Element == ElemTimeLimit {
-			return 0.9 // 即时办结 answers "how long" without a figure
+			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额")) {
 			return 0.6
@@ -270,14 +285,21 @@ func fits(k askKind, p *Passage, q string) float64 {
 		if p.Element == ElemTimeLimit {
 			score += 0.6
 			// "法规上说多少天" asks for the statutory limit, "承诺几天" for the promised one
-			if p.Item == 0 && statutoryWords.MatchString(q) || p.Item == 1 && strings.Contains(q, "承诺") {
+			if p.Item == 0 && ac.statutory || p.Item == 1 && ac.promised {
 				score += 0.3
 			}
 		}
-		if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
+		// Every 时限 passage is the office's time: its wording (办结, 生效) says nothing more, so
+		// which guide it belongs to decides among them, not its verbs.
+		if p.Element == ElemTimeLimit {
 			score += 0.4
-		} else if p.Element != ElemTimeLimit {
+		} else if has("办结", "办理完毕", "作出", "出具", "审核", "到账", "完成", "内办", "结论", "送达", "办好", "生效") {
+			score += 0.4
+		} else {
 			score -= 0.3 // a duration that is not the office's time (有效期6个月)
+		}
+		if ac.sameAction(text) {
+			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
 		if p.Element == ElemTimeLimit {
@@ -291,6 +313,9 @@ func fits(k askKind, p *Passage, q string) float64 {
 		}
 		if has("办结", "办理完毕", "应当自收到", "作出") {
 			score -= 0.4 // the office's time limit, not the applicant's deadline
+		}
+		if ac.sameAction(text) {
+			score += 0.3
 		}
 	case askMoney:
 		if p.Element == ElemFee {
@@ -322,6 +347,84 @@ func fits(k askKind, p *Passage, q string) float64 {
 	return max(score, 0.1)
 }
 
+// actionWords are the ways an action the question asks the time of is said, in questions and
+// in the guides: "几天内告诉我" is answered by the passage that says 告知, "送到我手上" by 送达.
+var actionWords = [][]string{
+	{"办完", "办好", "办结", "办理完毕"},
+	{"告诉", "通知", "告知", "说一声"},
+	{"送到", "送达", "寄到", "拿到"},
+	{"出结果", "给说法", "答复", "作出", "结论"},
+	{"到账", "报下来", "拨付", "打到"},
+	{"申请", "提出", "申报"},
+	{"报告", "报送", "登记", "备案"},
+}
+
+// askContext is what fits needs to know of a question, read once per ranking rather than once
+// per passage.
+type askContext struct {
+	unit      map[string]bool // the units a duration asked in one unit is answered in (askedUnit)
+	day       bool            // 几号: a day of the month is asked
+	statutory bool            // the law's time limit is asked (法定, 法规)
+	promised  bool            // the promised time limit is asked (承诺)
+	actions   [][]string      // the groups of actionWords the question says
+}
+
+func newAskContext(q string) *askContext {
+	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
+		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺")}
+	for _, group := range actionWords {
+		for _, w := range group {
+			if strings.Contains(q, w) {
+				ac.actions = append(ac.actions, group)
+				break
+			}
+		}
+	}
+	return ac
+}
+
+// sameAction reports whether the text says an action the question asks the time of, in any of
+// its usual words.
+func (ac *askContext) sameAction(text string) bool {
+	for _, group := range ac.actions {
+		for _, w := range group {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// yearDate finds a date of one year (2025年1月1日, 2026年2月).
+var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
+
+// dayOfMonth finds a day of the month (15日, 10号) that is not a number of days (15日内).
+var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
+
+// askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
+var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年)`)
+
+// askedUnitFits are the figure units that answer a question asked in a unit: "算几个月" is not
+// answered by "满1年", "多少天" is by "20个工作日".
+var askedUnitFits = map[string]map[string]bool{
+	"月":   {"月": true},
+	"天":   {"天": true, "日": true, "工作日": true},
+	"日":   {"天": true, "日": true, "工作日": true},
+	"工作日": {"天": true, "日": true, "工作日": true},
+	"年":   {"年": true, "月": true},
+}
+
+// askedUnit returns the units that answer a duration question asked in one unit, or nil when
+// it asks in none or in several (多少天…几个月).
+func askedUnit(q string) map[string]bool {
+	ms := askedUnitPattern.FindAllStringSubmatch(q, -1)
+	if len(ms) != 1 {
+		return nil
+	}
+	return askedUnitFits[ms[0][3]]
+}
+
 // formulaWords say how an amount is worked out.
 var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|计发月数|计发基数|(按|以)[^，。；]{1,12}(计算|计发|确定)`)
 
@@ -334,11 +437,16 @@ var periodOutcome = regexp.MustCompile(`(领|休|发|最长|最多|延长|享受
 // unitFits reports whether figure f can answer kind k.
 func unitFits(k askKind, f Figure) bool {
 	if k == askDate {
-		// a year (2024年) or a month/day of a date, not a duration of years
-		if f.Unit == "年" {
+		// a year (2024年) or a month/day of a date, not a duration (12个月, 15日内)
+		switch f.Unit {
+		case "年":
 			return len(f.Value) == 4
+		case "月":
+			return !strings.Contains(f.Text, "个") && len(f.Value) <= 2 && f.Value != "0" && (len(f.Value) < 2 || f.Value <= "12")
+		case "日":
+			return !strings.Contains(f.Text, "工作")
 		}
-		return f.Unit == "月" || f.Unit == "日"
+		return false
 	}
 	if k == askYears && f.Unit == "年" && len(f.Value) == 4 {
 		return false // 2026年 is a date

@@ -133,17 +133,7 @@ func BenchmarkNoModelAnswer(b *testing.B) {
 	b.Run("in-process", func(b *testing.B) {
 		s, _ := testService(b, benchLimits)
 		slogQuiet(s)
-		ds := make([]time.Duration, 0, b.N)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			start := time.Now()
-			if _, err := s.Answer(context.Background(), "", questions[i%len(questions)]); err != nil {
-				b.Fatal(err)
-			}
-			ds = append(ds, time.Since(start))
-		}
-		b.StopTimer()
-		reportLatency(b, ds)
+		benchAnswers(b, s, questions)
 	})
 	b.Run("websocket", func(b *testing.B) {
 		s, _ := testService(b, benchLimits)
@@ -223,6 +213,11 @@ func BenchmarkNoModelAnswerSeed(b *testing.B) {
 	corpus := NewCorpus(gs)
 	s, _ := testService(b, func(o *Options) { benchLimits(o); o.Retriever, o.Guides = corpus, corpus })
 	slogQuiet(s)
+	benchAnswers(b, s, questions)
+}
+
+// benchAnswers answers the questions in turn, in process, and reports the latency percentiles.
+func benchAnswers(b *testing.B, s *Service, questions []string) {
 	ds := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -1,13 +1,11 @@
 package assistant
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/spoken"
+	"shebao/internal/testutil"
 )
 
 // testGuides are the fixture guides in testdata/guides.yaml.
@@ -73,33 +72,14 @@ func postgresDB(t testing.TB) *db.DB { return dbtest.Postgres(t) }
 func eachDB(t *testing.T, f func(t *testing.T, d *db.DB)) { dbtest.Each(t, f) }
 
 // logBuffer is a slog handler target that tests can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+type logBuffer = testutil.LogBuffer
 
 // testService builds a Service over the fixture guides and a fresh SQLite database.
 func testService(t testing.TB, mutate func(*Options)) (*Service, *logBuffer) {
 	t.Helper()
 	corpus := NewCorpus(testGuides(t))
 	logs := &logBuffer{}
-	opts := Options{DB: sqliteDB(t), Retriever: corpus, Guides: corpus, Log: logs.logger(),
+	opts := Options{DB: sqliteDB(t), Retriever: corpus, Guides: corpus, Log: logs.Logger(),
 		Now: func() time.Time { return time.Date(2026, 3, 15, 10, 0, 0, 0, beijing.Location()) }}
 	if mutate != nil {
 		mutate(&opts)

@@ -36,20 +36,11 @@ func TestModelAnswerOverWebSocket(t *testing.T) {
 	f.noIndex = true // some servers leave the index out after the first delta
 	f.chunkRunes = 2 // splits escapes and words across chunks
 	s, _ := modelService(t, f, nil)
-	srv := newTestHTTPServer(t, s)
-	c := dial(t, wsURL(srv), nil)
-	c.hello(nil)
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "养老金认证要带什么材料"})
-	ans, before := c.until(EventAnswer)
-	var streamed strings.Builder
-	for _, ev := range before {
-		if ev.Type == EventDelta {
-			streamed.WriteString(ev.Text)
-		}
-	}
+	ans, before, deltas := askStreamed(t, s, "养老金认证要带什么材料")
+	streamed := strings.Join(deltas, "")
 	// One delta per checked sentence, then the offer of 12333; the answer is exactly the deltas.
-	if len(before) != 3 || streamed.String() != materialsAnswer+offerHotline {
-		t.Errorf("streamed %d deltas: %q", len(before), streamed.String())
+	if len(before) != 3 || streamed != materialsAnswer+offerHotline {
+		t.Errorf("streamed %d deltas: %q", len(before), streamed)
 	}
 	if ans.Text != materialsAnswer+offerHotline || len(ans.Citations) != 1 || ans.Citations[0].Title != "养老金领取资格认证" || ans.Citations[0].Label != "申请材料" {
 		t.Errorf("answer %s", ans.raw)

@@ -193,6 +193,19 @@ type retirementReply struct {
 	basis   string // the annex or article cited
 }
 
+// computedOrAsk answers with the figures when the category and the birth month are known (the
+// rule sources plus the answer's own), and otherwise answers ask and waits for them.
+func computedOrAsk(f RetirementFacts, ruleSources []string, ask string, answer func(policy.Retirement, policy.YearMonth) (string, []string)) retirementReply {
+	if cat, birth, ok := f.complete(); ok {
+		if r, err := policy.Compute(cat, birth); err == nil {
+			text, sources := answer(r, birth)
+			return retirementReply{text: text, sources: append(ruleSources, sources...), result: &r}
+		}
+	}
+	p := f
+	return retirementReply{text: ask, sources: ruleSources, pending: &p}
+}
+
 // answerRetirement answers from the facts known so far, or asks the one question whose answer
 // changes the result.
 func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
@@ -202,41 +215,21 @@ func answerRetirement(f RetirementFacts, now time.Time) retirementReply {
 	}
 	switch f.Ask {
 	case AskEarly:
-		if cat, birth, ok := f.complete(); ok {
-			r, err := policy.Compute(cat, birth)
-			if err == nil {
-				return retirementReply{
-					text: fmt.Sprintf("可以申请弹性提前退休，但要先缴满最低缴费年限。%s按%s计算，法定退休时间是%s，最早可以在%s提前退休，提前最多不超过三年，而且不能早于原法定退休年龄%s。",
+		return computedOrAsk(f, ruleSources,
+			"可以，但有条件：职工缴满最低缴费年限，可以自愿选择弹性提前退休，提前时间最长不超过三年，而且不能早于原法定退休年龄（男职工六十周岁，女职工五十周岁或五十五周岁）。告诉我出生年月和人员类别，我帮您算最早哪个月可以退。",
+			func(r policy.Retirement, birth policy.YearMonth) (string, []string) {
+				return fmt.Sprintf("可以申请弹性提前退休，但要先缴满最低缴费年限。%s按%s计算，法定退休时间是%s，最早可以在%s提前退休，提前最多不超过三年，而且不能早于原法定退休年龄%s。",
 						birth.Text()+"出生的，", r.Category.Name(), r.RetirementMonth.Text(), r.EarliestFlexibleMonth.Text(), r.OriginalAge.Text()),
-					sources: append(ruleSources, r.Sentence()),
-					result:  &r,
-				}
-			}
-		}
-		p := f
-		return retirementReply{
-			text:    "可以，但有条件：职工缴满最低缴费年限，可以自愿选择弹性提前退休，提前时间最长不超过三年，而且不能早于原法定退休年龄（男职工六十周岁，女职工五十周岁或五十五周岁）。告诉我出生年月和人员类别，我帮您算最早哪个月可以退。",
-			sources: ruleSources,
-			pending: &p,
-		}
+					[]string{r.Sentence()}
+			})
 	case AskMinYears:
-		if cat, birth, ok := f.complete(); ok {
-			r, err := policy.Compute(cat, birth)
-			if err == nil {
-				return retirementReply{
-					text: fmt.Sprintf("按%s计算，%s出生的，%s退休，那一年按月领取养老金的最低缴费年限是%s。从2030年起，最低缴费年限每年提高6个月，逐步提高到20年。",
+		return computedOrAsk(f, ruleSources,
+			"按月领取基本养老金，目前最低要缴费满十五年。从2030年1月1日起，最低缴费年限每年提高六个月，逐步提高到二十年。具体要交多少年，看您哪一年退休；告诉我出生年月和人员类别，我帮您算。",
+			func(r policy.Retirement, birth policy.YearMonth) (string, []string) {
+				return fmt.Sprintf("按%s计算，%s出生的，%s退休，那一年按月领取养老金的最低缴费年限是%s。从2030年起，最低缴费年限每年提高6个月，逐步提高到20年。",
 						r.Category.Name(), birth.Text(), r.RetirementMonth.Text(), policy.YearsText(r.MinContributionYears)),
-					sources: append(ruleSources, r.Sentence(), "从2030年起每年提高6个月，逐步提高到20年。"),
-					result:  &r,
-				}
-			}
-		}
-		p := f
-		return retirementReply{
-			text:    "按月领取基本养老金，目前最低要缴费满十五年。从2030年1月1日起，最低缴费年限每年提高六个月，逐步提高到二十年。具体要交多少年，看您哪一年退休；告诉我出生年月和人员类别，我帮您算。",
-			sources: ruleSources,
-			pending: &p,
-		}
+					[]string{r.Sentence(), "从2030年起每年提高6个月，逐步提高到20年。"}
+			})
 	}
 	// AskWhen
 	if f.Sex == "" && f.Category == "" {

@@ -186,7 +186,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		ctx := context.Background()
 		corpus := NewCorpus(testGuides(t))
 		open := func() *Service {
-			s, err := New(ctx, Options{DB: d, Retriever: corpus, Guides: corpus, Log: (&logBuffer{}).logger()})
+			s, err := New(ctx, Options{DB: d, Retriever: corpus, Guides: corpus, Log: (&logBuffer{}).Logger()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -332,7 +332,7 @@ func TestGeneratedPersonalNumbersNotStoredOrLogged(t *testing.T) {
 		ctx := context.Background()
 		corpus := NewCorpus(testGuides(t))
 		logs := &logBuffer{}
-		s, err := New(ctx, Options{DB: d, Retriever: corpus, Guides: corpus, Log: logs.logger(),
+		s, err := New(ctx, Options{DB: d, Retriever: corpus, Guides: corpus, Log: logs.Logger(),
 			Limits: Limits{User: ratelimit.Rate{Burst: 1 << 20, PerSecond: 1 << 20}}})
 		if err != nil {
 			t.Fatal(err)

@@ -141,16 +141,11 @@ func (s *store) recentMessageIDs(ctx context.Context, sessionID string, limit in
 	if err != nil {
 		return nil, fmt.Errorf("read message ids: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read message ids: %w", err)
-		}
-		ids = append(ids, id)
+	ids, err := db.Column[string](rows)
+	if err != nil {
+		return nil, fmt.Errorf("read message ids: %w", err)
 	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 func (s *store) saveState(ctx context.Context, sessionID, state string, now time.Time) error {

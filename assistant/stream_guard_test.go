@@ -82,6 +82,23 @@ func adversarialReply(req map[string]any) string {
 		"每月补助8888元[SX-YL-001#materials]。手机上刷脸认证的不用提交")
 }
 
+// askStreamed sends text over a new WebSocket to s and returns the answer, the events before
+// it, and the deltas among them.
+func askStreamed(t *testing.T, s *Service, text string) (ans serverEvent, before []serverEvent, deltas []string) {
+	t.Helper()
+	srv := newTestHTTPServer(t, s)
+	c := dial(t, wsURL(srv), nil)
+	c.hello(nil)
+	c.send(map[string]any{"type": "message", "id": "m1", "text": text})
+	ans, before = c.until(EventAnswer)
+	for _, ev := range before {
+		if ev.Type == EventDelta {
+			deltas = append(deltas, ev.Text)
+		}
+	}
+	return ans, before, deltas
+}
+
 // Over a WebSocket, with numbers and citations split across one-character chunks: every delta
 // is a checked sentence, nothing invented reaches the client, and the answer is exactly the
 // deltas.
@@ -91,21 +108,10 @@ func TestStreamingCannotLeak(t *testing.T) {
 	f.reply = adversarialReply
 	f.chunkRunes = 1
 	s, logs := modelService(t, f, nil)
-	srv := newTestHTTPServer(t, s)
-	c := dial(t, wsURL(srv), nil)
-	c.hello(nil)
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "养老金认证要带什么材料"})
-	ans, before := c.until(EventAnswer)
-	var streamed strings.Builder
-	var deltas []string
-	for _, ev := range before {
-		if ev.Type == EventDelta {
-			streamed.WriteString(ev.Text)
-			deltas = append(deltas, ev.Text)
-		}
-	}
+	ans, _, deltas := askStreamed(t, s, "养老金认证要带什么材料")
+	streamed := strings.Join(deltas, "")
 	for _, bad := range []string{"9999", "99个", "8888", "户口本", "[", "P42"} {
-		if strings.Contains(streamed.String(), bad) || strings.Contains(ans.Text, bad) {
+		if strings.Contains(streamed, bad) || strings.Contains(ans.Text, bad) {
 			t.Errorf("%q reached the client: deltas %q answer %q", bad, deltas, ans.Text)
 		}
 	}
@@ -113,7 +119,7 @@ func TestStreamingCannotLeak(t *testing.T) {
 	if strings.Join(deltas, "|") != strings.Join(want, "|") {
 		t.Errorf("deltas %q, want %q", deltas, want)
 	}
-	if ans.Text != streamed.String() || len(ans.Citations) != 1 || ans.Citations[0].Element != "materials" {
+	if ans.Text != streamed || len(ans.Citations) != 1 || ans.Citations[0].Element != "materials" {
 		t.Errorf("answer %s", ans.raw)
 	}
 	mustContain(t, logs.String(), "model cited something not given to it", "P42", "figures not in the cited passages", "9999")
@@ -128,21 +134,12 @@ func TestStreamingFigureThenForeignCitation(t *testing.T) {
 	f.answer = toolArgs("办理认证要带身份证原件1份[SX-YB-001#materials]。")
 	f.chunkRunes = 2
 	s, logs := modelService(t, f, nil)
-	srv := newTestHTTPServer(t, s)
-	c := dial(t, wsURL(srv), nil)
-	c.hello(nil)
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "养老金认证要带什么材料"})
-	ans, before := c.until(EventAnswer)
-	var streamed strings.Builder
-	for _, ev := range before {
-		if ev.Type == EventDelta {
-			streamed.WriteString(ev.Text)
-		}
+	ans, _, deltas := askStreamed(t, s, "养老金认证要带什么材料")
+	streamed := strings.Join(deltas, "")
+	if strings.Contains(streamed, "身份证原件1份") || strings.Contains(streamed, "SX-YB-001") {
+		t.Errorf("the uncited sentence was streamed: %q", streamed)
 	}
-	if strings.Contains(streamed.String(), "身份证原件1份") || strings.Contains(streamed.String(), "SX-YB-001") {
-		t.Errorf("the uncited sentence was streamed: %q", streamed.String())
-	}
-	if ans.Text != streamed.String() || len(ans.Citations) == 0 || ans.Citations[0].Code != "SX-YL-001" || !strings.Contains(ans.Text, "居民身份证") {
+	if ans.Text != streamed || len(ans.Citations) == 0 || ans.Citations[0].Code != "SX-YL-001" || !strings.Contains(ans.Text, "居民身份证") {
 		t.Errorf("answer %s", ans.raw)
 	}
 	mustContain(t, logs.String(), "model cited something not given to it", `"fell_back":true`)

@@ -308,7 +308,7 @@ func TestWSResume(t *testing.T) {
 	// After a restart (a new Service on the same database) the session resumes too.
 	s.Close()
 	corpus := NewCorpus(testGuides(t))
-	s2, err := New(context.Background(), Options{DB: s.opts.DB, Retriever: corpus, Guides: corpus, Log: (&logBuffer{}).logger()})
+	s2, err := New(context.Background(), Options{DB: s.opts.DB, Retriever: corpus, Guides: corpus, Log: (&logBuffer{}).Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

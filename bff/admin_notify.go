@@ -22,6 +22,17 @@ func (s *Server) adminNotifyRoutes(admin fiber.Router) {
 	g.Post("/test-send", s.testSend)
 }
 
+// campaignNotifier is the notification service and the campaign id of the path, checked in that
+// order (503 before 400), as every campaign route needs both.
+func (s *Server) campaignNotifier(c *fiber.Ctx) (*notify.Service, int64, error) {
+	n, err := s.notifier()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := campaignID(c)
+	return n, id, err
+}
+
 func campaignID(c *fiber.Ctx) (int64, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -62,11 +73,7 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 
 // getCampaign answers GET /admin/notify/campaigns/{id}: the campaign and its progress.
 func (s *Server) getCampaign(c *fiber.Ctx) error {
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
-	id, err := campaignID(c)
+	n, id, err := s.campaignNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -79,11 +86,7 @@ func (s *Server) getCampaign(c *fiber.Ctx) error {
 
 // previewCampaign answers GET /admin/notify/campaigns/{id}/preview: how many people it reaches.
 func (s *Server) previewCampaign(c *fiber.Ctx) error {
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
-	id, err := campaignID(c)
+	n, id, err := s.campaignNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -96,11 +99,7 @@ func (s *Server) previewCampaign(c *fiber.Ctx) error {
 
 // campaignAction answers POST /admin/notify/campaigns/{id}/{start|pause|resume|cancel}.
 func (s *Server) campaignAction(c *fiber.Ctx) error {
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
-	id, err := campaignID(c)
+	n, id, err := s.campaignNotifier(c)
 	if err != nil {
 		return err
 	}

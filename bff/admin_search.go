@@ -21,6 +21,7 @@ func (s *Server) adminSearchRoutes(r fiber.Router) {
 	r.Put("/search/bestbets", s.putBestBet)
 	r.Delete("/search/bestbets", s.deleteBestBet)
 	r.Get("/reports/search", s.searchReport)
+	r.Get("/reports/chat", s.chatReport)
 }
 
 // listed answers with every item list returns (synonyms, best bets), never cached.
@@ -116,30 +117,49 @@ func (s *Server) searchReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	from, to, err := reportPeriod(c)
+	if err != nil {
+		return err
+	}
+	rep, err := svc.Report(c.UserContext(), from, to)
+	if err != nil {
+		return err
+	}
+	// The chat's part of the report: the questions the guides could not answer, by guide.
+	chat, err := s.unansweredChat(c, from, to)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	return c.JSON(struct {
+		*search.Report
+		UnansweredChat []UnansweredGuide `json:"unanswered_chat"`
+	}{rep, chat})
+}
+
+// reportPeriod reads a report's from and to (dates YYYY-MM-DD, a day meaning through its end, or
+// RFC 3339); the default is the last 30 days.
+func reportPeriod(c *fiber.Ctx) (time.Time, time.Time, error) {
 	to := time.Now()
 	from := to.AddDate(0, 0, -30)
+	var err error
 	if v := c.Query("from"); v != "" {
 		if from, err = parseDay(v); err != nil {
-			return badParam("from", "应为日期，例如 2026-11-01")
+			return from, to, badParam("from", "应为日期，例如 2026-11-01")
 		}
 	}
 	if v := c.Query("to"); v != "" {
 		if to, err = parseDay(v); err != nil {
-			return badParam("to", "应为日期，例如 2026-11-30")
+			return from, to, badParam("to", "应为日期，例如 2026-11-30")
 		}
 		if len(v) == len("2006-01-02") {
 			to = to.AddDate(0, 0, 1) // a day means through its end
 		}
 	}
 	if !to.After(from) {
-		return badParam("to", "应晚于 from")
+		return from, to, badParam("to", "应晚于 from")
 	}
-	rep, err := svc.Report(c.UserContext(), from, to)
-	if err != nil {
-		return err
-	}
-	noStore(c)
-	return c.JSON(rep)
+	return from, to, nil
 }
 
 func parseDay(v string) (time.Time, error) {

@@ -29,8 +29,23 @@ type adminEnv struct {
 
 func newAdminEnv(t *testing.T, d *db.DB) *adminEnv {
 	t.Helper()
-	ctx := context.Background()
-	cs, err := content.New(ctx, content.Options{DB: d})
+	e, keys := newUsersEnv(t, d, map[string][]identity.Role{
+		"editor-a":    {identity.RoleEditor},
+		"editor-a2":   {identity.RoleEditor},
+		"reviewer-b":  {identity.RoleReviewer},
+		"publisher-c": {identity.RolePublisher},
+		"admin-e":     {identity.RoleAdmin},
+		"citizen":     {identity.RoleUser},
+	})
+	e.srv = New(Deps{Content: e.cs, Auth: keys.Verifier()})
+	return e
+}
+
+// newUsersEnv opens the content service over d and a keyring that has signed in each of users
+// with their roles; the caller builds the server.
+func newUsersEnv(t *testing.T, d *db.DB, users map[string][]identity.Role) (*adminEnv, *identity.Keyring) {
+	t.Helper()
+	cs, err := content.New(context.Background(), content.Options{DB: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,22 +54,14 @@ func newAdminEnv(t *testing.T, d *db.DB) *adminEnv {
 		t.Fatal(err)
 	}
 	e := &adminEnv{t: t, cs: cs, tokens: map[string]string{}}
-	for who, roles := range map[string][]identity.Role{
-		"editor-a":    {identity.RoleEditor},
-		"editor-a2":   {identity.RoleEditor},
-		"reviewer-b":  {identity.RoleReviewer},
-		"publisher-c": {identity.RolePublisher},
-		"admin-e":     {identity.RoleAdmin},
-		"citizen":     {identity.RoleUser},
-	} {
+	for who, roles := range users {
 		tok, err := keys.Mint(who, who, roles, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.tokens[who] = tok
 	}
-	e.srv = New(Deps{Content: cs, Auth: keys.Verifier()})
-	return e
+	return e, keys
 }
 
 type resp struct {
@@ -97,9 +104,15 @@ func (e *adminEnv) do(who, method, path string, body any, headers ...string) res
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := e.srv.App().Test(req, -1)
+	return roundTrip(e.t, e.srv, req)
+}
+
+// roundTrip sends req through srv's app and reads the answer, its body decoded when JSON.
+func roundTrip(t testing.TB, srv *Server, req *http.Request) resp {
+	t.Helper()
+	res, err := srv.App().Test(req, -1)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)

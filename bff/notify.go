@@ -37,13 +37,20 @@ func (s *Server) notifier() (*notify.Service, error) {
 	return s.Notify, nil
 }
 
-// listNotices answers GET /me/notices?page=&limit=: the inbox, unread first.
-func (s *Server) listNotices(c *fiber.Ctx) error {
+// personNotifier is the signed-in person's subject and the notification service, checked in
+// that order (401 before 503), as every /me notification route needs both.
+func (s *Server) personNotifier(c *fiber.Ctx) (string, *notify.Service, error) {
 	who, err := noticePerson(c)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	n, err := s.notifier()
+	return who, n, err
+}
+
+// listNotices answers GET /me/notices?page=&limit=: the inbox, unread first.
+func (s *Server) listNotices(c *fiber.Ctx) error {
+	who, n, err := s.personNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -64,11 +71,7 @@ func (s *Server) listNotices(c *fiber.Ctx) error {
 
 // readNotice answers POST /me/notices/{id}/read.
 func (s *Server) readNotice(c *fiber.Ctx) error {
-	who, err := noticePerson(c)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
+	who, n, err := s.personNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -89,11 +92,7 @@ func (s *Server) readNotice(c *fiber.Ctx) error {
 
 // getNotifySettings answers GET /me/notification-settings.
 func (s *Server) getNotifySettings(c *fiber.Ctx) error {
-	who, err := noticePerson(c)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
+	who, n, err := s.personNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -106,11 +105,7 @@ func (s *Server) getNotifySettings(c *fiber.Ctx) error {
 
 // putNotifySettings answers PUT /me/notification-settings: kinds on/off and quiet hours.
 func (s *Server) putNotifySettings(c *fiber.Ctx) error {
-	who, err := noticePerson(c)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
+	who, n, err := s.personNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -140,11 +135,7 @@ func (s *Server) vapidPublicKey(c *fiber.Ctx) error {
 
 // addPushSubscription answers POST /push/subscriptions with the browser's PushSubscription JSON.
 func (s *Server) addPushSubscription(c *fiber.Ctx) error {
-	who, err := noticePerson(c)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
+	who, n, err := s.personNotifier(c)
 	if err != nil {
 		return err
 	}
@@ -161,11 +152,7 @@ func (s *Server) addPushSubscription(c *fiber.Ctx) error {
 
 // deletePushSubscription answers DELETE /push/subscriptions with {"endpoint": …}.
 func (s *Server) deletePushSubscription(c *fiber.Ctx) error {
-	who, err := noticePerson(c)
-	if err != nil {
-		return err
-	}
-	n, err := s.notifier()
+	who, n, err := s.personNotifier(c)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,9 @@ type Deps struct {
 	// Notify backs the inbox, push subscriptions and campaigns; without it they answer
 	// push_unavailable.
 	Notify *notify.Service
+	// Unanswered, when set, gives the chat part of the 办事堵点 report (the assistant's
+	// questions the guides could not answer); without it that part is empty.
+	Unanswered UnansweredSource
 	// Voice transcribes and speaks; without it the voice routes answer voice_unavailable.
 	Voice *voice.Service
 	// VoiceSettings remembers signed-in people's voice settings (GET/PATCH /me/voice).

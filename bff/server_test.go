@@ -21,25 +21,11 @@ import (
 	"shebao/content"
 	"shebao/internal/eventlog"
 	"shebao/internal/retirement"
+	"shebao/internal/testutil"
 )
 
 // syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.LogBuffer
 
 // seeded is a server over the real seed corpus in a fresh SQLite file, shared by read-only tests.
 var seeded = sync.OnceValues(func() (*testEnv, error) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -14,10 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"shebao/assistant/voice"
-	"shebao/content"
 	"shebao/internal/dbtest"
 	"shebao/internal/identity"
 )
@@ -71,22 +68,8 @@ func newVoiceEnv(t *testing.T, cfg voice.Config) *voiceEnv {
 	t.Helper()
 	d := dbtest.SQLite(t)
 	ctx := context.Background()
-	cs, err := content.New(ctx, content.Options{DB: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := identity.OpenKeyring(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &voiceEnv{adminEnv: &adminEnv{t: t, cs: cs, tokens: map[string]string{}}}
-	for _, who := range []string{"grandma", "grandpa"} {
-		tok, err := keys.Mint(who, who, []identity.Role{identity.RoleUser}, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.tokens[who] = tok
-	}
+	users, keys := newUsersEnv(t, d, map[string][]identity.Role{"grandma": {identity.RoleUser}, "grandpa": {identity.RoleUser}})
+	e := &voiceEnv{adminEnv: users}
 	if cfg.TranscribeBaseURL == "fake" {
 		u := fakeAudioServer(t, "养老金认证怎么办", &e.calls)
 		cfg.TranscribeBaseURL, cfg.SpeechBaseURL = u, u
@@ -99,7 +82,7 @@ func newVoiceEnv(t *testing.T, cfg voice.Config) *voiceEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = New(Deps{Content: cs, Auth: keys.Verifier(), Voice: vs, VoiceSettings: store})
+	e.srv = New(Deps{Content: e.cs, Auth: keys.Verifier(), Voice: vs, VoiceSettings: store})
 	return e
 }
 
@@ -107,15 +90,7 @@ func (e *voiceEnv) upload(path, contentType string, body []byte) resp {
 	e.t.Helper()
 	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", contentType)
-	res, err := e.srv.App().Test(req, -1)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := resp{status: res.StatusCode, header: res.Header, raw: raw}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return roundTrip(e.t, e.srv, req)
 }
 
 func TestTranscribeRoute(t *testing.T) {

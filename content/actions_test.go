@@ -38,7 +38,7 @@ var actionScenarios = []actionScenario{
 	}},
 	{"scheduled", func(t *testing.T, e *wfEnv, code string) int {
 		e.approved(testGuide(code, "定时"))
-		mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, code, 1, e.clock.now().Add(time.Hour)))(t)
+		mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, code, 1, e.clock.Now().Add(time.Hour)))(t)
 		return 1
 	}},
 	{"published", func(t *testing.T, e *wfEnv, code string) int {
@@ -93,7 +93,7 @@ func tryAction(e *wfEnv, who Actor, act Action, code string, n int) error {
 		_, err := e.s.Publish(ctx, KindGuide, who, code, n)
 		return err
 	case ActionSchedule:
-		_, err := e.s.Schedule(ctx, KindGuide, who, code, n, e.clock.now().Add(2*time.Hour))
+		_, err := e.s.Schedule(ctx, KindGuide, who, code, n, e.clock.Now().Add(2*time.Hour))
 		return err
 	case ActionUnschedule:
 		_, err := e.s.Unschedule(ctx, KindGuide, who, code, n)

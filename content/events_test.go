@@ -62,12 +62,12 @@ func TestScheduleFromBeforeTheQueueIsPublished(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newWF(t, d)
 		e.approved(testGuide("Q-1", "队列前的定时"))
-		mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, "Q-1", 1, e.clock.now().Add(time.Minute)))(t)
+		mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, "Q-1", 1, e.clock.Now().Add(time.Minute)))(t)
 		if _, err := d.Exec(e.ctx, `DELETE FROM jobs`); err != nil {
 			t.Fatal(err)
 		}
-		s2 := mustf(New(e.ctx, Options{DB: d, Events: e.bus, Now: e.clock.now}))(t)
-		e.clock.add(2 * time.Minute)
+		s2 := mustf(New(e.ctx, Options{DB: d, Events: e.bus, Now: e.clock.Now}))(t)
+		e.clock.Add(2 * time.Minute)
 		noErr(t, s2.RunDue(e.ctx))
 		if p, err := s2.Guide("Q-1"); err != nil || p.Guide.Version != 1 {
 			t.Fatalf("not published: %v", err)

@@ -421,16 +421,7 @@ func publishedBodies(ctx context.Context, q querier, k *docKind) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		out = append(out, body)
-	}
-	return out, rows.Err()
+	return db.Column[string](rows)
 }
 
 // scheduledVersion is one version waiting for its scheduled publication.

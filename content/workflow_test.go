@@ -15,6 +15,7 @@ import (
 	"shebao/internal/dbtest"
 	"shebao/internal/event"
 	"shebao/internal/eventlog"
+	"shebao/internal/testutil"
 )
 
 // The people of the workflow tests.
@@ -29,17 +30,7 @@ var (
 )
 
 // clock is a settable time source for the service under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testutil.Clock
 
 type wfEnv struct {
 	s     *Service
@@ -57,8 +48,8 @@ func newWF(t *testing.T, d *db.DB) *wfEnv {
 	for _, topic := range []string{event.GuidePublished, event.GuideUnpublished, event.FormPublished, event.FormUnpublished} {
 		bus.Subscribe(topic, rec.handle)
 	}
-	c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
-	s, err := New(context.Background(), Options{DB: d, Events: bus, Now: c.now})
+	c := testutil.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
+	s, err := New(context.Background(), Options{DB: d, Events: bus, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +165,16 @@ func TestWorkflowTwoPersonPublish(t *testing.T) {
 	})
 }
 
+// selfApproval is who creating guide B-1, submitting it and approving it themselves.
+func selfApproval(who Actor, title string) func(t *testing.T, e *wfEnv) error {
+	return func(t *testing.T, e *wfEnv) error {
+		e.s.CreateGuide(e.ctx, who, testGuide("B-1", title))
+		e.s.Submit(e.ctx, KindGuide, who, "B-1", 1)
+		_, err := e.s.Approve(e.ctx, KindGuide, who, "B-1", 1, 0, "")
+		return err
+	}
+}
+
 func TestWorkflowBadInput(t *testing.T) {
 	type step func(t *testing.T, e *wfEnv) error
 	cases := []struct {
@@ -181,12 +182,7 @@ func TestWorkflowBadInput(t *testing.T) {
 		run  step
 		want apperr.Kind
 	}{
-		{"approving your own edit", func(t *testing.T, e *wfEnv) error {
-			v, _ := e.s.CreateGuide(e.ctx, editRev, testGuide("B-1", "自审"))
-			e.s.Submit(e.ctx, KindGuide, editRev, "B-1", v.Version)
-			_, err := e.s.Approve(e.ctx, KindGuide, editRev, "B-1", v.Version, 0, "")
-			return err
-		}, apperr.SelfReviewForbidden},
+		{"approving your own edit", selfApproval(editRev, "自审"), apperr.SelfReviewForbidden},
 		{"approving a version you created though someone else edited last", func(t *testing.T, e *wfEnv) error {
 			v, _ := e.s.CreateGuide(e.ctx, editRev, testGuide("B-1", "自审"))
 			v, _ = e.s.SaveGuide(e.ctx, editorA, "B-1", Edit{Version: 1, Revision: v.Revision}, testGuide("B-1", "改过"))
@@ -194,18 +190,8 @@ func TestWorkflowBadInput(t *testing.T) {
 			_, err := e.s.Approve(e.ctx, KindGuide, editRev, "B-1", 1, 0, "")
 			return err
 		}, apperr.SelfReviewForbidden},
-		{"an editor without the reviewer role approving their own edit", func(t *testing.T, e *wfEnv) error {
-			e.s.CreateGuide(e.ctx, editorA, testGuide("B-1", "自审"))
-			e.s.Submit(e.ctx, KindGuide, editorA, "B-1", 1)
-			_, err := e.s.Approve(e.ctx, KindGuide, editorA, "B-1", 1, 0, "")
-			return err
-		}, apperr.SelfReviewForbidden},
-		{"admin approving their own edit", func(t *testing.T, e *wfEnv) error {
-			e.s.CreateGuide(e.ctx, adminE, testGuide("B-1", "管理员"))
-			e.s.Submit(e.ctx, KindGuide, adminE, "B-1", 1)
-			_, err := e.s.Approve(e.ctx, KindGuide, adminE, "B-1", 1, 0, "")
-			return err
-		}, apperr.SelfReviewForbidden},
+		{"an editor without the reviewer role approving their own edit", selfApproval(editorA, "自审"), apperr.SelfReviewForbidden},
+		{"admin approving their own edit", selfApproval(adminE, "管理员"), apperr.SelfReviewForbidden},
 		{"force-publish without a reason", func(t *testing.T, e *wfEnv) error {
 			e.s.CreateGuide(e.ctx, editorA, testGuide("B-1", "紧急"))
 			_, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "B-1", 1, "  ")
@@ -226,17 +212,17 @@ func TestWorkflowBadInput(t *testing.T) {
 		}, apperr.GuideInvalid},
 		{"schedule in the past", func(t *testing.T, e *wfEnv) error {
 			e.approved(testGuide("B-1", "定时"))
-			_, err := e.s.Schedule(e.ctx, KindGuide, publisherC, "B-1", 1, e.clock.now().Add(-time.Minute))
+			_, err := e.s.Schedule(e.ctx, KindGuide, publisherC, "B-1", 1, e.clock.Now().Add(-time.Minute))
 			return err
 		}, apperr.InvalidSchedule},
 		{"schedule right now", func(t *testing.T, e *wfEnv) error {
 			e.approved(testGuide("B-1", "定时"))
-			_, err := e.s.Schedule(e.ctx, KindGuide, publisherC, "B-1", 1, e.clock.now())
+			_, err := e.s.Schedule(e.ctx, KindGuide, publisherC, "B-1", 1, e.clock.Now())
 			return err
 		}, apperr.InvalidSchedule},
 		{"schedule more than a year ahead", func(t *testing.T, e *wfEnv) error {
 			e.approved(testGuide("B-1", "定时"))
-			_, err := e.s.Schedule(e.ctx, KindGuide, publisherC, "B-1", 1, e.clock.now().AddDate(1, 0, 1))
+			_, err := e.s.Schedule(e.ctx, KindGuide, publisherC, "B-1", 1, e.clock.Now().AddDate(1, 0, 1))
 			return err
 		}, apperr.InvalidSchedule},
 		{"stale revision", func(t *testing.T, e *wfEnv) error {
@@ -358,7 +344,7 @@ func TestRoleChecks(t *testing.T) {
 			{"editor publishes", func() error { _, err := e.s.Publish(e.ctx, KindGuide, editorA, "R-1", 1); return err }},
 			{"reviewer publishes", func() error { _, err := e.s.Publish(e.ctx, KindGuide, reviewerB, "R-1", 1); return err }},
 			{"editor schedules", func() error {
-				_, err := e.s.Schedule(e.ctx, KindGuide, editorA, "R-1", 1, e.clock.now().Add(time.Hour))
+				_, err := e.s.Schedule(e.ctx, KindGuide, editorA, "R-1", 1, e.clock.Now().Add(time.Hour))
 				return err
 			}},
 			{"reviewer force-publishes", func() error { _, err := e.s.ForcePublish(e.ctx, KindGuide, reviewerB, "R-1", 1, "急"); return err }},
@@ -415,7 +401,7 @@ func TestEditConflictSaysWhoAndWhen(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newWF(t, d)
 		v := mustf(e.s.CreateGuide(e.ctx, editorA, testGuide("C-1", "并发")))(t)
-		e.clock.add(time.Minute)
+		e.clock.Add(time.Minute)
 		v2 := mustf(e.s.SaveGuide(e.ctx, editorA2, "C-1", Edit{Version: 1, Revision: v.Revision}, testGuide("C-1", "乙改")))(t)
 		if v2.Revision != 2 || v2.EditedBy != editorA2.ID || v2.ETag != `"v1.r2"` {
 			t.Fatalf("after save: %+v", v2)
@@ -440,7 +426,7 @@ func TestMajorMinorAndPublicUpdatedAt(t *testing.T) {
 		e.publishNew(t, g)
 		first := mustf(e.s.Guide("M-1"))(t).Guide.PublicUpdatedAt
 
-		e.clock.add(time.Hour)
+		e.clock.Add(time.Hour)
 		g.Summary = "错别字修正"
 		v := e.draftEdit(t, editorA, g, false, "")
 		mustf(e.s.Submit(e.ctx, KindGuide, editorA, "M-1", v.Version))(t)
@@ -451,7 +437,7 @@ func TestMajorMinorAndPublicUpdatedAt(t *testing.T) {
 			t.Fatalf("minor change moved public_updated_at or was not served: %+v", p.Guide)
 		}
 
-		e.clock.add(time.Hour)
+		e.clock.Add(time.Hour)
 		g.Conditions = append(g.Conditions, "新增条件")
 		v = e.draftEdit(t, editorA, g, true, "新增受理条件")
 		mustf(e.s.Submit(e.ctx, KindGuide, editorA, "M-1", v.Version))(t)
@@ -516,21 +502,21 @@ func TestScheduledPublishing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newWF(t, d)
 		e.approved(testGuide("T-1", "定时"))
-		at := e.clock.now().Add(10 * time.Minute)
+		at := e.clock.Now().Add(10 * time.Minute)
 		v := mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, "T-1", 1, at))(t)
 		if v.Status != StatusScheduled || !v.ScheduledAt.Equal(at) || v.ScheduledBy != publisherC.ID {
 			t.Fatalf("scheduled: %+v", v)
 		}
 		// Not yet due.
-		e.clock.add(9 * time.Minute)
+		e.clock.Add(9 * time.Minute)
 		noErr(t, e.s.RunDue(e.ctx))
 		if _, err := e.s.Guide("T-1"); !apperr.Is(err, apperr.GuideNotFound) {
 			t.Fatalf("published early: %v", err)
 		}
 		// A restart in between: the schedule lives in the database.
 		e2 := &wfEnv{ctx: e.ctx, clock: e.clock, rec: e.rec, d: d}
-		e2.s = mustf(New(e.ctx, Options{DB: d, Events: e.bus, Now: e.clock.now}))(t)
-		e.clock.add(time.Minute + 500*time.Millisecond)
+		e2.s = mustf(New(e.ctx, Options{DB: d, Events: e.bus, Now: e.clock.Now}))(t)
+		e.clock.Add(time.Minute + 500*time.Millisecond)
 		noErr(t, e2.s.RunDue(e.ctx))
 		p := mustf(e2.s.Guide("T-1"))(t)
 		if p.Guide.Version != 1 {
@@ -558,12 +544,12 @@ func TestUnscheduleReturnsToApproved(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newWF(t, d)
 		e.approved(testGuide("U-1", "取消"))
-		mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, "U-1", 1, e.clock.now().Add(time.Hour)))(t)
+		mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, "U-1", 1, e.clock.Now().Add(time.Hour)))(t)
 		v := mustf(e.s.Unschedule(e.ctx, KindGuide, publisherC, "U-1", 1))(t)
 		if v.Status != StatusApproved || !v.ScheduledAt.IsZero() {
 			t.Fatalf("%+v", v)
 		}
-		e.clock.add(2 * time.Hour)
+		e.clock.Add(2 * time.Hour)
 		noErr(t, e.s.RunDue(e.ctx))
 		if _, err := e.s.Guide("U-1"); err == nil {
 			t.Fatal("an unscheduled version was published")
@@ -579,10 +565,10 @@ func TestRunDueExactlyOnce(t *testing.T) {
 		codes := []string{"X-1", "X-2", "X-3", "X-4", "X-5"}
 		for _, c := range codes {
 			e.approved(testGuide(c, "并发定时"+c))
-			mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, c, 1, e.clock.now().Add(time.Minute)))(t)
+			mustf(e.s.Schedule(e.ctx, KindGuide, publisherC, c, 1, e.clock.Now().Add(time.Minute)))(t)
 		}
-		other := mustf(New(e.ctx, Options{DB: d, Now: e.clock.now}))(t) // another replica: its own log handle and queue
-		e.clock.add(2 * time.Minute)
+		other := mustf(New(e.ctx, Options{DB: d, Now: e.clock.Now}))(t) // another replica: its own log handle and queue
+		e.clock.Add(2 * time.Minute)
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
 		for i := 0; i < 8; i++ {

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
-	"shebao/internal/db"
 )
 
 // BestBet pins a guide to a query: for that query (after normalisation, correction and filler
@@ -88,15 +87,9 @@ func (s *Service) PutBestBet(ctx context.Context, b BestBet) error {
 		b.Position = 1
 	}
 	key := s.queryKey(b.Query)
-	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO search_best_bets (query_key, query, code, position, created_at) VALUES (?, ?, ?, ?, ?)
+	return s.execChanged(ctx, "save best bet", `INSERT INTO search_best_bets (query_key, query, code, position, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (query_key, code) DO UPDATE SET query = excluded.query, position = excluded.position`,
-			key, b.Query, b.Code, b.Position, time.Now().UnixMilli())
-		if err != nil {
-			return fmt.Errorf("save best bet: %w", err)
-		}
-		return nil
-	})
+		key, b.Query, b.Code, b.Position, time.Now().UnixMilli())
 }
 
 // DeleteBestBet unpins a guide from a query.
@@ -104,16 +97,8 @@ func (s *Service) DeleteBestBet(ctx context.Context, query, code string) error {
 	if s.db == nil {
 		return errors.New("search: best bets need a database")
 	}
-	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM search_best_bets WHERE query_key = ? AND code = ?`, s.queryKey(query), code)
-		if err != nil {
-			return fmt.Errorf("delete best bet: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apperr.New(apperr.NotFound, "没有这条置顶。")
-		}
-		return nil
-	})
+	return s.deleteChanged(ctx, "delete best bet", "没有这条置顶。",
+		`DELETE FROM search_best_bets WHERE query_key = ? AND code = ?`, s.queryKey(query), code)
 }
 
 func (s *Service) reloadBestBets(ctx context.Context) error {

@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
+
+	"shebao/internal/testutil"
 )
 
 // A damaged index is moved aside and rebuilt instead of failing (or panicking) at every start:
@@ -81,10 +82,7 @@ func TestDamagedIndexIsRebuilt(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
 			guides := seedGuides(t)
-			s, err := Open(ctx, Options{Dir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := mustOpen(t, Options{Dir: dir})
 			if err := s.Rebuild(ctx, guides); err != nil {
 				t.Fatal(err)
 			}
@@ -141,10 +139,7 @@ func TestDamagedIndexIsRebuilt(t *testing.T) {
 
 			// The next start opens the rebuilt index and says nothing about damage.
 			logs = &syncBuffer{}
-			s, err = Open(ctx, Options{Dir: dir, Log: slog.New(slog.NewTextHandler(logs, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s = mustOpen(t, Options{Dir: dir, Log: slog.New(slog.NewTextHandler(logs, nil))})
 			if !s.Ready() || s.NeedsRebuild() || strings.Contains(logs.String(), `msg="search index damaged`) {
 				t.Errorf("reopen after the rebuild: Ready=%v NeedsRebuild=%v\n%s", s.Ready(), s.NeedsRebuild(), logs)
 			}
@@ -190,19 +185,5 @@ func fixChecksum(b []byte) {
 	binary.BigEndian.PutUint32(b[len(b)-4:], crc32.ChecksumIEEE(b[:len(b)-4]))
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = testutil.LogBuffer

@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk" // the baseline's analyzer
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"shebao/content"
 )
@@ -245,7 +246,12 @@ func flatten(v any, sb *strings.Builder) {
 }
 
 func baselineTitles(idx bleve.Index, q string) ([]string, error) {
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchQuery(q), 10, 0, false)
+	return topTitles(idx, bleve.NewMatchQuery(q))
+}
+
+// topTitles runs q on idx and returns the titles of the first ten hits.
+func topTitles(idx bleve.Index, q query.Query) ([]string, error) {
+	req := bleve.NewSearchRequestOptions(q, 10, 0, false)
 	req.Fields = []string{"title"}
 	res, err := idx.Search(req)
 	if err != nil {

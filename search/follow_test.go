@@ -125,10 +125,7 @@ func TestIndexCatchesUpAfterRestart(t *testing.T) {
 		store[g.Code] = g
 	}
 	open := func() (*Service, *eventlog.Log) {
-		s, err := Open(ctx, Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := mustOpen(t, Options{Dir: dir})
 		lg, err := eventlog.Open(ctx, d, eventlog.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -180,11 +177,7 @@ func TestPublishByAnotherProcessReachesIndexAndSnapshot(t *testing.T) {
 		if _, err := running.Import(ctx, []content.Guide{g}, nil, content.System, true); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openEmpty(t, d)
 		if err := s.Follow(ctx, running.Events(), running); err != nil {
 			t.Fatal(err)
 		}
@@ -230,18 +223,12 @@ func TestIndexFromAnotherStoreIsRebuilt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, Options{Dir: dir})
 	if err := s.rebuild(ctx, fixture(), 500); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err = Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, Options{Dir: dir})
 	defer s.Close()
 	d := sqliteDB(t)
 	lg, err := eventlog.Open(ctx, d, eventlog.Options{})

@@ -56,16 +56,5 @@ func gseTitles(idx bleve.Index, seg *gse.Segmenter, q string) ([]string, error) 
 	t.SetBoost(3)
 	b := bleve.NewMatchQuery(terms)
 	b.SetField("bseg")
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(t, b), 10, 0, false)
-	req.Fields = []string{"title"}
-	res, err := idx.Search(req)
-	if err != nil {
-		return nil, err
-	}
-	var titles []string
-	for _, h := range res.Hits {
-		s, _ := h.Fields["title"].(string)
-		titles = append(titles, s)
-	}
-	return titles, nil
+	return topTitles(idx, bleve.NewDisjunctionQuery(t, b))
 }

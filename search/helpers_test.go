@@ -33,14 +33,28 @@ func seedGuides(t testing.TB) []content.Guide {
 	return gs
 }
 
-// openSeeded opens an in-memory service over guides.
-func openSeeded(t testing.TB, d *db.DB, guides []content.Guide) *Service {
+// mustOpen opens a service with o, failing the test when it cannot; the caller closes it.
+func mustOpen(t testing.TB, o Options) *Service {
 	t.Helper()
-	s, err := Open(context.Background(), Options{DB: d})
+	s, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// openEmpty opens a service over d with an empty index, closed when the test ends.
+func openEmpty(t testing.TB, d *db.DB) *Service {
+	t.Helper()
+	s := mustOpen(t, Options{DB: d})
 	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openSeeded opens an in-memory service over guides.
+func openSeeded(t testing.TB, d *db.DB, guides []content.Guide) *Service {
+	t.Helper()
+	s := openEmpty(t, d)
 	if err := s.Rebuild(context.Background(), guides); err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,7 @@ import (
 func TestPruneQueryLog(t *testing.T) {
 	eachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openEmpty(t, d)
 		now := time.Now()
 		old, recent := idBound(now.AddDate(0, 0, -200))+"aaaaaaaaaaaaaaaa", newQueryID(now, "q", "", 1)
 		for _, id := range []string{old, recent} {
@@ -40,11 +36,7 @@ func TestPruneQueryLog(t *testing.T) {
 func TestQueryLogCountsPerID(t *testing.T) {
 	eachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openEmpty(t, d)
 		at := time.Now()
 		id := newQueryID(at, "社保卡丢了", "", 3)
 		other := newQueryID(at, "社保卡丢了", "", 4) // another result count: another row
@@ -83,11 +75,7 @@ func TestQueryLogMigrationKeepsRows(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openEmpty(t, d)
 		rep, err := s.Report(ctx, now.Add(-time.Minute), now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)

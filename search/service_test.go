@@ -110,10 +110,7 @@ func TestBadInput(t *testing.T) {
 
 func TestNotReady(t *testing.T) {
 	t.Parallel()
-	s, err := Open(context.Background(), Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, Options{Dir: t.TempDir()})
 	defer s.Close()
 	if s.Ready() || !s.NeedsRebuild() {
 		t.Fatalf("new service: Ready=%v NeedsRebuild=%v", s.Ready(), s.NeedsRebuild())
@@ -127,18 +124,7 @@ func TestFreshness(t *testing.T) {
 	t.Parallel()
 	s := openFixture(t, nil)
 	ctx := context.Background()
-	find := func(q string) []string {
-		t.Helper()
-		resp, err := s.Search(ctx, Request{Query: q})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var codes []string
-		for _, r := range resp.Results {
-			codes = append(codes, r.Code)
-		}
-		return codes
-	}
+	find := func(q string) []string { t.Helper(); return codesFor(t, s, q) }
 	// Warm the cache, so that the test also shows it is invalidated.
 	if got := find("工伤认定"); len(got) != 0 {
 		t.Fatalf("before upsert: %v", got)
@@ -194,10 +180,7 @@ func TestRebuildSwap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, Options{Dir: dir})
 	old := fixture()
 	if err := s.Rebuild(ctx, old); err != nil {
 		t.Fatal(err)
@@ -257,10 +240,7 @@ func TestRebuildSwap(t *testing.T) {
 	s.Close()
 
 	// Reopen: the index is there and current.
-	s2, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := mustOpen(t, Options{Dir: dir})
 	if !s2.Ready() || s2.NeedsRebuild() {
 		t.Fatalf("reopen: Ready=%v NeedsRebuild=%v", s2.Ready(), s2.NeedsRebuild())
 	}
@@ -273,10 +253,7 @@ func TestRebuildSwap(t *testing.T) {
 	s2.idx.SetInternal([]byte(versionKey), []byte("v0-old"))
 	s2.mu.RUnlock()
 	s2.Close()
-	s3, err := Open(ctx, Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s3 := mustOpen(t, Options{Dir: dir})
 	defer s3.Close()
 	if s3.Ready() || !s3.NeedsRebuild() {
 		t.Fatalf("old version: Ready=%v NeedsRebuild=%v", s3.Ready(), s3.NeedsRebuild())
@@ -629,10 +606,7 @@ func TestOpenMigrates(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, d *db.DB) {
 		for range 2 {
-			s, err := Open(context.Background(), Options{DB: d})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := mustOpen(t, Options{DB: d})
 			s.Close()
 		}
 		ok, err := d.UpToDate(context.Background(), "search", Migrations())
@@ -650,10 +624,7 @@ var _ = os.Getenv
 func TestRebuildMergesOnDisk(t *testing.T) {
 	t.Parallel()
 	guides := genCorpus(seedGuides(t), 1100, rand.New(rand.NewPCG(7, 8)))
-	s, err := Open(context.Background(), Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, Options{Dir: t.TempDir()})
 	defer s.Close()
 	if err := s.Rebuild(context.Background(), guides); err != nil {
 		t.Fatal(err)

@@ -260,15 +260,9 @@ func (s *Service) PutSynonym(ctx context.Context, syn Synonym) error {
 		return err
 	}
 	exps, _ := json.Marshal(syn.Expansions)
-	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, ?, 0, ?)
+	return s.execChanged(ctx, "save synonym", `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, ?, 0, ?)
 		ON CONFLICT (term) DO UPDATE SET expansions = excluded.expansions, disabled = 0, updated_at = excluded.updated_at`,
-			syn.Term, string(exps), time.Now().UnixMilli())
-		if err != nil {
-			return fmt.Errorf("save synonym: %w", err)
-		}
-		return nil
-	})
+		syn.Term, string(exps), time.Now().UnixMilli())
 }
 
 // DeleteSynonym removes an editor's entry, or switches a default off.
@@ -280,21 +274,34 @@ func (s *Service) DeleteSynonym(ctx context.Context, term string) error {
 			isDefault = true
 		}
 	}
-	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
-		if isDefault {
-			_, err := tx.Exec(ctx, `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, '[]', 1, ?)
+	if isDefault {
+		return s.execChanged(ctx, "switch off synonym", `INSERT INTO search_synonyms (term, expansions, disabled, updated_at) VALUES (?, '[]', 1, ?)
 			ON CONFLICT (term) DO UPDATE SET disabled = 1, updated_at = excluded.updated_at`, term, time.Now().UnixMilli())
-			if err != nil {
-				return fmt.Errorf("switch off synonym: %w", err)
-			}
-			return nil
+	}
+	return s.deleteChanged(ctx, "delete synonym", "没有这个同义词条。", `DELETE FROM search_synonyms WHERE term = ?`, term)
+}
+
+// execChanged runs one statement of an editor's synonym or best-bet change in the transaction that
+// announces it; what names the change in the error.
+func (s *Service) execChanged(ctx context.Context, what, q string, args ...any) error {
+	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		res, err := tx.Exec(ctx, `DELETE FROM search_synonyms WHERE term = ?`, term)
+		return nil
+	})
+}
+
+// deleteChanged is execChanged for a delete, which is not_found (with the Chinese message
+// missing) when it removes nothing.
+func (s *Service) deleteChanged(ctx context.Context, what, missing, q string, args ...any) error {
+	return s.synonymsChanged(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(ctx, q, args...)
 		if err != nil {
-			return fmt.Errorf("delete synonym: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return apperr.New(apperr.NotFound, "没有这个同义词条。")
+			return apperr.New(apperr.NotFound, missing)
 		}
 		return nil
 	})

@@ -116,6 +116,15 @@ func (r *rig) say(t *testing.T, text string) Reply {
 	return rep
 }
 
+// upToBirth starts the test form and answers and confirms the ID number, phone and bank card,
+// so that the next question is the birth month.
+func (r *rig) upToBirth(t *testing.T) {
+	t.Helper()
+	for _, text := range []string{"我要办测试登记", goodID, "对", "13812345678", "对", luhn("621700123456789012"), "对"} {
+		r.say(t, text)
+	}
+}
+
 func validID(first17 string) string { return first17 + string(spoken.IDCheckDigit(first17)) }
 
 var goodID = validID("61010319530305001")
@@ -256,13 +265,7 @@ func TestModelProposalsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &fakeProposer{}
 			r := newRig(t, dbtest.SQLite(t), p)
-			r.say(t, "我要办测试登记")
-			r.say(t, goodID)
-			r.say(t, "对")
-			r.say(t, "13812345678")
-			r.say(t, "对")
-			r.say(t, luhn("621700123456789012"))
-			r.say(t, "对") // now asking birth, nothing read back
+			r.upToBirth(t) // now asking birth, nothing read back
 			p.cmd = tc.cmd
 			rep := r.say(t, "嗯那个我想想")
 			if rep.By != "model" {
@@ -346,13 +349,7 @@ func TestStartNeedsSignInAndIntent(t *testing.T) {
 // Cancel ends the form without submitting; explain cites the guide and asks again.
 func TestCancelAndExplain(t *testing.T) {
 	r := newRig(t, dbtest.SQLite(t), nil)
-	r.say(t, "我要办测试登记")
-	r.say(t, goodID)
-	r.say(t, "对")
-	r.say(t, "13812345678")
-	r.say(t, "对")
-	r.say(t, luhn("621700123456789012"))
-	r.say(t, "对")
+	r.upToBirth(t)
 	rep := r.say(t, "出生年月是什么意思")
 	if len(rep.Citations) != 1 || rep.Citations[0].Code != "G-1" || rep.Citations[0].Element != "materials" ||
 		!strings.HasPrefix(rep.Text, "身份证上的出生年月。") || rep.Frame.Field.Name != "birth" {

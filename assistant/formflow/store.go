@@ -37,26 +37,19 @@ type store struct{ db *db.DB }
 // active returns the person's form session being filled (asking or confirming), the most
 // recently used if there were ever more than one, or nil.
 func (s *store) active(ctx context.Context, subject string) (*Session, error) {
-	var body string
-	err := s.db.QueryRow(ctx, `SELECT body FROM form_sessions WHERE subject = ? AND state IN ('asking', 'confirming')
-		ORDER BY updated_at DESC LIMIT 1`, subject).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load form session: %w", err)
-	}
-	var sess Session
-	if err := json.Unmarshal([]byte(body), &sess); err != nil {
-		return nil, fmt.Errorf("load form session: %w", err)
-	}
-	return &sess, nil
+	return s.one(ctx, `SELECT body FROM form_sessions WHERE subject = ? AND state IN ('asking', 'confirming')
+		ORDER BY updated_at DESC LIMIT 1`, subject)
 }
 
 // get returns a form session by id, or nil.
 func (s *store) get(ctx context.Context, id string) (*Session, error) {
+	return s.one(ctx, `SELECT body FROM form_sessions WHERE id = ?`, id)
+}
+
+// one runs a query selecting one session body and decodes it; no row is nil, not an error.
+func (s *store) one(ctx context.Context, query string, args ...any) (*Session, error) {
 	var body string
-	err := s.db.QueryRow(ctx, `SELECT body FROM form_sessions WHERE id = ?`, id).Scan(&body)
+	err := s.db.QueryRow(ctx, query, args...).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

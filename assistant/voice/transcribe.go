@@ -11,6 +11,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"shebao/internal/apperr"
+	"shebao/internal/modelclient"
 )
 
 // Transcript is what was heard.
@@ -58,7 +59,7 @@ func (s *Service) Transcribe(ctx context.Context, audio []byte) (Transcript, err
 	}
 	start := time.Now()
 	resp, err := s.transcribe.CreateTranscription(ctx, req)
-	if err != nil && httpStatus(err) == http.StatusBadRequest && req.Format == openai.AudioResponseFormatVerboseJSON &&
+	if err != nil && modelclient.HTTPStatus(err) == http.StatusBadRequest && req.Format == openai.AudioResponseFormatVerboseJSON &&
 		strings.Contains(strings.ToLower(err.Error()), "format") {
 		// Some servers (gpt-4o-transcribe) only answer json: ask again, and from now on so.
 		s.jsonOnly.Store(true)
@@ -66,9 +67,9 @@ func (s *Service) Transcribe(ctx context.Context, audio []byte) (Transcript, err
 		resp, err = s.transcribe.CreateTranscription(ctx, req)
 	}
 	if err != nil {
-		s.log.Warn("transcription failed", "status", httpStatus(err), "bytes", len(audio), "format", f,
+		s.log.Warn("transcription failed", "status", modelclient.HTTPStatus(err), "bytes", len(audio), "format", f,
 			"ms", time.Since(start).Milliseconds(), "err", err)
-		if st := httpStatus(err); st >= 400 && st < 500 && st != http.StatusTooManyRequests && st != http.StatusRequestTimeout &&
+		if st := modelclient.HTTPStatus(err); st >= 400 && st < 500 && st != http.StatusTooManyRequests && st != http.StatusRequestTimeout &&
 			st != http.StatusUnauthorized && st != http.StatusForbidden && st != http.StatusNotFound {
 			// The server could not decode what we sent: the recording is damaged.
 			return Transcript{}, apperr.Wrap(apperr.AudioUnsupported, "", err)

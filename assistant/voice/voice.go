@@ -11,15 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
 	"shebao/internal/apperr"
+	"shebao/internal/modelclient"
 )
 
 // Config configures the voice service. Zero values take the defaults in brackets.
@@ -125,20 +124,9 @@ func New(cfg Config, log *slog.Logger) (*Service, error) {
 	s := &Service{cfg: cfg, log: log.With("component", "voice")}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ResponseHeaderTimeout: cfg.Timeout,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-		}}
+		hc = &http.Client{Transport: modelclient.Transport(time.Second, cfg.Timeout, 16)}
 	}
-	client := func(base, key string) *openai.Client {
-		oc := openai.DefaultConfig(key)
-		oc.BaseURL = strings.TrimRight(base, "/")
-		oc.HTTPClient = hc
-		return openai.NewClientWithConfig(oc)
-	}
+	client := func(base, key string) *openai.Client { return modelclient.OpenAI(base, key, hc) }
 	if cfg.TranscribeBaseURL != "" {
 		s.transcribe = client(cfg.TranscribeBaseURL, cfg.TranscribeAPIKey)
 	}
@@ -208,19 +196,6 @@ var errNotConfigured = errors.New("voice: not configured")
 // timeout bounds one outbound call.
 func (s *Service) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.cfg.Timeout)
-}
-
-// httpStatus is the HTTP status of a go-openai error, or 0 when the server never answered.
-func httpStatus(err error) int {
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatusCode
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.HTTPStatusCode
-	}
-	return 0
 }
 
 func wrapf(err error, format string, args ...any) error {

@@ -80,6 +80,7 @@ function signOut(why) {
   state.token = '';
   state.me = null;
   store.removeItem(TOKEN);
+  forgetChat();
   state.signinNotice = why || '';
   if (why) location.hash = '#/signin';
 }
@@ -303,6 +304,15 @@ async function guide(q, code) {
 // kept, unanswered messages are resent with their ids (the server ignores repeats).
 const chatState = { sessionId: sessionStorage.getItem('shebao.chat.session') || '', lastSeq: Number(sessionStorage.getItem('shebao.chat.seq') || 0), log: [], pending: null, ready: null };
 
+// forgetChat starts the next chat afresh when the person signs in or out: a session belongs to
+// whoever opened it (PROTOCOL.md), so an anonymous one resumed after sign-in stays anonymous and
+// its guided forms would ask to sign in; and a signed-in one must not outlive the sign-out.
+function forgetChat() {
+  Object.assign(chatState, { sessionId: '', lastSeq: 0, log: [], pending: null });
+  sessionStorage.removeItem('shebao.chat.session');
+  sessionStorage.removeItem('shebao.chat.seq');
+}
+
 async function chat(q) {
   const list = h('div', { class: 'chat', id: 'chat', 'aria-live': 'polite' });
   const input = h('input', { id: 'ask', type: 'text', placeholder: '请输入您的问题', 'aria-label': '您的问题', enterkeyhint: 'send', maxlength: 500 });
@@ -377,7 +387,7 @@ async function chat(q) {
       const opts = readBack ? [] : /^yes_?no$/.test(f.field.kind) ? [{ label: '是' }, { label: '否' }] : f.field.options || [];
       if (opts.length) card.append(h('div', { class: 'suggest' }, opts.map((o) => h('button', { type: 'button', onclick: () => ask(o.label) }, o.label))));
     }
-    if ((f.values || []).length) card.append(h('dl', { class: 'readback' }, f.values.map((v) => [h('dt', {}, v.label), h('dd', {}, v.value)])));
+    if ((f.values || []).length) card.append(h('dl', { class: 'readback' }, f.values.flatMap((v) => [h('dt', {}, v.label), h('dd', {}, v.value)])));
     if (readBack) card.append(h('div', { class: 'suggest' }, h('button', { class: 'primary', type: 'button', onclick: () => ask('对') }, '对'), h('button', { type: 'button', onclick: () => ask('不对') }, '不对')));
     if (f.state === 'submitted' && f.application_id) card.append(h('a', { class: 'btn block', href: '#/apps/' + encodeURIComponent(f.application_id) }, '查看办理进度'));
     return card;
@@ -407,6 +417,13 @@ async function chat(q) {
       if (ev.type === 'pong' || ev.type === 'notice') { if (ev.type === 'notice') addMsg('bot', ev.text); return; }
       if (ev.seq && ['answer', 'handoff', 'form'].includes(ev.type)) { chatState.lastSeq = Math.max(chatState.lastSeq, ev.seq); sessionStorage.setItem('shebao.chat.seq', String(chatState.lastSeq)); }
       if (ev.type === 'error' && ev.code === 'session_not_found') { chatState.sessionId = ''; return; }
+      // rate_limited keeps the message (PROTOCOL.md): it is sent again, same id, when the server says
+      if (ev.type === 'error' && ev.code === 'rate_limited' && chatState.pending && chatState.pending.id === ev.reply_to) {
+        const p = chatState.pending, wait = Math.max(200, ev.retry_after_ms || 1000);
+        status.textContent = '发送太快了，' + Math.ceil(wait / 1000) + ' 秒后自动重发。';
+        setTimeout(() => { if (chatState.pending === p) { status.textContent = ''; trySend({ type: 'message', id: p.id, text: p.text }); } }, wait);
+        return;
+      }
       if (['answer', 'form'].includes(ev.type) || (ev.type === 'error' && ev.reply_to)) { if (chatState.pending && chatState.pending.id === ev.reply_to) chatState.pending = null; }
       if (ev.type !== 'delta') chatState.log.push(ev);
       render(ev);
@@ -678,6 +695,7 @@ function tokenName() {
 async function signedIn(token) {
   state.token = token;
   store.setItem(TOKEN, token);
+  forgetChat();
   state.signinNotice = '';
   await loadMe();
   location.hash = '#/';

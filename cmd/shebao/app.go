@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"shebao/assistant"
 	"shebao/assistant/voice"
@@ -104,6 +105,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		Auth:          verifier,
 		Search:        idx,
 		Chat:          chat.Handler(),
+		Unanswered:    unansweredSource(chat),
 		Voice:         vs,
 		VoiceSettings: voiceSettings,
 		TrustProxy:    cfg.TrustProxy,
@@ -155,5 +157,20 @@ func (a *application) close() {
 		if err := a.closers[i](); err != nil {
 			a.log.Error("close", "err", err)
 		}
+	}
+}
+
+// unansweredSource gives the edge the assistant's questions the guides could not answer.
+func unansweredSource(chat *assistant.Service) bff.UnansweredSource {
+	return func(ctx context.Context, from, to time.Time) ([]bff.UnansweredGuide, error) {
+		lines, err := chat.Unanswered(ctx, from, to)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]bff.UnansweredGuide, len(lines))
+		for i, l := range lines {
+			out[i] = bff.UnansweredGuide{Code: l.Code, Count: l.Count, Questions: l.Questions}
+		}
+		return out, nil
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -83,26 +81,14 @@ func TestRunningServerSeesImportFromAnotherProcess(t *testing.T) {
 // startServer runs `shebao serve` in this process and returns a function that stops it.
 func startServer(t *testing.T, vars map[string]string) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	env := &environment{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
-		getenv: func(k string) string { return vars[k] }}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, env, []string{"serve"}) }()
+	out, done, cancel := serveBackground(vars)
 	stopped := false
 	stop = func() {
 		if stopped {
 			return
 		}
 		stopped = true
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
+		stopServe(t, cancel, done, out)
 	}
 	t.Cleanup(stop)
 	return stop

@@ -9,18 +9,26 @@ import (
 	"path/filepath"
 	"strings"
 
+	"shebao/config"
 	"shebao/content"
 	"shebao/notify"
 )
 
-func runMigrate(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "migrate", "migrate [--config FILE]")
+// openFromArgs parses a command that takes only --config and opens the store it names, so the
+// data commands share one way of reaching the database.
+func openFromArgs(ctx context.Context, env *environment, name, usage string, args []string) (*store, config.Config, error) {
+	fs := newFlags(env, name, usage)
 	cfgPath := configFlag(fs)
 	cfg, err := parseConfig(env, fs, cfgPath, args)
 	if err != nil {
-		return err
+		return nil, cfg, err
 	}
 	st, err := openStore(ctx, cfg, newLogger(cfg, env.stderr))
+	return st, cfg, err
+}
+
+func runMigrate(ctx context.Context, env *environment, args []string) error {
+	st, _, err := openFromArgs(ctx, env, "migrate", "migrate [--config FILE]", args)
 	if err != nil {
 		return err
 	}
@@ -33,13 +41,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 }
 
 func runExport(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "export", "export [--config FILE] > guides.json")
-	cfgPath := configFlag(fs)
-	cfg, err := parseConfig(env, fs, cfgPath, args)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, newLogger(cfg, env.stderr))
+	st, cfg, err := openFromArgs(ctx, env, "export", "export [--config FILE] > guides.json", args)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,33 +19,10 @@ func startServe(t *testing.T, vars map[string]string) (addr string, out *lockedB
 	if vars["SHEBAO_DATA_DIR"] == "" {
 		vars["SHEBAO_DATA_DIR"] = t.TempDir()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out = &lockedBuf{}
-	env := &environment{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, env, []string{"serve"}) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return addr, out
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready in time; output:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	out, done, cancel := serveBackground(vars)
+	t.Cleanup(func() { stopServe(t, cancel, done, out) })
+	waitReady(t, addr, out, done)
+	return addr, out
 }
 
 // TestServeChatThroughTheEdge opens the chat on the real server, where splitlisten hands it to

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // A damaged search index segment does not stop the server from starting: the index is moved
@@ -71,46 +69,4 @@ func TestServeRebuildsDamagedIndex(t *testing.T) {
 			t.Errorf("%s: damage logged %d times, want once:\n%s", damage.name, n, out)
 		}
 	}
-}
-
-// serveUntilReady runs `shebao serve` until /readyz answers 200, calls check, stops the server
-// and returns its output.
-func serveUntilReady(t *testing.T, vars map[string]string, addr string, check func()) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := &lockedBuf{}
-	env := &environment{stdin: strings.NewReader(""), stdout: out, stderr: out, getenv: func(k string) string { return vars[k] }}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, env, []string{"serve"}) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited with %d before it was ready:\n%s", code, out.String())
-		default:
-		}
-		res, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready in time; output:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	check()
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d; output:\n%s", code, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop after cancellation")
-	}
-	return out.String()
 }

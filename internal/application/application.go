@@ -547,17 +547,12 @@ func (s *Service) PopularGuides(ctx context.Context, n int) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("application: popular guides: %w", err)
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := db.Column[string](rows)
+	if err != nil {
 		return nil, err
+	}
+	if out == nil {
+		out = []string{} // cached too: no applications yet is an answer
 	}
 	s.popular, s.popAt = out, s.now()
 	return out[:min(n, len(out))], nil

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,18 +18,13 @@ import (
 	"shebao/internal/eventlog"
 	"shebao/internal/person"
 	"shebao/internal/queue"
+	"shebao/internal/testutil"
 )
 
 // clock is a settable time for the queue's backoff and the services.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testutil.Clock
 
-func (c *clock) Now() time.Time       { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration)  { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock                { return &clock{t: time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)} }
-func (c *clock) fn() func() time.Time { return c.Now }
+func newClock() *clock { return testutil.NewClock(time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)) }
 
 // must panics on err: the test fails with the stack of the failing call.
 func must[T any](v T, err error) T {
@@ -80,10 +74,10 @@ func newStack(t *testing.T, d *db.DB, c *clock, up Upstream) *stack {
 	ctx := context.Background()
 	st := &stack{}
 	st.log = must(eventlog.Open(ctx, d, eventlog.Options{}))
-	st.jobs = must(queue.Open(ctx, d, queue.Options{Now: c.fn(), BaseBackoff: time.Second, MaxBackoff: time.Minute}))
-	st.people = must(person.Open(ctx, person.Options{DB: d, Now: c.fn()}))
+	st.jobs = must(queue.Open(ctx, d, queue.Options{Now: c.Now, BaseBackoff: time.Second, MaxBackoff: time.Minute}))
+	st.people = must(person.Open(ctx, person.Options{DB: d, Now: c.Now}))
 	st.svc = must(Open(ctx, Options{DB: d, Events: st.log, Jobs: st.jobs, People: st.people, Forms: formsOf{cardLossForm(t)},
-		Guides: guides, Upstream: up, Now: c.fn()}))
+		Guides: guides, Upstream: up, Now: c.Now}))
 	st.worker = st.jobs.NewWorker(queue.WorkerOptions{Name: "test"})
 	for k, h := range st.svc.JobHandlers() {
 		st.worker.Handle(k, h)
@@ -265,13 +259,13 @@ func TestUpstreamDownThenBackAcrossARestart(t *testing.T) {
 		c := newClock()
 		secret := []byte("0123456789abcdef0123456789abcdef")
 		// The 经办 system's receiving side: an HTTP server we stop and start again on the same port.
-		jobs := must(queue.Open(ctx, d, queue.Options{Now: c.fn()}))
-		sim := &Simulator{DB: d, Jobs: jobs, Secret: secret, Step: time.Second, WebhookURL: func() string { return "http://127.0.0.1:1/" }, Now: c.fn()}
+		jobs := must(queue.Open(ctx, d, queue.Options{Now: c.Now}))
+		sim := &Simulator{DB: d, Jobs: jobs, Secret: secret, Step: time.Second, WebhookURL: func() string { return "http://127.0.0.1:1/" }, Now: c.Now}
 		up := &countingUpstream{sim: sim}
 		srv := httptest.NewServer(up)
 		addr := srv.Listener.Addr().String()
 		srv.Close() // down
-		client := &HTTPClient{BaseURL: "http://" + addr, Secret: secret, Client: &http.Client{Timeout: time.Second}, Attempts: 2, Now: c.fn()}
+		client := &HTTPClient{BaseURL: "http://" + addr, Secret: secret, Client: &http.Client{Timeout: time.Second}, Attempts: 2, Now: c.Now}
 
 		first := newStack(t, d, c, client)
 		a := submit(t, first, "alice")

@@ -36,11 +36,7 @@ func TestChain(t *testing.T) {
 	otherIss := idp.claims(now)
 	otherIss["iss"] = "https://evil.example"
 
-	tests := []struct {
-		name  string
-		token string
-		msg   string
-	}{
+	tests := []rejection{
 		{"empty", "", msgLoginRequired},
 		{"malformed", "abc", msgLoginInvalid},
 		{"payload not JSON", "e30." + b64([]byte("nope")) + ".sig", msgLoginInvalid},
@@ -50,13 +46,7 @@ func TestChain(t *testing.T) {
 		{"identity-service key claiming to be local", idpKey.sign(t, claimsLocal), msgLoginInvalid},
 		{"local key claiming to be the identity service", localSigned, msgLoginInvalid},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := v.Verify(t.Context(), tt.token)
-			requireUnauthenticated(t, err, tt.msg)
-		})
-	}
+	requireRejected(t, v, tests)
 }
 
 // issuerless is a Verifier that cannot say whose tokens it checks.

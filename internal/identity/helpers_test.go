@@ -22,26 +22,35 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"shebao/internal/apperr"
+	"shebao/internal/testutil"
 )
 
 // testClock is a clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
+type testClock = testutil.Clock
+
+func newTestClock() *testClock { return testutil.NewClock(time.Now().Truncate(time.Second)) }
+
+// rejection is a token a verifier must refuse, with the user message it must answer.
+type rejection struct {
+	name  string
+	token string
+	msg   string
 }
 
-func newTestClock() *testClock { return &testClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// requireRejected checks, one parallel subtest each, that v refuses every token with its
+// message and gives no principal along with the error.
+func requireRejected(t *testing.T, v Verifier, tests []rejection) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := v.Verify(t.Context(), tt.token)
+			requireUnauthenticated(t, err, tt.msg)
+			if p.Subject != "" {
+				t.Errorf("got principal %+v along with the error", p)
+			}
+		})
+	}
 }
 
 // requireUnauthenticated fails the test unless err is a 401 application error with the given

@@ -2,26 +2,16 @@ package identity
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
+	"shebao/internal/testutil"
 )
 
 // clock is a settable time for two keyrings at once.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testutil.Clock
 
 // TestKeysInDatabaseAreSharedByReplicas: two keyrings on one database are two replicas. A token
 // minted on either verifies on both, also after a rotation on one; a key retired on one stops
@@ -29,12 +19,12 @@ func (c *clock) add(d time.Duration) {
 func TestKeysInDatabaseAreSharedByReplicas(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Now()}
-		a, err := OpenKeyringDB(ctx, d, KeyringOptions{Now: clk.now})
+		clk := testutil.NewClock(time.Now())
+		a, err := OpenKeyringDB(ctx, d, KeyringOptions{Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := OpenKeyringDB(ctx, d, KeyringOptions{Now: clk.now})
+		b, err := OpenKeyringDB(ctx, d, KeyringOptions{Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +47,7 @@ func TestKeysInDatabaseAreSharedByReplicas(t *testing.T) {
 		if _, err := a.Rotate(); err != nil {
 			t.Fatal(err)
 		}
-		clk.add(2 * time.Second) // past the unknown-kid reload throttle
+		clk.Add(2 * time.Second) // past the unknown-kid reload throttle
 		second, err := a.Mint("u2", "", []Role{RoleUser}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +61,7 @@ func TestKeysInDatabaseAreSharedByReplicas(t *testing.T) {
 		if err := verify(a, first, "retired"); err == nil {
 			t.Fatal("A still accepts a token of the key it retired")
 		}
-		clk.add(keyRefresh + time.Second)
+		clk.Add(keyRefresh + time.Second)
 		if err := verify(b, first, "retired elsewhere"); err == nil {
 			t.Fatal("B still accepts a token of a key retired on A after the refresh interval")
 		}

@@ -10,27 +10,18 @@ import (
 
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
+	"shebao/internal/testutil"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testutil.Clock
 
 // TestOneHolderAtATime: of many replicas trying at once, exactly one takes the lease; others
 // get it only once it ran out or was released; the holder can renew.
 func TestOneHolderAtATime(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)}
-		l, err := Open(ctx, d, clk.now)
+		clk := testutil.NewClock(time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC))
+		l, err := Open(ctx, d, clk.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,11 +47,11 @@ func TestOneHolderAtATime(t *testing.T) {
 		if ok, _ := l.Take(ctx, "other", "x", time.Hour); !ok {
 			t.Fatal("a second lease name is blocked by the first")
 		}
-		clk.add(23 * time.Hour)
+		clk.Add(23 * time.Hour)
 		if ok, _ := l.Take(ctx, "prune-daily", "late", 24*time.Hour); ok {
 			t.Fatal("lease taken before it ran out")
 		}
-		clk.add(time.Hour)
+		clk.Add(time.Hour)
 		if ok, _ := l.Take(ctx, "prune-daily", "late", 24*time.Hour); !ok {
 			t.Fatal("lease not taken after it ran out (its holder died)")
 		}

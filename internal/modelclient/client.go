@@ -109,20 +109,33 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	m := &Client{cfg: cfg, log: log}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			ResponseHeaderTimeout: cfg.HeaderTimeout,
-			MaxIdleConnsPerHost:   32,
-			IdleConnTimeout:       90 * time.Second,
-			ForceAttemptHTTP2:     true,
-		}}
+		tr := Transport(cfg.ConnectTimeout, cfg.HeaderTimeout, 32)
+		tr.ForceAttemptHTTP2 = true
+		hc = &http.Client{Transport: tr}
 	}
-	oc := openai.DefaultConfig(cfg.APIKey)
-	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	oc.HTTPClient = &bodyPatcher{next: hc, m: m}
-	m.api = openai.NewClientWithConfig(oc)
+	m.api = OpenAI(cfg.BaseURL, cfg.APIKey, &bodyPatcher{next: hc, m: m})
 	return m, nil
+}
+
+// Transport is the HTTP transport for an OpenAI-compatible server: proxies from the environment,
+// bounded waits for the connection and the response headers, and kept-alive connections.
+func Transport(connect, header time.Duration, idlePerHost int) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		ResponseHeaderTimeout: header,
+		MaxIdleConnsPerHost:   idlePerHost,
+		IdleConnTimeout:       90 * time.Second,
+	}
+}
+
+// OpenAI returns a go-openai client for the server at base (trailing slashes dropped) with key,
+// sending through hc.
+func OpenAI(base, key string, hc openai.HTTPDoer) *openai.Client {
+	oc := openai.DefaultConfig(key)
+	oc.BaseURL = strings.TrimRight(base, "/")
+	oc.HTTPClient = hc
+	return openai.NewClientWithConfig(oc)
 }
 
 // Config returns the client's settings, defaults applied.
@@ -223,7 +236,7 @@ func (m *Client) StreamTool(ctx context.Context, msgs []openai.ChatCompletionMes
 			st.Close()
 			return out, err
 		}
-		status := httpStatus(err)
+		status := HTTPStatus(err)
 		switch {
 		case status == http.StatusBadRequest && m.cfg.Temperature != nil && !m.noTemperature.Load() && mentionsTemperature(err):
 			m.log.Warn("model server rejects temperature; retrying without it", "status", status)
@@ -319,8 +332,8 @@ func (c *Completion) callFor(tc openai.ToolCall) *ToolCall {
 	return c.Calls[len(c.Calls)-1]
 }
 
-// httpStatus returns the HTTP status of a go-openai error, or 0 if the server never answered.
-func httpStatus(err error) int {
+// HTTPStatus returns the HTTP status of a go-openai error, or 0 if the server never answered.
+func HTTPStatus(err error) int {
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.HTTPStatusCode

@@ -129,14 +129,5 @@ func (s *Store) Followers(ctx context.Context, guideCode string) ([]string, erro
 	if err != nil {
 		return nil, fmt.Errorf("person: followers: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return db.Column[string](rows)
 }

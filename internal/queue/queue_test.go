@@ -10,23 +10,14 @@ import (
 
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
+	"shebao/internal/testutil"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testutil.Clock
 
 func openQ(t *testing.T, d *db.DB, c *clock) *Queue {
 	t.Helper()
-	q, err := Open(context.Background(), d, Options{Now: c.now, Lease: 30 * time.Second, BaseBackoff: time.Second, MaxBackoff: time.Minute})
+	q, err := Open(context.Background(), d, Options{Now: c.Now, Lease: 30 * time.Second, BaseBackoff: time.Second, MaxBackoff: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +54,7 @@ func mustGet(t *testing.T, q *Queue, key string) Job {
 func TestEnqueueIsIdempotentByKey(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		c := testutil.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 		q := openQ(t, d, c)
 		created, err := q.Enqueue(ctx, nil, Job{Kind: "send", Key: "k1", Payload: []byte(`{"to":"a"}`)})
 		if err != nil || !created {
@@ -100,7 +91,7 @@ func TestEnqueueIsIdempotentByKey(t *testing.T) {
 func TestWorkerKilledMidJob(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		c := testutil.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 		q := openQ(t, d, c)
 		if _, err := q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "p1"}); err != nil {
 			t.Fatal(err)
@@ -114,11 +105,11 @@ func TestWorkerKilledMidJob(t *testing.T) {
 		var cnt counter
 		b := qb.NewWorker(WorkerOptions{Name: "B"})
 		b.Handle("publish", cnt.handle)
-		c.add(29 * time.Second)
+		c.Add(29 * time.Second)
 		if err := b.RunDue(ctx); err != nil || cnt.n("p1") != 0 {
 			t.Fatalf("B took a job under a live lease: runs %d err %v", cnt.n("p1"), err)
 		}
-		c.add(2 * time.Second) // A's lease has expired
+		c.Add(2 * time.Second) // A's lease has expired
 		if err := b.RunDue(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +135,7 @@ func TestWorkerKilledMidJob(t *testing.T) {
 func TestRetriesWithBackoffThenDead(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		c := testutil.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 		q := openQ(t, d, c)
 		q.Enqueue(ctx, nil, Job{Kind: "flaky", Key: "f1", MaxAttempts: 5})
 		q.Enqueue(ctx, nil, Job{Kind: "broken", Key: "b1", MaxAttempts: 3})
@@ -168,19 +159,19 @@ func TestRetriesWithBackoffThenDead(t *testing.T) {
 		})
 		var waits []time.Duration
 		for i := 0; i < 10 && mustGet(t, q, "f1").State != Done; i++ {
-			before := c.now()
+			before := c.Now()
 			w.RunDue(ctx)
 			j := mustGet(t, q, "f1")
 			if j.State == Ready {
 				waits = append(waits, j.RunAt.Sub(before))
 				// Not before its time.
-				c.add(j.RunAt.Sub(c.now()) - time.Millisecond)
+				c.Add(j.RunAt.Sub(c.Now()) - time.Millisecond)
 				n := runs
 				w.RunDue(ctx)
 				if runs != n {
 					t.Fatal("retried before its backoff")
 				}
-				c.add(time.Millisecond)
+				c.Add(time.Millisecond)
 			}
 		}
 		if j := mustGet(t, q, "f1"); j.State != Done || j.Attempts != 3 || runs != 3 {
@@ -191,7 +182,7 @@ func TestRetriesWithBackoffThenDead(t *testing.T) {
 			t.Fatalf("waits %v", waits)
 		}
 		for i := 0; i < 3; i++ { // past any backoff of b1
-			c.add(time.Minute)
+			c.Add(time.Minute)
 			w.RunDue(ctx)
 		}
 		if j := mustGet(t, q, "b1"); j.State != Dead || j.Attempts != 3 || j.LastError != "always fails" {
@@ -207,10 +198,10 @@ func TestRetriesWithBackoffThenDead(t *testing.T) {
 func TestRunAtSchedules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		c := &clock{t: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
+		c := testutil.NewClock(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC))
 		q := openQ(t, d, c)
-		q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "later", RunAt: c.now().Add(time.Hour)})
-		q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "cancelled", RunAt: c.now().Add(time.Hour)})
+		q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "later", RunAt: c.Now().Add(time.Hour)})
+		q.Enqueue(ctx, nil, Job{Kind: "publish", Key: "cancelled", RunAt: c.Now().Add(time.Hour)})
 		if ok, err := q.Cancel(ctx, nil, "cancelled"); !ok || err != nil {
 			t.Fatalf("cancel: %v %v", ok, err)
 		}
@@ -221,7 +212,7 @@ func TestRunAtSchedules(t *testing.T) {
 		if cnt.n("later") != 0 {
 			t.Fatal("ran early")
 		}
-		c.add(time.Hour)
+		c.Add(time.Hour)
 		w.RunDue(ctx)
 		if cnt.n("later") != 1 || cnt.n("cancelled") != 0 {
 			t.Fatalf("runs %v", cnt.runs)
@@ -279,7 +270,7 @@ func TestConcurrentWorkersRunEachJobOnce(t *testing.T) {
 func TestRetryAfterAndPostpone(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		c := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		q := openQ(t, d, c)
 		w := q.NewWorker(WorkerOptions{Name: "w"})
 		var calls int
@@ -300,21 +291,21 @@ func TestRetryAfterAndPostpone(t *testing.T) {
 			t.Fatalf("a postponement is not an error: %v", err)
 		}
 		j := mustGet(t, q, "a")
-		if j.State != Ready || j.Attempts != 0 || !j.RunAt.Equal(c.now().Add(2*time.Hour)) {
+		if j.State != Ready || j.Attempts != 0 || !j.RunAt.Equal(c.Now().Add(2*time.Hour)) {
 			t.Fatalf("postponed job: %+v", j)
 		}
-		c.add(2 * time.Hour)
+		c.Add(2 * time.Hour)
 		_ = w.RunDue(ctx)
 		j = mustGet(t, q, "a")
-		if j.State != Ready || j.Attempts != 1 || !j.RunAt.Equal(c.now().Add(90*time.Second)) {
+		if j.State != Ready || j.Attempts != 1 || !j.RunAt.Equal(c.Now().Add(90*time.Second)) {
 			t.Fatalf("retry-after job: %+v", j)
 		}
-		c.add(89 * time.Second)
+		c.Add(89 * time.Second)
 		_ = w.RunDue(ctx)
 		if calls != 2 {
 			t.Fatalf("ran before Retry-After: %d calls", calls)
 		}
-		c.add(time.Second)
+		c.Add(time.Second)
 		_ = w.RunDue(ctx)
 		if j = mustGet(t, q, "a"); j.State != Done {
 			t.Fatalf("job: %+v", j)

@@ -243,42 +243,29 @@ func dateFields(c string, today time.Time) []dateField {
 		}
 		return true
 	}
-	// words relative to today
-	for _, w := range relDays {
-		for _, i := range indexAll(c, w.word) {
-			if claim(i, i+len(w.word)) {
-				f := dateField{start: i, end: i + len(w.word), relative: true}
-				if !today.IsZero() {
-					t := today.AddDate(0, 0, w.offset)
-					f.y, f.m, f.d = t.Year(), int(t.Month()), t.Day()
+	// words relative to today; resolve fills in the date when today is known
+	relative := func(words []relWord, resolve func(f *dateField, offset int)) {
+		for _, w := range words {
+			for _, i := range indexAll(c, w.word) {
+				if claim(i, i+len(w.word)) {
+					f := dateField{start: i, end: i + len(w.word), relative: true}
+					if !today.IsZero() {
+						resolve(&f, w.offset)
+					}
+					out = append(out, f)
 				}
-				out = append(out, f)
 			}
 		}
 	}
-	for _, w := range relMonths {
-		for _, i := range indexAll(c, w.word) {
-			if claim(i, i+len(w.word)) {
-				f := dateField{start: i, end: i + len(w.word), relative: true}
-				if !today.IsZero() {
-					t := time.Date(today.Year(), today.Month()+time.Month(w.offset), 1, 0, 0, 0, 0, time.UTC)
-					f.y, f.m = t.Year(), int(t.Month())
-				}
-				out = append(out, f)
-			}
-		}
-	}
-	for _, w := range relYears {
-		for _, i := range indexAll(c, w.word) {
-			if claim(i, i+len(w.word)) {
-				f := dateField{start: i, end: i + len(w.word), relative: true}
-				if !today.IsZero() {
-					f.y = today.Year() + w.offset
-				}
-				out = append(out, f)
-			}
-		}
-	}
+	relative(relDays, func(f *dateField, offset int) {
+		t := today.AddDate(0, 0, offset)
+		f.y, f.m, f.d = t.Year(), int(t.Month()), t.Day()
+	})
+	relative(relMonths, func(f *dateField, offset int) {
+		t := time.Date(today.Year(), today.Month()+time.Month(offset), 1, 0, 0, 0, 0, time.UTC)
+		f.y, f.m = t.Year(), int(t.Month())
+	})
+	relative(relYears, func(f *dateField, offset int) { f.y = today.Year() + offset })
 	out = append(out, weekdays(c, today, claim)...)
 	// numbers and what follows them
 	for i := 0; i < len(c); {

@@ -1,0 +1,18 @@
+package db
+
+import "database/sql"
+
+// Column reads the one column of every row into a slice (nil when there are none) and closes
+// rows: the shape of every "list the codes / ids / bodies" query.
+func Column[T any](rows *sql.Rows) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
