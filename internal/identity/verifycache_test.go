@@ -85,7 +85,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Past exp and past the verifier's clock leeway: the cache must not keep the token alive.
-	clock.Advance(5*time.Minute + 2*clockLeeway)
+	clock.Add(5*time.Minute + 2*clockLeeway)
 	requireUnauthenticated(t, func() error { _, err := v.Verify(t.Context(), tok); return err }(), msgLoginExpired)
 	if inner.n.Load() != 2 {
 		t.Fatalf("verifications = %d, want 2: an expired entry must go back to the verifier", inner.n.Load())
@@ -97,7 +97,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 	before := inner.n.Load()
 	v.Verify(t.Context(), long)
 	v.Verify(t.Context(), long)
-	clock.Advance(time.Minute)
+	clock.Add(time.Minute)
 	v.Verify(t.Context(), long)
 	if got := inner.n.Load() - before; got != 2 {
 		t.Fatalf("verifications = %d, want 2 (once, then again after MaxAge)", got)
@@ -135,7 +135,7 @@ func TestCachedVerifierHonoursRevocation(t *testing.T) {
 		if err := there.RevokeSubject(t.Context(), "b", clock.Now(), "admin", ""); err != nil {
 			t.Fatal(err)
 		}
-		clock.Advance(5 * time.Second)
+		clock.Add(5 * time.Second)
 		for _, x := range []string{tok, other} {
 			requireUnauthenticated(t, func() error { _, err := v.Verify(t.Context(), x); return err }(), "")
 		}
