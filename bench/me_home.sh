@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # me_home.sh DATA_DIR [DATABASE_URL]: /api/v1/me/home latency (wrk -c16 --latency) and throughput
 # against a bare Fiber plaintext server in the same run (wrk -t1 -c64, as shared/tools/loadmix),
-# over a store filled by bench/megen (tokens in DATA_DIR/tokens.txt).
+# over a store filled by bench/megen (tokens in DATA_DIR/tokens.txt). Each request is a random
+# person of the file (every one of 100k: mostly cache misses); HOT=N draws from the first N only,
+# the people active at one time, whose home screens and tokens the caches hold after the warm-up.
 set -eu
 here=$(dirname "$(readlink -f "$0")")
 data=$1; dburl=${2:-}
@@ -16,12 +18,12 @@ SHEBAO_ADDR=127.0.0.1:$port SHEBAO_DATA_DIR=$data DATABASE_URL=$dburl SHEBAO_ME_
 trap 'kill $pid $ptpid 2>/dev/null; rm -f "$bin" "$pt"' EXIT
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 base="http://127.0.0.1:$port"
-wrk -t1 -c16 -d3s -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" >/dev/null # warm up (popular guides, caches)
+wrk -t1 -c16 -d3s -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" ${HOT:-} >/dev/null # warm up (popular guides, caches)
 echo "== latency, 1 connection (no queueing)"
-wrk -t1 -c1 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" | grep -E "50%|99%|Requests/sec|Non-2xx"
+wrk -t1 -c1 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" ${HOT:-} | grep -E "50%|99%|Requests/sec|Non-2xx"
 echo "== latency, 16 connections"
-wrk -t1 -c16 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" | grep -E "50%|90%|99%|Requests/sec|Non-2xx"
+wrk -t1 -c16 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" ${HOT:-} | grep -E "50%|90%|99%|Requests/sec|Non-2xx"
 rps() { wrk -t1 -c64 -d${secs}s "$@" | awk '/Requests\/sec/ {print $2}'; }
-home=$(rps -s "$here/me_home.lua" "$base" -- "$data/tokens.txt")
+home=$(rps -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" ${HOT:-})
 plain=$(rps "http://127.0.0.1:$ptport/")
 echo "home=$home plaintext=$plain ratio=$(python3 -c "print(round($home/$plain,3))")"

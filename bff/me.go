@@ -156,6 +156,7 @@ func (s *Server) patchMe(c *fiber.Ctx) error {
 	if _, err := s.People.Update(c.UserContext(), p.Subject, patch, person.Declared); err != nil {
 		return err
 	}
+	s.personChanged(c.UserContext(), p.Subject)
 	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
 	if err != nil {
 		return err
@@ -217,6 +218,8 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The step's event invalidates every replica's cache; this covers a cache not following the log.
+	s.Home.Invalidate(principal(c).Subject)
 	c.Set(fiber.HeaderLocation, "/api/v1/me/applications/"+a.ID)
 	return c.Status(fiber.StatusCreated).JSON(a)
 }
@@ -234,6 +237,7 @@ func (s *Server) supplementApplication(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.Home.Invalidate(principal(c).Subject)
 	return c.JSON(a)
 }
 

@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/application"
 	"shebao/internal/beijing"
+	"shebao/internal/identity"
 	"shebao/internal/person"
 )
 
@@ -41,22 +43,45 @@ type homeBody struct {
 const homeServices = 8
 
 // home answers GET /api/v1/me/home, with an ETag over the body and 304 when it is unchanged.
+// The body comes from the HomeCache when the person's home has not changed since it was built.
 func (s *Server) home(c *fiber.Ctx) error {
 	if err := s.needPeople(); err != nil {
 		return err
 	}
-	ctx, p := c.UserContext(), principal(c)
+	p, now := principal(c), beijing.In(s.now())
+	day := now.Format("2006-01-02")
+	body, etag, ok := s.Home.get(p.Subject, p.Name, day)
+	if !ok {
+		from := s.Home.start()
+		var err error
+		if body, err = s.homeBody(c.UserContext(), p, now); err != nil {
+			return err
+		}
+		etag = etagOf(body)
+		s.Home.put(p.Subject, p.Name, day, from, body, etag)
+	}
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(body)
+}
+
+// homeBody reads and encodes p's home screen as of now (Beijing time).
+func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Time) ([]byte, error) {
 	prof, err := s.People.Profile(ctx, p.Subject, p.Name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b := homeBody{Name: prof.Name, City: prof.City, Services: []homeService{}, FollowedChanges: []followedChange{}}
 	if b.InProgress, err = s.Applications.InProgress(ctx, p.Subject, 5); err != nil {
-		return err
+		return nil, err
 	}
 	follows, err := s.People.Follows(ctx, p.Subject)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	seen := map[string]bool{}
 	add := func(code, reason string) {
@@ -79,27 +104,16 @@ func (s *Server) home(c *fiber.Ctx) error {
 	}
 	popular, err := s.Applications.PopularGuides(ctx, homeServices)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, code := range popular {
 		add(code, "popular")
 	}
-	b.Reminders = person.Reminders(prof, beijing.In(s.now()))
+	b.Reminders = person.Reminders(prof, now)
 	if b.UnreadNotices, err = s.Unread.UnreadCount(ctx, p.Subject); err != nil {
-		return err
+		return nil, err
 	}
-	body, err := json.Marshal(b)
-	if err != nil {
-		return err
-	}
-	etag := etagOf(body)
-	c.Set(fiber.HeaderETag, etag)
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, etag) {
-		return c.SendStatus(fiber.StatusNotModified)
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Send(body)
+	return json.Marshal(b)
 }
 
 // reminders answers GET /api/v1/me/reminders.
@@ -128,6 +142,7 @@ func (s *Server) follow(c *fiber.Ctx) error {
 	if err := s.People.Follow(c.UserContext(), principal(c).Subject, code); err != nil {
 		return err
 	}
+	s.personChanged(c.UserContext(), principal(c).Subject)
 	return c.JSON(fiber.Map{"guide_code": code, "following": true})
 }
 
@@ -143,5 +158,6 @@ func (s *Server) unfollow(c *fiber.Ctx) error {
 	if !ok {
 		return apperr.New(apperr.NotFollowing, "")
 	}
+	s.personChanged(c.UserContext(), principal(c).Subject)
 	return c.SendStatus(fiber.StatusNoContent)
 }

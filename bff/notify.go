@@ -82,6 +82,7 @@ func (s *Server) readNotice(c *fiber.Ctx) error {
 	if err := n.MarkRead(c.UserContext(), who, id); err != nil {
 		return err
 	}
+	s.personChanged(c.UserContext(), who) // the home screen's unread count
 	unread, err := n.UnreadCount(c.UserContext(), who)
 	if err != nil {
 		return err

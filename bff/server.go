@@ -15,6 +15,7 @@ import (
 	"shebao/assistant/voice"
 	"shebao/content"
 	"shebao/internal/application"
+	"shebao/internal/event"
 	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/ratelimit"
@@ -69,8 +70,15 @@ type Deps struct {
 	Progress     *application.Progress // the SSE progress streams
 	// UpstreamSecret verifies the 经办 system's webhooks (POST /api/v1/upstream/events).
 	UpstreamSecret []byte
-	// Unread counts unread notices for the home screen; nil counts none.
+	// Unread counts unread notices for the home screen; nil counts none. Whatever marks notices
+	// read or adds one should publish event.PersonChanged for the person, or the home screen
+	// shows the old count until HomeCache's TTL.
 	Unread UnreadCounter
+	// Home caches each person's home screen; nil = a private cache invalidated only by this
+	// process's own writes (connect a shared one to the event log with HomeCache.Follow).
+	Home *HomeCache
+	// Events carries person.changed to the other replicas' home caches; nil = this process only.
+	Events event.Bus
 	// MeLimits bound the /me routes; zero fields take DefaultMeLimits.
 	MeLimits MeLimits
 	// MeLimiter counts /me requests per person and per address; nil = in memory.
@@ -121,6 +129,9 @@ func New(d Deps) *Server {
 	}
 	if s.Unread == nil {
 		s.Unread = noNotices{}
+	}
+	if s.Home == nil {
+		s.Home = NewHomeCache(HomeCacheOptions{Now: s.now})
 	}
 	s.metrics = newMetrics(d.Registry)
 	cfg := fiber.Config{

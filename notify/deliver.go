@@ -14,6 +14,8 @@ import (
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/event"
+	"shebao/internal/eventlog"
 	"shebao/internal/queue"
 )
 
@@ -114,6 +116,10 @@ func (s *Service) notify(ctx context.Context, tx *db.Tx, msgs []Message) (int, e
 			return created, err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO notify_log (notice_id, event, at) VALUES (?, 'queued', ?)`, id, now); err != nil {
+			return created, err
+		}
+		// The unread count on the person's home screen changed: every replica's cache hears it.
+		if err := eventlog.Append(ctx, tx, event.Event{Topic: event.PersonChanged, Key: m.Person, At: time.UnixMicro(now)}); err != nil {
 			return created, err
 		}
 		created++

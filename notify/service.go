@@ -18,6 +18,7 @@ import (
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/eventlog"
 	"shebao/internal/queue"
 )
 
@@ -157,6 +158,10 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		o.Minute = time.Minute
 	}
 	if err := o.DB.Migrate(ctx, "notify", Migrations); err != nil {
+		return nil, err
+	}
+	// A new notice appends person.changed (the home screen's unread count) to the event log.
+	if err := eventlog.Migrate(ctx, o.DB); err != nil {
 		return nil, err
 	}
 	s := &Service{opts: o, db: o.DB, q: o.Queue, log: o.Log, now: o.Now, policy: o.Endpoints, keys: map[int64]vapidKey{}}

@@ -33,21 +33,40 @@ func main() {
 	people := flag.Int("people", 100000, "people")
 	apps := flag.Int("apps", 1000000, "applications")
 	tokens := flag.String("tokens", "", "file to write one token per person to (empty = none)")
+	tokensOnly := flag.Bool("tokens-only", false, "only write --tokens for the --people already in the store")
 	flag.Parse()
-	if err := run(context.Background(), *dataDir, *dbURL, *people, *apps, *tokens); err != nil {
+	var err error
+	if *tokensOnly {
+		err = onlyTokens(context.Background(), *dataDir, *dbURL, *people, *tokens)
+	} else {
+		err = run(context.Background(), *dataDir, *dbURL, *people, *apps, *tokens)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "megen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensPath string) error {
-	var d *db.DB
-	var err error
+// open opens the store of the data dir, or the PostgreSQL one at dbURL.
+func open(ctx context.Context, dataDir, dbURL string) (*db.DB, error) {
 	if dbURL != "" {
-		d, err = db.OpenPostgres(ctx, dbURL)
-	} else {
-		d, err = db.OpenSQLite(ctx, filepath.Join(dataDir, "shebao.db"))
+		return db.OpenPostgres(ctx, dbURL)
 	}
+	return db.OpenSQLite(ctx, filepath.Join(dataDir, "shebao.db"))
+}
+
+// onlyTokens writes the tokens of a store filled before.
+func onlyTokens(ctx context.Context, dataDir, dbURL string, nPeople int, tokensPath string) error {
+	d, err := open(ctx, dataDir, dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return mintTokens(ctx, d, dataDir, nPeople, tokensPath)
+}
+
+func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensPath string) error {
+	d, err := open(ctx, dataDir, dbURL)
 	if err != nil {
 		return err
 	}
@@ -137,7 +156,19 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 	if tokensPath == "" {
 		return nil
 	}
-	keys, err := identity.OpenKeyring(filepath.Join(dataDir, "keys"))
+	return mintTokens(ctx, d, dataDir, nPeople, tokensPath)
+}
+
+// mintTokens writes one user token per person, signed with the keys the server verifies with:
+// the identity_keys table on PostgreSQL (where replicas share them), else the data dir's files.
+func mintTokens(ctx context.Context, d *db.DB, dataDir string, nPeople int, tokensPath string) error {
+	var keys *identity.Keyring
+	var err error
+	if d.Dialect == db.Postgres {
+		keys, err = identity.OpenKeyringDB(ctx, d, identity.KeyringOptions{})
+	} else {
+		keys, err = identity.OpenKeyring(filepath.Join(dataDir, "keys"))
+	}
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"shebao/config"
 	"shebao/content"
 	apps "shebao/internal/application"
+	"shebao/internal/eventlog"
 	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/queue"
@@ -26,6 +27,8 @@ type personal struct {
 	people   *person.Store
 	apps     *apps.Service
 	progress *apps.Progress
+	home     *bff.HomeCache // the home screens, invalidated from the event log
+	events   *eventlog.Log
 	secret   []byte
 	sim      *apps.Simulator // nil when a real 经办 system is configured
 	listen   atomic.Value    // string: the server's own address, for the simulator's webhooks
@@ -71,6 +74,10 @@ func openPersonal(ctx context.Context, cfg config.Config, log *slog.Logger, st *
 	if _, err := p.progress.Follow(ctx, st.events); err != nil {
 		return nil, fmt.Errorf("progress streams: %w", err)
 	}
+	p.home, p.events = bff.NewHomeCache(bff.HomeCacheOptions{}), st.events
+	if _, err := p.home.Follow(ctx, st.events); err != nil {
+		return nil, fmt.Errorf("home cache: %w", err)
+	}
 	return p, nil
 }
 
@@ -104,6 +111,7 @@ func (p *personal) handle(w *queue.Worker) {
 // wire adds the feature to the edge's dependencies.
 func (p *personal) wire(d *bff.Deps, cfg config.Config) {
 	d.People, d.Applications, d.Progress, d.UpstreamSecret = p.people, p.apps, p.progress, p.secret
+	d.Home, d.Events = p.home, p.events
 	d.AllowedOrigins = cfg.AllowedOrigins
 	d.MeLimits = bff.MeLimits{
 		PerUser: ratelimit.Rate{Burst: 4 * cfg.MeRatePerUser, PerSecond: float64(cfg.MeRatePerUser)},

@@ -40,6 +40,9 @@ func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Lo
 		}
 		out.Verifier = identity.Chain(keys.Verifier(), citizens{idp})
 	}
+	// Each token's signature is checked once, not on every request; revocation (below) is still
+	// checked on every request, cached or not.
+	out.Verifier = identity.CachedVerifier(out.Verifier, identity.VerifyCacheOptions{})
 	if d != nil {
 		rev, err := identity.OpenRevocations(ctx, d, identity.RevocationOptions{Refresh: cfg.TokenRevocationRefresh, Log: log})
 		if err != nil {

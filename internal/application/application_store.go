@@ -74,6 +74,14 @@ CREATE TABLE upstream_sim_cases (
 		Name: "index of unfinished applications",
 		SQL:  `CREATE INDEX applications_open ON applications (person, created_at) WHERE ` + unfinished,
 	},
+	{
+		// The same rows, in the list's order and with every column the list returns: the home
+		// screen's query reads this index alone, without a table lookup per application (a random
+		// page read each, a third of the home request on 1M applications) or a sort.
+		Name: "covering index of unfinished applications",
+		SQL: `DROP INDEX applications_open;
+CREATE INDEX applications_open_list ON applications (person, created_at DESC, id DESC, ` + listColumns + `) WHERE ` + unfinished,
+	},
 }
 
 // unfinished is the condition of an application still in progress, written once so that the
@@ -81,6 +89,9 @@ CREATE TABLE upstream_sim_cases (
 const unfinished = `status NOT IN ('completed', 'rejected', 'benefit_paid')`
 
 const appColumns = `id, person, form_code, form_version, guide_code, guide_name, title, status, detail, office, last_seq, sent_at, created_at, updated_at`
+
+// listColumns are the columns of appColumns not already leading applications_open_list.
+const listColumns = `form_code, form_version, guide_code, guide_name, title, status, detail, office, last_seq, sent_at, updated_at`
 
 func scanApp(sc interface{ Scan(...any) error }) (Application, error) {
 	var a Application

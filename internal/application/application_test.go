@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -332,4 +333,31 @@ func TestSubmitWithAKeyIsIdempotent(t *testing.T) {
 			t.Fatalf("%d events", n)
 		}
 	})
+}
+
+// TestInProgressReadsOnlyItsIndex pins the home screen's query to the covering partial index:
+// no table lookup per application and no sort (on 1M applications these were a third of the
+// home request).
+func TestInProgressReadsOnlyItsIndex(t *testing.T) {
+	d := dbtest.SQLite(t)
+	newStack(t, d, newClock(), nil)
+	q := `EXPLAIN QUERY PLAN SELECT ` + appColumns + ` FROM applications WHERE person = ? AND ` + unfinished + ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	rows, err := d.Query(context.Background(), q, "p", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	got := strings.Join(plan, "; ")
+	if !strings.Contains(got, "COVERING INDEX applications_open_list") || strings.Contains(got, "TEMP B-TREE") {
+		t.Fatalf("plan %q", got)
+	}
 }

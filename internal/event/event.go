@@ -23,6 +23,11 @@ const (
 	// Data an ApplicationStep. Appended by the applications feature when a status change is
 	// recorded (from the upstream webhook or a submission); push and open sockets follow it.
 	ApplicationChanged = "application.changed"
+
+	// PersonChanged: a person's own data shown on the home screen (profile, follows, notices)
+	// changed; Key is the identity subject, Data empty. Home-screen caches in every replica drop
+	// that person's entry.
+	PersonChanged = "person.changed"
 )
 
 // Application statuses, in the order an application usually passes them.

@@ -38,6 +38,42 @@ CREATE TABLE person_secrets (
 	value TEXT NOT NULL
 )`,
 	},
+	{
+		// The home screen reads a profile and the follows by subject on every request. As rowid
+		// tables each read was two B-tree searches (the primary-key index, then the row); keyed
+		// by subject (WITHOUT ROWID) it is one, and a person's follows lie together. PostgreSQL
+		// gets an index-only scan for the follows instead.
+		Name: "profiles and follows keyed by subject",
+		SQL: `
+CREATE TABLE person_profiles_by_subject (
+	subject TEXT PRIMARY KEY,
+	name TEXT NOT NULL DEFAULT '',
+	id_cipher TEXT NOT NULL DEFAULT '',
+	birth_month TEXT NOT NULL DEFAULT '',
+	sex TEXT NOT NULL DEFAULT '',
+	category TEXT NOT NULL DEFAULT '',
+	city TEXT NOT NULL DEFAULT '',
+	phone_cipher TEXT NOT NULL DEFAULT '',
+	last_certified TEXT NOT NULL DEFAULT '',
+	sources TEXT NOT NULL DEFAULT '',
+	updated_at BIGINT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO person_profiles_by_subject (subject, name, id_cipher, birth_month, sex, category, city, phone_cipher, last_certified, sources, updated_at)
+	SELECT subject, name, id_cipher, birth_month, sex, category, city, phone_cipher, last_certified, sources, updated_at FROM person_profiles;
+DROP TABLE person_profiles;
+ALTER TABLE person_profiles_by_subject RENAME TO person_profiles;
+CREATE TABLE person_follows_by_subject (
+	subject TEXT NOT NULL,
+	guide_code TEXT NOT NULL,
+	seen_at BIGINT NOT NULL,
+	PRIMARY KEY (subject, guide_code)
+) WITHOUT ROWID;
+INSERT INTO person_follows_by_subject (subject, guide_code, seen_at) SELECT subject, guide_code, seen_at FROM person_follows;
+DROP TABLE person_follows;
+ALTER TABLE person_follows_by_subject RENAME TO person_follows;
+CREATE INDEX person_follows_guide ON person_follows (guide_code)`,
+		PostgresSQL: `CREATE INDEX person_follows_subject ON person_follows (subject, guide_code) INCLUDE (seen_at)`,
+	},
 }
 
 // Follow is one guide a person follows, and when they last looked at it.

@@ -1,0 +1,65 @@
+package person
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"shebao/internal/db"
+	"shebao/internal/dbtest"
+)
+
+// TestProfilesKeyedBySubject upgrades a store made by the first schema and checks that the
+// people and follows survive, and (on SQLite) that the home screen's reads are one primary-key
+// search each.
+func TestProfilesKeyedBySubject(t *testing.T) {
+	ctx := context.Background()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		if err := d.Migrate(ctx, "person", Migrations[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(ctx, `INSERT INTO person_profiles (subject, name, city, updated_at) VALUES ('p1', '王小明', '西安市', 1)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(ctx, `INSERT INTO person_follows (subject, guide_code, seen_at) VALUES ('p1', 'SX-YL-012', 1), ('p1', 'SX-YB-005', 2)`); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(ctx, Options{DB: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Profile(ctx, "p1", "")
+		if err != nil || p.Name != "王小明" || p.City != "西安市" {
+			t.Fatalf("profile after the upgrade: %+v %v", p, err)
+		}
+		fs, err := s.Follows(ctx, "p1")
+		if err != nil || len(fs) != 2 || fs[0].GuideCode != "SX-YB-005" {
+			t.Fatalf("follows after the upgrade: %+v %v", fs, err)
+		}
+		if d.Dialect != db.SQLite {
+			return
+		}
+		for table, q := range map[string]string{
+			"person_profiles": `SELECT name, city FROM person_profiles WHERE subject = ?`,
+			"person_follows":  `SELECT guide_code, seen_at FROM person_follows WHERE subject = ? ORDER BY guide_code`,
+		} {
+			rows, err := d.Query(ctx, `EXPLAIN QUERY PLAN `+q, "p1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			if got := strings.Join(plan, "; "); !strings.Contains(got, "USING PRIMARY KEY") {
+				t.Errorf("%s: plan %q, want one primary-key search", table, got)
+			}
+		}
+	})
+}
