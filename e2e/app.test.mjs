@@ -374,11 +374,20 @@ test('push: the service worker shows a message under its tag, linking to the app
   // what #21's delivery sends: title, body, url (base URL + app-relative link), tag (the message key)
   const msg = { title: '办件进度', body: '您的社保卡挂失申请已受理。', url: base + '/applications/ap1x', tag: 'application:ap1x:2' };
   for (let i = 0; i < 2; i++) await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: JSON.stringify(msg) });
-  const shown = await page.waitForFunction(async () => {
-    const ns = await (await navigator.serviceWorker.ready).getNotifications();
-    return ns.length ? ns.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url })) : null;
-  }, null, { timeout: 10_000 });
-  const list = await shown.jsonValue();
+  // Poll with evaluate: waitForFunction would take the async predicate's Promise for a truthy
+  // answer on its first poll, before the service worker has shown anything.
+  let list = null;
+  for (let i = 0; i < 100 && !list; i++) {
+    list = await page.evaluate(async () => {
+      const ns = await (await navigator.serviceWorker.ready).getNotifications();
+      return ns.length ? ns.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url })) : null;
+    });
+    if (!list) await new Promise((r) => setTimeout(r, 100));
+  }
+  // and once more after the second push had time to arrive: still one notification for the tag
+  await new Promise((r) => setTimeout(r, 500));
+  list = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications())
+    .map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url })));
   assert.deepEqual(list, [{ title: msg.title, body: msg.body, tag: msg.tag, url: '/app/#/apps/ap1x' }], 'one notification per tag, with the app route');
   await ctx.close();
 });
