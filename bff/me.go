@@ -49,17 +49,18 @@ var DefaultMeLimits = MeLimits{
 // per client address (before the token is looked at) and per person.
 func (s *Server) meRoutes(v1 fiber.Router) {
 	me := v1.Group("/me", s.meEdge, requireRole(identity.RoleUser), s.meRateLimit)
-	me.Get("", s.getMe)
-	me.Patch("", s.patchMe)
-	me.Get("/applications", s.listApplications)
-	me.Post("/applications", s.submitApplication)
-	me.Get("/applications/:id", s.getApplication)
-	me.Post("/applications/:id/supplement", s.supplementApplication)
+	p := s.withPeople
+	me.Get("", p(s.getMe))
+	me.Patch("", p(s.patchMe))
+	me.Get("/applications", p(s.listApplications))
+	me.Post("/applications", p(s.submitApplication))
+	me.Get("/applications/:id", p(s.getApplication))
+	me.Post("/applications/:id/supplement", p(s.supplementApplication))
 	me.Get("/events", s.meEvents)
-	me.Get("/home", s.home)
-	me.Get("/reminders", s.reminders)
-	me.Post("/follows/:code", s.follow)
-	me.Delete("/follows/:code", s.unfollow)
+	me.Get("/home", p(s.home))
+	me.Get("/reminders", p(s.reminders))
+	me.Post("/follows/:code", p(s.follow))
+	me.Delete("/follows/:code", p(s.unfollow))
 }
 
 // meEdge answers CORS preflights, sets the security headers and refuses oversize bodies and
@@ -130,11 +131,20 @@ func (s *Server) needPeople() error {
 	return nil
 }
 
+// withPeople answers service_unavailable, before h runs, when the person and applications
+// feature is not wired (the route is not a middleware of the /me group: /me/voice and
+// /me/notices share the prefix and do not need it).
+func (s *Server) withPeople(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.needPeople(); err != nil {
+			return err
+		}
+		return h(c)
+	}
+}
+
 // getMe answers GET /api/v1/me: the profile, personal numbers masked, each field's source.
 func (s *Server) getMe(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	p := principal(c)
 	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
 	if err != nil {
@@ -145,9 +155,6 @@ func (s *Server) getMe(c *fiber.Ctx) error {
 
 // patchMe answers PATCH /api/v1/me: the person declares fields of their profile.
 func (s *Server) patchMe(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	var patch person.Patch
 	if err := strictDecodeQuiet(c.Body(), &patch); err != nil {
 		return err
@@ -177,9 +184,6 @@ func strictDecodeQuiet(raw []byte, v any) error {
 
 // listApplications answers GET /api/v1/me/applications?status=&limit=&cursor=.
 func (s *Server) listApplications(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	limit, err := intParam(c, "limit", 20, 1, 100)
 	if err != nil {
 		return err
@@ -195,9 +199,6 @@ func (s *Server) listApplications(c *fiber.Ctx) error {
 // getApplication answers GET /api/v1/me/applications/{id} with the timeline. Another person's
 // id, a guessed one and an unknown one all answer the same 404.
 func (s *Server) getApplication(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	a, err := s.Applications.Get(c.UserContext(), principal(c).Subject, c.Params("id"))
 	if err != nil {
 		return err
@@ -207,9 +208,6 @@ func (s *Server) getApplication(c *fiber.Ctx) error {
 
 // submitApplication answers POST /api/v1/me/applications: 201 with the stored application.
 func (s *Server) submitApplication(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	var sub application.Submission
 	if err := strictDecodeQuiet(c.Body(), &sub); err != nil {
 		return err
@@ -226,9 +224,6 @@ func (s *Server) submitApplication(c *fiber.Ctx) error {
 
 // supplementApplication answers POST /api/v1/me/applications/{id}/supplement.
 func (s *Server) supplementApplication(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	var r application.SupplementRequest
 	if err := strictDecodeQuiet(c.Body(), &r); err != nil {
 		return err

@@ -45,9 +45,6 @@ const homeServices = 8
 // home answers GET /api/v1/me/home, with an ETag over the body and 304 when it is unchanged.
 // The body comes from the HomeCache when the person's home has not changed since it was built.
 func (s *Server) home(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	p, now := principal(c), beijing.In(s.now())
 	day := now.Format("2006-01-02")
 	body, etag, ok := s.Home.get(p.Subject, p.Name, day)
@@ -118,9 +115,6 @@ func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Ti
 
 // reminders answers GET /api/v1/me/reminders.
 func (s *Server) reminders(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	p := principal(c)
 	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
 	if err != nil {
@@ -132,9 +126,6 @@ func (s *Server) reminders(c *fiber.Ctx) error {
 // follow answers POST /api/v1/me/follows/{code}: follow a published guide; following it again
 // marks its changes until now as seen.
 func (s *Server) follow(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	code := c.Params("code")
 	if _, err := s.Content.Guide(code); err != nil {
 		return err
@@ -148,9 +139,6 @@ func (s *Server) follow(c *fiber.Ctx) error {
 
 // unfollow answers DELETE /api/v1/me/follows/{code}: 204, or 404 not_following.
 func (s *Server) unfollow(c *fiber.Ctx) error {
-	if err := s.needPeople(); err != nil {
-		return err
-	}
 	ok, err := s.People.Unfollow(c.UserContext(), principal(c).Subject, c.Params("code"))
 	if err != nil {
 		return err
