@@ -48,7 +48,7 @@ type meEnv struct {
 	logs   *syncBuffer
 }
 
-func newMeEnv(t *testing.T, d *db.DB, limits MeLimits) *meEnv {
+func newMeEnv(t testing.TB, d *db.DB, limits MeLimits) *meEnv {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
