@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -293,16 +294,9 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 		if err != nil {
 			return nil, fmt.Errorf("search report: %w", err)
 		}
-		defer rows.Close()
-		out := []QueryCount{}
-		for rows.Next() {
-			var qc QueryCount
-			if err := rows.Scan(&qc.Query, &qc.Count); err != nil {
-				return nil, err
-			}
-			out = append(out, qc)
-		}
-		return out, rows.Err()
+		return db.AppendRows([]QueryCount{}, rows, func(r *sql.Rows, qc *QueryCount) error {
+			return r.Scan(&qc.Query, &qc.Count)
+		})
 	}
 	if r.Top, err = list("searches", ""); err != nil {
 		return nil, err
