@@ -2,7 +2,6 @@ package content
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -80,7 +79,7 @@ func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error
 	if err != nil {
 		return nil, fmt.Errorf("query audit log: %w", err)
 	}
-	return db.AppendRows([]AuditEntry{}, rows, func(r *sql.Rows, e *AuditEntry) error {
+	return db.AppendRows([]AuditEntry{}, rows, func(r db.Scanner, e *AuditEntry) error {
 		var at string
 		err := r.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Kind, &e.Code, &e.Version, &e.IP, &e.Detail)
 		e.At, e.ActionName = parseTime(at), ActionName(e.Action)

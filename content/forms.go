@@ -3,7 +3,6 @@ package content
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -384,7 +383,7 @@ func (s *Service) PublishedForms(ctx context.Context) ([]Form, error) {
 	if err != nil {
 		return nil, fmt.Errorf("published forms: %w", err)
 	}
-	return db.AppendRows(nil, rows, func(r *sql.Rows, f *Form) error {
+	return db.AppendRows(nil, rows, func(r db.Scanner, f *Form) error {
 		var version int
 		var body string
 		if err := r.Scan(&version, &body); err != nil {

@@ -58,7 +58,7 @@ func (s *Service) People(ctx context.Context) ([]Person, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
 	}
-	return db.AppendRows([]Person{}, rows, func(r *sql.Rows, p *Person) error {
+	return db.AppendRows([]Person{}, rows, func(r db.Scanner, p *Person) error {
 		return r.Scan(&p.Subject, &p.Name)
 	})
 }

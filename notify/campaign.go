@@ -407,7 +407,7 @@ func (s *Service) DeliveryLog(ctx context.Context, f LogFilter) ([]LogEntry, err
 	if err != nil {
 		return nil, fmt.Errorf("notify: delivery log: %w", err)
 	}
-	return db.AppendRows([]LogEntry{}, rows, func(r *sql.Rows, e *LogEntry) error {
+	return db.AppendRows([]LogEntry{}, rows, func(r db.Scanner, e *LogEntry) error {
 		var at int64
 		err := r.Scan(&e.NoticeID, &e.Key, &e.Person, &e.SubscriptionID, &e.Channel, &e.Event, &e.Status, &e.Detail, (*flag)(&e.Resend), &at)
 		e.At = time.UnixMicro(at).UTC()

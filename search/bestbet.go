@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -51,7 +50,7 @@ func (s *Service) BestBets(ctx context.Context) ([]BestBet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read best bets: %w", err)
 	}
-	return db.AppendRows(nil, rows, func(r *sql.Rows, b *BestBet) error {
+	return db.AppendRows(nil, rows, func(r db.Scanner, b *BestBet) error {
 		var at int64
 		err := r.Scan(&b.Query, &b.Code, &b.Position, &at)
 		b.CreatedAt = time.UnixMilli(at).UTC()

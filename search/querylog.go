@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -294,7 +293,7 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 		if err != nil {
 			return nil, fmt.Errorf("search report: %w", err)
 		}
-		return db.AppendRows([]QueryCount{}, rows, func(r *sql.Rows, qc *QueryCount) error {
+		return db.AppendRows([]QueryCount{}, rows, func(r db.Scanner, qc *QueryCount) error {
 			return r.Scan(&qc.Query, &qc.Count)
 		})
 	}

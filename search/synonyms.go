@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -313,7 +312,7 @@ func (s *Service) synonymRows(ctx context.Context) ([]Synonym, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read synonyms: %w", err)
 	}
-	return db.AppendRows(nil, rows, func(rs *sql.Rows, r *Synonym) error {
+	return db.AppendRows(nil, rows, func(rs db.Scanner, r *Synonym) error {
 		var exps string
 		var disabled int
 		var at int64

@@ -131,7 +131,7 @@ func (s *Service) steps(ctx context.Context, id string) ([]Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("application: steps: %w", err)
 	}
-	return db.AppendRows(nil, rows, func(r *sql.Rows, st *Step) error {
+	return db.AppendRows(nil, rows, func(r db.Scanner, st *Step) error {
 		var at int64
 		err := r.Scan(&st.Seq, &st.Status, &st.Detail, &st.Office, &at)
 		st.At, st.StatusText = time.UnixMicro(at).UTC(), StatusText(st.Status)
@@ -179,7 +179,7 @@ func (s *Service) List(ctx context.Context, person string, f ListFilter) ([]Appl
 	if err != nil {
 		return nil, "", fmt.Errorf("application: list: %w", err)
 	}
-	out, err := db.AppendRows([]Application{}, rows, func(r *sql.Rows, a *Application) (err error) {
+	out, err := db.AppendRows([]Application{}, rows, func(r db.Scanner, a *Application) (err error) {
 		*a, err = scanApp(r)
 		return err
 	})

@@ -151,23 +151,23 @@ func TestAppendRows(t *testing.T) {
 			name  string
 			where string
 			start []pair
-			scan  func(r *sql.Rows, p *pair) error
+			scan  func(r db.Scanner, p *pair) error
 			want  []pair
 			err   error
 		}{
-			{"all", "", nil, func(r *sql.Rows, p *pair) error { return r.Scan(&p.K, &p.N) },
+			{"all", "", nil, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) },
 				[]pair{{"a", 1}, {"b", 2}, {"c", 3}}, nil},
-			{"appends to start", "WHERE n > 2", []pair{{"z", 9}}, func(r *sql.Rows, p *pair) error { return r.Scan(&p.K, &p.N) },
+			{"appends to start", "WHERE n > 2", []pair{{"z", 9}}, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) },
 				[]pair{{"z", 9}, {"c", 3}}, nil},
-			{"skip", "", nil, func(r *sql.Rows, p *pair) error {
+			{"skip", "", nil, func(r db.Scanner, p *pair) error {
 				if err := r.Scan(&p.K, &p.N); err != nil || p.K != "b" {
 					return err
 				}
 				return db.SkipRow
 			}, []pair{{"a", 1}, {"c", 3}}, nil},
-			{"scan error", "", nil, func(r *sql.Rows, p *pair) error { return boom }, nil, boom},
-			{"none, nil start", "WHERE n > 9", nil, func(r *sql.Rows, p *pair) error { return r.Scan(&p.K, &p.N) }, nil, nil},
-			{"none, empty start", "WHERE n > 9", []pair{}, func(r *sql.Rows, p *pair) error { return r.Scan(&p.K, &p.N) }, []pair{}, nil},
+			{"scan error", "", nil, func(r db.Scanner, p *pair) error { return boom }, nil, boom},
+			{"none, nil start", "WHERE n > 9", nil, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) }, nil, nil},
+			{"none, empty start", "WHERE n > 9", []pair{}, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) }, []pair{}, nil},
 		}
 		for _, c := range cases {
 			got, err := db.AppendRows(c.start, query(c.where), c.scan)

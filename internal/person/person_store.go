@@ -2,7 +2,6 @@ package person
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -102,7 +101,7 @@ func (s *Store) Follows(ctx context.Context, subject string) ([]Follow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("person: follows: %w", err)
 	}
-	return db.AppendRows([]Follow{}, rows, func(r *sql.Rows, f *Follow) error {
+	return db.AppendRows([]Follow{}, rows, func(r db.Scanner, f *Follow) error {
 		var at int64
 		err := r.Scan(&f.GuideCode, &at)
 		f.SeenAt = time.UnixMicro(at).UTC()
