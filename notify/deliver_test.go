@@ -14,8 +14,7 @@ import (
 )
 
 func TestDeliveryToEveryDeviceDecryptsWithVAPID(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		a, b := e.subscribe("p1"), e.subscribe("p1")
 		e.subscribe("p2")
 		m := msg("p1", "app:A-1:2")
@@ -212,8 +211,7 @@ func TestPayloadOverLimitRefusedBeforeQueueing(t *testing.T) {
 }
 
 func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		e.subscribe("p1")
 		// 22:30 Beijing: inside the default quiet hours.
 		e.clk.add(10*time.Hour + 30*time.Minute)
@@ -269,8 +267,7 @@ func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
 }
 
 func TestInbox(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		for _, k := range []string{"a", "b", "c"} {
 			e.notify(msg("p1", k))
 		}

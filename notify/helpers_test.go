@@ -10,6 +10,7 @@ import (
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/dbtest"
 	"shebao/internal/queue"
 	"shebao/notify/pushtest"
 )
@@ -65,6 +66,11 @@ func newEnv(t *testing.T, d *db.DB, mod ...func(*Options)) *env {
 		t.Fatal(err)
 	}
 	return &env{t: t, ctx: ctx, db: d, q: q, s: s, w: s.Worker("test"), push: push, clk: clk}
+}
+
+// eachEnv runs fn with a fresh env on each database dialect (dbtest.Each).
+func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, newEnv(t, d)) })
 }
 
 // subscribe makes a device at the fake push service and registers it for person.
