@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,6 +112,15 @@ func (e *env) events(key string) []string {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// wantEvents fails t unless the delivery log of the notice with key is want (events joined by
+// commas, oldest first).
+func (e *env) wantEvents(t *testing.T, key, want string) {
+	t.Helper()
+	if got := strings.Join(e.events(key), ","); got != want {
+		t.Fatalf("log of %s: %s, want %s", key, got, want)
+	}
 }
 
 func (e *env) subCount(person string) int {
