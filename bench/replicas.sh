@@ -5,15 +5,17 @@
 # itself over the replicas' ports (one wrk -t1 per replica, CONNS connections in all, so the
 # offered concurrency is the same for every count) and measures a bare Fiber plaintext server
 # (/work/shared/tools/loadmix/plaintext) in the same run. For each run it prints req/s, the CPU
-# the load client and the replicas used (share of the machine's cores; PostgreSQL and Redis not
-# counted), and `uptime`; at the end,
+# the load client, the replicas and every postgres process (other users of the server included)
+# used, as shares of the machine's cores, and `uptime`. home draws a random person of all PEOPLE
+# (mostly cache misses: one store query each); home-hot one of the first HOT (2000), the people
+# active at one time, whose screens the replicas' caches hold after the warm-up. At the end,
 # the store's bytes per person, follow, application and step.
 #
 #   bench/replicas.sh            # 1 2 3 replicas, SECS=10 per measure
 #   PEOPLE=100000 APPS=1000000 SECS=20 bench/replicas.sh 1 2
 #
 # Variables: PG_URL (default the shared test database), REDIS_URL, SECS, WARM (5), CONNS (64), PEOPLE
-# (20000), APPS (100000), BIN (serve with this binary instead of building one), KEEP=1 (keep the
+# (20000), APPS (100000), HOT (2000), BIN (serve with this binary instead of building one), KEEP=1 (keep the
 # schema; its name is printed).
 set -eu
 here=$(dirname "$(readlink -f "$0")")
@@ -26,6 +28,7 @@ pg=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 redis=${REDIS_URL:-redis://127.0.0.1:6379/0}
 people=${PEOPLE:-20000}
 napps=${APPS:-100000}
+hot=${HOT:-2000}
 cores=$(nproc)
 work=$(mktemp -d /tmp/bench-replicas-XXXXXX)
 schema=bench_rep_$(basename "$work" | tr -dc 'a-z0-9' | tail -c 8)
@@ -63,19 +66,19 @@ start() {
 	done
 }
 stop() { kill "${rpids[@]}"; wait "${rpids[@]}" 2>/dev/null || true; rpids=(); }
-# ticks PID…: CPU time (user+system, clock ticks) the processes used so far.
-ticks() { local t=0; for p; do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
+# ticks PID…: CPU time (user+system, clock ticks) the processes used so far (0 for one gone).
+ticks() { local t=0 x; for p; do x=$(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || true); t=$((t + ${x:-0})); done; echo $t; }
 share() { python3 -c "print(f'{$1/$(getconf CLK_TCK)/($secs*$cores)*100:.0f}%')"; }
 
 # measure NAME SCRIPT ARGS…: one wrk per replica, CONNS connections in all, for SECS, after a
 # WARM-second warm-up. Each wrk runs in a subshell that reads its children's CPU time once wrk ended.
 measure() {
 	local name=$1 script=$2; shift 2
-	local n=${#bases[@]} c=$((conns / ${#bases[@]})) i=0 before after wpids=()
+	local n=${#bases[@]} c=$((conns / ${#bases[@]})) i=0 before after pgbefore pgafter wpids=()
 	for b in "${bases[@]}"; do wrk -t1 -c$c -d"${warm}"s -s "$script" "$b" -- "$@" >/dev/null & wpids+=($!); done
 	wait "${wpids[@]}"
 	wpids=()
-	before=$(ticks "${rpids[@]}")
+	before=$(ticks "${rpids[@]}") pgbefore=$(ticks $(pgrep -x postgres))
 	for b in "${bases[@]}"; do
 		i=$((i + 1))
 		(
@@ -85,12 +88,12 @@ measure() {
 		wpids+=($!)
 	done
 	wait "${wpids[@]}"
-	after=$(ticks "${rpids[@]}")
+	after=$(ticks "${rpids[@]}") pgafter=$(ticks $(pgrep -x postgres))
 	local rps client non2xx
 	rps=$(cat "$work"/out[0-9]* | awk '/Requests\/sec/ {s += $2} END {printf "%.0f", s}')
 	non2xx=$(cat "$work"/out[0-9]* | awk '/Non-2xx/ {s += $NF} END {print s + 0}')
 	client=$(cat "$work"/cpu[0-9]* | awk '{s += $1} END {print s}')
-	echo "replicas=$n $name rps=$rps non2xx=$non2xx client_cpu=$(share "$client") replicas_cpu=$(share $((after - before))) |$(uptime)"
+	echo "replicas=$n $name rps=$rps non2xx=$non2xx client_cpu=$(share "$client") replicas_cpu=$(share $((after - before))) postgres_cpu=$(share $((pgafter - pgbefore))) |$(uptime)"
 	rm -f "$work"/out[0-9]* "$work"/cpu[0-9]*
 }
 
@@ -110,6 +113,7 @@ for n in $counts; do
 	measure search /work/shared/tools/loadmix/mix.lua "$work/search.paths"
 	measure guide /work/shared/tools/loadmix/mix.lua "$work/guides.paths"
 	measure home "$here/me_home.lua" "$work/tokens.txt"
+	measure home-hot "$here/me_home.lua" "$work/tokens.txt" "$hot"
 	stop
 	echo "replicas=$n plaintext(reference, 1 process) rps=$(wrk -t1 -c"$conns" -d"${secs}"s "http://127.0.0.1:$ptport/" | awk '/Requests\/sec/ {printf "%.0f", $2}') |$(uptime)"
 done
