@@ -174,7 +174,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	}
 	s.push = o.Push
 	if s.push == nil && o.VAPIDSubject != "" {
-		s.push = &WebPush{Client: o.Endpoints.Client(o.SendTimeout, o.Concurrency), Subject: o.VAPIDSubject}
+		s.push = &WebPush{Client: o.Endpoints.Client(o.SendTimeout, o.Concurrency*batchSenders), Subject: o.VAPIDSubject}
 	}
 	if s.push == nil {
 		s.log.Warn("notify: Web Push is off (no VAPID subject configured): notices reach the inbox only")
@@ -368,14 +368,23 @@ type Subscription struct {
 }
 
 func (s *Service) subscriptions(ctx context.Context, person string) ([]Subscription, error) {
+	m, err := s.subscriptionsOf(ctx, []string{person})
+	return m[person], err
+}
+
+// subscriptionsOf is the live subscriptions of people, by person.
+func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[string][]Subscription, error) {
+	out := map[string][]Subscription{}
+	if len(people) == 0 {
+		return out, nil
+	}
 	rows, err := s.db.Query(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
-		FROM notify_subscriptions WHERE person = ? AND seen_at > ? ORDER BY id`, person,
-		s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())
+		FROM notify_subscriptions WHERE person IN (`+marks(len(people))+`) AND seen_at > ? ORDER BY id`,
+		append(strs(people), s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Subscription
 	for rows.Next() {
 		var sub Subscription
 		var delivered int64
@@ -383,7 +392,7 @@ func (s *Service) subscriptions(ctx context.Context, person string) ([]Subscript
 			return nil, err
 		}
 		sub.Delivered = delivered > 0
-		out = append(out, sub)
+		out[sub.Person] = append(out[sub.Person], sub)
 	}
 	return out, rows.Err()
 }
