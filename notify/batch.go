@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -189,16 +190,7 @@ func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, er
 	if err != nil {
 		return nil, fmt.Errorf("notify: notices: %w", err)
 	}
-	defer rows.Close()
-	var out []noticeRow
-	for rows.Next() {
-		n, err := scanNotice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return db.Each(rows, func(r *sql.Rows) (noticeRow, error) { return scanNotice(r) })
 }
 
 // lastEventsOf is the last event per notice and subscription (0: the notice as a whole) of the

@@ -19,6 +19,7 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/eventlog"
+	"shebao/internal/person"
 	"shebao/internal/queue"
 )
 
@@ -58,10 +59,13 @@ type Options struct {
 	BaseURL string
 
 	Followers Followers // optional: guide-change alerts need it
-	Segments  Segments  // optional: campaigns need it (default: the notify_people view)
-	SMS       Channel   // optional: SMS for critical messages to people without push
-	Phones    Phones    // optional: where SMS goes
-	Push      Channel   // optional: replaces the Web Push channel (tests)
+	// People is the person store: campaign segments and SMS phone numbers come from it
+	// (default: one opened over DB with the key it keeps there — development and tests).
+	People   *person.Store
+	Segments Segments // optional: replaces the person store's segments
+	SMS      Channel  // optional: SMS for critical messages to people without push
+	Phones   Phones   // optional: replaces the person store's phone numbers
+	Push     Channel  // optional: replaces the Web Push channel (tests)
 }
 
 // Service is notifications: the inbox, subscriptions, preferences, sources and delivery.
@@ -157,6 +161,16 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.Minute <= 0 {
 		o.Minute = time.Minute
 	}
+	// The person store first: notify's migrations move data into it.
+	if o.People == nil {
+		p, err := person.Open(ctx, person.Options{DB: o.DB})
+		if err != nil {
+			return nil, err
+		}
+		o.People = p
+	} else if err := o.DB.Migrate(ctx, "person", person.Migrations); err != nil {
+		return nil, err
+	}
 	if err := o.DB.Migrate(ctx, "notify", Migrations); err != nil {
 		return nil, err
 	}
@@ -170,7 +184,10 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 			"hosts", strings.Join(o.Endpoints.InsecureTestHosts, ","))
 	}
 	if s.opts.Segments == nil {
-		s.opts.Segments = &PeopleView{DB: o.DB}
+		s.opts.Segments = &PersonSegments{People: o.People}
+	}
+	if s.opts.Phones == nil {
+		s.opts.Phones = o.People
 	}
 	s.push = o.Push
 	if s.push == nil && o.VAPIDSubject != "" {
