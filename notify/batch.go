@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -190,7 +189,9 @@ func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, er
 	if err != nil {
 		return nil, fmt.Errorf("notify: notices: %w", err)
 	}
-	return db.Each(rows, func(r *sql.Rows) (noticeRow, error) { return scanNotice(r) })
+	return db.AppendRows(nil, rows, func(r db.Scanner, n *noticeRow) error {
+		return r.Scan(&n.ID, &n.Person, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, &n.Collapse, (*flag)(&n.Urgent), (*flag)(&n.Critical), &n.CampaignID)
+	})
 }
 
 // lastEventsOf is the last event per notice and subscription (0: the notice as a whole) of the

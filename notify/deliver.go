@@ -206,11 +206,6 @@ type noticeRow struct {
 	CampaignID                           int64
 }
 
-func scanNotice(r interface{ Scan(...any) error }) (noticeRow, error) {
-	var n noticeRow
-	err := r.Scan(&n.ID, &n.Person, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, &n.Collapse, (*flag)(&n.Urgent), (*flag)(&n.Critical), &n.CampaignID)
-	return n, err
-}
 
 func (s *Service) logEvent(ctx context.Context, notice, sub int64, channel, ev string, status int, detail string, resend bool) {
 	if err := s.db.InTx(ctx, func(tx *db.Tx) error {
