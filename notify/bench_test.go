@@ -206,7 +206,12 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 	if _, err := s.StartCampaign(ctx, c.ID); err != nil {
 		b.Fatal(err)
 	}
-	at := testutil.RunUntil(ctx, s.Worker("bench").Run, func() bool { return push.Received() >= int64(people) })
+	// Done: every device reached, and no job left (the last outcomes recorded).
+	at := testutil.RunUntil(ctx, s.Worker("bench").Run, func() bool {
+		var pending int
+		return push.Received() >= int64(people) &&
+			d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state IN ('ready', 'running')`).Scan(&pending) == nil && pending == 0
+	})
 	el, cpu := at.Sub(t1), cpuTime()-cpu0
 	if c, err = s.Campaign(ctx, c.ID); err != nil || c.Sent != people {
 		b.Fatalf("campaign sent %d of %d (dropped %d, failed %d): %v", c.Sent, people, c.Dropped, c.Failed, err)
