@@ -47,8 +47,7 @@ func campaignInput() CampaignInput {
 }
 
 func TestCampaignLifecycle(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		seedPeople(t, e, 10, "2026-03-20")
 		v := &PersonSegments{People: e.s.opts.People}
 		_ = v.People.PutCampaignFacts(e.ctx, person.CampaignFacts{Subject: "zz-late", LastCertified: "2025-06-01"}, person.CampaignFacts{Subject: "zz-none"})
