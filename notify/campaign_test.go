@@ -164,11 +164,11 @@ func TestSegments(t *testing.T) {
 	e := newEnv(t, dbtest.SQLite(t)) // today 2026-03-02
 	v := &PersonSegments{People: e.s.opts.People}
 	v.People.PutCampaignFacts(e.ctx,
-		person.CampaignFacts{Subject: "a", LastCertified: "2025-03-05"},                                           // due, critical
-		person.CampaignFacts{Subject: "b", LastCertified: "2025-03-30"},                                           // due
-		person.CampaignFacts{Subject: "c", LastCertified: "2025-04-02"},                                           // 31 days
-		person.CampaignFacts{Subject: "d", ResidentInsured: true, ResidentPaidThrough: 2026},                         // unpaid for 2027
-		person.CampaignFacts{Subject: "e", ResidentInsured: true, ResidentPaidThrough: 2027},                         // paid
+		person.CampaignFacts{Subject: "a", LastCertified: "2025-03-05"},                                         // due, critical
+		person.CampaignFacts{Subject: "b", LastCertified: "2025-03-30"},                                         // due
+		person.CampaignFacts{Subject: "c", LastCertified: "2025-04-02"},                                         // 31 days
+		person.CampaignFacts{Subject: "d", ResidentInsured: true, ResidentPaidThrough: 2026},                    // unpaid for 2027
+		person.CampaignFacts{Subject: "e", ResidentInsured: true, ResidentPaidThrough: 2027},                    // paid
 		person.CampaignFacts{Subject: "f", BirthMonth: "1966-01", Category: "male"},                             // 60y + 4 months? see below
 		person.CampaignFacts{Subject: "g", BirthMonth: "1960-01", Category: "male"},                             // retired long ago
 		person.CampaignFacts{Subject: "h", BirthMonth: "1975-06", Category: "female50", ResidentPaidThrough: 1}, // not resident

@@ -206,7 +206,6 @@ type noticeRow struct {
 	CampaignID                           int64
 }
 
-
 func (s *Service) logEvent(ctx context.Context, notice, sub int64, channel, ev string, status int, detail string, resend bool) {
 	if err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		return s.record(ctx, tx, []logLine{{notice: notice, sub: Subscription{ID: sub}, channel: channel, ev: ev, status: status, detail: detail, resend: resend}})

@@ -26,7 +26,7 @@ import (
 func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, people *person.Store) (*notify.Service, error) {
 	o := notify.Options{
 		Followers: people, People: people,
-		DB:        st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
+		DB: st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
 		VAPIDSubject: cfg.PushVAPIDSubject, VAPIDPublicKey: cfg.PushVAPIDPublicKey, VAPIDPrivateKey: cfg.PushVAPIDPrivateKey,
 		Endpoints:   &notify.EndpointPolicy{Hosts: cfg.PushHosts, InsecureTestHosts: cfg.PushInsecureTestHosts},
 		Concurrency: cfg.PushWorkers, Fail4xxLimit: cfg.PushFail4xxLimit, SubscriptionMaxIdle: cfg.PushSubscriptionMaxIdle,
