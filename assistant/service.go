@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -402,7 +403,17 @@ func (s *Service) sweepSessions() {
 // turn is over once they are stored.
 func (s *Service) emit(ctx context.Context, sess *session, end *activeTurn, msg *receivedMessage, evs ...event) error {
 	sess.mu.Lock()
-	defer sess.mu.Unlock()
+	err := s.emitLocked(ctx, sess, end, msg, evs)
+	c := sess.conn
+	sess.mu.Unlock()
+	if c != nil {
+		c.flush(s.limits.WriteTimeout) // written outside the session's lock
+	}
+	return err
+}
+
+// emitLocked is emit with sess.mu held: it stores and queues.
+func (s *Service) emitLocked(ctx context.Context, sess *session, end *activeTurn, msg *receivedMessage, evs []event) error {
 	stored := make([]storedEvent, 0, len(evs))
 	for i, ev := range evs {
 		h := ev.header()
@@ -423,9 +434,9 @@ func (s *Service) emit(ctx context.Context, sess *session, end *activeTurn, msg 
 	if end != nil && sess.turn == end {
 		sess.turn = nil
 	}
-	if sess.conn != nil {
+	if c := sess.conn; c != nil {
 		for _, ev := range stored {
-			sess.conn.enqueue(ev.body)
+			c.queue(true, ev.body)
 		}
 	}
 	return nil
@@ -443,16 +454,16 @@ func (sess *session) endTurn(t *activeTurn) {
 // sendTransient sends an event that is not stored, numbered with the last durable seq.
 func (s *Service) sendTransient(sess *session, ev event) {
 	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	if sess.conn == nil {
-		return
-	}
+	c := sess.conn
 	ev.header().Seq = sess.lastSeq
 	body, err := json.Marshal(ev)
-	if err != nil {
+	if c == nil || err != nil {
+		sess.mu.Unlock()
 		return
 	}
-	sess.conn.enqueue(body)
+	c.queue(true, body)
+	sess.mu.Unlock()
+	c.flush(s.limits.WriteTimeout)
 }
 
 // saveState persists the session state outside of an event.
@@ -467,7 +478,9 @@ func (s *Service) saveState(ctx context.Context, sess *session) {
 
 // Broadcast sends a notice to every connected session, e.g. planned maintenance, and returns
 // how many connections it was queued for. The event is encoded once; each connection gets it
-// with its own seq. Slow connections are dropped, never waited for.
+// with its own seq. The frames are written by a few goroutines, each over its share of the
+// connections; a connection that cannot take its frame within broadcastWriteTimeout (its socket
+// buffer full) is dropped, never waited for longer.
 func (s *Service) Broadcast(text string) int {
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
@@ -479,25 +492,45 @@ func (s *Service) Broadcast(text string) int {
 	prefix := []byte(`{"type":"` + EventNotice + `","seq":`)
 	suffix := append([]byte(`,"text":`), textJSON...)
 	suffix = append(suffix, '}')
-	n := 0
-	for _, c := range conns {
-		sess := c.currentSession()
-		if sess == nil {
-			continue
-		}
-		sess.mu.Lock()
-		if sess.conn == c {
-			b := make([]byte, 0, len(prefix)+len(suffix)+20)
-			b = append(b, prefix...)
-			b = strconv.AppendInt(b, sess.lastSeq, 10)
-			b = append(b, suffix...)
-			c.enqueue(b)
-			n++
-		}
-		sess.mu.Unlock()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for start := 0; start < len(conns); start += broadcastShare {
+		share := conns[start:min(start+broadcastShare, len(conns))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range share {
+				sess := c.currentSession()
+				if sess == nil {
+					continue
+				}
+				sess.mu.Lock()
+				mine := sess.conn == c
+				if mine {
+					b := make([]byte, 0, len(prefix)+len(suffix)+20)
+					b = append(b, prefix...)
+					b = strconv.AppendInt(b, sess.lastSeq, 10)
+					b = append(b, suffix...)
+					c.queue(true, b)
+				}
+				sess.mu.Unlock()
+				if mine {
+					c.flush(broadcastWriteTimeout)
+					n.Add(1)
+				}
+			}
+		}()
 	}
-	return n
+	wg.Wait()
+	return int(n.Load())
 }
+
+// broadcastShare is how many connections one of Broadcast's goroutines writes to, and
+// broadcastWriteTimeout how long it waits for one of them.
+const (
+	broadcastShare        = 1024
+	broadcastWriteTimeout = time.Second
+)
 
 // checkOrigin allows requests without Origin (native apps, terminal client), same-origin
 // requests, and the configured origins.
