@@ -96,13 +96,13 @@ func (c *conn) serve() {
 	s.open.release(c.ip, c.user)
 }
 
-// readLoop reads frames until the connection fails or is closed.
+// readLoop reads frames until the connection fails or is closed. An idle connection waits here,
+// so this frame stays small and the work on a frame is done in process: the stack an idle reader
+// keeps after the collector shrank it is what it used while waiting.
 func (c *conn) readLoop() {
 	s := c.svc
 	_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
-	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
-	})
+	c.ws.SetPongHandler(c.pong)
 	for {
 		mt, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -112,28 +112,39 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
-		if !c.allowFrame() {
-			c.closeWith(websocket.ClosePolicyViolation, "too many frames")
+		if !c.process(mt, data) {
 			return
 		}
-		if mt != websocket.TextMessage {
-			c.badFrame("")
-			continue
-		}
-		f, err := DecodeFrame(data)
-		switch {
-		case errors.Is(err, errUnknownFrame):
-			c.reply(newError(apperr.UnknownFrame, ""))
-			continue
-		case err != nil:
-			if !c.badFrame(f.ID) {
-				return
-			}
-			continue
-		}
-		c.handle(f)
 	}
+}
+
+func (c *conn) pong(string) error {
+	return c.ws.SetReadDeadline(time.Now().Add(c.svc.limits.PongWait))
+}
+
+// process handles one frame; false ends the connection.
+//
+//go:noinline
+func (c *conn) process(mt int, data []byte) bool {
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.svc.limits.PongWait))
+	if !c.allowFrame() {
+		c.closeWith(websocket.ClosePolicyViolation, "too many frames")
+		return false
+	}
+	if mt != websocket.TextMessage {
+		c.badFrame("")
+		return true
+	}
+	f, err := DecodeFrame(data)
+	switch {
+	case errors.Is(err, errUnknownFrame):
+		c.reply(newError(apperr.UnknownFrame, ""))
+		return true
+	case err != nil:
+		return c.badFrame(f.ID)
+	}
+	c.handle(f)
+	return true
 }
 
 // allowFrame applies the per-connection frame rate, which protects the server from floods of
@@ -218,7 +229,7 @@ func (c *conn) hello(f ClientFrame) {
 		}
 		c.principal, anonymous = p, false
 	}
-	sess, resumed, err := s.openSession(ctx, f.SessionID, c.principal.Subject)
+	sess, resumed, adopted, err := s.attachSession(ctx, f.SessionID, c.principal.Subject)
 	if err != nil {
 		s.log.Error("open session", "err", err)
 		c.reply(newError(apperr.Internal, ""))
@@ -256,11 +267,14 @@ func (c *conn) hello(f ClientFrame) {
 	if f.ElderMode == nil && !anonymous && s.opts.Elderly != nil {
 		elder = s.opts.Elderly(ctx, c.principal.Subject) // 适老化: the default for 65+
 	}
-	var replay [][]byte
+	var replay []storedEvent
 	var gap bool
 	sess.mu.Lock()
 	if after < sess.lastSeq {
 		replay, gap, err = s.store.eventsAfter(ctx, sess.id, after, s.limits.ReplayMax)
+		if len(replay) > 0 {
+			sess.lastSeq = max(sess.lastSeq, replay[len(replay)-1].seq) // stored by another server since the attach
+		}
 		if err != nil {
 			sess.mu.Unlock()
 			s.log.Error("replay", "session", shortID(sess.id), "err", err)
@@ -283,19 +297,19 @@ func (c *conn) hello(f ClientFrame) {
 	sess.used = s.now()
 	l := s.limits
 	ready := &ReadyEvent{eventHeader: eventHeader{Type: EventReady, Seq: min(after, sess.lastSeq)}, SessionID: sess.id,
-		Resumed: resumed, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil, ElderMode: elder,
+		Resumed: resumed, Adopted: adopted, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil, ElderMode: elder,
 		Limits: ReadyLimits{MaxFrameBytes: l.MaxFrameBytes, MaxMessageChars: MaxMessageRunes, MessagesPerSec: l.User.PerSecond,
 			MessageBurst: l.User.Burst, PingIntervalSec: int(l.PingInterval / time.Second), IdleTimeoutSec: int(l.IdleTimeout / time.Second),
 			MaxAudioBytes: l.MaxAudioBytes, MaxAudioChunk: MaxAudioChunkBytes},
 		VoiceInput: s.opts.Voice != nil && s.opts.Voice.CanTranscribe(), VoiceOutput: s.opts.Voice != nil && s.opts.Voice.CanSpeak(), Voice: &eff}
 	if gap && len(replay) > 0 {
-		var h eventHeader
-		_ = json.Unmarshal(replay[0], &h)
-		ready.Seq = h.Seq - 1
+		ready.Seq = replay[0].seq - 1
 	}
 	body, _ := json.Marshal(ready)
 	c.queue(false, body)
-	c.queue(false, replay...)
+	for _, ev := range replay {
+		c.queue(false, ev.body)
+	}
 	sess.mu.Unlock()
 	c.flush(s.limits.WriteTimeout)
 	c.sess.Store(sess)
@@ -305,7 +319,7 @@ func (c *conn) hello(f ClientFrame) {
 	if old != nil && old != c {
 		old.closeWith(CloseReplaced, apperr.CloseReplaced.Reason())
 	}
-	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "replayed", len(replay))
+	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "adopted", adopted, "replayed", len(replay))
 }
 
 // message rate-limits a message and starts its turn. audio, when not nil, is a recording to
@@ -363,17 +377,33 @@ func (c *conn) message(f ClientFrame, audio []byte) {
 				s.sendTransient(sess, &DeltaEvent{eventHeader: eventHeader{Type: EventDelta}, ReplyTo: f.ID, Text: text})
 			}
 		}
+		answered, ok, err := s.claimTurn(ctx, sess, f.ID)
+		if err != nil || !ok {
+			sess.endTurn(at)
+			switch {
+			case err != nil:
+				s.log.Error("claim turn", "session", shortID(sess.id), "err", err)
+				s.sendTransient(sess, newError(apperr.Internal, f.ID))
+			case !answered: // answered: a resent message, ignored
+				s.sendTransient(sess, newError(apperr.Busy, f.ID)) // a turn runs on another server
+			}
+			return
+		}
 		text := f.Text
 		if audio != nil {
 			heard, ok := s.hear(ctx, sess, f.ID, audio)
 			if !ok {
 				sess.endTurn(at)
+				s.releaseTurn(sess, f.ID)
 				return
 			}
 			text = heard
 		}
-		_, err := s.runTurn(ctx, sess, at, text, stream)
+		_, err = s.runTurn(ctx, sess, at, text, stream)
 		sess.endTurn(at)
+		if err != nil {
+			s.releaseTurn(sess, f.ID) // the events that end it were not stored
+		}
 		switch {
 		case err == nil, errors.Is(err, errDuplicate):
 		case errors.Is(err, errEmpty):

@@ -28,6 +28,11 @@ const (
 	// changed; Key is the identity subject, Data empty. Home-screen caches in every replica drop
 	// that person's entry.
 	PersonChanged = "person.changed"
+
+	// ChatSession: a chat session held open by a connection on another replica has news; Key is
+	// the session id, Data {"kind":"frames"} (new frames are stored: send them) or
+	// {"kind":"attached","by":instance} (a connection on that instance took the session over).
+	ChatSession = "chat.session"
 )
 
 // Application statuses, in the order an application usually passes them.
