@@ -508,25 +508,30 @@ func (s *Service) endOrphan(sess *session, msgID string) {
 	}
 }
 
-// claimTurn records in the store that this server answers msgID (servers sharing the store see
+// claimTurn records in the store that this server answers msgID (servers sharing the store run
 // one turn per session at a time). ok false: another turn is in progress, or msgID was answered
-// (answered). A server whose copy of the session is behind catches up first.
+// (answered). An overdue turn (its server died) is ended with turn_interrupted first. A server
+// whose copy of the session is behind catches up.
 func (s *Service) claimTurn(ctx context.Context, sess *session, msgID string) (answered, ok bool, err error) {
-	last, state, answered, ok, err := s.store.claimTurn(ctx, sess.id, msgID, s.now().Add(s.limits.TurnTimeout+turnGrace), s.now())
-	if err != nil || !ok {
-		return answered, ok, err
+	c, err := s.store.claimTurn(ctx, sess.id, msgID, s.now().Add(s.limits.TurnTimeout+turnGrace))
+	if err == nil && !c.ok && !c.answered && c.current != "" && c.until < s.now().UnixMilli() {
+		s.endOrphan(sess, c.current)
+		c, err = s.store.claimTurn(ctx, sess.id, msgID, s.now().Add(s.limits.TurnTimeout+turnGrace))
+	}
+	if err != nil || !c.ok {
+		return c.answered, false, err
 	}
 	sess.mu.Lock()
-	c := sess.conn
-	if last > sess.lastSeq {
-		s.refreshState(sess, state)
-		if c != nil {
+	conn := sess.conn
+	if c.last > sess.lastSeq {
+		s.refreshState(sess, c.state)
+		if conn != nil {
 			err = s.catchUpLocked(ctx, sess)
 		}
 	}
 	sess.mu.Unlock()
-	if c != nil {
-		c.flush(s.limits.WriteTimeout)
+	if conn != nil {
+		conn.flush(s.limits.WriteTimeout)
 	}
 	return false, true, err
 }

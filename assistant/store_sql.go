@@ -258,28 +258,39 @@ func (s *store) attachedTo(ctx context.Context, id string) (string, error) {
 	return at, err
 }
 
-// claimTurn records msgID as the session's turn in progress until until, unless another turn is
-// in progress and not overdue, or msgID was answered already (answered reports which). On success
-// it returns the stored last seq and state, for a server whose copy may be behind.
-func (s *store) claimTurn(ctx context.Context, id, msgID string, until, now time.Time) (last int64, state string, answered, ok bool, err error) {
-	err = s.db.QueryRow(ctx, `UPDATE assistant_sessions SET turn_msg = ?, turn_until = ?
-		WHERE id = ? AND (turn_msg = '' OR turn_until < ?)
+// turnClaim is the outcome of claimTurn.
+type turnClaim struct {
+	ok       bool   // msgID is the session's turn in progress now
+	last     int64  // ok: the stored last seq
+	state    string // ok: the stored state
+	answered bool   // not ok: msgID was answered already, or is the turn in progress
+	current  string // not ok: the turn in progress
+	until    int64  // not ok: unix ms by which its server must end it
+}
+
+// claimTurn records msgID as the session's turn in progress until until, unless a turn is in
+// progress or msgID was answered already.
+func (s *store) claimTurn(ctx context.Context, id, msgID string, until time.Time) (turnClaim, error) {
+	var c turnClaim
+	err := s.db.QueryRow(ctx, `UPDATE assistant_sessions SET turn_msg = ?, turn_until = ?
+		WHERE id = ? AND turn_msg = ''
 		AND NOT EXISTS (SELECT 1 FROM assistant_messages WHERE session_id = ? AND client_id = ?)
-		RETURNING last_seq, state`, msgID, until.UnixMilli(), id, now.UnixMilli(), id, msgID).Scan(&last, &state)
+		RETURNING last_seq, state`, msgID, until.UnixMilli(), id, id, msgID).Scan(&c.last, &c.state)
 	if err == nil {
-		return last, state, false, true, nil
+		c.ok = true
+		return c, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, "", false, false, fmt.Errorf("claim turn: %w", err)
+		return c, fmt.Errorf("claim turn: %w", err)
 	}
-	var current string
 	var n int
-	err = s.db.QueryRow(ctx, `SELECT turn_msg, (SELECT count(*) FROM assistant_messages WHERE session_id = ? AND client_id = ?)
-		FROM assistant_sessions WHERE id = ?`, id, msgID, id).Scan(&current, &n)
+	err = s.db.QueryRow(ctx, `SELECT turn_msg, turn_until, (SELECT count(*) FROM assistant_messages WHERE session_id = ? AND client_id = ?)
+		FROM assistant_sessions WHERE id = ?`, id, msgID, id).Scan(&c.current, &c.until, &n)
 	if err != nil {
-		return 0, "", false, false, fmt.Errorf("claim turn: %w", err)
+		return c, fmt.Errorf("claim turn: %w", err)
 	}
-	return 0, "", current == msgID || n > 0, false, nil
+	c.answered = c.current == msgID || n > 0
+	return c, nil
 }
 
 // releaseTurn clears the session's turn in progress if it is msgID (a turn that ended without
