@@ -3,6 +3,7 @@ package cluster
 import (
 	"database/sql"
 	"encoding/json"
+	"github.com/gorilla/websocket"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // slowQuestion is the question whose first model call never answers: the turn that asks it is
