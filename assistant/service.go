@@ -235,10 +235,10 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
-		// Buffers: a small read buffer of our own (net/http's 4 KiB one is released with the
-		// hijacked connection; larger frames take a few reads), and write buffers borrowed from
-		// a pool only while a message is written. Idle connections are what there are most of.
-		ReadBufferSize:  512,
+		// Buffers: a small read buffer of our own, handed over at the hijack (readBufferSize;
+		// net/http's 4 KiB one is released with the hijacked connection; larger frames take a few
+		// reads), and write buffers borrowed from a pool only while a message is written. Idle
+		// connections are what there are most of.
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 		Error:           s.upgradeError,

@@ -1,9 +1,11 @@
 package assistant
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -27,6 +29,7 @@ func (s *Service) Handler() http.Handler { return http.HandlerFunc(s.serveWS) }
 type conn struct {
 	svc   *Service
 	ws    *websocket.Conn
+	br    *bufio.Reader // the connection's read buffer (ws reads through it); nil behind a server that did not hand it over
 	ip    string
 	timer *time.Timer // the hello timeout, then pings and the idle timeout
 
@@ -63,12 +66,13 @@ func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The headers the edge set (the request id) go out with the 101.
-	ws, err := s.upgrader.Upgrade(w, r, w.Header())
+	hw := &ownReader{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hw, r, w.Header())
 	if err != nil {
 		s.open.release(ip, "")
 		return // the upgrader has answered the request
 	}
-	c := &conn{svc: s, ws: ws, ip: ip}
+	c := &conn{svc: s, ws: ws, ip: ip, br: hw.br}
 	c.lastMsg.Store(time.Now().UnixNano())
 	c.frames = ratelimit.NewBucket(s.limits.FramesPerConn, time.Now())
 	ws.SetReadLimit(s.limits.MaxFrameBytes)
@@ -96,14 +100,20 @@ func (c *conn) serve() {
 	s.open.release(c.ip, c.user)
 }
 
-// readLoop reads frames until the connection fails or is closed. An idle connection waits here,
-// so this frame stays small and the work on a frame is done in process: the stack an idle reader
-// keeps after the collector shrank it is what it used while waiting.
+// readLoop reads frames until the connection fails or is closed.
+//
+// An idle connection waits in awaitFrame, in a shallow frame, rather than deep in the WebSocket
+// library: the stack a waiting goroutine keeps after the collector shrank it is what it uses
+// while waiting (4 KiB instead of 8). The client's pongs, the frames an idle connection gets, are
+// read there too, so that the reader never goes back to waiting inside the library.
 func (c *conn) readLoop() {
 	s := c.svc
 	_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
 	c.ws.SetPongHandler(c.pong)
 	for {
+		if err := c.awaitFrame(); err != nil {
+			return // the read deadline passed or the connection failed
+		}
 		mt, data, err := c.ws.ReadMessage()
 		if err != nil {
 			// Frames over the size limit: gorilla has already sent close 1009.
@@ -115,6 +125,30 @@ func (c *conn) readLoop() {
 		if !c.process(mt, data) {
 			return
 		}
+	}
+}
+
+// awaitFrame waits until the next frame's header is buffered and consumes the client's small
+// pongs itself (FIN, opcode pong, masked, at most 125 bytes); anything else is left to the
+// library.
+func (c *conn) awaitFrame() error {
+	if c.br == nil {
+		return nil
+	}
+	for {
+		h, err := c.br.Peek(2)
+		if err != nil {
+			return err
+		}
+		if h[0] != 0x8a || h[1]&0x80 == 0 || h[1]&0x7f > 125 {
+			return nil
+		}
+		n := 2 + 4 + int(h[1]&0x7f) // header, mask key, payload
+		if _, err := c.br.Peek(n); err != nil {
+			return err
+		}
+		_, _ = c.br.Discard(n)
+		_ = c.pong("")
 	}
 }
 
@@ -145,6 +179,30 @@ func (c *conn) process(mt int, data []byte) bool {
 	}
 	c.handle(f)
 	return true
+}
+
+// ownReader hands the WebSocket library a read buffer of ours at the hijack (which it uses as
+// the connection's reader when Upgrader.ReadBufferSize is 0), so that the reader can wait for
+// frames outside the library (awaitFrame).
+type ownReader struct {
+	http.ResponseWriter
+	br *bufio.Reader
+}
+
+// readBufferSize is the read buffer of a chat connection.
+const readBufferSize = 512
+
+func (w *ownReader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: response does not implement http.Hijacker")
+	}
+	nc, brw, err := h.Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 { // the library refuses the latter
+		return nc, brw, err
+	}
+	w.br = bufio.NewReaderSize(nc, readBufferSize)
+	return nc, bufio.NewReadWriter(w.br, brw.Writer), nil
 }
 
 // allowFrame applies the per-connection frame rate, which protects the server from floods of
