@@ -17,14 +17,18 @@ import (
 // in progress when its replica is killed.
 const slowQuestion = "异地就医备案要多久"
 
-// startHangingModel serves an OpenAI-compatible endpoint that holds the first request about
-// slowQuestion until its caller goes away and fails every other one at once (the chat then
+// startHangingModel serves an OpenAI-compatible endpoint that starts streaming the first answer
+// about slowQuestion (headers and a first chunk, within the client's timeouts for them) and then
+// holds it until its caller goes away, and fails every other request at once (the chat then
 // answers from the guide without a model).
 func startHangingModel(t *testing.T) string {
 	var held atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if strings.Contains(string(body), "异地就医") && held.CompareAndSwap(false, true) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, `data: {"id":"hang","object":"chat.completion.chunk","created":1700000000,"model":"fake","choices":[{"index":0,"delta":{"role":"assistant"}}]}`+"\n\n")
+			w.(http.Flusher).Flush()
 			<-r.Context().Done() // the replica that asked was killed
 			return
 		}

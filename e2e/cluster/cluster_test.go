@@ -83,7 +83,7 @@ type outcome struct {
 // transport error only from the killed replica, after its death: a balancer retries those).
 func TestClusterSurvivesKill(t *testing.T) {
 	c := newCluster(t, "redis")
-	c.env = append(c.env, "SHEBAO_MODEL_BASE_URL="+startHangingModel(t), "SHEBAO_MODEL_NAME=fake")
+	c.env = append(c.env, "SHEBAO_MODEL_BASE_URL="+startHangingModel(t), "SHEBAO_MODEL_NAME=fake", "SHEBAO_MODEL_TIMEOUT=60s")
 	c.Start(3)
 	ctx := context.Background()
 
