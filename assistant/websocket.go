@@ -48,7 +48,6 @@ type conn struct {
 	frames    ratelimit.Bucket
 	upload    *audioUpload // audio message being assembled; reader goroutine only
 	lastMsg   atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
-	sent      int64        // the last durable seq queued to this connection; guarded by the session's mu
 }
 
 func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
