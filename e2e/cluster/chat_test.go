@@ -1,16 +1,17 @@
 package cluster
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
-	"github.com/gorilla/websocket"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // slowQuestion is the question whose first model call never answers: the turn that asks it is
@@ -25,7 +26,7 @@ func startHangingModel(t *testing.T) string {
 	var held atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if strings.Contains(string(body), "异地就医") && held.CompareAndSwap(false, true) {
+		if bytes.Contains(body, []byte("异地就医")) && held.CompareAndSwap(false, true) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			io.WriteString(w, `data: {"id":"hang","object":"chat.completion.chunk","created":1700000000,"model":"fake","choices":[{"index":0,"delta":{"role":"assistant"}}]}`+"\n\n")
 			w.(http.Flusher).Flush()
@@ -62,7 +63,7 @@ type chatClient struct {
 
 func (c *chatClient) dial(r *Replica) {
 	c.t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(r.Base, "http")+"/api/v1/chat", nil)
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+r.Base[len("http"):]+"/api/v1/chat", nil)
 	if err != nil {
 		c.t.Fatalf("chat on %s: %v", r.Name, err)
 	}
