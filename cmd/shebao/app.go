@@ -75,6 +75,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if a.person, err = openPersonal(ctx, cfg, log, st); err != nil {
 		return nil, err
 	}
+	a.closers = append(a.closers, a.person.uses.Close)
 	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
 	if err != nil {
 		return nil, err
