@@ -60,7 +60,11 @@ func newFakeModel(t testing.TB) *fakeModel {
 
 func (f *fakeModel) config() *ModelConfig {
 	zero := float32(0)
+	// Generous waits (hang detectors): on a loaded machine under -race the fake's headers can
+	// take longer than the production defaults, and one such miss would put the model in its
+	// cool-down for the rest of a test. Tests of the timeouts set their own.
 	return &ModelConfig{Config: modelclient.Config{BaseURL: f.srv.URL + "/v1", APIKey: "test-key", Model: "fake-qwen", Temperature: &zero,
+		ConnectTimeout: 10 * time.Second, HeaderTimeout: 10 * time.Second, FirstTokenTimeout: 10 * time.Second,
 		ExtraBody: map[string]any{"chat_template_kwargs": map[string]any{"enable_thinking": false}}}}
 }
 
