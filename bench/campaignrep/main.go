@@ -234,10 +234,10 @@ func fill(ctx context.Context, d *db.DB, push *pushtest.Server, n int) error {
 		return fmt.Errorf("the replicas' VAPID key: %w", err)
 	}
 	person := func(i int) string { return fmt.Sprintf("camp-%07d", i) }
-	due := time.Now().UTC().Add(8*time.Hour).AddDate(0, 0, 10).Format(time.DateOnly)
+	certified := time.Now().UTC().Add(8*time.Hour).AddDate(-1, 0, 10).Format(time.DateOnly) // due in 10 days
 	now := time.Now().UnixMicro()
-	if err := bulk.Insert(ctx, d, "notify_people", []string{"person", "certification_due"}, n, func(i int) []any {
-		return []any{person(i), due}
+	if err := bulk.Insert(ctx, d, "person_profiles", []string{"subject", "last_certified", "updated_at"}, n, func(i int) []any {
+		return []any{person(i), certified, now}
 	}); err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func fill(ctx context.Context, d *db.DB, push *pushtest.Server, n int) error {
 
 // sizes prints the bytes per row (table, indexes and TOAST) of the notification tables.
 func sizes(ctx context.Context, d *db.DB) error {
-	for _, t := range []string{"notify_notices", "notify_log", "jobs", "notify_subscriptions", "notify_people"} {
+	for _, t := range []string{"notify_notices", "notify_log", "jobs", "notify_subscriptions", "person_profiles"} {
 		var rows, bytes int64
 		if err := d.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), pg_total_relation_size('%s') FROM %[1]s`, t)).Scan(&rows, &bytes); err != nil {
 			return err

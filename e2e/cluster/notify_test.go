@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	apps "shebao/internal/application"
 	"shebao/internal/db"
 	"shebao/internal/identity"
+	"shebao/notify"
 	"shebao/notify/pushtest"
 )
 
@@ -89,7 +92,7 @@ func TestNotificationsSurviveKill(t *testing.T) {
 	const people, withApps = 120, 40
 	push := pushtest.New()
 	defer push.Close()
-	push.Answer("", pushtest.Answer{Delay: 100 * time.Millisecond})
+	push.Answer("", pushtest.Answer{Delay: 150 * time.Millisecond})
 	secret := []byte("cluster-upstream-secret-0123456789")
 	c := newCluster(t, "redis")
 	c.env = append(c.env, "SHEBAO_PUSH_VAPID_SUBJECT=mailto:ops@shebao.gov.cn", "SHEBAO_PUSH_INSECURE_TEST_HOSTS="+push.Host(),
@@ -105,11 +108,12 @@ func TestNotificationsSurviveKill(t *testing.T) {
 		subjects[i] = fmt.Sprintf("cl-p%04d", i)
 	}
 	tokens := c.userTokens(subjects)
-	// Each person: no quiet hours (the test runs at any hour), two devices, and the facts that
-	// put them in the campaign's segment (notify's people view; the profile store has no API
-	// for them).
+	// Each person: no quiet hours (the test runs at any hour), two devices, and the fact that
+	// puts them in the campaign's segment (the person store's last 资格认证, which comes from the
+	// 经办 system's feed, not from an API of ours).
 	devices := make([][]pushtest.Subscription, people)
-	due := time.Now().UTC().Add(8*time.Hour).AddDate(0, 0, 10).Format(time.DateOnly)
+	// Due in 10 days (Beijing time): certified a year before that.
+	certified := time.Now().UTC().Add(8*time.Hour).AddDate(-1, 0, 10).Format(time.DateOnly)
 	if err := parallel(people, 8, func(i int) error {
 		base := c.Replicas[i%3].Base
 		if rep, err := do(ctx, "PUT", base+"/api/v1/me/notification-settings", tokens[i], map[string]any{"quiet_start": "00:00", "quiet_end": "00:00"}); err != nil || rep.status != 200 {
@@ -125,7 +129,8 @@ func TestNotificationsSurviveKill(t *testing.T) {
 			}
 			devices[i] = append(devices[i], sub)
 		}
-		_, err := c.DB.ExecContext(ctx, `INSERT INTO notify_people (person, certification_due) VALUES ($1, $2)`, subjects[i], due)
+		_, err := c.DB.ExecContext(ctx, `INSERT INTO person_profiles (subject, last_certified, updated_at) VALUES ($1, $2, 0)
+			ON CONFLICT (subject) DO UPDATE SET last_certified = excluded.last_certified`, subjects[i], certified)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -138,11 +143,12 @@ func TestNotificationsSurviveKill(t *testing.T) {
 		appIDs[i] = rep.body["id"].(string)
 	}
 
-	// The campaign walks its 120 people 20 at a time, a step every 300 ms.
+	// The campaign walks its 120 people 10 at a time (a batch job of 20 pushes), a step every
+	// 300 ms.
 	ops := c.Token("ops-notify", "publisher")
 	camp := want(t, "create campaign", do2(ctx, "POST", r1.Base+"/api/v1/admin/notify/campaigns", ops, map[string]any{
 		"name": "集群资格认证提醒", "segment": "certification_due_30d", "kind": "certification", "title": "请完成资格认证",
-		"body": "您的养老金领取资格认证即将到期。", "window_start": "00:00", "window_end": "00:00", "rate_per_minute": 20,
+		"body": "您的养老金领取资格认证即将到期。", "window_start": "00:00", "window_end": "00:00", "rate_per_minute": 10,
 	}))(201)
 	campID := int64(camp.body["id"].(float64))
 	want(t, "start campaign", do2(ctx, "POST", fmt.Sprintf("%s/api/v1/admin/notify/campaigns/%d/start", r1.Base, campID), ops, map[string]any{}))(200)
@@ -171,18 +177,27 @@ func TestNotificationsSurviveKill(t *testing.T) {
 		}
 	}()
 
-	// Kill r3 while it holds deliveries.
-	victim := c.Replicas[2]
-	worker := fmt.Sprintf("/%d/notify/", victim.cmd.Process.Pid) // claimed_by is host/pid/notify/claim
-	held := heldJobs(t, c.DB, worker)
-	for start := time.Now(); len(held) == 0; held = heldJobs(t, c.DB, worker) {
-		if time.Since(start) > 30*time.Second {
-			t.Fatal("the replica to kill never held a delivery in 30 s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	// Kill whichever replica first holds a batch of the campaign's deliveries (the replica that
+	// runs a campaign step usually takes its batch too).
+	workers := make([]string, len(c.Replicas))
+	for i, r := range c.Replicas {
+		workers[i] = fmt.Sprintf("/%d/notify/", r.cmd.Process.Pid) // claimed_by is host/pid/notify/claim
 	}
+	vi, held := -1, map[int64]string(nil)
+	for start := time.Now(); vi < 0; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("no replica held a campaign batch in 30 s")
+		}
+		for i, w := range workers {
+			if held = heldJobs(t, c.DB, w); slices.Contains(slices.Collect(maps.Values(held)), notify.JobDeliverBatch) {
+				vi = i
+				break
+			}
+		}
+	}
+	victim, worker, live := c.Replicas[vi], workers[vi], c.Replicas[(vi+1)%len(c.Replicas)]
 	victim.kill()
-	t.Logf("killed %s holding %d delivery jobs", victim.Name, len(held))
+	t.Logf("killed %s holding delivery jobs %v", victim.Name, held)
 	wg.Wait()
 	if stepErr != nil {
 		t.Fatal(stepErr)
@@ -195,7 +210,7 @@ func TestNotificationsSurviveKill(t *testing.T) {
 		expected[i] = map[string]bool{fmt.Sprintf("campaign:%d:%s", campID, subjects[i]): true}
 	}
 	for i, id := range appIDs {
-		a := want(t, "read application", do2(ctx, "GET", r1.Base+"/api/v1/me/applications/"+id, tokens[i], nil))(200)
+		a := want(t, "read application", do2(ctx, "GET", live.Base+"/api/v1/me/applications/"+id, tokens[i], nil))(200)
 		steps, _ := a.body["steps"].([]any)
 		n := 0
 		for _, s := range steps {
@@ -265,7 +280,7 @@ func TestNotificationsSurviveKill(t *testing.T) {
 	if err := c.DB.QueryRow(`SELECT count(*) FROM notify_log WHERE resend = 1 AND event = 'sent'`).Scan(&resends); err != nil {
 		t.Fatal(err)
 	}
-	cr := want(t, "campaign", do2(ctx, "GET", fmt.Sprintf("%s/api/v1/admin/notify/campaigns/%d", r1.Base, campID), ops, nil))(200)
+	cr := want(t, "campaign", do2(ctx, "GET", fmt.Sprintf("%s/api/v1/admin/notify/campaigns/%d", live.Base, campID), ops, nil))(200)
 	if cr.body["state"] != "done" || int(cr.body["sent"].(float64)) != 2*people {
 		t.Errorf("campaign: %s; want done with %d sent", cr.raw, 2*people)
 	}
@@ -273,7 +288,7 @@ func TestNotificationsSurviveKill(t *testing.T) {
 		people, withApps, len(upstreamSteps), people, len(push.Messages()), repeats, resends, cr.body["resends"])
 
 	// The killed replica's deliveries were finished by the survivors.
-	for _, id := range held {
+	for id := range held {
 		var state, by string
 		if err := c.DB.QueryRow(`SELECT state, claimed_by FROM jobs WHERE id = $1`, id).Scan(&state, &by); err != nil {
 			t.Fatal(err)
@@ -304,21 +319,23 @@ func parallel(n, width int, fn func(i int) error) error {
 	return first
 }
 
-// heldJobs lists the delivery jobs a worker (by a part of its claims' name) holds right now.
-func heldJobs(t *testing.T, d *sql.DB, worker string) []int64 {
+// heldJobs gives the kind of each delivery job (one notice's or a campaign batch's) a worker
+// (by a part of its claims' name) holds right now, by job id.
+func heldJobs(t *testing.T, d *sql.DB, worker string) map[int64]string {
 	t.Helper()
-	rows, err := d.Query(`SELECT id FROM jobs WHERE kind = 'notify.deliver' AND state = 'running' AND claimed_by LIKE $1`, "%"+worker+"%")
+	rows, err := d.Query(`SELECT id, kind FROM jobs WHERE kind LIKE 'notify.deliver%' AND state = 'running' AND claimed_by LIKE $1`, "%"+worker+"%")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var ids []int64
+	ids := map[int64]string{}
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var kind string
+		if err := rows.Scan(&id, &kind); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids[id] = kind
 	}
 	return ids
 }
