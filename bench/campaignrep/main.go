@@ -143,12 +143,12 @@ func run(o options) error {
 	}
 	t0 = time.Now()
 	killed, last := false, time.Now()
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("campaign not done after %s: %+v", o.timeout, c)
-		}
+	for ctx.Err() == nil {
 		time.Sleep(time.Second)
 		if err := call(ctx, "GET", reps[0].base+path, token, nil, &c); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
 			return err
 		}
 		if time.Since(last) >= 10*time.Second {
@@ -167,6 +167,11 @@ func run(o options) error {
 		}
 	}
 	took := time.Since(t0)
+	if ctx.Err() != nil {
+		// Timed out: the figures so far, and the store as it stands.
+		fmt.Printf("NOT DONE after %s (--timeout): ", o.timeout)
+		ctx = context.Background()
+	}
 	got := map[string]int{}
 	for _, m := range push.Messages() {
 		got[m.Subscription]++
