@@ -132,6 +132,9 @@ type question struct {
 	// guide speaks of is not in the guides, whatever the words before it match.
 	thingKind map[string]bool
 	named     []string // years and places outside the province the question names
+	// retrieved is how many of the candidate guides search found; those after them are linked
+	// from them (0: all were found).
+	retrieved int
 }
 
 func newQuestion(q string) question {
@@ -156,6 +159,9 @@ func askedThing(q string) map[string]bool {
 		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
 			best = m
 		}
+	}
+	if i := strings.LastIndex(best, "的"); i >= 0 {
+		best = best[i+len("的"):] // 生孩子的津贴: the thing is 津贴, what comes before 的 only says whose
 	}
 	rs := []rune(best)
 	if len(rs) < 3 {
@@ -286,6 +292,10 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			prior = -0.1
 		}
 		gcov := q.coverage(gp.names)
+		// A time limit, fee or phone number is the whole guide's: it says nothing of the topic
+		// itself, so the guide's words rank it (the 时限 of 办理退休 for "退休的材料交上去了
+		// 多少天办完"), at half weight.
+		wcov := -1.0
 		// A guide the question names (异地就医备案, 社保卡补领) is where its answer is: a longer
 		// name written out says so more surely.
 		if gi == namedGuide {
@@ -304,6 +314,13 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				}
 			}
 			pcov, topic := q.coverage2(p.grams, gp.names)
+			switch p.Element {
+			case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
+				if wcov < 0 {
+					wcov = 0.5 * q.coverage(gp.all)
+				}
+				pcov = max(pcov, wcov) // ranks among them; whether it answers is still its own topic
+			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
 			if !q.mentionsAll(p) {
 				if kind != "" {
@@ -487,6 +504,23 @@ func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
 	return float64(n) / float64(len(want))
 }
 
+// linkedTopic is the topic coverage a figure passage of a linked (not retrieved) guide needs
+// beyond minFigureTopic.
+const linkedTopic = 0.1
+
+// linked reports whether gp is among the guides added by link rather than found by search.
+func (q question) linked(gp *guidePassages, gps []*guidePassages) bool {
+	if q.retrieved == 0 {
+		return false
+	}
+	for i := q.retrieved; i < len(gps); i++ {
+		if gps[i] == gp {
+			return true
+		}
+	}
+	return false
+}
+
 // figureAnswer is the answer to one kind of figure asked.
 type figureAnswer struct {
 	kind      askKind
@@ -514,7 +548,11 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			if q.otherScheme(sp) || q.excluded(sp.p) {
 				continue
 			}
-			if sp.topic >= minFigureTopic && sp.score >= 0.5 {
+			need := minFigureTopic
+			if q.linked(sp.gp, gps) {
+				need += linkedTopic // a guide search did not find must be more plainly about it
+			}
+			if sp.topic >= need && sp.score >= 0.5 {
 				best, found = sp, true
 				break
 			}

@@ -49,11 +49,13 @@ var askCues = []askCue{
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
 	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
+	// the office's time said with 内 comes first: "多少天内得给办完" is the office's, though 得…办
+	// would read as the applicant's deadline below.
+	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
+	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
-	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
-	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
@@ -298,7 +300,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		} else {
 			score -= 0.3 // a duration that is not the office's time (有效期6个月)
 		}
-		if ac.sameAction(text) {
+		if p.Element != ElemTimeLimit && ac.sameAction(text) {
 			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
@@ -336,6 +338,11 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.4
 		}
 	case askYears:
+		// years of contribution or work: a passage that says nothing of paying in or working
+		// (怀孕未满4个月) holds another kind of duration
+		if !has("缴", "交", "参保", "年限", "工作", "工龄", "累计", "视同", "保险") {
+			return 0
+		}
 		if has("满", "累计", "缴费", "年限", "不足") {
 			score += 0.4
 		}
