@@ -311,6 +311,10 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				switch p.Element {
 				case ElemMaterials, ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
 					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
+				case ElemBasis:
+					// the law sets the national frame (国家设100元至2000元档次); the guide's own
+					// text says what applies in the province, and goes first when both fit
+					fit *= basisFit
 				}
 			}
 			pcov, topic := q.coverage2(p.grams, gp.names)
@@ -327,6 +331,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 					continue // a figure for another year or place is not the one asked for
 				}
 				score -= 1
+			}
+			if kind != "" && q.saysOwn(p) {
+				score += ownNumber // the rule or table that holds the person's own number (交2000那一档)
 			}
 			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
@@ -347,6 +354,33 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// ownNumberTopic is the topic coverage a figure passage that holds the person's own number
+// needs less than minFigureTopic.
+const ownNumberTopic = 0.05
+
+// basisFit scales the fit of a passage of the legal basis.
+const basisFit = 0.85
+
+// ownNumber is the bonus of a passage that holds a number the person said of their own case.
+const ownNumber = 0.15
+
+// saysOwn reports whether the passage holds a number the person said (2000 of 交2000那一档, 8年)
+// with the same unit, or without one on either side; years (2026年) and small numbers (1, 一个月)
+// say nothing of the person's case.
+func (q question) saysOwn(p *Passage) bool {
+	for _, f := range q.facts {
+		if len(f.Value) < 2 || f.Unit == "年" && len(f.Value) == 4 {
+			continue
+		}
+		for _, pf := range p.figs {
+			if pf.Value == f.Value && (pf.Unit == f.Unit || f.Unit == "" || pf.Unit == "" || pf.Unit == "元" && f.Unit == "") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // yearPattern finds years said in a question (2027年).
@@ -551,6 +585,9 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			need := minFigureTopic
 			if q.linked(sp.gp, gps) {
 				need += linkedTopic // a guide search did not find must be more plainly about it
+			}
+			if q.saysOwn(sp.p) {
+				need -= ownNumberTopic // it holds the person's own number: it is about their case
 			}
 			if sp.topic >= need && sp.score >= 0.5 {
 				best, found = sp, true
