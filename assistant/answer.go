@@ -333,7 +333,11 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				score -= 1
 			}
 			if kind != "" && q.saysOwn(p) {
-				score += ownNumber // the rule or table that holds the person's own number (交2000那一档)
+				if q.echoes(p, kind) {
+					score -= echoPenalty // it only says back what the person said (原来55岁)
+				} else {
+					score += ownNumber // the rule or table that holds the person's own number (交2000那一档)
+				}
 			}
 			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
@@ -381,6 +385,30 @@ func (q question) saysOwn(p *Passage) bool {
 		}
 	}
 	return false
+}
+
+// echoPenalty is taken from a passage whose figures of the kind asked are all numbers the
+// person said: "原来55岁退休的延到多少岁" is not answered by 原来55岁.
+const echoPenalty = 0.5
+
+// echoes reports whether every figure of the passage that can answer kind is one the person
+// said.
+func (q question) echoes(p *Passage, kind askKind) bool {
+	n := 0
+	for _, pf := range p.durs {
+		if !unitFits(kind, pf) {
+			continue
+		}
+		n++
+		said := false
+		for _, f := range q.facts {
+			said = said || f.Value == pf.Value && strings.TrimPrefix(f.Unit, "周") == strings.TrimPrefix(pf.Unit, "周")
+		}
+		if !said {
+			return false
+		}
+	}
+	return n > 0
 }
 
 // yearPattern finds years said in a question (2027年).
@@ -611,8 +639,11 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
 	if about := rankPassages(q, gps, "", 1); len(about) > 0 {
 		top := q.coverage(about[0].p.grams)
-		switch best.p.Element {
-		case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
+		switch {
+		case best.p.Element == ElemTimeLimit, best.p.Element == ElemFee, best.p.Element == ElemPhone, best.p.Element == ElemVisits:
+		case best.gp == gps[0]:
+			// the figure is in the guide search put first: that another guide speaks of the
+			// topic more (打零工 of 灵活就业) does not make the first one's figure another's
 		default:
 			if top >= 0.5 && q.coverage(best.p.grams) < 0.4*top && about[0].p.Code != best.p.Code {
 				return figureAnswer{}, false

@@ -273,7 +273,11 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if p.Element == ElemTimeLimit {
 			return 0
 		}
-		if p.outcome {
+		if ac.ofWage {
+			if monthsOfWage.MatchString(text) {
+				score += 0.6 // 6个月的上年度职工月平均工资 for "给几个月的平均工资"
+			}
+		} else if p.outcome {
 			score += 0.6 // 最多领18个月, 延长60天, 共158天: the length of a benefit itself
 		} else if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
 			score -= 0.1 // a duration near a benefit, often its condition (交够1年就能领)
@@ -324,7 +328,10 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score -= 0.4
 		}
 		if n == nShare {
-			score -= 0.2 // only shares (返60%): an amount said as a share of something
+			score -= 0.4 // only shares (返60%, 按20%交费): an amount said as a share of something
+		}
+		if ac.lowest && has("下限", "最低") || ac.highest && has("上限", "最高", "封顶") {
+			score += 0.2 // the bound asked for
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
@@ -336,6 +343,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	case askAge:
 		if has("年满", "周岁", "退休", "以上") {
 			score += 0.4
+		}
+		if ac.raisedTo && raisedTo.MatchString(text) {
+			score += 0.4 // 推迟到58岁 for "延到多少岁"
 		}
 	case askYears:
 		// years of contribution or work: a passage that says nothing of paying in or working
@@ -374,11 +384,37 @@ type askContext struct {
 	statutory bool            // the law's time limit is asked (法定, 法规)
 	promised  bool            // the promised time limit is asked (承诺)
 	actions   [][]string      // the groups of actionWords the question says
+	ofWage    bool            // a number of months of a wage or base is asked (给几个月的平均工资)
+	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
+	lowest    bool            // the lowest amount is asked (最低多少, 最少)
+	highest   bool            // the highest amount is asked (最高多少, 最多)
 }
+
+// monthsOfWageAsk asks for an amount said as months of a wage or base: "给几个月的平均工资" is
+// answered by 6个月的上年度职工月平均工资, not by a benefit period.
+var monthsOfWageAsk = regexp.MustCompile(`(几|多少)个月的?(本人|平均|上年度)?(工资|基数|月平均)`)
+
+// monthsOfWage finds an amount said as months of a wage or base in a passage.
+var monthsOfWage = regexp.MustCompile(`\d+个月(的)?(本人|统筹地区|上年度|职工|平均|月平均|缴费)*(工资|基数)`)
+
+// raisedToAsk asks for the age something is raised to; raisedTo finds it in a passage.
+var (
+	raisedToAsk = regexp.MustCompile(`(延|推迟|延迟|提高|涨|推)到(多少|几)岁`)
+	raisedTo    = regexp.MustCompile(`(延|推迟|延迟|提高|推)到\d+(周)?岁`)
+)
+
+// lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
+// as often as 最低 and 最高.
+var (
+	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(多少|几)`)
+	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(多少|几)`)
+)
 
 func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
-		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺")}
+		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
+		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q),
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q)}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
