@@ -251,7 +251,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
-		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额")) {
+		// 一半, 全额报销 say a share in words; 全额自费 (paid in full by oneself) says none
+		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
 		}
 		if k == askMoney && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
@@ -467,6 +468,9 @@ func askedUnit(q string) map[string]bool {
 	}
 	return askedUnitFits[ms[0][3]]
 }
+
+// selfPaid finds a cost borne in full by the person: 全额自费 is not a share paid.
+var selfPaid = regexp.MustCompile(`全额(自费|自付|付|垫)`)
 
 // formulaWords say how an amount is worked out.
 var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|计发月数|计发基数|(按|以)[^，。；]{1,12}(计算|计发|确定)`)
