@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,12 +23,9 @@ func (c *countingVerifier) Verify(ctx context.Context, tok string) (Principal, e
 
 func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 	clock := newTestClock()
-	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	inner := &countingVerifier{v: k.Verifier()}
-	v := CachedVerifier(inner, VerifyCacheOptions{Size: 2, MaxAge: time.Hour, Now: clock.Now})
+	v := CachedVerifier(inner, VerifyCacheOptions{Size: 2, TTL: time.Hour, Now: clock.Now})
 	tok, _ := k.Mint("a", "张三", []Role{RoleUser}, time.Hour)
 	for range 3 {
 		p, err := v.Verify(t.Context(), tok)
@@ -74,12 +70,9 @@ func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 
 func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 	clock := newTestClock()
-	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	inner := &countingVerifier{v: k.Verifier()}
-	v := CachedVerifier(inner, VerifyCacheOptions{MaxAge: time.Hour, Now: clock.Now})
+	v := CachedVerifier(inner, VerifyCacheOptions{TTL: time.Hour, Now: clock.Now})
 	tok, _ := k.Mint("a", "", []Role{RoleUser}, 5*time.Minute)
 	if _, err := v.Verify(t.Context(), tok); err != nil {
 		t.Fatal(err)
@@ -92,7 +85,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 	}
 
 	// MaxAge shorter than the token: re-verified after MaxAge.
-	v = CachedVerifier(inner, VerifyCacheOptions{MaxAge: time.Minute, Now: clock.Now})
+	v = CachedVerifier(inner, VerifyCacheOptions{TTL: time.Minute, Now: clock.Now})
 	long, _ := k.Mint("a", "", []Role{RoleUser}, time.Hour)
 	before := inner.n.Load()
 	v.Verify(t.Context(), long)
@@ -107,10 +100,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 func TestCachedVerifierHonoursRevocation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		clock := newTestClock()
-		k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 		// Two replicas sharing the store: the revocation is made on the other one.
 		here, err := OpenRevocations(t.Context(), d, RevocationOptions{Now: clock.Now, Refresh: 5 * time.Second})
 		if err != nil {
@@ -120,7 +110,7 @@ func TestCachedVerifierHonoursRevocation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := WithRevocations(CachedVerifier(k.Verifier(), VerifyCacheOptions{MaxAge: time.Hour, Now: clock.Now}), here)
+		v := WithRevocations(CachedVerifier(k.Verifier(), VerifyCacheOptions{TTL: time.Hour, Now: clock.Now}), here)
 		tok, _ := k.Mint("a", "", []Role{RoleUser}, time.Hour)
 		other, _ := k.Mint("b", "", []Role{RoleUser}, time.Hour)
 		for _, x := range []string{tok, other} {
