@@ -311,10 +311,6 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				switch p.Element {
 				case ElemMaterials, ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
 					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
-				case ElemBasis:
-					// the law sets the national frame (国家设100元至2000元档次); the guide's own
-					// text says what applies in the province, and goes first when both fit
-					fit *= basisFit
 				}
 			}
 			pcov, topic := q.coverage2(p.grams, gp.names)
@@ -326,6 +322,11 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				pcov = max(pcov, wcov) // ranks among them; whether it answers is still its own topic
 			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
+			if kind != "" && p.Element == ElemBasis {
+				// the law sets the national frame (国家设100元至2000元档次); the guide's own
+				// text says what applies in the province, and goes first when both fit as well
+				score -= basisPenalty
+			}
 			if !q.mentionsAll(p) {
 				if kind != "" {
 					continue // a figure for another year or place is not the one asked for
@@ -364,8 +365,8 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 // needs less than minFigureTopic.
 const ownNumberTopic = 0.05
 
-// basisFit scales the fit of a passage of the legal basis.
-const basisFit = 0.85
+// basisPenalty is taken from the score of a passage of the legal basis for a figure asked.
+const basisPenalty = 0.03
 
 // ownNumber is the bonus of a passage that holds a number the person said of their own case.
 const ownNumber = 0.15
