@@ -412,7 +412,7 @@ for (const mode of ['normal', 'elder']) {
     assert.ok(magic === '1a45dfa3' || magic === '4f676753', `not a WebM or Ogg recording: starts with ${magic}`);
     assert.match(got.name, /^audio\.(webm|ogg)$/);
     assert.ok(got.bytes.length > 2000 && /A_OPUS|OpusHead/.test(got.bytes.toString('latin1')), `recording of ${got.bytes.length} bytes without Opus audio`);
-    assert.deepEqual({ model: got.model, language: got.language, auth: got.auth }, { model: 'whisper-1', language: 'zh', auth: 'Bearer test-key' });
+    assert.deepEqual({ model: got.model, language: got.language, format: got.format, auth: got.auth }, { model: 'whisper-1', language: 'zh', format: 'verbose_json', auth: 'Bearer test-key' });
     // the heard text first, then the question, then the cited answer, read aloud
     await page.locator('.msg.bot[data-done] a.cite').first().waitFor({ timeout: 30_000 });
     const order = await page.evaluate(() => [...document.querySelectorAll('#chat .msg')].map((m) => m.className.replace('msg ', '') + ':' + m.textContent.slice(0, 12)));
