@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"shebao/internal/db"
 )
 
 // AuditEntry is one record of the append-only audit log: who did what to which version, when and
@@ -77,18 +79,12 @@ func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error
 	if err != nil {
 		return nil, fmt.Errorf("query audit log: %w", err)
 	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
-		var e AuditEntry
+	return db.AppendRows([]AuditEntry{}, rows, func(r db.Scanner, e *AuditEntry) error {
 		var at string
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Kind, &e.Code, &e.Version, &e.IP, &e.Detail); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Kind, &e.Code, &e.Version, &e.IP, &e.Detail)
 		e.At, e.ActionName = parseTime(at), ActionName(e.Action)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // RecordAudit appends a record for an action taken outside the content workflow (e.g. an editor

@@ -383,22 +383,18 @@ func (s *Service) PublishedForms(ctx context.Context) ([]Form, error) {
 	if err != nil {
 		return nil, fmt.Errorf("published forms: %w", err)
 	}
-	defer rows.Close()
-	var out []Form
-	for rows.Next() {
+	return db.AppendRows(nil, rows, func(r db.Scanner, f *Form) error {
 		var version int
 		var body string
-		if err := rows.Scan(&version, &body); err != nil {
-			return nil, fmt.Errorf("published forms: %w", err)
+		if err := r.Scan(&version, &body); err != nil {
+			return fmt.Errorf("published forms: %w", err)
 		}
-		var f Form
-		if err := json.Unmarshal([]byte(body), &f); err != nil {
-			return nil, fmt.Errorf("published forms: stored body: %w", err)
+		if err := json.Unmarshal([]byte(body), f); err != nil {
+			return fmt.Errorf("published forms: stored body: %w", err)
 		}
 		f.Version, f.Status = version, StatusPublished
-		out = append(out, f)
-	}
-	return out, rows.Err()
+		return nil
+	})
 }
 
 // Bundle is the bulk import/export file: guides and forms, as JSON or YAML.

@@ -58,14 +58,7 @@ func (s *Service) People(ctx context.Context) ([]Person, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list people: %w", err)
 	}
-	defer rows.Close()
-	out := []Person{}
-	for rows.Next() {
-		var p Person
-		if err := rows.Scan(&p.Subject, &p.Name); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return db.AppendRows([]Person{}, rows, func(r db.Scanner, p *Person) error {
+		return r.Scan(&p.Subject, &p.Name)
+	})
 }

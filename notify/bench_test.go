@@ -25,6 +25,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/queue"
+	"shebao/internal/testutil"
 	"shebao/notify/pushtest"
 )
 
@@ -125,19 +126,11 @@ func BenchmarkCampaign(b *testing.B) {
 	if v := os.Getenv("SHEBAO_BENCH_WORKERS"); v != "" {
 		workers, _ = strconv.Atoi(v)
 	}
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var d *db.DB
-			if dialect == "sqlite" {
-				d = dbtest.SQLite(b)
-			} else if d = dbtest.Postgres(b); d == nil {
-				b.Skip("set " + dbtest.EnvVar)
-			}
-			for b.Loop() {
-				campaignRun(b, d, people, workers)
-			}
-		})
-	}
+	dbtest.EachBench(b, func(b *testing.B, d *db.DB) {
+		for b.Loop() {
+			campaignRun(b, d, people, workers)
+		}
+	})
 }
 
 func campaignRun(b *testing.B, d *db.DB, people, workers int) {
@@ -185,15 +178,7 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 	if _, err := s.StartCampaign(ctx, c.ID); err != nil {
 		b.Fatal(err)
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { s.Worker("bench").Run(wctx); close(done) }()
-	for push.Received() < int64(people) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	el := time.Since(t1)
-	cancel()
-	<-done
+	el := testutil.RunUntil(ctx, s.Worker("bench").Run, func() bool { return push.Received() >= int64(people) }).Sub(t1)
 	b.ReportMetric(float64(people)/el.Seconds(), "people/s")
 	b.ReportMetric(el.Seconds(), "s-total")
 	b.Logf("%d people: campaign %s end to end (%.0f/s); 1M at this rate: %.1f min", people, el.Round(time.Millisecond),

@@ -407,16 +407,10 @@ func (s *Service) DeliveryLog(ctx context.Context, f LogFilter) ([]LogEntry, err
 	if err != nil {
 		return nil, fmt.Errorf("notify: delivery log: %w", err)
 	}
-	defer rows.Close()
-	out := []LogEntry{}
-	for rows.Next() {
-		var e LogEntry
+	return db.AppendRows([]LogEntry{}, rows, func(r db.Scanner, e *LogEntry) error {
 		var at int64
-		if err := rows.Scan(&e.NoticeID, &e.Key, &e.Person, &e.SubscriptionID, &e.Channel, &e.Event, &e.Status, &e.Detail, (*flag)(&e.Resend), &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&e.NoticeID, &e.Key, &e.Person, &e.SubscriptionID, &e.Channel, &e.Event, &e.Status, &e.Detail, (*flag)(&e.Resend), &at)
 		e.At = time.UnixMicro(at).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return err
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"shebao/internal/apperr"
+	"shebao/internal/db"
 )
 
 // BestBet pins a guide to a query: for that query (after normalisation, correction and filler
@@ -49,18 +50,12 @@ func (s *Service) BestBets(ctx context.Context) ([]BestBet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read best bets: %w", err)
 	}
-	defer rows.Close()
-	var out []BestBet
-	for rows.Next() {
-		var b BestBet
+	return db.AppendRows(nil, rows, func(r db.Scanner, b *BestBet) error {
 		var at int64
-		if err := rows.Scan(&b.Query, &b.Code, &b.Position, &at); err != nil {
-			return nil, fmt.Errorf("read best bets: %w", err)
-		}
+		err := r.Scan(&b.Query, &b.Code, &b.Position, &at)
 		b.CreatedAt = time.UnixMilli(at).UTC()
-		out = append(out, b)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // PutBestBet pins a guide to a query (or moves it to another position). The guide must be in the

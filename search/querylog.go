@@ -293,16 +293,9 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 		if err != nil {
 			return nil, fmt.Errorf("search report: %w", err)
 		}
-		defer rows.Close()
-		out := []QueryCount{}
-		for rows.Next() {
-			var qc QueryCount
-			if err := rows.Scan(&qc.Query, &qc.Count); err != nil {
-				return nil, err
-			}
-			out = append(out, qc)
-		}
-		return out, rows.Err()
+		return db.AppendRows([]QueryCount{}, rows, func(r db.Scanner, qc *QueryCount) error {
+			return r.Scan(&qc.Query, &qc.Count)
+		})
 	}
 	if r.Top, err = list("searches", ""); err != nil {
 		return nil, err

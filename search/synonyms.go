@@ -312,26 +312,20 @@ func (s *Service) synonymRows(ctx context.Context) ([]Synonym, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read synonyms: %w", err)
 	}
-	defer rows.Close()
-	var out []Synonym
-	for rows.Next() {
-		var r Synonym
+	return db.AppendRows(nil, rows, func(rs db.Scanner, r *Synonym) error {
 		var exps string
 		var disabled int
 		var at int64
-		if err := rows.Scan(&r.Term, &exps, &disabled, &at); err != nil {
-			return nil, fmt.Errorf("read synonyms: %w", err)
+		if err := rs.Scan(&r.Term, &exps, &disabled, &at); err != nil {
+			return fmt.Errorf("read synonyms: %w", err)
 		}
 		if err := json.Unmarshal([]byte(exps), &r.Expansions); err != nil {
 			s.log.Warn("search: unreadable synonym row skipped", "term", r.Term, "err", err)
-			continue
+			return db.SkipRow
 		}
-		r.Disabled = disabled != 0
-		r.Source = SourceEditor
-		r.UpdatedAt = time.UnixMilli(at).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		r.Disabled, r.Source, r.UpdatedAt = disabled != 0, SourceEditor, time.UnixMilli(at).UTC()
+		return nil
+	})
 }
 
 // reloadSynonyms rebuilds the effective table from the defaults and the database.

@@ -131,19 +131,12 @@ func (s *Service) steps(ctx context.Context, id string) ([]Step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("application: steps: %w", err)
 	}
-	defer rows.Close()
-	var out []Step
-	for rows.Next() {
-		var st Step
+	return db.AppendRows(nil, rows, func(r db.Scanner, st *Step) error {
 		var at int64
-		if err := rows.Scan(&st.Seq, &st.Status, &st.Detail, &st.Office, &at); err != nil {
-			return nil, err
-		}
-		st.At = time.UnixMicro(at).UTC()
-		st.StatusText = StatusText(st.Status)
-		out = append(out, st)
-	}
-	return out, rows.Err()
+		err := r.Scan(&st.Seq, &st.Status, &st.Detail, &st.Office, &at)
+		st.At, st.StatusText = time.UnixMicro(at).UTC(), StatusText(st.Status)
+		return err
+	})
 }
 
 // ListFilter selects a person's applications.
@@ -186,16 +179,11 @@ func (s *Service) List(ctx context.Context, person string, f ListFilter) ([]Appl
 	if err != nil {
 		return nil, "", fmt.Errorf("application: list: %w", err)
 	}
-	defer rows.Close()
-	out := []Application{}
-	for rows.Next() {
-		a, err := scanApp(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := db.AppendRows([]Application{}, rows, func(r db.Scanner, a *Application) (err error) {
+		*a, err = scanApp(r)
+		return err
+	})
+	if err != nil {
 		return nil, "", err
 	}
 	next := ""

@@ -2,9 +2,11 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -115,6 +117,67 @@ func TestBeforeCommit(t *testing.T) {
 		d.QueryRow(ctx, `SELECT count(*), coalesce(sum(n), 0) FROM hook_t`).Scan(&n, &sum)
 		if n != 2 || sum != 3 {
 			t.Fatalf("rows %d sum %d, want the first transaction's two rows only", n, sum)
+		}
+	})
+}
+
+// TestAppendRows: every row is scanned and appended in order, SkipRow leaves a row out, a scan
+// error stops the loop, and the start slice decides whether no rows give nil or empty.
+func TestAppendRows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.Exec(ctx, `CREATE TABLE pairs (k TEXT, n INTEGER)`); err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range []string{"a", "b", "c"} {
+			if _, err := d.Exec(ctx, `INSERT INTO pairs (k, n) VALUES (?, ?)`, k, i+1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type pair struct {
+			K string
+			N int
+		}
+		query := func(where string) *sql.Rows {
+			t.Helper()
+			rows, err := d.Query(ctx, `SELECT k, n FROM pairs `+where+` ORDER BY k`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		boom := errors.New("boom")
+		cases := []struct {
+			name  string
+			where string
+			start []pair
+			scan  func(r db.Scanner, p *pair) error
+			want  []pair
+			err   error
+		}{
+			{"all", "", nil, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) },
+				[]pair{{"a", 1}, {"b", 2}, {"c", 3}}, nil},
+			{"appends to start", "WHERE n > 2", []pair{{"z", 9}}, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) },
+				[]pair{{"z", 9}, {"c", 3}}, nil},
+			{"skip", "", nil, func(r db.Scanner, p *pair) error {
+				if err := r.Scan(&p.K, &p.N); err != nil || p.K != "b" {
+					return err
+				}
+				return db.SkipRow
+			}, []pair{{"a", 1}, {"c", 3}}, nil},
+			{"scan error", "", nil, func(r db.Scanner, p *pair) error { return boom }, nil, boom},
+			{"none, nil start", "WHERE n > 9", nil, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) }, nil, nil},
+			{"none, empty start", "WHERE n > 9", []pair{}, func(r db.Scanner, p *pair) error { return r.Scan(&p.K, &p.N) }, []pair{}, nil},
+		}
+		for _, c := range cases {
+			got, err := db.AppendRows(c.start, query(c.where), c.scan)
+			if !errors.Is(err, c.err) || !reflect.DeepEqual(got, c.want) || (got == nil) != (c.want == nil) {
+				t.Errorf("%s: got %v, %v; want %v, %v", c.name, got, err, c.want, c.err)
+			}
+		}
+		// Every call closed its rows, even the one stopped by an error: no connection is still held.
+		if n := d.Stats().InUse; n != 0 {
+			t.Errorf("%d connections still in use: rows left open", n)
 		}
 	})
 }

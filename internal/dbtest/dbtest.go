@@ -68,9 +68,17 @@ func Postgres(t testing.TB) *db.DB {
 
 // Each runs fn once per available dialect, as subtests named "sqlite" and "postgres". Without
 // SHEBAO_TEST_DATABASE_URL the PostgreSQL subtest is skipped with a message saying how to run it.
-func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) {
+func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) { each(t, fn) }
+
+// EachBench is Each for benchmarks: sub-benchmarks "sqlite" and "postgres".
+func EachBench(b *testing.B, fn func(b *testing.B, d *db.DB)) { each(b, fn) }
+
+func each[T interface {
+	testing.TB
+	Run(name string, fn func(T)) bool
+}](t T, fn func(t T, d *db.DB)) {
+	t.Run("sqlite", func(t T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t T) {
 		d := Postgres(t)
 		if d == nil {
 			t.Skip("set " + EnvVar + " to run against PostgreSQL")

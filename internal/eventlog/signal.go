@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -28,9 +29,22 @@ type signalBase struct {
 	log  *slog.Logger
 	out  chan struct{}
 
+	tr transport
+
 	mu       sync.Mutex
 	down     bool
 	failedAt time.Time
+}
+
+// transport is what differs between the Signals: how an announcement is sent, and how one
+// connection of the receive side is held.
+type transport interface {
+	// publish sends payload on SignalChannel.
+	publish(ctx context.Context, payload string) error
+	// subscribe connects and subscribes to SignalChannel until ctx ends. next blocks for the
+	// payload of the next announcement and fails when the connection does; stop releases the
+	// subscription.
+	subscribe(ctx context.Context) (next func() (string, error), stop func(), err error)
 }
 
 // errSignalDown is Send's answer while the transport is known to be down: a publish must not
@@ -44,13 +58,62 @@ func (s *signalBase) skip() bool {
 	return s.down && time.Since(s.failedAt) < time.Second
 }
 
-func newSignalBase(kind string, poll time.Duration, log *slog.Logger) signalBase {
+// startSignal makes the shared part of a Signal over tr and holds its receive side until ctx
+// ends.
+func startSignal(ctx context.Context, kind string, tr transport, poll time.Duration, log *slog.Logger) *signalBase {
 	b := make([]byte, 8)
 	rand.Read(b)
 	if log == nil {
 		log = slog.Default()
 	}
-	return signalBase{id: hex.EncodeToString(b), kind: kind, poll: poll, log: log, out: make(chan struct{}, 1)}
+	s := &signalBase{id: hex.EncodeToString(b), kind: kind, poll: poll, log: log, out: make(chan struct{}, 1), tr: tr}
+	go s.listen(ctx)
+	return s
+}
+
+// Send announces this process's events to the others.
+func (s *signalBase) Send(ctx context.Context) error {
+	if s.skip() {
+		return errSignalDown
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	err := s.tr.publish(ctx, s.id)
+	s.health(err)
+	if err != nil {
+		return fmt.Errorf("%s signal: %w", s.kind, err)
+	}
+	return nil
+}
+
+// listen holds the receive side, reconnecting after any failure with a backoff from 100ms to 5s.
+func (s *signalBase) listen(ctx context.Context) {
+	wait := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		next, stop, err := s.tr.subscribe(ctx)
+		if err == nil {
+			wait = 100 * time.Millisecond
+			s.health(nil)
+			s.notify() // announcements sent while not subscribed are lost: read the log now
+			var payload string
+			for payload, err = next(); err == nil; payload, err = next() {
+				if payload != s.id {
+					s.notify()
+				}
+			}
+			stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.health(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // Receive yields an announcement from another process.
@@ -95,142 +158,80 @@ func (s *signalBase) Down() bool {
 // subscribed to SignalChannel. When Redis is unreachable, Send fails, the loss is logged once,
 // and other replicas see the events at their next poll; the subscription reconnects by itself.
 type RedisSignal struct {
-	signalBase
-	rdb *redis.Client
+	*signalBase
 }
 
 // NewRedisSignal subscribes to SignalChannel on rdb until ctx ends. poll is the Log's poll
 // interval, named in the log line when Redis goes down.
 func NewRedisSignal(ctx context.Context, rdb *redis.Client, poll time.Duration, log *slog.Logger) *RedisSignal {
-	s := &RedisSignal{signalBase: newSignalBase("redis", poll, log), rdb: rdb}
-	go s.listen(ctx)
-	return s
+	return &RedisSignal{startSignal(ctx, "redis", redisTransport{rdb}, poll, log)}
 }
 
-// Send publishes this process's id on SignalChannel.
-func (s *RedisSignal) Send(ctx context.Context) error {
-	if s.skip() {
-		return errSignalDown
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	err := s.rdb.Publish(ctx, SignalChannel, s.id).Err()
-	s.health(err)
-	if err != nil {
-		return fmt.Errorf("redis publish: %w", err)
-	}
-	return nil
+type redisTransport struct{ rdb *redis.Client }
+
+func (r redisTransport) publish(ctx context.Context, payload string) error {
+	return r.rdb.Publish(ctx, SignalChannel, payload).Err()
 }
 
-// listen holds a subscription, re-subscribing after any failure. ReceiveMessage rather than
-// Channel() so that a lost connection is seen (and reported) here.
-func (s *RedisSignal) listen(ctx context.Context) {
-	wait := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		ps := s.rdb.Subscribe(ctx, SignalChannel)
-		_, err := ps.Receive(ctx) // the subscription confirmation
-		if err == nil {
-			s.health(nil)
-			wait = 100 * time.Millisecond
-			s.notify() // events may have been announced while not subscribed
-			for {
-				var msg *redis.Message
-				if msg, err = ps.ReceiveMessage(ctx); err != nil {
-					break
-				}
-				if msg.Payload != s.id {
-					s.notify()
-				}
-			}
-		}
-		ps.Close()
-		if ctx.Err() != nil {
-			return
-		}
-		s.health(err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
+// subscribe reads with ReceiveMessage rather than Channel() so that a lost connection is seen
+// (and reported) by the Signal.
+func (r redisTransport) subscribe(ctx context.Context) (func() (string, error), func(), error) {
+	ps := r.rdb.Subscribe(ctx, SignalChannel)
+	stop := func() { ps.Close() }
+	if _, err := ps.Receive(ctx); err != nil { // the subscription confirmation
+		stop()
+		return nil, nil, err
 	}
+	return nextPayload(ctx, ps.ReceiveMessage, func(m *redis.Message) string { return m.Payload }), stop, nil
 }
 
 // PostgresSignal is a Signal over PostgreSQL LISTEN/NOTIFY, for a cluster without Redis: NOTIFY
 // goes through the pool, LISTEN holds one connection of its own (a pooled one could be handed to
 // a query). After a lost connection it reconnects and wakes the log once.
 type PostgresSignal struct {
-	signalBase
-	dsn  string
-	send func(ctx context.Context, payload string) error
+	*signalBase
 }
 
 // NewPostgresSignal listens on SignalChannel over a dedicated connection to dsn until ctx ends;
 // notify sends a NOTIFY (through the store's pool).
 func NewPostgresSignal(ctx context.Context, dsn string, notify func(ctx context.Context, payload string) error, poll time.Duration, log *slog.Logger) *PostgresSignal {
-	s := &PostgresSignal{signalBase: newSignalBase("postgres", poll, log), dsn: dsn, send: notify}
-	go s.listen(ctx)
-	return s
+	return &PostgresSignal{startSignal(ctx, "postgres", postgresTransport{dsn, notify}, poll, log)}
 }
 
-// Send notifies SignalChannel with this process's id.
-func (s *PostgresSignal) Send(ctx context.Context) error {
-	if s.skip() {
-		return errSignalDown
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	err := s.send(ctx, s.id)
-	s.health(err)
-	if err != nil {
-		return fmt.Errorf("postgres notify: %w", err)
-	}
-	return nil
+type postgresTransport struct {
+	dsn    string
+	notify func(ctx context.Context, payload string) error
 }
 
-func (s *PostgresSignal) listen(ctx context.Context) {
-	wait := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, func() { wait = 100 * time.Millisecond })
-		if ctx.Err() != nil {
-			return
-		}
-		s.health(err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-	}
+func (p postgresTransport) publish(ctx context.Context, payload string) error {
+	return p.notify(ctx, payload)
 }
 
-func (s *PostgresSignal) listenOnce(ctx context.Context, connected func()) error {
+// subscribe holds a connection of its own: a pooled one could be handed to a query.
+func (p postgresTransport) subscribe(ctx context.Context) (func() (string, error), func(), error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	conn, err := pgx.Connect(cctx, s.dsn)
+	conn, err := pgx.Connect(cctx, p.dsn)
 	cancel()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	stop := func() { conn.Close(context.WithoutCancel(ctx)) }
 	if _, err := conn.Exec(ctx, "LISTEN "+SignalChannel); err != nil {
-		return err
+		stop()
+		return nil, nil, err
 	}
-	connected()
-	s.health(nil)
-	s.notify() // announcements sent while not listening are lost: read the log now
-	for {
-		n, err := conn.WaitForNotification(ctx)
+	return nextPayload(ctx, conn.WaitForNotification, func(n *pgconn.Notification) string { return n.Payload }), stop, nil
+}
+
+// nextPayload turns a blocking receive of messages into a transport's next: the payload of each
+// message, until the receive fails.
+func nextPayload[M any](ctx context.Context, receive func(context.Context) (M, error), payload func(M) string) func() (string, error) {
+	return func() (string, error) {
+		m, err := receive(ctx)
 		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return nil
-			}
-			return err
+			return "", err
 		}
-		if n.Payload != s.id {
-			s.notify()
-		}
+		return payload(m), nil
 	}
 }
 

@@ -196,6 +196,13 @@ type fakeIdP struct {
 	hang    bool // never answer, to exercise timeouts
 }
 
+// newEdIdP starts an identity provider publishing one new Ed25519 key, with a test clock.
+func newEdIdP(t *testing.T, kid string) (idpKey, *fakeIdP, *testClock) {
+	t.Helper()
+	k := newEdKey(t, kid)
+	return k, newFakeIdP(t, k), newTestClock()
+}
+
 func newFakeIdP(t *testing.T, keys ...idpKey) *fakeIdP {
 	t.Helper()
 	f := &fakeIdP{}

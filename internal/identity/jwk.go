@@ -60,14 +60,11 @@ func (j jwk) verificationKey() (verificationKey, error) {
 
 // rsaKey decodes an RSA public key.
 func (j jwk) rsaKey() (*rsa.PublicKey, error) {
-	n, err := decodeB64URL(j.N)
+	m, err := decodeMembers("RSA", "n", j.N, "e", j.E)
 	if err != nil {
-		return nil, fmt.Errorf("RSA n: %w", err)
+		return nil, err
 	}
-	e, err := decodeB64URL(j.E)
-	if err != nil {
-		return nil, fmt.Errorf("RSA e: %w", err)
-	}
+	n, e := m[0], m[1]
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n)}
 	if pub.N.BitLen() < minRSABits {
 		return nil, fmt.Errorf("RSA key has %d bits, fewer than %d", pub.N.BitLen(), minRSABits)
@@ -86,14 +83,11 @@ func (j jwk) ecKey() (*ecdsa.PublicKey, error) {
 	if j.Crv != "P-256" {
 		return nil, fmt.Errorf("EC curve %q is not supported", j.Crv)
 	}
-	x, err := decodeB64URL(j.X)
+	m, err := decodeMembers("EC", "x", j.X, "y", j.Y)
 	if err != nil {
-		return nil, fmt.Errorf("EC x: %w", err)
+		return nil, err
 	}
-	y, err := decodeB64URL(j.Y)
-	if err != nil {
-		return nil, fmt.Errorf("EC y: %w", err)
-	}
+	x, y := m[0], m[1]
 	if len(x) != 32 || len(y) != 32 {
 		return nil, errors.New("EC coordinates are not 32 bytes")
 	}
@@ -106,14 +100,29 @@ func (j jwk) okpKey() (ed25519.PublicKey, error) {
 	if j.Crv != "Ed25519" {
 		return nil, fmt.Errorf("OKP curve %q is not supported", j.Crv)
 	}
-	x, err := decodeB64URL(j.X)
+	m, err := decodeMembers("OKP", "x", j.X)
 	if err != nil {
-		return nil, fmt.Errorf("OKP x: %w", err)
+		return nil, err
 	}
+	x := m[0]
 	if len(x) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("Ed25519 key is %d bytes, want %d", len(x), ed25519.PublicKeySize)
 	}
 	return ed25519.PublicKey(x), nil
+}
+
+// decodeMembers decodes base64url members of a key of type kty, given as name, value pairs, in
+// order; an error names the member.
+func decodeMembers(kty string, named ...string) ([][]byte, error) {
+	out := make([][]byte, 0, len(named)/2)
+	for i := 0; i+1 < len(named); i += 2 {
+		b, err := decodeB64URL(named[i+1])
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kty, named[i], err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // decodeB64URL decodes base64url, tolerating the padding some services add against RFC 7518.

@@ -108,9 +108,7 @@ func TestJWKSVerifierRejects(t *testing.T) {
 
 func TestJWKSVerifierAudienceList(t *testing.T) {
 	t.Parallel()
-	k := newEdKey(t, "ed")
-	idp := newFakeIdP(t, k)
-	clock := newTestClock()
+	k, idp, clock := newEdIdP(t, "ed")
 	v := idp.verifier(t, clock, JWKSConfig{Audience: "shebao"})
 	c := idp.claims(clock.Now())
 	c["aud"] = []string{"account", "shebao"}
@@ -128,9 +126,7 @@ func TestJWKSVerifierAudienceList(t *testing.T) {
 
 func TestJWKSVerifierRolesClaim(t *testing.T) {
 	t.Parallel()
-	k := newEdKey(t, "ed")
-	idp := newFakeIdP(t, k)
-	clock := newTestClock()
+	k, idp, clock := newEdIdP(t, "ed")
 	tests := []struct {
 		name  string
 		claim string
@@ -319,9 +315,7 @@ func TestJWKSVerifierCacheExpiry(t *testing.T) {
 // flooding the identity service.
 func TestJWKSVerifierBadKidFlood(t *testing.T) {
 	t.Parallel()
-	k := newEdKey(t, "real")
-	idp := newFakeIdP(t, k)
-	clock := newTestClock()
+	k, idp, clock := newEdIdP(t, "real")
 	v := idp.verifier(t, clock, JWKSConfig{RefreshInterval: 10 * time.Second})
 
 	flood := func() {
@@ -365,9 +359,7 @@ func TestJWKSVerifierTimesOut(t *testing.T) {
 	}
 
 	// A refetch on an unknown kid is bounded the same way.
-	k := newEdKey(t, "ed2")
-	idp2 := newFakeIdP(t, k)
-	clock := newTestClock()
+	k, idp2, clock := newEdIdP(t, "ed2")
 	v := idp2.verifier(t, clock, JWKSConfig{})
 	v.fetchTimeout = 100 * time.Millisecond // only now: the initial fetch must not flake under -race
 	idp2.setHang(true)

@@ -211,17 +211,9 @@ func readKeyFile(path string) (*localKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != keyPEMType {
-		return nil, fmt.Errorf("identity: key file %s: no %q PEM block", path, keyPEMType)
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	block, priv, err := decodeKeyPEM(data, "key file "+path)
 	if err != nil {
-		return nil, fmt.Errorf("identity: key file %s: %w", path, err)
-	}
-	priv, ok := parsed.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("identity: key file %s holds a %T, want an Ed25519 key", path, parsed)
+		return nil, err
 	}
 	lk := &localKey{kid: block.Headers[keyHeaderKid], priv: priv, path: path}
 	if lk.kid == "" {
@@ -492,4 +484,22 @@ func (v *localVerifier) Verify(ctx context.Context, token string) (Principal, er
 		return Principal{}, unauthenticated(fmt.Errorf("token lifetime %v exceeds the maximum %v", life, v.keyring.maxTTL))
 	}
 	return p, nil
+}
+
+// decodeKeyPEM reads a PEM block holding a PKCS#8 Ed25519 private key; what names the key in
+// errors ("key file PATH", "key KID").
+func decodeKeyPEM(data []byte, what string) (*pem.Block, ed25519.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != keyPEMType {
+		return nil, nil, fmt.Errorf("identity: %s: no %q PEM block", what, keyPEMType)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity: %s: %w", what, err)
+	}
+	priv, ok := parsed.(ed25519.PrivateKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("identity: %s holds a %T, want an Ed25519 key", what, parsed)
+	}
+	return block, priv, nil
 }

@@ -29,6 +29,16 @@ func openTestKeyring(t *testing.T, clock *testClock) *Keyring {
 	return k
 }
 
+// openTestKeyringWith opens a keyring with opts in a temporary directory.
+func openTestKeyringWith(t *testing.T, opts KeyringOptions) *Keyring {
+	t.Helper()
+	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // decodeSegment decodes part i of a token as JSON.
 func decodeSegment(t *testing.T, token string, i int) map[string]any {
 	t.Helper()

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -74,17 +73,9 @@ func (s dbKeys) load(ctx context.Context) ([]*localKey, error) {
 		if err := rows.Scan(&kid, &text, &created); err != nil {
 			return nil, err
 		}
-		block, _ := pem.Decode([]byte(text))
-		if block == nil || block.Type != keyPEMType {
-			return nil, fmt.Errorf("identity: key %s: no %q PEM block", kid, keyPEMType)
-		}
-		parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		_, priv, err := decodeKeyPEM([]byte(text), "key "+kid)
 		if err != nil {
-			return nil, fmt.Errorf("identity: key %s: %w", kid, err)
-		}
-		priv, ok := parsed.(ed25519.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("identity: key %s holds a %T, want an Ed25519 key", kid, parsed)
+			return nil, err
 		}
 		at, err := time.Parse(time.RFC3339Nano, created)
 		if err != nil {

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,10 +17,7 @@ import (
 func TestMaxTokenLifetime(t *testing.T) {
 	t.Parallel()
 	clock := newTestClock()
-	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{MaxTTL: 24 * time.Hour, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := openTestKeyringWith(t, KeyringOptions{MaxTTL: 24 * time.Hour, Now: clock.Now})
 	if _, err := k.Mint("u-1", "", []Role{RoleEditor}, 100*365*24*time.Hour); err == nil {
 		t.Error("minted a 100-year token")
 	}
@@ -67,10 +63,7 @@ func TestMaxTokenLifetime(t *testing.T) {
 func TestRevocations(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		clock := newTestClock()
-		k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 		here, err := OpenRevocations(t.Context(), d, RevocationOptions{Now: clock.Now, Refresh: time.Minute})
 		if err != nil {
 			t.Fatal(err)
@@ -154,10 +147,7 @@ func TestRevocations(t *testing.T) {
 func TestRevocationsSurviveAStoreOutage(t *testing.T) {
 	d := dbtest.SQLite(t)
 	clock := newTestClock()
-	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	rev, err := OpenRevocations(t.Context(), d, RevocationOptions{Now: clock.Now, Refresh: time.Second, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,10 +23,7 @@ func (c *countingVerifier) Verify(ctx context.Context, tok string) (Principal, e
 
 func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 	clock := newTestClock()
-	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	inner := &countingVerifier{v: k.Verifier()}
 	v := CachedVerifier(inner, VerifyCacheOptions{Size: 2, MaxAge: time.Hour, Now: clock.Now})
 	tok, _ := k.Mint("a", "张三", []Role{RoleUser}, time.Hour)
@@ -74,10 +70,7 @@ func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 
 func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 	clock := newTestClock()
-	k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	inner := &countingVerifier{v: k.Verifier()}
 	v := CachedVerifier(inner, VerifyCacheOptions{MaxAge: time.Hour, Now: clock.Now})
 	tok, _ := k.Mint("a", "", []Role{RoleUser}, 5*time.Minute)
@@ -107,10 +100,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 func TestCachedVerifierHonoursRevocation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		clock := newTestClock()
-		k, err := OpenKeyringWith(filepath.Join(t.TempDir(), "keys"), KeyringOptions{Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 		// Two replicas sharing the store: the revocation is made on the other one.
 		here, err := OpenRevocations(t.Context(), d, RevocationOptions{Now: clock.Now, Refresh: 5 * time.Second})
 		if err != nil {

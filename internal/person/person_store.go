@@ -8,12 +8,9 @@ import (
 	"shebao/internal/db"
 )
 
-// Migrations are the person component's schema steps.
-var Migrations = []db.Migration{
-	{
-		Name: "profiles, follows, secrets",
-		SQL: `
-CREATE TABLE person_profiles (
+// profileColumns are person_profiles' columns: the same in the first table and in its rebuild
+// keyed by subject.
+const profileColumns = `
 	subject TEXT PRIMARY KEY,
 	name TEXT NOT NULL DEFAULT '',
 	id_cipher TEXT NOT NULL DEFAULT '',
@@ -25,7 +22,14 @@ CREATE TABLE person_profiles (
 	last_certified TEXT NOT NULL DEFAULT '',
 	sources TEXT NOT NULL DEFAULT '',
 	updated_at BIGINT NOT NULL
-);
+`
+
+// Migrations are the person component's schema steps.
+var Migrations = []db.Migration{
+	{
+		Name: "profiles, follows, secrets",
+		SQL: `
+CREATE TABLE person_profiles (` + profileColumns + `);
 CREATE TABLE person_follows (
 	subject TEXT NOT NULL,
 	guide_code TEXT NOT NULL,
@@ -45,19 +49,7 @@ CREATE TABLE person_secrets (
 		// gets an index-only scan for the follows instead.
 		Name: "profiles and follows keyed by subject",
 		SQL: `
-CREATE TABLE person_profiles_by_subject (
-	subject TEXT PRIMARY KEY,
-	name TEXT NOT NULL DEFAULT '',
-	id_cipher TEXT NOT NULL DEFAULT '',
-	birth_month TEXT NOT NULL DEFAULT '',
-	sex TEXT NOT NULL DEFAULT '',
-	category TEXT NOT NULL DEFAULT '',
-	city TEXT NOT NULL DEFAULT '',
-	phone_cipher TEXT NOT NULL DEFAULT '',
-	last_certified TEXT NOT NULL DEFAULT '',
-	sources TEXT NOT NULL DEFAULT '',
-	updated_at BIGINT NOT NULL
-) WITHOUT ROWID;
+CREATE TABLE person_profiles_by_subject (` + profileColumns + `) WITHOUT ROWID;
 INSERT INTO person_profiles_by_subject (subject, name, id_cipher, birth_month, sex, category, city, phone_cipher, last_certified, sources, updated_at)
 	SELECT subject, name, id_cipher, birth_month, sex, category, city, phone_cipher, last_certified, sources, updated_at FROM person_profiles;
 DROP TABLE person_profiles;
@@ -109,18 +101,12 @@ func (s *Store) Follows(ctx context.Context, subject string) ([]Follow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("person: follows: %w", err)
 	}
-	defer rows.Close()
-	out := []Follow{}
-	for rows.Next() {
-		var f Follow
+	return db.AppendRows([]Follow{}, rows, func(r db.Scanner, f *Follow) error {
 		var at int64
-		if err := rows.Scan(&f.GuideCode, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&f.GuideCode, &at)
 		f.SeenAt = time.UnixMicro(at).UTC()
-		out = append(out, f)
-	}
-	return out, rows.Err()
+		return err
+	})
 }
 
 // Followers lists the subjects who follow guide code (for guide-change alerts).

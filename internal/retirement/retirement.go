@@ -60,15 +60,19 @@ func ParseCategory(s string) (Category, error) {
 
 // rule is the delay schedule of one category.
 type rule struct {
-	name        string    // Chinese name used in sentences
-	originalAge int       // 原法定退休年龄, in years
-	firstCohort YearMonth // first birth month whose retirement age is delayed (first table row)
-	lastRow     YearMonth // last birth month listed in the annexed table
-	stepMonths  int       // one month of delay per stepMonths months of birth
-	maxDelay    int       // cap on the delay, in months
-	annex       string    // the annexed table of the category
-	article1    string    // the part of 第一条 that concerns the category
+	name        string // Chinese name used in sentences
+	originalAge int    // 原法定退休年龄, in years
+	stepMonths  int    // one month of delay per stepMonths months of birth
+	maxDelay    int    // cap on the delay, in months
+	annex       string // the annexed table of the category
+	article1    string // the part of 第一条 that concerns the category
 }
+
+// The two sentences of 《国务院关于渐进式延迟法定退休年龄的办法》第一条 on the pace of the delay.
+const (
+	article1FourMonths = "从2025年1月1日起，男职工和原法定退休年龄为五十五周岁的女职工，法定退休年龄每四个月延迟一个月，分别逐步延迟至六十三周岁和五十八周岁。"
+	article1TwoMonths  = "从2025年1月1日起，原法定退休年龄为五十周岁的女职工，法定退休年龄每二个月延迟一个月，逐步延迟至五十五周岁。"
+)
 
 // The figures are 《国务院关于渐进式延迟法定退休年龄的办法》第一条 ("每四个月延迟一个月 …
 // 逐步延迟至六十三周岁和五十八周岁；… 每二个月延迟一个月，逐步延迟至五十五周岁") and the first
@@ -78,43 +82,26 @@ type rule struct {
 // 1981年9月 (附件2, 58岁) and 1984年11月 (附件3, 55岁); the tables end with 1976年12月, 1981年12月
 // and 1984年12月, and later births keep the capped age.
 var rules = map[Category]rule{
-	Male: {
-		name:        "男职工",
-		originalAge: 60,
-		firstCohort: YearMonth{1965, 1},
-		lastRow:     YearMonth{1976, 12},
-		stepMonths:  4,
-		maxDelay:    36,
-		annex:       "附件1 男职工延迟法定退休年龄对照表",
-		article1:    "从2025年1月1日起，男职工和原法定退休年龄为五十五周岁的女职工，法定退休年龄每四个月延迟一个月，分别逐步延迟至六十三周岁和五十八周岁。",
-	},
-	Female55: {
-		name:        "原法定退休年龄55周岁的女职工",
-		originalAge: 55,
-		firstCohort: YearMonth{1970, 1},
-		lastRow:     YearMonth{1981, 12},
-		stepMonths:  4,
-		maxDelay:    36,
-		annex:       "附件2 原法定退休年龄五十五周岁的女职工延迟法定退休年龄对照表",
-		article1:    "从2025年1月1日起，男职工和原法定退休年龄为五十五周岁的女职工，法定退休年龄每四个月延迟一个月，分别逐步延迟至六十三周岁和五十八周岁。",
-	},
-	Female50: {
-		name:        "原法定退休年龄50周岁的女职工",
-		originalAge: 50,
-		firstCohort: YearMonth{1975, 1},
-		lastRow:     YearMonth{1984, 12},
-		stepMonths:  2,
-		maxDelay:    60,
-		annex:       "附件3 原法定退休年龄五十周岁的女职工延迟法定退休年龄对照表",
-		article1:    "从2025年1月1日起，原法定退休年龄为五十周岁的女职工，法定退休年龄每二个月延迟一个月，逐步延迟至五十五周岁。",
-	},
+	Male:     {"男职工", 60, 4, 36, "附件1 男职工延迟法定退休年龄对照表", article1FourMonths},
+	Female55: {"原法定退休年龄55周岁的女职工", 55, 4, 36, "附件2 原法定退休年龄五十五周岁的女职工延迟法定退休年龄对照表", article1FourMonths},
+	Female50: {"原法定退休年龄50周岁的女职工", 50, 2, 60, "附件3 原法定退休年龄五十周岁的女职工延迟法定退休年龄对照表", article1TwoMonths},
+}
+
+// firstCohort is the first birth month whose retirement age is delayed (the first row of the
+// annexed table): the cohort that reaches the original age in ReformStart, 2025年1月.
+func (r rule) firstCohort() YearMonth { return ReformStart.AddMonths(-12 * r.originalAge) }
+
+// lastRow is the last birth month listed in the annexed table: December of the year in which the
+// delay reaches its cap.
+func (r rule) lastRow() YearMonth {
+	return YearMonth{Year: r.firstCohort().AddMonths((r.maxDelay - 1) * r.stepMonths).Year, Month: 12}
 }
 
 // delay returns the months by which the statutory retirement age of a person of this rule born
 // in month b is delayed (办法第一条 and the annexed tables): none before the first cohort, then one
 // month for each started block of stepMonths birth months, up to maxDelay.
 func (r rule) delay(b YearMonth) int {
-	n := r.firstCohort.MonthsUntil(b)
+	n := r.firstCohort().MonthsUntil(b)
 	if n < 0 {
 		return 0
 	}
@@ -221,12 +208,12 @@ func MinContributionYears(year int) float64 {
 // tableRow describes where the birth month of res falls in the category's annexed table.
 func (r rule) tableRow(res Retirement) string {
 	switch {
-	case res.Birth.Before(r.firstCohort):
+	case res.Birth.Before(r.firstCohort()):
 		return fmt.Sprintf("对照表自%s出生起，%s出生的不延迟，法定退休年龄为原法定退休年龄%s。",
-			r.firstCohort.Text(), res.Birth.Text(), res.OriginalAge.Text())
-	case res.Birth.After(r.lastRow):
+			r.firstCohort().Text(), res.Birth.Text(), res.OriginalAge.Text())
+	case res.Birth.After(r.lastRow()):
 		return fmt.Sprintf("对照表止于%s出生（已延迟至%s），此后出生的法定退休年龄为%s，延迟%d个月。",
-			r.lastRow.Text(), res.RetirementAge.Text(), res.RetirementAge.Text(), res.DelayMonths)
+			r.lastRow().Text(), res.RetirementAge.Text(), res.RetirementAge.Text(), res.DelayMonths)
 	}
 	return fmt.Sprintf("出生时间%s：改革后法定退休年龄%s，改革后退休时间%s，延迟月数%d。",
 		res.Birth.Text(), res.RetirementAge.Text(), res.RetirementMonth.Text(), res.DelayMonths)

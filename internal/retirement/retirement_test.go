@@ -19,111 +19,137 @@ func ym(t *testing.T, s string) YearMonth {
 	return m
 }
 
-// tableRow is one row of an annexed table, written out literally: birth month, 延迟月数,
-// 改革后法定退休年龄 and 改革后退休时间. Rows before the first cohort give the original age.
+// tableRow is one row of an annexed table, written out literally: category, birth month,
+// 延迟月数, 改革后法定退休年龄 and 改革后退休时间. Rows before the first cohort give the original age.
 type tableRow struct {
+	c          Category
 	birth      string
 	delay      int
 	age        string
 	retirement string
 }
 
-// Rows of 附件1 男职工延迟法定退休年龄对照表.
-var maleRows = []tableRow{
-	{"1930-01", 0, "60岁", "1990-01"},      // earliest supported birth
-	{"1964-12", 0, "60岁", "2024-12"},      // just before the first cohort
-	{"1965-01", 1, "60岁1个月", "2025-02"},   // first row
-	{"1965-04", 1, "60岁1个月", "2025-05"},   // last month of the first step
-	{"1965-05", 2, "60岁2个月", "2025-07"},   // second step
-	{"1965-08", 2, "60岁2个月", "2025-10"},   //
-	{"1965-12", 3, "60岁3个月", "2026-03"},   //
-	{"1966-01", 4, "60岁4个月", "2026-05"},   //
-	{"1970-01", 16, "61岁4个月", "2031-05"},  // the brief's example
-	{"1970-12", 18, "61岁6个月", "2032-06"},  //
-	{"1975-06", 32, "62岁8个月", "2038-02"},  //
-	{"1976-04", 34, "62岁10个月", "2039-02"}, //
-	{"1976-05", 35, "62岁11个月", "2039-04"}, // first month of the last step before the cap
-	{"1976-08", 35, "62岁11个月", "2039-07"}, // last month before the cap
-	{"1976-09", 36, "63岁", "2039-09"},     // first month at the cap
-	{"1976-12", 36, "63岁", "2039-12"},     // last row of the table
-	{"1988-09", 36, "63岁", "2051-09"},     // well after the cap
-	{"2010-12", 36, "63岁", "2073-12"},     //
+// annexRows are rows of the annexed tables 附件1 to 附件3.
+var annexRows = []tableRow{
+	// 附件1 男职工延迟法定退休年龄对照表.
+	// earliest supported birth
+	{Male, "1930-01", 0, "60岁", "1990-01"},
+	// just before the first cohort
+	{Male, "1964-12", 0, "60岁", "2024-12"},
+	// first row
+	{Male, "1965-01", 1, "60岁1个月", "2025-02"},
+	// last month of the first step
+	{Male, "1965-04", 1, "60岁1个月", "2025-05"},
+	// second step
+	{Male, "1965-05", 2, "60岁2个月", "2025-07"},
+	{Male, "1965-08", 2, "60岁2个月", "2025-10"},
+	{Male, "1965-12", 3, "60岁3个月", "2026-03"},
+	{Male, "1966-01", 4, "60岁4个月", "2026-05"},
+	// the brief's example
+	{Male, "1970-01", 16, "61岁4个月", "2031-05"},
+	{Male, "1970-12", 18, "61岁6个月", "2032-06"},
+	{Male, "1975-06", 32, "62岁8个月", "2038-02"},
+	{Male, "1976-04", 34, "62岁10个月", "2039-02"},
+	// first month of the last step before the cap
+	{Male, "1976-05", 35, "62岁11个月", "2039-04"},
+	// last month before the cap
+	{Male, "1976-08", 35, "62岁11个月", "2039-07"},
+	// first month at the cap
+	{Male, "1976-09", 36, "63岁", "2039-09"},
+	// last row of the table
+	{Male, "1976-12", 36, "63岁", "2039-12"},
+	// well after the cap
+	{Male, "1988-09", 36, "63岁", "2051-09"},
+	{Male, "2010-12", 36, "63岁", "2073-12"},
+	// 附件2 原法定退休年龄五十五周岁的女职工延迟法定退休年龄对照表.
+	{Female55, "1930-01", 0, "55岁", "1985-01"},
+	// just before the first cohort
+	{Female55, "1969-12", 0, "55岁", "2024-12"},
+	// first row
+	{Female55, "1970-01", 1, "55岁1个月", "2025-02"},
+	// last month of the first step
+	{Female55, "1970-04", 1, "55岁1个月", "2025-05"},
+	{Female55, "1970-05", 2, "55岁2个月", "2025-07"},
+	{Female55, "1970-06", 2, "55岁2个月", "2025-08"},
+	{Female55, "1970-09", 3, "55岁3个月", "2025-12"},
+	{Female55, "1971-04", 4, "55岁4个月", "2026-08"},
+	{Female55, "1971-06", 5, "55岁5个月", "2026-11"},
+	{Female55, "1975-01", 16, "56岁4个月", "2031-05"},
+	{Female55, "1981-04", 34, "57岁10个月", "2039-02"},
+	// last step before the cap
+	{Female55, "1981-05", 35, "57岁11个月", "2039-04"},
+	{Female55, "1981-08", 35, "57岁11个月", "2039-07"},
+	// first month at the cap
+	{Female55, "1981-09", 36, "58岁", "2039-09"},
+	// last row of the table
+	{Female55, "1981-12", 36, "58岁", "2039-12"},
+	// well after the cap
+	{Female55, "1988-09", 36, "58岁", "2046-09"},
+	{Female55, "2000-12", 36, "58岁", "2058-12"},
+	// 附件3 原法定退休年龄五十周岁的女职工延迟法定退休年龄对照表.
+	{Female50, "1930-01", 0, "50岁", "1980-01"},
+	// just before the first cohort
+	{Female50, "1974-12", 0, "50岁", "2024-12"},
+	// first row
+	{Female50, "1975-01", 1, "50岁1个月", "2025-02"},
+	// last month of the first step
+	{Female50, "1975-02", 1, "50岁1个月", "2025-03"},
+	// second step
+	{Female50, "1975-03", 2, "50岁2个月", "2025-05"},
+	{Female50, "1975-06", 3, "50岁3个月", "2025-09"},
+	{Female50, "1975-12", 6, "50岁6个月", "2026-06"},
+	{Female50, "1976-06", 9, "50岁9个月", "2027-03"},
+	{Female50, "1977-01", 13, "51岁1个月", "2028-02"},
+	{Female50, "1980-01", 31, "52岁7个月", "2032-08"},
+	{Female50, "1984-07", 58, "54岁10个月", "2039-05"},
+	// last step before the cap
+	{Female50, "1984-09", 59, "54岁11个月", "2039-08"},
+	{Female50, "1984-10", 59, "54岁11个月", "2039-09"},
+	// first month at the cap
+	{Female50, "1984-11", 60, "55岁", "2039-11"},
+	// last row of the table
+	{Female50, "1984-12", 60, "55岁", "2039-12"},
+	// well after the cap
+	{Female50, "1995-12", 60, "55岁", "2050-12"},
+	{Female50, "2010-06", 60, "55岁", "2065-06"},
 }
 
-// Rows of 附件2 原法定退休年龄五十五周岁的女职工延迟法定退休年龄对照表.
-var female55Rows = []tableRow{
-	{"1930-01", 0, "55岁", "1985-01"},
-	{"1969-12", 0, "55岁", "2024-12"},      // just before the first cohort
-	{"1970-01", 1, "55岁1个月", "2025-02"},   // first row
-	{"1970-04", 1, "55岁1个月", "2025-05"},   // last month of the first step
-	{"1970-05", 2, "55岁2个月", "2025-07"},   //
-	{"1970-06", 2, "55岁2个月", "2025-08"},   //
-	{"1970-09", 3, "55岁3个月", "2025-12"},   //
-	{"1971-04", 4, "55岁4个月", "2026-08"},   //
-	{"1971-06", 5, "55岁5个月", "2026-11"},   //
-	{"1975-01", 16, "56岁4个月", "2031-05"},  //
-	{"1981-04", 34, "57岁10个月", "2039-02"}, //
-	{"1981-05", 35, "57岁11个月", "2039-04"}, // last step before the cap
-	{"1981-08", 35, "57岁11个月", "2039-07"}, //
-	{"1981-09", 36, "58岁", "2039-09"},     // first month at the cap
-	{"1981-12", 36, "58岁", "2039-12"},     // last row of the table
-	{"1988-09", 36, "58岁", "2046-09"},     // well after the cap
-	{"2000-12", 36, "58岁", "2058-12"},     //
-}
-
-// Rows of 附件3 原法定退休年龄五十周岁的女职工延迟法定退休年龄对照表.
-var female50Rows = []tableRow{
-	{"1930-01", 0, "50岁", "1980-01"},
-	{"1974-12", 0, "50岁", "2024-12"},      // just before the first cohort
-	{"1975-01", 1, "50岁1个月", "2025-02"},   // first row
-	{"1975-02", 1, "50岁1个月", "2025-03"},   // last month of the first step
-	{"1975-03", 2, "50岁2个月", "2025-05"},   // second step
-	{"1975-06", 3, "50岁3个月", "2025-09"},   //
-	{"1975-12", 6, "50岁6个月", "2026-06"},   //
-	{"1976-06", 9, "50岁9个月", "2027-03"},   //
-	{"1977-01", 13, "51岁1个月", "2028-02"},  //
-	{"1980-01", 31, "52岁7个月", "2032-08"},  //
-	{"1984-07", 58, "54岁10个月", "2039-05"}, //
-	{"1984-09", 59, "54岁11个月", "2039-08"}, // last step before the cap
-	{"1984-10", 59, "54岁11个月", "2039-09"}, //
-	{"1984-11", 60, "55岁", "2039-11"},     // first month at the cap
-	{"1984-12", 60, "55岁", "2039-12"},     // last row of the table
-	{"1995-12", 60, "55岁", "2050-12"},     // well after the cap
-	{"2010-06", 60, "55岁", "2065-06"},     //
-}
+// originalAges are the original statutory retirement ages of the categories (办法第一条).
+var originalAges = map[Category]string{Male: "60岁", Female55: "55岁", Female50: "50岁"}
 
 func TestAnnexedTables(t *testing.T) {
-	for _, tc := range []struct {
-		c    Category
-		orig string
-		rows []tableRow
-	}{
-		{Male, "60岁", maleRows},
-		{Female55, "55岁", female55Rows},
-		{Female50, "50岁", female50Rows},
-	} {
-		for _, row := range tc.rows {
-			t.Run(string(tc.c)+"/"+row.birth, func(t *testing.T) {
-				r, err := Compute(tc.c, ym(t, row.birth))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if r.DelayMonths != row.delay {
-					t.Errorf("delay = %d, want %d", r.DelayMonths, row.delay)
-				}
-				if got := r.RetirementAge.Text(); got != row.age {
-					t.Errorf("age = %s, want %s", got, row.age)
-				}
-				if got := r.RetirementMonth.String(); got != row.retirement {
-					t.Errorf("retirement month = %s, want %s", got, row.retirement)
-				}
-				if got := r.OriginalAge.Text(); got != tc.orig {
-					t.Errorf("original age = %s, want %s", got, tc.orig)
-				}
-				if r.Category != tc.c || r.Birth.String() != row.birth {
-					t.Errorf("echo = %s %s", r.Category, r.Birth)
-				}
-			})
+	for _, row := range annexRows {
+		t.Run(string(row.c)+"/"+row.birth, func(t *testing.T) {
+			r, err := Compute(row.c, ym(t, row.birth))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.DelayMonths != row.delay {
+				t.Errorf("delay = %d, want %d", r.DelayMonths, row.delay)
+			}
+			if got := r.RetirementAge.Text(); got != row.age {
+				t.Errorf("age = %s, want %s", got, row.age)
+			}
+			if got := r.RetirementMonth.String(); got != row.retirement {
+				t.Errorf("retirement month = %s, want %s", got, row.retirement)
+			}
+			if got := r.OriginalAge.Text(); got != originalAges[row.c] {
+				t.Errorf("original age = %s, want %s", got, originalAges[row.c])
+			}
+			if r.Category != row.c || r.Birth.String() != row.birth {
+				t.Errorf("echo = %s %s", r.Category, r.Birth)
+			}
+		})
+	}
+}
+
+// TestTableBounds: the first and last rows of each annexed table (附件1: 1965年1月 to 1976年12月,
+// 附件2: 1970年1月 to 1981年12月, 附件3: 1975年1月 to 1984年12月) as the rules derive them.
+func TestTableBounds(t *testing.T) {
+	want := map[Category][2]string{Male: {"1965-01", "1976-12"}, Female55: {"1970-01", "1981-12"}, Female50: {"1975-01", "1984-12"}}
+	for c, w := range want {
+		if got := [2]string{rules[c].firstCohort().String(), rules[c].lastRow().String()}; got != w {
+			t.Errorf("%s: table from %s to %s, want %s to %s", c, got[0], got[1], w[0], w[1])
 		}
 	}
 }

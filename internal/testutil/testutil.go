@@ -4,6 +4,7 @@ package testutil
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -55,4 +56,20 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// RunUntil runs run in the background until done holds (looked at every 5ms), then cancels its
+// context and waits for it to return. It returns when done was first seen to hold, so a
+// benchmark's timing leaves out the shutdown.
+func RunUntil(ctx context.Context, run func(ctx context.Context), done func() bool) time.Time {
+	ctx, cancel := context.WithCancel(ctx)
+	finished := make(chan struct{})
+	go func() { run(ctx); close(finished) }()
+	for !done() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	at := time.Now()
+	cancel()
+	<-finished
+	return at
 }

@@ -1,8 +1,10 @@
 package testutil
 
 import (
+	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -32,5 +34,30 @@ func TestClockMovesOnlyWhenAdded(t *testing.T) {
 	c.Add(90 * time.Second)
 	if want := start.Add(90 * time.Second); !c.Now().Equal(want) {
 		t.Fatalf("now %v, want %v", c.Now(), want)
+	}
+}
+
+// TestRunUntilStopsTheRunnerOnceDone: the runner works until the condition holds, is then
+// cancelled, and has returned by the time RunUntil does.
+func TestRunUntilStopsTheRunnerOnceDone(t *testing.T) {
+	var steps atomic.Int64
+	var returned atomic.Bool
+	run := func(ctx context.Context) {
+		defer returned.Store(true)
+		for ctx.Err() == nil {
+			steps.Add(1)
+			time.Sleep(time.Millisecond)
+		}
+	}
+	before := time.Now()
+	at := RunUntil(context.Background(), run, func() bool { return steps.Load() >= 3 })
+	if !returned.Load() {
+		t.Fatal("RunUntil returned while the runner was still running")
+	}
+	if steps.Load() < 3 {
+		t.Fatalf("%d steps, want at least 3", steps.Load())
+	}
+	if at.Before(before) || at.After(time.Now()) {
+		t.Fatalf("done seen at %v, outside the call", at)
 	}
 }
