@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"shebao/config"
 	"shebao/internal/dbtest"
 )
 
@@ -79,29 +81,33 @@ func editorStatus(t *testing.T, addr, tok string) int {
 	return res.StatusCode
 }
 
-// TestFileKeysMoveToPostgres: a server that signed with its data dir's key files is started with
-// DATABASE_URL for the first time. The tokens it issued stay valid there and on a second replica
-// with a data dir of its own, and the files are imported once (its restart adds no key).
+// TestFileKeysMoveToPostgres: a server that signed with its data dir's key files opens its
+// verifier with DATABASE_URL for the first time (as serve and the token command do). The tokens
+// it issued stay valid there and on a second replica with a data dir of its own, and the files are
+// imported once (the token command's second open adds no key).
 func TestFileKeysMoveToPostgres(t *testing.T) {
 	pg := dbtest.Postgres(t)
 	if pg == nil {
 		t.Skip("set " + dbtest.EnvVar + " to run against PostgreSQL")
 	}
-	vars := map[string]string{"SHEBAO_DATA_DIR": t.TempDir()}
-	old := mint(t, vars, "editor")
-	vars["DATABASE_URL"] = pg.PostgresURL()
-	other := map[string]string{"SHEBAO_DATA_DIR": t.TempDir(), "DATABASE_URL": pg.PostgresURL()}
-	for _, v := range []map[string]string{vars, other} {
-		addr, _ := startServe(t, v)
-		if s := editorStatus(t, addr, old); s != 200 {
-			t.Fatalf("a token signed with the file keys before DATABASE_URL: %d", s)
+	ctx := context.Background()
+	first := t.TempDir()
+	old := mint(t, map[string]string{"SHEBAO_DATA_DIR": first}, "editor")
+	for _, dir := range []string{first, t.TempDir()} {
+		cfg := config.Default()
+		cfg.DataDir, cfg.DatabaseURL = dir, pg.PostgresURL()
+		v, err := openVerifier(ctx, cfg, pg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(ctx, old); err != nil {
+			t.Fatalf("replica with data dir %s refuses a token signed with the file keys before DATABASE_URL: %v", dir, err)
 		}
 	}
-	if code, _, errs := invoke(t, vars, "", "token", "--subject", "x", "--role", "user"); code != 0 {
+	if code, _, errs := invoke(t, map[string]string{"SHEBAO_DATA_DIR": first, "DATABASE_URL": pg.PostgresURL()}, "", "token", "--subject", "x", "--role", "user"); code != 0 {
 		t.Fatal(errs)
 	}
 	var keys, imports int
-	ctx := context.Background()
 	if err := pg.QueryRow(ctx, `SELECT COUNT(*) FROM identity_keys`).Scan(&keys); err != nil {
 		t.Fatal(err)
 	}
