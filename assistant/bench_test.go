@@ -72,28 +72,36 @@ func BenchmarkTimeToFirstDelta(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		c.send(map[string]any{"type": "message", "id": "b" + strconv.Itoa(i), "text": "养老金认证要带什么材料"})
-		first := true
-		for {
-			ev := c.next()
-			if ev.Type == EventDelta && first {
-				ttfd := time.Since(start)
-				ds = append(ds, ttfd)
-				f.mu.Lock()
-				model := f.firstArg[i].Sub(f.arrived[i])
-				f.mu.Unlock()
-				overhead = append(overhead, ttfd-model)
-				first = false
-			}
-			if ev.Type == EventAnswer {
-				break
-			}
-		}
+		turnFirstDelta(c, "b"+strconv.Itoa(i), "养老金认证要带什么材料", func() {
+			ttfd := time.Since(start)
+			ds = append(ds, ttfd)
+			f.mu.Lock()
+			model := f.firstArg[i].Sub(f.arrived[i])
+			f.mu.Unlock()
+			overhead = append(overhead, ttfd-model)
+		})
 	}
 	b.StopTimer()
 	reportLatency(b, ds)
 	b.ReportMetric(float64(percentile(overhead, 0.5).Microseconds())/1000, "overhead-p50-ms")
 	b.ReportMetric(float64(percentile(overhead, 0.99).Microseconds())/1000, "overhead-p99-ms")
+}
+
+// turnFirstDelta sends one question over c and reads the turn to its answer, calling atFirst
+// when the first delta arrives.
+func turnFirstDelta(c *wsClient, id, text string, atFirst func()) {
+	c.send(map[string]any{"type": "message", "id": id, "text": text})
+	first := true
+	for {
+		ev := c.next()
+		if ev.Type == EventDelta && first {
+			atFirst()
+			first = false
+		}
+		if ev.Type == EventAnswer {
+			return
+		}
+	}
 }
 
 func BenchmarkModelDirectFirstChunk(b *testing.B) {
@@ -175,23 +183,12 @@ func BenchmarkSentenceBufferDelay(b *testing.B) {
 	var delays []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		c.send(map[string]any{"type": "message", "id": "d" + strconv.Itoa(i), "text": "养老金认证要带什么材料"})
-		first := true
-		for {
-			ev := c.next()
-			if ev.Type == EventDelta && first {
-				at := time.Now()
-				f.mu.Lock()
-				delays = append(delays, at.Sub(f.firstArg[i]))
-				f.mu.Unlock()
-				first = false
-			}
-			if ev.Type == EventAnswer {
-				break
-			}
-		}
-		_ = start
+		turnFirstDelta(c, "d"+strconv.Itoa(i), "养老金认证要带什么材料", func() {
+			at := time.Now()
+			f.mu.Lock()
+			delays = append(delays, at.Sub(f.firstArg[i]))
+			f.mu.Unlock()
+		})
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(percentile(delays, 0.5).Microseconds())/1000, "buffer-delay-p50-ms")

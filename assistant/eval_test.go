@@ -24,18 +24,26 @@ func seedCorpus(t testing.TB) *Corpus {
 	return NewCorpus(gs)
 }
 
+// evaluateSeed runs a golden set of testdata in no-model mode over the seed corpus with the
+// in-memory retriever, and logs the report.
+func evaluateSeed(t *testing.T, file string) EvalReport {
+	t.Helper()
+	corpus := seedCorpus(t)
+	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = corpus, corpus })
+	rep, err := Evaluate(context.Background(), s, filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	return rep
+}
+
 // TestGoldenSet runs the golden set in no-model mode over the seed corpus with the in-memory
 // retriever and holds the figures to their floors. The production retriever (search) is
 // evaluated by calling Evaluate with it.
 func TestGoldenSet(t *testing.T) {
 	t.Parallel()
-	corpus := seedCorpus(t)
-	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = corpus, corpus })
-	rep, err := Evaluate(context.Background(), s, filepath.Join("testdata", "golden.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Log("\n" + rep.String())
+	rep := evaluateSeed(t, "golden.yaml")
 	if rep.Turns < 40 {
 		t.Errorf("golden set has %d turns, want at least 40", rep.Turns)
 	}
@@ -84,13 +92,7 @@ func TestGoldenCodesExist(t *testing.T) {
 // hard floor, the accuracies are for the record.
 func TestGoldenHoldout(t *testing.T) {
 	t.Parallel()
-	corpus := seedCorpus(t)
-	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = corpus, corpus })
-	rep, err := Evaluate(context.Background(), s, filepath.Join("testdata", "golden_holdout.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Log("\n" + rep.String())
+	rep := evaluateSeed(t, "golden_holdout.yaml")
 	if rep.NumbersNotInSource != 0 {
 		t.Errorf("%d figures not in source", rep.NumbersNotInSource)
 	}

@@ -23,13 +23,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createServer as createHTTPServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { freePort, waitAnswers } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');
@@ -50,14 +50,6 @@ let serverLog = '';
 const pageErrors = [];
 const axeReport = {};
 const figures = {};
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
 
 // SHEBAO_SIMULATOR_STEP (#20's built-in 经办 simulator) makes the timeline move within seconds;
 // a server without the simulator ignores it.
@@ -127,13 +119,7 @@ async function startServer() {
   server = spawn(bin, ['serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try { if ((await fetch(base + '/readyz')).ok) return; } catch (_) { /* not yet */ }
-    if (server.exitCode !== null) throw new Error('shebao exited:\n' + serverLog);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('shebao did not become ready:\n' + serverLog);
+  await waitAnswers(server, base + '/readyz', () => serverLog);
 }
 
 async function stopServer() {
@@ -184,7 +170,7 @@ async function signIn(page) {
 
 // controlled waits until the app's service worker controls the page.
 async function controlled(page) {
-  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });
+  await controlled(page);
 }
 
 after(async () => {
@@ -205,6 +191,13 @@ async function newPage(mode, b = browser) {
   const page = await ctx.newPage();
   page.on('pageerror', (err) => pageErrors.push(`${mode}: ${err.message}`));
   page.on('dialog', (d) => { pageErrors.push(`${mode}: a pop-up appeared: ${d.message()}`); d.dismiss(); });
+  return page;
+}
+
+// signedInPage is a new page in mode, signed in with the demo person account.
+async function signedInPage(mode) {
+  const page = await newPage(mode);
+  await signIn(page);
   return page;
 }
 
@@ -460,8 +453,8 @@ test('first screen: transfer size ≤ 100 KB and time to interactive ≤ 2 s (4�
 });
 
 test('a revoked or broken sign-in goes back to sign-in, with no stack trace', async () => {
-  const page = await newPage('normal');
-  const token = await signIn(page);
+  const page = await signedInPage('normal');
+  const token = await page.evaluate(() => localStorage.getItem('shebao.token'));
   execFileSync(bin, ['token', '--revoke', token], { env: env() });
   await new Promise((r) => setTimeout(r, 800)); // token_revocation_refresh is 200ms here
   await page.goto(base + '/app/#/settings');
@@ -482,8 +475,7 @@ test('a revoked or broken sign-in goes back to sign-in, with no stack trace', as
 });
 
 test('push permission refused: the settings say so and the inbox still opens', async () => {
-  const page = await newPage('normal');
-  await signIn(page);
+  const page = await signedInPage('normal');
   await page.goto(base + '/app/#/settings');
   await ready(page);
   await controlled(page);

@@ -23,4 +23,4 @@ wpt=../notify/testdata/webpushtesting
 if [ -z "${SHEBAO_WEBPUSH_TESTING_URL:-}" ] && [ ! -d "$wpt/node_modules/web-push-testing" ]; then
   (cd "$wpt" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-exec node --test --test-concurrency=1 console.test.mjs app.test.mjs pkce.test.mjs
+exec node --test --test-concurrency=1 console.test.mjs app.test.mjs pkce.test.mjs links.test.mjs

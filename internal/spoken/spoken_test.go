@@ -20,28 +20,33 @@ func TestDigitTable(t *testing.T) {
 	}
 }
 
-func TestParseNumber(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]float64{
-		"十": 10, "十五": 15, "五十五": 55, "六十三": 63, "一百零五": 105, "三百五": 350, "两千": 2000,
-		"一万二": 12000, "一万二千": 12000, "一千零一十": 1010, "一九七零": 1970, "七零": 70, "零": 0,
-		"十五点五": 15.5, "二十": 20, "幺二": 12, "洞洞七": 7, "1万2": 12000,
-	} {
-		got, ok := ParseNumber(in)
-		if !ok || got != want {
-			t.Errorf("ParseNumber(%q) = %v, %v; want %v", in, got, ok, want)
+// checkReads holds a reader to its table: each good input reads as its value, each bad one fails.
+func checkReads[T comparable](t *testing.T, name string, read func(string) (T, bool), good map[string]T, bad []string) {
+	t.Helper()
+	for in, want := range good {
+		if got, ok := read(in); !ok || got != want {
+			t.Errorf("%s(%q) = %v, %v; want %v", name, in, got, ok, want)
 		}
 	}
-	for _, bad := range []string{"", "十百", "五五十", "点", "百"} {
-		if v, ok := ParseNumber(bad); ok {
-			t.Errorf("ParseNumber(%q) = %v, want failure", bad, v)
+	for _, in := range bad {
+		if got, ok := read(in); ok {
+			t.Errorf("%s(%q) = %v, want failure", name, in, got)
 		}
 	}
 }
 
+func TestParseNumber(t *testing.T) {
+	t.Parallel()
+	checkReads(t, "ParseNumber", ParseNumber, map[string]float64{
+		"十": 10, "十五": 15, "五十五": 55, "六十三": 63, "一百零五": 105, "三百五": 350, "两千": 2000,
+		"一万二": 12000, "一万二千": 12000, "一千零一十": 1010, "一九七零": 1970, "七零": 70, "零": 0,
+		"十五点五": 15.5, "二十": 20, "幺二": 12, "洞洞七": 7, "1万2": 12000,
+	}, []string{"", "十百", "五五十", "点", "百"})
+}
+
 func TestReadDigits(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
+	checkReads(t, "ReadDigits", ReadDigits, map[string]string{
 		"幺三八 幺二三四 五六七八":        "13812345678",
 		"138-1234-5678":        "13812345678",
 		"１３８．１２３４．５６７８":        "13812345678",
@@ -50,16 +55,7 @@ func TestReadDigits(t *testing.T) {
 		"1101051949123100２艾克斯": "11010519491231002X",
 		"一三八，一二三四，五六七八":        "13812345678",
 		" 两洞洞五 ":               "2005",
-	} {
-		if got, ok := ReadDigits(in); !ok || got != want {
-			t.Errorf("ReadDigits(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	for _, bad := range []string{"", "电话138", "138号", "十五", "1234X"} {
-		if got, ok := ReadDigits(bad); ok {
-			t.Errorf("ReadDigits(%q) = %q, want failure", bad, got)
-		}
-	}
+	}, []string{"", "电话138", "138号", "十五", "1234X"})
 }
 
 func TestScanDigitRunsGroups(t *testing.T) {

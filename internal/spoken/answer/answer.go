@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"shebao/internal/apperr"
 	"shebao/internal/spoken"
 )
 
@@ -66,29 +67,31 @@ func Parse(k Kind, text string, today time.Time) (Value, error) {
 		y, m, d := today.Date()
 		today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
-	switch k {
-	case YesNo:
-		return parseYesNo(s)
-	case Number:
-		return parseNumber(s)
-	case Money:
-		return parseMoney(s)
-	case Date:
-		return parseDate(s, today)
-	case Phone:
-		return parsePhone(s)
-	case IDCard:
-		return parseIDCard(s, today)
-	case BankCard:
-		return parseBankCard(s)
-	case Name:
-		return parseName(s)
-	case Sex:
-		return parseSex(s)
-	case Choice:
+	if k == Choice {
 		return Value{}, refuse(ChoiceOptions)
 	}
+	if p, ok := parsers[k]; ok {
+		return p(s, today)
+	}
 	return Value{}, refuse(UnknownKind)
+}
+
+// parsers read the normalized answer for each kind but Choice; today is zero when unknown.
+var parsers = map[Kind]func(s string, today time.Time) (Value, error){
+	YesNo:    anyDay(parseYesNo),
+	Number:   anyDay(parseNumber),
+	Money:    anyDay(parseMoney),
+	Date:     parseDate,
+	Phone:    anyDay(parsePhone),
+	IDCard:   parseIDCard,
+	BankCard: anyDay(parseBankCard),
+	Name:     anyDay(parseName),
+	Sex:      anyDay(parseSex),
+}
+
+// anyDay adapts a parser that does not depend on today.
+func anyDay(p func(s string) (Value, error)) func(string, time.Time) (Value, error) {
+	return func(s string, _ time.Time) (Value, error) { return p(s) }
 }
 
 // normalize folds full-width letters and digits to ASCII, lower-cases ASCII letters, turns controls
@@ -130,13 +133,8 @@ var retractions = []string{"不对", "说错了", "错了", "不不", "哦不", 
 func lastRetraction(s string) int {
 	last := 0
 	for _, w := range retractions {
-		for from := 0; ; {
-			i := strings.Index(s[from:], w)
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(w)
+		for _, i := range indexAll(s, w) {
+			from := i + len(w)
 			before := s[:i]
 			if w == "错了" && (strings.HasSuffix(before, "没") || strings.HasSuffix(before, "不")) {
 				continue
@@ -163,6 +161,19 @@ type occurrence struct {
 	start, end int    // byte offsets in the normalised text
 	text       string // the canonical form
 	err        error  // why it cannot be accepted, if it cannot
+}
+
+// settleValue settles the occurrences found in s into a Value of kind k holding the one left,
+// refusing with none when nothing was found.
+func settleValue(k Kind, s string, occ []occurrence, none apperr.Kind) (Value, error) {
+	if len(occ) == 0 {
+		return Value{}, refuse(none)
+	}
+	o, err := settle(s, occ)
+	if err != nil {
+		return Value{}, err
+	}
+	return Value{Kind: k, Text: o.text}, nil
 }
 
 // settle picks the one value an answer gives from every value found in it: values taken back

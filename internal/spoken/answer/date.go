@@ -482,6 +482,7 @@ func daysIn(y, m int) int {
 	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
+// indexAll returns the byte offset of each non-overlapping occurrence of w in s, left to right.
 func indexAll(s, w string) []int {
 	var out []int
 	for from := 0; ; {

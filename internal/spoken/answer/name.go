@@ -61,14 +61,7 @@ func parseName(s string) (Value, error) {
 		}
 		occ = kept
 	}
-	if len(occ) == 0 {
-		return Value{}, refuse(NameForm)
-	}
-	o, err := settle(s, occ)
-	if err != nil {
-		return Value{}, err
-	}
-	return Value{Kind: Name, Text: o.text}, nil
+	return settleValue(Name, s, occ, NameForm)
 }
 
 // nameClauses splits an answer at pauses and at the words that take a name back, and takes the

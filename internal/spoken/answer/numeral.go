@@ -81,16 +81,10 @@ func mask(s string, words []string) string {
 	b := []byte(s)
 	changed := false
 	for _, w := range words {
-		for from := 0; ; {
-			i := strings.Index(s[from:], w)
-			if i < 0 {
-				break
-			}
-			i += from
+		for _, i := range indexAll(s, w) {
 			for k := i; k < i+len(w); k++ {
 				b[k] = 1
 			}
-			from = i + len(w)
 			changed = true
 		}
 	}

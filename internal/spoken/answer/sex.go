@@ -32,12 +32,5 @@ func parseSex(s string) (Value, error) {
 		}
 		i += len(w)
 	}
-	if len(occ) == 0 {
-		return Value{}, refuse(SexUnknown)
-	}
-	o, err := settle(s, occ)
-	if err != nil {
-		return Value{}, err
-	}
-	return Value{Kind: Sex, Text: o.text}, nil
+	return settleValue(Sex, s, occ, SexUnknown)
 }
