@@ -170,7 +170,7 @@ async function signIn(page) {
 
 // controlled waits until the app's service worker controls the page.
 async function controlled(page) {
-  await controlled(page);
+  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });
 }
 
 after(async () => {
