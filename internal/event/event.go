@@ -25,8 +25,9 @@ const (
 	ApplicationChanged = "application.changed"
 
 	// PersonChanged: a person's own data shown on the home screen (profile, follows, notices)
-	// changed; Key is the identity subject, Data empty. Home-screen caches in every replica drop
-	// that person's entry.
+	// changed; Key is the identity subject, Data empty — or, for many people at once (a
+	// campaign's batch of notices), Key empty and Data a People. Home-screen caches in every
+	// replica drop those people's entries.
 	PersonChanged = "person.changed"
 )
 
@@ -76,4 +77,9 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 	// Subscribe registers h for the events of topic published from now on.
 	Subscribe(topic string, h Handler) (unsubscribe func())
+}
+
+// People is the Data of a PersonChanged event about several people at once.
+type People struct {
+	Subjects []string `json:"subjects"`
 }
