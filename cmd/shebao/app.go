@@ -87,7 +87,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		// another replica gives no fresh burst.
 		lim = ratelimit.NewRedis(st.redis, "shebao:rl:", log)
 	}
-	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person, lim)
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person, lim, st.events)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,11 @@ const (
 	// campaign's batch of notices), Key empty and Data a People. Home-screen caches in every
 	// replica drop those people's entries.
 	PersonChanged = "person.changed"
+
+	// ChatSession: a chat session held open by a connection on another replica has news; Key is
+	// the session id, Data {"kind":"frames"} (new frames are stored: send them) or
+	// {"kind":"attached","by":instance} (a connection on that instance took the session over).
+	ChatSession = "chat.session"
 )
 
 // Application statuses, in the order an application usually passes them.
