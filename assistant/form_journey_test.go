@@ -12,6 +12,7 @@ import (
 
 	"shebao/assistant/formflow"
 	"shebao/content"
+	"shebao/content/contenttest"
 	"shebao/internal/beijing"
 	"shebao/internal/db"
 	"shebao/internal/modelclient"
@@ -25,17 +26,6 @@ type formEventJSON struct {
 	Suggestions []string   `json:"suggestions"`
 	Citations   []Citation `json:"citations"`
 	Form        FormState  `json:"form"`
-}
-
-// csGuides gives the published guides of a content service.
-type csGuides struct{ cs *content.Service }
-
-func (g csGuides) Guide(_ context.Context, code string) (content.Guide, error) {
-	p, err := g.cs.Guide(code)
-	if err != nil {
-		return content.Guide{}, err
-	}
-	return p.Guide, nil
 }
 
 // fakeProfiles is the person store: what a signed-in person's profile holds.
@@ -91,13 +81,7 @@ var (
 func newFormRig(t testing.TB, d *db.DB, proposer formflow.Proposer) *formRig {
 	t.Helper()
 	ctx := context.Background()
-	cs, err := content.New(ctx, content.Options{DB: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.SeedIfEmpty(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cs := contenttest.Seeded(t, content.Options{DB: d})
 	now := func() time.Time { return time.Date(2026, 3, 15, 10, 0, 0, 0, beijing.Location()) }
 	subs := &fakeSubmitter{}
 	profiles := fakeProfiles{"u1": {
@@ -105,7 +89,7 @@ func newFormRig(t testing.TB, d *db.DB, proposer formflow.Proposer) *formRig {
 		"id_number": {Value: journeyID, Display: "6101**********" + journeyID[14:]},
 		"phone":     {Value: journeyPhone, Display: "138****5678"},
 	}}
-	e, err := formflow.New(ctx, formflow.Options{DB: d, Forms: cs, Guides: csGuides{cs}, Profiles: profiles,
+	e, err := formflow.New(ctx, formflow.Options{DB: d, Forms: cs, Guides: content.PublishedGuides{S: cs}, Profiles: profiles,
 		Submitter: subs, Proposer: proposer, Now: now, Log: formLogger(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +97,7 @@ func newFormRig(t testing.TB, d *db.DB, proposer formflow.Proposer) *formRig {
 	svc, srv, _ := testServer(t, func(o *Options) {
 		o.DB = d
 		o.Forms = e
-		o.Guides = csGuides{cs}
+		o.Guides = content.PublishedGuides{S: cs}
 		o.Verifier = fakeVerifier{"tok-1": {Subject: "u1"}}
 		o.Limits.User = ratelimit.Rate{Burst: 1000, PerSecond: 1000}
 		o.Limits.IP = ratelimit.Rate{Burst: 1000, PerSecond: 1000}

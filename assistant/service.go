@@ -526,17 +526,15 @@ func sameOrigin(origin, host string) bool {
 	return false
 }
 
+// upgradeRefusals are the catalogue kinds of the statuses the upgrader refuses with; any other
+// status is a websocket_required.
+var upgradeRefusals = map[int]apperr.Kind{http.StatusForbidden: apperr.Forbidden, http.StatusMethodNotAllowed: apperr.MethodNotAllowed}
+
 func (s *Service) upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
 	s.log.Info("websocket upgrade refused", "status", status, "reason", reason.Error(), "origin", r.Header.Get("Origin"))
-	var e *apperr.Error
-	switch status {
-	case http.StatusForbidden:
-		e = apperr.New(apperr.Forbidden, "不允许从该来源连接。")
-	case http.StatusMethodNotAllowed:
-		e = apperr.New(apperr.MethodNotAllowed, "")
-	default:
-		e = apperr.New(apperr.WebSocketRequired, "")
-		e.Status = status
+	e := apperr.ByStatus(status, upgradeRefusals, apperr.WebSocketRequired)
+	if status == http.StatusForbidden {
+		e.Message = "不允许从该来源连接。"
 	}
 	apperr.WriteHTTP(w, e)
 }

@@ -1,8 +1,6 @@
 package bff
 
 import (
-	"context"
-
 	"github.com/gofiber/fiber/v2"
 
 	"shebao/content"
@@ -10,14 +8,7 @@ import (
 
 // formAPI is the workflow API for forms: bodies are Form schemas.
 func (s *Server) formAPI() *docAPI {
-	return &docAPI{s: s, kind: content.KindForm, label: "表单",
-		create: func(ctx context.Context, a content.Actor, raw []byte) (*content.Version, error) {
-			return decodeThen(raw, func(f content.Form) (*content.Version, error) { return s.Content.CreateForm(ctx, a, f) })
-		},
-		save: func(ctx context.Context, a content.Actor, code string, e content.Edit, raw []byte) (*content.Version, error) {
-			return decodeThen(raw, func(f content.Form) (*content.Version, error) { return s.Content.SaveForm(ctx, a, code, e, f) })
-		},
-	}
+	return newDocAPI(s, content.KindForm, "表单", s.Content.CreateForm, s.Content.SaveForm)
 }
 
 // formRoutes registers the public form routes on the /api/v1 group: the latest published

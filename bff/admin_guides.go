@@ -27,12 +27,20 @@ type docAPI struct {
 
 // guideAPI is the workflow API for guides: bodies are Guide documents.
 func (s *Server) guideAPI() *docAPI {
-	return &docAPI{s: s, kind: content.KindGuide, label: "办事指南",
+	return newDocAPI(s, content.KindGuide, "办事指南", s.Content.CreateGuide, s.Content.SaveGuide)
+}
+
+// newDocAPI is the workflow API of a kind whose bodies are T documents, decoded strictly and
+// passed to create (a new document) or save (a draft's new text).
+func newDocAPI[T any](s *Server, kind content.Kind, label string,
+	create func(context.Context, content.Actor, T) (*content.Version, error),
+	save func(context.Context, content.Actor, string, content.Edit, T) (*content.Version, error)) *docAPI {
+	return &docAPI{s: s, kind: kind, label: label,
 		create: func(ctx context.Context, a content.Actor, raw []byte) (*content.Version, error) {
-			return decodeThen(raw, func(g content.Guide) (*content.Version, error) { return s.Content.CreateGuide(ctx, a, g) })
+			return decodeThen(raw, func(doc T) (*content.Version, error) { return create(ctx, a, doc) })
 		},
 		save: func(ctx context.Context, a content.Actor, code string, e content.Edit, raw []byte) (*content.Version, error) {
-			return decodeThen(raw, func(g content.Guide) (*content.Version, error) { return s.Content.SaveGuide(ctx, a, code, e, g) })
+			return decodeThen(raw, func(doc T) (*content.Version, error) { return save(ctx, a, code, e, doc) })
 		},
 	}
 }

@@ -13,97 +13,73 @@ import (
 // adminNotifyRoutes are reminder campaigns, the delivery log and test sends, for publishers.
 func (s *Server) adminNotifyRoutes(admin fiber.Router) {
 	g := admin.Group("/notify", requireRole(identity.RolePublisher))
-	g.Get("/campaigns", s.listCampaigns)
-	g.Post("/campaigns", s.createCampaign)
-	g.Get("/campaigns/:id", s.getCampaign)
-	g.Get("/campaigns/:id/preview", s.previewCampaign)
-	g.Post("/campaigns/:id/:action", s.campaignAction)
-	g.Get("/deliveries", s.deliveryLog)
-	g.Post("/test-send", s.testSend)
+	mount(g, s.notifier, []route[*notify.Service]{
+		{"GET", "/campaigns", s.listCampaigns},
+		{"POST", "/campaigns", s.createCampaign},
+		{"GET", "/deliveries", s.deliveryLog},
+		{"POST", "/test-send", s.testSend},
+	})
+	mount(g, s.campaignOf, []route[campaignRef]{
+		{"GET", "/campaigns/:id", s.getCampaign},
+		{"GET", "/campaigns/:id/preview", s.previewCampaign},
+		{"POST", "/campaigns/:id/:action", s.campaignAction},
+	})
 }
 
-// campaignNotifier is the notification service and the campaign id of the path, checked in that
-// order (503 before 400), as every campaign route needs both.
-func (s *Server) campaignNotifier(c *fiber.Ctx) (*notify.Service, int64, error) {
-	n, err := s.notifier()
+// campaignRef is what every campaign route needs: the notification service and the campaign id
+// of the path.
+type campaignRef struct {
+	n  *notify.Service
+	id int64
+}
+
+// campaignOf finds the notification service and the campaign id of the path, checked in that
+// order (503 before 404).
+func (s *Server) campaignOf(c *fiber.Ctx) (campaignRef, error) {
+	n, err := s.notifier(c)
 	if err != nil {
-		return nil, 0, err
+		return campaignRef{}, err
 	}
-	id, err := campaignID(c)
-	return n, id, err
-}
-
-func campaignID(c *fiber.Ctx) (int64, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.CampaignNotFound, "")
+		return campaignRef{}, apperr.New(apperr.CampaignNotFound, "")
 	}
-	return id, nil
+	return campaignRef{n, id}, nil
 }
 
 // listCampaigns answers GET /admin/notify/campaigns.
-func (s *Server) listCampaigns(c *fiber.Ctx) error {
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
+func (s *Server) listCampaigns(c *fiber.Ctx, n *notify.Service) error {
 	cs, err := n.Campaigns(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"campaigns": cs, "segments": notify.SegmentNames})
+	return reply(c, fiber.StatusOK, fiber.Map{"campaigns": cs, "segments": notify.SegmentNames}, err)
 }
 
 // createCampaign answers POST /admin/notify/campaigns with a draft.
-func (s *Server) createCampaign(c *fiber.Ctx) error {
-	n, err := s.notifier()
+func (s *Server) createCampaign(c *fiber.Ctx, n *notify.Service) error {
+	in, err := parseBody[notify.CampaignInput](c, apperr.InvalidBody)
 	if err != nil {
 		return err
-	}
-	var in notify.CampaignInput
-	if err := c.BodyParser(&in); err != nil {
-		return apperr.New(apperr.InvalidBody, "")
 	}
 	cp, err := n.CreateCampaign(c.UserContext(), principal(c).Subject, in)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(cp)
+	return reply(c, fiber.StatusCreated, cp, err)
 }
 
 // getCampaign answers GET /admin/notify/campaigns/{id}: the campaign and its progress.
-func (s *Server) getCampaign(c *fiber.Ctx) error {
-	n, id, err := s.campaignNotifier(c)
-	if err != nil {
-		return err
-	}
-	cp, err := n.Campaign(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(cp)
+func (s *Server) getCampaign(c *fiber.Ctx, r campaignRef) error {
+	cp, err := r.n.Campaign(c.UserContext(), r.id)
+	return reply(c, fiber.StatusOK, cp, err)
 }
 
 // previewCampaign answers GET /admin/notify/campaigns/{id}/preview: how many people it reaches.
-func (s *Server) previewCampaign(c *fiber.Ctx) error {
-	n, id, err := s.campaignNotifier(c)
-	if err != nil {
-		return err
-	}
-	count, err := n.Preview(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"id": id, "people": count})
+func (s *Server) previewCampaign(c *fiber.Ctx, r campaignRef) error {
+	count, err := r.n.Preview(c.UserContext(), r.id)
+	return reply(c, fiber.StatusOK, fiber.Map{"id": r.id, "people": count}, err)
 }
 
 // campaignAction answers POST /admin/notify/campaigns/{id}/{start|pause|resume|cancel}.
-func (s *Server) campaignAction(c *fiber.Ctx) error {
-	n, id, err := s.campaignNotifier(c)
-	if err != nil {
-		return err
-	}
+func (s *Server) campaignAction(c *fiber.Ctx, r campaignRef) error {
+	n, id := r.n, r.id
 	var cp notify.Campaign
+	var err error
 	ctx := c.UserContext()
 	switch c.Params("action") {
 	case "start":
@@ -125,11 +101,7 @@ func (s *Server) campaignAction(c *fiber.Ctx) error {
 }
 
 // deliveryLog answers GET /admin/notify/deliveries?person=&campaign=&notice=&limit=.
-func (s *Server) deliveryLog(c *fiber.Ctx) error {
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
+func (s *Server) deliveryLog(c *fiber.Ctx, n *notify.Service) error {
 	limit, err := intParam(c, "limit", 100, 1, 500)
 	if err != nil {
 		return err
@@ -143,19 +115,12 @@ func (s *Server) deliveryLog(c *fiber.Ctx) error {
 		return err
 	}
 	log, err := n.DeliveryLog(c.UserContext(), notify.LogFilter{Person: c.Query("person"), CampaignID: int64(campaign), NoticeID: int64(notice), Limit: limit})
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"entries": log})
+	return reply(c, fiber.StatusOK, fiber.Map{"entries": log}, err)
 }
 
 // testSend answers POST /admin/notify/test-send {"person","title","body"}: one message to one
 // person's inbox and devices, now.
-func (s *Server) testSend(c *fiber.Ctx) error {
-	n, err := s.notifier()
-	if err != nil {
-		return err
-	}
+func (s *Server) testSend(c *fiber.Ctx, n *notify.Service) error {
 	var in struct {
 		Person string `json:"person"`
 		Title  string `json:"title"`

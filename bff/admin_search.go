@@ -14,23 +14,21 @@ import (
 // adminSearchRoutes registers the editors' search tools: synonyms, best bets and the 办事堵点
 // report. Any editorial role may use them; changes take effect without a restart.
 func (s *Server) adminSearchRoutes(r fiber.Router) {
-	r.Get("/search/synonyms", listed(s, (*search.Service).Synonyms))
-	r.Put("/search/synonyms", s.putSynonym)
-	r.Delete("/search/synonyms/:term", s.deleteSynonym)
-	r.Get("/search/bestbets", listed(s, (*search.Service).BestBets))
-	r.Put("/search/bestbets", s.putBestBet)
-	r.Delete("/search/bestbets", s.deleteBestBet)
-	r.Get("/reports/search", s.searchReport)
+	mount(r, s.searcher, []route[*search.Service]{
+		{"GET", "/search/synonyms", listed((*search.Service).Synonyms)},
+		{"PUT", "/search/synonyms", s.putSynonym},
+		{"DELETE", "/search/synonyms/:term", s.deleteSynonym},
+		{"GET", "/search/bestbets", listed((*search.Service).BestBets)},
+		{"PUT", "/search/bestbets", s.putBestBet},
+		{"DELETE", "/search/bestbets", s.deleteBestBet},
+		{"GET", "/reports/search", s.searchReport},
+	})
 	r.Get("/reports/chat", s.chatReport)
 }
 
 // listed answers with every item list returns (synonyms, best bets), never cached.
-func listed[T any](s *Server, list func(*search.Service, context.Context) ([]T, error)) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		svc, err := s.searcher()
-		if err != nil {
-			return err
-		}
+func listed[T any](list func(*search.Service, context.Context) ([]T, error)) func(*fiber.Ctx, *search.Service) error {
+	return func(c *fiber.Ctx, svc *search.Service) error {
 		items, err := list(svc, c.UserContext())
 		if err != nil {
 			return err
@@ -40,11 +38,7 @@ func listed[T any](s *Server, list func(*search.Service, context.Context) ([]T, 
 	}
 }
 
-func (s *Server) putSynonym(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) putSynonym(c *fiber.Ctx, svc *search.Service) error {
 	var syn search.Synonym
 	if err := strictDecode(c.Body(), &syn); err != nil {
 		return err
@@ -56,11 +50,7 @@ func (s *Server) putSynonym(c *fiber.Ctx) error {
 	return c.JSON(syn)
 }
 
-func (s *Server) deleteSynonym(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) deleteSynonym(c *fiber.Ctx, svc *search.Service) error {
 	term, err := url.PathUnescape(c.Params("term"))
 	if err != nil {
 		return badParam("term", "不是有效的词语")
@@ -72,11 +62,7 @@ func (s *Server) deleteSynonym(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *Server) putBestBet(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) putBestBet(c *fiber.Ctx, svc *search.Service) error {
 	var b search.BestBet
 	if err := strictDecode(c.Body(), &b); err != nil {
 		return err
@@ -91,11 +77,7 @@ func (s *Server) putBestBet(c *fiber.Ctx) error {
 	return c.JSON(b)
 }
 
-func (s *Server) deleteBestBet(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) deleteBestBet(c *fiber.Ctx, svc *search.Service) error {
 	q, code := c.Query("query"), c.Query("code")
 	if q == "" {
 		return badParam("query", "不能为空")
@@ -112,11 +94,7 @@ func (s *Server) deleteBestBet(c *fiber.Ctx) error {
 
 // searchReport answers GET /api/v1/admin/reports/search?from=&to= (dates YYYY-MM-DD or RFC 3339;
 // default the last 30 days): top queries, zero-result queries and queries with no click.
-func (s *Server) searchReport(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) searchReport(c *fiber.Ctx, svc *search.Service) error {
 	from, to, err := reportPeriod(c)
 	if err != nil {
 		return err

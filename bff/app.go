@@ -31,7 +31,7 @@ var appFS embed.FS
 // appHashed are the files served under content-hashed names with a one-year cache, leaves
 // first: a file's references to the ones before it are rewritten to their hashed names before
 // its own hash is taken, so a change anywhere changes the names of everything that imports it.
-var appHashed = []string{"icon.svg", "icon-192.png", "icon-512.png", "app.css", "pkce.js", "app.js"}
+var appHashed = []string{"icon.svg", "icon-192.png", "icon-512.png", "app.css", "pkce.js", "links.js", "app.js"}
 
 // appPlain are served under their own names, revalidated on every load: the page, the service
 // worker (browsers require a stable URL for it) and the manifest.
@@ -59,33 +59,60 @@ func sha256Of(b []byte) []byte {
 	return s[:]
 }
 
-// appInlineScript is the page's script: pkce.js and app.js as one module (pkce's exports become
-// plain declarations and app.js's import of them is dropped).
+// appModules are the modules app.js imports, leaves first. The page's script and the service
+// worker carry them as plain declarations: there is no module loader in either.
+var appModules = []string{"pkce.js", "links.js"}
+
+// plainModule is an app module with its exports turned into plain declarations.
+func plainModule(name string) ([]byte, error) {
+	src, err := appFS.ReadFile("app/" + name)
+	return bytes.ReplaceAll(src, []byte("\nexport "), []byte("\n")), err
+}
+
+// appInlineScript is the page's script: the appModules and app.js as one module (the modules'
+// exports become plain declarations and app.js's imports of them are dropped).
 func appInlineScript() ([]byte, error) {
-	pk, err := appFS.ReadFile("app/pkce.js")
-	if err != nil {
-		return nil, err
-	}
 	app, err := appFS.ReadFile("app/app.js")
 	if err != nil {
 		return nil, err
 	}
-	pk = bytes.ReplaceAll(pk, []byte("\nexport "), []byte("\n"))
-	lines := bytes.Split(app, []byte("\n"))
-	out := append(pk, '\n')
-	dropped := false
-	for _, l := range lines {
-		if !dropped && bytes.HasPrefix(l, []byte("import ")) && bytes.Contains(l, []byte("/app/assets/pkce.js")) {
-			dropped = true
-			continue
+	var out []byte
+	imports := map[string]bool{}
+	for _, m := range appModules {
+		src, err := plainModule(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, src...), '\n')
+		imports[m] = false
+	}
+	for _, l := range bytes.Split(app, []byte("\n")) {
+		if m, ok := importedModule(l); ok {
+			if dropped, listed := imports[m]; listed && !dropped {
+				imports[m] = true
+				continue
+			}
 		}
 		out = append(out, l...)
 		out = append(out, '\n')
 	}
-	if !dropped {
-		return nil, fmt.Errorf("app: app.js does not import pkce.js as expected")
+	for m, dropped := range imports {
+		if !dropped {
+			return nil, fmt.Errorf("app: app.js does not import %s as expected", m)
+		}
 	}
 	return out, nil
+}
+
+// importedModule is the module an `import … from '/app/assets/NAME'` line of app.js imports.
+func importedModule(line []byte) (string, bool) {
+	const from = " from '/app/assets/"
+	i := bytes.Index(line, []byte(from))
+	if !bytes.HasPrefix(line, []byte("import ")) || i < 0 {
+		return "", false
+	}
+	name, _, ok := strings.Cut(string(line[i+len(from):]), "'")
+	return name, ok
 }
 
 var (
@@ -165,6 +192,14 @@ func buildApp() (*appBundle, error) {
 			// cache name, and the old cache is dropped on activate.
 			data = bytes.ReplaceAll(data, []byte("__SHELL_VERSION__"), []byte(hex.EncodeToString(shell[:])[:10]))
 			data = bytes.ReplaceAll(data, []byte("__SHELL_ASSETS__"), []byte(`"`+strings.Join(all, `","`)+`"`))
+			links, err := plainModule("links.js")
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Contains(data, []byte("__LINKS_JS__")) {
+				return nil, fmt.Errorf("app: sw.js has no place for links.js")
+			}
+			data = bytes.Replace(data, []byte("__LINKS_JS__"), links, 1)
 		}
 		b.byName[name] = newAppAsset(name, data, false)
 	}

@@ -98,8 +98,11 @@ func TestAppServiceWorkerPrecachesHashedAssetsThatExist(t *testing.T) {
 		t.Fatalf("sw.js: %d %q", r.status, r.header.Get("Content-Type"))
 	}
 	sw := string(r.body)
-	if strings.Contains(sw, "__SHELL_") {
+	if strings.Contains(sw, "__SHELL_") || strings.Contains(sw, "__LINKS_JS__") {
 		t.Fatal("sw.js placeholders left unfilled")
+	}
+	if !strings.Contains(sw, "\nfunction deepLink(") || strings.Contains(sw, "export ") {
+		t.Fatal("sw.js does not carry links.js as plain declarations")
 	}
 	assets := regexp.MustCompile(`"(/app/assets/[^"]+)"`).FindAllStringSubmatch(sw, -1)
 	if len(assets) < 5 {

@@ -93,21 +93,17 @@ func plainHTTPError(b []byte) (int, bool) {
 	return status, true
 }
 
+// refusals are the catalogue kinds of the statuses a request is refused with before it reaches a
+// handler; any other status is a bad_request.
+var refusals = map[int]apperr.Kind{
+	http.StatusRequestHeaderFieldsTooLarge: apperr.HeaderTooLarge,
+	http.StatusRequestURITooLong:           apperr.HeaderTooLarge,
+	http.StatusRequestEntityTooLarge:       apperr.BodyTooLarge,
+	http.StatusRequestTimeout:              apperr.RequestTimeout,
+	http.StatusMethodNotAllowed:            apperr.MethodNotAllowed,
+}
+
 // refusal is the catalogue error for a request refused before it reached a handler.
 func refusal(status int) *apperr.Error {
-	var e *apperr.Error
-	switch status {
-	case http.StatusRequestHeaderFieldsTooLarge, http.StatusRequestURITooLong:
-		e = apperr.New(apperr.HeaderTooLarge, "")
-	case http.StatusRequestEntityTooLarge:
-		e = apperr.New(apperr.BodyTooLarge, "")
-	case http.StatusRequestTimeout:
-		e = apperr.New(apperr.RequestTimeout, "")
-	case http.StatusMethodNotAllowed:
-		e = apperr.New(apperr.MethodNotAllowed, "")
-	default:
-		e = apperr.New(apperr.BadRequest, "")
-	}
-	e.Status = status
-	return e
+	return apperr.ByStatus(status, refusals, apperr.BadRequest)
 }

@@ -81,16 +81,23 @@ func errorBodyOf(t *testing.T, res *http.Response) apperr.Detail {
 	return b.Error
 }
 
-// TestChatPathSharesTheEdge serves the chat through ChatHandler, the net/http side cmd/shebao
-// runs beside Fiber: an upgrade and the requests refused before one get the same request ids,
-// access-log records, metrics and error bodies as Fiber's routes.
-func TestChatPathSharesTheEdge(t *testing.T) {
+// newEdgeEnv is newEnvFor with the access log written to a buffer the test reads.
+func newEdgeEnv(t *testing.T) (*testEnv, *syncBuffer) {
+	t.Helper()
 	e, err := newEnvFor(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	access := &syncBuffer{}
 	e.srv.AccessLog = access
+	return e, access
+}
+
+// TestChatPathSharesTheEdge serves the chat through ChatHandler, the net/http side cmd/shebao
+// runs beside Fiber: an upgrade and the requests refused before one get the same request ids,
+// access-log records, metrics and error bodies as Fiber's routes.
+func TestChatPathSharesTheEdge(t *testing.T) {
+	e, access := newEdgeEnv(t)
 	// A stand-in for the assistant's handler that refuses the way it does, through the catalogue.
 	up := websocket.Upgrader{Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 		apperr.WriteHTTP(w, apperr.New(apperr.WebSocketRequired, ""))
@@ -295,12 +302,7 @@ func rawRequest(t *testing.T, addr, req string) *http.Response {
 // (headers too large, a malformed request) is the catalogue's JSON with a request id, in the
 // access log; upgrades through the same listener are untouched.
 func TestChatNetHTTPRefusalsAreCatalogued(t *testing.T) {
-	e, err := newEnvFor(t)
-	if err != nil {
-		t.Fatal(err)
-	}
-	access := &syncBuffer{}
-	e.srv.AccessLog = access
+	e, access := newEdgeEnv(t)
 	up := websocket.Upgrader{}
 	e.srv.Chat = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, w.Header())

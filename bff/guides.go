@@ -14,11 +14,7 @@ import (
 // listGuides answers GET /api/v1/guides: published guides with every element, filtered by
 // category, audience and region, in display order, page by page.
 func (s *Server) listGuides(c *fiber.Ctx) error {
-	limit, err := intParam(c, "limit", 20, 1, 100)
-	if err != nil {
-		return err
-	}
-	page, err := intParam(c, "page", 1, 1, 100000)
+	page, limit, err := pageParams(c, 100000)
 	if err != nil {
 		return err
 	}

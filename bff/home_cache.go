@@ -1,7 +1,6 @@
 package bff
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"sync"
@@ -9,6 +8,7 @@ import (
 
 	"shebao/internal/event"
 	"shebao/internal/eventlog"
+	"shebao/internal/lru"
 )
 
 // Defaults of NewHomeCache.
@@ -20,12 +20,10 @@ const (
 	DefaultHomeCacheTTL = 30 * time.Second
 )
 
-// HomeCacheOptions configures NewHomeCache; zero fields take defaults.
-type HomeCacheOptions struct {
-	Size int           // people kept, least recently used dropped first (DefaultHomeCacheSize)
-	TTL  time.Duration // an entry is recomputed after this at the latest (DefaultHomeCacheTTL)
-	Now  func() time.Time
-}
+// HomeCacheOptions configures NewHomeCache; zero fields take defaults: Size people kept, least
+// recently used dropped first (DefaultHomeCacheSize); an entry is recomputed after TTL at the
+// latest (DefaultHomeCacheTTL).
+type HomeCacheOptions = lru.Options
 
 // HomeCache keeps each person's last GET /api/v1/me/home body and ETag, so that a repeated
 // request (the app opening, a 304 revalidation) does no store reads. It is invalidated by the
@@ -34,12 +32,9 @@ type HomeCacheOptions struct {
 // withdrawn (every entry). An entry also dies with the Beijing day (reminders are by date) and
 // after TTL.
 type HomeCache struct {
-	o HomeCacheOptions
-
 	mu  sync.Mutex
-	m   map[string]*list.Element // subject → element holding *homeEntry
-	lru *list.List
-	seq uint64 // bumped by every invalidation
+	c   *lru.Cache[string, *homeEntry] // by subject
+	seq uint64                         // bumped by every invalidation
 	// floor is the newest invalidation the cache no longer remembers per person (a dropped
 	// tombstone, or InvalidateAll): a body computed before it is not stored.
 	floor uint64
@@ -47,28 +42,23 @@ type HomeCache struct {
 
 // homeEntry is a cached body, or a tombstone saying the person's home changed at seq.
 type homeEntry struct {
-	subject string
-	seq     uint64 // tombstone: the invalidation; body: the sequence when computing started
-	tomb    bool
-	name    string // the token's display name the body was computed with
-	day     string // Beijing date of the reminders
-	at      time.Time
-	body    []byte
-	etag    string
+	seq  uint64 // tombstone: the invalidation; body: the sequence when computing started
+	tomb bool
+	name string // the token's display name the body was computed with
+	day  string // Beijing date of the reminders
+	body []byte
+	etag string
 }
 
 // NewHomeCache returns an empty cache; Follow connects it to the event log.
 func NewHomeCache(o HomeCacheOptions) *HomeCache {
-	if o.Size <= 0 {
-		o.Size = DefaultHomeCacheSize
-	}
-	if o.TTL <= 0 {
-		o.TTL = DefaultHomeCacheTTL
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return &HomeCache{o: o, m: map[string]*list.Element{}, lru: list.New()}
+	h := &HomeCache{}
+	h.c = lru.New(o, lru.Options{Size: DefaultHomeCacheSize, TTL: DefaultHomeCacheTTL}, func(_ string, e *homeEntry) {
+		if e.tomb { // called with mu held, from the cache's own methods
+			h.floor = max(h.floor, e.seq)
+		}
+	})
+	return h
 }
 
 // Follow registers the cache as an in-memory consumer of l from its head: the cache starts
@@ -110,15 +100,10 @@ func (h *HomeCache) start() uint64 {
 func (h *HomeCache) get(subject, name, day string) (body []byte, etag string, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	el, found := h.m[subject]
-	if !found {
+	e, found := h.c.Get(subject)
+	if !found || e.tomb || e.name != name || e.day != day {
 		return nil, "", false
 	}
-	e := el.Value.(*homeEntry)
-	if e.tomb || e.name != name || e.day != day || h.o.Now().Sub(e.at) >= h.o.TTL {
-		return nil, "", false
-	}
-	h.lru.MoveToFront(el)
 	return e.body, e.etag, true
 }
 
@@ -127,16 +112,14 @@ func (h *HomeCache) get(subject, name, day string) (body []byte, etag string, ok
 func (h *HomeCache) put(subject, name, day string, from uint64, body []byte, etag string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	el, found := h.m[subject]
-	if found {
-		if old := el.Value.(*homeEntry); old.seq > from {
+	if old, found := h.c.Peek(subject); found {
+		if old.seq > from {
 			return // invalidated (or recomputed by a later request) after this one began
 		}
 	} else if from < h.floor {
 		return
 	}
-	e := &homeEntry{subject: subject, seq: from, name: name, day: day, at: h.o.Now(), body: body, etag: etag}
-	h.set(el, e)
+	h.c.Put(subject, &homeEntry{seq: from, name: name, day: day, body: body, etag: etag})
 }
 
 // Invalidate drops subject's cached home, also one being computed right now.
@@ -144,7 +127,7 @@ func (h *HomeCache) Invalidate(subject string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seq++
-	h.set(h.m[subject], &homeEntry{subject: subject, seq: h.seq, tomb: true})
+	h.c.Put(subject, &homeEntry{seq: h.seq, tomb: true})
 }
 
 // InvalidateAll drops every cached home.
@@ -153,28 +136,7 @@ func (h *HomeCache) InvalidateAll() {
 	defer h.mu.Unlock()
 	h.seq++
 	h.floor = h.seq
-	clear(h.m)
-	h.lru.Init()
-}
-
-// set stores e in el (nil: a new element) and drops the least recently used beyond Size; the
-// caller holds mu.
-func (h *HomeCache) set(el *list.Element, e *homeEntry) {
-	if el != nil {
-		el.Value = e
-		h.lru.MoveToFront(el)
-		return
-	}
-	h.m[e.subject] = h.lru.PushFront(e)
-	for h.lru.Len() > h.o.Size {
-		old := h.lru.Back()
-		oe := old.Value.(*homeEntry)
-		if oe.tomb {
-			h.floor = max(h.floor, oe.seq)
-		}
-		h.lru.Remove(old)
-		delete(h.m, oe.subject)
-	}
+	h.c.Clear()
 }
 
 // personChanged records that subject's own data changed: at once in this process, and through

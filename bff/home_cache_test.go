@@ -177,8 +177,8 @@ func TestHomeCacheRules(t *testing.T) {
 	if hit("x", "n", "d1") {
 		t.Fatal("stale body stored after its tombstone was evicted")
 	}
-	if len(h.m) > 2 || h.lru.Len() > 2 {
-		t.Fatalf("cache holds %d entries, want at most 2", h.lru.Len())
+	if h.c.Len() > 2 {
+		t.Fatalf("cache holds %d entries, want at most 2", h.c.Len())
 	}
 
 	// Events: a malformed application step drops everything rather than nothing.

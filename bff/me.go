@@ -147,10 +147,7 @@ func (s *Server) withPeople(h fiber.Handler) fiber.Handler {
 func (s *Server) getMe(c *fiber.Ctx) error {
 	p := principal(c)
 	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(prof)
+	return reply(c, fiber.StatusOK, prof, err)
 }
 
 // patchMe answers PATCH /api/v1/me: the person declares fields of their profile.
@@ -165,10 +162,7 @@ func (s *Server) patchMe(c *fiber.Ctx) error {
 	}
 	s.personChanged(c.UserContext(), p.Subject)
 	prof, err := s.People.Profile(c.UserContext(), p.Subject, p.Name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(prof)
+	return reply(c, fiber.StatusOK, prof, err)
 }
 
 // strictDecodeQuiet decodes a JSON body, refusing unknown fields, without quoting the decoder's
@@ -190,20 +184,14 @@ func (s *Server) listApplications(c *fiber.Ctx) error {
 	}
 	items, next, err := s.Applications.List(c.UserContext(), principal(c).Subject,
 		application.ListFilter{Status: c.Query("status"), Limit: limit, Before: c.Query("cursor")})
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"items": items, "next_cursor": next})
+	return reply(c, fiber.StatusOK, fiber.Map{"items": items, "next_cursor": next}, err)
 }
 
 // getApplication answers GET /api/v1/me/applications/{id} with the timeline. Another person's
 // id, a guessed one and an unknown one all answer the same 404.
 func (s *Server) getApplication(c *fiber.Ctx) error {
 	a, err := s.Applications.Get(c.UserContext(), principal(c).Subject, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(a)
+	return reply(c, fiber.StatusOK, a, err)
 }
 
 // submitApplication answers POST /api/v1/me/applications: 201 with the stored application.

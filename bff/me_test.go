@@ -24,6 +24,7 @@ import (
 	"shebao/internal/person"
 	"shebao/internal/queue"
 	"shebao/internal/ratelimit"
+	"shebao/internal/testutil"
 )
 
 // Personal numbers used by the /me tests; the log scan looks for each of them.
@@ -199,17 +200,6 @@ func webhookBody(id string, seq int, status, eventID string) string {
 	return string(b)
 }
 
-func countChanges(t *testing.T, l *eventlog.Log, id string) int {
-	t.Helper()
-	n := 0
-	for _, ev := range must(l.Read(context.Background(), 0, 10000)) {
-		if ev.Topic == event.ApplicationChanged && ev.Key == id {
-			n++
-		}
-	}
-	return n
-}
-
 func TestWebhookContract(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newMeEnv(t, d, MeLimits{})
@@ -238,7 +228,7 @@ func TestWebhookContract(t *testing.T) {
 		if r := post(strings.Replace(b1, "accepted", "rejected", 1), signed(b1, now, meSecret)); r.status != 401 {
 			t.Fatalf("tampered body: %d", r.status)
 		}
-		if n := countChanges(t, e.log, a.ID); n != 1 {
+		if n := testutil.CountEvents(t, e.log, event.ApplicationChanged, a.ID); n != 1 {
 			t.Fatalf("refused webhooks changed the application: %d events", n)
 		}
 		r := post(b1, signed(b1, now, meSecret))
@@ -270,7 +260,7 @@ func TestWebhookContract(t *testing.T) {
 		if strings.Join(order, ",") != "submitted,accepted,reviewing,completed" || got.Status != "completed" {
 			t.Fatalf("timeline %v", order)
 		}
-		if n := countChanges(t, e.log, a.ID); n != 4 {
+		if n := testutil.CountEvents(t, e.log, event.ApplicationChanged, a.ID); n != 4 {
 			t.Fatalf("%d events for 4 steps", n)
 		}
 	})

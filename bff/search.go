@@ -8,13 +8,15 @@ import (
 )
 
 func (s *Server) searchRoutes(v1 fiber.Router) {
-	v1.Get("/search", s.search)
-	v1.Get("/search/suggest", s.suggest)
-	v1.Post("/search/click", s.searchClick)
+	mount(v1, s.searcher, []route[*search.Service]{
+		{"GET", "/search", s.search},
+		{"GET", "/search/suggest", s.suggest},
+		{"POST", "/search/click", s.searchClick},
+	})
 }
 
 // searcher returns the search service or service_unavailable while there is none.
-func (s *Server) searcher() (*search.Service, error) {
+func (s *Server) searcher(*fiber.Ctx) (*search.Service, error) {
 	if s.Search == nil || !s.Search.Ready() {
 		return nil, apperr.New(apperr.Unavailable, "搜索服务正在准备中，请稍后再试。")
 	}
@@ -28,11 +30,7 @@ type queryParams struct{ c *fiber.Ctx }
 func (q queryParams) Get(key string) string { return string(q.c.Context().QueryArgs().Peek(key)) }
 
 // search answers GET /api/v1/search?q=&limit=&cursor=&category=&audience=&region=.
-func (s *Server) search(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) search(c *fiber.Ctx, svc *search.Service) error {
 	req, err := search.ParseRequest(queryParams{c})
 	if err != nil {
 		return err
@@ -53,11 +51,7 @@ func (s *Server) search(c *fiber.Ctx) error {
 }
 
 // suggest answers GET /api/v1/search/suggest?q=&limit= for as-you-type completion.
-func (s *Server) suggest(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) suggest(c *fiber.Ctx, svc *search.Service) error {
 	limit, err := intParam(c, "limit", 8, 1, 20)
 	if err != nil {
 		return err
@@ -73,11 +67,7 @@ func (s *Server) suggest(c *fiber.Ctx) error {
 }
 
 // searchClick answers POST /api/v1/search/click {"query_id","code"}: which result was opened.
-func (s *Server) searchClick(c *fiber.Ctx) error {
-	svc, err := s.searcher()
-	if err != nil {
-		return err
-	}
+func (s *Server) searchClick(c *fiber.Ctx, svc *search.Service) error {
 	var body struct {
 		QueryID string `json:"query_id"`
 		Code    string `json:"code"`

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"shebao/content"
+	"shebao/content/contenttest"
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/identity"
@@ -24,13 +25,7 @@ import (
 func newSearchEnv(t testing.TB, d *db.DB) *adminEnv {
 	t.Helper()
 	ctx := context.Background()
-	cs, err := content.New(ctx, content.Options{DB: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.SeedIfEmpty(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cs := contenttest.Seeded(t, content.Options{DB: d})
 	idx, err := search.Open(ctx, search.Options{Dir: t.TempDir(), DB: d})
 	if err != nil {
 		t.Fatal(err)

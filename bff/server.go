@@ -181,7 +181,7 @@ func (s *Server) routes() {
 	v1.Get("/categories", s.categories)
 	s.formRoutes(v1)
 	s.searchRoutes(v1)
-	s.toolRoutes(v1)
+	v1.Get("/tools/retirement", s.retirementAge)
 	s.chatRoutes(v1)
 	s.notifyRoutes(v1)
 	s.meRoutes(v1)

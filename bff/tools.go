@@ -10,10 +10,6 @@ import (
 	"shebao/internal/retirement"
 )
 
-func (s *Server) toolRoutes(v1 fiber.Router) {
-	v1.Get("/tools/retirement", s.retirementAge)
-}
-
 // retirementAge answers GET /api/v1/tools/retirement?category=&birth= with the statutory retirement
 // age computed from the 2024 decision, and the rule it comes from.
 func (s *Server) retirementAge(c *fiber.Ctx) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,7 +136,7 @@ func LoadSeedBundle(fsys fs.FS) (Bundle, error) {
 	for _, g := range gs {
 		guides[g.Code] = true
 	}
-	names, err := seedFiles(fsys)
+	names, err := seedFiles(fsys, ".yaml", ".yml")
 	if err != nil {
 		return b, err
 	}
@@ -170,15 +171,14 @@ func LoadSeedBundle(fsys fs.FS) (Bundle, error) {
 	return b, nil
 }
 
-// seedFiles lists the *.yaml, *.yml and *.json files of fsys, sorted.
-func seedFiles(fsys fs.FS) ([]string, error) {
+// seedFiles lists the files of fsys whose extension (in any case) is one of exts, sorted.
+func seedFiles(fsys fs.FS, exts ...string) ([]string, error) {
 	var names []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		ext := strings.ToLower(path.Ext(p))
-		if !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
+		if !d.IsDir() && slices.Contains(exts, strings.ToLower(path.Ext(p))) {
 			names = append(names, p)
 		}
 		return nil
@@ -190,21 +190,10 @@ func seedFiles(fsys fs.FS) ([]string, error) {
 // LoadSeed reads every *.yaml and *.json file in fsys (sorted by name), and checks the set. Either
 // all guides are returned or none.
 func LoadSeed(fsys fs.FS) ([]Guide, error) {
-	var names []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		ext := strings.ToLower(path.Ext(p))
-		if !d.IsDir() && (ext == ".yaml" || ext == ".yml" || ext == ".json") {
-			names = append(names, p)
-		}
-		return nil
-	})
+	names, err := seedFiles(fsys, ".yaml", ".yml", ".json")
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
 	var all []Guide
 	var files []string
 	for _, n := range names {

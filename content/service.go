@@ -360,6 +360,19 @@ func etagOf(body []byte) string {
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
+// PublishedGuides reads the published version of a guide by code, with a context: what the
+// assistant and guided forms take as their guide source.
+type PublishedGuides struct{ S *Service }
+
+// Guide is the published guide code, or the error of Service.Guide.
+func (g PublishedGuides) Guide(_ context.Context, code string) (Guide, error) {
+	p, err := g.S.Guide(code)
+	if err != nil {
+		return Guide{}, err
+	}
+	return p.Guide, nil
+}
+
 // Guide returns the published version of code, or a guide_not_found / guide_unpublished error.
 func (s *Service) Guide(code string) (*Published, error) {
 	sn := s.snap.Load()

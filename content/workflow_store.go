@@ -345,21 +345,17 @@ func summaries(ctx context.Context, q querier, k *docKind) ([]Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s documents: %w", k.kind, err)
 	}
-	defer rows.Close()
-	var out []Summary
-	for rows.Next() {
-		var sm Summary
+	return db.AppendRows(nil, rows, func(r db.Scanner, sm *Summary) error {
 		var upd, pubBody string
-		if err := rows.Scan(&sm.Code, &sm.State, &sm.PublishedVersion, &sm.LatestVersion, &upd, &sm.StateReason, &sm.Replacement, &pubBody); err != nil {
-			return nil, err
+		if err := r.Scan(&sm.Code, &sm.State, &sm.PublishedVersion, &sm.LatestVersion, &upd, &sm.StateReason, &sm.Replacement, &pubBody); err != nil {
+			return err
 		}
 		sm.Kind, sm.UpdatedAt = k.kind, parseTime(upd)
 		if pubBody != "" {
 			sm.Title = k.title([]byte(pubBody))
 		}
-		out = append(out, sm)
-	}
-	return out, rows.Err()
+		return nil
+	})
 }
 
 // summary returns one document's record, without its versions.
@@ -437,16 +433,10 @@ func scheduledVersions(ctx context.Context, q querier, k *docKind) ([]scheduledV
 	if err != nil {
 		return nil, fmt.Errorf("scheduled %s versions: %w", k.kind, err)
 	}
-	defer rows.Close()
-	var list []scheduledVersion
-	for rows.Next() {
-		var x scheduledVersion
+	return db.AppendRows(nil, rows, func(r db.Scanner, x *scheduledVersion) error {
 		var at string
-		if err := rows.Scan(&x.code, &x.version, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&x.code, &x.version, &at)
 		x.at = parseTime(at)
-		list = append(list, x)
-	}
-	return list, rows.Err()
+		return err
+	})
 }

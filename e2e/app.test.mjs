@@ -15,12 +15,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { freePort, waitAnswers } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');
@@ -38,14 +38,6 @@ const pageErrors = [];
 const axeReport = {};
 const figures = {};
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
 // SHEBAO_SIMULATOR_STEP (#20's built-in 经办 simulator) makes the timeline move within seconds;
 // a server without the simulator ignores it.
 const env = () => ({ ...process.env, SHEBAO_DATA_DIR: dataDir, SHEBAO_ADDR: base.replace('http://', ''), SHEBAO_LOG_FORMAT: 'text', SHEBAO_DEV: 'true', SHEBAO_TOKEN_REVOCATION_REFRESH: '200ms', SHEBAO_SIMULATOR_STEP: '3s' });
@@ -55,13 +47,7 @@ async function startServer() {
   server = spawn(bin, ['serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try { if ((await fetch(base + '/readyz')).ok) return; } catch (_) { /* not yet */ }
-    if (server.exitCode !== null) throw new Error('shebao exited:\n' + serverLog);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('shebao did not become ready:\n' + serverLog);
+  await waitAnswers(server, base + '/readyz', () => serverLog);
 }
 
 async function stopServer() {
@@ -107,6 +93,16 @@ async function newPage(mode) {
   const page = await ctx.newPage();
   page.on('pageerror', (err) => pageErrors.push(`${mode}: ${err.message}`));
   page.on('dialog', (d) => { pageErrors.push(`${mode}: a pop-up appeared: ${d.message()}`); d.dismiss(); });
+  return page;
+}
+
+// signedInPage is a new page in mode, signed in with the demo person account.
+async function signedInPage(mode) {
+  const page = await newPage(mode);
+  await page.goto(base + '/app/#/signin');
+  await ready(page);
+  await page.locator('button[data-account=person]').click();
+  await page.waitForFunction(() => !!localStorage.getItem('shebao.token'));
   return page;
 }
 
@@ -313,11 +309,7 @@ test('first screen: transfer size ≤ 100 KB and time to interactive ≤ 2 s (4�
 });
 
 test('a revoked or broken sign-in goes back to sign-in, with no stack trace', async () => {
-  const page = await newPage('normal');
-  await page.goto(base + '/app/#/signin');
-  await ready(page);
-  await page.locator('button[data-account=person]').click();
-  await page.waitForFunction(() => !!localStorage.getItem('shebao.token'));
+  const page = await signedInPage('normal');
   const token = await page.evaluate(() => localStorage.getItem('shebao.token'));
   execFileSync(bin, ['token', '--revoke', token], { env: env() });
   await new Promise((r) => setTimeout(r, 800)); // token_revocation_refresh is 200ms here
@@ -339,11 +331,7 @@ test('a revoked or broken sign-in goes back to sign-in, with no stack trace', as
 });
 
 test('push permission refused: the settings say so and the inbox still opens', async () => {
-  const page = await newPage('normal');
-  await page.goto(base + '/app/#/signin');
-  await ready(page);
-  await page.locator('button[data-account=person]').click();
-  await page.waitForFunction(() => !!localStorage.getItem('shebao.token'));
+  const page = await signedInPage('normal');
   await page.goto(base + '/app/#/settings');
   await ready(page);
   await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });

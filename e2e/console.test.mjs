@@ -10,11 +10,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, waitAnswers } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
@@ -31,25 +31,7 @@ const pageErrors = [];
 const openPages = [];
 let serverLog = '';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
 const env = () => ({ ...process.env, SHEBAO_DATA_DIR: dataDir, SHEBAO_ADDR: base.replace('http://', ''), SHEBAO_LOG_FORMAT: 'text' });
-
-async function waitHealthy() {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try { if ((await fetch(base + '/healthz')).ok) return; } catch (_) { /* not yet */ }
-    if (server.exitCode !== null) throw new Error('shebao exited:\n' + serverLog);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('shebao did not become healthy:\n' + serverLog);
-}
 
 async function apiAs(who, method, path, body) {
   const res = await fetch(base + path, {
@@ -75,7 +57,7 @@ before(async () => {
   server = spawn(bin, ['serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
-  await waitHealthy();
+  await waitAnswers(server, base + '/healthz', () => serverLog);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],

@@ -18,4 +18,4 @@ fi
 if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-exec node --test --test-concurrency=1 console.test.mjs app.test.mjs pkce.test.mjs
+exec node --test --test-concurrency=1 console.test.mjs app.test.mjs pkce.test.mjs links.test.mjs

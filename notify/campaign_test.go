@@ -42,8 +42,7 @@ func campaignInput() CampaignInput {
 }
 
 func TestCampaignLifecycle(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		seedPeople(t, e, 10, "2026-03-20")
 		v := &PeopleView{DB: e.db}
 		_ = v.PutPeople(e.ctx, Person{Person: "zz-late", CertificationDue: "2026-06-01"}, Person{Person: "zz-none"})

@@ -14,8 +14,7 @@ import (
 )
 
 func TestDeliveryToEveryDeviceDecryptsWithVAPID(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		a, b := e.subscribe("p1"), e.subscribe("p1")
 		e.subscribe("p2")
 		m := msg("p1", "app:A-1:2")
@@ -48,9 +47,7 @@ func TestDeliveryToEveryDeviceDecryptsWithVAPID(t *testing.T) {
 		if !seen[a.ID()] || !seen[b.ID()] {
 			t.Fatal("a device was missed")
 		}
-		if ev := strings.Join(e.events("app:A-1:2"), ","); ev != "queued,sent,sent" {
-			t.Fatalf("log %s", ev)
-		}
+		e.wantEvents(t, "app:A-1:2", "queued,sent,sent")
 	})
 }
 
@@ -104,9 +101,7 @@ func TestPushServiceAnswers(t *testing.T) {
 			}
 			e.clk.add(time.Second)
 			e.run()
-			if ev := strings.Join(e.events("r1"), ","); ev != "queued,retried,sent" {
-				t.Fatalf("log %s", ev)
-			}
+			e.wantEvents(t, "r1", "queued,retried,sent")
 		})
 		t.Run("5xx and network errors retry with backoff", func(t *testing.T) {
 			s := e.subscribe("flaky")
@@ -116,18 +111,14 @@ func TestPushServiceAnswers(t *testing.T) {
 				e.run()
 				e.clk.add(time.Minute)
 			}
-			if ev := strings.Join(e.events("f1"), ","); ev != "queued,retried,retried,sent" {
-				t.Fatalf("log %s", ev)
-			}
+			e.wantEvents(t, "f1", "queued,retried,retried,sent")
 			e.push.SetDown(true)
 			e.notify(msg("flaky", "f2"))
 			e.run()
 			e.push.SetDown(false)
 			e.clk.add(time.Minute)
 			e.run()
-			if ev := strings.Join(e.events("f2"), ","); ev != "queued,retried,sent" {
-				t.Fatalf("log %s", ev)
-			}
+			e.wantEvents(t, "f2", "queued,retried,sent")
 		})
 		t.Run("N consecutive 4xx without a delivery drop the subscription", func(t *testing.T) {
 			s := e.subscribe("dead")
@@ -152,9 +143,7 @@ func TestPushServiceAnswers(t *testing.T) {
 			e.run()
 			e.clk.add(time.Minute)
 			e.run()
-			if ev := strings.Join(e.events("s1"), ","); ev != "queued,retried,sent" {
-				t.Fatalf("log %s", ev)
-			}
+			e.wantEvents(t, "s1", "queued,retried,sent")
 		})
 	})
 }
@@ -212,8 +201,7 @@ func TestPayloadOverLimitRefusedBeforeQueueing(t *testing.T) {
 }
 
 func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		e.subscribe("p1")
 		// 22:30 Beijing: inside the default quiet hours.
 		e.clk.add(10*time.Hour + 30*time.Minute)
@@ -222,21 +210,15 @@ func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
 		urgent.Urgent = true
 		e.notify(urgent)
 		e.run()
-		if ev := strings.Join(e.events("night"), ","); ev != "queued,held" {
-			t.Fatalf("night: %s", ev)
-		}
-		if ev := strings.Join(e.events("urgent"), ","); ev != "queued,sent" {
-			t.Fatalf("urgent: %s", ev)
-		}
+		e.wantEvents(t, "night", "queued,held")
+		e.wantEvents(t, "urgent", "queued,sent")
 		j, _ := e.q.Get(e.ctx, "notify:night")
 		if want := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC); !j.RunAt.Equal(want) || j.Attempts != 0 {
 			t.Fatalf("held until %v (attempts %d), want 08:00 Beijing", j.RunAt, j.Attempts)
 		}
 		e.clk.add(9*time.Hour + 30*time.Minute) // 08:00
 		e.run()
-		if ev := strings.Join(e.events("night"), ","); ev != "queued,held,sent" {
-			t.Fatalf("night after 08:00: %s", ev)
-		}
+		e.wantEvents(t, "night", "queued,held,sent")
 		// A kind turned off is dropped; the inbox still has it.
 		if _, err := e.s.SetPreferences(e.ctx, "p1", Preferences{Kinds: map[Kind]bool{KindPayment: false}}); err != nil {
 			t.Fatal(err)
@@ -245,9 +227,7 @@ func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
 		pay.Kind = KindPayment
 		e.notify(pay)
 		e.run()
-		if ev := strings.Join(e.events("pay"), ","); ev != "queued,dropped" {
-			t.Fatalf("turned off: %s", ev)
-		}
+		e.wantEvents(t, "pay", "queued,dropped")
 		// One-tap unsubscribe from the payload's link.
 		tok := e.s.UnsubscribeToken("p1", KindGuide)
 		if k, err := e.s.UnsubscribeByToken(e.ctx, tok); err != nil || k != KindGuide {
@@ -269,8 +249,7 @@ func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
 }
 
 func TestInbox(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
+	eachEnv(t, func(t *testing.T, e *env) {
 		for _, k := range []string{"a", "b", "c"} {
 			e.notify(msg("p1", k))
 		}
@@ -301,9 +280,7 @@ func TestInbox(t *testing.T) {
 		}
 		// No subscription: the notice is in the inbox only.
 		e.run()
-		if ev := strings.Join(e.events("a"), ","); ev != "queued,inbox_only" {
-			t.Fatalf("log %s", ev)
-		}
+		e.wantEvents(t, "a", "queued,inbox_only")
 	})
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	"shebao/internal/dbtest"
 	"shebao/internal/queue"
 	"shebao/notify/pushtest"
 )
@@ -67,6 +69,11 @@ func newEnv(t *testing.T, d *db.DB, mod ...func(*Options)) *env {
 	return &env{t: t, ctx: ctx, db: d, q: q, s: s, w: s.Worker("test"), push: push, clk: clk}
 }
 
+// eachEnv runs fn with a fresh env on each database dialect (dbtest.Each).
+func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, newEnv(t, d)) })
+}
+
 // subscribe makes a device at the fake push service and registers it for person.
 func (e *env) subscribe(person string) pushtest.Subscription {
 	e.t.Helper()
@@ -105,6 +112,15 @@ func (e *env) events(key string) []string {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// wantEvents fails t unless the delivery log of the notice with key is want (events joined by
+// commas, oldest first).
+func (e *env) wantEvents(t *testing.T, key, want string) {
+	t.Helper()
+	if got := strings.Join(e.events(key), ","); got != want {
+		t.Fatalf("log of %s: %s, want %s", key, got, want)
+	}
 }
 
 func (e *env) subCount(person string) int {

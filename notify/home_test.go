@@ -3,8 +3,6 @@ package notify
 import (
 	"testing"
 
-	"shebao/internal/db"
-	"shebao/internal/dbtest"
 	"shebao/internal/event"
 	"shebao/internal/eventlog"
 )
@@ -13,9 +11,8 @@ import (
 // person.changed for that person (home-screen caches in every replica drop the entry); a notice
 // already there (same key) appends nothing.
 func TestNewNoticeTellsTheHomeScreen(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
-		l, err := eventlog.Open(e.ctx, d, eventlog.Options{})
+	eachEnv(t, func(t *testing.T, e *env) {
+		l, err := eventlog.Open(e.ctx, e.db, eventlog.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

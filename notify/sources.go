@@ -32,40 +32,38 @@ func (s *Service) Follow(ctx context.Context, l *eventlog.Log) (func(), error) {
 	return func() { un1(); un2() }, nil
 }
 
+// stepMessages are the messages for the step statuses a person is told about. The body is head
+// (with the guide's name for %s), then detailSep and the step's detail when both are there, then
+// tail.
+var stepMessages = map[string]struct {
+	kind                         Kind
+	title, head, detailSep, tail string
+	urgent                       bool
+}{
+	event.StatusAccepted:        {KindProgress, "申请已受理", "您办理的“%s”已受理，我们会尽快审核", "", "。", false},
+	event.StatusNeedsSupplement: {KindProgress, "需要补正材料", "您办理的“%s”需要补正材料", "：", "。请尽快补充。", true},
+	event.StatusReviewing:       {KindProgress, "申请审核中", "您办理的“%s”正在审核", "", "。", false},
+	event.StatusCompleted:       {KindProgress, "申请已办结", "您办理的“%s”已办结", "", "。", false},
+	event.StatusRejected:        {KindProgress, "申请未予受理", "您办理的“%s”未予受理", "，原因：", "。如有疑问请拨打12333。", false},
+	event.StatusBenefitPaid:     {KindBenefit, "待遇已发放", "“%s”相关待遇已发放", "：", "。", false},
+}
+
 // stepText is what a person reads for a step: kind, title and body; ok false for steps that need
 // no message (the person's own actions).
 func stepText(st event.ApplicationStep) (k Kind, title, body string, urgent, ok bool) {
+	m, ok := stepMessages[st.Status]
+	if !ok {
+		return "", "", "", false, false
+	}
 	name := st.GuideName
 	if name == "" {
 		name = "您的申请"
 	}
-	switch st.Status {
-	case event.StatusAccepted:
-		return KindProgress, "申请已受理", fmt.Sprintf("您办理的“%s”已受理，我们会尽快审核。", name), false, true
-	case event.StatusNeedsSupplement:
-		b := fmt.Sprintf("您办理的“%s”需要补正材料", name)
-		if st.Detail != "" {
-			b += "：" + st.Detail
-		}
-		return KindProgress, "需要补正材料", b + "。请尽快补充。", true, true
-	case event.StatusReviewing:
-		return KindProgress, "申请审核中", fmt.Sprintf("您办理的“%s”正在审核。", name), false, true
-	case event.StatusCompleted:
-		return KindProgress, "申请已办结", fmt.Sprintf("您办理的“%s”已办结。", name), false, true
-	case event.StatusRejected:
-		b := fmt.Sprintf("您办理的“%s”未予受理", name)
-		if st.Detail != "" {
-			b += "，原因：" + st.Detail
-		}
-		return KindProgress, "申请未予受理", b + "。如有疑问请拨打12333。", false, true
-	case event.StatusBenefitPaid:
-		b := fmt.Sprintf("“%s”相关待遇已发放", name)
-		if st.Detail != "" {
-			b += "：" + st.Detail
-		}
-		return KindBenefit, "待遇已发放", b + "。", false, true
+	body = fmt.Sprintf(m.head, name)
+	if m.detailSep != "" && st.Detail != "" {
+		body += m.detailSep + st.Detail
 	}
-	return "", "", "", false, false
+	return m.kind, m.title, body + m.tail, m.urgent, true
 }
 
 func (s *Service) onApplication(ctx context.Context, e event.Event) error {

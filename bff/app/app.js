@@ -2,6 +2,7 @@
 // only ever set as textContent (search snippets' <em> marks are rebuilt as elements), so nothing
 // the API returns can run as markup.
 import { randomVerifier, challengeS256, authorizeURL, tokenRequestBody, readCallback } from '/app/assets/pkce.js';
+import { deepLink } from '/app/assets/links.js';
 
 const $main = document.getElementById('main');
 const $offline = document.getElementById('offline');
@@ -494,13 +495,19 @@ function needSignIn(title) {
   screen(title, h('p', {}, '登录后才能查看。'), h('a', { class: 'btn primary block', href: '#/signin' }, '去登录'));
 }
 
-async function apps() {
-  if (!state.token) return needSignIn('我的办件');
-  let d;
-  try { d = await api('/api/v1/me/applications'); } catch (e) {
-    if (e.status === 404) return screen('我的办件', unavailable('我的办件'));
+// personal loads path for the signed-in person's screen title, or answers the screen itself and
+// gives null: not signed in, or this server has no such API yet.
+async function personal(title, path) {
+  if (!state.token) { needSignIn(title); return null; }
+  try { return await api(path); } catch (e) {
+    if (e.status === 404) { screen(title, unavailable(title)); return null; }
     throw e;
   }
+}
+
+async function apps() {
+  const d = await personal('我的办件', '/api/v1/me/applications');
+  if (!d) return;
   screen('我的办件', (d.items || []).length ? h('ul', { class: 'list', id: 'applications' }, d.items.map(appItem)) : h('p', {}, '还没有办件。可以在“问一问”里说“帮我挂失社保卡”来办理。'));
 }
 
@@ -552,12 +559,8 @@ async function appDetail(q, id) {
 // --- 消息中心 -------------------------------------------------------------------------------
 
 async function inbox() {
-  if (!state.token) return needSignIn('消息中心');
-  let d;
-  try { d = await api('/api/v1/me/notices'); } catch (e) {
-    if (e.status === 404) return screen('消息中心', unavailable('消息中心'));
-    throw e;
-  }
+  const d = await personal('消息中心', '/api/v1/me/notices');
+  if (!d) return;
   const items = d.notices || [];
   screen('消息中心', items.length ? h('ul', { class: 'list', id: 'notices' }, items.map((n) => h('li', { class: n.read_at ? '' : 'unread' }, h('button', {
     class: 'link', type: 'button', onclick: async () => {
@@ -566,22 +569,6 @@ async function inbox() {
       else route();
     },
   }, h('span', { class: 'title' }, (n.kind_name ? '【' + n.kind_name + '】' : '') + n.title), h('span', {}, n.body))))) : h('p', {}, '没有消息。'));
-}
-
-// deepLink turns a notice's link (notify's app-relative /applications/ID or /guides/CODE, maybe
-// behind its base URL) into the app's own route; anything else, or another origin, opens the inbox.
-function deepLink(link, origin) {
-  let p;
-  try {
-    const u = new URL(link || '', origin);
-    if (u.origin !== origin) return '/app/#/inbox';
-    p = (u.pathname.replace(/^\/app(\/|$)/, '/') + u.hash).replace(/^\/#/, '').replace(/^#/, '');
-  } catch (_) { return '/app/#/inbox'; }
-  let m;
-  if ((m = /^\/(?:applications|apps)\/([\w-]+)$/.exec(p))) return '/app/#/apps/' + m[1];
-  if ((m = /^\/(?:guides|guide)\/([\w-]+)$/.exec(p))) return '/app/#/guide/' + m[1];
-  if (/^\/(inbox|settings|chat|search)?$/.test(p)) return '/app/#' + (p || '/');
-  return '/app/#/inbox';
 }
 
 // --- 设置 ---------------------------------------------------------------------------------

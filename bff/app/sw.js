@@ -7,6 +7,9 @@ const GUIDES = 'shebao-guides';
 const ASSETS = [__SHELL_ASSETS__];
 const KEEP_GUIDES = 30;
 
+// links.js (deepLink), which the page's script imports too; the server puts it here.
+__LINKS_JS__
+
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(SHELL).then((c) => c.addAll(['/app/', '/app/manifest.webmanifest', ...ASSETS])).then(() => self.skipWaiting()));
 });
@@ -58,22 +61,6 @@ self.addEventListener('fetch', (e) => {
     e.respondWith(guide(req));
   }
 });
-
-// deepLink turns a notice's link (notify's app-relative /applications/ID or /guides/CODE, maybe
-// behind its base URL) into the app's own route; anything else, or another origin, opens the inbox.
-function deepLink(link, origin) {
-  let p;
-  try {
-    const u = new URL(link || '', origin);
-    if (u.origin !== origin) return '/app/#/inbox';
-    p = (u.pathname.replace(/^\/app(\/|$)/, '/') + u.hash).replace(/^\/#/, '').replace(/^#/, '');
-  } catch (_) { return '/app/#/inbox'; }
-  let m;
-  if ((m = /^\/(?:applications|apps)\/([\w-]+)$/.exec(p))) return '/app/#/apps/' + m[1];
-  if ((m = /^\/(?:guides|guide)\/([\w-]+)$/.exec(p))) return '/app/#/guide/' + m[1];
-  if (/^\/(inbox|settings|chat|search)?$/.test(p)) return '/app/#' + (p || '/');
-  return '/app/#/inbox';
-}
 
 self.addEventListener('push', (e) => {
   let m = {};

@@ -40,17 +40,6 @@ func (r searchRetriever) Retrieve(ctx context.Context, q string, limit int) ([]a
 	return hits, nil
 }
 
-// publishedGuides gives the assistant the published version of a guide.
-type publishedGuides struct{ cs *content.Service }
-
-func (g publishedGuides) Guide(_ context.Context, code string) (content.Guide, error) {
-	p, err := g.cs.Guide(code)
-	if err != nil {
-		return content.Guide{}, err
-	}
-	return p.Guide, nil
-}
-
 // chatVerifier checks hello tokens with the same verifiers as the HTTP API.
 type chatVerifier struct{ v identity.Verifier }
 
@@ -85,7 +74,7 @@ func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *d
 // memory, per replica).
 func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
 	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal, lim ratelimit.Limiter) (*assistant.Service, error) {
-	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: publishedGuides{cs}, Model: modelConfig(cfg),
+	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: content.PublishedGuides{S: cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
 		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}, RateLimiter: lim}
 	if p != nil {
@@ -117,7 +106,7 @@ func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Log
 // applications feature (p), fields are prefilled from the profile and confirmed forms become
 // applications; without it, a confirmed form is kept and the person pointed to 12333.
 func newFormEngine(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, p *personal) (*formflow.Engine, error) {
-	o := formflow.Options{DB: d, Forms: cs, Guides: publishedGuides{cs}, Log: log}
+	o := formflow.Options{DB: d, Forms: cs, Guides: content.PublishedGuides{S: cs}, Log: log}
 	if p != nil {
 		o.Profiles, o.Submitter = formProfiles{p.people}, formSubmitter{p.apps}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -111,18 +112,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 		}
 		defer svc.Close()
 		for _, s := range sets {
-			path := s.path
-			if path == "" { // a built-in set: the evaluator reads a file
-				path = filepath.Join(tmp, s.name+".yaml")
-				if err := os.WriteFile(path, s.data, 0o600); err != nil {
-					return err
-				}
-			}
-			rep, err := assistant.Evaluate(ctx, svc, path)
-			if err != nil {
+			if err := s.report(env.stdout, tmp, func(path string) (fmt.Stringer, error) { return assistant.Evaluate(ctx, svc, path) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.stdout, "== %s\n%s", s.name, rep.String())
 		}
 		for _, name := range strings.Split(*factual, ",") {
 			if name = strings.TrimSpace(name); name == "" {
@@ -132,18 +124,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 			if err != nil {
 				return err
 			}
-			path := set.path
-			if path == "" {
-				path = filepath.Join(tmp, set.name+".yaml")
-				if err := os.WriteFile(path, set.data, 0o600); err != nil {
-					return err
-				}
-			}
-			frep, err := assistant.EvaluateFactual(ctx, svc, path)
-			if err != nil {
+			if err := set.report(env.stdout, tmp, func(path string) (fmt.Stringer, error) { return assistant.EvaluateFactual(ctx, svc, path) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.stdout, "== %s\n%s", set.name, frep.String())
 		}
 	}
 	return nil
@@ -155,6 +138,24 @@ type evalSet struct {
 	name string
 	path string
 	data []byte
+}
+
+// report runs the set through eval and prints the report under the set's name; a built-in set is
+// first written to a file in tmp, as the evaluators read files.
+func (s evalSet) report(w io.Writer, tmp string, eval func(path string) (fmt.Stringer, error)) error {
+	path := s.path
+	if path == "" {
+		path = filepath.Join(tmp, s.name+".yaml")
+		if err := os.WriteFile(path, s.data, 0o600); err != nil {
+			return err
+		}
+	}
+	rep, err := eval(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== %s\n%s", s.name, rep.String())
+	return nil
 }
 
 func evalSetsHelp() string {

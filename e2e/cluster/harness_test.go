@@ -27,6 +27,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"shebao/internal/testutil"
 )
 
 // gate skips the test with the reason unless the cluster environment is configured.
@@ -86,15 +88,13 @@ type Replica struct {
 	Name string
 	Base string // http://127.0.0.1:port
 	cmd  *exec.Cmd
-	out  *lockedWriter
+	out  *testutil.LogBuffer // stdout and stderr
 	done chan struct{}
 }
 
 // Logs returns what the process wrote so far.
 func (r *Replica) Logs() string {
-	r.out.mu.Lock()
-	defer r.out.mu.Unlock()
-	return r.out.w.(*bytes.Buffer).String()
+	return r.out.String()
 }
 
 // Alive reports whether the process is still running.
@@ -169,7 +169,7 @@ func (c *Cluster) Start(n int) {
 	bin := binary(c.t)
 	for i := 0; i < n; i++ {
 		port := freePort(c.t)
-		r := &Replica{Name: fmt.Sprintf("r%d", len(c.Replicas)+1), Base: "http://127.0.0.1:" + port, out: &lockedWriter{w: &bytes.Buffer{}}, done: make(chan struct{})}
+		r := &Replica{Name: fmt.Sprintf("r%d", len(c.Replicas)+1), Base: "http://127.0.0.1:" + port, out: &testutil.LogBuffer{}, done: make(chan struct{})}
 		r.cmd = exec.Command(bin, "serve")
 		r.cmd.Env = append(append([]string(nil), c.env...), "SHEBAO_ADDR=127.0.0.1:"+port, "SHEBAO_DATA_DIR="+c.t.TempDir())
 		r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
@@ -193,18 +193,6 @@ func (c *Cluster) Start(n int) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-}
-
-// lockedWriter lets the process's stdout and stderr share one buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func freePort(t *testing.T) string {

@@ -34,6 +34,19 @@ func New(k Kind, msg string) *Error {
 	return &Error{Code: k.Code, Status: k.Status, Message: msg}
 }
 
+// ByStatus is the error for a request a lower layer (an HTTP server, a WebSocket upgrader)
+// refused with status: of the kind kinds gives for that status, else of kind def, answering
+// status itself.
+func ByStatus(status int, kinds map[int]Kind, def Kind) *Error {
+	k, ok := kinds[status]
+	if !ok {
+		k = def
+	}
+	e := New(k, "")
+	e.Status = status
+	return e
+}
+
 // Newf is New with a formatted message.
 func Newf(k Kind, format string, args ...any) *Error { return New(k, fmt.Sprintf(format, args...)) }
 

@@ -158,17 +158,6 @@ func step(id string, seq int, status string) UpstreamEvent {
 		At: time.Date(2026, 12, 7, 3, seq, 0, 0, time.UTC)}
 }
 
-func countEvents(t *testing.T, l *eventlog.Log, id string) int {
-	t.Helper()
-	n := 0
-	for _, e := range must(l.Read(context.Background(), 0, 1000)) {
-		if e.Topic == event.ApplicationChanged && e.Key == id {
-			n++
-		}
-	}
-	return n
-}
-
 func TestOutOfOrderWebhooksWaitForTheGap(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		st := newStack(t, d, newClock(), nil)
@@ -202,7 +191,7 @@ func TestOutOfOrderWebhooksWaitForTheGap(t *testing.T) {
 		ingest(step(a.ID, 2, event.StatusReviewing), Duplicate)
 		e := step(a.ID, 2, event.StatusRejected)
 		ingest(e, Duplicate)
-		if n := countEvents(t, st.log, a.ID); n != 4 {
+		if n := testutil.CountEvents(t, st.log, event.ApplicationChanged, a.ID); n != 4 {
 			t.Fatalf("%d events for 4 steps", n)
 		}
 		if _, err := st.svc.Ingest(ctx, step("apaaaaaaaaaaaaaaaa", 1, event.StatusAccepted)); !apperr.Is(err, apperr.ApplicationNotFound) {
@@ -329,7 +318,7 @@ func TestSubmitWithAKeyIsIdempotent(t *testing.T) {
 		if l, _ := must2(st.svc.List(ctx, "alice", ListFilter{})); len(l) != 1 {
 			t.Fatalf("alice has %d applications", len(l))
 		}
-		if n := countEvents(t, st.log, a.ID); n != 1 {
+		if n := testutil.CountEvents(t, st.log, event.ApplicationChanged, a.ID); n != 1 {
 			t.Fatalf("%d events", n)
 		}
 	})

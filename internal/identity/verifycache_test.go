@@ -25,7 +25,7 @@ func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 	clock := newTestClock()
 	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	inner := &countingVerifier{v: k.Verifier()}
-	v := CachedVerifier(inner, VerifyCacheOptions{Size: 2, MaxAge: time.Hour, Now: clock.Now})
+	v := CachedVerifier(inner, VerifyCacheOptions{Size: 2, TTL: time.Hour, Now: clock.Now})
 	tok, _ := k.Mint("a", "张三", []Role{RoleUser}, time.Hour)
 	for range 3 {
 		p, err := v.Verify(t.Context(), tok)
@@ -72,7 +72,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 	clock := newTestClock()
 	k := openTestKeyringWith(t, KeyringOptions{Now: clock.Now})
 	inner := &countingVerifier{v: k.Verifier()}
-	v := CachedVerifier(inner, VerifyCacheOptions{MaxAge: time.Hour, Now: clock.Now})
+	v := CachedVerifier(inner, VerifyCacheOptions{TTL: time.Hour, Now: clock.Now})
 	tok, _ := k.Mint("a", "", []Role{RoleUser}, 5*time.Minute)
 	if _, err := v.Verify(t.Context(), tok); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestCachedVerifierExpiresWithTheToken(t *testing.T) {
 	}
 
 	// MaxAge shorter than the token: re-verified after MaxAge.
-	v = CachedVerifier(inner, VerifyCacheOptions{MaxAge: time.Minute, Now: clock.Now})
+	v = CachedVerifier(inner, VerifyCacheOptions{TTL: time.Minute, Now: clock.Now})
 	long, _ := k.Mint("a", "", []Role{RoleUser}, time.Hour)
 	before := inner.n.Load()
 	v.Verify(t.Context(), long)
@@ -110,7 +110,7 @@ func TestCachedVerifierHonoursRevocation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := WithRevocations(CachedVerifier(k.Verifier(), VerifyCacheOptions{MaxAge: time.Hour, Now: clock.Now}), here)
+		v := WithRevocations(CachedVerifier(k.Verifier(), VerifyCacheOptions{TTL: time.Hour, Now: clock.Now}), here)
 		tok, _ := k.Mint("a", "", []Role{RoleUser}, time.Hour)
 		other, _ := k.Mint("b", "", []Role{RoleUser}, time.Hour)
 		for _, x := range []string{tok, other} {
