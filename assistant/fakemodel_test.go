@@ -60,7 +60,11 @@ func newFakeModel(t testing.TB) *fakeModel {
 
 func (f *fakeModel) config() *ModelConfig {
 	zero := float32(0)
+	// Generous waits (hang detectors): on a loaded machine under -race the fake's headers can
+	// take longer than the production defaults, and one such miss would put the model in its
+	// cool-down for the rest of a test. Tests of the timeouts set their own.
 	return &ModelConfig{Config: modelclient.Config{BaseURL: f.srv.URL + "/v1", APIKey: "test-key", Model: "fake-qwen", Temperature: &zero,
+		ConnectTimeout: 10 * time.Second, HeaderTimeout: 10 * time.Second, FirstTokenTimeout: 10 * time.Second,
 		ExtraBody: map[string]any{"chat_template_kwargs": map[string]any{"enable_thinking": false}}}}
 }
 
@@ -243,23 +247,16 @@ func passageIDsIn(req map[string]any) []string {
 }
 
 // userMessage returns the content of the user message of a recorded request.
-func userMessage(req map[string]any) string {
-	msgs, _ := req["messages"].([]any)
-	for _, m := range msgs {
-		mm, _ := m.(map[string]any)
-		if mm["role"] == "user" {
-			s, _ := mm["content"].(string)
-			return s
-		}
-	}
-	return ""
-}
+func userMessage(req map[string]any) string { return roleMessage(req, "user") }
 
-func systemMessage(req map[string]any) string {
+func systemMessage(req map[string]any) string { return roleMessage(req, "system") }
+
+// roleMessage returns the content of the first message of role in a recorded request.
+func roleMessage(req map[string]any, role string) string {
 	msgs, _ := req["messages"].([]any)
 	for _, m := range msgs {
 		mm, _ := m.(map[string]any)
-		if mm["role"] == "system" {
+		if mm["role"] == role {
 			s, _ := mm["content"].(string)
 			return s
 		}

@@ -11,6 +11,9 @@ import (
 type recordingPersonal struct{ subjects []string }
 
 func (r *recordingPersonal) Answer(_ context.Context, subject, text string, _ time.Time) (string, string, bool, error) {
+	if text == "我什么时候退休" && subject == "" {
+		return "retirement", "查您本人的退休时间需要先登录。也可以告诉我出生年月和人员类别。", true, nil
+	}
 	if !strings.Contains(text, "到哪一步") {
 		return "", "", false, nil
 	}
@@ -45,5 +48,26 @@ func TestPersonalDataIsAskedFirstWithTheSessionsPerson(t *testing.T) {
 	}
 	if a, _ := s.Answer(ctx, sess.id, "失业保险金怎么申请"); a.Route == RouteAccount || len(pd.subjects) != 2 {
 		t.Fatalf("a guide question went to personal data: %+v", a)
+	}
+}
+
+// TestAnonymousOwnRetirementAsksToSignInThenComputes: an anonymous "我什么时候退休" is told to
+// sign in (PersonalData's answer), and a birth month said next is computed by the calculator as
+// the answer to that question; a question with its own birth month never reaches the sign-in.
+func TestAnonymousOwnRetirementAsksToSignInThenComputes(t *testing.T) {
+	s, _ := testService(t, func(o *Options) { o.Personal = &recordingPersonal{} })
+	ctx := context.Background()
+	a, err := s.Answer(ctx, "", "我什么时候退休")
+	if err != nil || a.Route != RouteRetirement || !a.Asks || !strings.Contains(a.Text, "登录") {
+		t.Fatalf("anonymous: %+v %v", a, err)
+	}
+	b, err := s.Answer(ctx, a.SessionID, "七零年一月的，男的")
+	if err != nil || b.Route != RouteRetirement || b.Asks {
+		t.Fatalf("birth month after the sign-in answer: %+v %v", b, err)
+	}
+	mustContain(t, b.Text, "61岁4个月", "2031年5月")
+	c, err := s.Answer(ctx, "", "六三年五月出生的男职工什么时候退休")
+	if err != nil || c.Route != RouteRetirement || strings.Contains(c.Text, "登录") {
+		t.Fatalf("own birth month: %+v %v", c, err)
 	}
 }

@@ -127,11 +127,12 @@ type event interface{ header() *eventHeader }
 type ReadyEvent struct {
 	eventHeader
 	SessionID string      `json:"session_id"`
-	Resumed   bool        `json:"resumed"`       // the session existed and is yours
-	Replay    int         `json:"replay"`        // how many missed events follow
-	Gap       bool        `json:"gap,omitempty"` // more were missed than are replayed
-	Anonymous bool        `json:"anonymous"`     // no verified token
-	Model     bool        `json:"model"`         // a model is configured
+	Resumed   bool        `json:"resumed"`           // the session existed and is yours
+	Adopted   bool        `json:"adopted,omitempty"` // a signed-in hello took over the anonymous session it resumed
+	Replay    int         `json:"replay"`            // how many missed events follow
+	Gap       bool        `json:"gap,omitempty"`     // more were missed than are replayed
+	Anonymous bool        `json:"anonymous"`         // no verified token
+	Model     bool        `json:"model"`             // a model is configured
 	Limits    ReadyLimits `json:"limits"`
 	// VoiceInput: audio frames are transcribed; VoiceOutput: answers can come with audio.
 	VoiceInput  bool            `json:"voice_input"`

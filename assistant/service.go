@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -21,6 +22,8 @@ import (
 	"shebao/assistant/voice"
 	"shebao/internal/apperr"
 	"shebao/internal/db"
+	logevent "shebao/internal/event"
+	"shebao/internal/eventlog"
 	"shebao/internal/ratelimit"
 )
 
@@ -61,6 +64,11 @@ type Options struct {
 	// Elderly, when set, tells whether a signed-in person is 65 or older (from their profile):
 	// their chat then starts in elder mode unless the client says otherwise in hello.
 	Elderly func(ctx context.Context, subject string) bool
+	// Events, when set, carries chat sessions between servers sharing DB (replicas): frames
+	// stored by one server reach the connection another holds, and a connection opened on one
+	// server takes its session over from another. It must be the log of DB and be running
+	// (eventlog.Log.Run) for frames from other processes to arrive. nil: one server.
+	Events *eventlog.Log
 }
 
 // PersonalData answers questions about the person's own affairs from their data (the
@@ -177,9 +185,10 @@ type Service struct {
 	upgrader websocket.Upgrader
 	passages passageCache // the passages of the guides answered from
 
-	ctx    context.Context // parent of every turn; cancelled by Close
-	cancel context.CancelFunc
-	turns  sync.WaitGroup
+	ctx        context.Context // parent of every turn; cancelled by Close
+	cancel     context.CancelFunc
+	turns      sync.WaitGroup
+	unregister func() // stops following the event log
 
 	mu        sync.Mutex
 	sessions  map[string]*session
@@ -200,7 +209,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	s := &Service{
 		opts:     opts,
 		limits:   opts.Limits.withDefaults(),
-		store:    &store{db: opts.DB},
+		store:    &store{db: opts.DB, events: opts.Events, instance: newSessionID()[2:18]},
 		log:      opts.Log,
 		now:      opts.Now,
 		limiter:  opts.RateLimiter,
@@ -226,15 +235,23 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
-		// Buffers: a small read buffer of our own (net/http's 4 KiB one is released with the
-		// hijacked connection; larger frames take a few reads), and write buffers borrowed from
-		// a pool only while a message is written. Idle connections are what there are most of.
-		ReadBufferSize:  512,
+		// Buffers: a small read buffer of our own, handed over at the hijack (readBufferSize;
+		// net/http's 4 KiB one is released with the hijacked connection; larger frames take a few
+		// reads), and write buffers borrowed from a pool only while a message is written. Idle
+		// connections are what there are most of.
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 		Error:           s.upgradeError,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if opts.Events != nil {
+		stop, err := opts.Events.Register(ctx, eventlog.Consumer{Name: "chat-sessions", Topics: []string{logevent.ChatSession},
+			Start: eventlog.FromHead, Handle: s.onSessionNews})
+		if err != nil {
+			return nil, fmt.Errorf("assistant: %w", err)
+		}
+		s.unregister = stop
+	}
 	return s, nil
 }
 
@@ -252,6 +269,9 @@ func (s *Service) Close() error {
 	}
 	s.cancel()
 	s.turns.Wait()
+	if s.unregister != nil {
+		s.unregister()
+	}
 	return nil
 }
 
@@ -344,23 +364,8 @@ func (s *Service) openSession(ctx context.Context, id, subject string) (*session
 			row, err := s.store.session(ctx, id)
 			switch {
 			case err == nil && (row.Subject == "" || row.Subject == subject):
-				sess = &session{id: id, subject: row.Subject, lastSeq: row.LastSeq, used: s.now()}
-				_ = json.Unmarshal([]byte(row.State), &sess.state)
-				ids, err := s.store.recentMessageIDs(ctx, id, maxSeen)
-				if err != nil {
-					return nil, false, err
-				}
-				for i := len(ids) - 1; i >= 0; i-- {
-					sess.markSeen(ids[i])
-				}
-				s.mu.Lock()
-				if cur := s.sessions[id]; cur != nil { // loaded concurrently
-					sess = cur
-				} else {
-					s.sessions[id] = sess
-				}
-				s.mu.Unlock()
-				return sess, true, nil
+				sess, err := s.liveSession(ctx, row)
+				return sess, err == nil, err
 			case err != nil && !errors.Is(err, errNoSession):
 				return nil, false, err
 			}
@@ -374,6 +379,161 @@ func (s *Service) openSession(ctx context.Context, id, subject string) (*session
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()
 	return sess, false, nil
+}
+
+// attachSession opens session id for a connection of subject on this server. It records the
+// attachment in the store (a server that held the session before is told to let it go),
+// refreshes the live copy from the store, adopts an anonymous session for a signed-in subject,
+// and watches a turn in progress that another server started: if that server died, the turn is
+// ended with turn_interrupted once its time is up. An id that does not exist or is someone else's
+// yields a new session and resumed false.
+func (s *Service) attachSession(ctx context.Context, id, subject string) (sess *session, resumed, adopted bool, err error) {
+	s.sweepSessions()
+	if id == "" {
+		sess, _, err = s.openSession(ctx, "", subject)
+		return sess, false, false, err
+	}
+	wasAnonymous := false
+	if subject != "" {
+		row, err := s.store.session(ctx, id)
+		wasAnonymous = err == nil && row.Subject == ""
+	}
+	row, err := s.store.attach(ctx, id, subject, s.now())
+	if errors.Is(err, errNoSession) {
+		sess, _, err = s.openSession(ctx, "", subject)
+		return sess, false, false, err
+	}
+	if err != nil {
+		return nil, false, false, err
+	}
+	if row.prev != "" && row.prev != s.store.instance && s.opts.Events != nil {
+		go s.deliver()
+	}
+	sess, err = s.liveSession(ctx, row.sessionRow)
+	if err != nil {
+		return nil, false, false, err
+	}
+	sess.mu.Lock()
+	sess.subject = row.Subject
+	if row.LastSeq > sess.lastSeq && sess.turn == nil {
+		s.refreshState(sess, row.State) // turns answered on another server moved it on
+	}
+	sess.lastSeq = max(sess.lastSeq, row.LastSeq)
+	local := sess.turn != nil && sess.turn.msgID == row.turnMsg
+	sess.mu.Unlock()
+	if row.turnMsg != "" && !local {
+		s.watchTurn(sess, row.turnMsg, time.UnixMilli(row.turnUntil))
+	}
+	return sess, true, wasAnonymous && row.Subject == subject, nil
+}
+
+// liveSession returns this server's live copy of a stored session, loading it when there is none.
+func (s *Service) liveSession(ctx context.Context, row sessionRow) (*session, error) {
+	s.mu.Lock()
+	sess := s.sessions[row.ID]
+	s.mu.Unlock()
+	if sess != nil {
+		return sess, nil
+	}
+	sess = &session{id: row.ID, subject: row.Subject, lastSeq: row.LastSeq, used: s.now()}
+	_ = json.Unmarshal([]byte(row.State), &sess.state)
+	ids, err := s.store.recentMessageIDs(ctx, row.ID, maxSeen)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(ids) - 1; i >= 0; i-- {
+		sess.markSeen(ids[i])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.sessions[row.ID]; cur != nil { // loaded concurrently
+		return cur, nil
+	}
+	s.sessions[row.ID] = sess
+	return sess, nil
+}
+
+// refreshState takes the stored state of a session that another server moved on, keeping what
+// the connection's hello set here. The caller holds sess.mu.
+func (s *Service) refreshState(sess *session, stored string) {
+	var st sessionState
+	if json.Unmarshal([]byte(stored), &st) != nil {
+		return
+	}
+	st.ElderMode, st.Locale, st.Voice, st.Speech = sess.state.ElderMode, sess.state.Locale, sess.state.Voice, sess.state.Speech
+	sess.state = st
+}
+
+// turnGrace is how long past TurnTimeout a turn's server has to store its outcome before another
+// server may end it as interrupted.
+const turnGrace = 5 * time.Second
+
+// watchTurn ends turn msgID of sess with turn_interrupted at until, unless its server ended it.
+func (s *Service) watchTurn(sess *session, msgID string, until time.Time) {
+	if wait := until.Sub(s.now()) + 50*time.Millisecond; wait > 0 {
+		time.AfterFunc(wait, func() { s.endOrphan(sess, msgID) })
+		return
+	}
+	s.endOrphan(sess, msgID)
+}
+
+// endOrphan stores turn_interrupted for turn msgID if it is still in progress and overdue (its
+// server died with it); the message may then be sent again.
+func (s *Service) endOrphan(sess *session, msgID string) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	sess.mu.Lock()
+	stored, announced, err := s.store.appendEvents(s.ctx, sess.id, []event{newError(apperr.TurnInterrupted, msgID)},
+		appendSpec{endTurn: msgID, orphan: true}, s.now())
+	if err == nil {
+		s.afterStore(s.ctx, sess, stored)
+		delete(sess.seen, msgID)
+	}
+	c := sess.conn
+	sess.mu.Unlock()
+	switch {
+	case errors.Is(err, errTurnAlive):
+		return
+	case err != nil:
+		s.log.Error("end interrupted turn", "session", shortID(sess.id), "err", err)
+		return
+	}
+	s.log.Info("turn interrupted: its server stopped", "session", shortID(sess.id), "msg", msgID)
+	if announced {
+		go s.deliver()
+	}
+	if c != nil {
+		c.flush(s.limits.WriteTimeout)
+	}
+}
+
+// claimTurn records in the store that this server answers msgID (servers sharing the store run
+// one turn per session at a time). ok false: another turn is in progress, or msgID was answered
+// (answered). An overdue turn (its server died) is ended with turn_interrupted first. A server
+// whose copy of the session is behind catches up.
+func (s *Service) claimTurn(ctx context.Context, sess *session, msgID string) (answered, ok bool, err error) {
+	c, err := s.store.claimTurn(ctx, sess.id, msgID, s.now().Add(s.limits.TurnTimeout+turnGrace))
+	if err == nil && !c.ok && !c.answered && c.current != "" && c.until < s.now().UnixMilli() {
+		s.endOrphan(sess, c.current)
+		c, err = s.store.claimTurn(ctx, sess.id, msgID, s.now().Add(s.limits.TurnTimeout+turnGrace))
+	}
+	if err != nil || !c.ok {
+		return c.answered, false, err
+	}
+	sess.mu.Lock()
+	conn := sess.conn
+	if c.last > sess.lastSeq {
+		s.refreshState(sess, c.state)
+		if conn != nil {
+			err = s.catchUpLocked(ctx, sess)
+		}
+	}
+	sess.mu.Unlock()
+	if conn != nil {
+		conn.flush(s.limits.WriteTimeout)
+	}
+	return false, true, err
 }
 
 // sweepSessions forgets live sessions with no connection and no turn, unused for ten minutes;
@@ -402,33 +562,128 @@ func (s *Service) sweepSessions() {
 // turn is over once they are stored.
 func (s *Service) emit(ctx context.Context, sess *session, end *activeTurn, msg *receivedMessage, evs ...event) error {
 	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	stored := make([]storedEvent, 0, len(evs))
-	for i, ev := range evs {
-		h := ev.header()
-		h.Seq = sess.lastSeq + 1 + int64(i)
-		body, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("encode %s event: %w", h.Type, err)
-		}
-		stored = append(stored, storedEvent{seq: h.Seq, typ: h.Type, body: body})
+	err := s.emitLocked(ctx, sess, end, msg, evs)
+	c := sess.conn
+	sess.mu.Unlock()
+	if c != nil {
+		c.flush(s.limits.WriteTimeout) // written outside the session's lock
 	}
+	return err
+}
+
+// emitLocked is emit with sess.mu held: it stores the events (the store numbers them) and
+// queues them, after any stored by another server that this one has not sent yet.
+func (s *Service) emitLocked(ctx context.Context, sess *session, end *activeTurn, msg *receivedMessage, evs []event) error {
 	state, _ := json.Marshal(sess.state)
+	st := string(state)
+	spec := appendSpec{state: &st, msg: msg}
+	if end != nil {
+		spec.endTurn = end.msgID
+	}
 	// A turn cancelled by the client still stores its outcome; only shutdown stops it.
-	if err := s.store.appendEvents(context.WithoutCancel(ctx), sess.id, stored, string(state), msg, s.now()); err != nil {
+	stored, announced, err := s.store.appendEvents(context.WithoutCancel(ctx), sess.id, evs, spec, s.now())
+	if err != nil {
 		return err
 	}
-	sess.lastSeq += int64(len(stored))
+	s.afterStore(ctx, sess, stored)
+	if announced {
+		go s.deliver()
+	}
 	sess.used = s.now()
 	if end != nil && sess.turn == end {
 		sess.turn = nil
 	}
-	if sess.conn != nil {
-		for _, ev := range stored {
-			sess.conn.enqueue(ev.body)
+	return nil
+}
+
+// afterStore queues newly stored events to the attached connection. When the store numbered them
+// past the last seq this server knows (another server stored some meanwhile), the missing ones
+// are read from the store and sent first. The caller holds sess.mu.
+func (s *Service) afterStore(ctx context.Context, sess *session, stored []storedEvent) {
+	if len(stored) == 0 {
+		return
+	}
+	if stored[0].seq != sess.lastSeq+1 && sess.conn != nil {
+		if err := s.catchUpLocked(ctx, sess); err == nil {
+			return
 		}
 	}
-	return nil
+	sess.lastSeq = max(sess.lastSeq, stored[len(stored)-1].seq)
+	if c := sess.conn; c != nil {
+		for _, ev := range stored {
+			c.queue(true, ev.body)
+		}
+	}
+}
+
+// catchUpLocked queues to the attached connection the stored events after the last seq this
+// server sent, and moves it on. The caller holds sess.mu and flushes the connection after.
+func (s *Service) catchUpLocked(ctx context.Context, sess *session) error {
+	for {
+		evs, err := s.store.eventsFrom(context.WithoutCancel(ctx), sess.id, sess.lastSeq, 256)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, ev := range evs {
+			if sess.conn != nil {
+				sess.conn.queue(false, ev.body)
+			}
+			sess.lastSeq = ev.seq
+		}
+	}
+}
+
+// deliver hands the event log's new events to this process's consumers and wakes the other
+// processes (after a commit that appended an logevent.ChatSession).
+func (s *Service) deliver() {
+	if err := s.opts.Events.Deliver(s.ctx); err != nil && s.ctx.Err() == nil {
+		s.log.Debug("deliver session news", "err", err)
+	}
+}
+
+// onSessionNews follows logevent.ChatSession: frames another server stored for a session whose
+// connection is here are sent; a connection that another server took the session from is closed.
+func (s *Service) onSessionNews(ctx context.Context, e logevent.Event) error {
+	var n chatNews
+	if json.Unmarshal(e.Data, &n) != nil {
+		return nil // malformed: retrying will not help
+	}
+	s.mu.Lock()
+	sess := s.sessions[e.Key]
+	s.mu.Unlock()
+	if sess == nil {
+		return nil
+	}
+	sess.mu.Lock()
+	c := sess.conn
+	if c == nil || n.Kind == newsAttached && n.By == s.store.instance {
+		sess.mu.Unlock()
+		return nil
+	}
+	if n.Kind == newsAttached {
+		// The client may have come back here since: only a session held elsewhere now is let go.
+		sess.mu.Unlock()
+		at, err := s.store.attachedTo(ctx, sess.id)
+		if err != nil {
+			return err
+		}
+		if at != s.store.instance {
+			sess.mu.Lock()
+			if sess.conn == c {
+				sess.conn = nil
+			}
+			sess.mu.Unlock()
+			go c.closeWith(CloseReplaced, apperr.CloseReplaced.Reason())
+		}
+		return nil
+	}
+	err := s.catchUpLocked(ctx, sess)
+	sess.mu.Unlock()
+	go c.flush(s.limits.WriteTimeout) // never block the log's consumers on a socket
+	return err
 }
 
 // endTurn marks turn t as over, unless a newer turn has started.
@@ -443,16 +698,16 @@ func (sess *session) endTurn(t *activeTurn) {
 // sendTransient sends an event that is not stored, numbered with the last durable seq.
 func (s *Service) sendTransient(sess *session, ev event) {
 	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	if sess.conn == nil {
-		return
-	}
+	c := sess.conn
 	ev.header().Seq = sess.lastSeq
 	body, err := json.Marshal(ev)
-	if err != nil {
+	if c == nil || err != nil {
+		sess.mu.Unlock()
 		return
 	}
-	sess.conn.enqueue(body)
+	c.queue(true, body)
+	sess.mu.Unlock()
+	c.flush(s.limits.WriteTimeout)
 }
 
 // saveState persists the session state outside of an event.
@@ -467,7 +722,9 @@ func (s *Service) saveState(ctx context.Context, sess *session) {
 
 // Broadcast sends a notice to every connected session, e.g. planned maintenance, and returns
 // how many connections it was queued for. The event is encoded once; each connection gets it
-// with its own seq. Slow connections are dropped, never waited for.
+// with its own seq. The frames are written by a few goroutines, each over its share of the
+// connections; a connection that cannot take its frame within broadcastWriteTimeout (its socket
+// buffer full) is dropped, never waited for longer.
 func (s *Service) Broadcast(text string) int {
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
@@ -479,25 +736,45 @@ func (s *Service) Broadcast(text string) int {
 	prefix := []byte(`{"type":"` + EventNotice + `","seq":`)
 	suffix := append([]byte(`,"text":`), textJSON...)
 	suffix = append(suffix, '}')
-	n := 0
-	for _, c := range conns {
-		sess := c.currentSession()
-		if sess == nil {
-			continue
-		}
-		sess.mu.Lock()
-		if sess.conn == c {
-			b := make([]byte, 0, len(prefix)+len(suffix)+20)
-			b = append(b, prefix...)
-			b = strconv.AppendInt(b, sess.lastSeq, 10)
-			b = append(b, suffix...)
-			c.enqueue(b)
-			n++
-		}
-		sess.mu.Unlock()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for start := 0; start < len(conns); start += broadcastShare {
+		share := conns[start:min(start+broadcastShare, len(conns))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range share {
+				sess := c.currentSession()
+				if sess == nil {
+					continue
+				}
+				sess.mu.Lock()
+				mine := sess.conn == c
+				if mine {
+					b := make([]byte, 0, len(prefix)+len(suffix)+20)
+					b = append(b, prefix...)
+					b = strconv.AppendInt(b, sess.lastSeq, 10)
+					b = append(b, suffix...)
+					c.queue(true, b)
+				}
+				sess.mu.Unlock()
+				if mine {
+					c.flush(broadcastWriteTimeout)
+					n.Add(1)
+				}
+			}
+		}()
 	}
-	return n
+	wg.Wait()
+	return int(n.Load())
 }
+
+// broadcastShare is how many connections one of Broadcast's goroutines writes to, and
+// broadcastWriteTimeout how long it waits for one of them.
+const (
+	broadcastShare        = 1024
+	broadcastWriteTimeout = time.Second
+)
 
 // checkOrigin allows requests without Origin (native apps, terminal client), same-origin
 // requests, and the configured origins.
@@ -565,4 +842,11 @@ func userRef(subject string) string {
 	}
 	h := sha256.Sum256([]byte("shebao-assistant:" + subject))
 	return "u_" + hex.EncodeToString(h[:6])
+}
+
+// releaseTurn clears the stored turn in progress msgID, which ended without events.
+func (s *Service) releaseTurn(sess *session, msgID string) {
+	if err := s.store.releaseTurn(context.WithoutCancel(s.ctx), sess.id, msgID); err != nil {
+		s.log.Error("release turn", "session", shortID(sess.id), "err", err)
+	}
 }

@@ -211,8 +211,8 @@ func TestSessionSurvivesRestart(t *testing.T) {
 			t.Fatalf("events %d gap %v err %v", len(evs), gap, err)
 		}
 		var first AnswerEvent
-		if err := json.Unmarshal(evs[0], &first); err != nil || first.Seq != 1 || first.Type != EventAnswer {
-			t.Errorf("first event %s", evs[0])
+		if err := json.Unmarshal(evs[0].body, &first); err != nil || first.Seq != 1 || first.Type != EventAnswer {
+			t.Errorf("first event %s", evs[0].body)
 		}
 	})
 }
@@ -229,30 +229,35 @@ func TestStore(t *testing.T) {
 		if err := st.createSession(ctx, "s1", "user-1", now); err != nil {
 			t.Fatal(err)
 		}
-		for i := int64(1); i <= 5; i++ {
-			ev := storedEvent{seq: i, typ: "answer", body: []byte(`{"seq":` + itoa(int(i)) + `}`)}
-			if err := st.appendEvents(ctx, "s1", []storedEvent{ev}, `{"last_guide":"X"}`, &receivedMessage{clientID: "m" + itoa(int(i)), masked: "masked"}, now); err != nil {
-				t.Fatal(err)
-			}
+		state := `{"last_guide":"X"}`
+		answer := func(text string) []event {
+			return []event{&AnswerEvent{eventHeader: eventHeader{Type: EventAnswer}, Text: text}}
 		}
-		if err := st.appendEvents(ctx, "s1", []storedEvent{{seq: 5, typ: "answer", body: []byte(`{}`)}}, `{}`, nil, now); err == nil {
-			t.Error("duplicate seq accepted")
+		for i := int64(1); i <= 5; i++ {
+			// The store numbers the events: servers sharing it never reuse a seq.
+			stored, _, err := st.appendEvents(ctx, "s1", answer("a"+itoa(int(i))), appendSpec{state: &state, msg: &receivedMessage{clientID: "m" + itoa(int(i)), masked: "masked"}}, now)
+			if err != nil || len(stored) != 1 || stored[0].seq != i || !strings.Contains(string(stored[0].body), `"seq":`+itoa(int(i))) {
+				t.Fatalf("append %d: %v %v", i, stored, err)
+			}
 		}
 		row, err := st.session(ctx, "s1")
 		if err != nil || row.LastSeq != 5 || row.Subject != "user-1" || row.State != `{"last_guide":"X"}` {
 			t.Errorf("session %+v %v", row, err)
 		}
 		evs, gap, err := st.eventsAfter(ctx, "s1", 2, 2)
-		if err != nil || !gap || len(evs) != 2 || string(evs[0]) != `{"seq":4}` || string(evs[1]) != `{"seq":5}` {
-			t.Errorf("eventsAfter = %q gap %v err %v", evs, gap, err)
+		if err != nil || !gap || len(evs) != 2 || evs[0].seq != 4 || evs[1].seq != 5 || !strings.Contains(string(evs[1].body), `"text":"a5"`) {
+			t.Errorf("eventsAfter = %v gap %v err %v", evs, gap, err)
 		}
 		evs, gap, _ = st.eventsAfter(ctx, "s1", 3, 10)
 		if gap || len(evs) != 2 {
-			t.Errorf("eventsAfter(3) = %q gap %v", evs, gap)
+			t.Errorf("eventsAfter(3) = %v gap %v", evs, gap)
 		}
-		// A message stored twice (resent) is kept once.
-		if err := st.appendEvents(ctx, "s1", []storedEvent{{seq: 6, typ: "answer", body: []byte(`{}`)}}, `{}`, &receivedMessage{clientID: "m1", masked: "again"}, now); err != nil {
+		// A message stored twice (resent) is kept once; a nil state keeps the stored one.
+		if _, _, err := st.appendEvents(ctx, "s1", answer("again"), appendSpec{msg: &receivedMessage{clientID: "m1", masked: "again"}}, now); err != nil {
 			t.Fatal(err)
+		}
+		if row, _ := st.session(ctx, "s1"); row.State != state || row.LastSeq != 6 {
+			t.Errorf("after an append without state: %+v", row)
 		}
 		ids, err := st.recentMessageIDs(ctx, "s1", 3)
 		if err != nil || len(ids) != 3 {

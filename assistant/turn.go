@@ -520,5 +520,12 @@ func (t *turn) personal() (Answer, bool) {
 		return Answer{}, false
 	}
 	t.state.Pending = nil
-	return Answer{Route: Route(route), Text: reply, Suggestions: []string{}}, true
+	a := Answer{Route: Route(route), Text: reply, Suggestions: []string{}}
+	if a.Route == RouteRetirement && t.subject == "" {
+		// Asked to sign in, an anonymous person may instead say their birth month: the
+		// calculator takes the reply as the answer to its question.
+		f := ParseRetirementFacts(t.masked.Text, beijing.In(t.svc.now()))
+		t.state.Pending, a.Asks = &f, true
+	}
+	return a, true
 }

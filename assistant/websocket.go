@@ -1,9 +1,11 @@
 package assistant
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -20,27 +22,32 @@ import (
 // http.Hijacker, which a plain net/http server provides (see README.md for mounting).
 func (s *Service) Handler() http.Handler { return http.HandlerFunc(s.serveWS) }
 
-// conn is one WebSocket connection. The handler goroutine reads; one writer goroutine writes
-// everything queued in send.
+// conn is one WebSocket connection. Its goroutine reads; frames are written by whoever sends
+// them (the reader for replies, a turn for its events, Broadcast for notices), one at a time under
+// wmu with a write buffer borrowed from the upgrader's pool only while a frame is written. An idle
+// connection therefore holds one goroutine (the reader) and one timer, no writer and no buffer.
 type conn struct {
-	svc     *Service
-	ws      *websocket.Conn
-	ip      string
-	send    chan []byte   // session events; full means the client is too slow
-	replies chan []byte   // replies to the client's own frames; full makes the reader wait
-	done    chan struct{} // closed when the connection is over
+	svc   *Service
+	ws    *websocket.Conn
+	br    *bufio.Reader // the connection's read buffer (ws reads through it); nil behind a server that did not hand it over
+	ip    string
+	timer *time.Timer // the hello timeout, then pings and the idle timeout
 
-	closeOnce  sync.Once
-	closing    atomic.Pointer[closeReq]   // a close to send after the queued events
-	helloTimer atomic.Pointer[time.Timer] // until hello; dropped after it, so idle connections keep no timer
-	sess       atomic.Pointer[session]    // set by hello
-	principal  Principal
-	user       string // subject counted against the per-person limit; set by hello
-	greeted    bool   // reader goroutine only
-	bad        int    // bad frames so far; reader goroutine only
-	frames     ratelimit.Bucket
-	upload     *audioUpload // audio message being assembled; reader goroutine only
-	lastMsg    atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
+	wmu     sync.Mutex
+	pending [][]byte  // frames waiting for the writer; nil when none
+	writing bool      // a goroutine is writing pending
+	closed  bool      // closeWith ran: nothing more is written
+	closing *closeReq // a close to send once pending is written (closeAfter)
+
+	closeOnce sync.Once
+	sess      atomic.Pointer[session] // set by hello
+	principal Principal
+	user      string // subject counted against the per-person limit; set by hello
+	greeted   bool   // reader goroutine only
+	bad       int    // bad frames so far; reader goroutine only
+	frames    ratelimit.Bucket
+	upload    *audioUpload // audio message being assembled; reader goroutine only
+	lastMsg   atomic.Int64 // unix nanos of the last hello or message, for the idle timeout
 }
 
 func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -58,13 +65,13 @@ func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The headers the edge set (the request id) go out with the 101.
-	ws, err := s.upgrader.Upgrade(w, r, w.Header())
+	hw := &ownReader{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hw, r, w.Header())
 	if err != nil {
 		s.open.release(ip, "")
 		return // the upgrader has answered the request
 	}
-	c := &conn{svc: s, ws: ws, ip: ip, send: make(chan []byte, s.limits.SendBuffer),
-		replies: make(chan []byte, 8), done: make(chan struct{})}
+	c := &conn{svc: s, ws: ws, ip: ip, br: hw.br}
 	c.lastMsg.Store(time.Now().UnixNano())
 	c.frames = ratelimit.NewBucket(s.limits.FramesPerConn, time.Now())
 	ws.SetReadLimit(s.limits.MaxFrameBytes)
@@ -72,25 +79,18 @@ func (s *Service) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 
-	// The handler returns at once: the connection lives on in its own reader and writer
-	// goroutines, so that net/http's per-request buffers and the handler's deep stack are
-	// released (about 10 KiB per idle connection).
-	go c.writeLoop()
+	// Stopped until armed, so that tick never sees c.timer unset.
+	c.timer = time.AfterFunc(time.Hour, c.tick)
+	c.timer.Reset(s.limits.HelloTimeout)
+	// The handler returns at once: the connection lives on in its reader goroutine, so that
+	// net/http's per-request buffers and the handler's deep stack are released.
 	go c.serve()
 }
 
 // serve runs the reader until the connection ends, then unhooks it.
 func (c *conn) serve() {
 	s := c.svc
-	c.helloTimer.Store(time.AfterFunc(s.limits.HelloTimeout, func() {
-		if c.sess.Load() == nil {
-			c.closeWith(CloseHelloTimeout, apperr.CloseHelloTimeout.Reason())
-		}
-	}))
 	c.readLoop()
-	if t := c.helloTimer.Swap(nil); t != nil {
-		t.Stop()
-	}
 	c.closeWith(websocket.CloseNormalClosure, "")
 	c.detach()
 	s.mu.Lock()
@@ -100,13 +100,19 @@ func (c *conn) serve() {
 }
 
 // readLoop reads frames until the connection fails or is closed.
+//
+// An idle connection waits in awaitFrame, in a shallow frame, rather than deep in the WebSocket
+// library: the stack a waiting goroutine keeps after the collector shrank it is what it uses
+// while waiting (4 KiB instead of 8). The client's pongs, the frames an idle connection gets, are
+// read there too, so that the reader never goes back to waiting inside the library.
 func (c *conn) readLoop() {
 	s := c.svc
 	_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
-	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
-	})
+	c.ws.SetPongHandler(c.pong)
 	for {
+		if err := c.awaitFrame(); err != nil {
+			return // the read deadline passed or the connection failed
+		}
 		mt, data, err := c.ws.ReadMessage()
 		if err != nil {
 			// Frames over the size limit: gorilla has already sent close 1009.
@@ -115,28 +121,87 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(s.limits.PongWait))
-		if !c.allowFrame() {
-			c.closeWith(websocket.ClosePolicyViolation, "too many frames")
+		if !c.process(mt, data) {
 			return
 		}
-		if mt != websocket.TextMessage {
-			c.badFrame("")
-			continue
-		}
-		f, err := DecodeFrame(data)
-		switch {
-		case errors.Is(err, errUnknownFrame):
-			c.reply(newError(apperr.UnknownFrame, ""))
-			continue
-		case err != nil:
-			if !c.badFrame(f.ID) {
-				return
-			}
-			continue
-		}
-		c.handle(f)
 	}
+}
+
+// awaitFrame waits until the next frame's header is buffered and consumes the client's small
+// pongs itself (FIN, opcode pong, masked, at most 125 bytes); anything else is left to the
+// library.
+func (c *conn) awaitFrame() error {
+	if c.br == nil {
+		return nil
+	}
+	for {
+		h, err := c.br.Peek(2)
+		if err != nil {
+			return err
+		}
+		if h[0] != 0x8a || h[1]&0x80 == 0 || h[1]&0x7f > 125 {
+			return nil
+		}
+		n := 2 + 4 + int(h[1]&0x7f) // header, mask key, payload
+		if _, err := c.br.Peek(n); err != nil {
+			return err
+		}
+		_, _ = c.br.Discard(n)
+		_ = c.pong("")
+	}
+}
+
+func (c *conn) pong(string) error {
+	return c.ws.SetReadDeadline(time.Now().Add(c.svc.limits.PongWait))
+}
+
+// process handles one frame; false ends the connection.
+//
+//go:noinline
+func (c *conn) process(mt int, data []byte) bool {
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.svc.limits.PongWait))
+	if !c.allowFrame() {
+		c.closeWith(websocket.ClosePolicyViolation, "too many frames")
+		return false
+	}
+	if mt != websocket.TextMessage {
+		c.badFrame("")
+		return true
+	}
+	f, err := DecodeFrame(data)
+	switch {
+	case errors.Is(err, errUnknownFrame):
+		c.reply(newError(apperr.UnknownFrame, ""))
+		return true
+	case err != nil:
+		return c.badFrame(f.ID)
+	}
+	c.handle(f)
+	return true
+}
+
+// ownReader hands the WebSocket library a read buffer of ours at the hijack (which it uses as
+// the connection's reader when Upgrader.ReadBufferSize is 0), so that the reader can wait for
+// frames outside the library (awaitFrame).
+type ownReader struct {
+	http.ResponseWriter
+	br *bufio.Reader
+}
+
+// readBufferSize is the read buffer of a chat connection.
+const readBufferSize = 512
+
+func (w *ownReader) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: response does not implement http.Hijacker")
+	}
+	nc, brw, err := h.Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 { // the library refuses the latter
+		return nc, brw, err
+	}
+	w.br = bufio.NewReaderSize(nc, readBufferSize)
+	return nc, bufio.NewReadWriter(w.br, brw.Writer), nil
 }
 
 // allowFrame applies the per-connection frame rate, which protects the server from floods of
@@ -221,7 +286,7 @@ func (c *conn) hello(f ClientFrame) {
 		}
 		c.principal, anonymous = p, false
 	}
-	sess, resumed, err := s.openSession(ctx, f.SessionID, c.principal.Subject)
+	sess, resumed, adopted, err := s.attachSession(ctx, f.SessionID, c.principal.Subject)
 	if err != nil {
 		s.log.Error("open session", "err", err)
 		c.reply(newError(apperr.Internal, ""))
@@ -246,9 +311,9 @@ func (c *conn) hello(f ClientFrame) {
 		c.user = c.principal.Subject
 	}
 	if f.SessionID != "" && !resumed {
-		// Through the event queue, so that it arrives before the ready event queued below.
+		// Queued, so that it goes out before the ready event queued below.
 		body, _ := json.Marshal(newError(apperr.SessionNotFound, ""))
-		c.enqueue(body)
+		c.queue(false, body)
 	}
 	after := f.LastSeq
 	if !resumed {
@@ -259,11 +324,14 @@ func (c *conn) hello(f ClientFrame) {
 	if f.ElderMode == nil && !anonymous && s.opts.Elderly != nil {
 		elder = s.opts.Elderly(ctx, c.principal.Subject) // 适老化: the default for 65+
 	}
-	var replay [][]byte
+	var replay []storedEvent
 	var gap bool
 	sess.mu.Lock()
 	if after < sess.lastSeq {
 		replay, gap, err = s.store.eventsAfter(ctx, sess.id, after, s.limits.ReplayMax)
+		if len(replay) > 0 {
+			sess.lastSeq = max(sess.lastSeq, replay[len(replay)-1].seq) // stored by another server since the attach
+		}
 		if err != nil {
 			sess.mu.Unlock()
 			s.log.Error("replay", "session", shortID(sess.id), "err", err)
@@ -286,32 +354,29 @@ func (c *conn) hello(f ClientFrame) {
 	sess.used = s.now()
 	l := s.limits
 	ready := &ReadyEvent{eventHeader: eventHeader{Type: EventReady, Seq: min(after, sess.lastSeq)}, SessionID: sess.id,
-		Resumed: resumed, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil, ElderMode: elder,
+		Resumed: resumed, Adopted: adopted, Replay: len(replay), Gap: gap, Anonymous: anonymous, Model: s.model != nil, ElderMode: elder,
 		Limits: ReadyLimits{MaxFrameBytes: l.MaxFrameBytes, MaxMessageChars: MaxMessageRunes, MessagesPerSec: l.User.PerSecond,
 			MessageBurst: l.User.Burst, PingIntervalSec: int(l.PingInterval / time.Second), IdleTimeoutSec: int(l.IdleTimeout / time.Second),
 			MaxAudioBytes: l.MaxAudioBytes, MaxAudioChunk: MaxAudioChunkBytes},
 		VoiceInput: s.opts.Voice != nil && s.opts.Voice.CanTranscribe(), VoiceOutput: s.opts.Voice != nil && s.opts.Voice.CanSpeak(), Voice: &eff}
 	if gap && len(replay) > 0 {
-		var h eventHeader
-		_ = json.Unmarshal(replay[0], &h)
-		ready.Seq = h.Seq - 1
+		ready.Seq = replay[0].seq - 1
 	}
 	body, _ := json.Marshal(ready)
-	c.enqueue(body)
+	c.queue(false, body)
 	for _, ev := range replay {
-		c.enqueue(ev)
+		c.queue(false, ev.body)
 	}
 	sess.mu.Unlock()
+	c.flush(s.limits.WriteTimeout)
 	c.sess.Store(sess)
 	c.greeted = true
-	if t := c.helloTimer.Swap(nil); t != nil {
-		t.Stop()
-	}
+	c.timer.Reset(s.limits.PingInterval)
 	c.lastMsg.Store(time.Now().UnixNano())
 	if old != nil && old != c {
 		old.closeWith(CloseReplaced, apperr.CloseReplaced.Reason())
 	}
-	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "replayed", len(replay))
+	s.log.Info("chat session", "session", shortID(sess.id), "user", userRef(c.principal.Subject), "resumed", resumed, "adopted", adopted, "replayed", len(replay))
 }
 
 // message rate-limits a message and starts its turn. audio, when not nil, is a recording to
@@ -369,17 +434,33 @@ func (c *conn) message(f ClientFrame, audio []byte) {
 				s.sendTransient(sess, &DeltaEvent{eventHeader: eventHeader{Type: EventDelta}, ReplyTo: f.ID, Text: text})
 			}
 		}
+		answered, ok, err := s.claimTurn(ctx, sess, f.ID)
+		if err != nil || !ok {
+			sess.endTurn(at)
+			switch {
+			case err != nil:
+				s.log.Error("claim turn", "session", shortID(sess.id), "err", err)
+				s.sendTransient(sess, newError(apperr.Internal, f.ID))
+			case !answered: // answered: a resent message, ignored
+				s.sendTransient(sess, newError(apperr.Busy, f.ID)) // a turn runs on another server
+			}
+			return
+		}
 		text := f.Text
 		if audio != nil {
 			heard, ok := s.hear(ctx, sess, f.ID, audio)
 			if !ok {
 				sess.endTurn(at)
+				s.releaseTurn(sess, f.ID)
 				return
 			}
 			text = heard
 		}
-		_, err := s.runTurn(ctx, sess, at, text, stream)
+		_, err = s.runTurn(ctx, sess, at, text, stream)
 		sess.endTurn(at)
+		if err != nil {
+			s.releaseTurn(sess, f.ID) // the events that end it were not stored
+		}
 		switch {
 		case err == nil, errors.Is(err, errDuplicate):
 		case errors.Is(err, errEmpty):
@@ -399,21 +480,20 @@ type closeReq struct {
 	reason string
 }
 
-// closeAfter closes the connection once the events queued before it are written, so that an
+// closeAfter closes the connection once the frames queued before it are written, so that an
 // error event explaining the close reaches the client first.
 func (c *conn) closeAfter(code int, reason string) {
-	if c.closing.CompareAndSwap(nil, &closeReq{code, reason}) {
-		select {
-		case c.replies <- nil: // the writer takes nil as "close now"
-		case <-c.done:
-		}
+	c.wmu.Lock()
+	if c.closing == nil {
+		c.closing = &closeReq{code, reason}
 	}
+	c.wmu.Unlock()
+	c.flush(c.svc.limits.WriteTimeout)
 }
 
-// reply sends a transient event answering a client frame. Called by the reader, it waits for
-// room in its own small queue instead of dropping the connection: a client flooding frames is
-// slowed to the pace at which it reads the replies (back-pressure), affects nobody else, and
-// leaves the session-event queue to the session's events.
+// reply sends a transient event answering a client frame. The reader writes it itself: a client
+// flooding frames is slowed to the pace at which it reads the replies (back-pressure) and
+// affects nobody else.
 func (c *conn) reply(ev event) {
 	if sess := c.sess.Load(); sess != nil {
 		sess.mu.Lock()
@@ -424,76 +504,84 @@ func (c *conn) reply(ev event) {
 	if err != nil {
 		return
 	}
-	select {
-	case c.replies <- body:
-	case <-c.done:
-	}
+	c.queue(false, body)
+	c.flush(c.svc.limits.WriteTimeout)
 }
 
-// enqueue queues an event without blocking. A connection whose queue is full is too slow: it
-// is closed, so that it never holds up the sender.
-func (c *conn) enqueue(b []byte) {
-	select {
-	case c.send <- b:
-	case <-c.done:
-	default:
+// queue adds frames for the writer without writing them (callers may hold a session's lock;
+// flush after releasing it). With bounded, a connection with more than SendBuffer frames
+// waiting is too slow: it is closed, so that it never holds up a sender.
+func (c *conn) queue(bounded bool, frames ...[]byte) {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return
+	}
+	if bounded && len(c.pending)+len(frames) > c.svc.limits.SendBuffer {
+		c.wmu.Unlock()
 		go c.closeWith(CloseSlowConsumer, apperr.CloseSlowConsumer.Reason())
+		return
+	}
+	c.pending = append(c.pending, frames...)
+	c.wmu.Unlock()
+}
+
+// flush writes the queued frames unless another goroutine is writing them already, each within
+// timeout (a write that fails or times out closes the connection), then sends a requested close.
+func (c *conn) flush(timeout time.Duration) {
+	c.wmu.Lock()
+	if c.writing || c.closed {
+		c.wmu.Unlock()
+		return
+	}
+	c.writing = true
+	for len(c.pending) > 0 {
+		batch := c.pending
+		c.pending = nil
+		c.wmu.Unlock()
+		for _, b := range batch {
+			_ = c.ws.SetWriteDeadline(time.Now().Add(timeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.closeWith(websocket.CloseAbnormalClosure, "")
+				return // closed: writing stays set, nothing is written again
+			}
+		}
+		c.wmu.Lock()
+	}
+	c.writing = false
+	req := c.closing
+	c.wmu.Unlock()
+	if req != nil {
+		c.closeWith(req.code, req.reason)
 	}
 }
 
 func (c *conn) currentSession() *session { return c.sess.Load() }
 
-// writeLoop is the only writer of the connection's data frames. It also sends pings and applies
-// the idle timeout.
-func (c *conn) writeLoop() {
+// tick runs on the connection's timer: before hello it is the hello timeout; after it, it applies
+// the idle timeout and sends a ping every PingInterval. No goroutine waits between ticks.
+func (c *conn) tick() {
 	s := c.svc
-	ping := time.NewTicker(s.limits.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case b := <-c.send:
-			if !c.write(b) {
-				return
-			}
-		case b := <-c.replies:
-			if b == nil {
-				r := c.closing.Load()
-				c.closeWith(r.code, r.reason)
-				return
-			}
-			if !c.write(b) {
-				return
-			}
-		case <-ping.C:
-			if time.Since(time.Unix(0, c.lastMsg.Load())) > s.limits.IdleTimeout {
-				c.closeWith(CloseIdle, apperr.CloseIdle.Reason())
-				return
-			}
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.limits.WriteTimeout)); err != nil {
-				c.closeWith(websocket.CloseAbnormalClosure, "")
-				return
-			}
-		case <-c.done:
-			return
-		}
-	}
-}
-
-// write writes one data frame; on failure it closes the connection and returns false.
-func (c *conn) write(b []byte) bool {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.svc.limits.WriteTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+	switch {
+	case c.sess.Load() == nil:
+		c.closeWith(CloseHelloTimeout, apperr.CloseHelloTimeout.Reason())
+	case time.Since(time.Unix(0, c.lastMsg.Load())) > s.limits.IdleTimeout:
+		c.closeWith(CloseIdle, apperr.CloseIdle.Reason())
+	case c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.limits.WriteTimeout)) != nil:
 		c.closeWith(websocket.CloseAbnormalClosure, "")
-		return false
+	default:
+		c.timer.Reset(s.limits.PingInterval)
 	}
-	return true
 }
 
 // closeWith sends a close frame with code and reason (best effort, bounded by a short deadline)
 // and closes the connection. Only the first call has an effect.
 func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() {
-		close(c.done)
+		c.wmu.Lock()
+		c.closed, c.pending = true, nil
+		c.wmu.Unlock()
+		c.timer.Stop()
 		if code != websocket.CloseAbnormalClosure {
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(200*time.Millisecond))
 		}
@@ -515,8 +603,8 @@ func (c *conn) detach() {
 }
 
 // openConns counts open chat connections per client address and per person, so that one
-// client cannot hold an unbounded share of the sockets (each idle one costs about 20 KB and two
-// goroutines). The lock is a leaf: nothing else is locked while it is held.
+// client cannot hold an unbounded share of the sockets (each idle one costs a goroutine and about
+// 10 KB). The lock is a leaf: nothing else is locked while it is held.
 type openConns struct {
 	mu     sync.Mutex
 	byIP   map[string]int

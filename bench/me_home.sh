@@ -4,18 +4,21 @@
 # over a store filled by bench/megen (tokens in DATA_DIR/tokens.txt). Each request is a random
 # person of the file (every one of 100k: mostly cache misses); HOT=N draws from the first N only,
 # the people active at one time, whose home screens and tokens the caches hold after the warm-up.
+# BIN=path serves with that binary instead of one built from this checkout (a before/after pair
+# in the same run: build the other revision with `go build -o`).
 set -eu
 here=$(dirname "$(readlink -f "$0")")
 data=$1; dburl=${2:-}
 secs=${SECS:-10}
-bin=$(mktemp -u); (cd "$here/.." && go build -o "$bin" ./cmd/shebao)
+bin=${BIN:-}; built=
+if [ -z "$bin" ]; then bin=$(mktemp -u); built=$bin; (cd "$here/.." && go build -o "$bin" ./cmd/shebao); fi
 pt=$(mktemp -u); (cd /work/shared/tools/loadmix/plaintext && go build -o "$pt" .)
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 ptport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 SHEBAO_ADDR=127.0.0.1:$port SHEBAO_DATA_DIR=$data DATABASE_URL=$dburl SHEBAO_ME_RATE_PER_USER=1000000 SHEBAO_ME_RATE_PER_IP=1000000 \
   SHEBAO_SIMULATOR_STEP=24h "$bin" serve >"$data/serve.log" 2>&1 & pid=$!
 "$pt" 127.0.0.1:$ptport >/dev/null 2>&1 & ptpid=$!
-trap 'kill $pid $ptpid 2>/dev/null; rm -f "$bin" "$pt"' EXIT
+trap 'kill $pid $ptpid 2>/dev/null; rm -f $built "$pt"' EXIT
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 base="http://127.0.0.1:$port"
 wrk -t1 -c16 -d3s -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" ${HOT:-} >/dev/null # warm up (popular guides, caches)

@@ -25,7 +25,7 @@ type ErrorDetail = apperr.Detail
 // those get their request id, access-log record and metrics here.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	start := time.Now()
-	refused := requestID(c) == ""
+	refused := requestIDView(c) == ""
 	if refused {
 		assignRequestID(c)
 	}

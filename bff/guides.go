@@ -74,6 +74,7 @@ func (s *Server) getGuide(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.usedGuide(c, code)
 	if qid := c.Query("qid"); qid != "" && s.Search != nil {
 		// The app passes the search's query id along when a result is opened (办事堵点 report).
 		_ = s.Search.Click(c.UserContext(), qid, code)

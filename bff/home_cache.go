@@ -76,7 +76,18 @@ func (h *HomeCache) Follow(ctx context.Context, l *eventlog.Log) (func(), error)
 func (h *HomeCache) Handle(e event.Event) {
 	switch e.Topic {
 	case event.PersonChanged:
-		h.Invalidate(e.Key)
+		if e.Key != "" {
+			h.Invalidate(e.Key)
+			return
+		}
+		var ps event.People
+		if json.Unmarshal(e.Data, &ps) != nil {
+			h.InvalidateAll()
+			return
+		}
+		for _, p := range ps.Subjects {
+			h.Invalidate(p)
+		}
 	case event.ApplicationChanged:
 		var st event.ApplicationStep
 		if json.Unmarshal(e.Data, &st) != nil || st.Person == "" {

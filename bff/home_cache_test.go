@@ -187,6 +187,18 @@ func TestHomeCacheRules(t *testing.T) {
 	if hit("y", "n", "d1") {
 		t.Fatal("malformed application event left entries in place")
 	}
+
+	// One person.changed for many people (a campaign's batch) drops each of them, no one else.
+	put("y")
+	put("z")
+	h.Handle(event.Event{Topic: event.PersonChanged, Data: []byte(`{"subjects":["z"]}`)})
+	if hit("z", "n", "d1") || !hit("y", "n", "d1") {
+		t.Fatal("a batched person.changed dropped the wrong entries")
+	}
+	h.Handle(event.Event{Topic: event.PersonChanged, Data: []byte(`{`)})
+	if hit("y", "n", "d1") {
+		t.Fatal("a malformed batched person.changed left entries in place")
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

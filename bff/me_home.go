@@ -18,7 +18,7 @@ import (
 type homeService struct {
 	Code   string `json:"code"`
 	Name   string `json:"name"`
-	Reason string `json:"reason"` // mine (followed or applied for) or popular (most applied for by everyone)
+	Reason string `json:"reason"` // mine (used, followed or applied for by the person) or popular (most used or applied for by everyone)
 }
 
 // followedChange is a followed guide that changed since the person last looked at it.
@@ -66,20 +66,18 @@ func (s *Server) home(c *fiber.Ctx) error {
 	return c.Send(body)
 }
 
-// homeBody reads and encodes p's home screen as of now (Beijing time).
+// homeBody reads and encodes p's home screen as of now (Beijing time): one query for the
+// person's own data (application.Service.Home) and one for the unread notices.
 func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Time) ([]byte, error) {
-	prof, err := s.People.Profile(ctx, p.Subject, p.Name)
+	h, err := s.Applications.Home(ctx, p.Subject, 5, homeServices)
 	if err != nil {
 		return nil, err
 	}
-	b := homeBody{Name: prof.Name, City: prof.City, Services: []homeService{}, FollowedChanges: []followedChange{}}
-	if b.InProgress, err = s.Applications.InProgress(ctx, p.Subject, 5); err != nil {
-		return nil, err
+	prof := h.Profile
+	if prof.Name == "" {
+		prof.Name = p.Name // as person.Store.Profile: the token's name until one is declared
 	}
-	follows, err := s.People.Follows(ctx, p.Subject)
-	if err != nil {
-		return nil, err
-	}
+	b := homeBody{Name: prof.Name, City: prof.City, Services: []homeService{}, InProgress: h.InProgress, FollowedChanges: []followedChange{}}
 	seen := map[string]bool{}
 	add := func(code, reason string) {
 		if seen[code] || len(b.Services) >= homeServices {
@@ -90,7 +88,12 @@ func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Ti
 			b.Services = append(b.Services, homeService{Code: code, Name: g.Guide.Name, Reason: reason})
 		}
 	}
-	for _, f := range follows {
+	// 常用服务: the person's own most used guides, then those they follow or applied for, then
+	// everyone's most used, then the most applied for (a new install has no use counts yet).
+	for _, code := range h.Used {
+		add(code, "mine")
+	}
+	for _, f := range h.Follows {
 		if g, err := s.Content.Guide(f.GuideCode); err == nil && g.LastModified.After(f.SeenAt) {
 			b.FollowedChanges = append(b.FollowedChanges, followedChange{Code: f.GuideCode, Name: g.Guide.Name, UpdatedAt: g.LastModified.UTC()})
 		}
@@ -99,18 +102,37 @@ func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Ti
 	for _, a := range b.InProgress {
 		add(a.GuideCode, "mine")
 	}
-	popular, err := s.Applications.PopularGuides(ctx, homeServices)
-	if err != nil {
-		return nil, err
+	if s.GuideUse != nil && len(b.Services) < homeServices {
+		popular, err := s.GuideUse.Popular(ctx, homeServices)
+		if err != nil {
+			return nil, err
+		}
+		for _, code := range popular {
+			add(code, "popular")
+		}
 	}
-	for _, code := range popular {
-		add(code, "popular")
+	if len(b.Services) < homeServices {
+		popular, err := s.Applications.PopularGuides(ctx, homeServices)
+		if err != nil {
+			return nil, err
+		}
+		for _, code := range popular {
+			add(code, "popular")
+		}
 	}
 	b.Reminders = person.Reminders(prof, now)
 	if b.UnreadNotices, err = s.Unread.UnreadCount(ctx, p.Subject); err != nil {
 		return nil, err
 	}
 	return json.Marshal(b)
+}
+
+// usedGuide counts a use of published guide code (a page view, a search result clicked) by
+// the caller, signed in or not, for 常用服务.
+func (s *Server) usedGuide(c *fiber.Ctx, code string) {
+	if s.GuideUse != nil {
+		s.GuideUse.Record(principal(c).Subject, code)
+	}
 }
 
 // reminders answers GET /api/v1/me/reminders.

@@ -20,11 +20,13 @@ import (
 	"shebao/internal/dbtest"
 	"shebao/internal/event"
 	"shebao/internal/eventlog"
+	"shebao/internal/guideuse"
 	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/queue"
 	"shebao/internal/ratelimit"
 	"shebao/internal/testutil"
+	"shebao/search"
 )
 
 // Personal numbers used by the /me tests; the log scan looks for each of them.
@@ -47,7 +49,7 @@ type meEnv struct {
 	logs   *syncBuffer
 }
 
-func newMeEnv(t *testing.T, d *db.DB, limits MeLimits) *meEnv {
+func newMeEnv(t testing.TB, d *db.DB, limits MeLimits) *meEnv {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
@@ -410,6 +412,66 @@ func TestHomeFollowsAndReminders(t *testing.T) {
 		rs := decode[struct{ Reminders []person.Reminder }](t, e.call(t, "alice", "GET", "/api/v1/me/reminders", ""))
 		if len(rs.Reminders) == 0 {
 			t.Fatal("no reminders")
+		}
+	})
+}
+
+// TestHomeServicesFromUse: 常用服务 lists the person's own most used guides (search results
+// clicked, guide pages viewed) first, then everyone's (anonymous views count for everyone),
+// each guide once; a click on a code that is no published guide counts nothing.
+func TestHomeServicesFromUse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newMeEnv(t, d, MeLimits{})
+		uses := must(guideuse.Open(ctx, guideuse.Options{DB: d, Interval: time.Hour}))
+		t.Cleanup(func() { uses.Close() })
+		idx := must(search.Open(ctx, search.Options{Dir: t.TempDir(), DB: d}))
+		t.Cleanup(func() { idx.Close() })
+		if err := idx.Follow(ctx, e.srv.Content.Events(), e.srv.Content); err != nil {
+			t.Fatal(err)
+		}
+		must(0, idx.RebuildFromStore(ctx))
+		e.srv.GuideUse, e.srv.Search = uses, idx
+
+		for range 3 {
+			if r := e.call(t, "bob", "GET", "/api/v1/guides/SX-YB-007", ""); r.status != 200 {
+				t.Fatalf("view: %d %s", r.status, r.body)
+			}
+		}
+		e.call(t, "", "GET", "/api/v1/guides/SX-SBK-001", "")
+		e.call(t, "", "GET", "/api/v1/guides/SX-SBK-001", "")
+		qid := decode[struct {
+			QueryID string `json:"query_id"`
+		}](t, e.call(t, "alice", "GET", "/api/v1/search?q=%E9%80%80%E4%BC%91", "")).QueryID
+		for _, code := range []string{"SX-YL-012", "SX-YL-012", "SX-NOPE-1"} {
+			if r := e.call(t, "alice", "POST", "/api/v1/search/click", `{"query_id":"`+qid+`","code":"`+code+`"}`); r.status != 204 {
+				t.Fatalf("click %s: %d %s", code, r.status, r.body)
+			}
+		}
+		e.call(t, "alice", "GET", "/api/v1/guides/SX-SBK-001", "")
+		must(0, uses.Flush(ctx))
+
+		services := func(who string) []homeService {
+			return decode[homeBody](t, e.call(t, who, "GET", "/api/v1/me/home", "")).Services
+		}
+		got := services("alice")
+		if len(got) < 3 || got[0] != (homeService{"SX-YL-012", got[0].Name, "mine"}) || got[1].Code != "SX-SBK-001" || got[1].Reason != "mine" ||
+			got[2].Code != "SX-YB-007" || got[2].Reason != "popular" {
+			t.Fatalf("alice: %+v", got)
+		}
+		seen := map[string]bool{}
+		for _, sv := range got {
+			if seen[sv.Code] || sv.Code == "SX-NOPE-1" || sv.Name == "" {
+				t.Fatalf("alice's services repeat a guide or name an unknown one: %+v", got)
+			}
+			seen[sv.Code] = true
+		}
+		if got := services("bob"); got[0].Code != "SX-YB-007" || got[0].Reason != "mine" {
+			t.Fatalf("bob: %+v", got)
+		}
+		var n int
+		if err := d.QueryRow(ctx, `SELECT count(*) FROM guide_use WHERE guide_code = 'SX-NOPE-1'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("an unknown code was counted: %d %v", n, err)
 		}
 	})
 }

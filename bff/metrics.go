@@ -2,6 +2,8 @@ package bff
 
 import (
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +17,20 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	reg      *prometheus.Registry
+	// series holds each (route, method, status)'s counter and histogram once looked up:
+	// WithLabelValues hashes every label and formats the status on each call, which cost more
+	// than the rest of the metrics. Routes are the registered patterns, so the set is small.
+	series sync.Map // seriesKey → *series
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -37,8 +53,19 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 }
 
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+	k := seriesKey{route, method, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		// The key's strings may point into a request's buffers: the stored key owns copies.
+		k = seriesKey{strings.Clone(route), strings.Clone(method), status}
+		v, _ = m.series.LoadOrStore(k, &series{
+			requests: m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(k.route, k.method),
+		})
+	}
+	s := v.(*series)
+	s.requests.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
 func (s *Server) metricsHandler() fiber.Handler {

@@ -78,5 +78,8 @@ func (s *Server) searchClick(c *fiber.Ctx, svc *search.Service) error {
 	if err := svc.Click(c.UserContext(), body.QueryID, body.Code); err != nil {
 		return err
 	}
+	if _, err := s.Content.Guide(body.Code); err == nil {
+		s.usedGuide(c, body.Code)
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -16,6 +16,7 @@ import (
 	"shebao/content"
 	"shebao/internal/application"
 	"shebao/internal/event"
+	"shebao/internal/guideuse"
 	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/ratelimit"
@@ -77,6 +78,9 @@ type Deps struct {
 	// Home caches each person's home screen; nil = a private cache invalidated only by this
 	// process's own writes (connect a shared one to the event log with HomeCache.Follow).
 	Home *HomeCache
+	// GuideUse counts guide views and search clicks per person and overall, for the home
+	// screen's 常用服务; nil = none counted (常用服务 from follows and applications only).
+	GuideUse *guideuse.Store
 	// Events carries person.changed to the other replicas' home caches; nil = this process only.
 	Events event.Bus
 	// MeLimits bound the /me routes; zero fields take DefaultMeLimits.

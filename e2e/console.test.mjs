@@ -274,3 +274,57 @@ async function twoPersonReview(testCtx) {
   for (const p of [a, b, c]) await p.context().close();
   assert.deepEqual(pageErrors, [], 'script errors in the console');
 }
+
+// hhmm is the Beijing time of day `hours` from now, as HH:MM.
+const hhmm = (hours) => new Date(Date.now() + (8 + hours) * 3600e3).toISOString().slice(11, 16);
+
+test('reminder campaigns in the console: create, preview, start, pause, resume, cancel, progress, log, test send', async () => {
+  const c = await signIn('publisher-c');
+  try {
+    await c.goto(`${base}/admin#/campaigns`);
+    await c.getByRole('heading', { name: '提醒活动', level: 2 }).waitFor();
+    // A campaign whose send window has not opened yet: it stays running, so it can be paused.
+    await c.getByLabel('活动名称').fill('端到端资格认证提醒');
+    await c.getByLabel('人群').selectOption('certification_due_30d');
+    await c.getByLabel('通知类型').selectOption('certification');
+    await c.getByLabel('通知标题').fill('请完成养老金领取资格认证');
+    await c.getByLabel('通知内容').fill('您的养老金领取资格认证即将到期，请在App内刷脸认证。');
+    await c.getByLabel('每天发送时段开始（北京时间）').fill(hhmm(2));
+    await c.getByLabel('每天发送时段结束（北京时间）').fill(hhmm(3));
+    await c.getByRole('button', { name: '存为草稿' }).click();
+    await c.locator('#campaign-preview').waitFor();
+    const id = Number(new URL(c.url()).hash.split('/')[2]);
+    const preview = await apiAs('publisher-c', 'GET', `/api/v1/admin/notify/campaigns/${id}/preview`);
+    assert.equal(preview.status, 200);
+    assert.match(await c.locator('#campaign-preview').textContent(), new RegExp(`共 ${preview.json.people} 人`));
+    assert.equal(await c.locator('#campaign-state').textContent(), '草稿');
+    await shot(c, '20-campaign-draft-preview');
+    const step = async (label, state) => {
+      await c.getByRole('button', { name: label, exact: true }).click();
+      await c.locator('#campaign-state').filter({ hasText: state }).waitFor();
+      assert.equal((await apiAs('publisher-c', 'GET', `/api/v1/admin/notify/campaigns/${id}`)).json.state,
+        { 发送中: 'running', 已暂停: 'paused', 已取消: 'cancelled' }[state]);
+    };
+    await step('开始发送', '发送中');
+    assert.match(await c.locator('#campaign-progress').textContent(), new RegExp(`/${preview.json.people} 人已入信箱`));
+    await step('暂停', '已暂停');
+    await step('继续发送', '发送中');
+    await shot(c, '21-campaign-running');
+    await step('取消活动', '已取消');
+    // Listed with its state.
+    await c.goto(`${base}/admin#/campaigns`);
+    await c.locator('table.campaigns').getByRole('link', { name: '端到端资格认证提醒' }).waitFor();
+    assert.match(await c.locator('table.campaigns').textContent(), /已取消/);
+    // A test send to one person lands in the delivery log (no push configured here: inbox only).
+    await c.getByLabel('接收人（用户标识）').fill('editor-a');
+    await c.getByRole('button', { name: '发送测试通知' }).click();
+    await c.getByRole('heading', { name: /投递记录/ }).waitFor();
+    await shot(c, '22-test-send-log');
+    await c.locator('table.deliveries').filter({ hasText: /编辑甲|editor-a/ }).waitFor();
+    assert.match(await c.locator('table.deliveries').textContent(), /已排队/);
+    await noXSS(c);
+  } finally {
+    await c.context().close();
+  }
+  assert.deepEqual(pageErrors, [], 'script errors in the console');
+});

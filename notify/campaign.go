@@ -24,8 +24,9 @@ const (
 	CampaignCancelled = "cancelled"
 )
 
-// maxBatch bounds the people one campaign step enqueues in one transaction.
-const maxBatch = 1000
+// maxBatch bounds the people one campaign step puts in their inboxes in one transaction, and
+// one delivery job then sends to.
+const maxBatch = 500
 
 // CampaignInput is what an operator defines.
 type CampaignInput struct {
@@ -281,8 +282,8 @@ func windowWait(t time.Time, start, end int) time.Duration {
 	return quietWait(t, end, start)
 }
 
-// campaignStep is the JobCampaign handler: one batch of the segment into inboxes and the
-// delivery queue, the cursor advanced and the next step enqueued, all in one transaction — so a
+// campaignStep is the JobCampaign handler: one batch of the segment into inboxes and one
+// delivery job for the batch (JobDeliverBatch), the cursor advanced and the next step enqueued, all in one transaction — so a
 // crash repeats a whole step or none of it, and the message keys (campaign id + person) make a
 // repeat harmless. A step whose number is not the campaign's current one is stale (paused,
 // cancelled, or already done by a worker that died before completing its job) and does nothing.
@@ -320,10 +321,14 @@ func (s *Service) campaignStep(ctx context.Context, j queue.Job) error {
 		}
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		n, err := s.notify(ctx, tx, msgs)
+		added, err := s.addNotices(ctx, tx, msgs)
 		if err != nil {
 			return err
 		}
+		if err := s.enqueueBatch(ctx, tx, cj.Campaign, cj.Batch, added); err != nil {
+			return err
+		}
+		n := len(added)
 		next, nextState := cursor, CampaignRunning
 		if len(members) > 0 {
 			next = members[len(members)-1].Person

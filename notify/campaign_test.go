@@ -19,17 +19,22 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/event"
+	"shebao/internal/person"
 )
 
 func seedPeople(t *testing.T, e *env, n int, due string) {
 	t.Helper()
-	v := &PeopleView{DB: e.db}
+	v := &PersonSegments{People: e.s.opts.People}
 	err := e.db.InTx(e.ctx, func(*db.Tx) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
+	d, err := time.Parse(time.DateOnly, due)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range n {
-		if err := v.PutPeople(e.ctx, Person{Person: fmt.Sprintf("p%05d", i), CertificationDue: due}); err != nil {
+		if err := v.People.PutCampaignFacts(e.ctx, person.CampaignFacts{Subject: fmt.Sprintf("p%05d", i), LastCertified: certifiedFor(d)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,8 +49,8 @@ func campaignInput() CampaignInput {
 func TestCampaignLifecycle(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		seedPeople(t, e, 10, "2026-03-20")
-		v := &PeopleView{DB: e.db}
-		_ = v.PutPeople(e.ctx, Person{Person: "zz-late", CertificationDue: "2026-06-01"}, Person{Person: "zz-none"})
+		v := &PersonSegments{People: e.s.opts.People}
+		_ = v.People.PutCampaignFacts(e.ctx, person.CampaignFacts{Subject: "zz-late", LastCertified: "2025-06-01"}, person.CampaignFacts{Subject: "zz-none"})
 		for i := range 10 {
 			if i%2 == 0 {
 				e.subscribe(fmt.Sprintf("p%05d", i))
@@ -157,16 +162,16 @@ func TestCampaignBadInput(t *testing.T) {
 
 func TestSegments(t *testing.T) {
 	e := newEnv(t, dbtest.SQLite(t)) // today 2026-03-02
-	v := &PeopleView{DB: e.db}
-	v.PutPeople(e.ctx,
-		Person{Person: "a", CertificationDue: "2026-03-05"},                                           // due, critical
-		Person{Person: "b", CertificationDue: "2026-03-30"},                                           // due
-		Person{Person: "c", CertificationDue: "2026-04-02"},                                           // 31 days
-		Person{Person: "d", ResidentInsured: true, ResidentPaidThrough: 2026},                         // unpaid for 2027
-		Person{Person: "e", ResidentInsured: true, ResidentPaidThrough: 2027},                         // paid
-		Person{Person: "f", Birth: "1966-01", RetirementCategory: "male"},                             // 60y + 4 months? see below
-		Person{Person: "g", Birth: "1960-01", RetirementCategory: "male"},                             // retired long ago
-		Person{Person: "h", Birth: "1975-06", RetirementCategory: "female50", ResidentPaidThrough: 1}, // not resident
+	v := &PersonSegments{People: e.s.opts.People}
+	v.People.PutCampaignFacts(e.ctx,
+		person.CampaignFacts{Subject: "a", LastCertified: "2025-03-05"},                                         // due, critical
+		person.CampaignFacts{Subject: "b", LastCertified: "2025-03-30"},                                         // due
+		person.CampaignFacts{Subject: "c", LastCertified: "2025-04-02"},                                         // 31 days
+		person.CampaignFacts{Subject: "d", ResidentInsured: true, ResidentPaidThrough: 2026},                    // unpaid for 2027
+		person.CampaignFacts{Subject: "e", ResidentInsured: true, ResidentPaidThrough: 2027},                    // paid
+		person.CampaignFacts{Subject: "f", BirthMonth: "1966-01", Category: "male"},                             // 60y + 4 months? see below
+		person.CampaignFacts{Subject: "g", BirthMonth: "1960-01", Category: "male"},                             // retired long ago
+		person.CampaignFacts{Subject: "h", BirthMonth: "1975-06", Category: "female50", ResidentPaidThrough: 1}, // not resident
 	)
 	members := func(seg string) string {
 		ms, err := v.Page(e.ctx, seg, e.clk.now(), "", 100)
@@ -262,11 +267,19 @@ func TestSMSOnlyForCriticalWithoutPush(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	defer srv.Close()
-	phones := phoneBook{"p1": "13800000000", "p2": "13900000000", "p3": "13700000000"}
 	e := newEnv(t, dbtest.SQLite(t), func(o *Options) {
 		o.SMS = &SMSGateway{URL: srv.URL, TemplateID: "SMS_1", Key: key}
-		o.Phones = phones
 	})
+	// Phone numbers come from the person store, sealed there.
+	for p, phone := range map[string]string{"p1": "13800000000", "p2": "13900000000", "p3": "13700000000"} {
+		if _, err := e.s.opts.People.Update(e.ctx, p, person.Patch{Phone: &phone}, person.Declared); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sealed string
+	if err := e.db.QueryRow(e.ctx, `SELECT phone_cipher FROM person_profiles WHERE subject = 'p1'`).Scan(&sealed); err != nil || strings.Contains(sealed, "13800000000") {
+		t.Fatalf("phone stored as %q (%v)", sealed, err)
+	}
 	e.subscribe("p3")
 	crit := func(p, k string) Message { m := msg(p, k); m.Critical = true; return m }
 	e.notify(crit("p1", "c1")) // critical, no push → SMS
@@ -284,6 +297,46 @@ func TestSMSOnlyForCriticalWithoutPush(t *testing.T) {
 	}
 }
 
-type phoneBook map[string]string
-
-func (p phoneBook) Phone(_ context.Context, person string) (string, error) { return p[person], nil }
+// TestNotifyPeopleMoveToThePersonStore: a store at notify's first schema, with facts in
+// notify_people, opens with them in person_profiles (a person's own values win) and the old
+// table gone.
+func TestNotifyPeopleMoveToThePersonStore(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := d.Migrate(ctx, "person", person.Migrations); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Migrate(ctx, "notify", Migrations[:1]); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`INSERT INTO notify_people (person, certification_due, resident_insured, resident_paid_through, birth, retirement_category)
+				VALUES ('a', '2026-03-20', 0, 0, '', ''), ('b', '', 1, 2026, '1966-01', 'male'), ('c', '2026-04-01', 0, 0, '1970-05', 'female55')`,
+			`INSERT INTO person_profiles (subject, last_certified, birth_month, updated_at) VALUES ('c', '2025-05-05', '1970-06', 1)`,
+		} {
+			if _, err := d.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e := newEnv(t, d)
+		var got []string
+		for _, p := range []string{"", "a", "b"} {
+			fs, err := e.s.opts.People.SelectPeople(ctx, person.Selection{}, p, 1)
+			if err != nil || len(fs) != 1 {
+				t.Fatalf("after %q: %v %v", p, fs, err)
+			}
+			got = append(got, fmt.Sprintf("%+v", fs[0]))
+		}
+		want := []string{
+			"{Subject:a LastCertified:2025-03-20 BirthMonth: Category: ResidentInsured:false ResidentPaidThrough:0}",
+			"{Subject:b LastCertified: BirthMonth:1966-01 Category:male ResidentInsured:true ResidentPaidThrough:2026}",
+			"{Subject:c LastCertified:2025-05-05 BirthMonth:1970-06 Category:female55 ResidentInsured:false ResidentPaidThrough:0}",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("moved:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if _, err := d.Exec(ctx, `SELECT count(*) FROM notify_people`); err == nil {
+			t.Fatal("notify_people is still there")
+		}
+	})
+}

@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	webpush "github.com/SherClockHolmes/webpush-go"
 )
 
 // Channel is one way of reaching a person's device: Web Push today; SMS for critical messages.
@@ -61,38 +59,13 @@ type Outcome struct {
 // 4096 − 16 tag − 86 header − 1 delimiter).
 const MaxPayload = 4096 - 16 - 86 - 1
 
-// WebPush sends through SherClockHolmes/webpush-go: aes128gcm (RFC 8291) and VAPID (RFC 8292).
-type WebPush struct {
-	Client  *http.Client
-	Subject string
-}
-
-// Name implements Channel.
-func (w *WebPush) Name() string { return "webpush" }
-
-// Send implements Channel.
-func (w *WebPush) Send(ctx context.Context, a Address, p Payload) Outcome {
-	body, err := json.Marshal(p)
-	if err != nil {
-		return Outcome{Err: err}
+// post does req with c (nil: a client with a 10 s timeout) and reads the far end's answer:
+// its status, a Retry-After, and an error for anything but 2xx, naming who answered.
+func post(c *http.Client, req *http.Request, who string) Outcome {
+	if c == nil {
+		c = &http.Client{Timeout: 10 * time.Second}
 	}
-	// The record holds exactly the payload: webpush-go otherwise pads every message to 4 KiB,
-	// which costs AES work and bandwidth for nothing (a notification's length is not secret
-	// here: the same templates go to everyone).
-	rs := uint32(len(body) + 16 + 86 + 1)
-	resp, err := webpush.SendNotificationWithContext(ctx, body, &webpush.Subscription{
-		Endpoint: a.Subscription.Endpoint,
-		Keys:     webpush.Keys{P256dh: a.Subscription.P256dh, Auth: a.Subscription.Auth},
-	}, &webpush.Options{
-		HTTPClient:      w.Client,
-		RecordSize:      rs,
-		Subscriber:      w.Subject,
-		Topic:           p.Topic,
-		TTL:             int(p.TTL / time.Second),
-		Urgency:         webpush.Urgency(p.Urgency),
-		VAPIDPublicKey:  a.VAPIDPublic,
-		VAPIDPrivateKey: a.VAPIDPrivate,
-	})
+	resp, err := c.Do(req)
 	if err != nil {
 		return Outcome{Err: err}
 	}
@@ -103,7 +76,7 @@ func (w *WebPush) Send(ctx context.Context, a Address, p Payload) Outcome {
 		o.RetryAfter = parseRetryAfter(ra, time.Now())
 	}
 	if resp.StatusCode >= 300 {
-		o.Err = fmt.Errorf("push service answered %s", resp.Status)
+		o.Err = fmt.Errorf("%s answered %s", who, resp.Status)
 	}
 	return o
 }
@@ -149,19 +122,5 @@ func (g *SMSGateway) Send(ctx context.Context, a Address, p Payload) Outcome {
 	m.Write(body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
-	c := g.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return Outcome{Err: err}
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	o := Outcome{Status: resp.StatusCode}
-	if resp.StatusCode >= 300 {
-		o.Err = fmt.Errorf("sms gateway answered %s", resp.Status)
-	}
-	return o
+	return post(g.Client, req, "sms gateway")
 }

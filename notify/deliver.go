@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"shebao/internal/apperr"
@@ -32,6 +33,8 @@ const (
 
 type deliverJob struct {
 	Notice int64 `json:"notice"`
+	// Retry: a batch job tried some subscriptions already; skip those with an outcome.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // topicOf is the RFC 8030 Topic for a collapse key: at most 32 characters of the URL-safe
@@ -98,34 +101,102 @@ func (s *Service) Notify(ctx context.Context, tx *db.Tx, msgs ...Message) (int, 
 }
 
 func (s *Service) notify(ctx context.Context, tx *db.Tx, msgs []Message) (int, error) {
-	now := s.now().UnixMicro()
-	created := 0
-	for _, m := range msgs {
-		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO notify_notices (person, kind, key, title, body, link, collapse, urgent, critical, campaign_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-			m.Person, string(m.Kind), m.Key, m.Title, m.Body, m.Link, m.Collapse, b2i(m.Urgent), b2i(m.Critical), m.CampaignID, now).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // already there
-		}
-		if err != nil {
-			return created, fmt.Errorf("notify: add notice %s: %w", m.Key, err)
-		}
-		payload, _ := json.Marshal(deliverJob{Notice: id})
-		if _, err := s.q.Enqueue(ctx, tx, queue.Job{Kind: JobDeliver, Key: "notify:" + m.Key, Payload: payload, RunAt: m.NotBefore, MaxAttempts: 12}); err != nil {
-			return created, err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO notify_log (notice_id, event, at) VALUES (?, 'queued', ?)`, id, now); err != nil {
-			return created, err
-		}
-		// The unread count on the person's home screen changed: every replica's cache hears it.
-		if err := eventlog.Append(ctx, tx, event.Event{Topic: event.PersonChanged, Key: m.Person, At: time.UnixMicro(now)}); err != nil {
-			return created, err
-		}
-		created++
+	added, err := s.addNotices(ctx, tx, msgs)
+	if err != nil {
+		return 0, err
 	}
-	return created, nil
+	for _, m := range added {
+		payload, _ := json.Marshal(deliverJob{Notice: m.id})
+		if _, err := s.q.Enqueue(ctx, tx, queue.Job{Kind: JobDeliver, Key: "notify:" + m.Key, Payload: payload, RunAt: m.NotBefore, MaxAttempts: 12}); err != nil {
+			return 0, err
+		}
+	}
+	return len(added), nil
 }
+
+// added is a message that addNotices put in an inbox, with its notice id.
+type added struct {
+	Message
+	id int64
+}
+
+// insertChunk bounds the rows of one multi-row INSERT (11 columns: well under the bind-parameter
+// limits of SQLite and PostgreSQL).
+const insertChunk = 500
+
+// addNotices puts msgs in their people's inboxes (a message whose key exists is skipped), logs
+// each new one as queued, and appends one person.changed for the people whose unread count
+// changed — a few multi-row statements however many messages, so that a campaign's batch costs
+// the store little more than one message.
+func (s *Service) addNotices(ctx context.Context, tx *db.Tx, msgs []Message) ([]added, error) {
+	now := s.now().UnixMicro()
+	var out []added
+	for i := 0; i < len(msgs); i += insertChunk {
+		chunk := msgs[i:min(i+insertChunk, len(msgs))]
+		byKey := make(map[string]Message, len(chunk))
+		args := make([]any, 0, len(chunk)*11)
+		for _, m := range chunk {
+			byKey[m.Key] = m
+			args = append(args, m.Person, string(m.Kind), m.Key, m.Title, m.Body, m.Link, m.Collapse, b2i(m.Urgent), b2i(m.Critical), m.CampaignID, now)
+		}
+		rows, err := tx.Query(ctx, `INSERT INTO notify_notices (person, kind, key, title, body, link, collapse, urgent, critical, campaign_id, created_at)
+			VALUES `+tuples(len(chunk), 11)+` ON CONFLICT (key) DO NOTHING RETURNING id, key`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("notify: add notices: %w", err)
+		}
+		for rows.Next() {
+			var a added
+			var key string
+			if err := rows.Scan(&a.id, &key); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			a.Message = byKey[key]
+			out = append(out, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("notify: add notices: %w", err)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	lines := make([]logLine, len(out))
+	people := make([]string, 0, len(out))
+	seen := map[string]bool{}
+	for i, a := range out {
+		lines[i] = logLine{notice: a.id, ev: EvQueued}
+		if !seen[a.Person] {
+			seen[a.Person] = true
+			people = append(people, a.Person)
+		}
+	}
+	if err := s.record(ctx, tx, lines); err != nil {
+		return nil, err
+	}
+	// The unread count on these people's home screens changed: every replica's cache hears it,
+	// in one event however many people.
+	ev := event.Event{Topic: event.PersonChanged, At: time.UnixMicro(now)}
+	if len(people) == 1 {
+		ev.Key = people[0]
+	} else {
+		ev.Data, _ = json.Marshal(event.People{Subjects: people})
+	}
+	if err := eventlog.Append(ctx, tx, ev); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// tuples is the VALUES list of a multi-row statement: n groups of cols placeholders.
+func tuples(n, cols int) string {
+	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return one + strings.Repeat(", "+one, n-1)
+}
+
+// marks is the placeholder list of an IN (…) of n values.
+func marks(n int) string { return "?" + strings.Repeat(", ?", n-1) }
 
 type noticeRow struct {
 	ID                                   int64
@@ -136,8 +207,9 @@ type noticeRow struct {
 }
 
 func (s *Service) logEvent(ctx context.Context, notice, sub int64, channel, ev string, status int, detail string, resend bool) {
-	if _, err := s.db.Exec(ctx, `INSERT INTO notify_log (notice_id, subscription_id, channel, event, status, detail, resend, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, notice, sub, channel, ev, status, detail, b2i(resend), s.now().UnixMicro()); err != nil {
+	if err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		return s.record(ctx, tx, []logLine{{notice: notice, sub: Subscription{ID: sub}, channel: channel, ev: ev, status: status, detail: detail, resend: resend}})
+	}); err != nil {
 		s.log.Error("notify: delivery log", "notice", notice, "event", ev, "err", err)
 	}
 }
@@ -152,15 +224,14 @@ func (s *Service) deliver(ctx context.Context, j queue.Job) error {
 	if err := json.Unmarshal(j.Payload, &dj); err != nil {
 		return queue.Permanent(err)
 	}
-	var n noticeRow
-	err := s.db.QueryRow(ctx, `SELECT id, person, kind, title, body, link, key, collapse, urgent, critical, campaign_id
-		FROM notify_notices WHERE id = ?`, dj.Notice).Scan(&n.ID, &n.Person, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Key, &n.Collapse, (*flag)(&n.Urgent), (*flag)(&n.Critical), &n.CampaignID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // the notice was deleted
-	}
+	ns, err := s.noticesByID(ctx, []int64{dj.Notice})
 	if err != nil {
 		return err
 	}
+	if len(ns) == 0 {
+		return nil // the notice was deleted
+	}
+	n := ns[0]
 	if n.CampaignID != 0 {
 		state, err := s.campaignState(ctx, n.CampaignID)
 		if err != nil {
@@ -199,22 +270,29 @@ func (s *Service) deliver(ctx context.Context, j queue.Job) error {
 	// On a later attempt, skip the subscriptions that have an outcome, and count as a resend a
 	// send to one whose earlier attempt left no record (the worker died between send and record).
 	last := map[int64]string{}
-	if j.Attempts > 1 {
+	if j.Attempts > 1 || dj.Retry {
 		if last, err = s.lastEvents(ctx, n.ID); err != nil {
 			return err
 		}
 	}
-	var retry bool
-	var wait time.Duration
+	var lines []logLine
 	for _, sub := range subs {
 		switch last[sub.ID] {
 		case EvSent, EvFailed, EvDropped:
 			continue
 		}
 		resend := j.Attempts > 1 && last[sub.ID] == ""
-		if again, ra := s.sendOne(ctx, n, sub, p, resend, j.Attempts >= j.MaxAttempts); again {
+		lines = append(lines, s.attempt(ctx, n, sub, p, resend, j.Attempts >= j.MaxAttempts))
+	}
+	if err := s.db.InTx(ctx, func(tx *db.Tx) error { return s.record(ctx, tx, lines) }); err != nil {
+		return err // sent but not recorded: the next attempt resends (counted), the tag keeps the screen right
+	}
+	var retry bool
+	var wait time.Duration
+	for _, l := range lines {
+		if l.retry {
 			retry = true
-			wait = max(wait, ra)
+			wait = max(wait, l.wait)
 		}
 	}
 	if !retry {
@@ -244,79 +322,110 @@ func (s *Service) lastEvents(ctx context.Context, notice int64) (map[int64]strin
 	return out, rows.Err()
 }
 
-// sendOne sends to one subscription and records the outcome; it reports whether to retry and
-// any wait the push service asked for.
-func (s *Service) sendOne(ctx context.Context, n noticeRow, sub Subscription, p Payload, resend, lastAttempt bool) (bool, time.Duration) {
-	ch := s.push.Name()
+// logLine is one line of the delivery log with what it implies for its subscription.
+type logLine struct {
+	notice  int64
+	sub     Subscription // ID 0: the line is about the notice, not one device
+	channel string
+	ev      string
+	status  int
+	detail  string
+	resend  bool
+
+	retry   bool          // try this subscription again
+	wait    time.Duration // not before (the push service's Retry-After)
+	drop    string        // drop the subscription, for this reason
+	fail4xx bool          // a 4xx answer: counts towards dropping a never-delivered subscription
+}
+
+// attempt sends to one subscription and returns what to record; it writes nothing.
+func (s *Service) attempt(ctx context.Context, n noticeRow, sub Subscription, p Payload, resend, lastAttempt bool) logLine {
+	l := logLine{notice: n.ID, sub: sub, channel: s.push.Name(), resend: resend}
 	if err := s.policy.checkStatic(sub.Endpoint); err != nil {
-		s.dropSubscription(ctx, sub, "endpoint not allowed at send time: "+reason(err))
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvDropped, 0, "endpoint not allowed: "+reason(err), resend)
-		return false, 0
+		l.ev, l.detail, l.drop = EvDropped, "endpoint not allowed: "+reason(err), "endpoint not allowed at send time: "+reason(err)
+		return l
 	}
 	k, err := s.key(sub.VAPIDKeyID)
 	if err != nil {
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvFailed, 0, err.Error(), resend)
-		return false, 0
+		l.ev, l.detail = EvFailed, err.Error()
+		return l
 	}
 	o := s.push.Send(ctx, Address{Subscription: sub, VAPIDPublic: k.Public, VAPIDPrivate: k.Private}, p)
+	l.status = o.Status
+	if o.Err != nil {
+		l.detail = o.Err.Error()
+	}
 	switch {
 	case o.Status >= 200 && o.Status < 300:
-		if !sub.Delivered || sub.Fails4xx > 0 {
-			// One write transaction for both: the single writer is the bottleneck on SQLite.
-			now := s.now().UnixMicro()
-			err := s.db.InTx(ctx, func(tx *db.Tx) error {
-				if _, err := tx.Exec(ctx, `INSERT INTO notify_log (notice_id, subscription_id, channel, event, status, resend, at)
-					VALUES (?, ?, ?, 'sent', ?, ?, ?)`, n.ID, sub.ID, ch, o.Status, b2i(resend), now); err != nil {
-					return err
-				}
-				_, err := tx.Exec(ctx, `UPDATE notify_subscriptions SET delivered_at = ?, fails_4xx = 0 WHERE id = ?`, now, sub.ID)
-				return err
-			})
-			if err != nil {
-				s.log.Error("notify: delivery log", "notice", n.ID, "event", EvSent, "err", err)
-			}
-			return false, 0
-		}
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvSent, o.Status, "", resend)
-		return false, 0
+		l.ev = EvSent
 	case o.Status == 404 || o.Status == 410:
-		s.dropSubscription(ctx, sub, "push service answered "+strconv.Itoa(o.Status))
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvDropped, o.Status, "subscription gone", resend)
-		return false, 0
+		l.ev, l.detail, l.drop = EvDropped, "subscription gone", "push service answered "+strconv.Itoa(o.Status)
 	case o.Status == 413:
 		b, _ := json.Marshal(p)
 		s.log.Error("notify: push service refused the payload as too large", "notice", n.ID, "bytes", len(b))
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvFailed, o.Status, fmt.Sprintf("payload too large: %d bytes", len(b)), resend)
-		return false, 0
+		l.ev, l.detail = EvFailed, fmt.Sprintf("payload too large: %d bytes", len(b))
+	case errors.Is(o.Err, errDialRefused):
+		l.ev, l.detail, l.drop = EvDropped, "endpoint resolves to a non-public address", "endpoint resolves to a non-public address"
 	case o.Status == 429 || o.Status >= 500 || o.Status == 0:
-		detail := ""
-		if o.Err != nil {
-			detail = o.Err.Error()
-		}
-		if errors.Is(o.Err, errDialRefused) {
-			s.dropSubscription(ctx, sub, "endpoint resolves to a non-public address")
-			s.logEvent(ctx, n.ID, sub.ID, ch, EvDropped, 0, "endpoint resolves to a non-public address", resend)
-			return false, 0
-		}
 		if lastAttempt {
-			s.logEvent(ctx, n.ID, sub.ID, ch, EvFailed, o.Status, "attempts used up: "+detail, resend)
-			return false, 0
+			l.ev, l.detail = EvFailed, "attempts used up: "+l.detail
+		} else {
+			l.ev, l.retry, l.wait = EvRetried, true, o.RetryAfter
 		}
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvRetried, o.Status, detail, resend)
-		return true, o.RetryAfter
 	default: // other 4xx: our request is wrong for this subscription (a VAPID key mismatch …)
-		detail := ""
-		if o.Err != nil {
-			detail = o.Err.Error()
-		}
-		s.logEvent(ctx, n.ID, sub.ID, ch, EvFailed, o.Status, detail, resend)
-		var fails int
-		if err := s.db.QueryRow(ctx, `UPDATE notify_subscriptions SET fails_4xx = fails_4xx + 1 WHERE id = ? RETURNING fails_4xx`, sub.ID).Scan(&fails); err == nil &&
-			fails >= s.opts.Fail4xxLimit && !sub.Delivered {
-			s.dropSubscription(ctx, sub, fmt.Sprintf("%d consecutive 4xx answers and never delivered", fails))
-		}
-		return false, 0
+		l.ev, l.fail4xx = EvFailed, true
 	}
+	return l
+}
+
+// record writes delivery-log lines and their consequences for the subscriptions in tx: a first
+// delivery marks the subscription delivered, a gone or refused one is dropped, and one that
+// answered only 4xx Fail4xxLimit times in a row and never delivered is dropped too.
+func (s *Service) record(ctx context.Context, tx *db.Tx, lines []logLine) error {
+	const cols = 8
+	now := s.now().UnixMicro()
+	var delivered []any
+	for i := 0; i < len(lines); i += insertChunk {
+		chunk := lines[i:min(i+insertChunk, len(lines))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, l := range chunk {
+			args = append(args, l.notice, l.sub.ID, l.channel, l.ev, l.status, l.detail, b2i(l.resend), now)
+			if l.ev == EvSent && l.sub.ID != 0 && (!l.sub.Delivered || l.sub.Fails4xx > 0) {
+				delivered = append(delivered, l.sub.ID)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO notify_log (notice_id, subscription_id, channel, event, status, detail, resend, at)
+			VALUES `+tuples(len(chunk), cols), args...); err != nil {
+			return fmt.Errorf("notify: delivery log: %w", err)
+		}
+	}
+	for i := 0; i < len(delivered); i += insertChunk {
+		chunk := delivered[i:min(i+insertChunk, len(delivered))]
+		if _, err := tx.Exec(ctx, `UPDATE notify_subscriptions SET delivered_at = ?, fails_4xx = 0 WHERE id IN (`+marks(len(chunk))+`)`,
+			append([]any{now}, chunk...)...); err != nil {
+			return err
+		}
+	}
+	for _, l := range lines {
+		why := l.drop
+		if l.fail4xx {
+			var fails int
+			if err := tx.QueryRow(ctx, `UPDATE notify_subscriptions SET fails_4xx = fails_4xx + 1 WHERE id = ? RETURNING fails_4xx`, l.sub.ID).Scan(&fails); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if fails >= s.opts.Fail4xxLimit && !l.sub.Delivered {
+				why = fmt.Sprintf("%d consecutive 4xx answers and never delivered", fails)
+			}
+		}
+		if why == "" {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM notify_subscriptions WHERE id = ?`, l.sub.ID); err != nil {
+			return fmt.Errorf("notify: drop subscription: %w", err)
+		}
+		s.log.Info("notify: dropped push subscription", "subscription", l.sub.ID, "reason", why)
+	}
+	return nil
 }
 
 func reason(err error) string {
@@ -326,14 +435,6 @@ func reason(err error) string {
 		}
 	}
 	return err.Error()
-}
-
-func (s *Service) dropSubscription(ctx context.Context, sub Subscription, why string) {
-	if _, err := s.db.Exec(ctx, `DELETE FROM notify_subscriptions WHERE id = ?`, sub.ID); err != nil {
-		s.log.Error("notify: drop subscription", "subscription", sub.ID, "err", err)
-		return
-	}
-	s.log.Info("notify: dropped push subscription", "subscription", sub.ID, "reason", why)
 }
 
 // deliverSMS sends a critical notice by SMS to a person without push; anything else stays in the

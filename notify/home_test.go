@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"strconv"
 	"testing"
 
 	"shebao/internal/event"
@@ -37,6 +38,19 @@ func TestNewNoticeTellsTheHomeScreen(t *testing.T) {
 		}
 		if n != 1 {
 			t.Fatalf("%d person.changed events, want 1", n)
+		}
+		// Many notices at once (a campaign's batch): one event naming each person once.
+		var msgs []Message
+		for _, p := range []string{"p2", "p3", "p2"} {
+			m.Person, m.Key = p, "home-2-"+p+"-"+strconv.Itoa(len(msgs))
+			msgs = append(msgs, m)
+		}
+		if k, err := e.s.Notify(e.ctx, nil, msgs...); err != nil || k != 3 {
+			t.Fatalf("notify: %d, %v", k, err)
+		}
+		evs, _ = l.Read(e.ctx, evs[len(evs)-1].ID, 100)
+		if len(evs) != 1 || evs[0].Topic != event.PersonChanged || evs[0].Key != "" || string(evs[0].Data) != `{"subjects":["p2","p3"]}` {
+			t.Fatalf("events after a batch: %+v", evs)
 		}
 	})
 }

@@ -68,7 +68,7 @@ func TestKill9MidCampaign(t *testing.T) {
 	// Seed: people due for 资格认证, one device each.
 	subs := make([]pushtest.Subscription, people)
 	err := d.InTx(ctx, func(tx *db.Tx) error {
-		due := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+		last := certifiedFor(time.Now().AddDate(0, 0, 10)) // due in 10 days
 		for i := range people {
 			sub, err := push.Subscribe(s.VAPIDPublicKey())
 			if err != nil {
@@ -76,7 +76,7 @@ func TestKill9MidCampaign(t *testing.T) {
 			}
 			subs[i] = sub
 			p := fmt.Sprintf("p%06d", i)
-			if _, err := tx.Exec(ctx, `INSERT INTO notify_people (person, certification_due) VALUES (?, ?)`, p, due); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO person_profiles (subject, last_certified, updated_at) VALUES (?, ?, 0)`, p, last); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO notify_subscriptions (person, endpoint, p256dh, auth, vapid_key_id, created_at, seen_at)

@@ -26,23 +26,38 @@ type settings struct {
 }
 
 func (s *Service) settings(ctx context.Context, person string) (settings, error) {
-	st := settings{disabled: map[Kind]bool{}, start: s.opts.QuietStart, end: s.opts.QuietEnd}
-	var dis string
-	var start, end int
-	err := s.db.QueryRow(ctx, `SELECT disabled, quiet_start, quiet_end FROM notify_settings WHERE person = ?`, person).Scan(&dis, &start, &end)
-	_, ok, err := nullable(0, err)
-	if err != nil {
-		return st, fmt.Errorf("notify: settings: %w", err)
+	m, err := s.settingsOf(ctx, []string{person})
+	return m[person], err
+}
+
+// settingsOf is the settings of people (the defaults for those who saved none), by person.
+func (s *Service) settingsOf(ctx context.Context, people []string) (map[string]settings, error) {
+	out := make(map[string]settings, len(people))
+	for _, p := range people {
+		out[p] = settings{disabled: map[Kind]bool{}, start: s.opts.QuietStart, end: s.opts.QuietEnd}
 	}
-	if ok {
-		st.start, st.end = start, end
+	if len(people) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT person, disabled, quiet_start, quiet_end FROM notify_settings WHERE person IN (`+marks(len(people))+`)`, strs(people)...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: settings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var person, dis string
+		st := settings{disabled: map[Kind]bool{}}
+		if err := rows.Scan(&person, &dis, &st.start, &st.end); err != nil {
+			return nil, fmt.Errorf("notify: settings: %w", err)
+		}
 		for _, k := range strings.Split(dis, ",") {
 			if k != "" {
 				st.disabled[Kind(k)] = true
 			}
 		}
+		out[person] = st
 	}
-	return st, nil
+	return out, rows.Err()
 }
 
 func hhmm(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }

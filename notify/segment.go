@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"shebao/internal/beijing"
-	"shebao/internal/db"
+	"shebao/internal/person"
 	"shebao/internal/retirement"
 )
 
@@ -31,8 +31,7 @@ type Member struct {
 	Critical bool
 }
 
-// Segments is where campaigns find their people. The applications feature's profile store
-// provides it at merge; PeopleView is notify's own minimal version over notify_people.
+// Segments is where campaigns find their people. PersonSegments answers it from the person store.
 type Segments interface {
 	// Count is how many people seg holds at now (a campaign's preview).
 	Count(ctx context.Context, seg string, now time.Time) (int, error)
@@ -41,49 +40,24 @@ type Segments interface {
 	Page(ctx context.Context, seg string, now time.Time, after string, limit int) ([]Member, error)
 }
 
-// PeopleView answers Segments from the notify_people table: one row per person with what the
-// segments need — the date the next 资格认证 falls due (YYYY-MM-DD), whether they are a
-// 城乡居民医保 resident and the last year they paid for, their birth month (YYYY-MM) and
-// retirement category (male, female50, female55). The profile store of the applications feature
-// must provide the same facts (or fill this table).
-type PeopleView struct{ DB *db.DB }
+// PersonSegments answers Segments from the person store (internal/person): the last 资格认证
+// (due a year later), the 城乡居民医保 facts, and the birth month and retirement category.
+type PersonSegments struct{ People *person.Store }
 
-// Person is one row of the view, for loading it.
-type Person struct {
-	Person              string
-	CertificationDue    string // YYYY-MM-DD or ""
-	ResidentInsured     bool
-	ResidentPaidThrough int    // last year paid
-	Birth               string // YYYY-MM or ""
-	RetirementCategory  string // male, female50, female55 or ""
-}
+// certifiedFor is the last-certified date of a person due on due (a year before).
+func certifiedFor(due time.Time) string { return due.AddDate(-1, 0, 0).Format(time.DateOnly) }
 
-// PutPeople upserts rows of the view.
-func (v *PeopleView) PutPeople(ctx context.Context, ps ...Person) error {
-	for _, p := range ps {
-		if _, err := v.DB.Exec(ctx, `INSERT INTO notify_people (person, certification_due, resident_insured, resident_paid_through, birth, retirement_category)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET certification_due = excluded.certification_due,
-			resident_insured = excluded.resident_insured, resident_paid_through = excluded.resident_paid_through,
-			birth = excluded.birth, retirement_category = excluded.retirement_category`,
-			p.Person, p.CertificationDue, b2i(p.ResidentInsured), p.ResidentPaidThrough, p.Birth, p.RetirementCategory); err != nil {
-			return fmt.Errorf("notify: people view: %w", err)
-		}
-	}
-	return nil
-}
-
-func (v *PeopleView) where(seg string, now time.Time) (string, []any, error) {
+func (v *PersonSegments) selection(seg string, now time.Time) (person.Selection, error) {
 	today := beijing.In(now)
 	switch seg {
 	case SegmentCertificationDue:
-		return `certification_due <> '' AND certification_due >= ? AND certification_due <= ?`,
-			[]any{today.Format(time.DateOnly), today.AddDate(0, 0, 30).Format(time.DateOnly)}, nil
+		return person.Selection{CertifiedFrom: certifiedFor(today), CertifiedTo: certifiedFor(today.AddDate(0, 0, 30))}, nil
 	case SegmentResidentUnpaid:
-		return `resident_insured = 1 AND resident_paid_through < ?`, []any{today.Year() + 1}, nil
+		return person.Selection{ResidentUnpaidFor: today.Year() + 1}, nil
 	case SegmentRetirementSoon:
-		return `birth <> '' AND retirement_category <> ''`, nil, nil
+		return person.Selection{RetirementFacts: true}, nil
 	}
-	return "", nil, fmt.Errorf("notify: unknown segment %q", seg)
+	return person.Selection{}, fmt.Errorf("notify: unknown segment %q", seg)
 }
 
 // retiresSoon reports whether p reaches retirement age within three months of now (this month
@@ -108,7 +82,7 @@ func retiresSoon(birth, category string, now time.Time) bool {
 }
 
 // Count implements Segments.
-func (v *PeopleView) Count(ctx context.Context, seg string, now time.Time) (int, error) {
+func (v *PersonSegments) Count(ctx context.Context, seg string, now time.Time) (int, error) {
 	if seg == SegmentRetirementSoon {
 		n, after := 0, ""
 		for {
@@ -120,50 +94,36 @@ func (v *PeopleView) Count(ctx context.Context, seg string, now time.Time) (int,
 			after = ms[len(ms)-1].Person
 		}
 	}
-	w, args, err := v.where(seg, now)
+	sel, err := v.selection(seg, now)
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	err = v.DB.QueryRow(ctx, `SELECT count(*) FROM notify_people WHERE `+w, args...).Scan(&n)
-	return n, err
+	return v.People.CountPeople(ctx, sel)
 }
 
 // Page implements Segments.
-func (v *PeopleView) Page(ctx context.Context, seg string, now time.Time, after string, limit int) ([]Member, error) {
-	w, args, err := v.where(seg, now)
+func (v *PersonSegments) Page(ctx context.Context, seg string, now time.Time, after string, limit int) ([]Member, error) {
+	sel, err := v.selection(seg, now)
 	if err != nil {
 		return nil, err
 	}
-	soon := beijing.In(now).AddDate(0, 0, 7).Format(time.DateOnly)
+	critical := certifiedFor(beijing.In(now).AddDate(0, 0, 7)) // due within 7 days
 	var out []Member
 	for len(out) < limit {
-		rows, err := v.DB.Query(ctx, `SELECT person, certification_due, birth, retirement_category FROM notify_people
-			WHERE person > ? AND `+w+` ORDER BY person LIMIT ?`, append(append([]any{after}, args...), limit)...)
+		fs, err := v.People.SelectPeople(ctx, sel, after, limit)
 		if err != nil {
 			return nil, err
 		}
-		n := 0
-		for rows.Next() {
-			var p, due, birth, cat string
-			if err := rows.Scan(&p, &due, &birth, &cat); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			n++
-			after = p
-			if seg == SegmentRetirementSoon && !retiresSoon(birth, cat, now) {
+		for _, f := range fs {
+			after = f.Subject
+			if seg == SegmentRetirementSoon && !retiresSoon(f.BirthMonth, f.Category, now) {
 				continue
 			}
 			if len(out) < limit {
-				out = append(out, Member{Person: p, Critical: seg == SegmentCertificationDue && due <= soon})
+				out = append(out, Member{Person: f.Subject, Critical: seg == SegmentCertificationDue && f.LastCertified <= critical})
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if n < limit {
+		if len(fs) < limit {
 			break
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"shebao/internal/apperr"
 	"shebao/internal/db"
 	"shebao/internal/eventlog"
+	"shebao/internal/person"
 	"shebao/internal/queue"
 )
 
@@ -58,10 +59,13 @@ type Options struct {
 	BaseURL string
 
 	Followers Followers // optional: guide-change alerts need it
-	Segments  Segments  // optional: campaigns need it (default: the notify_people view)
-	SMS       Channel   // optional: SMS for critical messages to people without push
-	Phones    Phones    // optional: where SMS goes
-	Push      Channel   // optional: replaces the Web Push channel (tests)
+	// People is the person store: campaign segments and SMS phone numbers come from it
+	// (default: one opened over DB with the key it keeps there — development and tests).
+	People   *person.Store
+	Segments Segments // optional: replaces the person store's segments
+	SMS      Channel  // optional: SMS for critical messages to people without push
+	Phones   Phones   // optional: replaces the person store's phone numbers
+	Push     Channel  // optional: replaces the Web Push channel (tests)
 }
 
 // Service is notifications: the inbox, subscriptions, preferences, sources and delivery.
@@ -157,6 +161,16 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.Minute <= 0 {
 		o.Minute = time.Minute
 	}
+	// The person store first: notify's migrations move data into it.
+	if o.People == nil {
+		p, err := person.Open(ctx, person.Options{DB: o.DB})
+		if err != nil {
+			return nil, err
+		}
+		o.People = p
+	} else if err := o.DB.Migrate(ctx, "person", person.Migrations); err != nil {
+		return nil, err
+	}
 	if err := o.DB.Migrate(ctx, "notify", Migrations); err != nil {
 		return nil, err
 	}
@@ -170,11 +184,14 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 			"hosts", strings.Join(o.Endpoints.InsecureTestHosts, ","))
 	}
 	if s.opts.Segments == nil {
-		s.opts.Segments = &PeopleView{DB: o.DB}
+		s.opts.Segments = &PersonSegments{People: o.People}
+	}
+	if s.opts.Phones == nil {
+		s.opts.Phones = o.People
 	}
 	s.push = o.Push
 	if s.push == nil && o.VAPIDSubject != "" {
-		s.push = &WebPush{Client: o.Endpoints.Client(o.SendTimeout, o.Concurrency), Subject: o.VAPIDSubject}
+		s.push = &WebPush{Client: o.Endpoints.Client(o.SendTimeout, o.Concurrency*batchSenders), Subject: o.VAPIDSubject}
 	}
 	if s.push == nil {
 		s.log.Warn("notify: Web Push is off (no VAPID subject configured): notices reach the inbox only")
@@ -368,14 +385,23 @@ type Subscription struct {
 }
 
 func (s *Service) subscriptions(ctx context.Context, person string) ([]Subscription, error) {
+	m, err := s.subscriptionsOf(ctx, []string{person})
+	return m[person], err
+}
+
+// subscriptionsOf is the live subscriptions of people, by person.
+func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[string][]Subscription, error) {
+	out := map[string][]Subscription{}
+	if len(people) == 0 {
+		return out, nil
+	}
 	rows, err := s.db.Query(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
-		FROM notify_subscriptions WHERE person = ? AND seen_at > ? ORDER BY id`, person,
-		s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())
+		FROM notify_subscriptions WHERE person IN (`+marks(len(people))+`) AND seen_at > ? ORDER BY id`,
+		append(strs(people), s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Subscription
 	for rows.Next() {
 		var sub Subscription
 		var delivered int64
@@ -383,7 +409,7 @@ func (s *Service) subscriptions(ctx context.Context, person string) ([]Subscript
 			return nil, err
 		}
 		sub.Delivered = delivered > 0
-		out = append(out, sub)
+		out[sub.Person] = append(out[sub.Person], sub)
 	}
 	return out, rows.Err()
 }

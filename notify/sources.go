@@ -134,6 +134,7 @@ func (s *Service) Worker(name string) *queue.Worker {
 func (s *Service) Handle(w *queue.Worker) {
 	w.Handle(JobDeliver, s.deliver)
 	w.Handle(JobCampaign, s.campaignStep)
+	w.Handle(JobDeliverBatch, s.deliverBatch)
 }
 
 // Run expires unused subscriptions once an hour until ctx ends (the worker runs the sends).

@@ -100,7 +100,31 @@ CREATE TABLE notify_secrets (
 	value TEXT NOT NULL
 )`,
 	},
+	{
+		// Campaign segments read the person store now: move notify_people's facts there (a
+		// person's own profile values win; the due date becomes the last certification, a year
+		// before it), then drop the copy. Open migrates the person store first.
+		Name: "notify_people into person_profiles",
+		SQL: `
+INSERT INTO person_profiles (subject, last_certified, birth_month, category, resident_insured, resident_paid_through, updated_at)
+	SELECT person, CASE WHEN certification_due = '' THEN '' ELSE date(certification_due, '-1 year') END,
+		birth, retirement_category, resident_insured, resident_paid_through, 0 FROM notify_people WHERE true
+	ON CONFLICT (subject) DO UPDATE SET ` + keepOwn + `;
+DROP TABLE notify_people`,
+		PostgresSQL: `
+INSERT INTO person_profiles (subject, last_certified, birth_month, category, resident_insured, resident_paid_through, updated_at)
+	SELECT person, CASE WHEN certification_due = '' THEN '' ELSE to_char(certification_due::date - interval '1 year', 'YYYY-MM-DD') END,
+		birth, retirement_category, resident_insured, resident_paid_through, 0 FROM notify_people
+	ON CONFLICT (subject) DO UPDATE SET ` + keepOwn + `;
+DROP TABLE notify_people`,
+	},
 }
+
+// keepOwn is the update of the notify_people move: a profile's own value wins over the copy's.
+const keepOwn = `last_certified = CASE WHEN person_profiles.last_certified = '' THEN excluded.last_certified ELSE person_profiles.last_certified END,
+		birth_month = CASE WHEN person_profiles.birth_month = '' THEN excluded.birth_month ELSE person_profiles.birth_month END,
+		category = CASE WHEN person_profiles.category = '' THEN excluded.category ELSE person_profiles.category END,
+		resident_insured = excluded.resident_insured, resident_paid_through = excluded.resident_paid_through`
 
 // b2i stores a bool in an INTEGER column (PostgreSQL does not convert a bool to an integer).
 func b2i(b bool) int {

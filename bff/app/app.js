@@ -303,15 +303,16 @@ async function guide(q, code) {
 
 // chatSession keeps one WebSocket across reconnects: the session id and the highest seq are
 // kept, unanswered messages are resent with their ids (the server ignores repeats).
-const chatState = { sessionId: sessionStorage.getItem('shebao.chat.session') || '', lastSeq: Number(sessionStorage.getItem('shebao.chat.seq') || 0), log: [], pending: null, ready: null };
+const chatState = { sessionId: sessionStorage.getItem('shebao.chat.session') || '', lastSeq: Number(sessionStorage.getItem('shebao.chat.seq') || 0), anonymous: sessionStorage.getItem('shebao.chat.anon') === '1', log: [], pending: null, ready: null };
 
-// forgetChat starts the next chat afresh when the person signs in or out: a session belongs to
-// whoever opened it (PROTOCOL.md), so an anonymous one resumed after sign-in stays anonymous and
-// its guided forms would ask to sign in; and a signed-in one must not outlive the sign-out.
+// forgetChat starts the next chat afresh: a signed-in session must not outlive the sign-out, and
+// another person's must not be resumed. Signing in keeps an anonymous chat: the signed-in hello
+// with its session id adopts it (PROTOCOL.md, ready.adopted).
 function forgetChat() {
-  Object.assign(chatState, { sessionId: '', lastSeq: 0, log: [], pending: null });
+  Object.assign(chatState, { sessionId: '', lastSeq: 0, anonymous: false, log: [], pending: null });
   sessionStorage.removeItem('shebao.chat.session');
   sessionStorage.removeItem('shebao.chat.seq');
+  sessionStorage.removeItem('shebao.chat.anon');
 }
 
 async function chat(q) {
@@ -410,6 +411,7 @@ async function chat(q) {
         retry = 0; chatState.ready = ev; status.textContent = '';
         setOffline(false);
         chatState.sessionId = ev.session_id; sessionStorage.setItem('shebao.chat.session', ev.session_id);
+        chatState.anonymous = !!ev.anonymous; sessionStorage.setItem('shebao.chat.anon', ev.anonymous ? '1' : '0');
         if (ev.voice && ev.voice.rate) state.voice.rate = ev.voice.rate;
         if (chatState.pending) ws.send(JSON.stringify({ type: 'message', id: chatState.pending.id, text: chatState.pending.text }));
         else if (q.get('about') && !chatState.log.length) status.textContent = '可以问这件事要带什么、去哪里办、多久办好。';
@@ -418,6 +420,12 @@ async function chat(q) {
       if (ev.type === 'pong' || ev.type === 'notice') { if (ev.type === 'notice') addMsg('bot', ev.text); return; }
       if (ev.seq && ['answer', 'handoff', 'form'].includes(ev.type)) { chatState.lastSeq = Math.max(chatState.lastSeq, ev.seq); sessionStorage.setItem('shebao.chat.seq', String(chatState.lastSeq)); }
       if (ev.type === 'error' && ev.code === 'session_not_found') { chatState.sessionId = ''; return; }
+      // the server that was answering stopped: the message is sent again, same id (PROTOCOL.md)
+      if (ev.type === 'error' && ev.code === 'turn_interrupted') {
+        chatState.lastSeq = Math.max(chatState.lastSeq, ev.seq || 0); sessionStorage.setItem('shebao.chat.seq', String(chatState.lastSeq));
+        if (chatState.pending && chatState.pending.id === ev.reply_to) trySend({ type: 'message', id: chatState.pending.id, text: chatState.pending.text });
+        return;
+      }
       // rate_limited keeps the message (PROTOCOL.md): it is sent again, same id, when the server says
       if (ev.type === 'error' && ev.code === 'rate_limited' && chatState.pending && chatState.pending.id === ev.reply_to) {
         const p = chatState.pending, wait = Math.max(200, ev.retry_after_ms || 1000);
@@ -682,7 +690,7 @@ function tokenName() {
 async function signedIn(token) {
   state.token = token;
   store.setItem(TOKEN, token);
-  forgetChat();
+  if (!(chatState.sessionId && chatState.anonymous)) forgetChat();
   state.signinNotice = '';
   await loadMe();
   location.hash = '#/';

@@ -750,6 +750,95 @@
       table('搜索最多', r.top), table('没有结果的搜索', r.zero_results, '群众找不到的内容：考虑新增事项、别名或同义词。'), table('有结果但没人点击', r.no_clicks, '结果可能不对题：检查最佳答案和事项名称。')];
   }
 
+  // ---- reminder campaigns (notify) ----
+
+  const CAMPAIGN_STATE = { draft: '草稿', running: '发送中', paused: '已暂停', done: '已完成', cancelled: '已取消' };
+  const NOTICE_KINDS = { certification: '资格认证提醒', payment: '缴费提醒', retirement: '退休提醒', benefit: '待遇发放', guide: '指南更新', progress: '办件进度' };
+  const EVENTS = { queued: '已排队', held: '免打扰暂缓', sent: '已送达推送服务', retried: '重试', failed: '失败', dropped: '未发送', inbox_only: '仅站内信' };
+  const select = (id, options, value) => h('select', { id }, Object.entries(options).map(([k, v]) => h('option', { value: k, selected: k === value }, v)));
+  const progressText = (c) => `${c.enqueued}/${c.total} 人已入信箱，推送送达 ${c.sent}，失败 ${c.failed}，未发送 ${c.dropped}，仅站内信 ${c.inbox_only}，重发 ${c.resends}`;
+
+  function deliveryTable(entries) {
+    if (!entries.length) return h('p', { class: 'muted' }, '还没有投递记录。');
+    return h('div', { class: 'scroll' }, h('table', { class: 'deliveries' }, h('thead', {}, h('tr', {}, ['时间（北京）', '接收人', '事件', '通道', '状态码', '说明'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, entries.map((e) => h('tr', {}, h('td', {}, fmtTime(e.at)), h('td', {}, who(e.person)), h('td', {}, (EVENTS[e.event] || e.event) + (e.resend ? '（重发）' : '')),
+        h('td', {}, e.channel || ''), h('td', {}, e.status ? String(e.status) : ''), h('td', {}, e.detail || ''))))));
+  }
+
+  async function viewCampaigns() {
+    const r = await get('/admin/notify/campaigns');
+    const segments = r.segments || {};
+    const name = h('input', { type: 'text', id: 'cp-name', required: true });
+    const seg = select('cp-segment', segments);
+    const kind = select('cp-kind', NOTICE_KINDS);
+    const title = h('input', { type: 'text', id: 'cp-title', required: true, maxlength: 60 });
+    const body = h('textarea', { id: 'cp-body', required: true, rows: 3 });
+    const link = h('input', { type: 'text', id: 'cp-link', placeholder: '/services/certification' });
+    const ws = h('input', { type: 'time', id: 'cp-start', value: '09:00' });
+    const we = h('input', { type: 'time', id: 'cp-end', value: '20:00' });
+    const rate = h('input', { type: 'number', id: 'cp-rate', min: 1, max: 1000000, value: 1000 });
+    const person = h('input', { type: 'text', id: 'ts-person', required: true });
+    const rows = (r.campaigns || []).map((c) => h('tr', {}, h('td', {}, h('a', { href: `#/campaign/${c.id}` }, c.name)), h('td', {}, segments[c.segment] || c.segment),
+      h('td', {}, CAMPAIGN_STATE[c.state] || c.state), h('td', {}, progressText(c)), h('td', {}, fmtTime(c.created_at))));
+    return [h('h2', {}, '提醒活动'), h('p', { class: 'muted' }, '按人群发送提醒：先存为草稿并预览人数，再开始发送。每人只收到一次，免打扰时段和个人设置照常生效。'),
+      rows.length ? h('div', { class: 'scroll' }, h('table', { class: 'campaigns' }, h('thead', {}, h('tr', {}, ['名称', '人群', '状态', '进度', '创建时间（北京）'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)))
+        : h('p', { class: 'muted' }, '还没有提醒活动。'),
+      h('form', { class: 'card', id: 'campaign-form', on: { submit: async (ev) => {
+        ev.preventDefault();
+        try {
+          const c = (await api('POST', '/admin/notify/campaigns', { name: name.value.trim(), segment: seg.value, kind: kind.value, title: title.value.trim(), body: body.value.trim(),
+            link: link.value.trim(), window_start: ws.value, window_end: we.value, rate_per_minute: Number(rate.value) })).data;
+          flash('已存为草稿，请核对人数后开始发送。');
+          location.hash = `#/campaign/${c.id}`;
+        } catch (err) { showError(err); }
+      } } }, h('h3', {}, '新建提醒活动'), labelled('活动名称', name), labelled('人群', seg), labelled('通知类型', kind, '群众可在设置中按类型关闭提醒'),
+        labelled('通知标题', title), labelled('通知内容', body), labelled('打开的页面', link, '应用内路径，可不填'),
+        labelled('每天发送时段开始（北京时间）', ws), labelled('每天发送时段结束（北京时间）', we, '开始与结束相同表示全天'), labelled('每分钟最多发送', rate),
+        h('button', { type: 'submit', class: 'primary' }, '存为草稿')),
+      h('form', { class: 'card', id: 'test-send-form', on: { submit: async (ev) => {
+        ev.preventDefault();
+        try {
+          const r = (await api('POST', '/admin/notify/test-send', { person: person.value.trim() })).data;
+          flash(`测试通知已发出（消息编号 ${r.notice_id}）。`);
+          location.hash = `#/deliveries?person=${enc(person.value.trim())}`;
+        } catch (err) { showError(err); }
+      } } }, h('h3', {}, '测试发送'), labelled('接收人（用户标识）', person, '发给此人的站内信和所有已订阅的设备，不受免打扰限制'),
+        h('button', { type: 'submit', class: 'primary' }, '发送测试通知'))];
+  }
+
+  async function viewCampaign(id) {
+    const c = await get(`/admin/notify/campaigns/${enc(id)}`);
+    const segments = (await get('/admin/notify/campaigns')).segments || {};
+    const log = (await get(`/admin/notify/deliveries?campaign=${enc(id)}&limit=50`)).entries || [];
+    const act = (action, label, cls) => button(label, async () => {
+      try { await api('POST', `/admin/notify/campaigns/${enc(id)}/${action}`); flash(`${label}：已完成。`); route(); } catch (err) { showError(err); }
+    }, cls);
+    const actions = [];
+    let preview = null;
+    if (c.state === 'draft') {
+      const p = await get(`/admin/notify/campaigns/${enc(id)}/preview`);
+      preview = h('p', { id: 'campaign-preview' }, `按当前数据，此人群共 ${p.people} 人。`);
+      actions.push(act('start', '开始发送', 'primary'));
+    }
+    if (c.state === 'running') actions.push(act('pause', '暂停'));
+    if (c.state === 'paused') actions.push(act('resume', '继续发送', 'primary'));
+    if (['draft', 'running', 'paused'].includes(c.state)) actions.push(act('cancel', '取消活动', 'danger'));
+    return [h('p', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, '提醒活动'), ' › ', c.name),
+      h('h2', {}, c.name),
+      h('dl', { class: 'meta' }, h('dt', {}, '状态'), h('dd', { id: 'campaign-state' }, CAMPAIGN_STATE[c.state] || c.state),
+        h('dt', {}, '人群'), h('dd', {}, segments[c.segment] || c.segment), h('dt', {}, '通知'), h('dd', {}, `${c.title}：${c.body}`),
+        h('dt', {}, '发送时段'), h('dd', {}, c.window_start === c.window_end ? '全天' : `${c.window_start}–${c.window_end}（北京时间）`),
+        h('dt', {}, '进度'), h('dd', { id: 'campaign-progress' }, progressText(c))),
+      preview, h('div', { class: 'actions' }, actions, button('刷新', () => route(), 'secondary')),
+      h('h3', {}, '投递记录（最近 50 条）'), deliveryTable(log)];
+  }
+
+  async function viewDeliveries(params) {
+    const person = params.get('person') || '';
+    const entries = (await get(`/admin/notify/deliveries?person=${enc(person)}&limit=100`)).entries || [];
+    return [h('p', { class: 'crumbs' }, h('a', { href: '#/campaigns' }, '提醒活动'), ' › 投递记录'), h('h2', {}, person ? `投递记录：${who(person)}` : '投递记录'), deliveryTable(entries)];
+  }
+
   // ---- router ----
 
   let routeSeq = 0;
@@ -785,6 +874,9 @@
         case 'synonyms': view = await viewSynonyms(); break;
         case 'bestbets': view = await viewBestBets(); break;
         case 'report': view = await viewReport(params); break;
+        case 'campaigns': view = await viewCampaigns(); break;
+        case 'campaign': view = await viewCampaign(parts[1]); break;
+        case 'deliveries': view = await viewDeliveries(params); break;
         default: view = [h('h2', {}, '页面不存在'), h('p', {}, h('a', { href: '#/guides' }, '返回办事指南'))];
       }
       if (seq !== routeSeq) return; // a later navigation has already taken over

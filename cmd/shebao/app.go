@@ -14,6 +14,7 @@ import (
 	"shebao/bff"
 	"shebao/config"
 	"shebao/internal/identity"
+	"shebao/internal/person"
 	"shebao/internal/queue"
 	"shebao/internal/ratelimit"
 	"shebao/notify"
@@ -21,12 +22,11 @@ import (
 )
 
 // openNotify builds notifications from the config and subscribes them to the event log. The
-// person store gives guide followers; campaigns use notify's own people view until the profile
-// store provides notify.Segments, and SMS needs notify.Phones from it.
-func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, followers notify.Followers) (*notify.Service, error) {
+// person store gives guide followers, campaign segments and (sealed) phone numbers for SMS.
+func openNotify(ctx context.Context, cfg config.Config, log *slog.Logger, st *store, people *person.Store) (*notify.Service, error) {
 	o := notify.Options{
-		Followers: followers,
-		DB:        st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
+		Followers: people, People: people,
+		DB: st.db, Queue: st.jobs, Log: log, BaseURL: cfg.AppBaseURL,
 		VAPIDSubject: cfg.PushVAPIDSubject, VAPIDPublicKey: cfg.PushVAPIDPublicKey, VAPIDPrivateKey: cfg.PushVAPIDPrivateKey,
 		Endpoints:   &notify.EndpointPolicy{Hosts: cfg.PushHosts, InsecureTestHosts: cfg.PushInsecureTestHosts},
 		Concurrency: cfg.PushWorkers, Fail4xxLimit: cfg.PushFail4xxLimit, SubscriptionMaxIdle: cfg.PushSubscriptionMaxIdle,
@@ -75,6 +75,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 	if a.person, err = openPersonal(ctx, cfg, log, st); err != nil {
 		return nil, err
 	}
+	a.closers = append(a.closers, a.person.uses.Close)
 	vs, voiceSettings, err := newVoice(ctx, cfg, log, st.db)
 	if err != nil {
 		return nil, err
@@ -86,7 +87,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, accessLo
 		// another replica gives no fresh burst.
 		lim = ratelimit.NewRedis(st.redis, "shebao:rl:", log)
 	}
-	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person, lim)
+	chat, err := newAssistantWithVoice(ctx, cfg, log, st.db, st.content, idx, verifier, vs, voiceSettings, a.person, lim, st.events)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"shebao/content"
 	apps "shebao/internal/application"
 	"shebao/internal/eventlog"
+	"shebao/internal/guideuse"
 	"shebao/internal/identity"
 	"shebao/internal/person"
 	"shebao/internal/queue"
@@ -27,7 +28,8 @@ type personal struct {
 	people   *person.Store
 	apps     *apps.Service
 	progress *apps.Progress
-	home     *bff.HomeCache // the home screens, invalidated from the event log
+	home     *bff.HomeCache  // the home screens, invalidated from the event log
+	uses     *guideuse.Store // guide views and search clicks, for 常用服务
 	events   *eventlog.Log
 	secret   []byte
 	sim      *apps.Simulator // nil when a real 经办 system is configured
@@ -74,6 +76,9 @@ func openPersonal(ctx context.Context, cfg config.Config, log *slog.Logger, st *
 	if _, err := p.progress.Follow(ctx, st.events); err != nil {
 		return nil, fmt.Errorf("progress streams: %w", err)
 	}
+	if p.uses, err = guideuse.Open(ctx, guideuse.Options{DB: st.db, Log: log}); err != nil {
+		return nil, fmt.Errorf("guide use counts: %w", err)
+	}
 	p.home, p.events = bff.NewHomeCache(bff.HomeCacheOptions{}), st.events
 	if _, err := p.home.Follow(ctx, st.events); err != nil {
 		return nil, fmt.Errorf("home cache: %w", err)
@@ -111,7 +116,7 @@ func (p *personal) handle(w *queue.Worker) {
 // wire adds the feature to the edge's dependencies.
 func (p *personal) wire(d *bff.Deps, cfg config.Config) {
 	d.People, d.Applications, d.Progress, d.UpstreamSecret = p.people, p.apps, p.progress, p.secret
-	d.Home, d.Events = p.home, p.events
+	d.Home, d.Events, d.GuideUse = p.home, p.events, p.uses
 	d.AllowedOrigins = cfg.AllowedOrigins
 	d.MeLimits = bff.MeLimits{
 		PerUser: ratelimit.Rate{Burst: 4 * cfg.MeRatePerUser, PerSecond: float64(cfg.MeRatePerUser)},

@@ -17,6 +17,7 @@ import (
 	"shebao/content"
 	apps "shebao/internal/application"
 	"shebao/internal/db"
+	"shebao/internal/eventlog"
 	"shebao/internal/identity"
 	"shebao/internal/lease"
 	"shebao/internal/modelclient"
@@ -65,18 +66,19 @@ func modelConfig(cfg config.Config) *assistant.ModelConfig {
 }
 
 func newAssistant(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service, v identity.Verifier) (*assistant.Service, error) {
-	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil, nil)
+	return newAssistantWithVoice(ctx, cfg, log, d, cs, idx, v, nil, nil, nil, nil, nil)
 }
 
 // newAssistantWithVoice is newAssistant with the voice service, the voice settings store and the
 // person and applications feature (each may be nil: text only, settings for the session only, no
-// personal answers, forms neither prefilled nor submitted), and the message rate limiter (nil: in
-// memory, per replica).
+// personal answers, forms neither prefilled nor submitted), the message rate limiter (nil: in
+// memory, per replica) and the event log that carries sessions between replicas (nil: one server).
 func newAssistantWithVoice(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB, cs *content.Service, idx *search.Service,
-	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal, lim ratelimit.Limiter) (*assistant.Service, error) {
+	v identity.Verifier, vs *voice.Service, settings *voice.SettingsStore, p *personal, lim ratelimit.Limiter, events *eventlog.Log) (*assistant.Service, error) {
 	o := assistant.Options{DB: d, Retriever: searchRetriever{idx}, Guides: content.PublishedGuides{S: cs}, Model: modelConfig(cfg),
 		Log: log, AllowedOrigins: cfg.AllowedOrigins, ClientIP: bff.ClientIP(cfg.TrustProxy),
-		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}, RateLimiter: lim}
+		Limits: assistant.Limits{ConnsPerIP: cfg.ChatMaxConnsPerIP, ConnsPerUser: cfg.ChatMaxConnsPerUser, MaxAudioBytes: cfg.VoiceMaxAudioBytes}, RateLimiter: lim,
+		Events: events}
 	if p != nil {
 		o.Personal = &apps.Personal{Apps: p.apps, People: p.people}
 		o.Elderly = func(ctx context.Context, subject string) bool { return p.people.Elderly(ctx, subject, beijing.Now()) }

@@ -83,6 +83,7 @@ type outcome struct {
 // transport error only from the killed replica, after its death: a balancer retries those).
 func TestClusterSurvivesKill(t *testing.T) {
 	c := newCluster(t, "redis")
+	c.env = append(c.env, "SHEBAO_MODEL_BASE_URL="+startHangingModel(t), "SHEBAO_MODEL_NAME=fake", "SHEBAO_MODEL_TIMEOUT=60s")
 	c.Start(3)
 	ctx := context.Background()
 
@@ -109,6 +110,9 @@ func TestClusterSurvivesKill(t *testing.T) {
 		want(t, "schedule", do2(ctx, "POST", base+"/"+code+"/versions/1/schedule", reviewer, map[string]any{"at": at.Format(time.RFC3339)}))(200)
 		scheduled = append(scheduled, code)
 	}
+
+	// A chat session on the replica that will be killed, with a turn in progress there.
+	chat := startChat(t, c, c.Replicas[2])
 
 	// Load: 6 workers, round-robin over the replicas, at most 4000 requests or 8 s.
 	const workers, maxRequests = 6, 4000
@@ -220,9 +224,10 @@ func TestClusterSurvivesKill(t *testing.T) {
 		t.Skip("needs #21 (notifications): no notification queue on this branch yet")
 	})
 	t.Run("chat resume", func(t *testing.T) {
-		// Hook for #25 item 2 / chat: open a chat session on the killed replica before the kill,
-		// reconnect to a survivor with its session id, and check no frame was lost.
-		t.Skip("needs chat sessions that resume on another replica (not on this branch yet)")
+		// The chat session opened on the killed replica goes on on a survivor: no frame lost,
+		// the turn that died with the replica ended with a frame saying so.
+		chat.t = t
+		resumeChat(t, c, chat, c.Replicas[0])
 	})
 }
 

@@ -102,12 +102,15 @@ var (
 	MessageEmpty    = Kind{"message_empty", http.StatusBadRequest, "请输入您要咨询的问题。"}
 	Cancelled       = Kind{"cancelled", http.StatusConflict, "已停止回答。"}
 	NothingToCancel = Kind{"nothing_to_cancel", http.StatusConflict, "当前没有正在回答的问题。"}
+	// TurnInterrupted ends a turn whose server stopped before answering (another server of the
+	// cluster ends it once its time is up); the message may be sent again.
+	TurnInterrupted = Kind{"turn_interrupted", http.StatusServiceUnavailable, "刚才的回答中断了，请重新发送您的问题。"}
 )
 
 // ChatKinds lists the kinds the chat sends as error frames, for its documentation and tests.
 var ChatKinds = []Kind{
 	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, Unauthenticated, SessionNotFound, RateLimited,
-	TooManyConnections, Busy, MessageEmpty, Cancelled, NothingToCancel, Internal,
+	TooManyConnections, Busy, MessageEmpty, Cancelled, NothingToCancel, TurnInterrupted, Internal,
 	AudioEmpty, AudioTooLarge, AudioTooLong, AudioUnsupported, VoiceUnavailable,
 }
 
@@ -157,4 +160,5 @@ var Catalogue = []Kind{
 	AudioEmpty, AudioTooLong, AudioTooLarge, AudioUnsupported, VoiceUnavailable, VoiceTextInvalid, VoiceSettingsInvalid,
 	HeaderTooLarge, RequestTimeout, BadRequest, TooManyConnections, WebSocketRequired,
 	BadFrame, UnknownFrame, HelloRequired, AlreadyGreeted, SessionNotFound, Busy, MessageEmpty, Cancelled, NothingToCancel,
+	TurnInterrupted,
 }

@@ -25,6 +25,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/event"
 	"shebao/internal/eventlog"
+	"shebao/internal/guideuse"
 	"shebao/internal/person"
 	"shebao/internal/queue"
 )
@@ -172,6 +173,10 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		o.Guides = func(string) (string, []string) { return "", nil }
 	}
 	if err := o.DB.Migrate(ctx, "application", Migrations); err != nil {
+		return nil, err
+	}
+	// The home screen's one query (Home) reads the guide use counts too.
+	if err := o.DB.Migrate(ctx, "guideuse", guideuse.Migrations); err != nil {
 		return nil, err
 	}
 	return &Service{db: o.DB, events: o.Events, jobs: o.Jobs, people: o.People, forms: o.Forms, guides: o.Guides,

@@ -47,7 +47,7 @@ func (p *Personal) Answer(ctx context.Context, subject, text string, now time.Ti
 	// A question that says a birth year itself (“我六五年的，什么时候退休”) is the calculator's.
 	if ownRetirementPattern.MatchString(text) && !strings.ContainsAny(strings.NewReplacer("哪一年", "", "哪年", "").Replace(text), "0123456789年") {
 		if subject == "" {
-			return "", "", false, nil // the calculator asks for the birth month
+			return "retirement", anonymousRetirementReply, true, nil
 		}
 		prof, err := p.People.Profile(ctx, subject, "")
 		if err != nil {
@@ -67,6 +67,10 @@ func (p *Personal) Answer(ctx context.Context, subject, text string, now time.Ti
 	}
 	return "", "", false, nil
 }
+
+// anonymousRetirementReply answers "我什么时候退休" without a signed-in person: their own month
+// needs their profile; the general calculator still answers a birth month said in the chat.
+const anonymousRetirementReply = "按您本人的出生年月和人员类别查退休时间需要先登录，登录后我直接按您的个人信息算。不登录也可以：告诉我您是哪年哪月出生的，是男职工还是女职工，我按规定帮您算。"
 
 func isProgressQuestion(text string) bool {
 	return strings.Contains(text, "我") && progressPattern.MatchString(text) &&

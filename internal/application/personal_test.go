@@ -29,6 +29,14 @@ func TestPersonalAnswers(t *testing.T) {
 		if _, reply, ok := ask("", "我的社保卡挂失申请到哪一步了"); !ok || !strings.Contains(reply, "登录") {
 			t.Fatalf("anonymous: %v %q", ok, reply)
 		}
+		// Anonymous: their own retirement month needs their profile; a question that says its
+		// own birth month is the general calculator's.
+		if route, reply, ok := ask("", "我什么时候退休"); !ok || route != "retirement" || !strings.Contains(reply, "登录") {
+			t.Fatalf("anonymous retirement: %v %q %q", ok, route, reply)
+		}
+		if _, reply, ok := ask("", "63年5月出生的男职工什么时候退休"); ok {
+			t.Fatalf("a question giving its birth month was taken from the calculator: %q", reply)
+		}
 		if _, reply, ok := ask("alice", "我的社保卡挂失办得怎么样了"); !ok || !strings.Contains(reply, "没有查到") {
 			t.Fatalf("no application: %v %q", ok, reply)
 		}

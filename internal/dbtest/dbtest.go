@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"shebao/internal/db"
@@ -85,4 +86,27 @@ func each[T interface {
 		}
 		fn(t, d)
 	})
+}
+
+// SQLitePlan is SQLite's EXPLAIN QUERY PLAN of q with args: each step's detail, joined by "; ".
+func SQLitePlan(t testing.TB, d *db.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := d.Query(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }

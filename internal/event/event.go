@@ -25,9 +25,15 @@ const (
 	ApplicationChanged = "application.changed"
 
 	// PersonChanged: a person's own data shown on the home screen (profile, follows, notices)
-	// changed; Key is the identity subject, Data empty. Home-screen caches in every replica drop
-	// that person's entry.
+	// changed; Key is the identity subject, Data empty — or, for many people at once (a
+	// campaign's batch of notices), Key empty and Data a People. Home-screen caches in every
+	// replica drop those people's entries.
 	PersonChanged = "person.changed"
+
+	// ChatSession: a chat session held open by a connection on another replica has news; Key is
+	// the session id, Data {"kind":"frames"} (new frames are stored: send them) or
+	// {"kind":"attached","by":instance} (a connection on that instance took the session over).
+	ChatSession = "chat.session"
 )
 
 // Application statuses, in the order an application usually passes them.
@@ -76,4 +82,9 @@ type Bus interface {
 	Publish(ctx context.Context, e Event) error
 	// Subscribe registers h for the events of topic published from now on.
 	Subscribe(topic string, h Handler) (unsubscribe func())
+}
+
+// People is the Data of a PersonChanged event about several people at once.
+type People struct {
+	Subjects []string `json:"subjects"`
 }

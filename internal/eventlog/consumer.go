@@ -50,7 +50,15 @@ type consumer struct {
 	pos     int64
 	fails   int
 	retryAt time.Time
+	// unsaved counts events passed over (none of the consumer's topics) since its position was
+	// last saved: saving after each delivery of another topic's event was a store write per
+	// consumer per event, before the consumers registered later (the progress streams) got it.
+	unsaved int
 }
+
+// maxUnsaved is how many events of other topics a consumer passes over before its position is
+// saved anyway; after a restart it reads at most these again, and handles none of them.
+const maxUnsaved = 1000
 
 // Register adds a consumer to this process. Its events are handed over by Deliver and Run; call
 // Deliver once after registering to catch up at once. The returned function removes it.
@@ -137,9 +145,10 @@ func (l *Log) drive(ctx context.Context, c *consumer, polling bool) error {
 		if len(evs) == 0 {
 			return nil
 		}
-		saved := c.pos
+		saved, handled := c.pos, false
 		for _, e := range evs {
 			if c.topics == nil || c.topics[e.Topic] {
+				handled = true
 				if err := safeCall(ctx, c.Handle, e); err != nil {
 					c.fails++
 					c.retryAt = time.Now().Add(backoff(c.fails, l.opts.MaxBackoff))
@@ -154,9 +163,13 @@ func (l *Log) drive(ctx context.Context, c *consumer, polling bool) error {
 			}
 			c.pos = e.ID
 		}
+		if c.unsaved += len(evs); !handled && c.unsaved < maxUnsaved {
+			continue
+		}
 		if err := c.Position.Save(ctx, c.pos); err != nil {
 			return fmt.Errorf("eventlog: save position of %s: %w", c.Name, err)
 		}
+		c.unsaved = 0
 	}
 }
 

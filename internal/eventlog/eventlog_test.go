@@ -294,3 +294,59 @@ func TestPanickingHandlerIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// TestPassedOverEventsDoNotSaveThePosition: a stored consumer's position is not written for a
+// delivery of other topics' events only (a store write per consumer per event), yet a restart
+// reads those again without handling any, and handles the next event of its topic once.
+func TestPassedOverEventsDoNotSaveThePosition(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := open(t, d)
+		var k keys
+		if _, err := l.Register(ctx, Consumer{Name: "s", Topics: []string{"t"}, Handle: k.handle, Position: l.Stored("s"), Start: 0}); err != nil {
+			t.Fatal(err)
+		}
+		saved := func() int64 {
+			t.Helper()
+			pos, _, err := l.Stored("s").Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pos
+		}
+		appendN(t, d, "t", "k", 1)
+		must(t, l.Deliver(ctx))
+		first := saved()
+		if first == 0 {
+			t.Fatal("a handled event did not save the position")
+		}
+		for i := range 3 {
+			appendN(t, d, "other", fmt.Sprintf("o%d-", i), 1)
+			must(t, l.Deliver(ctx))
+		}
+		if saved() != first {
+			t.Fatal("passing over other topics' events wrote the position")
+		}
+		// A restarted process reads the passed-over events again and hands none of them over.
+		var k2 keys
+		l2 := open(t, d)
+		if _, err := l2.Register(ctx, Consumer{Name: "s", Topics: []string{"t"}, Handle: k2.handle, Position: l2.Stored("s"), Start: 0}); err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, d, "t", "m", 1)
+		must(t, l2.Deliver(ctx))
+		if got := k2.list(); !equal(got, []string{"m1"}) {
+			t.Fatalf("after a restart: %v", got)
+		}
+		if saved() <= first {
+			t.Fatal("the handled event did not save the position")
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -72,3 +72,47 @@ func TestFlushesOnInterval(t *testing.T) {
 	}
 	t.Error("buffered line never flushed")
 }
+
+// slowWriter blocks every write until released.
+type slowWriter struct {
+	lockedBuffer
+	release chan struct{}
+}
+
+func (s *slowWriter) Write(p []byte) (int, error) {
+	<-s.release
+	return s.lockedBuffer.Write(p)
+}
+
+// TestAFullBufferIsWrittenOffTheCallersPath: while the output is stuck writing one full buffer,
+// a writer still fills the spare one without waiting; Flush then waits for both.
+func TestAFullBufferIsWrittenOffTheCallersPath(t *testing.T) {
+	out := &slowWriter{release: make(chan struct{})}
+	w := New(out, 64, time.Hour)
+	line := []byte(strings.Repeat("x", 40) + "\n")
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		w.Write(line)
+		w.Write(line) // the first buffer is full: handed to the (stuck) output, this goes to the spare
+	}()
+	select {
+	case <-wrote:
+	case <-time.After(time.Minute): // hang detector, not a timing assertion
+		t.Fatal("a write waited for the stuck output with a spare buffer free")
+	}
+	flushed := make(chan error)
+	go func() { flushed <- w.Flush() }()
+	close(out.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := out.snapshot(); strings.Count(s, "\n") != 2 {
+		t.Fatalf("written %q", s)
+	}
+	w.Close()
+	w.Write(line) // after Close: straight through
+	if s, _ := out.snapshot(); strings.Count(s, "\n") != 3 {
+		t.Fatalf("a write after Close was lost: %q", s)
+	}
+}

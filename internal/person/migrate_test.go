@@ -43,21 +43,7 @@ func TestProfilesKeyedBySubject(t *testing.T) {
 			"person_profiles": `SELECT name, city FROM person_profiles WHERE subject = ?`,
 			"person_follows":  `SELECT guide_code, seen_at FROM person_follows WHERE subject = ? ORDER BY guide_code`,
 		} {
-			rows, err := d.Query(ctx, `EXPLAIN QUERY PLAN `+q, "p1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			if got := strings.Join(plan, "; "); !strings.Contains(got, "USING PRIMARY KEY") {
+			if got := dbtest.SQLitePlan(t, d, q, "p1"); !strings.Contains(got, "USING PRIMARY KEY") {
 				t.Errorf("%s: plan %q, want one primary-key search", table, got)
 			}
 		}

@@ -2,6 +2,8 @@ package person
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -66,6 +68,108 @@ ALTER TABLE person_follows_by_subject RENAME TO person_follows;
 CREATE INDEX person_follows_guide ON person_follows (guide_code)`,
 		PostgresSQL: `CREATE INDEX person_follows_subject ON person_follows (subject, guide_code) INCLUDE (seen_at)`,
 	},
+	{
+		// Reminder campaigns select people by these facts (notify kept its own copy until now;
+		// its migration moves that here).
+		Name: "城乡居民医保 facts for campaigns",
+		SQL: `
+ALTER TABLE person_profiles ADD COLUMN resident_insured INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE person_profiles ADD COLUMN resident_paid_through INTEGER NOT NULL DEFAULT 0`,
+	},
+}
+
+// CampaignFacts are the facts about a person that reminder campaigns select by.
+type CampaignFacts struct {
+	Subject             string
+	LastCertified       string // YYYY-MM-DD of the last 养老金领取资格认证; due a year later
+	BirthMonth          string // YYYY-MM
+	Category            string // retirement category: male, female50, female55
+	ResidentInsured     bool   // insured under 城乡居民医保
+	ResidentPaidThrough int    // the last year paid for
+}
+
+// Selection filters people by their campaign facts; zero fields do not filter.
+type Selection struct {
+	CertifiedFrom, CertifiedTo string // last certified within [from, to] (YYYY-MM-DD)
+	ResidentUnpaidFor          int    // resident insured and not paid for this year
+	RetirementFacts            bool   // birth month and retirement category known
+}
+
+func (sel Selection) where() (string, []any) {
+	w, args := "subject > ?", []any(nil)
+	if sel.CertifiedFrom != "" || sel.CertifiedTo != "" {
+		w += " AND last_certified <> '' AND last_certified >= ? AND last_certified <= ?"
+		args = append(args, sel.CertifiedFrom, sel.CertifiedTo)
+	}
+	if sel.ResidentUnpaidFor != 0 {
+		w += " AND resident_insured = 1 AND resident_paid_through < ?"
+		args = append(args, sel.ResidentUnpaidFor)
+	}
+	if sel.RetirementFacts {
+		w += " AND birth_month <> '' AND category <> ''"
+	}
+	return w, args
+}
+
+// SelectPeople returns up to limit people matching sel whose subject sorts after after, in
+// ascending order of subject (a campaign's cursor is the last subject it reached).
+func (s *Store) SelectPeople(ctx context.Context, sel Selection, after string, limit int) ([]CampaignFacts, error) {
+	w, args := sel.where()
+	rows, err := s.db.Query(ctx, `SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through
+		FROM person_profiles WHERE `+w+` ORDER BY subject LIMIT ?`, append(append([]any{after}, args...), limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("person: select people: %w", err)
+	}
+	return db.AppendRows(nil, rows, func(r db.Scanner, f *CampaignFacts) error {
+		var insured int
+		err := r.Scan(&f.Subject, &f.LastCertified, &f.BirthMonth, &f.Category, &insured, &f.ResidentPaidThrough)
+		f.ResidentInsured = insured != 0
+		return err
+	})
+}
+
+// CountPeople is how many people match sel.
+func (s *Store) CountPeople(ctx context.Context, sel Selection) (int, error) {
+	w, args := sel.where()
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM person_profiles WHERE `+w, append([]any{""}, args...)...).Scan(&n)
+	return n, err
+}
+
+// PutCampaignFacts records campaign facts (from the 经办 system's feed), creating profiles that
+// do not exist yet and leaving their other fields alone.
+func (s *Store) PutCampaignFacts(ctx context.Context, fs ...CampaignFacts) error {
+	now := s.now().UnixMicro()
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		for _, f := range fs {
+			insured := 0
+			if f.ResidentInsured {
+				insured = 1
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO person_profiles (subject, last_certified, birth_month, category, resident_insured, resident_paid_through, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET last_certified = excluded.last_certified,
+				birth_month = excluded.birth_month, category = excluded.category, resident_insured = excluded.resident_insured,
+				resident_paid_through = excluded.resident_paid_through, updated_at = excluded.updated_at`,
+				f.Subject, f.LastCertified, f.BirthMonth, f.Category, insured, f.ResidentPaidThrough, now); err != nil {
+				return fmt.Errorf("person: campaign facts: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Phone returns the person's clear mobile number ("" when none is known), opened only for the
+// SMS channel's send.
+func (s *Store) Phone(ctx context.Context, subject string) (string, error) {
+	var c string
+	err := s.db.QueryRowPrepared(ctx, `SELECT phone_cipher FROM person_profiles WHERE subject = ?`, subject).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("person: phone: %w", err)
+	}
+	return s.sealer.OpenString(c)
 }
 
 // Follow is one guide a person follows, and when they last looked at it.

@@ -380,6 +380,10 @@ func (c *Claim) Fail(ctx context.Context, cause error) error {
 	return c.fenced(ctx, `state = 'ready', claimed_until = 0, run_at = ?, last_error = ?, updated_at = ?`, next, msg, now)
 }
 
+// Backoff is the wait before retry number attempt, for a caller that schedules a retry of its
+// own (a new job carrying on what a failed part of another left).
+func (q *Queue) Backoff(attempt int) time.Duration { return q.backoff(attempt) }
+
 // backoff is the wait before retry number attempt: BaseBackoff·2^(attempt−1) capped at
 // MaxBackoff, the upper half jittered so that jobs failing together do not retry together.
 func (q *Queue) backoff(attempt int) time.Duration {

@@ -9,16 +9,11 @@ package pushtest
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +28,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"shebao/notify/ece"
 )
 
 // Message is one push as it arrived.
@@ -218,7 +215,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	sb := s.subs[id]
 	s.mu.Unlock()
-	if sb == nil {
+	if sb == nil && s.Verify.Load() { // without Verify (benchmarks) any id is a device
 		w.WriteHeader(http.StatusGone)
 		return
 	}
@@ -243,7 +240,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, http.StatusBadRequest, "Topic is not at most 32 base64url characters")
 			return
 		}
-		plain, err := Decrypt(sb.priv, sb.auth, body)
+		plain, err := ece.Decrypt(sb.priv, sb.auth, body)
 		if err != nil {
 			s.fail(w, http.StatusBadRequest, "decrypt: "+err.Error())
 			return
@@ -266,26 +263,35 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// checkVAPID verifies the Authorization header: "vapid t=<JWT>, k=<key>", the key the one the
-// subscription was made with, ES256 by it, aud the endpoint's origin, exp within 24 h.
-func (s *Server) checkVAPID(r *http.Request, sb *sub) error {
-	h := r.Header.Get("Authorization")
+// ParseVAPID splits an Authorization header "vapid t=<JWT>, k=<key>" into the token and the
+// decoded key, which must be an uncompressed P-256 point's 65 bytes.
+func ParseVAPID(h string) (token string, key []byte, err error) {
 	rest, ok := strings.CutPrefix(h, "vapid ")
 	if !ok {
-		return errors.New("no vapid authorization")
+		return "", nil, errors.New("no vapid authorization")
 	}
-	var tok, key string
+	var k string
 	for _, part := range strings.Split(rest, ",") {
 		part = strings.TrimSpace(part)
 		if v, ok := strings.CutPrefix(part, "t="); ok {
-			tok = v
+			token = v
 		} else if v, ok := strings.CutPrefix(part, "k="); ok {
-			key = v
+			k = v
 		}
 	}
-	kb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(key, "="))
-	if err != nil || len(kb) != 65 {
-		return errors.New("k is not an uncompressed P-256 key")
+	key, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(k, "="))
+	if err != nil || len(key) != 65 {
+		return "", nil, errors.New("k is not an uncompressed P-256 key")
+	}
+	return token, key, nil
+}
+
+// checkVAPID verifies the Authorization header: "vapid t=<JWT>, k=<key>", the key the one the
+// subscription was made with, ES256 by it, aud the endpoint's origin, exp within 24 h.
+func (s *Server) checkVAPID(r *http.Request, sb *sub) error {
+	tok, kb, err := ParseVAPID(r.Header.Get("Authorization"))
+	if err != nil {
+		return err
 	}
 	if !bytes.Equal(kb, sb.vapid) {
 		return errors.New("signed with another key than the subscription's (VapidPkHashMismatch)")
@@ -309,55 +315,6 @@ func (s *Server) checkVAPID(r *http.Request, sb *sub) error {
 		return fmt.Errorf("sub %q is neither mailto: nor https:", sub)
 	}
 	return nil
-}
-
-// Decrypt reads an aes128gcm body (RFC 8188 header, RFC 8291 keys) with the receiver's private
-// key and auth secret, and returns the plaintext without its padding.
-func Decrypt(priv *ecdh.PrivateKey, auth, body []byte) ([]byte, error) {
-	if len(body) < 21 {
-		return nil, errors.New("body shorter than the header")
-	}
-	salt, rs, idlen := body[:16], binary.BigEndian.Uint32(body[16:20]), int(body[20])
-	if idlen != 65 || len(body) < 21+idlen+17 {
-		return nil, errors.New("keyid is not a 65-byte public key")
-	}
-	if rs < 18 {
-		return nil, errors.New("record size below 18")
-	}
-	asPubBytes := body[21 : 21+idlen]
-	ct := body[21+idlen:]
-	if len(ct) > int(rs) {
-		return nil, errors.New("more than one record")
-	}
-	asPub, err := ecdh.P256().NewPublicKey(asPubBytes)
-	if err != nil {
-		return nil, fmt.Errorf("sender key: %w", err)
-	}
-	secret, err := priv.ECDH(asPub)
-	if err != nil {
-		return nil, err
-	}
-	info := append(append([]byte("WebPush: info\x00"), priv.PublicKey().Bytes()...), asPubBytes...)
-	ikm, err := hkdf.Key(sha256.New, secret, auth, string(info), 32)
-	if err != nil {
-		return nil, err
-	}
-	cek, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
-	nonce, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
-	block, _ := aes.NewCipher(cek)
-	gcm, _ := cipher.NewGCM(block)
-	plain, err := gcm.Open(nil, nonce, ct, nil)
-	if err != nil {
-		return nil, errors.New("authentication failed")
-	}
-	i := len(plain) - 1
-	for i >= 0 && plain[i] == 0 {
-		i--
-	}
-	if i < 0 || plain[i] != 2 {
-		return nil, errors.New("last record without the 0x02 delimiter")
-	}
-	return plain[:i], nil
 }
 
 // Shown is what devices would show: for each subscription, the set of tags (a service worker
