@@ -132,6 +132,9 @@ type question struct {
 	// guide speaks of is not in the guides, whatever the words before it match.
 	thingKind map[string]bool
 	named     []string // years and places outside the province the question names
+	// retrieved is how many of the candidate guides search found; those after them are linked
+	// from them (0: all were found).
+	retrieved int
 }
 
 func newQuestion(q string) question {
@@ -146,7 +149,7 @@ func newQuestion(q string) question {
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
@@ -156,6 +159,9 @@ func askedThing(q string) map[string]bool {
 		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
 			best = m
 		}
+	}
+	if i := strings.LastIndex(best, "的"); i >= 0 {
+		best = best[i+len("的"):] // 生孩子的津贴: the thing is 津贴, what comes before 的 only says whose
 	}
 	rs := []rune(best)
 	if len(rs) < 3 {
@@ -286,6 +292,10 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			prior = -0.1
 		}
 		gcov := q.coverage(gp.names)
+		// A time limit, fee or phone number is the whole guide's: it says nothing of the topic
+		// itself, so the guide's words rank it (the 时限 of 办理退休 for "退休的材料交上去了
+		// 多少天办完"), at half weight.
+		wcov := -1.0
 		// A guide the question names (异地就医备案, 社保卡补领) is where its answer is: a longer
 		// name written out says so more surely.
 		if gi == namedGuide {
@@ -304,12 +314,31 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				}
 			}
 			pcov, topic := q.coverage2(p.grams, gp.names)
+			switch p.Element {
+			case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
+				if wcov < 0 {
+					wcov = 0.5 * q.coverage(gp.all)
+				}
+				pcov = max(pcov, wcov) // ranks among them; whether it answers is still its own topic
+			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
+			if kind != "" && p.Element == ElemBasis {
+				// the law sets the national frame (国家设100元至2000元档次); the guide's own
+				// text says what applies in the province, and goes first when both fit as well
+				score -= basisPenalty
+			}
 			if !q.mentionsAll(p) {
 				if kind != "" {
 					continue // a figure for another year or place is not the one asked for
 				}
 				score -= 1
+			}
+			if kind != "" && q.saysOwn(p) {
+				if q.echoes(p, kind) {
+					score -= echoPenalty // it only says back what the person said (原来55岁)
+				} else {
+					score += ownNumber // the rule or table that holds the person's own number (交2000那一档)
+				}
 			}
 			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
@@ -330,6 +359,57 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// ownNumberTopic is the topic coverage a figure passage that holds the person's own number
+// needs less than minFigureTopic.
+const ownNumberTopic = 0.05
+
+// basisPenalty is taken from the score of a passage of the legal basis for a figure asked.
+const basisPenalty = 0.03
+
+// ownNumber is the bonus of a passage that holds a number the person said of their own case.
+const ownNumber = 0.15
+
+// saysOwn reports whether the passage holds a number the person said (2000 of 交2000那一档, 8年)
+// with the same unit, or without one on either side; years (2026年) and small numbers (1, 一个月)
+// say nothing of the person's case.
+func (q question) saysOwn(p *Passage) bool {
+	for _, f := range q.facts {
+		if len(f.Value) < 2 || f.Unit == "年" && len(f.Value) == 4 {
+			continue
+		}
+		for _, pf := range p.figs {
+			if pf.Value == f.Value && (pf.Unit == f.Unit || f.Unit == "" || pf.Unit == "" || pf.Unit == "元" && f.Unit == "") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// echoPenalty is taken from a passage whose figures of the kind asked are all numbers the
+// person said: "原来55岁退休的延到多少岁" is not answered by 原来55岁.
+const echoPenalty = 0.5
+
+// echoes reports whether every figure of the passage that can answer kind is one the person
+// said.
+func (q question) echoes(p *Passage, kind askKind) bool {
+	n := 0
+	for _, pf := range p.durs {
+		if !unitFits(kind, pf) {
+			continue
+		}
+		n++
+		said := false
+		for _, f := range q.facts {
+			said = said || f.Value == pf.Value && strings.TrimPrefix(f.Unit, "周") == strings.TrimPrefix(pf.Unit, "周")
+		}
+		if !said {
+			return false
+		}
+	}
+	return n > 0
 }
 
 // yearPattern finds years said in a question (2027年).
@@ -487,6 +567,23 @@ func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
 	return float64(n) / float64(len(want))
 }
 
+// linkedTopic is the topic coverage a figure passage of a linked (not retrieved) guide needs
+// beyond minFigureTopic.
+const linkedTopic = 0.1
+
+// linked reports whether gp is among the guides added by link rather than found by search.
+func (q question) linked(gp *guidePassages, gps []*guidePassages) bool {
+	if q.retrieved == 0 {
+		return false
+	}
+	for i := q.retrieved; i < len(gps); i++ {
+		if gps[i] == gp {
+			return true
+		}
+	}
+	return false
+}
+
 // figureAnswer is the answer to one kind of figure asked.
 type figureAnswer struct {
 	kind      askKind
@@ -514,7 +611,14 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			if q.otherScheme(sp) || q.excluded(sp.p) {
 				continue
 			}
-			if sp.topic >= minFigureTopic && sp.score >= 0.5 {
+			need := minFigureTopic
+			if q.linked(sp.gp, gps) {
+				need += linkedTopic // a guide search did not find must be more plainly about it
+			}
+			if q.saysOwn(sp.p) {
+				need -= ownNumberTopic // it holds the person's own number: it is about their case
+			}
+			if sp.topic >= need && sp.score >= 0.5 {
 				best, found = sp, true
 				break
 			}
@@ -536,8 +640,11 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	// not give the figure ("一次性工伤医疗补助金具体给多少" where only its rule is written).
 	if about := rankPassages(q, gps, "", 1); len(about) > 0 {
 		top := q.coverage(about[0].p.grams)
-		switch best.p.Element {
-		case ElemTimeLimit, ElemFee, ElemPhone, ElemVisits:
+		switch {
+		case best.p.Element == ElemTimeLimit, best.p.Element == ElemFee, best.p.Element == ElemPhone, best.p.Element == ElemVisits:
+		case best.gp == gps[0]:
+			// the figure is in the guide search put first: that another guide speaks of the
+			// topic more (打零工 of 灵活就业) does not make the first one's figure another's
 		default:
 			if top >= 0.5 && q.coverage(best.p.grams) < 0.4*top && about[0].p.Code != best.p.Code {
 				return figureAnswer{}, false

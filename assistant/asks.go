@@ -49,11 +49,13 @@ var askCues = []askCue{
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
 	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
+	// the office's time said with 内 comes first: "多少天内得给办完" is the office's, though 得…办
+	// would read as the applicant's deadline below.
+	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
+	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
-	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
-	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
@@ -249,7 +251,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
-		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额")) {
+		// 一半, 全额报销 say a share in words; 全额自费 (paid in full by oneself) says none
+		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
 		}
 		if k == askMoney && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
@@ -271,7 +274,11 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if p.Element == ElemTimeLimit {
 			return 0
 		}
-		if p.outcome {
+		if ac.ofWage {
+			if monthsOfWage.MatchString(text) {
+				score += 0.6 // 6个月的上年度职工月平均工资 for "给几个月的平均工资"
+			}
+		} else if p.outcome {
 			score += 0.6 // 最多领18个月, 延长60天, 共158天: the length of a benefit itself
 		} else if has("领", "发放", "享受", "假", "最长", "最多", "支付", "延长", "等待期", "有效期", "期间") {
 			score -= 0.1 // a duration near a benefit, often its condition (交够1年就能领)
@@ -298,7 +305,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		} else {
 			score -= 0.3 // a duration that is not the office's time (有效期6个月)
 		}
-		if ac.sameAction(text) {
+		if p.Element != ElemTimeLimit && ac.sameAction(text) {
 			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
@@ -322,7 +329,10 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score -= 0.4
 		}
 		if n == nShare {
-			score -= 0.2 // only shares (返60%): an amount said as a share of something
+			score -= 0.4 // only shares (返60%, 按20%交费): an amount said as a share of something
+		}
+		if ac.lowest && has("下限", "最低") || ac.highest && has("上限", "最高", "封顶") {
+			score += 0.2 // the bound asked for
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
@@ -335,7 +345,15 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if has("年满", "周岁", "退休", "以上") {
 			score += 0.4
 		}
+		if ac.raisedTo && raisedTo.MatchString(text) {
+			score += 0.4 // 推迟到58岁 for "延到多少岁"
+		}
 	case askYears:
+		// years of contribution or work: a passage that says nothing of paying in or working
+		// (怀孕未满4个月) holds another kind of duration
+		if !has("缴", "交", "参保", "年限", "工作", "工龄", "累计", "视同", "保险") {
+			return 0
+		}
 		if has("满", "累计", "缴费", "年限", "不足") {
 			score += 0.4
 		}
@@ -367,11 +385,37 @@ type askContext struct {
 	statutory bool            // the law's time limit is asked (法定, 法规)
 	promised  bool            // the promised time limit is asked (承诺)
 	actions   [][]string      // the groups of actionWords the question says
+	ofWage    bool            // a number of months of a wage or base is asked (给几个月的平均工资)
+	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
+	lowest    bool            // the lowest amount is asked (最低多少, 最少)
+	highest   bool            // the highest amount is asked (最高多少, 最多)
 }
+
+// monthsOfWageAsk asks for an amount said as months of a wage or base: "给几个月的平均工资" is
+// answered by 6个月的上年度职工月平均工资, not by a benefit period.
+var monthsOfWageAsk = regexp.MustCompile(`(几|多少)个月的?(本人|平均|上年度)?(工资|基数|月平均)`)
+
+// monthsOfWage finds an amount said as months of a wage or base in a passage.
+var monthsOfWage = regexp.MustCompile(`\d+个月(的)?(本人|统筹地区|上年度|职工|平均|月平均|缴费)*(工资|基数)`)
+
+// raisedToAsk asks for the age something is raised to; raisedTo finds it in a passage.
+var (
+	raisedToAsk = regexp.MustCompile(`(延|推迟|延迟|提高|涨|推)到(多少|几)岁`)
+	raisedTo    = regexp.MustCompile(`(延|推迟|延迟|提高|推)到\d+(周)?岁`)
+)
+
+// lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
+// as often as 最低 and 最高.
+var (
+	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(多少|几)`)
+	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(多少|几)`)
+)
 
 func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
-		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺")}
+		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
+		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q),
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q)}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
@@ -424,6 +468,9 @@ func askedUnit(q string) map[string]bool {
 	}
 	return askedUnitFits[ms[0][3]]
 }
+
+// selfPaid finds a cost borne in full by the person: 全额自费 is not a share paid.
+var selfPaid = regexp.MustCompile(`全额(自费|自付|付|垫)`)
 
 // formulaWords say how an amount is worked out.
 var formulaWords = regexp.MustCompile(`除以|÷|×|乘以|计发月数|计发基数|(按|以)[^，。；]{1,12}(计算|计发|确定)`)

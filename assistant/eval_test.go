@@ -135,3 +135,21 @@ func TestGoldenSetWithModel(t *testing.T) {
 		t.Errorf("numbers %d routing %.2f", rep.NumbersNotInSource, rep.RoutingAccuracy())
 	}
 }
+
+// TestBuiltinSets: every listed set is embedded, and an unknown name is not found.
+func TestBuiltinSets(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		names []string
+		get   func(string) ([]byte, bool)
+	}{{GoldenSets(), BuiltinGolden}, {FactualSets(), BuiltinFactual}} {
+		for _, name := range c.names {
+			if b, ok := c.get(name); !ok || len(b) == 0 {
+				t.Errorf("built-in set %s: %d bytes, %v", name, len(b), ok)
+			}
+		}
+		if _, ok := c.get("nonexistent"); ok {
+			t.Error("an unknown set name was found")
+		}
+	}
+}

@@ -17,12 +17,7 @@ func GoldenSets() []string { return []string{"golden", "holdout"} }
 
 // BuiltinGolden returns the built-in golden set name as YAML, and whether it exists.
 func BuiltinGolden(name string) ([]byte, bool) {
-	file := map[string]string{"golden": "golden.yaml", "holdout": "golden_holdout.yaml"}[name]
-	if file == "" {
-		return nil, false
-	}
-	b, err := goldenSets.ReadFile(path.Join("testdata", file))
-	return b, err == nil
+	return builtinSet(map[string]string{"golden": "golden.yaml", "holdout": "golden_holdout.yaml"}, name)
 }
 
 // FactualSets returns the names of the built-in factual sets (#19): the dev half used while
@@ -31,7 +26,12 @@ func FactualSets() []string { return []string{"factual_dev", "factual_heldout"} 
 
 // BuiltinFactual returns the built-in factual set name as YAML, and whether it exists.
 func BuiltinFactual(name string) ([]byte, bool) {
-	file := map[string]string{"factual_dev": "chat_factual_dev.yaml", "factual_heldout": "chat_factual_heldout.yaml"}[name]
+	return builtinSet(map[string]string{"factual_dev": "chat_factual_dev.yaml", "factual_heldout": "chat_factual_heldout.yaml"}, name)
+}
+
+// builtinSet reads the embedded file that files names for name, and whether there is one.
+func builtinSet(files map[string]string, name string) ([]byte, bool) {
+	file := files[name]
 	if file == "" {
 		return nil, false
 	}

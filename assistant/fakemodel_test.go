@@ -247,23 +247,16 @@ func passageIDsIn(req map[string]any) []string {
 }
 
 // userMessage returns the content of the user message of a recorded request.
-func userMessage(req map[string]any) string {
-	msgs, _ := req["messages"].([]any)
-	for _, m := range msgs {
-		mm, _ := m.(map[string]any)
-		if mm["role"] == "user" {
-			s, _ := mm["content"].(string)
-			return s
-		}
-	}
-	return ""
-}
+func userMessage(req map[string]any) string { return roleMessage(req, "user") }
 
-func systemMessage(req map[string]any) string {
+func systemMessage(req map[string]any) string { return roleMessage(req, "system") }
+
+// roleMessage returns the content of the first message of role in a recorded request.
+func roleMessage(req map[string]any, role string) string {
 	msgs, _ := req["messages"].([]any)
 	for _, m := range msgs {
 		mm, _ := m.(map[string]any)
-		if mm["role"] == "system" {
+		if mm["role"] == role {
 			s, _ := mm["content"].(string)
 			return s
 		}

@@ -3,7 +3,6 @@ package assistant
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -348,21 +347,20 @@ func (t *turn) guide() Answer {
 	if t.onlyAsks != nil {
 		q.asks = t.onlyAsks
 	}
+	// Words are weighed by the retrieved guides alone: the linked ones added below are
+	// candidates for the answer, not evidence of what the question is about.
 	q.weigh(gps)
-	plan := planAnswer(q, gps, follow)
-	if plan.none && len(q.asks) > 0 && !follow {
-		// The figure may be in a guide the editors linked to the best one (认证 → 办理退休):
-		// look there before saying the guides do not say.
-		if more := t.relatedGuides(g, guides); len(more) > 0 {
-			wider := append(slices.Clone(gps), more...)
-			q.weigh(wider)
-			if p := planAnswer(q, wider, false); !p.none {
-				plan, gps = p, wider
-			} else {
-				q.weigh(gps)
-			}
+	if len(q.asks) > 0 && !follow {
+		// A figure may be in a guide the editors linked to a retrieved one (认证 → 办理退休,
+		// 稳岗返还 → 失业保险金申领): search finds guides by their names, and the guide that
+		// grants a benefit is often named otherwise than the question says it. The linked guides
+		// join the candidates after the retrieved ones; the passages decide.
+		if more := t.relatedGuides(guides); len(more) > 0 {
+			q.retrieved = len(gps)
+			gps = append(gps, more...)
 		}
 	}
+	plan := planAnswer(q, gps, follow)
 	a := Answer{Route: RouteGuide, Suggestions: guideSuggestions(g, elems)}
 	if plan.none {
 		t.unanswered(g, text)
@@ -393,25 +391,32 @@ func (t *turn) guide() Answer {
 	return a
 }
 
-// maxRelated bounds the linked guides looked at when the retrieved ones do not answer.
-const maxRelated = 4
+// maxRelated bounds the linked guides added to the retrieved ones.
+const maxRelated = 6
 
-// relatedGuides returns the passages of the guides g links to that are not among those
-// retrieved.
-func (t *turn) relatedGuides(g *content.Guide, have []content.Guide) []*guidePassages {
+// relatedGuides returns the passages of the guides the retrieved ones link to (the best
+// guide's links first) that are not among those retrieved.
+func (t *turn) relatedGuides(have []content.Guide) []*guidePassages {
 	var out []*guidePassages
-	for _, code := range g.Related {
-		if len(out) == maxRelated {
-			break
+	seen := map[string]bool{}
+	for _, h := range have {
+		seen[h.Code] = true
+	}
+	for _, h := range have {
+		for _, code := range h.Related {
+			if len(out) == maxRelated {
+				return out
+			}
+			if seen[code] {
+				continue
+			}
+			seen[code] = true
+			rg, err := t.svc.opts.Guides.Guide(t.ctx, code)
+			if err != nil {
+				continue
+			}
+			out = append(out, t.svc.passages.get(&rg))
 		}
-		if slices.ContainsFunc(have, func(h content.Guide) bool { return h.Code == code }) {
-			continue
-		}
-		rg, err := t.svc.opts.Guides.Guide(t.ctx, code)
-		if err != nil {
-			continue
-		}
-		out = append(out, t.svc.passages.get(&rg))
 	}
 	return out
 }

@@ -108,24 +108,34 @@ func mentioned(f *content.Form, values map[string]string, text string) string {
 	return found
 }
 
+// phraseCommands are the commands said by a phrase alone, in the order they are tried; onField
+// ones apply to the field being asked.
+var phraseCommands = []struct {
+	phrases []string
+	op      Op
+	onField bool
+}{
+	{cancelPhrases, OpCancel, false},
+	{handoffPhrases, OpHandoff, false},
+	{explainPhrases, OpExplain, true},
+	{repeatPhrases, OpRepeat, false},
+	{backPhrases, OpBack, false},
+	{skipPhrases, OpSkip, true},
+}
+
 // readCommand is the rule-based reader: the common phrasings of every command. It returns ok
 // false when the utterance is none of them and not an answer it can tell apart (the model, if
 // any, is asked then; otherwise it is read as the answer to the field asked).
 func readCommand(sess *Session, f *content.Form, text string) Command {
 	t := strings.TrimSpace(text)
-	switch {
-	case containsAny(t, cancelPhrases):
-		return Command{Op: OpCancel}
-	case containsAny(t, handoffPhrases):
-		return Command{Op: OpHandoff}
-	case containsAny(t, explainPhrases):
-		return Command{Op: OpExplain, Field: sess.Field}
-	case containsAny(t, repeatPhrases):
-		return Command{Op: OpRepeat}
-	case containsAny(t, backPhrases):
-		return Command{Op: OpBack}
-	case containsAny(t, skipPhrases):
-		return Command{Op: OpSkip, Field: sess.Field}
+	for _, pc := range phraseCommands {
+		if containsAny(t, pc.phrases) {
+			c := Command{Op: pc.op}
+			if pc.onField {
+				c.Field = sess.Field
+			}
+			return c
+		}
 	}
 	if containsAny(t, correctCues) {
 		if k := mentioned(f, sess.Values, t); k != "" && k != sess.Field {

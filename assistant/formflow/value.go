@@ -17,6 +17,14 @@ type errRule string
 
 func (e errRule) Error() string { return string(e) }
 
+// canonicalKinds are the field types whose value is the answer's canonical text as it is.
+var canonicalKinds = map[content.FieldType]answer.Kind{
+	content.FieldName:     answer.Name,
+	content.FieldIDNumber: answer.IDCard,
+	content.FieldPhone:    answer.Phone,
+	content.FieldBankCard: answer.BankCard,
+}
+
 // readValue reads text as the answer to field f and validates it by the field's rules. It
 // returns the canonical value (what is submitted) or an error whose message is one short
 // Chinese sentence saying what was wrong.
@@ -41,17 +49,8 @@ func readValue(f content.Field, text string, today time.Time) (string, error) {
 			return "yes", nil
 		}
 		return "no", nil
-	case content.FieldName:
-		v, err := answer.Parse(answer.Name, text, today)
-		return v.Text, err
-	case content.FieldIDNumber:
-		v, err := answer.Parse(answer.IDCard, text, today)
-		return v.Text, err
-	case content.FieldPhone:
-		v, err := answer.Parse(answer.Phone, text, today)
-		return v.Text, err
-	case content.FieldBankCard:
-		v, err := answer.Parse(answer.BankCard, text, today)
+	case content.FieldName, content.FieldIDNumber, content.FieldPhone, content.FieldBankCard:
+		v, err := answer.Parse(canonicalKinds[f.Type], text, today)
 		return v.Text, err
 	case content.FieldNumber:
 		v, err := answer.Parse(answer.Number, text, today)

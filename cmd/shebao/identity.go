@@ -28,7 +28,7 @@ type verifiers struct {
 // issuer is configured, both checked against the revocation list in store d (not checked when d
 // is nil).
 func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (verifiers, error) {
-	keys, err := openKeyring(ctx, cfg, d)
+	keys, err := openKeyring(ctx, cfg, d, log)
 	if err != nil {
 		return verifiers{}, err
 	}
@@ -55,17 +55,25 @@ func openVerifier(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Lo
 }
 
 // openKeyring opens the signing keys: the identity_keys table of a PostgreSQL store d, or the
-// files in the data dir.
-func openKeyring(ctx context.Context, cfg config.Config, d *db.DB) (*identity.Keyring, error) {
+// files in the data dir. The first time a replica that signed with files runs on PostgreSQL, its
+// files are imported into the table, so the tokens it issued before stay valid.
+func openKeyring(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (*identity.Keyring, error) {
 	o := identity.KeyringOptions{MaxTTL: cfg.TokenMaxTTL}
+	dir := filepath.Join(cfg.DataDir, "keys")
 	if d != nil && d.Dialect == db.Postgres {
+		kids, err := identity.ImportKeyFiles(ctx, d, dir)
+		if err != nil {
+			return nil, fmt.Errorf("signing keys in %s: %w", d.Where(), err)
+		}
+		if len(kids) > 0 {
+			log.Info("imported the data dir's signing keys into PostgreSQL; the files are no longer read", "dir", dir, "kids", kids)
+		}
 		keys, err := identity.OpenKeyringDB(ctx, d, o)
 		if err != nil {
 			return nil, fmt.Errorf("signing keys in %s: %w", d.Where(), err)
 		}
 		return keys, nil
 	}
-	dir := filepath.Join(cfg.DataDir, "keys")
 	keys, err := identity.OpenKeyringWith(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys in %s: %w", dir, err)

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"shebao/config"
+	"shebao/internal/dbtest"
 )
 
 // TestTokenLimitsAndRevocation: the token command refuses a lifetime over token_max_ttl, and a
@@ -22,16 +27,7 @@ func TestTokenLimitsAndRevocation(t *testing.T) {
 	delete(vars, "SHEBAO_TOKEN_MAX_TTL")
 
 	addr, _ := startServe(t, vars)
-	status := func(tok string) int {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/admin/guides", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
-	}
+	status := func(tok string) int { return editorStatus(t, addr, tok) }
 	// eventually polls the running server until it answers want.
 	eventually := func(tok string, want int) {
 		t.Helper()
@@ -69,5 +65,56 @@ func TestTokenLimitsAndRevocation(t *testing.T) {
 	eventually(a2, 401)
 	if s := status(b1); s != 200 {
 		t.Errorf("someone else's token: %d", s)
+	}
+}
+
+// editorStatus is the status a running server answers an editor's request with tok.
+func editorStatus(t *testing.T, addr, tok string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/admin/guides", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestFileKeysMoveToPostgres: a server that signed with its data dir's key files opens its
+// verifier with DATABASE_URL for the first time (as serve and the token command do). The tokens
+// it issued stay valid there and on a second replica with a data dir of its own, and the files are
+// imported once (the token command's second open adds no key).
+func TestFileKeysMoveToPostgres(t *testing.T) {
+	pg := dbtest.Postgres(t)
+	if pg == nil {
+		t.Skip("set " + dbtest.EnvVar + " to run against PostgreSQL")
+	}
+	ctx := context.Background()
+	first := t.TempDir()
+	old := mint(t, map[string]string{"SHEBAO_DATA_DIR": first}, "editor")
+	for _, dir := range []string{first, t.TempDir()} {
+		cfg := config.Default()
+		cfg.DataDir, cfg.DatabaseURL = dir, pg.PostgresURL()
+		v, err := openVerifier(ctx, cfg, pg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(ctx, old); err != nil {
+			t.Fatalf("replica with data dir %s refuses a token signed with the file keys before DATABASE_URL: %v", dir, err)
+		}
+	}
+	if code, _, errs := invoke(t, map[string]string{"SHEBAO_DATA_DIR": first, "DATABASE_URL": pg.PostgresURL()}, "", "token", "--subject", "x", "--role", "user"); code != 0 {
+		t.Fatal(errs)
+	}
+	var keys, imports int
+	if err := pg.QueryRow(ctx, `SELECT COUNT(*) FROM identity_keys`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.QueryRow(ctx, `SELECT COUNT(*) FROM identity_key_imports`).Scan(&imports); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 1 || imports != 1 {
+		t.Fatalf("%d keys, %d imports: want the one file key, imported once", keys, imports)
 	}
 }

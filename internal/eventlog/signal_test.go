@@ -64,6 +64,26 @@ func signalCases() []signalCase {
 	}
 }
 
+// twoProcesses opens two Logs over d as two processes would: a to publish through, and b running
+// a consumer "b" from the start whose keys it returns.
+func twoProcesses(ctx context.Context, t *testing.T, d *db.DB, aOpts, bOpts Options) (*Log, *keys) {
+	t.Helper()
+	a, err := Open(ctx, d, aOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, d, bOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb := &keys{}
+	if _, err := b.Register(ctx, Consumer{Name: "b", Handle: kb.handle, Start: 0}); err != nil {
+		t.Fatal(err)
+	}
+	go b.Run(ctx)
+	return a, kb
+}
+
 // TestSignalWakesAnotherProcess: with polling effectively off (an hour), an event appended through
 // process A reaches a consumer in process B only because A's signal woke B.
 func TestSignalWakesAnotherProcess(t *testing.T) {
@@ -75,24 +95,13 @@ func TestSignalWakesAnotherProcess(t *testing.T) {
 			d := c.store(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			a, err := Open(ctx, d, Options{Poll: time.Hour, Signal: c.new(ctx, t, d)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := Open(ctx, d, Options{Poll: time.Hour, Signal: c.new(ctx, t, d)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var kb keys
-			if _, err := b.Register(ctx, Consumer{Name: "b", Handle: kb.handle, Start: 0}); err != nil {
-				t.Fatal(err)
-			}
-			go b.Run(ctx)
+			a, kb := twoProcesses(ctx, t, d, Options{Poll: time.Hour, Signal: c.new(ctx, t, d)},
+				Options{Poll: time.Hour, Signal: c.new(ctx, t, d)})
 			for i, key := range []string{"k1", "k2", "k3"} {
 				if err := a.Publish(ctx, evt("t", key)); err != nil {
 					t.Fatal(err)
 				}
-				waitKeys(t, &kb, []string{"k1", "k2", "k3"}[:i+1]...)
+				waitKeys(t, kb, []string{"k1", "k2", "k3"}[:i+1]...)
 			}
 		})
 	}
@@ -107,26 +116,14 @@ func TestRedisDownFallsBackToPolling(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer dead.Close()
 	sig := NewRedisSignal(ctx, dead, 20*time.Millisecond, nil)
-	a, err := Open(ctx, d, Options{Poll: time.Hour, Signal: sig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Open(ctx, d, Options{Poll: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kb keys
-	if _, err := b.Register(ctx, Consumer{Name: "b", Handle: kb.handle, Start: 0}); err != nil {
-		t.Fatal(err)
-	}
-	go b.Run(ctx)
+	a, kb := twoProcesses(ctx, t, d, Options{Poll: time.Hour, Signal: sig}, Options{Poll: 20 * time.Millisecond})
 	if err := a.Publish(ctx, evt("t", "k1")); err != nil {
 		t.Fatalf("publish must not fail because Redis is down: %v", err)
 	}
 	if !sig.Down() {
 		t.Fatal("signal does not report Redis down after a failed send")
 	}
-	waitKeys(t, &kb, "k1")
+	waitKeys(t, kb, "k1")
 }
 
 func evt(topic, key string) event.Event { return event.Event{Topic: topic, Key: key} }

@@ -265,21 +265,16 @@ func (k *Keyring) Rotate() (string, error) {
 // writeKeyFile writes lk to lk.path atomically, so a crash never leaves a half-written key that
 // would stop the next start.
 func writeKeyFile(dir string, lk *localKey) error {
-	der, err := x509.MarshalPKCS8PrivateKey(lk.priv)
+	text, err := keyPEM(lk)
 	if err != nil {
-		return fmt.Errorf("identity: encode key: %w", err)
+		return err
 	}
-	block := &pem.Block{Type: keyPEMType, Headers: map[string]string{
-		keyHeaderKid:    lk.kid,
-		keyHeaderCreate: lk.created.Format(time.RFC3339Nano),
-	}, Bytes: der}
-
 	tmp, err := os.CreateTemp(dir, ".key-*.tmp") // created 0600
 	if err != nil {
 		return fmt.Errorf("identity: write key: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
-	if err := pem.Encode(tmp, block); err != nil {
+	if _, err := tmp.Write(text); err != nil {
 		tmp.Close()
 		return fmt.Errorf("identity: write key: %w", err)
 	}
@@ -294,6 +289,19 @@ func writeKeyFile(dir string, lk *localKey) error {
 		return fmt.Errorf("identity: write key: %w", err)
 	}
 	return nil
+}
+
+// keyPEM encodes lk as a key file holds it (and the identity_keys table): PKCS#8 PEM with the
+// kid and creation time as headers.
+func keyPEM(lk *localKey) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(lk.priv)
+	if err != nil {
+		return nil, fmt.Errorf("identity: encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: keyPEMType, Headers: map[string]string{
+		keyHeaderKid:    lk.kid,
+		keyHeaderCreate: lk.created.Format(time.RFC3339Nano),
+	}, Bytes: der}), nil
 }
 
 // Retire deletes the key kid so tokens it signed stop verifying, e.g. after a leak or once every

@@ -2,9 +2,10 @@ package identity
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"shebao/internal/db"
@@ -20,6 +21,16 @@ var KeyMigrations = []db.Migration{
 	kid TEXT PRIMARY KEY,
 	private_key TEXT NOT NULL,
 	created_at TEXT NOT NULL
+)`,
+	},
+	{
+		Name: "key files imported from replicas' data dirs",
+		// One row per imported kid, kept after the key is retired, so that the file left in a
+		// data dir does not bring a retired key back.
+		SQL: `CREATE TABLE identity_key_imports (
+	kid TEXT PRIMARY KEY,
+	source TEXT NOT NULL,
+	imported_at TEXT NOT NULL
 )`,
 	},
 }
@@ -74,17 +85,70 @@ func (s dbKeys) load(ctx context.Context) ([]*localKey, error) {
 }
 
 func (s dbKeys) save(ctx context.Context, lk *localKey) error {
-	der, err := x509.MarshalPKCS8PrivateKey(lk.priv)
+	text, err := keyPEM(lk)
 	if err != nil {
-		return fmt.Errorf("identity: encode key: %w", err)
+		return err
 	}
-	text := pem.EncodeToMemory(&pem.Block{Type: keyPEMType, Headers: map[string]string{
-		keyHeaderKid: lk.kid, keyHeaderCreate: lk.created.Format(time.RFC3339Nano)}, Bytes: der})
 	if _, err := s.d.Exec(ctx, `INSERT INTO identity_keys (kid, private_key, created_at) VALUES (?, ?, ?)`,
 		lk.kid, string(text), lk.created.Format(time.RFC3339Nano)); err != nil {
 		return fmt.Errorf("identity: store key: %w", err)
 	}
 	return nil
+}
+
+// keyImportLockKey is the PostgreSQL advisory lock held around an import of key files (and the
+// migration before it), so that replicas starting at once import each key once ("idky" in ASCII).
+const keyImportLockKey = 0x69646b79
+
+// ImportKeyFiles copies the signing keys of a file keyring (a data dir's keys directory, used
+// before the deployment set DATABASE_URL) into the identity_keys table of d, so that the tokens
+// those keys signed stay valid on every replica. Each key is imported once: its kid is recorded,
+// so a key later retired in the table is not brought back by the next start of a replica that
+// still has the file. Replicas starting at once take turns (an advisory lock). A missing or
+// empty directory imports nothing. It returns the kids imported.
+func ImportKeyFiles(ctx context.Context, d *db.DB, dir string) ([]string, error) {
+	var imported []string
+	err := d.WithLock(ctx, keyImportLockKey, func() error {
+		if err := d.Migrate(ctx, "identity_keys", KeyMigrations); err != nil {
+			return err
+		}
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		files, err := fileKeys{dir: dir}.load(ctx)
+		if err != nil {
+			return err
+		}
+		return d.InTx(ctx, func(tx *db.Tx) error {
+			for _, lk := range files {
+				var seen int
+				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM identity_key_imports WHERE kid = ?`, lk.kid).Scan(&seen); err != nil {
+					return err
+				}
+				if seen > 0 {
+					continue
+				}
+				text, err := keyPEM(lk)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO identity_keys (kid, private_key, created_at) VALUES (?, ?, ?) ON CONFLICT (kid) DO NOTHING`,
+					lk.kid, string(text), lk.created.Format(time.RFC3339Nano)); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO identity_key_imports (kid, source, imported_at) VALUES (?, ?, ?)`,
+					lk.kid, dir, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+					return err
+				}
+				imported = append(imported, lk.kid)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity: import the key files of %s: %w", dir, err)
+	}
+	return imported, nil
 }
 
 func (s dbKeys) remove(ctx context.Context, lk *localKey) error {
