@@ -11,6 +11,7 @@ import (
 
 	"shebao/config"
 	"shebao/content"
+	"shebao/internal/person"
 	"shebao/notify"
 )
 
@@ -33,6 +34,10 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// notify's migrations move facts into the person store's profiles: person's come first.
+	if err := st.db.Migrate(ctx, "person", person.Migrations); err != nil {
+		return err
+	}
 	if err := st.db.Migrate(ctx, "notify", notify.Migrations); err != nil {
 		return err
 	}
