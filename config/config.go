@@ -26,6 +26,7 @@ type Config struct {
 	RedisURL        string        `yaml:"redis_url" env:"REDIS_URL" doc:"Redis URL (redis://host:6379/0) shared by the replicas: wakes them on new events and keeps the rate limits; empty = none"`
 	EventsSignal    string        `yaml:"events_signal" env:"SHEBAO_EVENTS_SIGNAL" doc:"how replicas wake each other on new events: auto (Redis if set, else PostgreSQL LISTEN/NOTIFY, else polling only), redis, postgres or none"`
 	EventsPoll      time.Duration `yaml:"events_poll" env:"SHEBAO_EVENTS_POLL" doc:"how often each replica reads the event log for events from other processes; the fallback when the wake-up signal is down"`
+	QueueLease      time.Duration `yaml:"queue_lease" env:"SHEBAO_QUEUE_LEASE" doc:"how long a replica's claim on a queue job lasts without renewal (a running worker renews it every third of it): a killed replica's jobs go to another after this"`
 	LogLevel        string        `yaml:"log_level" env:"SHEBAO_LOG_LEVEL" doc:"debug, info, warn or error"`
 	LogFormat       string        `yaml:"log_format" env:"SHEBAO_LOG_FORMAT" doc:"json or text"`
 	Seed            bool          `yaml:"seed" env:"SHEBAO_SEED" doc:"load and publish the built-in Shaanxi guides when the store has none"`
@@ -110,6 +111,7 @@ func Default() Config {
 		DataDir:         "./data",
 		EventsSignal:    "auto",
 		EventsPoll:      500 * time.Millisecond,
+		QueueLease:      30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
 		Seed:            true,
@@ -246,6 +248,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventsPoll < 10*time.Millisecond || c.EventsPoll > time.Minute {
 		return fmt.Errorf("SHEBAO_EVENTS_POLL=%s: must be between 10ms and 1m", c.EventsPoll)
+	}
+	if c.QueueLease < time.Second || c.QueueLease > 10*time.Minute {
+		return fmt.Errorf("SHEBAO_QUEUE_LEASE=%s: must be between 1s and 10m", c.QueueLease)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

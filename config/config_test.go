@@ -53,6 +53,7 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{env: map[string]string{"SHEBAO_CHAT_MAX_CONNS_PER_USER": "-1"}, want: "SHEBAO_CHAT_MAX_CONNS_PER_USER"},
 		{env: map[string]string{"SHEBAO_TOKEN_MAX_TTL": "876000h"}, want: "SHEBAO_TOKEN_MAX_TTL"},
 		{env: map[string]string{"SHEBAO_TOKEN_REVOCATION_REFRESH": "1ns"}, want: "SHEBAO_TOKEN_REVOCATION_REFRESH"},
+		{env: map[string]string{"SHEBAO_QUEUE_LEASE": "10ms"}, want: "SHEBAO_QUEUE_LEASE"},
 		{file: "addr: [1,2\n", want: "config file"},
 		{file: "colour: red\n", want: "colour"},
 	}

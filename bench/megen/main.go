@@ -17,9 +17,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"shebao/bench/internal/bulk"
 	"shebao/content"
 	"shebao/internal/application"
 	"shebao/internal/db"
@@ -88,7 +88,7 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 	phoneSealed, _ := st.Sealer().SealString("13812345678")
 	cats := []string{"male", "female55", "female50"}
 	now := time.Now()
-	err = bulk(ctx, d, "person_profiles", []string{"subject", "name", "id_cipher", "birth_month", "sex", "category", "city", "phone_cipher", "last_certified", "sources", "updated_at"},
+	err = bulk.Insert(ctx, d, "person_profiles", []string{"subject", "name", "id_cipher", "birth_month", "sex", "category", "city", "phone_cipher", "last_certified", "sources", "updated_at"},
 		nPeople, func(i int) []any {
 			return []any{subject(i), "测试用户", idSealed, fmt.Sprintf("%d-%02d", 1955+rng.IntN(40), 1+rng.IntN(12)), "男", cats[rng.IntN(3)], "西安市", phoneSealed,
 				now.AddDate(0, 0, -rng.IntN(400)).Format("2006-01-02"), "id_number=declared,phone=declared", now.UnixMicro()}
@@ -98,7 +98,7 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 	}
 	fmt.Printf("people: %d in %s\n", nPeople, time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	err = bulk(ctx, d, "person_follows", []string{"subject", "guide_code", "seen_at"}, nPeople*2, func(i int) []any {
+	err = bulk.Insert(ctx, d, "person_follows", []string{"subject", "guide_code", "seen_at"}, nPeople*2, func(i int) []any {
 		return []any{subject(i / 2), guides[(i/2*7+i%2*13)%len(guides)].Code, now.Add(-time.Duration(rng.IntN(1000)) * time.Hour).UnixMicro()}
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 		at     int64
 	}
 	var list []app
-	err = bulk(ctx, d, "applications", []string{"id", "person", "form_code", "form_version", "guide_code", "guide_name", "title", "status", "detail", "office",
+	err = bulk.Insert(ctx, d, "applications", []string{"id", "person", "form_code", "form_version", "guide_code", "guide_name", "title", "status", "detail", "office",
 		"values_cipher", "last_seq", "upstream_seq", "sent_at", "created_at", "updated_at"}, nApps, func(i int) []any {
 		g := guides[rng.IntN(len(guides))]
 		status := statuses[rng.IntN(len(statuses))]
@@ -139,7 +139,7 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 			rows = append(rows, stepRow{&list[i], s})
 		}
 	}
-	err = bulk(ctx, d, "application_steps", []string{"application_id", "seq", "status", "detail", "office", "at"}, len(rows), func(i int) []any {
+	err = bulk.Insert(ctx, d, "application_steps", []string{"application_id", "seq", "status", "detail", "office", "at"}, len(rows), func(i int) []any {
 		r := rows[i]
 		status := "submitted"
 		if r.seq == r.a.steps {
@@ -200,31 +200,4 @@ func appID(rng *rand.Rand) string {
 		b = append(b, b32[rng.IntN(32)])
 	}
 	return string(b)
-}
-
-// bulk inserts n rows made by row into table, 500 rows per statement and 100,000 per transaction.
-func bulk(ctx context.Context, d *db.DB, table string, cols []string, n int, row func(i int) []any) error {
-	const perStmt, perTx = 500, 100000
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
-	for lo := 0; lo < n; lo += perTx {
-		hi := min(n, lo+perTx)
-		err := d.InTx(ctx, func(tx *db.Tx) error {
-			for s := lo; s < hi; s += perStmt {
-				e := min(hi, s+perStmt)
-				args := make([]any, 0, (e-s)*len(cols))
-				for i := s; i < e; i++ {
-					args = append(args, row(i)...)
-				}
-				q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", e-s), ",")
-				if _, err := tx.Exec(ctx, q, args...); err != nil {
-					return fmt.Errorf("%s: %w", table, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -114,7 +114,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	err = d.WithLock(ctx, startupLockKey, func() error {
 		var err error
 		if st.events, err = eventlog.Open(ctx, d, eventlog.Options{Log: log, Poll: cfg.EventsPoll, Signal: st.signal}); err == nil {
-			st.jobs, err = queue.Open(ctx, d, queue.Options{})
+			st.jobs, err = queue.Open(ctx, d, queue.Options{Lease: cfg.QueueLease})
 		}
 		if err == nil {
 			st.leases, err = lease.Open(ctx, d, nil)

@@ -4,9 +4,6 @@ package dbtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,31 +35,18 @@ func Postgres(t testing.TB) *db.DB {
 		return nil
 	}
 	ctx := context.Background()
-	admin, err := db.OpenPostgres(ctx, base)
+	_, u, drop, err := db.FreshSchema(ctx, base, "t_")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(base)
+	d, err := db.OpenPostgres(ctx, u)
 	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	d, err := db.OpenPostgres(ctx, u.String())
-	if err != nil {
+		drop()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		d.Close()
-		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
+		drop()
 	})
 	return d
 }
