@@ -8,7 +8,7 @@ import (
 // goldenSets are the assistant's golden sets, shipped in the binary so that `shebao eval chat`
 // runs from any directory.
 //
-//go:embed testdata/golden.yaml testdata/golden_holdout.yaml testdata/chat_factual_dev.yaml testdata/chat_factual_heldout.yaml
+//go:embed testdata/golden.yaml testdata/golden_holdout.yaml testdata/chat_factual_dev.yaml testdata/chat_factual_heldout.yaml testdata/chat_factual_fresh.yaml
 var goldenSets embed.FS
 
 // GoldenSets returns the names of the built-in golden sets: golden (the main set) and holdout
@@ -21,12 +21,14 @@ func BuiltinGolden(name string) ([]byte, bool) {
 }
 
 // FactualSets returns the names of the built-in factual sets (#19): the dev half used while
-// tuning and the held-out half written by the same independent author and not tuned on.
-func FactualSets() []string { return []string{"factual_dev", "factual_heldout"} }
+// tuning, the held-out half written by the same independent author and not tuned on, and a fresh
+// set written later by another author who saw no code (never tuned on either).
+func FactualSets() []string { return []string{"factual_dev", "factual_heldout", "factual_fresh"} }
 
 // BuiltinFactual returns the built-in factual set name as YAML, and whether it exists.
 func BuiltinFactual(name string) ([]byte, bool) {
-	return builtinSet(map[string]string{"factual_dev": "chat_factual_dev.yaml", "factual_heldout": "chat_factual_heldout.yaml"}, name)
+	return builtinSet(map[string]string{"factual_dev": "chat_factual_dev.yaml", "factual_heldout": "chat_factual_heldout.yaml",
+		"factual_fresh": "chat_factual_fresh.yaml"}, name)
 }
 
 // builtinSet reads the embedded file that files names for name, and whether there is one.
