@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"shebao/internal/db"
 )
 
@@ -93,4 +95,24 @@ func SQLitePlan(t testing.TB, d *db.DB, q string, args ...any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(plan, "; ")
+}
+
+// RedisEnvVar names the Redis URL that enables the Redis-backed tests.
+const RedisEnvVar = "SHEBAO_TEST_REDIS_URL"
+
+// Redis returns a client of the Redis named by RedisEnvVar, closed when t ends, or skips t
+// (saying how to run it) when the variable is not set.
+func Redis(t testing.TB) *redis.Client {
+	t.Helper()
+	u := os.Getenv(RedisEnvVar)
+	if u == "" {
+		t.Skip("set " + RedisEnvVar + "=redis://127.0.0.1:6379/0 to run against Redis")
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
 }

@@ -13,23 +13,8 @@ import (
 	"shebao/internal/event"
 )
 
-// RedisEnvVar names the Redis URL that enables the Redis-backed tests.
-const RedisEnvVar = "SHEBAO_TEST_REDIS_URL"
-
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	u := os.Getenv(RedisEnvVar)
-	if u == "" {
-		t.Skip("set " + RedisEnvVar + "=redis://127.0.0.1:6379/0 to run against Redis")
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	return rdb
-}
+// testRedis is the shared Redis of the gated tests (dbtest.Redis).
+func testRedis(t *testing.T) *redis.Client { return dbtest.Redis(t) }
 
 // waitKeys waits (bounded) until k has seen want; the bound is a hang guard, not a speed claim.
 func waitKeys(t *testing.T, k *keys, want ...string) {

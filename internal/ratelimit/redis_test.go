@@ -4,27 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"shebao/internal/dbtest"
 )
 
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	u := os.Getenv("SHEBAO_TEST_REDIS_URL")
-	if u == "" {
-		t.Skip("set SHEBAO_TEST_REDIS_URL=redis://127.0.0.1:6379/0 to run against Redis")
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	return rdb
-}
+// testRedis is the shared Redis of the gated tests (dbtest.Redis).
+func testRedis(t *testing.T) *redis.Client { return dbtest.Redis(t) }
 
 func randomPrefix() string {
 	b := make([]byte, 6)
