@@ -27,6 +27,9 @@ const (
 	askName       askKind = "name"       // a person's name: never in a guide
 	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
 	askFormula    askKind = "formula"    // how an amount is worked out (怎么算)
+	// askDecision asks the assistant to weigh a personal choice (划算吗, 该不该, 哪个好): the
+	// guides state rules and figures, never which choice pays off for someone.
+	askDecision askKind = "decision"
 )
 
 // askCue is one pattern of a question asking for a kind of figure.
@@ -41,6 +44,7 @@ type askCue struct {
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班`)},
 	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测`)},
+	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
@@ -157,6 +161,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askForecast) {
 		return []askKind{askForecast}
 	}
+	if has(askDecision) {
+		return []askKind{askDecision}
+	}
 	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
@@ -214,7 +221,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			return 0.8
 		}
 		return 0
-	case askName, askForecast:
+	case askName, askForecast, askDecision:
 		return 0
 	case askFormula:
 		switch {
