@@ -135,6 +135,13 @@ func overlaps(set map[int]bool, loc []int) bool {
 	return false
 }
 
+// statusAsk asks whether something has happened yet (到账了没有, 办好了吗): a case's state,
+// which only the records hold.
+var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)`)
+
+// howLongWords ask how long or when, which a guide may answer.
+var howLongWords = regexp.MustCompile(`多久|多长|几天|多少天|几个|多少个|什么时候|啥时候|几号|哪天|时限`)
+
 // yearsOfContribution asks for years paid in (交多少年), not an age.
 var yearsOfContribution = regexp.MustCompile(`(交|缴|满)(多少|几)年`)
 
@@ -166,6 +173,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	}
 	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
+	}
+	if has(askProcessing) && statusAsk.MatchString(q) && !howLongWords.MatchString(q) {
+		drop[askProcessing] = true // 到账了没有: whether it has happened, not how long it takes
 	}
 	if has(askDate) && has(askProcessing) && strings.Contains(q, "几号") {
 		drop[askProcessing] = true // 几号到账: a day of the month, not how long
