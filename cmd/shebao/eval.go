@@ -162,7 +162,7 @@ func evalSetsHelp() string {
 	return fmt.Sprintf("Built-in sets (run from any directory; a FILE path overrides them):\n"+
 		"  search: %s (all of them when no SET is given)\n"+
 		"  chat:   %s (golden when no SET is given)\n"+
-		"  chat --factual: %s (both by default)\n",
+		"  chat --factual: %s (all of them by default)\n",
 		strings.Join(search.EvalSets(), ", "), strings.Join(assistant.GoldenSets(), ", "), strings.Join(assistant.FactualSets(), ", "))
 }
 
