@@ -81,6 +81,13 @@ func TestFigureAsks(t *testing.T) {
 		{"后年退休金会涨多少", "forecast"},
 		{"个人账户养老金怎么算", "formula"},
 		{"社保卡丢了怎么办", ""},
+		{"领失业金期间找到新工作了，多少天内要告诉社保", "deadline"}, // the person tells, not the office
+		{"领退休金的人多长时间要刷一回脸认证", "deadline"},      // how often the person must act
+		{"证书下来以后多长时间之内要去申请", "deadline"},
+		{"公司交失业保险要满多长时间才能拿稳岗返还", "years"}, // a time to serve first
+		{"居民养老选哪一档最划算", "decision"},
+		{"养老金每年涨几个百分点", "forecast"},
+		{"我上个月的养老金到账了没有", ""}, // whether, not how long: the records' question
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
@@ -308,6 +315,9 @@ func TestCannotAnswerNeighbour(t *testing.T) {
 		"失业金以后会不会提高？",         // what will happen
 		"住院的起付线是多少钱？",         // a term no guide speaks of
 		"职工医保的个人缴费比例是多少？",     // the figures are of 居民医保
+		"温州那边失业金能领几个月？",       // another province's city
+		"居民养老选哪一档最划算？",        // a personal choice
+		"养老金每年涨几个百分点？",        // what will happen
 	} {
 		a, err := s.Answer(context.Background(), "", q)
 		if err != nil {
