@@ -917,7 +917,7 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 		return p
 	}
 	for _, k := range q.asks {
-		if k == askName || k == askForecast || k == askDecision {
+		if neverInGuides(k) {
 			return answerPlan{none: true}
 		}
 		if fa, ok := answerFigure(q, gps, k, followUp); ok {

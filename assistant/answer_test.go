@@ -87,7 +87,8 @@ func TestFigureAsks(t *testing.T) {
 		{"公司交失业保险要满多长时间才能拿稳岗返还", "years"}, // a time to serve first
 		{"居民养老选哪一档最划算", "decision"},
 		{"养老金每年涨几个百分点", "forecast"},
-		{"我上个月的养老金到账了没有", ""}, // whether, not how long: the records' question
+		{"我上个月的养老金到账了没有", ""},     // whether, not how long: the records' question
+		{"管退休审批的王科长电话多少", "name"}, // one official's own line
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
@@ -318,6 +319,8 @@ func TestCannotAnswerNeighbour(t *testing.T) {
 		"温州那边失业金能领几个月？",       // another province's city
 		"居民养老选哪一档最划算？",        // a personal choice
 		"养老金每年涨几个百分点？",        // what will happen
+		"今年退休人员的养老金涨多少？",      // what will happen, though it names retiring
+		"提前退休到底值不值？",          // a personal choice, though it names retiring
 	} {
 		a, err := s.Answer(context.Background(), "", q)
 		if err != nil {

@@ -193,6 +193,12 @@ func (t *turn) respond() Answer {
 	}
 	hadPending := t.state.Pending != nil
 	if a, ok := t.retirementUnlessOtherInsurance(hadPending); ok {
+		// "今年退休人员的养老金涨多少", "提前退休值不值": the calculator cannot answer what will
+		// happen or which choice pays off, and the guides do not say it.
+		if ks := figureAsks(text); !hadPending && len(ks) == 1 && neverInGuides(ks[0]) {
+			t.state.Pending = nil
+			return t.guide()
+		}
 		// A question that mentions retiring but asks for a figure of a guide ("个人账户按几个月
 		// 算", "离退休不足多久可以领到退休") is answered from the guide's passage when one answers
 		// it; the calculator keeps the questions it can compute or must ask about.
