@@ -132,6 +132,7 @@ type question struct {
 	// guide speaks of is not in the guides, whatever the words before it match.
 	thingKind map[string]bool
 	named     []string // years and places outside the province the question names
+	grades    uint16   // the disability grades the question names (gradesIn)
 	// retrieved is how many of the candidate guides search found; those after them are linked
 	// from them (0: all were found).
 	retrieved int
@@ -144,7 +145,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -327,9 +328,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				// text says what applies in the province, and goes first when both fit as well
 				score -= basisPenalty
 			}
-			if !q.mentionsAll(p) {
+			if !q.mentionsAll(p) || kind != "" && !q.sameGrade(p) {
 				if kind != "" {
-					continue // a figure for another year or place is not the one asked for
+					continue // a figure for another year, place or grade is not the one asked for
 				}
 				score -= 1
 			}
@@ -442,6 +443,12 @@ func (q question) mentionsAll(p *Passage) bool {
 		}
 	}
 	return true
+}
+
+// sameGrade reports whether a passage that names disability grades names one the question
+// names: "七级…几个月" is not answered by 九级的…9个月 nor by 一级至四级.
+func (q question) sameGrade(p *Passage) bool {
+	return q.grades == 0 || p.grades == 0 || q.grades&p.grades != 0
 }
 
 // namedIn returns the years (without 年) and the places outside the province a question names.

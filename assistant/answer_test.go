@@ -356,3 +356,38 @@ func TestAskedUnitAndDay(t *testing.T) {
 		}
 	}
 }
+
+// A figure for another disability grade does not answer the grade asked about.
+func TestGradesIn(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		s    string
+		want []int
+	}{
+		{"评了七级伤残", []int{7}},
+		{"一级至四级保留劳动关系", []int{1, 2, 3, 4}},
+		{"五、六级难以安排工作的", []int{5, 6}},
+		{"五至十级伤残职工", []int{5, 6, 7, 8, 9, 10}},
+		{"工伤九级能赔多少钱", []int{9}},
+		{"3级伤残", []int{3}},
+		{"伤残等级", nil},
+	} {
+		var want uint16
+		for _, g := range c.want {
+			want |= 1 << g
+		}
+		if got := gradesIn(c.s); got != want {
+			t.Errorf("%s: %b, want %b", c.s, got, want)
+		}
+	}
+	s, _ := seedService(t)
+	for q, want := range map[string]string{"评了七级伤残，一次性补助金是几个月的本人工资？": "13", "五级伤残一次性伤残补助金是多少个月工资？": "18"} {
+		a, err := s.Answer(context.Background(), "", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(a.Text, want) {
+			t.Errorf("%s: %q, want %s", q, a.Text, want)
+		}
+	}
+}

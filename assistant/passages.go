@@ -3,6 +3,7 @@ package assistant
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"shebao/content"
@@ -27,6 +28,7 @@ type Passage struct {
 	durs    []Figure        // the figures of Text that are not parts of a date (2026年2月)
 	outcome bool            // Text says the length of a benefit (最多领18个月, 共158天)
 	tierBy  string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
+	grades  uint16          // the disability grades Lead and Text name (bit g for 七级 = 7), or 0
 	grams   map[string]bool // bigrams of Text and Lead
 }
 
@@ -60,7 +62,7 @@ func GuidePassages(g *content.Guide) []Passage {
 			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
 			p.outcome = periodOutcome.MatchString(lead + clean)
 			_, p.tierBy, _ = selectTier(clean, nil)
-			_, p.tierBy, _ = selectTier(clean, nil)
+			p.grades = gradesIn(lead + clean)
 			if !p.Unverified && notes != nil {
 				p.Unverified = notes.mark(&p)
 			}
@@ -272,4 +274,40 @@ func (n *guideNotes) mark(p *Passage) bool {
 		}
 	}
 	return false
+}
+
+// gradeNumeral finds one grade (七级) or a range or pair of them (一级至四级, 五至十级, 五、六级).
+var gradeNumeral = regexp.MustCompile(`([一二三四五六七八九十]|10|[1-9])(级)?(至|到|-|～|、)([一二三四五六七八九十]|10|[1-9])级|([一二三四五六七八九十]|10|[1-9])级`)
+
+// gradeValue is the number of a grade numeral.
+func gradeValue(s string) int {
+	if n := strings.Index("一二三四五六七八九十", s); n >= 0 && len(s) == len("一") {
+		return n/len("一") + 1
+	}
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// gradesIn returns the disability grades (一级 … 十级) s names, as bits: a range names every
+// grade in it.
+func gradesIn(s string) uint16 {
+	if !strings.Contains(s, "级") {
+		return 0
+	}
+	var out uint16
+	for _, m := range gradeNumeral.FindAllStringSubmatch(s, -1) {
+		if m[5] != "" {
+			out |= 1 << gradeValue(m[5])
+			continue
+		}
+		lo, hi := gradeValue(m[1]), gradeValue(m[4])
+		if m[3] == "、" {
+			out |= 1<<lo | 1<<hi
+			continue
+		}
+		for g := lo; g <= hi && g <= 10; g++ {
+			out |= 1 << g
+		}
+	}
+	return out
 }
