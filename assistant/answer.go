@@ -133,6 +133,9 @@ type question struct {
 	thingKind map[string]bool
 	named     []string // years and places outside the province the question names
 	grades    uint16   // the disability grades the question names (gradesIn)
+	// movedFrom are the places of named where the person only was or goes (在广东交了8年,
+	// 从深圳转回): a passage about moving across provinces speaks of them.
+	movedFrom map[string]bool
 	// retrieved is how many of the candidate guides search found; those after them are linked
 	// from them (0: all were found).
 	retrieved int
@@ -145,7 +148,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: movedFrom(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -438,12 +441,45 @@ func (q question) mentionsAll(p *Passage) bool {
 	}
 	src := p.Title + p.Lead + p.Text
 	for _, n := range q.named {
-		if !strings.Contains(src, n) {
+		if !strings.Contains(src, n) && !(q.movedFrom[n] && crossing.MatchString(src)) {
 			return false
 		}
 	}
 	return true
 }
+
+// crossing finds the words of moving across provinces: a passage that speaks of them answers
+// for any province the person comes from or goes to.
+var crossing = regexp.MustCompile(`跨省|外省|省外|异地|外地|转移|转入|转出|转回`)
+
+// movedFrom returns the places outside the province the question puts the person in or sends
+// them to (在广东交了8年, 从深圳转回, 去北京看病) without asking for the place's own figures
+// (上海的失业金, 深圳那边的基数).
+func movedFrom(q string) map[string]bool {
+	var out map[string]bool
+	for _, place := range elsewhere {
+		i := strings.Index(q, place)
+		if i < 0 || !strings.ContainsAny(q, "转回搬迁") {
+			continue
+		}
+		before, after := q[:i], q[i+len(place):]
+		if !(strings.HasSuffix(before, "在") || strings.HasSuffix(before, "从") || strings.HasSuffix(before, "去") ||
+			strings.HasSuffix(before, "到") || strings.HasSuffix(before, "回")) {
+			continue
+		}
+		if ownOf.MatchString(after) || strings.Count(q, place) > 1 {
+			continue // the place's own figures are asked
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		out[place] = true
+	}
+	return out
+}
+
+// ownOf finds, after a place, words that ask for the place's own figures (上海的, 那边的).
+var ownOf = regexp.MustCompile(`^(市|省)?(那边|那里|那儿|当地)?的`)
 
 // sameGrade reports whether a passage that names disability grades names one the question
 // names: "七级…几个月" is not answered by 九级的…9个月 nor by 一级至四级.

@@ -391,3 +391,28 @@ func TestGradesIn(t *testing.T) {
 		}
 	}
 }
+
+// A place the person moves from is answered by the passages about moving across provinces; a
+// place whose own figures are asked is not in the guides.
+func TestMovedFrom(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]bool{
+		"我在广东交了8年社保回西安了，能转过来多少":  true,
+		"医保从深圳转回西安，最长要多少个工作日":    true,
+		"上海的失业金一个月多少钱":           false,
+		"我在珠海交的社保，珠海的缴费基数上限是多少":  false,
+		"深圳那边的社保缴费基数下限是多少，我要转回来": false,
+	} {
+		if got := len(movedFrom(q)) > 0; got != want {
+			t.Errorf("%s: moved %v, want %v", q, got, want)
+		}
+	}
+	s, _ := seedService(t)
+	a, err := s.Answer(context.Background(), "", "在浙江交了5年职工养老，转回陕西时单位交的那部分能转过来多少？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Text, "12%") {
+		t.Errorf("moved from 浙江: %q", a.Text)
+	}
+}
