@@ -339,6 +339,7 @@ func TestAskedUnitAndDay(t *testing.T) {
 		"几年几个月":  nil,
 		"多少钱":    nil,
 		"交满几年才行": {"年", "月"},
+		"我在外省交了几年社保，转过来最长要多少天": {"天", "日", "工作日"}, // 交了几年 says what they did
 	} {
 		got := askedUnit(q)
 		if len(got) != len(want) {
@@ -348,6 +349,14 @@ func TestAskedUnitAndDay(t *testing.T) {
 			if !got[u] {
 				t.Errorf("%s: %v, want %v", q, got, want)
 			}
+		}
+	}
+	// a time limit with no figure answers "how long" only when it says the service is immediate
+	ac := newAskContext("转过来要几个工作日")
+	for text, want := range map[string]bool{"法定时限：即时办结。": true, "法定时限：法律法规未规定具体时限。": false, "法定时限：在国家规定时限内办结。": false} {
+		p := &Passage{Element: ElemTimeLimit, Text: text}
+		if got := fits(askProcessing, p, ac) > 0; got != want {
+			t.Errorf("%s answers how long: %v", text, got)
 		}
 	}
 	for s, want := range map[string]bool{"每月15日发放": true, "每月10号前": true, "15日内申请": false, "2025年1月1日起": false, "20个工作日": false} {

@@ -278,7 +278,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 	}
 	if n == 0 {
-		if k == askProcessing && p.Element == ElemTimeLimit {
+		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
 		// 一半, 全额报销 say a share in words; 全额自费 (paid in full by oneself) says none
@@ -395,6 +395,10 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	return max(score, 0.1)
 }
 
+// immediate finds a time limit said without a figure that still answers "how long": done at
+// once. "在国家规定时限内办结", "未规定具体天数" do not answer it.
+var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
+
 // actionWords are the ways an action the question asks the time of is said, in questions and
 // in the guides: "几天内告诉我" is answered by the passage that says 告知, "送到我手上" by 送达.
 var actionWords = [][]string{
@@ -491,12 +495,19 @@ var askedUnitFits = map[string]map[string]bool{
 
 // askedUnit returns the units that answer a duration question asked in one unit, or nil when
 // it asks in none or in several (多少天…几个月).
+// "交了几年社保" says what the person did, vaguely; it asks nothing.
 func askedUnit(q string) map[string]bool {
-	ms := askedUnitPattern.FindAllStringSubmatch(q, -1)
-	if len(ms) != 1 {
+	unit, n := "", 0
+	for _, m := range askedUnitPattern.FindAllStringSubmatchIndex(q, -1) {
+		if before := q[:m[0]]; strings.HasSuffix(before, "了") || strings.HasSuffix(before, "过") {
+			continue
+		}
+		unit, n = q[m[6]:m[7]], n+1
+	}
+	if n != 1 {
 		return nil
 	}
-	return askedUnitFits[ms[0][3]]
+	return askedUnitFits[unit]
 }
 
 // selfPaid finds a cost borne in full by the person: 全额自费 is not a share paid.
