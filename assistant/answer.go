@@ -523,6 +523,10 @@ func (q question) otherScheme(sp scoredPassage) bool {
 		return false
 	}
 	inGuide := insuranceOf(name)
+	if _, ok := insurances[string(sp.gp.guide.Category)]; ok && len(inGuide) == 0 {
+		// a name that names no insurance (渐进式延迟法定退休年龄) is of its category's
+		inGuide = map[string]bool{string(sp.gp.guide.Category): true}
+	}
 	return len(inGuide) > 0 && !inGuide[q.insurance] && !insuranceOf(sp.p.Text)[q.insurance]
 }
 

@@ -311,16 +311,17 @@ func TestCannotAnswerNeighbour(t *testing.T) {
 	t.Parallel()
 	s, _ := seedService(t)
 	for _, q := range []string{
-		"一次性生活补助的工龄一年折算成几个月？", // asked in months; the passage has only 满1年
-		"养老金每个月几号发？",          // a day of the month; the passages have dates of one year
-		"失业金以后会不会提高？",         // what will happen
-		"住院的起付线是多少钱？",         // a term no guide speaks of
-		"职工医保的个人缴费比例是多少？",     // the figures are of 居民医保
-		"温州那边失业金能领几个月？",       // another province's city
-		"居民养老选哪一档最划算？",        // a personal choice
-		"养老金每年涨几个百分点？",        // what will happen
-		"今年退休人员的养老金涨多少？",      // what will happen, though it names retiring
-		"提前退休到底值不值？",          // a personal choice, though it names retiring
+		"一次性生活补助的工龄一年折算成几个月？",   // asked in months; the passage has only 满1年
+		"养老金每个月几号发？",            // a day of the month; the passages have dates of one year
+		"失业金以后会不会提高？",           // what will happen
+		"住院的起付线是多少钱？",           // a term no guide speaks of
+		"职工医保的个人缴费比例是多少？",       // the figures are of 居民医保
+		"温州那边失业金能领几个月？",         // another province's city
+		"居民养老选哪一档最划算？",          // a personal choice
+		"养老金每年涨几个百分点？",          // what will happen
+		"今年退休人员的养老金涨多少？",        // what will happen, though it names retiring
+		"提前退休到底值不值？",            // a personal choice, though it names retiring
+		"职工医保要交满多少年，退休以后才不用再交？", // the years of a pension guide whose name names no insurance
 	} {
 		a, err := s.Answer(context.Background(), "", q)
 		if err != nil {
