@@ -505,14 +505,19 @@ func namedIn(q string) []string {
 // not answer a question about 职工医保.
 var schemes = [][2]string{{"职工", "居民"}}
 
+// schemeWords says the residents' schemes by their everyday names as 居民 (农村养老保险 is 城乡居民
+// 养老保险), for otherScheme.
+var schemeWords = strings.NewReplacer("农村养老", "居民养老", "新农保", "居民养老", "新农合", "居民医保", "合作医疗", "居民医保")
+
 // otherScheme reports whether the question names one scheme of a pair and the passage's guide
 // is about the other one alone.
 func (q question) otherScheme(sp scoredPassage) bool {
 	name := sp.gp.guide.Name
+	qt := schemeWords.Replace(q.text)
 	for _, pair := range schemes {
 		for i, asked := range pair {
 			other := pair[1-i]
-			if strings.Contains(q.text, asked) && !strings.Contains(q.text, other) &&
+			if strings.Contains(qt, asked) && !strings.Contains(qt, other) &&
 				strings.Contains(name, other) && !strings.Contains(name, asked) && !strings.Contains(sp.p.Text, asked) {
 				return true
 			}

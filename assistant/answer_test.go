@@ -322,6 +322,7 @@ func TestCannotAnswerNeighbour(t *testing.T) {
 		"今年退休人员的养老金涨多少？",        // what will happen, though it names retiring
 		"提前退休到底值不值？",            // a personal choice, though it names retiring
 		"职工医保要交满多少年，退休以后才不用再交？", // the years of a pension guide whose name names no insurance
+		"新农保户口迁到外省，转过去要几个工作日？",  // 新农保 is the residents' scheme; the figure is of 职工's
 	} {
 		a, err := s.Answer(context.Background(), "", q)
 		if err != nil {
@@ -424,5 +425,29 @@ func TestMovedFrom(t *testing.T) {
 	}
 	if !strings.Contains(a.Text, "12%") {
 		t.Errorf("moved from 浙江: %q", a.Text)
+	}
+}
+
+// A figure of one scheme does not answer a question about the other, whatever name the question
+// gives the scheme.
+func TestOtherScheme(t *testing.T) {
+	t.Parallel()
+	staff := &guidePassages{guide: &content.Guide{Name: "职工基本养老保险关系跨省转移接续", Category: content.CategoryPension}}
+	retire := &guidePassages{guide: &content.Guide{Name: "渐进式延迟法定退休年龄（退休年龄测算）", Category: content.CategoryPension}}
+	p := &Passage{Text: "法定时限：15个工作日。"}
+	for _, c := range []struct {
+		q     string
+		gp    *guidePassages
+		other bool
+	}{
+		{"农村养老保险转到外省要几个工作日", staff, true},
+		{"新农保转到外省要几个工作日", staff, true},
+		{"职工养老保险转到外省要几个工作日", staff, false},
+		{"职工医保要交满多少年", retire, true}, // a pension guide whose name names no insurance
+		{"养老保险要交满多少年", retire, false},
+	} {
+		if got := newQuestion(c.q).otherScheme(scoredPassage{p: p, gp: c.gp}); got != c.other {
+			t.Errorf("%s / %s: other scheme %v", c.q, c.gp.guide.Name, got)
+		}
 	}
 }
