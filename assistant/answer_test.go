@@ -89,6 +89,8 @@ func TestFigureAsks(t *testing.T) {
 		{"养老金每年涨几个百分点", "forecast"},
 		{"我上个月的养老金到账了没有", ""},     // whether, not how long: the records' question
 		{"管退休审批的王科长电话多少", "name"}, // one official's own line
+		{"从哪天起不再单独发社保登记证", "date"},
+		{"是哪天以后去世的才按这个算", "date"},
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
