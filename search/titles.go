@@ -207,10 +207,11 @@ func (t *titleIndex) candidates(a *analysis, r *Request, k int, tr tier, pinned 
 		if a.claim && e.grants {
 			sc *= float32(rank.claim)
 		}
+		c := cand{o, sc, e.code}
 		if h.Len() < k {
-			heap.Push(h, cand{o, sc})
-		} else if sc > (*h)[0].score {
-			(*h)[0] = cand{o, sc}
+			heap.Push(h, c)
+		} else if (*h)[0].less(c) {
+			(*h)[0] = c
 			heap.Fix(h, 0)
 		}
 	}
@@ -246,13 +247,21 @@ func (f *facetCount) facets() Facets {
 type cand struct {
 	ord   int32
 	score float32
+	code  string
 }
 
-// candHeap is a min-heap by score: the root is the weakest of the best k.
+// less reports whether c ranks below d: a lower score, or the same score and a later code. Ties
+// are broken by code, not by the order the guides were indexed in (a map's), so that the same
+// query finds the same candidates in every process.
+func (c cand) less(d cand) bool {
+	return c.score < d.score || c.score == d.score && c.code > d.code
+}
+
+// candHeap is a min-heap by rank: the root is the weakest of the best k.
 type candHeap []cand
 
 func (h candHeap) Len() int           { return len(h) }
-func (h candHeap) Less(i, j int) bool { return h[i].score < h[j].score }
+func (h candHeap) Less(i, j int) bool { return h[i].less(h[j]) }
 func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *candHeap) Push(x any)        { *h = append(*h, x.(cand)) }
 func (h *candHeap) Pop() any {
