@@ -136,6 +136,9 @@ type question struct {
 	// movedFrom are the places of named where the person only was or goes (在广东交了8年,
 	// 从深圳转回): a passage about moving across provinces speaks of them.
 	movedFrom map[string]bool
+	// alt are, for the topic bigrams of a term people say (媳妇), the bigrams of each word the
+	// guides say it with (配偶): a set holding all of one such word covers the bigram.
+	alt map[string][][]string
 	// retrieved is how many of the candidate guides search found; those after them are linked
 	// from them (0: all were found).
 	retrieved int
@@ -201,7 +204,7 @@ func (q *question) weigh(gps []*guidePassages) {
 	for k := range q.topic {
 		df := 0
 		for _, gp := range gps {
-			if gp.all[k] {
+			if q.in(gp.all, k) {
 				df++
 			}
 		}
@@ -213,6 +216,47 @@ func (q *question) weigh(gps []*guidePassages) {
 		// only some use (退休): weigh by the inverse share of the guides that use it.
 		q.weight[k] = 0.5 + 0.5*math.Log2(1+float64(len(gps))/float64(df))
 	}
+}
+
+// alternate adds the guides' words for the question's terms (GuideWording) as alternates of
+// the terms' topic bigrams.
+func (q *question) alternate(terms [][2]string) {
+	for _, t := range terms {
+		var exp []string
+		for k := range bigrams(t[1]) {
+			exp = append(exp, k)
+		}
+		if len(exp) == 0 {
+			continue
+		}
+		sort.Strings(exp)
+		for k := range bigrams(t[0]) {
+			if !q.topic[k] {
+				continue
+			}
+			if q.alt == nil {
+				q.alt = map[string][][]string{}
+			}
+			q.alt[k] = append(q.alt[k], exp)
+		}
+	}
+}
+
+// in reports whether set holds topic bigram k or all of one of its alternates.
+func (q question) in(set map[string]bool, k string) bool {
+	if set[k] {
+		return true
+	}
+	for _, exp := range q.alt[k] {
+		all := true
+		for _, e := range exp {
+			all = all && set[e]
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // said reports whether the person said a figure with this unit (their age, their years).
@@ -237,7 +281,7 @@ func (q question) coverage(sets ...map[string]bool) float64 {
 		}
 		total += w
 		for _, s := range sets {
-			if s[k] {
+			if q.in(s, k) {
 				n += w
 				break
 			}
@@ -258,10 +302,10 @@ func (q question) coverage2(a, b map[string]bool) (float64, float64) {
 			w = int(q.weight[k]*100 + 0.5)
 		}
 		total += w
-		if a[k] {
+		if q.in(a, k) {
 			na += w
 			nab += w
-		} else if b[k] {
+		} else if q.in(b, k) {
 			nab += w
 		}
 	}

@@ -453,3 +453,35 @@ func TestOtherScheme(t *testing.T) {
 		}
 	}
 }
+
+// A passage that says how the guides name what the person said (配偶 for 媳妇) covers it.
+func TestGuideWordAlternates(t *testing.T) {
+	t.Parallel()
+	passage := bigrams("配偶每月40%的抚恤金")
+	q := newQuestion("媳妇每月的抚恤金是多少")
+	before := q.coverage(passage)
+	q.alternate([][2]string{{"媳妇", "配偶"}})
+	after := q.coverage(passage)
+	if after <= before {
+		t.Errorf("coverage with 配偶 for 媳妇: %.2f, without %.2f", after, before)
+	}
+	if !q.in(passage, "媳妇") || q.in(bigrams("子女每月30%"), "媳妇") {
+		t.Error("媳妇 is covered by 配偶 alone")
+	}
+}
+
+// A passage whose every duration is the office's time does not answer the person's deadline.
+func TestOfficeTimeIsNoDeadline(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("多少天内要告诉经办机构")
+	for text, want := range map[string]bool{
+		"个人申领失业保险金，经办机构应当自收到申请之日起10个工作日内办理完毕。":  false,
+		"重新就业的，应当在20个工作日内告知经办机构；经办机构10个工作日内办结。": true,
+	} {
+		p := &Passage{Element: ElemBasis, Text: text}
+		p.durs = Figures(text)
+		if got := fits(askDeadline, p, ac) > 0; got != want {
+			t.Errorf("%s answers the deadline: %v", text, got)
+		}
+	}
+}

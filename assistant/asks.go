@@ -350,6 +350,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if has("办结", "办理完毕", "应当自收到", "作出") {
 			score -= 0.4 // the office's time limit, not the applicant's deadline
+			if officeOnly(p.durs, text) {
+				return 0
+			}
 		}
 		if ac.sameAction(text) {
 			score += 0.3
@@ -393,6 +396,24 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 	}
 	return max(score, 0.1)
+}
+
+// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕.
+var officeDeadline = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核)`)
+
+// officeOnly reports whether every duration of a passage is a time the office must keep: such a
+// passage says nothing of the person's own deadline.
+func officeOnly(durs []Figure, text string) bool {
+	office := map[string]bool{}
+	for _, m := range officeDeadline.FindAllStringSubmatch(text, -1) {
+		office[m[1]] = true
+	}
+	for _, f := range durs {
+		if !office[f.Value] {
+			return false
+		}
+	}
+	return len(office) > 0
 }
 
 // immediate finds a time limit said without a figure that still answers "how long": done at

@@ -31,6 +31,13 @@ type Retriever interface {
 	Retrieve(ctx context.Context, query string, limit int) ([]Hit, error)
 }
 
+// GuideWording is implemented by a Retriever that knows how the guides say what people say
+// (search's synonym table): the terms of a question, each with the guides' word for it ({媳妇,
+// 配偶}). A passage that says 配偶 then speaks of what a question about 媳妇 is about.
+type GuideWording interface {
+	GuideTerms(question string) [][2]string
+}
+
 // Guides returns the published version of a guide.
 type Guides interface {
 	Guide(ctx context.Context, code string) (content.Guide, error)

@@ -350,6 +350,9 @@ func (t *turn) guide() Answer {
 		gps[i] = s.passages.get(&guides[i])
 	}
 	q := newQuestion(text)
+	if w, ok := s.opts.Retriever.(GuideWording); ok {
+		q.alternate(w.GuideTerms(text))
+	}
 	if t.onlyAsks != nil {
 		q.asks = t.onlyAsks
 	}

@@ -42,3 +42,13 @@ func resultCodes(rs []Result) []string {
 	}
 	return out
 }
+
+// GuideTerms pairs each term people say with the guides' word for it.
+func TestGuideTerms(t *testing.T) {
+	t.Parallel()
+	s := openEmpty(t, nil)
+	got := fmt.Sprint(s.GuideTerms("媳妇生娃的津贴领多久"))
+	if got != "[[媳妇 配偶] [生娃 生育]]" {
+		t.Errorf("GuideTerms: %s", got)
+	}
+}

@@ -342,3 +342,17 @@ func (s *Service) reloadSynonyms(ctx context.Context) error {
 	s.invalidate()
 	return nil
 }
+
+// GuideTerms returns the terms of the synonym table found in text, each with the first word the
+// guides use for it ({媳妇, 配偶}, {退休工资, 养老金}): what a question says in people's words and
+// how the guides say it, for a reader that matches words as written (the assistant's passage
+// ranking). Terms are matched as search matches them: two or more characters, the longest at each
+// position.
+func (s *Service) GuideTerms(text string) [][2]string {
+	t := s.syn.Load()
+	var out [][2]string
+	for _, term := range t.termsIn(text) {
+		out = append(out, [2]string{term, t.byTerm[term][0]})
+	}
+	return out
+}

@@ -29,6 +29,9 @@ import (
 // question after personal data was masked, so the search query log never sees it.
 type searchRetriever struct{ idx *search.Service }
 
+// GuideTerms are the question's terms with the guides' words for them (the search synonym table).
+func (r searchRetriever) GuideTerms(q string) [][2]string { return r.idx.GuideTerms(q) }
+
 func (r searchRetriever) Retrieve(ctx context.Context, q string, limit int) ([]assistant.Hit, error) {
 	res, err := r.idx.Search(ctx, search.Request{Query: q, Limit: limit})
 	if err != nil {
