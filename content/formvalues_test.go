@@ -109,3 +109,34 @@ func TestCheckValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckValueCanonical: dates and year-months are taken as written or as said, and the
+// personal-number and name fields come back in the spoken-answer parser's canonical form.
+func TestCheckValueCanonical(t *testing.T) {
+	t.Parallel()
+	today := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		typ       FieldType
+		in, want  string
+		wantError string // part of the message when an error is wanted
+	}{
+		{FieldDate, "1953-03-05", "1953-03-05", ""}, {FieldDate, "一九五三年三月五日", "1953-03-05", ""},
+		{FieldDate, "五三年三月", "", "请填写具体到日的日期"}, {FieldDate, "年底", "", "出生日期："},
+		{FieldYearMonth, "2024-07", "2024-07", ""}, {FieldYearMonth, "去年十月", "2025-10", ""},
+		{FieldYearMonth, "1953年3月5号", "1953-03", ""}, {FieldName, "王小明", "王小明", ""},
+		{FieldIDNumber, "11010519491231002x", "11010519491231002X", ""},
+		{FieldPhone, "幺三八 幺二三四 五六七八", "13812345678", ""},
+		{FieldBankCard, "6217 0012 3456 7893", "6217001234567893", ""}, {FieldBankCard, "6217001234567894", "", "银行卡"},
+	} {
+		got, err := CheckValue(Field{Key: "k", Label: "出生日期", Type: tc.typ}, tc.in, today)
+		if tc.wantError != "" {
+			if e, ok := apperr.As(err); !ok || e.Code != "form_values_invalid" || !strings.Contains(e.Message, tc.wantError) {
+				t.Errorf("%s %q: err = %v, want form_values_invalid with %q", tc.typ, tc.in, err, tc.wantError)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s %q = %q, %v; want %q", tc.typ, tc.in, got, err, tc.want)
+		}
+	}
+}
