@@ -50,8 +50,7 @@ var actionScenarios = []actionScenario{
 		return v
 	}},
 	{"force-published by C", func(t *testing.T, e *wfEnv, code string) int {
-		mustf(e.s.CreateGuide(e.ctx, editorA, testGuide(code, "紧急")))(t)
-		mustf(e.s.ForcePublish(e.ctx, KindGuide, publisherC, code, 1, "政策今日生效"))(t)
+		e.forcePublished(t, editorA, publisherC, testGuide(code, "紧急"))
 		return 1
 	}},
 	{"unpublished", func(t *testing.T, e *wfEnv, code string) int {
