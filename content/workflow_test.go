@@ -77,6 +77,9 @@ func mustf[T any](v T, err error) func(t *testing.T) T {
 	}
 }
 
+// errOnly keeps only the error of a call that also returns a value: return errOnly(s.Call(...)).
+func errOnly[T any](_ T, err error) error { return err }
+
 func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
