@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -76,25 +77,18 @@ func TestCheckValues(t *testing.T) {
 		{"not a name", map[string]string{"name": "x"}, "name"},
 		{"unknown field", map[string]string{"colour": "red"}, "colour"},
 	} {
-		vals := map[string]string{}
-		for k, v := range good {
-			vals[k] = v
-		}
-		for k, v := range tc.change {
-			vals[k] = v
-		}
-		_, err := CheckValues(f, vals, today)
-		e, ok := apperr.As(err)
-		if !ok || e.Code != "form_values_invalid" {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		ps := e.Details.([]Problem)
-		if len(ps) != 1 || ps[0].Field != tc.field {
-			t.Fatalf("%s: problems %+v", tc.name, ps)
-		}
-		if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105194912310021") {
-			t.Fatalf("%s: message repeats the value: %s", tc.name, e.Message)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			vals := maps.Clone(good)
+			maps.Copy(vals, tc.change)
+			_, err := CheckValues(f, vals, today)
+			e := wantKind(t, err, apperr.FormValuesInvalid)
+			if ps := e.Details.([]Problem); len(ps) != 1 || ps[0].Field != tc.field {
+				t.Fatalf("problems %+v", ps)
+			}
+			if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105194912310021") {
+				t.Fatalf("message repeats the value: %s", e.Message)
+			}
+		})
 	}
 	// A condition: a field shown only for one answer must not be given for another.
 	f2 := seedForm(t, "F-SY-001")
