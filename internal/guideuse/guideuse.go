@@ -65,7 +65,7 @@ type key struct{ subject, code string }
 type Store struct {
 	o       Options
 	mu      sync.Mutex
-	pending map[key]int64
+	pending map[key]*int64 // pointers: assigning to a string-keyed map entry replaces its key
 	dropped int64
 	wake    wake.Chan
 	stop    chan struct{}
@@ -94,7 +94,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := o.DB.Migrate(ctx, "guideuse", Migrations); err != nil {
 		return nil, err
 	}
-	s := &Store{o: o, pending: map[key]int64{}, wake: wake.New(), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{o: o, pending: map[key]*int64{}, wake: wake.New(), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s, nil
 }
@@ -109,14 +109,25 @@ func (s *Store) Record(subject, code string) {
 		s.mu.Unlock()
 		return
 	}
-	s.pending[key{Everyone, code}]++
+	s.count(key{Everyone, code}, 1)
 	if subject != Everyone {
-		s.pending[key{subject, code}]++
+		s.count(key{subject, code}, 1)
 	}
 	s.mu.Unlock()
 	if full {
 		s.wake.Wake()
 	}
+}
+
+// count adds n uses of k to the pending counts; s.mu is held. The strings of a new key are
+// copied, and an existing entry is never assigned to (Go would store the new key in it): callers
+// pass views into request buffers that fasthttp reuses once the handler returns.
+func (s *Store) count(k key, n int64) {
+	if p, ok := s.pending[k]; ok {
+		*p += n
+		return
+	}
+	s.pending[key{strings.Clone(k.subject), strings.Clone(k.code)}] = &n
 }
 
 func (s *Store) run() {
@@ -134,7 +145,7 @@ func (s *Store) run() {
 func (s *Store) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	batch, dropped := s.pending, s.dropped
-	s.pending, s.dropped = make(map[key]int64, len(batch)), 0
+	s.pending, s.dropped = make(map[key]*int64, len(batch)), 0
 	s.mu.Unlock()
 	if dropped > 0 {
 		s.o.Log.Warn("guide use: counts dropped, the flusher is behind", "dropped", dropped)
@@ -145,7 +156,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	if err := s.write(ctx, batch); err != nil {
 		s.mu.Lock()
 		for k, n := range batch {
-			s.pending[k] += n
+			s.count(k, *n)
 		}
 		s.mu.Unlock()
 		return err
@@ -154,7 +165,7 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 // write adds batch to the table in one transaction, 200 rows a statement.
-func (s *Store) write(ctx context.Context, batch map[key]int64) error {
+func (s *Store) write(ctx context.Context, batch map[key]*int64) error {
 	at := s.o.Now().UnixMicro()
 	type row struct {
 		k key
@@ -162,7 +173,7 @@ func (s *Store) write(ctx context.Context, batch map[key]int64) error {
 	}
 	rows := make([]row, 0, len(batch))
 	for k, n := range batch {
-		rows = append(rows, row{k, n})
+		rows = append(rows, row{k, *n})
 	}
 	return s.o.DB.InTx(ctx, func(tx *db.Tx) error {
 		const chunk = 200
