@@ -13,7 +13,10 @@ import (
 // factualSets are the factual sets, written from the guides by someone who had not seen the
 // answer code: the dev half (tuned on), the held-out half, a fresh set by another author
 // (never tuned on) and a second dev set by a third author (tuned on after its first scoring).
-var factualSets = []string{"chat_factual_dev.yaml", "chat_factual_heldout.yaml", "chat_factual_fresh.yaml", "chat_factual_dev2.yaml"}
+var factualSets = []string{
+	"chat_factual_dev.yaml", "chat_factual_heldout.yaml", "chat_factual_fresh.yaml", // the first three
+	"chat_factual_dev2.yaml", // the second dev set
+}
 
 // TestFactualSets runs the factual sets in no-model mode over the seed corpus and holds them to
 // the goals of the issue.
