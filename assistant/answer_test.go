@@ -462,3 +462,18 @@ func TestOfficeTimeIsNoDeadline(t *testing.T) {
 		}
 	}
 }
+
+// "最高那一档" asks for the highest amount as plainly as "最高多少".
+func TestHighestTier(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string][2]bool{
+		"农村养老保险最高那一档一年交多少钱": {false, true},
+		"居民养老最低那档交多少":       {true, false},
+		"我选500那一档交多少":       {false, false},
+	} {
+		ac := newAskContext(q)
+		if got := [2]bool{ac.lowest, ac.highest}; got != want {
+			t.Errorf("%s: lowest, highest %v, want %v", q, got, want)
+		}
+	}
+}

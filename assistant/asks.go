@@ -462,8 +462,8 @@ var (
 // lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
 // as often as 最低 and 最高.
 var (
-	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(多少|几)`)
-	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(多少|几)`)
+	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(多少|几)|(最低|最少)(那|的)?一?档`)
+	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(多少|几)|(最高|最多)(那|的)?一?档`)
 )
 
 func newAskContext(q string) *askContext {
