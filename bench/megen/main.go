@@ -1,7 +1,8 @@
 // Command megen fills a store with people and applications for the /api/v1/me/home benchmark
 // (BENCHMARKS.md): --people profiles (each with a sealed 身份证号 and phone), --apps applications
 // spread over them and the seed guides (about a third in progress), one to four timeline steps
-// each, and a few follows per person; it writes one user token per person to --tokens. Rows go
+// each, a few follows per person, three notices per person (one unread in three) and two guide
+// uses per person (常用服务); it writes one user token per person to --tokens. Rows go
 // in multi-row INSERTs inside large transactions. Values of every application share one sealed
 // blob: the benchmark reads timelines and statuses, never the values.
 //
@@ -25,6 +26,7 @@ import (
 	"shebao/internal/db"
 	"shebao/internal/identity"
 	"shebao/internal/person"
+	"shebao/notify"
 )
 
 func main() {
@@ -104,6 +106,29 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 	if err != nil {
 		return err
 	}
+	// The inbox the home screen counts unread notices in (notify's table, as the server migrates it).
+	if err := d.Migrate(ctx, "notify", notify.Migrations); err != nil {
+		return err
+	}
+	start = time.Now()
+	err = bulk.Insert(ctx, d, "notify_notices", []string{"person", "kind", "key", "title", "body", "created_at", "read_at"}, nPeople*3, func(i int) []any {
+		at := now.Add(-time.Duration(rng.IntN(90*24)) * time.Hour).UnixMicro()
+		read := int64(0)
+		if i%3 != 0 {
+			read = at + 3600e6
+		}
+		return []any{subject(i / 3), "progress", fmt.Sprintf("bench-notice-%d", i), "办理进度", "您的申请已受理。", at, read}
+	})
+	if err != nil {
+		return err
+	}
+	err = bulk.Insert(ctx, d, "guide_use", []string{"subject", "guide_code", "uses", "last_at"}, nPeople*2, func(i int) []any {
+		return []any{subject(i / 2), guides[(i/2*5+i%2*11)%len(guides)].Code, 1 + rng.IntN(20), now.UnixMicro()}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("notices and guide uses: %d + %d in %s\n", nPeople*3, nPeople*2, time.Since(start).Round(time.Millisecond))
 	valuesSealed, _ := st.Sealer().SealString(`{"holder":"self"}`)
 	statuses := []string{"accepted", "reviewing", "completed", "completed", "completed", "rejected", "benefit_paid", "needs_supplement", "submitted"}
 	type app struct {
