@@ -10,6 +10,9 @@
 #   ZIPF=1     any of the people, with Zipf weights 1/rank^1.1 (the skew of the product's
 #              instruments, shared/tools/loadmix/paths.py; ranks are the file's lines shuffled
 #              once with a fixed seed): the realistic mix of hits and misses.
+# The throughput run also prints the server's CPU time per request (user + system, from /proc;
+# with DATABASE_URL, that of every postgres process of this machine too): a figure the load
+# of other work moves far less than the latencies.
 # SECS=N is the length of each measured run (10). BIN=path serves with that binary instead of
 # one built from this checkout (a before/after pair in the same run: build the other revision
 # with `go build -o`).
@@ -18,6 +21,7 @@ here=$(dirname "$(readlink -f "$0")")
 data=$1; dburl=${2:-}
 secs=${SECS:-10}
 mode=${HOT:-}; [ -n "${ZIPF:-}" ] && mode=zipf
+command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 bin=${BIN:-}; built=
 if [ -z "$bin" ]; then bin=$(mktemp -u); built=$bin; (cd "$here/.." && go build -o "$bin" ./cmd/shebao); fi
 pt=$(mktemp -u); (cd /work/shared/tools/loadmix/plaintext && go build -o "$pt" .)
@@ -34,7 +38,14 @@ echo "== latency, 1 connection (no queueing)"
 wrk -t1 -c1 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode | grep -E "50%|99%|Requests/sec|Non-2xx"
 echo "== latency, 16 connections"
 wrk -t1 -c16 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode | grep -E "50%|90%|99%|Requests/sec|Non-2xx"
-rps() { wrk -t1 -c64 -d${secs}s "$@" | awk '/Requests\/sec/ {print $2}'; }
-home=$(rps -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode)
-plain=$(rps "http://127.0.0.1:$ptport/")
+ticks() { cat "$@" 2>/dev/null | awk '{sub(/.*\) /, ""); t += $12 + $13} END {print t + 0}'; } # utime + stime of /proc/PID/stat files
+pgstat() { if [ -n "$dburl" ]; then for p in $(pgrep -x postgres); do echo /proc/$p/stat; done; else echo /dev/null; fi; }
+rps() { wrk -t1 -c64 -d${secs}s "$@"; }
+cpu0=$(ticks /proc/$pid/stat); pg0=$(ticks $(pgstat))
+out=$(rps -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode)
+cpu1=$(ticks /proc/$pid/stat); pg1=$(ticks $(pgstat))
+home=$(echo "$out" | awk '/Requests\/sec/ {print $2}'); n=$(echo "$out" | awk '/requests in/ {print $1}')
+plain=$(rps "http://127.0.0.1:$ptport/" | awk '/Requests\/sec/ {print $2}')
 echo "home=$home plaintext=$plain ratio=$(python3 -c "print(round($home/$plain,3))")"
+hz=$(getconf CLK_TCK)
+echo "server CPU per request: $(python3 -c "print(round(($cpu1-$cpu0)/$hz/$n*1e6,1))") µs$([ -n "$dburl" ] && echo ", postgres $(python3 -c "print(round(($pg1-$pg0)/$hz/$n*1e6,1))") µs") (c64 run, $n requests)"

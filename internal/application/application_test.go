@@ -374,7 +374,7 @@ func TestHomeIsTheSeparateReadsInOneQuery(t *testing.T) {
 		uses.Record("bob", "SX-U3")
 		must(0, uses.Flush(ctx))
 
-		h := must(st.svc.Home(ctx, "alice", 2, 2))
+		h := must(st.svc.Home(ctx, "alice", 2, 2, ""))
 		want := must(st.svc.InProgress(ctx, "alice", 2))
 		if len(h.InProgress) != 2 || h.InProgress[0].ID != ids[2] || h.InProgress[1].ID != ids[0] {
 			t.Fatalf("in progress: %+v", h.InProgress)
@@ -398,7 +398,7 @@ func TestHomeIsTheSeparateReadsInOneQuery(t *testing.T) {
 			t.Fatalf("used %s, want %s", a, b)
 		}
 
-		none := must(st.svc.Home(ctx, "carol", 5, 8))
+		none := must(st.svc.Home(ctx, "carol", 5, 8, ""))
 		if none.Profile.Subject != "carol" || none.Profile.Name != "" || len(none.InProgress)+len(none.Follows)+len(none.Used) != 0 {
 			t.Fatalf("a person never seen: %+v", none)
 		}
