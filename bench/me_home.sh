@@ -11,7 +11,8 @@
 #              instruments, shared/tools/loadmix/paths.py; ranks are the file's lines shuffled
 #              once with a fixed seed): the realistic mix of hits and misses.
 # The throughput run also prints the server's CPU time per request (user + system, from /proc;
-# with DATABASE_URL, that of every postgres process of this machine too): a figure the load
+# with DATABASE_URL, that of the postgres backends serving its database too, when they run on
+# this machine): a figure the load
 # of other work moves far less than the latencies.
 # SECS=N is the length of each measured run (10). BIN=path serves with that binary instead of
 # one built from this checkout (a before/after pair in the same run: build the other revision
@@ -39,7 +40,10 @@ wrk -t1 -c1 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens
 echo "== latency, 16 connections"
 wrk -t1 -c16 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode | grep -E "50%|90%|99%|Requests/sec|Non-2xx"
 ticks() { cat "$@" 2>/dev/null | awk '{sub(/.*\) /, ""); t += $12 + $13} END {print t + 0}'; } # utime + stime of /proc/PID/stat files
-pgstat() { if [ -n "$dburl" ]; then for p in $(pgrep -x postgres); do echo /proc/$p/stat; done; else echo /dev/null; fi; }
+dbname=$(python3 -c "import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).path.lstrip('/'))" "$dburl")
+pgstat() { # the stat files of the postgres backends serving the benchmark's database
+  echo /dev/null; [ -n "$dburl" ] || return 0
+  for p in $(pgrep -x postgres); do grep -q "^postgres: .* $dbname " /proc/$p/cmdline 2>/dev/null && echo /proc/$p/stat; done; return 0; }
 rps() { wrk -t1 -c64 -d${secs}s "$@"; }
 cpu0=$(ticks /proc/$pid/stat); pg0=$(ticks $(pgstat))
 out=$(rps -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode)

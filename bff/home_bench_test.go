@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,4 +139,26 @@ func procCPU(pid int) (int64, bool) {
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	s, _ := strconv.ParseInt(f[12], 10, 64)
 	return u + s, true
+}
+
+// BenchmarkHomeCacheMemory reports the heap a full HomeCache holds per person (heap-B/entry):
+// DefaultHomeCacheSize entries, each a 3,000-byte body (a home screen of the megen store is
+// 2.2–3.8 KB) with its ETag, keyed by a subject of megen's length.
+func BenchmarkHomeCacheMemory(b *testing.B) {
+	var per float64
+	for b.Loop() {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		h := NewHomeCache(HomeCacheOptions{})
+		for i := range DefaultHomeCacheSize {
+			s := homebench.Subject(i)
+			h.put(s, "", "2026-12-07", h.start(), make([]byte, 3000), `"0ca50cd8b8011dda03beecb2"`)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		per = float64(m1.HeapAlloc-m0.HeapAlloc) / DefaultHomeCacheSize
+		runtime.KeepAlive(h)
+	}
+	b.ReportMetric(per, "heap-B/entry")
 }
