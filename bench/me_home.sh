@@ -2,7 +2,9 @@
 # me_home.sh DATA_DIR [DATABASE_URL]: /api/v1/me/home latency (wrk --latency at 1 and 16
 # connections) and throughput against a bare Fiber plaintext server in the same run (wrk -t1 -c64,
 # as shared/tools/loadmix), over a store filled by bench/megen (tokens in DATA_DIR/tokens.txt).
-# Who each request is (bench/me_home.lua), after a 3 s warm-up in the same mode:
+# Who each request is (bench/me_home.lua), after a warm-up at 16 connections in the same mode
+# (WARM seconds: 3, or 30 with ZIPF=1, the home cache's TTL, so that the runs see the steady mix
+# of hits and misses rather than a cache still filling):
 #   (default)  any of the people of the file, uniformly: with 100k people nearly every request
 #              misses the home and token caches; the worst case, the cost of a miss.
 #   HOT=N      uniformly one of the first N people only: the people active at one time, whose
@@ -12,8 +14,7 @@
 #              once with a fixed seed): the realistic mix of hits and misses.
 # The throughput run also prints the server's CPU time per request (user + system, from /proc;
 # with DATABASE_URL, that of the postgres backends serving its database too, when they run on
-# this machine): a figure the load
-# of other work moves far less than the latencies.
+# this machine): a figure the load of other work moves far less than the latencies.
 # SECS=N is the length of each measured run (10). BIN=path serves with that binary instead of
 # one built from this checkout (a before/after pair in the same run: build the other revision
 # with `go build -o`).
@@ -21,7 +22,7 @@ set -eu
 here=$(dirname "$(readlink -f "$0")")
 data=$1; dburl=${2:-}
 secs=${SECS:-10}
-mode=${HOT:-}; [ -n "${ZIPF:-}" ] && mode=zipf
+mode=${HOT:-}; warm=${WARM:-3}; [ -n "${ZIPF:-}" ] && { mode=zipf; warm=${WARM:-30}; }
 command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 bin=${BIN:-}; built=
 if [ -z "$bin" ]; then bin=$(mktemp -u); built=$bin; (cd "$here/.." && go build -o "$bin" ./cmd/shebao); fi
@@ -34,7 +35,7 @@ SHEBAO_ADDR=127.0.0.1:$port SHEBAO_DATA_DIR=$data DATABASE_URL=$dburl SHEBAO_ME_
 trap 'kill $pid $ptpid 2>/dev/null; rm -f $built "$pt"' EXIT
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 base="http://127.0.0.1:$port"
-wrk -t1 -c16 -d3s -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode >/dev/null # warm up (popular guides, caches)
+wrk -t1 -c16 -d${warm}s -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode >/dev/null # warm up (popular guides, caches)
 echo "== latency, 1 connection (no queueing)"
 wrk -t1 -c1 -d${secs}s --latency -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode | grep -E "50%|99%|Requests/sec|Non-2xx"
 echo "== latency, 16 connections"
