@@ -19,13 +19,21 @@ const (
 
 func str(s string) *string { return &s }
 
+// openStore opens the person store on d with o, failing t if it cannot.
+func openStore(t *testing.T, d *db.DB, o Options) *Store {
+	t.Helper()
+	o.DB = d
+	s, err := Open(context.Background(), o)
+	if err != nil {
+		t.Fatalf("open the person store: %v", err)
+	}
+	return s
+}
+
 func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, d, Options{})
 		p, err := s.Profile(ctx, "u1", "张三")
 		if err != nil || p.Name != "张三" || p.Sources["name"] != Identity {
 			t.Fatalf("fresh profile = %+v, %v", p, err)
@@ -53,18 +61,11 @@ func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 			t.Fatalf("clear = %q %q %v", id, ph, err)
 		}
 		// A second Open reads the same generated key.
-		s2, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id, _, err := s2.Clear(ctx, "u1"); err != nil || id != testID {
+		if id, _, err := openStore(t, d, Options{}).Clear(ctx, "u1"); err != nil || id != testID {
 			t.Fatalf("after reopen: %q %v", id, err)
 		}
 		// Another key cannot read it.
-		s3, err := Open(ctx, Options{DB: d, Key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s3 := openStore(t, d, Options{Key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})
 		if _, err := s3.Profile(ctx, "u1", ""); err == nil {
 			t.Fatal("a different key opened the sealed values")
 		}
@@ -72,12 +73,8 @@ func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 }
 
 func TestPatchRejectsBadFields(t *testing.T) {
-	d := dbtest.SQLite(t)
 	ctx := context.Background()
-	s, err := Open(ctx, Options{DB: d, Now: func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dbtest.SQLite(t), Options{Now: func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }})
 	for _, tc := range []struct {
 		name  string
 		patch Patch
@@ -111,10 +108,7 @@ func TestPatchRejectsBadFields(t *testing.T) {
 func TestFollowers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, d, Options{})
 		for _, sub := range []string{"b", "a"} {
 			if err := s.Follow(ctx, sub, "SX-SBK-003"); err != nil {
 				t.Fatal(err)

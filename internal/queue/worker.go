@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"shebao/internal/wake"
 )
 
 // Handler does one job. An error makes the job retry (or die, see Permanent); returning nil
@@ -33,7 +35,7 @@ type Worker struct {
 	log      *slog.Logger
 	mu       sync.RWMutex
 	handlers map[string]Handler
-	wake     chan struct{}
+	wake     wake.Chan
 }
 
 // NewWorker returns a worker on q; add handlers with Handle before Run.
@@ -50,7 +52,7 @@ func (q *Queue) NewWorker(o WorkerOptions) *Worker {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Worker{q: q, opts: o, log: o.Log, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	return &Worker{q: q, opts: o, log: o.Log, handlers: map[string]Handler{}, wake: wake.New()}
 }
 
 // Handle sets the handler for jobs of kind.
@@ -72,12 +74,7 @@ func (w *Worker) kinds() []string {
 }
 
 // Wake asks Run to look for jobs now (e.g. after enqueueing one due at once).
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Wake() { w.wake.Wake() }
 
 // Run claims and runs jobs until ctx ends, at most Concurrency at a time, then waits for the
 // running ones to finish.
@@ -110,11 +107,8 @@ func (w *Worker) Run(ctx context.Context) {
 				continue // there may be more due right now
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !w.wake.Wait(ctx.Done(), t.C, nil) {
 			return
-		case <-t.C:
-		case <-w.wake:
 		}
 	}
 }
