@@ -25,6 +25,14 @@ type UnreadCounter interface {
 	UnreadCount(ctx context.Context, subject string) (int, error)
 }
 
+// UnreadQuery is an UnreadCounter whose count one SQL query over the Applications store reads
+// (notify.Service's UnreadSQL: its inbox lives in the same store): a home-screen miss then
+// counts the unread notices inside its one query (application.Service.Home) instead of a
+// second round trip.
+type UnreadQuery interface {
+	UnreadSQL() string
+}
+
 // noNotices is the UnreadCounter of a server without an inbox.
 type noNotices struct{}
 

@@ -67,9 +67,15 @@ func (s *Server) home(c *fiber.Ctx) error {
 }
 
 // homeBody reads and encodes p's home screen as of now (Beijing time): one query for the
-// person's own data (application.Service.Home) and one for the unread notices.
+// person's own data (application.Service.Home) with the unread notices when the UnreadCounter
+// is an UnreadQuery, else a second one for them.
 func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Time) ([]byte, error) {
-	h, err := s.Applications.Home(ctx, p.Subject, 5, homeServices)
+	uq, inQuery := s.Unread.(UnreadQuery)
+	unreadSQL := ""
+	if inQuery {
+		unreadSQL = uq.UnreadSQL()
+	}
+	h, err := s.Applications.Home(ctx, p.Subject, 5, homeServices, unreadSQL)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +127,11 @@ func (s *Server) homeBody(ctx context.Context, p identity.Principal, now time.Ti
 		}
 	}
 	b.Reminders = person.Reminders(prof, now)
-	if b.UnreadNotices, err = s.Unread.UnreadCount(ctx, p.Subject); err != nil {
-		return nil, err
+	b.UnreadNotices = h.Unread
+	if !inQuery {
+		if b.UnreadNotices, err = s.Unread.UnreadCount(ctx, p.Subject); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(b)
 }

@@ -71,9 +71,11 @@ type Deps struct {
 	Progress     *application.Progress // the SSE progress streams
 	// UpstreamSecret verifies the 经办 system's webhooks (POST /api/v1/upstream/events).
 	UpstreamSecret []byte
-	// Unread counts unread notices for the home screen; nil counts none. Whatever marks notices
-	// read or adds one should publish event.PersonChanged for the person, or the home screen
-	// shows the old count until HomeCache's TTL.
+	// Unread counts unread notices for the home screen; nil counts none. One that is also an
+	// UnreadQuery (notify.Service) is read inside the home screen's one query, so its inbox
+	// must live in the Applications store. Whatever marks notices read or adds one should
+	// publish event.PersonChanged for the person, or the home screen shows the old count until
+	// HomeCache's TTL.
 	Unread UnreadCounter
 	// Home caches each person's home screen; nil = a private cache invalidated only by this
 	// process's own writes (connect a shared one to the event log with HomeCache.Follow).

@@ -61,10 +61,19 @@ func (s *Service) MarkRead(ctx context.Context, person string, id int64) error {
 	return nil
 }
 
+// UnreadSQL counts a person's unread notices (one argument, the person; one row of one column,
+// unread) from the inbox index alone, for other stores' read-only queries over the same store:
+// the home screen reads it in its one query (application.Service.Home).
+const UnreadSQL = `SELECT count(*) AS unread FROM notify_notices WHERE person = ? AND read_at = 0`
+
+// UnreadSQL returns the constant UnreadSQL: the Service as a bff.UnreadCounter whose count the
+// home screen can read in its own query.
+func (s *Service) UnreadSQL() string { return UnreadSQL }
+
 // UnreadCount is how many of person's notices are unread (for /me/home).
 func (s *Service) UnreadCount(ctx context.Context, person string) (int, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM notify_notices WHERE person = ? AND read_at = 0`, person).Scan(&n)
+	err := s.db.QueryRowPrepared(ctx, UnreadSQL, person).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("notify: unread count: %w", err)
 	}

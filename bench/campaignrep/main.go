@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"shebao/bench/internal/bulk"
+	"shebao/internal/bulk"
 	"shebao/internal/db"
 	"shebao/notify/pushtest"
 )

@@ -1,9 +1,7 @@
 // Command megen fills a store with people and applications for the /api/v1/me/home benchmark
-// (BENCHMARKS.md): --people profiles (each with a sealed 身份证号 and phone), --apps applications
-// spread over them and the seed guides (about a third in progress), one to four timeline steps
-// each, and a few follows per person; it writes one user token per person to --tokens. Rows go
-// in multi-row INSERTs inside large transactions. Values of every application share one sealed
-// blob: the benchmark reads timelines and statuses, never the values.
+// (BENCHMARKS.md): --people people and --apps applications shaped as internal/homebench makes
+// them (profiles, applications with their steps, follows, notices, guide uses); it writes one
+// user token per person to --tokens.
 //
 //	go run ./bench/megen --data-dir /tmp/bench --people 100000 --apps 1000000 --tokens /tmp/bench/tokens.txt
 //	go run ./bench/megen --database-url postgres://… --data-dir /tmp/bench-pg …
@@ -14,17 +12,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
 
-	"shebao/bench/internal/bulk"
-	"shebao/content"
-	"shebao/internal/application"
 	"shebao/internal/db"
+	"shebao/internal/homebench"
 	"shebao/internal/identity"
-	"shebao/internal/person"
 )
 
 func main() {
@@ -71,88 +65,9 @@ func run(ctx context.Context, dataDir, dbURL string, nPeople, nApps int, tokensP
 		return err
 	}
 	defer d.Close()
-	st, err := person.Open(ctx, person.Options{DB: d})
-	if err != nil {
+	if err := homebench.Fill(ctx, d, nPeople, nApps, os.Stdout); err != nil {
 		return err
 	}
-	if _, err := application.Open(ctx, application.Options{DB: d}); err != nil {
-		return err
-	}
-	guides, err := content.LoadSeed(content.SeedFS())
-	if err != nil {
-		return err
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	start := time.Now()
-	idSealed, _ := st.Sealer().SealString("11010519491231002X")
-	phoneSealed, _ := st.Sealer().SealString("13812345678")
-	cats := []string{"male", "female55", "female50"}
-	now := time.Now()
-	err = bulk.Insert(ctx, d, "person_profiles", []string{"subject", "name", "id_cipher", "birth_month", "sex", "category", "city", "phone_cipher", "last_certified", "sources", "updated_at"},
-		nPeople, func(i int) []any {
-			return []any{subject(i), "测试用户", idSealed, fmt.Sprintf("%d-%02d", 1955+rng.IntN(40), 1+rng.IntN(12)), "男", cats[rng.IntN(3)], "西安市", phoneSealed,
-				now.AddDate(0, 0, -rng.IntN(400)).Format("2006-01-02"), "id_number=declared,phone=declared", now.UnixMicro()}
-		})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("people: %d in %s\n", nPeople, time.Since(start).Round(time.Millisecond))
-	start = time.Now()
-	err = bulk.Insert(ctx, d, "person_follows", []string{"subject", "guide_code", "seen_at"}, nPeople*2, func(i int) []any {
-		return []any{subject(i / 2), guides[(i/2*7+i%2*13)%len(guides)].Code, now.Add(-time.Duration(rng.IntN(1000)) * time.Hour).UnixMicro()}
-	})
-	if err != nil {
-		return err
-	}
-	valuesSealed, _ := st.Sealer().SealString(`{"holder":"self"}`)
-	statuses := []string{"accepted", "reviewing", "completed", "completed", "completed", "rejected", "benefit_paid", "needs_supplement", "submitted"}
-	type app struct {
-		id     string
-		steps  int
-		status string
-		at     int64
-	}
-	var list []app
-	err = bulk.Insert(ctx, d, "applications", []string{"id", "person", "form_code", "form_version", "guide_code", "guide_name", "title", "status", "detail", "office",
-		"values_cipher", "last_seq", "upstream_seq", "sent_at", "created_at", "updated_at"}, nApps, func(i int) []any {
-		g := guides[rng.IntN(len(guides))]
-		status := statuses[rng.IntN(len(statuses))]
-		steps := 1 + rng.IntN(4)
-		at := now.Add(-time.Duration(rng.IntN(2*365*24)) * time.Hour).UnixMicro()
-		a := app{id: appID(rng), steps: steps, status: status, at: at}
-		list = append(list, a)
-		return []any{a.id, subject(rng.IntN(nPeople)), g.Code + "-F", 1, g.Code, g.Name, g.Name + "申请", status, "", "西安市社会保险经办中心",
-			valuesSealed, steps, steps - 1, at, at, at}
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("applications: %d in %s\n", nApps, time.Since(start).Round(time.Millisecond))
-	start = time.Now()
-	type stepRow struct {
-		a   *app
-		seq int
-	}
-	var rows []stepRow
-	for i := range list {
-		for s := 1; s <= list[i].steps; s++ {
-			rows = append(rows, stepRow{&list[i], s})
-		}
-	}
-	err = bulk.Insert(ctx, d, "application_steps", []string{"application_id", "seq", "status", "detail", "office", "at"}, len(rows), func(i int) []any {
-		r := rows[i]
-		status := "submitted"
-		if r.seq == r.a.steps {
-			status = r.a.status
-		} else if r.seq > 1 {
-			status = "accepted"
-		}
-		return []any{r.a.id, r.seq, status, "", "西安市社会保险经办中心", r.a.at + int64(r.seq)*3600e6}
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("steps: %d in %s\n", len(rows), time.Since(start).Round(time.Millisecond))
 	if tokensPath == "" {
 		return nil
 	}
@@ -190,14 +105,4 @@ func mintTokens(ctx context.Context, d *db.DB, dataDir string, nPeople int, toke
 	return f.Close()
 }
 
-func subject(i int) string { return fmt.Sprintf("bench-%06d", i) }
-
-const b32 = "abcdefghijklmnopqrstuvwxyz234567"
-
-func appID(rng *rand.Rand) string {
-	b := []byte("ap")
-	for i := 0; i < 16; i++ {
-		b = append(b, b32[rng.IntN(32)])
-	}
-	return string(b)
-}
+func subject(i int) string { return homebench.Subject(i) }

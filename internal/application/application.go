@@ -415,7 +415,7 @@ func (s *Service) lockApp(ctx context.Context, tx *db.Tx, subject, id string) (A
 	if tx.Dialect() == db.Postgres {
 		q += ` FOR UPDATE`
 	}
-	a, err := scanApp(tx.QueryRow(ctx, q, args...))
+	a, err := scanApp(tx.QueryRowPrepared(ctx, q, args...)) // one of four texts
 	if err != nil {
 		if isNoRows(err) {
 			return a, apperr.New(apperr.ApplicationNotFound, "")
@@ -437,7 +437,7 @@ func (s *Service) advance(ctx context.Context, tx *db.Tx, a *Application, st Ste
 		set += `, upstream_seq = ?`
 		args = append(args, useq)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE applications SET `+set+` WHERE id = ?`, append(args, a.ID)...); err != nil {
+	if _, err := tx.ExecPrepared(ctx, `UPDATE applications SET `+set+` WHERE id = ?`, append(args, a.ID)...); err != nil { // one of two texts
 		return fmt.Errorf("application: advance: %w", err)
 	}
 	a.Status, a.Detail, a.lastSeq, a.UpdatedAt = st.Status, st.Detail, st.Seq, st.At

@@ -209,7 +209,7 @@ func parseCursor(c string) (int64, string, bool) {
 
 // insertStep appends one step to an application's timeline inside tx and moves its status.
 func insertStep(ctx context.Context, tx *db.Tx, id string, st Step) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO application_steps (application_id, seq, status, detail, office, at) VALUES (?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecPrepared(ctx, `INSERT INTO application_steps (application_id, seq, status, detail, office, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, st.Seq, st.Status, st.Detail, st.Office, st.At.UnixMicro()); err != nil {
 		return fmt.Errorf("application: insert step: %w", err)
 	}

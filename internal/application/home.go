@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"shebao/internal/guideuse"
@@ -14,12 +15,14 @@ import (
 
 // Home is what the home screen reads of one person, in one query: the profile fields the
 // reminders and the greeting need (no personal numbers: the home screen shows none, so none is
-// decrypted), the unfinished applications, the followed guides and the person's most used guides.
+// decrypted), the unfinished applications, the followed guides, the person's most used guides
+// and, when asked for, the unread notices.
 type Home struct {
 	Profile    person.Profile
 	InProgress []Application
 	Follows    []person.Follow
 	Used       []string // guide codes, most used first
+	Unread     int      // unread notices, by the unreadSQL passed to Home (0 without one)
 }
 
 // homeSQL reads the four parts as one UNION ALL, each row tagged by its part and laid out in the
@@ -35,11 +38,35 @@ var homeSQL = strings.Join([]string{
 	`SELECT 3, guide_code, '', '', 0, '', '', '', '', '', '', 0, uses, 0, 0 FROM (` + guideuse.TopSQL + `) u`,
 }, "\nUNION ALL\n")
 
+// homeSQLWith caches homeSQL with a fifth part counting the unread notices, by the unread query
+// it wraps (one text per program: notify.UnreadSQL).
+var homeSQLWith sync.Map
+
+// homeQuery is homeSQL, with a fifth part over unreadSQL when it is not empty.
+func homeQuery(unreadSQL string) string {
+	if unreadSQL == "" {
+		return homeSQL
+	}
+	if q, ok := homeSQLWith.Load(unreadSQL); ok {
+		return q.(string)
+	}
+	q := homeSQL + "\nUNION ALL\n" + `SELECT 4, '', '', '', 0, '', '', '', '', '', '', 0, unread, 0, 0 FROM (` + unreadSQL + `) n`
+	homeSQLWith.Store(unreadSQL, q)
+	return q
+}
+
 // Home reads subject's home-screen data: up to apps unfinished applications (newest first) and
-// up to used most used guides. The profile of a person never seen is empty.
-func (s *Service) Home(ctx context.Context, subject string, apps, used int) (Home, error) {
+// up to used most used guides. The profile of a person never seen is empty. unreadSQL, when not
+// empty, is a query over the same store giving the person's unread notices as one row of one
+// column named unread, its one argument the subject (notify.UnreadSQL): it becomes a part of the
+// same query, so the home screen's miss stays one round trip.
+func (s *Service) Home(ctx context.Context, subject string, apps, used int, unreadSQL string) (Home, error) {
 	h := Home{Profile: person.Profile{Subject: subject, Sources: map[string]person.Source{}}, InProgress: []Application{}, Follows: []person.Follow{}}
-	rows, err := s.db.QueryPrepared(ctx, homeSQL, subject, apps, subject, subject, subject, used)
+	args := []any{subject, apps, subject, subject, subject, used, subject}
+	if unreadSQL == "" {
+		args = args[:6]
+	}
+	rows, err := s.db.QueryPrepared(ctx, homeQuery(unreadSQL), args...)
 	if err != nil {
 		return h, fmt.Errorf("application: home: %w", err)
 	}
@@ -49,13 +76,16 @@ func (s *Service) Home(ctx context.Context, subject string, apps, used int) (Hom
 		n    int64
 	}
 	var uses []use
+	// One set of scan targets for every row (each row's own would escape to the heap: six
+	// allocations a row).
+	var part, n1 int
+	var n2, n3, n4 int64
+	var a Application
+	dest := []any{&part, &a.ID, &a.Person, &a.FormCode, &a.FormVersion, &a.GuideCode, &a.GuideName, &a.Title, &a.Status, &a.Detail, &a.Office,
+		&n1, &n2, &n3, &n4}
 	for rows.Next() {
-		var part, n1 int
-		var n2, n3, n4 int64
-		var a Application
-		err := rows.Scan(&part, &a.ID, &a.Person, &a.FormCode, &a.FormVersion, &a.GuideCode, &a.GuideName, &a.Title, &a.Status, &a.Detail, &a.Office,
-			&n1, &n2, &n3, &n4)
-		if err != nil {
+		a = Application{}
+		if err := rows.Scan(dest...); err != nil {
 			return h, fmt.Errorf("application: home: %w", err)
 		}
 		switch part {
@@ -76,6 +106,8 @@ func (s *Service) Home(ctx context.Context, subject string, apps, used int) (Hom
 			h.Follows = append(h.Follows, person.Follow{GuideCode: a.ID, SeenAt: time.UnixMicro(n3).UTC()})
 		case 3:
 			uses = append(uses, use{a.ID, n2})
+		case 4:
+			h.Unread = int(n2)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -121,15 +121,18 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 // unbounded, a burst of 400 requests left 290 open; with the cap, 21.
 const DefaultSQLiteMaxConns = 16
 
-// LimitSQLiteConns caps an SQLite DB at n open connections, keeping a quarter of them (at least
-// two) idle for reuse and closing idle ones after a minute. It does nothing on PostgreSQL,
-// whose pool is sized for the server.
+// LimitSQLiteConns caps an SQLite DB at n open connections, all of which may stay idle for reuse
+// until a minute without use closes them. It does nothing on PostgreSQL, whose pool is sized
+// for the server. Fewer kept idle than open made every burst past the idle count close
+// connections on release and open new ones: each new connection reads the whole schema and
+// prepares the hot statements again, 10 % of the server's CPU in bench/me_home.sh's run of
+// home-screen misses.
 func (d *DB) LimitSQLiteConns(n int) {
 	if d.Dialect != SQLite || n <= 0 {
 		return
 	}
 	d.SetMaxOpenConns(n)
-	d.SetMaxIdleConns(max(2, n/4))
+	d.SetMaxIdleConns(n)
 	d.SetConnMaxIdleTime(time.Minute)
 }
 
@@ -141,7 +144,11 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("invalid DATABASE_URL for %s: %w", host, err)
 	}
 	sdb.SetMaxOpenConns(20)
-	sdb.SetMaxIdleConns(10)
+	// As many kept idle as may be open: with fewer, every burst past the idle count closes
+	// connections on release and opens new ones on the next request (a backend forked, the
+	// statements of QueryPrepared prepared again): 272 sessions in one bench/me_home.sh run with
+	// 10 kept, 21 with 20.
+	sdb.SetMaxIdleConns(20)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -252,6 +259,27 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 // QueryRow runs q (with '?' placeholders) in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return t.Tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// ExecPrepared is Exec with q prepared once for the DB, as QueryPrepared (q a constant text):
+// the statement prepared on the transaction's connection before is used again, else it is
+// prepared there and kept. For the hot write paths (the 经办 webhook), where parsing the SQL was
+// a quarter of the CPU.
+func (t *Tx) ExecPrepared(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.db.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// QueryRowPrepared is QueryRow with q prepared once for the DB, as ExecPrepared.
+func (t *Tx) QueryRowPrepared(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.db.prepared(ctx, q)
+	if err != nil {
+		return t.QueryRow(ctx, q, args...) // the error shows again, on Scan
+	}
+	return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
 
 // Dialect returns the transaction's dialect.

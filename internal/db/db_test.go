@@ -121,6 +121,54 @@ func TestBeforeCommit(t *testing.T) {
 	})
 }
 
+// TestTxPrepared: statements prepared once run inside transactions, many times and on more than
+// one connection, see the transaction's own writes, and go with a rollback; a bad statement's
+// error shows on Scan.
+func TestTxPrepared(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.Exec(ctx, `CREATE TABLE prep_t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		const ins, get = `INSERT INTO prep_t (k, n) VALUES (?, ?)`, `SELECT n FROM prep_t WHERE k = ?`
+		held, err := d.Conn(ctx) // a second connection busy, so the pool prepares on another
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			k := string(rune('a' + i))
+			err := d.InTx(ctx, func(tx *db.Tx) error {
+				if _, err := tx.ExecPrepared(ctx, ins, k, i); err != nil {
+					return err
+				}
+				var n int
+				if err := tx.QueryRowPrepared(ctx, get, k).Scan(&n); err != nil || n != i {
+					t.Errorf("%s inside its transaction: %d, %v", k, n, err)
+				}
+				if i == 2 {
+					return errors.New("roll back")
+				}
+				return nil
+			})
+			if (err != nil) != (i == 2) {
+				t.Fatalf("transaction %d: %v", i, err)
+			}
+			if i == 0 {
+				held.Close()
+			}
+		}
+		var n, sum int
+		d.QueryRow(ctx, `SELECT count(*), coalesce(sum(n), 0) FROM prep_t`).Scan(&n, &sum)
+		if n != 2 || sum != 1 {
+			t.Fatalf("%d rows, sum %d: want a and b only", n, sum)
+		}
+		err = d.InTx(ctx, func(tx *db.Tx) error { return tx.QueryRowPrepared(ctx, `SELECT nope FROM prep_t`).Scan(&n) })
+		if err == nil {
+			t.Fatal("a bad statement ran")
+		}
+	})
+}
+
 // TestAppendRows: every row is scanned and appended in order, SkipRow leaves a row out, a scan
 // error stops the loop, and the start slice decides whether no rows give nil or empty.
 func TestAppendRows(t *testing.T) {
