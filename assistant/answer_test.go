@@ -477,3 +477,16 @@ func TestHighestTier(t *testing.T) {
 		}
 	}
 }
+
+// A share of a wage does not say how much money when the amount itself is asked.
+func TestShareIsNoAmountInYuan(t *testing.T) {
+	t.Parallel()
+	p := &Passage{Element: ElemConditions, Text: "生活护理费标准分别为统筹地区上年度职工月平均工资的50%、40%、30%。"}
+	p.durs = Figures(p.Text)
+	if fits(askMoney, p, newAskContext("护理费每月具体能拿多少钱")) != 0 {
+		t.Error("a share answers 具体多少钱")
+	}
+	if fits(askMoney, p, newAskContext("护理费每月能拿多少")) == 0 {
+		t.Error("a share does not answer 能拿多少")
+	}
+}

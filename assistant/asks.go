@@ -272,7 +272,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	for _, f := range figs {
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
-		} else if k == askMoney && f.Unit == "%" {
+		} else if k == askMoney && f.Unit == "%" && !ac.yuan {
 			n++ // "能返多少", "各是多少": the amount may be a share
 			nShare++
 		}
@@ -441,10 +441,15 @@ type askContext struct {
 	promised  bool            // the promised time limit is asked (承诺)
 	actions   [][]string      // the groups of actionWords the question says
 	ofWage    bool            // a number of months of a wage or base is asked (给几个月的平均工资)
+	yuan      bool            // an amount in money itself is asked (具体多少钱): a share does not say it
 	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
 	highest   bool            // the highest amount is asked (最高多少, 最多)
 }
+
+// yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
+// (50%) does not answer it.
+var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多少元)|(几块钱|多少元)`)
 
 // monthsOfWageAsk asks for an amount said as months of a wage or base: "给几个月的平均工资" is
 // answered by 6个月的上年度职工月平均工资, not by a benefit period.
@@ -469,7 +474,7 @@ var (
 func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
-		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q),
+		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q)}
 	for _, group := range actionWords {
 		for _, w := range group {
