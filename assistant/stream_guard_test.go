@@ -122,7 +122,8 @@ func TestStreamingCannotLeak(t *testing.T) {
 	if ans.Text != streamed || len(ans.Citations) != 1 || ans.Citations[0].Element != "materials" {
 		t.Errorf("answer %s", ans.raw)
 	}
-	mustContain(t, logs.String(), "model cited something not given to it", "P42", "figures not in the cited passages", "9999")
+	want = []string{"model cited something not given to it", "P42", "figures not in the cited passages", "9999"}
+	mustContain(t, logs.Await(10*time.Second, want...), want...)
 }
 
 // A model that streams a figure and then cites an element it was not given: nothing of that
@@ -142,7 +143,9 @@ func TestStreamingFigureThenForeignCitation(t *testing.T) {
 	if ans.Text != streamed || len(ans.Citations) == 0 || ans.Citations[0].Code != "SX-YL-001" || !strings.Contains(ans.Text, "居民身份证") {
 		t.Errorf("answer %s", ans.raw)
 	}
-	mustContain(t, logs.String(), "model cited something not given to it", `"fell_back":true`)
+	// The turn's log line is written after its answer frame is sent.
+	want := []string{"model cited something not given to it", `"fell_back":true`}
+	mustContain(t, logs.Await(10*time.Second, want...), want...)
 }
 
 // Buffering to sentence ends holds the first delta until its sentence is complete: with a model

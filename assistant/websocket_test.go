@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -455,17 +456,17 @@ func TestWSSlowClientDropped(t *testing.T) {
 	const notices = 300
 	var got sync.WaitGroup
 	got.Add(1)
-	received := 0
+	var received atomic.Int64
 	go func() {
 		defer got.Done()
-		for received < notices {
+		for received.Load() < notices {
 			_ = fast.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_, data, err := fast.ws.ReadMessage()
 			if err != nil {
 				return
 			}
 			if strings.HasPrefix(string(data), `{"type":"notice"`) {
-				received++
+				received.Add(1)
 			}
 		}
 	}()
@@ -478,7 +479,11 @@ func TestWSSlowClientDropped(t *testing.T) {
 		defer close(sent)
 		for i := 0; i < notices; i++ {
 			s.Broadcast(big)
-			time.Sleep(3 * time.Millisecond)
+			// Paced by the reading client (at most two notices ahead of it, well inside its
+			// buffer of four), so that a loaded machine cannot make it a slow client too.
+			for wait := time.Now().Add(10 * time.Second); received.Load() < int64(i-1) && time.Now().Before(wait); {
+				time.Sleep(time.Millisecond)
+			}
 		}
 	}()
 	select {
@@ -487,8 +492,8 @@ func TestWSSlowClientDropped(t *testing.T) {
 		t.Fatal("Broadcast waits for the client that does not read")
 	}
 	got.Wait()
-	if received != notices {
-		t.Errorf("fast client got %d of %d notices", received, notices)
+	if n := received.Load(); n != notices {
+		t.Errorf("fast client got %d of %d notices", n, notices)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,6 +29,23 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Await returns everything written once it contains every one of subs, or what there is after
+// within has passed (lines logged just after a reply reached the test are waited for, not raced).
+func (l *LogBuffer) Await(within time.Duration, subs ...string) string {
+	deadline := time.Now().Add(within)
+	for {
+		s := l.String()
+		all := true
+		for _, sub := range subs {
+			all = all && strings.Contains(s, sub)
+		}
+		if all || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Logger is a JSON logger at debug level that writes into the buffer.
