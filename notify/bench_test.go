@@ -16,6 +16,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -202,26 +204,91 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	t1, cpu0 := time.Now(), cpuTime()
+	t1, cpu0, wait0 := time.Now(), cpuTime(), runQueueWait()
 	if _, err := s.StartCampaign(ctx, c.ID); err != nil {
 		b.Fatal(err)
 	}
+	stop := sampleProgress(b, d, c.ID, push, t1, people)
+	defer stop()
 	// Done: every device reached, and no job left (the last outcomes recorded).
 	at := testutil.RunUntil(ctx, s.Worker("bench").Run, func() bool {
 		var pending int
 		return push.Received() >= int64(people) &&
 			d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state IN ('ready', 'running')`).Scan(&pending) == nil && pending == 0
 	})
-	el, cpu := at.Sub(t1), cpuTime()-cpu0
+	el, cpu, wait := at.Sub(t1), cpuTime()-cpu0, runQueueWait()-wait0
 	if c, err = s.Campaign(ctx, c.ID); err != nil || c.Sent != people {
 		b.Fatalf("campaign sent %d of %d (dropped %d, failed %d): %v", c.Sent, people, c.Dropped, c.Failed, err)
+	}
+	// A job that failed (a busy store, a lost lease) shows in its attempts and last error.
+	var retried, dead int
+	var lastErr string
+	_ = d.QueryRow(ctx, `SELECT count(*), coalesce(max(last_error), '') FROM jobs WHERE attempts > 1 OR last_error <> ''`).Scan(&retried, &lastErr)
+	_ = d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state = 'dead'`).Scan(&dead)
+	if dead > 0 || retried > 0 {
+		b.Logf("%d jobs retried or failed, %d dead; last error: %s", retried, dead, lastErr)
 	}
 	b.ReportMetric(float64(people)/el.Seconds(), "people/s")
 	b.ReportMetric(el.Seconds(), "s-total")
 	b.ReportMetric(cpu.Seconds()*1e6/float64(people), "cpu-µs/person")
-	b.Logf("%d people: campaign %s end to end (%.0f/s); 1M at this rate: %.1f min; CPU of this process %s (%.0f µs a person, %.0f%% of the 2 cores); load %s",
+	b.ReportMetric(wait.Seconds(), "s-runq-wait")
+	b.Logf("%d people: campaign %s end to end (%.0f/s); 1M at this rate: %.1f min; CPU of this process %s (%.0f µs a person, %.0f%% of the 2 cores); "+
+		"its threads waited %s for a CPU (run queue, summed); load %s",
 		people, el.Round(time.Millisecond), float64(people)/el.Seconds(), 1e6/(float64(people)/el.Seconds())/60, cpu.Round(time.Millisecond),
-		cpu.Seconds()*1e6/float64(people), 100*cpu.Seconds()/el.Seconds()/2, loadavg())
+		cpu.Seconds()*1e6/float64(people), 100*cpu.Seconds()/el.Seconds()/2, wait.Round(time.Millisecond), loadavg())
+}
+
+// sampleProgress logs, every SHEBAO_BENCH_SAMPLE (default 10 s), the pushes received so far, the
+// rate since the last sample, and the heap and RSS of the process: the rate at the start and at
+// the end of a long campaign shows whether anything grows with the people already sent (an
+// O(n²) step), the RSS whether memory stays bounded. It returns a stop function.
+func sampleProgress(b *testing.B, d *db.DB, campaign int64, push *pushtest.Server, t0 time.Time, people int) func() {
+	every := 10 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("SHEBAO_BENCH_SAMPLE")); err == nil && v > 0 {
+		every = v
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var prev int64
+		prevAt := t0
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				n := push.Received()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				var enq, running int
+				ctx := context.Background()
+				_ = d.QueryRow(ctx, `SELECT enqueued FROM notify_campaigns WHERE id = ?`, campaign).Scan(&enq)
+				_ = d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state = 'running'`).Scan(&running)
+				b.Logf("t=%s sent %d/%d (%.0f/s since last), %d in inboxes, %d jobs running; heap %d MiB, RSS %d MiB; load %s",
+					now.Sub(t0).Round(time.Second), n, people, float64(n-prev)/now.Sub(prevAt).Seconds(), enq, running,
+					ms.HeapAlloc>>20, rssMiB(), loadavg())
+				prev, prevAt = n, now
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// rssMiB is the resident set size of this process in MiB (0 where /proc is missing).
+func rssMiB() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize()) >> 20
 }
 
 // cpuTime is the user and system CPU time of this process so far: on a machine shared with
@@ -232,6 +299,25 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runQueueWait is how long this process's threads have waited, summed, on a run queue for a
+// CPU (the second field of /proc/self/task/*/schedstat; 0 where there is none): on a loaded
+// machine it tells time taken by the others from time this code spends blocked.
+func runQueueWait() time.Duration {
+	tasks, _ := filepath.Glob("/proc/self/task/*/schedstat")
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }
 
 // loadavg is the first three fields of /proc/loadavg ("" where there is none).
