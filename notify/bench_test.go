@@ -175,8 +175,8 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 	t0 := time.Now()
 	now := time.Now().UnixMicro()
 	last := certifiedFor(time.Now().AddDate(0, 0, 10)) // due in 10 days
-	for i := 0; i < people; i += insertChunk {
-		n := min(insertChunk, people-i)
+	for i := 0; i < people; i += maxRows {
+		n := min(maxRows, people-i)
 		var ps, subs []any
 		for j := i; j < i+n; j++ {
 			p := fmt.Sprintf("p%07d", j)

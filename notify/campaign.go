@@ -25,8 +25,8 @@ const (
 )
 
 // maxBatch bounds the people one campaign step puts in their inboxes in one transaction, and
-// one delivery job then sends to.
-const maxBatch = 500
+// one delivery job then sends to. A power of two: its notices are one statement (rowGroups).
+const maxBatch = 512
 
 // CampaignInput is what an operator defines.
 type CampaignInput struct {

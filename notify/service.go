@@ -395,9 +395,10 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 	if len(people) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
-		FROM notify_subscriptions WHERE person IN (`+marks(len(people))+`) AND seen_at > ? ORDER BY id`,
-		append(strs(people), s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
+	in, args := inList(strs(people))
+	rows, err := s.db.QueryPrepared(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
+		FROM notify_subscriptions WHERE person IN (`+in+`) AND seen_at > ? ORDER BY id`,
+		append(args, s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
