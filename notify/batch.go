@@ -185,9 +185,9 @@ type pending struct {
 
 // noticesByID reads notices.
 func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, error) {
-	in, args := inList(int64s(ids))
+	in, args := inList("id", ids)
 	rows, err := s.db.QueryPrepared(ctx, `SELECT id, person, kind, title, body, link, key, collapse, urgent, critical, campaign_id
-		FROM notify_notices WHERE id IN (`+in+`) ORDER BY id`, args...)
+		FROM notify_notices WHERE `+in+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: notices: %w", err)
 	}
@@ -199,8 +199,8 @@ func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, er
 // lastEventsOf is the last event per notice and subscription (0: the notice as a whole) of the
 // notices, leaving out queued.
 func (s *Service) lastEventsOf(ctx context.Context, ids []int64) (map[int64]map[int64]string, error) {
-	in, args := inList(int64s(ids))
-	rows, err := s.db.QueryPrepared(ctx, `SELECT notice_id, subscription_id, event FROM notify_log WHERE notice_id IN (`+in+`)
+	in, args := inList("notice_id", ids)
+	rows, err := s.db.QueryPrepared(ctx, `SELECT notice_id, subscription_id, event FROM notify_log WHERE `+in+`
 		AND event <> 'queued' ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
@@ -219,20 +219,4 @@ func (s *Service) lastEventsOf(ctx context.Context, ids []int64) (map[int64]map[
 		out[n][sub] = ev
 	}
 	return out, rows.Err()
-}
-
-func int64s(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}
-
-func strs(v []string) []any {
-	out := make([]any, len(v))
-	for i, s := range v {
-		out[i] = s
-	}
-	return out
 }

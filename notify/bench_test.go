@@ -271,7 +271,7 @@ func sampleProgress(b *testing.B, d *db.DB, campaign int64, push *pushtest.Serve
 		t := time.NewTicker(every)
 		defer t.Stop()
 		var prev int64
-		prevAt := t0
+		prevAt, prevCPU := t0, cpuTime()
 		for {
 			select {
 			case <-done:
@@ -294,10 +294,11 @@ func sampleProgress(b *testing.B, d *db.DB, campaign int64, push *pushtest.Serve
 						}
 					}
 				}
-				b.Logf("t=%s sent %d/%d (%.0f/s since last), %d in inboxes, %d jobs running; heap %d MiB, RSS %d MiB%s; load %s",
-					now.Sub(t0).Round(time.Second), n, people, float64(n-prev)/now.Sub(prevAt).Seconds(), enq, running,
-					ms.HeapAlloc>>20, rssMiB(), wal, loadavg())
-				prev, prevAt = n, now
+				cpu := cpuTime()
+				b.Logf("t=%s sent %d/%d (since last: %.0f/s, %.0f µs CPU each), %d in inboxes, %d jobs running; heap %d MiB, RSS %d MiB%s; load %s",
+					now.Sub(t0).Round(time.Second), n, people, float64(n-prev)/now.Sub(prevAt).Seconds(),
+					(cpu-prevCPU).Seconds()*1e6/float64(max(n-prev, 1)), enq, running, ms.HeapAlloc>>20, rssMiB(), wal, loadavg())
+				prev, prevAt, prevCPU = n, now, cpu
 			}
 		}
 	}()

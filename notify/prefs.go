@@ -39,8 +39,8 @@ func (s *Service) settingsOf(ctx context.Context, people []string) (map[string]s
 	if len(people) == 0 {
 		return out, nil
 	}
-	in, args := inList(strs(people))
-	rows, err := s.db.QueryPrepared(ctx, `SELECT person, disabled, quiet_start, quiet_end FROM notify_settings WHERE person IN (`+in+`)`, args...)
+	in, args := inList("person", people)
+	rows, err := s.db.QueryPrepared(ctx, `SELECT person, disabled, quiet_start, quiet_end FROM notify_settings WHERE `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: settings: %w", err)
 	}

@@ -395,9 +395,9 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 	if len(people) == 0 {
 		return out, nil
 	}
-	in, args := inList(strs(people))
+	in, args := inList("person", people)
 	rows, err := s.db.QueryPrepared(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
-		FROM notify_subscriptions WHERE person IN (`+in+`) AND seen_at > ? ORDER BY id`,
+		FROM notify_subscriptions WHERE `+in+` AND seen_at > ? ORDER BY id`,
 		append(args, s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
 	if err != nil {
 		return nil, err
