@@ -50,8 +50,7 @@ var actionScenarios = []actionScenario{
 		return v
 	}},
 	{"force-published by C", func(t *testing.T, e *wfEnv, code string) int {
-		mustf(e.s.CreateGuide(e.ctx, editorA, testGuide(code, "紧急")))(t)
-		mustf(e.s.ForcePublish(e.ctx, KindGuide, publisherC, code, 1, "政策今日生效"))(t)
+		e.forcePublished(t, editorA, publisherC, testGuide(code, "紧急"))
 		return 1
 	}},
 	{"unpublished", func(t *testing.T, e *wfEnv, code string) int {
@@ -78,38 +77,27 @@ func tryAction(e *wfEnv, who Actor, act Action, code string, n int) error {
 		_, err = e.s.SaveGuide(ctx, who, code, Edit{Version: n, Revision: v.Revision, Major: false}, g)
 		return err
 	case ActionSubmit:
-		_, err := e.s.Submit(ctx, KindGuide, who, code, n)
-		return err
+		return errOnly(e.s.Submit(ctx, KindGuide, who, code, n))
 	case ActionDiscard:
-		_, err := e.s.Discard(ctx, KindGuide, who, code, n)
-		return err
+		return errOnly(e.s.Discard(ctx, KindGuide, who, code, n))
 	case ActionApprove:
-		_, err := e.s.Approve(ctx, KindGuide, who, code, n, 0, "同意")
-		return err
+		return errOnly(e.s.Approve(ctx, KindGuide, who, code, n, 0, "同意"))
 	case ActionSendBack:
-		_, err := e.s.SendBack(ctx, KindGuide, who, code, n, "请补充材料")
-		return err
+		return errOnly(e.s.SendBack(ctx, KindGuide, who, code, n, "请补充材料"))
 	case ActionPublish:
-		_, err := e.s.Publish(ctx, KindGuide, who, code, n)
-		return err
+		return errOnly(e.s.Publish(ctx, KindGuide, who, code, n))
 	case ActionSchedule:
-		_, err := e.s.Schedule(ctx, KindGuide, who, code, n, e.clock.Now().Add(2*time.Hour))
-		return err
+		return errOnly(e.s.Schedule(ctx, KindGuide, who, code, n, e.clock.Now().Add(2*time.Hour)))
 	case ActionUnschedule:
-		_, err := e.s.Unschedule(ctx, KindGuide, who, code, n)
-		return err
+		return errOnly(e.s.Unschedule(ctx, KindGuide, who, code, n))
 	case ActionForcePublish:
-		_, err := e.s.ForcePublish(ctx, KindGuide, who, code, n, "紧急更正")
-		return err
+		return errOnly(e.s.ForcePublish(ctx, KindGuide, who, code, n, "紧急更正"))
 	case ActionRetroReview:
-		_, err := e.s.RetroReview(ctx, KindGuide, who, code, n, "已核对")
-		return err
+		return errOnly(e.s.RetroReview(ctx, KindGuide, who, code, n, "已核对"))
 	case ActionRollback:
-		_, err := e.s.Rollback(ctx, KindGuide, who, code, n)
-		return err
+		return errOnly(e.s.Rollback(ctx, KindGuide, who, code, n))
 	case ActionNewDraft:
-		_, err := e.s.NewDraft(ctx, KindGuide, who, code)
-		return err
+		return errOnly(e.s.NewDraft(ctx, KindGuide, who, code))
 	case ActionUnpublish:
 		return e.s.Unpublish(ctx, KindGuide, who, code, "事项取消", "")
 	case ActionArchive:

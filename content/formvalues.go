@@ -13,6 +13,17 @@ import (
 	"shebao/internal/spoken/answer"
 )
 
+// dateLayouts are the written forms of the date field types, accepted as they are.
+var dateLayouts = map[FieldType]string{FieldDate: "2006-01-02", FieldYearMonth: "2006-01"}
+
+// canonicalKinds are the field types whose value is the spoken-answer parser's canonical text.
+var canonicalKinds = map[FieldType]answer.Kind{
+	FieldName:     answer.Name,
+	FieldIDNumber: answer.IDCard,
+	FieldPhone:    answer.Phone,
+	FieldBankCard: answer.BankCard,
+}
+
 // CheckValue validates one answer to field fl and returns it in canonical form: numbers as
 // decimals, dates as 2006-01-02, year-months as 2006-01, 身份证号 with an upper-case X, phone
 // and bank card numbers as digits, yes/no as "yes" or "no", a choice as its option's value (its
@@ -69,27 +80,22 @@ func CheckValue(fl Field, v string, today time.Time) (string, error) {
 			return bad("超出允许的范围")
 		}
 		return strconv.FormatFloat(x, 'f', -1, 64), nil
-	case FieldDate:
-		if t, err := time.Parse("2006-01-02", v); err == nil {
-			return t.Format("2006-01-02"), nil
+	case FieldDate, FieldYearMonth:
+		layout := dateLayouts[fl.Type]
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.Format(layout), nil
 		}
 		a, err := parse(answer.Date)
 		if err != nil {
 			return "", err
+		}
+		if fl.Type == FieldYearMonth {
+			return fmt.Sprintf("%04d-%02d", a.Date.Year, a.Date.Month), nil
 		}
 		if a.Date.Day == 0 {
 			return bad("请填写具体到日的日期")
 		}
 		return a.Text, nil
-	case FieldYearMonth:
-		if t, err := time.Parse("2006-01", v); err == nil {
-			return t.Format("2006-01"), nil
-		}
-		a, err := parse(answer.Date)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%04d-%02d", a.Date.Year, a.Date.Month), nil
 	case FieldChoice:
 		for _, o := range fl.Options {
 			if v == o.Value || v == o.Label {
@@ -97,17 +103,8 @@ func CheckValue(fl Field, v string, today time.Time) (string, error) {
 			}
 		}
 		return bad("请从给出的选项中选择")
-	case FieldName:
-		a, err := parse(answer.Name)
-		return a.Text, err
-	case FieldIDNumber:
-		a, err := parse(answer.IDCard)
-		return a.Text, err
-	case FieldPhone:
-		a, err := parse(answer.Phone)
-		return a.Text, err
-	case FieldBankCard:
-		a, err := parse(answer.BankCard)
+	case FieldName, FieldIDNumber, FieldPhone, FieldBankCard:
+		a, err := parse(canonicalKinds[fl.Type])
 		return a.Text, err
 	case FieldYesNo:
 		switch v {

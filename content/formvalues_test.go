@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -76,25 +77,18 @@ func TestCheckValues(t *testing.T) {
 		{"not a name", map[string]string{"name": "x"}, "name"},
 		{"unknown field", map[string]string{"colour": "red"}, "colour"},
 	} {
-		vals := map[string]string{}
-		for k, v := range good {
-			vals[k] = v
-		}
-		for k, v := range tc.change {
-			vals[k] = v
-		}
-		_, err := CheckValues(f, vals, today)
-		e, ok := apperr.As(err)
-		if !ok || e.Code != "form_values_invalid" {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		ps := e.Details.([]Problem)
-		if len(ps) != 1 || ps[0].Field != tc.field {
-			t.Fatalf("%s: problems %+v", tc.name, ps)
-		}
-		if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105194912310021") {
-			t.Fatalf("%s: message repeats the value: %s", tc.name, e.Message)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			vals := maps.Clone(good)
+			maps.Copy(vals, tc.change)
+			_, err := CheckValues(f, vals, today)
+			e := wantKind(t, err, apperr.FormValuesInvalid)
+			if ps := e.Details.([]Problem); len(ps) != 1 || ps[0].Field != tc.field {
+				t.Fatalf("problems %+v", ps)
+			}
+			if strings.Contains(e.Message, "2381234567") || strings.Contains(e.Message, "110105194912310021") {
+				t.Fatalf("message repeats the value: %s", e.Message)
+			}
+		})
 	}
 	// A condition: a field shown only for one answer must not be given for another.
 	f2 := seedForm(t, "F-SY-001")
@@ -106,6 +100,37 @@ func TestCheckValues(t *testing.T) {
 				t.Fatalf("conditional field %s: %v", fl.Key, err)
 			}
 			break
+		}
+	}
+}
+
+// TestCheckValueCanonical: dates and year-months are taken as written or as said, and the
+// personal-number and name fields come back in the spoken-answer parser's canonical form.
+func TestCheckValueCanonical(t *testing.T) {
+	t.Parallel()
+	today := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		typ       FieldType
+		in, want  string
+		wantError string // part of the message when an error is wanted
+	}{
+		{FieldDate, "1953-03-05", "1953-03-05", ""}, {FieldDate, "一九五三年三月五日", "1953-03-05", ""},
+		{FieldDate, "五三年三月", "", "请填写具体到日的日期"}, {FieldDate, "年底", "", "出生日期："},
+		{FieldYearMonth, "2024-07", "2024-07", ""}, {FieldYearMonth, "去年十月", "2025-10", ""},
+		{FieldYearMonth, "1953年3月5号", "1953-03", ""}, {FieldName, "王小明", "王小明", ""},
+		{FieldIDNumber, "11010519491231002x", "11010519491231002X", ""},
+		{FieldPhone, "幺三八 幺二三四 五六七八", "13812345678", ""},
+		{FieldBankCard, "6217 0012 3456 7893", "6217001234567893", ""}, {FieldBankCard, "6217001234567894", "", "银行卡"},
+	} {
+		got, err := CheckValue(Field{Key: "k", Label: "出生日期", Type: tc.typ}, tc.in, today)
+		if tc.wantError != "" {
+			if e, ok := apperr.As(err); !ok || e.Code != "form_values_invalid" || !strings.Contains(e.Message, tc.wantError) {
+				t.Errorf("%s %q: err = %v, want form_values_invalid with %q", tc.typ, tc.in, err, tc.wantError)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s %q = %q, %v; want %q", tc.typ, tc.in, got, err, tc.want)
 		}
 	}
 }

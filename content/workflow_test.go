@@ -77,6 +77,9 @@ func mustf[T any](v T, err error) func(t *testing.T) T {
 	}
 }
 
+// errOnly keeps only the error of a call that also returns a value: return errOnly(s.Call(...)).
+func errOnly[T any](_ T, err error) error { return err }
+
 func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -100,6 +103,13 @@ func (e *wfEnv) publishNew(t *testing.T, g Guide) *Version {
 	mustf(e.s.Submit(e.ctx, KindGuide, editorA, g.Code, v.Version))(t)
 	mustf(e.s.Approve(e.ctx, KindGuide, reviewerB, g.Code, v.Version, 0, "同意"))(t)
 	return mustf(e.s.Publish(e.ctx, KindGuide, publisherC, g.Code, v.Version))(t)
+}
+
+// forcePublished creates g as editor and has publisher force-publish it, without review.
+func (e *wfEnv) forcePublished(t *testing.T, editor, publisher Actor, g Guide) {
+	t.Helper()
+	mustf(e.s.CreateGuide(e.ctx, editor, g))(t)
+	mustf(e.s.ForcePublish(e.ctx, KindGuide, publisher, g.Code, 1, "政策今日生效"))(t)
 }
 
 // draftEdit opens a new version of code and saves g into it.
@@ -289,14 +299,12 @@ func TestWorkflowBadInput(t *testing.T) {
 			return err
 		}, apperr.InvalidGuideCode},
 		{"retro review by the publisher who forced it", func(t *testing.T, e *wfEnv) error {
-			e.s.CreateGuide(e.ctx, editorA, testGuide("B-1", "紧急"))
-			e.s.ForcePublish(e.ctx, KindGuide, adminE, "B-1", 1, "今日生效")
+			e.forcePublished(t, editorA, adminE, testGuide("B-1", "紧急"))
 			_, err := e.s.RetroReview(e.ctx, KindGuide, adminE, "B-1", 1, "")
 			return err
 		}, apperr.SelfReviewForbidden},
 		{"retro review by its editor", func(t *testing.T, e *wfEnv) error {
-			e.s.CreateGuide(e.ctx, editRev, testGuide("B-1", "紧急"))
-			e.s.ForcePublish(e.ctx, KindGuide, publisherC, "B-1", 1, "今日生效")
+			e.forcePublished(t, editRev, publisherC, testGuide("B-1", "紧急"))
 			_, err := e.s.RetroReview(e.ctx, KindGuide, editRev, "B-1", 1, "")
 			return err
 		}, apperr.SelfReviewForbidden},
@@ -913,46 +921,31 @@ func TestInvisibleFreeTextIsMissing(t *testing.T) {
 	invisibles := []string{"\u200b\u200b\u200b", "\ufeff", "\u200c\u200d\u2060", "\u3000 \u00a0", "\u202e\u202c", "\u3164", "\u00ad\u180e"}
 	steps := []struct {
 		name string
-		run  func(e *wfEnv, text string) error
+		run  func(t *testing.T, e *wfEnv, text string) error
 		want apperr.Kind
 	}{
-		{"force-publish reason", func(e *wfEnv, text string) error {
+		{"force-publish reason", func(t *testing.T, e *wfEnv, text string) error {
 			e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "紧急"))
 			_, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", 1, text)
 			return err
 		}, apperr.ReasonRequired},
-		{"unpublish reason", func(e *wfEnv, text string) error {
-			v, err := e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "下线"))
-			if err != nil {
-				return err
-			}
-			if _, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", v.Version, "今日生效"); err != nil {
-				return err
-			}
+		{"unpublish reason", func(t *testing.T, e *wfEnv, text string) error {
+			e.publishNew(t, testGuide("Z-1", "下线"))
 			return e.s.Unpublish(e.ctx, KindGuide, publisherC, "Z-1", text, "")
 		}, apperr.ReasonRequired},
-		{"send-back comment", func(e *wfEnv, text string) error {
+		{"send-back comment", func(t *testing.T, e *wfEnv, text string) error {
 			e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "退回"))
 			e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", 1)
 			_, err := e.s.SendBack(e.ctx, KindGuide, reviewerB, "Z-1", 1, text)
 			return err
 		}, apperr.ReasonRequired},
-		{"change note of a major change", func(e *wfEnv, text string) error {
-			v, err := e.s.CreateGuide(e.ctx, editorA, testGuide("Z-1", "原名"))
-			if err != nil {
-				return err
-			}
-			if _, err := e.s.ForcePublish(e.ctx, KindGuide, publisherC, "Z-1", v.Version, "今日生效"); err != nil {
-				return err
-			}
-			d, err := e.s.NewDraft(e.ctx, KindGuide, editorA, "Z-1")
-			if err != nil {
-				return err
-			}
+		{"change note of a major change", func(t *testing.T, e *wfEnv, text string) error {
+			e.publishNew(t, testGuide("Z-1", "原名"))
+			d := mustf(e.s.NewDraft(e.ctx, KindGuide, editorA, "Z-1"))(t)
 			if _, err := e.s.SaveGuide(e.ctx, editorA, "Z-1", Edit{Version: d.Version, Revision: d.Revision, Major: true, ChangeNote: text}, testGuide("Z-1", "新名")); err != nil {
 				return err
 			}
-			_, err = e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", d.Version)
+			_, err := e.s.Submit(e.ctx, KindGuide, editorA, "Z-1", d.Version)
 			return err
 		}, apperr.ChangeNoteRequired},
 	}
@@ -962,7 +955,7 @@ func TestInvisibleFreeTextIsMissing(t *testing.T) {
 			for _, text := range invisibles {
 				t.Run(fmt.Sprintf("%s %+q", st.name, text), func(t *testing.T) {
 					resetContent(t, d)
-					wantKind(t, st.run(newWF(t, d), text), st.want)
+					wantKind(t, st.run(t, newWF(t, d), text), st.want)
 				})
 			}
 		}

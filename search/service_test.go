@@ -46,6 +46,11 @@ func openFixture(t *testing.T, d *db.DB) *Service {
 	return openSeeded(t, d, fixture())
 }
 
+// eachFixture runs fn on each database with the fixture service open on it.
+func eachFixture(t *testing.T, fn func(t *testing.T, ctx context.Context, d *db.DB, s *Service)) {
+	eachDB(t, func(t *testing.T, d *db.DB) { fn(t, context.Background(), d, openFixture(t, d)) })
+}
+
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	s := openFixture(t, nil)
@@ -299,9 +304,7 @@ func TestRebuildReplaysChanges(t *testing.T) {
 
 func TestSynonymsAdmin(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := openFixture(t, d)
+	eachFixture(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		lg, err := eventlog.Open(ctx, d, eventlog.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -413,9 +416,7 @@ func TestSynonymsAdmin(t *testing.T) {
 
 func TestBestBets(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := openFixture(t, d)
+	eachFixture(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		if err := s.PutBestBet(ctx, BestBet{Query: "卡丢了怎么办", Code: "SX-SBK-004"}); err != nil {
 			t.Fatal(err)
 		}
@@ -465,9 +466,7 @@ func TestBestBets(t *testing.T) {
 
 func TestQueryLogMasksPII(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := openFixture(t, d)
+	eachFixture(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		q := "我的身份证号是61010219900101123X，手机１３９１２３４５６７８，卡号6222 0212 3456 7890，社保卡丢了"
 		resp, err := s.Search(ctx, Request{Query: q})
 		if err != nil {
@@ -497,9 +496,7 @@ func TestQueryLogMasksPII(t *testing.T) {
 // digit stored is a leak.
 func TestQueryLogMasksGeneratedNumbers(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := openFixture(t, d)
+	eachFixture(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		rng := rand.New(rand.NewPCG(18, 5))
 		queries := []string{
 			"六一零一零二一九五三零三零五零零一九 社保卡挂矢了",
@@ -551,9 +548,7 @@ func TestQueryLogMasksGeneratedNumbers(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	t.Parallel()
-	eachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := openFixture(t, d)
+	eachFixture(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		from := time.Now().Add(-time.Minute)
 		ids := map[string][]string{}
 		for _, q := range []string{"社保卡丢了", "社保卡丢了", "社保卡丢了", "失业金", "失业金", "火星移民", "火星移民", "量子纠缠"} {

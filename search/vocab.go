@@ -1,7 +1,6 @@
 package search
 
 import (
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -235,14 +234,4 @@ func (v *vocabulary) best(cands []string) string {
 		}
 	}
 	return best
-}
-
-// sortedWords is for tests and debugging.
-func (v *vocabulary) sortedWords() []string {
-	out := make([]string, 0, len(v.count))
-	for w := range v.count {
-		out = append(out, w)
-	}
-	sort.Strings(out)
-	return out
 }

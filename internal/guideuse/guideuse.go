@@ -64,7 +64,7 @@ type key struct{ subject, code string }
 type Store struct {
 	o       Options
 	mu      sync.Mutex
-	pending map[key]int64
+	pending map[key]*int64 // pointers: assigning to a string-keyed map entry replaces its key
 	dropped int64
 	wake    chan struct{}
 	stop    chan struct{}
@@ -93,7 +93,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := o.DB.Migrate(ctx, "guideuse", Migrations); err != nil {
 		return nil, err
 	}
-	s := &Store{o: o, pending: map[key]int64{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{o: o, pending: map[key]*int64{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s, nil
 }
@@ -108,9 +108,9 @@ func (s *Store) Record(subject, code string) {
 		s.mu.Unlock()
 		return
 	}
-	s.pending[key{Everyone, code}]++
+	s.count(key{Everyone, code}, 1)
 	if subject != Everyone {
-		s.pending[key{subject, code}]++
+		s.count(key{subject, code}, 1)
 	}
 	s.mu.Unlock()
 	if full {
@@ -119,6 +119,17 @@ func (s *Store) Record(subject, code string) {
 		default:
 		}
 	}
+}
+
+// count adds n uses of k to the pending counts; s.mu is held. The strings of a new key are
+// copied, and an existing entry is never assigned to (Go would store the new key in it): callers
+// pass views into request buffers that fasthttp reuses once the handler returns.
+func (s *Store) count(k key, n int64) {
+	if p, ok := s.pending[k]; ok {
+		*p += n
+		return
+	}
+	s.pending[key{strings.Clone(k.subject), strings.Clone(k.code)}] = &n
 }
 
 func (s *Store) run() {
@@ -142,7 +153,7 @@ func (s *Store) run() {
 func (s *Store) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	batch, dropped := s.pending, s.dropped
-	s.pending, s.dropped = make(map[key]int64, len(batch)), 0
+	s.pending, s.dropped = make(map[key]*int64, len(batch)), 0
 	s.mu.Unlock()
 	if dropped > 0 {
 		s.o.Log.Warn("guide use: counts dropped, the flusher is behind", "dropped", dropped)
@@ -153,7 +164,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	if err := s.write(ctx, batch); err != nil {
 		s.mu.Lock()
 		for k, n := range batch {
-			s.pending[k] += n
+			s.count(k, *n)
 		}
 		s.mu.Unlock()
 		return err
@@ -162,7 +173,7 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 // write adds batch to the table in one transaction, 200 rows a statement.
-func (s *Store) write(ctx context.Context, batch map[key]int64) error {
+func (s *Store) write(ctx context.Context, batch map[key]*int64) error {
 	at := s.o.Now().UnixMicro()
 	type row struct {
 		k key
@@ -170,7 +181,7 @@ func (s *Store) write(ctx context.Context, batch map[key]int64) error {
 	}
 	rows := make([]row, 0, len(batch))
 	for k, n := range batch {
-		rows = append(rows, row{k, n})
+		rows = append(rows, row{k, *n})
 	}
 	return s.o.DB.InTx(ctx, func(tx *db.Tx) error {
 		const chunk = 200

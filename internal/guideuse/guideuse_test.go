@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
@@ -144,5 +145,22 @@ func TestAFailedWriteKeepsTheCounts(t *testing.T) {
 	var n int
 	if err := d.QueryRow(ctx, `SELECT uses FROM guide_use WHERE subject = 'alice'`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("alice's uses: %d %v", n, err)
+	}
+}
+
+// TestRecordKeepsItsOwnCopy: the HTTP layer passes codes that point into a request buffer the
+// server reuses for the next request; the counts must stay with the code that was recorded (a
+// race found by the race detector in CI, and the cause of wrong 常用服务 lists).
+func TestRecordKeepsItsOwnCopy(t *testing.T) {
+	s := open(t, dbtest.SQLite(t), Options{})
+	buf := []byte("G-AAA")
+	s.Record("alice", unsafe.String(&buf[0], len(buf))) // a new entry
+	s.Record("alice", unsafe.String(&buf[0], len(buf))) // an existing one
+	copy(buf, "G-ZZZ")                                  // the next request reuses the buffer
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := top(t, s, "alice"); !slices.Equal(got, []string{"G-AAA"}) {
+		t.Fatalf("alice: %v", got)
 	}
 }
