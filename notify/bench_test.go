@@ -255,10 +255,11 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 		cpu.Seconds()*1e6/float64(people), 100*cpu.Seconds()/el.Seconds()/2, wait.Round(time.Millisecond), loadavg())
 }
 
-// sampleProgress logs, every SHEBAO_BENCH_SAMPLE (default 10 s), the pushes received so far, the
-// rate since the last sample, and the heap and RSS of the process: the rate at the start and at
-// the end of a long campaign shows whether anything grows with the people already sent (an
-// O(n²) step), the RSS whether memory stays bounded. It returns a stop function.
+// sampleProgress prints to stderr as it goes (b.Logf keeps only a benchmark's first 10 lines,
+// and only at the end), every SHEBAO_BENCH_SAMPLE (default 10 s), the pushes received so far, the
+// rate and CPU per person since the last sample, the heap and RSS of the process and SQLite's WAL
+// size: the start and the end of a long campaign show whether anything grows with the people
+// already sent (an O(n²) step), the RSS whether memory stays bounded. It returns a stop function.
 func sampleProgress(b *testing.B, d *db.DB, campaign int64, push *pushtest.Server, t0 time.Time, people int) func() {
 	every := 10 * time.Second
 	if v, err := time.ParseDuration(os.Getenv("SHEBAO_BENCH_SAMPLE")); err == nil && v > 0 {
@@ -295,7 +296,8 @@ func sampleProgress(b *testing.B, d *db.DB, campaign int64, push *pushtest.Serve
 					}
 				}
 				cpu := cpuTime()
-				b.Logf("t=%s sent %d/%d (since last: %.0f/s, %.0f µs CPU each), %d in inboxes, %d jobs running; heap %d MiB, RSS %d MiB%s; load %s",
+				fmt.Fprintf(os.Stderr, "%s: t=%s sent %d/%d (since last: %.0f/s, %.0f µs CPU each), %d in inboxes, %d jobs running; heap %d MiB, RSS %d MiB%s; load %s\n",
+					b.Name(),
 					now.Sub(t0).Round(time.Second), n, people, float64(n-prev)/now.Sub(prevAt).Seconds(),
 					(cpu-prevCPU).Seconds()*1e6/float64(max(n-prev, 1)), enq, running, ms.HeapAlloc>>20, rssMiB(), wal, loadavg())
 				prev, prevAt, prevCPU = n, now, cpu
