@@ -2,6 +2,7 @@ package person
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,55 @@ func TestAgeAtLeast(t *testing.T) {
 			t.Errorf("born %q: %v, want %v", c.birth, got, c.want)
 		}
 	}
+}
+
+// TestSelectPeopleSparse: SelectPeople walks the profiles in windows of limit and filters them;
+// with few people matching, it still returns limit of them (or all that are left), in order,
+// and a cursor walk reaches every match exactly once — the same as Count.
+func TestSelectPeopleSparse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s, err := Open(ctx, Options{DB: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fs []CampaignFacts
+		var want []string
+		for i := range 50 {
+			f := CampaignFacts{Subject: fmt.Sprintf("s%03d", i), LastCertified: "2025-01-01"}
+			if i%7 == 3 { // 7 of 50 match
+				f.LastCertified = "2025-06-15"
+				want = append(want, f.Subject)
+			}
+			fs = append(fs, f)
+		}
+		if err := s.PutCampaignFacts(ctx, fs...); err != nil {
+			t.Fatal(err)
+		}
+		sel := Selection{CertifiedFrom: "2025-06-01", CertifiedTo: "2025-06-30"}
+		if n, err := s.CountPeople(ctx, sel); err != nil || n != len(want) {
+			t.Fatalf("count %d, %v; want %d", n, err, len(want))
+		}
+		var got []string
+		after := ""
+		for {
+			page, err := s.SelectPeople(ctx, sel, after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rest := len(want) - len(got); len(page) != min(3, rest) {
+				t.Fatalf("after %q: %d people, want %d", after, len(page), min(3, rest))
+			}
+			for _, f := range page {
+				got = append(got, f.Subject)
+				after = f.Subject
+			}
+			if len(page) < 3 {
+				break
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("walked %v, want %v", got, want)
+		}
+	})
 }
