@@ -200,8 +200,7 @@ func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, er
 // notices, leaving out queued.
 func (s *Service) lastEventsOf(ctx context.Context, ids []int64) (map[int64]map[int64]string, error) {
 	in, args := inList("notice_id", ids)
-	rows, err := s.db.QueryPrepared(ctx, `SELECT notice_id, subscription_id, event FROM notify_log WHERE `+in+`
-		AND event <> 'queued' ORDER BY id`, args...)
+	rows, err := s.db.QueryPrepared(ctx, lastEventsSQL(in), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -219,4 +218,9 @@ func (s *Service) lastEventsOf(ctx context.Context, ids []int64) (map[int64]map[
 		out[n][sub] = ev
 	}
 	return out, rows.Err()
+}
+
+// lastEventsSQL is lastEventsOf's query for the notices condition in (inList).
+func lastEventsSQL(in string) string {
+	return `SELECT notice_id, subscription_id, event FROM notify_log WHERE ` + in + ` AND event <> 'queued' ORDER BY id`
 }

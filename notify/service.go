@@ -396,9 +396,7 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 		return out, nil
 	}
 	in, args := inList("person", people)
-	rows, err := s.db.QueryPrepared(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
-		FROM notify_subscriptions WHERE `+in+` AND seen_at > ? ORDER BY id`,
-		append(args, s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
+	rows, err := s.db.QueryPrepared(ctx, subscriptionsSQL(in), append(args, s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
@@ -413,6 +411,12 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 		out[sub.Person] = append(out[sub.Person], sub)
 	}
 	return out, rows.Err()
+}
+
+// subscriptionsSQL is subscriptionsOf's query for the people condition in (inList), then seen_at.
+func subscriptionsSQL(in string) string {
+	return `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
+		FROM notify_subscriptions WHERE ` + in + ` AND seen_at > ? ORDER BY id`
 }
 
 // ExpireSubscriptions deletes subscriptions the app has not confirmed (re-posted) within

@@ -127,10 +127,7 @@ func (s *Store) SelectPeople(ctx context.Context, sel Selection, after string, l
 	f, args := sel.filters()
 	var out []CampaignFacts
 	for len(out) < limit {
-		rows, err := s.db.Query(ctx, `SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through,
-			CASE WHEN `+f+` THEN 1 ELSE 0 END
-			FROM (SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through
-				FROM person_profiles WHERE subject > ? ORDER BY subject LIMIT ?) w ORDER BY subject`, append(args, after, limit)...)
+		rows, err := s.db.Query(ctx, selectPeopleSQL(f), append(args, after, limit)...)
 		if err != nil {
 			return nil, fmt.Errorf("person: select people: %w", err)
 		}
@@ -157,6 +154,15 @@ func (s *Store) SelectPeople(ctx context.Context, sel Selection, after string, l
 		}
 	}
 	return out, nil
+}
+
+// selectPeopleSQL is SelectPeople's query for the filters f (Selection.filters): a window of the
+// profiles after a subject, each with 1 when it matches.
+func selectPeopleSQL(f string) string {
+	return `SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through,
+			CASE WHEN ` + f + ` THEN 1 ELSE 0 END
+		FROM (SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through
+			FROM person_profiles WHERE subject > ? ORDER BY subject LIMIT ?) w ORDER BY subject`
 }
 
 // CountPeople is how many people match sel.

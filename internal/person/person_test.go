@@ -20,13 +20,20 @@ const (
 
 func str(s string) *string { return &s }
 
+// newStore opens the person store over d with the key it keeps there.
+func newStore(t testing.TB, d *db.DB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Options{DB: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newStore(t, d)
 		p, err := s.Profile(ctx, "u1", "张三")
 		if err != nil || p.Name != "张三" || p.Sources["name"] != Identity {
 			t.Fatalf("fresh profile = %+v, %v", p, err)
@@ -181,10 +188,7 @@ func TestAgeAtLeast(t *testing.T) {
 func TestSelectPeopleSparse(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newStore(t, d)
 		var fs []CampaignFacts
 		var want []string
 		for i := range 50 {
@@ -224,4 +228,23 @@ func TestSelectPeopleSparse(t *testing.T) {
 			t.Fatalf("walked %v, want %v", got, want)
 		}
 	})
+}
+
+// TestSelectPeopleIndexWithoutStatistics: on PostgreSQL with no statistics (autovacuum off, as on
+// the development machine, or profiles loaded since the last ANALYZE), a campaign step's read is
+// an index scan of the primary key — a filtered ORDER BY … LIMIT was a full scan and sort of
+// every profile per step, O(n²) over a campaign of a million.
+func TestSelectPeopleIndexWithoutStatistics(t *testing.T) {
+	d := dbtest.PostgresOnly(t, "its planner")
+	ctx := context.Background()
+	newStore(t, d)
+	if _, err := d.Exec(ctx, `INSERT INTO person_profiles (subject, last_certified, updated_at)
+		SELECT 's' || lpad(i::text, 7, '0'), '2025-06-15', 0 FROM generate_series(1, 100000) i`); err != nil {
+		t.Fatal(err)
+	}
+	f, args := Selection{CertifiedFrom: "2025-06-01", CertifiedTo: "2025-06-30"}.filters()
+	plan := dbtest.PostgresPlan(t, d, selectPeopleSQL(f), append(args, "s0050000", 512)...)
+	if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") {
+		t.Fatalf("a campaign step scans every profile: %s", plan)
+	}
 }
