@@ -2,6 +2,8 @@ package assistant
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -67,14 +69,7 @@ func (c *Corpus) Guide(_ context.Context, code string) (content.Guide, error) {
 }
 
 // Codes lists the codes of the corpus, sorted.
-func (c *Corpus) Codes() []string {
-	out := make([]string, 0, len(c.guides))
-	for k := range c.guides {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (c *Corpus) Codes() []string { return slices.Sorted(maps.Keys(c.guides)) }
 
 // Retrieve scores every guide: a name or alias said in full counts most (longer ones more), then
 // the share of the question's character bigrams found in the names, then in the summary and FAQ.

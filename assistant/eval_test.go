@@ -61,6 +61,15 @@ func TestGoldenSet(t *testing.T) {
 	}
 }
 
+// Codes lists each guide of the corpus once, sorted, whatever order the guides came in.
+func TestCorpusCodes(t *testing.T) {
+	t.Parallel()
+	c := NewCorpus([]content.Guide{{Code: "SX-YL-012"}, {Code: "SX-SBK-003"}, {Code: "SX-YB-005"}, {Code: "SX-YL-012"}})
+	if got := strings.Join(c.Codes(), ","); got != "SX-SBK-003,SX-YB-005,SX-YL-012" {
+		t.Errorf("codes %s", got)
+	}
+}
+
 // Every golden code exists in the seed corpus, so that the set cannot silently drift from it.
 func TestGoldenCodesExist(t *testing.T) {
 	t.Parallel()

@@ -187,10 +187,11 @@ func (c *conn) audio(f ClientFrame) {
 // maxAudio is the most bytes of one audio message.
 func (c *conn) maxAudio() int { return c.svc.limits.MaxAudioBytes }
 
-// hear transcribes an audio message and tells the client what was heard. ok is false when
-// nothing usable was heard: the client has been told (heard false, or an error), and no turn
-// runs.
-func (s *Service) hear(ctx context.Context, sess *session, id string, audio []byte) (string, bool) {
+// hear transcribes an audio message and tells the client what was heard. When nothing usable was
+// heard it returns the event that says so (heard false, or an error) instead of sending it: no
+// turn runs, and the caller ends the turn first, so that a client answering 没听清 at once by
+// speaking again is not told the session is busy.
+func (s *Service) hear(ctx context.Context, sess *session, id string, audio []byte) (string, event) {
 	tr, err := s.opts.Voice.Transcribe(ctx, audio)
 	if err != nil {
 		ae, ok := apperr.As(err)
@@ -200,16 +201,16 @@ func (s *Service) hear(ctx context.Context, sess *session, id string, audio []by
 		if errors.Is(ctx.Err(), context.Canceled) {
 			ae = apperr.New(apperr.Cancelled, "")
 		}
-		s.sendTransient(sess, errorEvent(ae, id))
-		return "", false
+		return "", errorEvent(ae, id)
 	}
 	ev := &HeardEvent{eventHeader: eventHeader{Type: EventHeard}, ReplyTo: id, Heard: tr.Heard, Text: tr.Text}
 	if !tr.Heard {
 		ev.Message = voice.NotHeard
 		ev.Speakable = strings.TrimSuffix(voice.NotHeard, "。") + "。"
+		return "", ev
 	}
 	s.sendTransient(sess, ev)
-	return tr.Text, tr.Heard
+	return tr.Text, nil
 }
 
 // FixedSpeakables are the fixed replies as they are said, in plain or elder wording (with the

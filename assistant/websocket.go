@@ -448,10 +448,11 @@ func (c *conn) message(f ClientFrame, audio []byte) {
 		}
 		text := f.Text
 		if audio != nil {
-			heard, ok := s.hear(ctx, sess, f.ID, audio)
-			if !ok {
+			heard, notHeard := s.hear(ctx, sess, f.ID, audio)
+			if notHeard != nil {
 				sess.endTurn(at)
 				s.releaseTurn(sess, f.ID)
+				s.sendTransient(sess, notHeard)
 				return
 			}
 			text = heard

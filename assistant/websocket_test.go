@@ -25,27 +25,21 @@ type wsClient struct {
 	ws *websocket.Conn
 }
 
-// serverEvent is any server event, decoded loosely for assertions.
+// serverEvent is any server event, decoded loosely for assertions: the answer event's fields
+// (type, seq, reply_to, text and the rest) and those of the other events.
 type serverEvent struct {
-	Type         string     `json:"type"`
-	Seq          int64      `json:"seq"`
-	SessionID    string     `json:"session_id"`
-	Resumed      bool       `json:"resumed"`
-	Replay       int        `json:"replay"`
-	Anonymous    bool       `json:"anonymous"`
-	ReplyTo      string     `json:"reply_to"`
-	Route        Route      `json:"route"`
-	Text         string     `json:"text"`
-	Citations    []Citation `json:"citations"`
-	Speakable    string     `json:"speakable"`
-	Suggestions  []string   `json:"suggestions"`
-	Code         string     `json:"code"`
-	Message      string     `json:"message"`
-	Phone        string     `json:"phone"`
-	Reason       string     `json:"reason"`
-	ID           string     `json:"id"`
-	RetryAfterMS int64      `json:"retry_after_ms"`
-	ElderMode    bool       `json:"elder_mode"`
+	AnswerEvent
+	SessionID    string `json:"session_id"`
+	Resumed      bool   `json:"resumed"`
+	Replay       int    `json:"replay"`
+	Anonymous    bool   `json:"anonymous"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	Phone        string `json:"phone"`
+	Reason       string `json:"reason"`
+	ID           string `json:"id"`
+	RetryAfterMS int64  `json:"retry_after_ms"`
+	ElderMode    bool   `json:"elder_mode"`
 	raw          string
 }
 

@@ -193,40 +193,40 @@ func TestGuidesListFiltersAndPages(t *testing.T) {
 
 func TestBadParameters(t *testing.T) {
 	e := env(t)
-	cases := []struct {
-		target string
-		status int
-		code   string
-		param  string
+	// Each group: the targets answered with that status and code, the error naming param.
+	groups := []struct {
+		status  int
+		code    string
+		param   string
+		targets []string
 	}{
-		{"/api/v1/guides?limit=abc", 400, "invalid_parameter", "limit"},
-		{"/api/v1/guides?limit=0", 400, "invalid_parameter", "limit"},
-		{"/api/v1/guides?limit=100000", 400, "invalid_parameter", "limit"},
-		{"/api/v1/guides?page=-1", 400, "invalid_parameter", "page"},
-		{"/api/v1/guides?category=pets", 400, "invalid_parameter", "category"},
-		{"/api/v1/guides/NO-SUCH-GUIDE", 404, "guide_not_found", ""},
-		{"/api/v1/guides/" + strings.Repeat("A", 65), 400, "invalid_guide_code", ""},
-		{"/api/v1/guides/bad%20code%3B", 400, "invalid_guide_code", ""},
-		{"/api/v1/guides/%E7%A4%BE%E4%BF%9D", 400, "invalid_guide_code", ""},
-		{"/api/v1/tools/retirement?category=robot&birth=1970-01", 400, "invalid_parameter", "category"},
-		{"/api/v1/tools/retirement?category=male&birth=1970-13", 400, "invalid_parameter", "birth"},
-		{"/api/v1/tools/retirement?category=male&birth=1970-1", 400, "invalid_parameter", "birth"},
-		{"/api/v1/tools/retirement?category=male&birth=2999-01", 400, "invalid_parameter", "birth"},
-		{"/api/v1/tools/retirement?category=male&birth=1929-12", 400, "invalid_parameter", "birth"},
-		{"/api/v1/tools/retirement?category=female50", 400, "invalid_parameter", "birth"},
-		{"/no/such/route", 404, "not_found", ""},
+		{400, "invalid_parameter", "limit", []string{"/api/v1/guides?limit=abc", "/api/v1/guides?limit=0", "/api/v1/guides?limit=100000"}},
+		{400, "invalid_parameter", "page", []string{"/api/v1/guides?page=-1"}},
+		{400, "invalid_parameter", "category", []string{"/api/v1/guides?category=pets", "/api/v1/tools/retirement?category=robot&birth=1970-01"}},
+		{404, "guide_not_found", "", []string{"/api/v1/guides/NO-SUCH-GUIDE"}},
+		{400, "invalid_guide_code", "", []string{"/api/v1/guides/" + strings.Repeat("A", 65), "/api/v1/guides/bad%20code%3B", "/api/v1/guides/%E7%A4%BE%E4%BF%9D"}},
+		{400, "invalid_parameter", "birth", []string{
+			"/api/v1/tools/retirement?category=male&birth=1970-13",
+			"/api/v1/tools/retirement?category=male&birth=1970-1",
+			"/api/v1/tools/retirement?category=male&birth=2999-01",
+			"/api/v1/tools/retirement?category=male&birth=1929-12",
+			"/api/v1/tools/retirement?category=female50",
+		}},
+		{404, "not_found", "", []string{"/no/such/route"}},
 	}
-	for _, tc := range cases {
-		r := do(t, e.srv.App(), "GET", tc.target, nil)
-		if r.status != tc.status {
-			t.Errorf("%s: status %d, want %d (%s)", tc.target, r.status, tc.status, r.body)
-			continue
-		}
-		if code := r.errorCode(t); code != tc.code {
-			t.Errorf("%s: code %s, want %s", tc.target, code, tc.code)
-		}
-		if tc.param != "" && !strings.Contains(string(r.body), tc.param) {
-			t.Errorf("%s: error does not name %s: %s", tc.target, tc.param, r.body)
+	for _, g := range groups {
+		for _, target := range g.targets {
+			r := do(t, e.srv.App(), "GET", target, nil)
+			if r.status != g.status {
+				t.Errorf("%s: status %d, want %d (%s)", target, r.status, g.status, r.body)
+				continue
+			}
+			if code := r.errorCode(t); code != g.code {
+				t.Errorf("%s: code %s, want %s", target, code, g.code)
+			}
+			if g.param != "" && !strings.Contains(string(r.body), g.param) {
+				t.Errorf("%s: error does not name %s: %s", target, g.param, r.body)
+			}
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"testing"
 
 	"shebao/internal/db"
@@ -39,10 +38,7 @@ func wptPost(t *testing.T, base, path string, body any, out any) {
 // the whole pipeline (inbox, queue, worker, webpush-go) and reads back what that service
 // decrypted, with our VAPID signature checked by its code — before and after a key rotation.
 func TestInteropWithWebPushTesting(t *testing.T) {
-	base := os.Getenv(wptEnv)
-	if base == "" {
-		t.Skip("set " + wptEnv + " to a running web-push-testing server (.ci/run does)")
-	}
+	base := dbtest.Getenv(t, wptEnv, "set "+wptEnv+" to a running web-push-testing server (.ci/run does)")
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)

@@ -400,17 +400,19 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var sub Subscription
+	subs, err := db.AppendRows(nil, rows, func(r db.Scanner, sub *Subscription) error {
 		var delivered int64
-		if err := rows.Scan(&sub.ID, &sub.Person, &sub.Endpoint, &sub.P256dh, &sub.Auth, &sub.VAPIDKeyID, &sub.Fails4xx, &delivered); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&sub.ID, &sub.Person, &sub.Endpoint, &sub.P256dh, &sub.Auth, &sub.VAPIDKeyID, &sub.Fails4xx, &delivered)
 		sub.Delivered = delivered > 0
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range subs {
 		out[sub.Person] = append(out[sub.Person], sub)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // subscriptionsSQL is subscriptionsOf's query for the people condition in (inList), then seen_at.

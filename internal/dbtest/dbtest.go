@@ -130,6 +130,17 @@ func PostgresPlan(t testing.TB, d *db.DB, q string, args ...any) string {
 	return strings.Join(plan, "; ")
 }
 
+// Getenv returns the environment variable name, or skips t with the message skip (saying how to
+// run it) when the variable is not set: the gate of a test that needs a service from outside.
+func Getenv(t testing.TB, name, skip string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Skip(skip)
+	}
+	return v
+}
+
 // RedisEnvVar names the Redis URL that enables the Redis-backed tests.
 const RedisEnvVar = "SHEBAO_TEST_REDIS_URL"
 
@@ -137,11 +148,7 @@ const RedisEnvVar = "SHEBAO_TEST_REDIS_URL"
 // (saying how to run it) when the variable is not set.
 func Redis(t testing.TB) *redis.Client {
 	t.Helper()
-	u := os.Getenv(RedisEnvVar)
-	if u == "" {
-		t.Skip("set " + RedisEnvVar + "=redis://127.0.0.1:6379/0 to run against Redis")
-	}
-	opt, err := redis.ParseURL(u)
+	opt, err := redis.ParseURL(Getenv(t, RedisEnvVar, "set "+RedisEnvVar+"=redis://127.0.0.1:6379/0 to run against Redis"))
 	if err != nil {
 		t.Fatal(err)
 	}

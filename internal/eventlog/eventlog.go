@@ -30,6 +30,7 @@ import (
 
 	"shebao/internal/db"
 	"shebao/internal/event"
+	"shebao/internal/wake"
 )
 
 // timeFormat is how times are stored: fixed width UTC, so text order is time order.
@@ -135,7 +136,7 @@ type Log struct {
 	db   *db.DB
 	opts Options
 	log  *slog.Logger
-	wake chan struct{}
+	wake wake.Chan
 
 	mu        sync.Mutex
 	consumers []*consumer
@@ -157,7 +158,7 @@ func Open(ctx context.Context, d *db.DB, o Options) (*Log, error) {
 	if err := Migrate(ctx, d); err != nil {
 		return nil, err
 	}
-	return &Log{db: d, opts: o, log: o.Log, wake: make(chan struct{}, 1)}, nil
+	return &Log{db: d, opts: o, log: o.Log, wake: wake.New()}, nil
 }
 
 // Head returns the position of the last committed event (0 when the log is empty).
@@ -218,12 +219,7 @@ func (l *Log) Deliver(ctx context.Context) error {
 }
 
 // Wake asks Run to read the log soon, without waiting for the poll interval.
-func (l *Log) Wake() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
+func (l *Log) Wake() { l.wake.Wake() }
 
 // Run polls the log until ctx ends, handing new events to this process's consumers and retrying
 // the failed ones once their backoff has passed.
@@ -234,14 +230,7 @@ func (l *Log) Run(ctx context.Context) {
 	if l.opts.Signal != nil {
 		signals = l.opts.Signal.Receive()
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-l.wake:
-		case <-signals:
-		}
+	for l.wake.Wait(ctx.Done(), t.C, signals) {
 		if err := l.drain(ctx, true); err != nil && ctx.Err() == nil {
 			l.log.Debug("eventlog: poll", "err", err)
 		}

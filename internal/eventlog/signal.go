@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
+
+	"shebao/internal/wake"
 )
 
 // SignalChannel is the Redis channel and PostgreSQL NOTIFY channel that carry "events were
@@ -27,7 +29,7 @@ type signalBase struct {
 	kind string
 	poll time.Duration
 	log  *slog.Logger
-	out  chan struct{}
+	out  wake.Chan
 
 	tr transport
 
@@ -66,7 +68,7 @@ func startSignal(ctx context.Context, kind string, tr transport, poll time.Durat
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &signalBase{id: hex.EncodeToString(b), kind: kind, poll: poll, log: log, out: make(chan struct{}, 1), tr: tr}
+	s := &signalBase{id: hex.EncodeToString(b), kind: kind, poll: poll, log: log, out: wake.New(), tr: tr}
 	go s.listen(ctx)
 	return s
 }
@@ -119,12 +121,7 @@ func (s *signalBase) listen(ctx context.Context) {
 // Receive yields an announcement from another process.
 func (s *signalBase) Receive() <-chan struct{} { return s.out }
 
-func (s *signalBase) notify() {
-	select {
-	case s.out <- struct{}{}:
-	default:
-	}
-}
+func (s *signalBase) notify() { s.out.Wake() }
 
 // health records whether the transport works, logging only the changes: a dead Redis must not
 // log once per publish, but its death and its return must be seen.

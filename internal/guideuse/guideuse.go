@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"shebao/internal/db"
+	"shebao/internal/wake"
 )
 
 // Everyone is the subject of the counts of all uses (signed-in or anonymous).
@@ -66,7 +67,7 @@ type Store struct {
 	mu      sync.Mutex
 	pending map[key]*int64 // pointers: assigning to a string-keyed map entry replaces its key
 	dropped int64
-	wake    chan struct{}
+	wake    wake.Chan
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -93,7 +94,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := o.DB.Migrate(ctx, "guideuse", Migrations); err != nil {
 		return nil, err
 	}
-	s := &Store{o: o, pending: map[key]*int64{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{o: o, pending: map[key]*int64{}, wake: wake.New(), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s, nil
 }
@@ -114,10 +115,7 @@ func (s *Store) Record(subject, code string) {
 	}
 	s.mu.Unlock()
 	if full {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.wake.Wake()
 	}
 }
 
@@ -136,13 +134,7 @@ func (s *Store) run() {
 	defer close(s.done)
 	t := time.NewTicker(s.o.Interval)
 	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-		case <-s.wake:
-		case <-s.stop:
-			return
-		}
+	for s.wake.Wait(s.stop, t.C, nil) {
 		if err := s.Flush(context.Background()); err != nil {
 			s.o.Log.Error("guide use: flush", "err", err)
 		}

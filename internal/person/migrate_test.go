@@ -24,10 +24,7 @@ func TestProfilesKeyedBySubject(t *testing.T) {
 		if _, err := d.Exec(ctx, `INSERT INTO person_follows (subject, guide_code, seen_at) VALUES ('p1', 'SX-YL-012', 1), ('p1', 'SX-YB-005', 2)`); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, d, Options{})
 		p, err := s.Profile(ctx, "p1", "")
 		if err != nil || p.Name != "王小明" || p.City != "西安市" {
 			t.Fatalf("profile after the upgrade: %+v %v", p, err)

@@ -20,12 +20,13 @@ const (
 
 func str(s string) *string { return &s }
 
-// newStore opens the person store over d with the key it keeps there.
-func newStore(t testing.TB, d *db.DB) *Store {
+// openStore opens the person store on d with o, failing t if it cannot.
+func openStore(t *testing.T, d *db.DB, o Options) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), Options{DB: d})
+	o.DB = d
+	s, err := Open(context.Background(), o)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open the person store: %v", err)
 	}
 	return s
 }
@@ -33,7 +34,7 @@ func newStore(t testing.TB, d *db.DB) *Store {
 func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := newStore(t, d)
+		s := openStore(t, d, Options{})
 		p, err := s.Profile(ctx, "u1", "张三")
 		if err != nil || p.Name != "张三" || p.Sources["name"] != Identity {
 			t.Fatalf("fresh profile = %+v, %v", p, err)
@@ -61,18 +62,11 @@ func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 			t.Fatalf("clear = %q %q %v", id, ph, err)
 		}
 		// A second Open reads the same generated key.
-		s2, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id, _, err := s2.Clear(ctx, "u1"); err != nil || id != testID {
+		if id, _, err := openStore(t, d, Options{}).Clear(ctx, "u1"); err != nil || id != testID {
 			t.Fatalf("after reopen: %q %v", id, err)
 		}
 		// Another key cannot read it.
-		s3, err := Open(ctx, Options{DB: d, Key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s3 := openStore(t, d, Options{Key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="})
 		if _, err := s3.Profile(ctx, "u1", ""); err == nil {
 			t.Fatal("a different key opened the sealed values")
 		}
@@ -80,12 +74,8 @@ func TestProfileRoundTripEncryptedAndMasked(t *testing.T) {
 }
 
 func TestPatchRejectsBadFields(t *testing.T) {
-	d := dbtest.SQLite(t)
 	ctx := context.Background()
-	s, err := Open(ctx, Options{DB: d, Now: func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dbtest.SQLite(t), Options{Now: func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }})
 	for _, tc := range []struct {
 		name  string
 		patch Patch
@@ -119,10 +109,7 @@ func TestPatchRejectsBadFields(t *testing.T) {
 func TestFollowers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{DB: d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, d, Options{})
 		for _, sub := range []string{"b", "a"} {
 			if err := s.Follow(ctx, sub, "SX-SBK-003"); err != nil {
 				t.Fatal(err)
@@ -188,7 +175,7 @@ func TestAgeAtLeast(t *testing.T) {
 func TestSelectPeopleSparse(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := newStore(t, d)
+		s := openStore(t, d, Options{})
 		var fs []CampaignFacts
 		var want []string
 		for i := range 50 {
@@ -237,7 +224,7 @@ func TestSelectPeopleSparse(t *testing.T) {
 func TestSelectPeopleIndexWithoutStatistics(t *testing.T) {
 	d := dbtest.PostgresOnly(t, "its planner")
 	ctx := context.Background()
-	newStore(t, d)
+	openStore(t, d, Options{})
 	if _, err := d.Exec(ctx, `INSERT INTO person_profiles (subject, last_certified, updated_at)
 		SELECT 's' || lpad(i::text, 7, '0'), '2025-06-15', 0 FROM generate_series(1, 100000) i`); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"shebao/internal/wake"
 )
 
 // Handler does one job. An error makes the job retry (or die, see Permanent); returning nil
@@ -33,7 +35,7 @@ type Worker struct {
 	log      *slog.Logger
 	mu       sync.RWMutex
 	handlers map[string]Handler
-	wake     chan struct{}
+	wake     wake.Chan
 }
 
 // NewWorker returns a worker on q; add handlers with Handle before Run.
@@ -50,7 +52,7 @@ func (q *Queue) NewWorker(o WorkerOptions) *Worker {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Worker{q: q, opts: o, log: o.Log, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	return &Worker{q: q, opts: o, log: o.Log, handlers: map[string]Handler{}, wake: wake.New()}
 }
 
 // Handle sets the handler for jobs of kind.
@@ -72,12 +74,7 @@ func (w *Worker) kinds() []string {
 }
 
 // Wake asks Run to look for jobs now (e.g. after enqueueing one due at once).
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Wake() { w.wake.Wake() }
 
 // minDueWait is the shortest a worker sleeps for a job falling due.
 const minDueWait = 5 * time.Millisecond
@@ -88,13 +85,13 @@ func (w *Worker) Run(ctx context.Context) {
 	slots := make(chan struct{}, w.opts.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	t := time.NewTicker(w.opts.Poll)
+	// t fires after a poll interval, or sooner when the earliest ready job not yet due falls due
+	// before that: a job scheduled a few milliseconds ahead (a campaign's next step) runs then,
+	// not up to a poll later.
+	t := time.NewTimer(w.opts.Poll)
 	defer t.Stop()
-	// due fires when the earliest ready job not yet due falls due, if that is before the next
-	// poll: a job scheduled a few milliseconds ahead runs then, not up to a poll later.
-	due := time.NewTimer(w.opts.Poll)
-	defer due.Stop()
 	for {
+		wait := w.opts.Poll
 		// Claim when at least a quarter of the slots are free (or all, at concurrency below 4):
 		// one claim transaction then takes several jobs, where claiming each freed slot alone
 		// cost a write transaction per job, the single writer's bottleneck on SQLite.
@@ -119,15 +116,12 @@ func (w *Worker) Run(ctx context.Context) {
 			if !next.IsZero() {
 				// At least minDueWait: under a test's clock that stands still, a job "due in 1 µs"
 				// must not make the worker spin.
-				due.Reset(min(max(next.Sub(w.q.opts.Now()), minDueWait), w.opts.Poll))
+				wait = min(max(next.Sub(w.q.opts.Now()), minDueWait), w.opts.Poll)
 			}
 		}
-		select {
-		case <-ctx.Done():
+		t.Reset(wait)
+		if !w.wake.Wait(ctx.Done(), t.C, nil) {
 			return
-		case <-t.C:
-		case <-due.C:
-		case <-w.wake:
 		}
 	}
 }
