@@ -94,8 +94,7 @@ func TestKill9MidCampaign(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWorkerProcess$")
 		cmd.Env = append(os.Environ(), "NOTIFY_HELPER_DB="+path, "NOTIFY_HELPER_PUSH="+push.Host())
 		cmd.Stderr = os.Stderr
-		dieWithParent(cmd)
-		if err := cmd.Start(); err != nil {
+		if err := startChild(t, cmd); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // a failed test leaves no worker running

@@ -4,16 +4,28 @@ package notify
 
 import (
 	"os/exec"
+	"runtime"
 	"syscall"
+	"testing"
 )
 
-// dieWithParent has the kernel send SIGKILL to cmd's process when this test process dies — even
-// by SIGKILL, when no cleanup runs — so that a killed test run leaves no worker process behind.
-// (Strictly, when the thread that started it exits; Go ends a thread only when a goroutine
-// locked to it exits, which the tests do not do.)
-func dieWithParent(cmd *exec.Cmd) {
+// startChild starts cmd so that the kernel sends it SIGKILL when this test process dies — even
+// by SIGKILL, when no cleanup runs — and a killed test run leaves no worker process behind.
+// Linux sends the parent-death signal when the thread that forked the child exits, not the
+// process, and Go ends threads (one whose goroutine exits while locked to it): the fork is made
+// from a goroutine that keeps its thread locked, parked, until the test ends.
+func startChild(t testing.TB, cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	started, release := make(chan error), make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread() // back to the pool, not ended
+		started <- cmd.Start()
+		<-release
+	}()
+	t.Cleanup(func() { close(release) })
+	return <-started
 }
 
-// exitWithParent is the child's side of dieWithParent: nothing to do on Linux.
+// exitWithParent is the child's side of startChild: nothing to do on Linux.
 func exitWithParent() {}

@@ -5,12 +5,13 @@ package notify
 import (
 	"os"
 	"os/exec"
+	"testing"
 	"time"
 )
 
-// dieWithParent: without Linux's parent-death signal, the child watches its parent itself
+// startChild starts cmd; without Linux's parent-death signal the child watches its parent itself
 // (exitWithParent).
-func dieWithParent(*exec.Cmd) {}
+func startChild(_ testing.TB, cmd *exec.Cmd) error { return cmd.Start() }
 
 // exitWithParent ends this child process when its parent has gone (it is re-parented, so its
 // parent process id changes), checking twice a second.
