@@ -22,8 +22,9 @@ type batchJob struct {
 }
 
 // batchChunk is how many notices a batch job sends before it records their outcomes in one
-// transaction: a crash resends at most this many (counted; the tag keeps the screen right).
-const batchChunk = 100
+// transaction: a crash resends at most this many (counted; the tag keeps the screen right). A
+// power of two: its log lines are one statement (rowGroups).
+const batchChunk = 128
 
 // batchSenders is how many sends one batch job has in flight.
 const batchSenders = 4
@@ -184,8 +185,9 @@ type pending struct {
 
 // noticesByID reads notices.
 func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, person, kind, title, body, link, key, collapse, urgent, critical, campaign_id
-		FROM notify_notices WHERE id IN (`+marks(len(ids))+`) ORDER BY id`, int64s(ids)...)
+	in, args := inList("id", ids)
+	rows, err := s.db.QueryPrepared(ctx, `SELECT id, person, kind, title, body, link, key, collapse, urgent, critical, campaign_id
+		FROM notify_notices WHERE `+in+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: notices: %w", err)
 	}
@@ -197,8 +199,8 @@ func (s *Service) noticesByID(ctx context.Context, ids []int64) ([]noticeRow, er
 // lastEventsOf is the last event per notice and subscription (0: the notice as a whole) of the
 // notices, leaving out queued.
 func (s *Service) lastEventsOf(ctx context.Context, ids []int64) (map[int64]map[int64]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT notice_id, subscription_id, event FROM notify_log WHERE notice_id IN (`+marks(len(ids))+`)
-		AND event <> 'queued' ORDER BY id`, int64s(ids)...)
+	in, args := inList("notice_id", ids)
+	rows, err := s.db.QueryPrepared(ctx, lastEventsSQL(in), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -218,18 +220,7 @@ func (s *Service) lastEventsOf(ctx context.Context, ids []int64) (map[int64]map[
 	return out, rows.Err()
 }
 
-func int64s(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
-}
-
-func strs(v []string) []any {
-	out := make([]any, len(v))
-	for i, s := range v {
-		out[i] = s
-	}
-	return out
+// lastEventsSQL is lastEventsOf's query for the notices condition in (inList).
+func lastEventsSQL(in string) string {
+	return `SELECT notice_id, subscription_id, event FROM notify_log WHERE ` + in + ` AND event <> 'queued' ORDER BY id`
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -16,6 +17,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -164,6 +167,7 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 	push := pushtest.New()
 	defer push.Close()
 	push.Verify.Store(false)
+	push.CountOnly.Store(true)
 	q, _ := queue.Open(ctx, d, queue.Options{})
 	s, err := Open(ctx, Options{DB: d, Queue: q, VAPIDSubject: "mailto:ops@shebao.gov.cn", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Endpoints: &EndpointPolicy{InsecureTestHosts: []string{push.Host()}}, Concurrency: workers, QuietStart: 1, QuietEnd: 1})
@@ -173,8 +177,8 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 	t0 := time.Now()
 	now := time.Now().UnixMicro()
 	last := certifiedFor(time.Now().AddDate(0, 0, 10)) // due in 10 days
-	for i := 0; i < people; i += insertChunk {
-		n := min(insertChunk, people-i)
+	for i := 0; i < people; i += maxRows {
+		n := min(maxRows, people-i)
 		var ps, subs []any
 		for j := i; j < i+n; j++ {
 			p := fmt.Sprintf("p%07d", j)
@@ -202,26 +206,119 @@ func campaignRun(b *testing.B, d *db.DB, people, workers int) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	t1, cpu0 := time.Now(), cpuTime()
+	t1, cpu0, wait0, pg0 := time.Now(), cpuTime(), runQueueWait(), postgresCPU(ctx, d)
 	if _, err := s.StartCampaign(ctx, c.ID); err != nil {
 		b.Fatal(err)
 	}
+	stop := sampleProgress(b, d, c.ID, push, t1, people)
+	defer stop()
 	// Done: every device reached, and no job left (the last outcomes recorded).
 	at := testutil.RunUntil(ctx, s.Worker("bench").Run, func() bool {
 		var pending int
 		return push.Received() >= int64(people) &&
 			d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state IN ('ready', 'running')`).Scan(&pending) == nil && pending == 0
 	})
-	el, cpu := at.Sub(t1), cpuTime()-cpu0
-	if c, err = s.Campaign(ctx, c.ID); err != nil || c.Sent != people {
-		b.Fatalf("campaign sent %d of %d (dropped %d, failed %d): %v", c.Sent, people, c.Dropped, c.Failed, err)
+	el, cpu, wait, pg := at.Sub(t1), cpuTime()-cpu0, runQueueWait()-wait0, postgresCPU(ctx, d)
+	if c, err = s.Campaign(ctx, c.ID); err != nil {
+		b.Fatal(err)
+	}
+	if reached := devicesReached(b, d, c.ID); reached != people {
+		b.Fatalf("campaign reached %d devices of %d (log: sent %d, dropped %d, failed %d)", reached, people, c.Sent, c.Dropped, c.Failed)
+	}
+	if c.Resends > 0 || c.Sent != people {
+		b.Logf("log: sent %d (for %d devices), resends %d", c.Sent, people, c.Resends)
+	}
+	// A job that failed (a busy store, a lost lease) shows in its attempts and last error.
+	var retried, dead int
+	var lastErr string
+	_ = d.QueryRow(ctx, `SELECT count(*), coalesce(max(last_error), '') FROM jobs WHERE attempts > 1 OR last_error <> ''`).Scan(&retried, &lastErr)
+	_ = d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state = 'dead'`).Scan(&dead)
+	if dead > 0 || retried > 0 {
+		b.Logf("%d jobs retried or failed, %d dead; last error: %s", retried, dead, lastErr)
 	}
 	b.ReportMetric(float64(people)/el.Seconds(), "people/s")
 	b.ReportMetric(el.Seconds(), "s-total")
 	b.ReportMetric(cpu.Seconds()*1e6/float64(people), "cpu-µs/person")
-	b.Logf("%d people: campaign %s end to end (%.0f/s); 1M at this rate: %.1f min; CPU of this process %s (%.0f µs a person, %.0f%% of the 2 cores); load %s",
+	b.ReportMetric(wait.Seconds(), "s-runq-wait")
+	if pg != nil {
+		var pgCPU time.Duration
+		for pid, t := range pg {
+			pgCPU += t - pg0[pid]
+		}
+		b.ReportMetric(pgCPU.Seconds()*1e6/float64(people), "pg-cpu-µs/person")
+		b.Logf("PostgreSQL's backends of this process (by application_name): %s CPU, %.0f µs a person",
+			pgCPU.Round(time.Millisecond), pgCPU.Seconds()*1e6/float64(people))
+	}
+	b.Logf("%d people: campaign %s end to end (%.0f/s); 1M at this rate: %.1f min; CPU of this process %s (%.0f µs a person, %.0f%% of the 2 cores); "+
+		"its threads waited %s for a CPU (run queue, summed); load %s",
 		people, el.Round(time.Millisecond), float64(people)/el.Seconds(), 1e6/(float64(people)/el.Seconds())/60, cpu.Round(time.Millisecond),
-		cpu.Seconds()*1e6/float64(people), 100*cpu.Seconds()/el.Seconds()/2, loadavg())
+		cpu.Seconds()*1e6/float64(people), 100*cpu.Seconds()/el.Seconds()/2, wait.Round(time.Millisecond), loadavg())
+}
+
+// sampleProgress prints to stderr as it goes (b.Logf keeps only a benchmark's first 10 lines,
+// and only at the end), every SHEBAO_BENCH_SAMPLE (default 10 s), the pushes received so far, the
+// rate and CPU per person since the last sample, the heap and RSS of the process and SQLite's WAL
+// size: the start and the end of a long campaign show whether anything grows with the people
+// already sent (an O(n²) step), the RSS whether memory stays bounded. It returns a stop function.
+func sampleProgress(b *testing.B, d *db.DB, campaign int64, push *pushtest.Server, t0 time.Time, people int) func() {
+	every := 10 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("SHEBAO_BENCH_SAMPLE")); err == nil && v > 0 {
+		every = v
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var prev int64
+		prevAt, prevCPU := t0, cpuTime()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				n := push.Received()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				var enq, running int
+				ctx := context.Background()
+				_ = d.QueryRow(ctx, `SELECT enqueued FROM notify_campaigns WHERE id = ?`, campaign).Scan(&enq)
+				_ = d.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state = 'running'`).Scan(&running)
+				wal := ""
+				if d.Dialect == db.SQLite {
+					var seq int
+					var name, file string
+					if d.QueryRow(ctx, `PRAGMA database_list`).Scan(&seq, &name, &file) == nil {
+						if fi, err := os.Stat(file + "-wal"); err == nil {
+							wal = fmt.Sprintf(", WAL %d MiB", fi.Size()>>20)
+						}
+					}
+				}
+				cpu := cpuTime()
+				fmt.Fprintf(os.Stderr, "%s: t=%s sent %d/%d (since last: %.0f/s, %.0f µs CPU each), %d in inboxes, %d jobs running; heap %d MiB, RSS %d MiB%s; load %s\n",
+					b.Name(),
+					now.Sub(t0).Round(time.Second), n, people, float64(n-prev)/now.Sub(prevAt).Seconds(),
+					(cpu-prevCPU).Seconds()*1e6/float64(max(n-prev, 1)), enq, running, ms.HeapAlloc>>20, rssMiB(), wal, loadavg())
+				prev, prevAt, prevCPU = n, now, cpu
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// rssMiB is the resident set size of this process in MiB (0 where /proc is missing).
+func rssMiB() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize()) >> 20
 }
 
 // cpuTime is the user and system CPU time of this process so far: on a machine shared with
@@ -232,6 +329,64 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runQueueWait is how long this process's threads have waited, summed, on a run queue for a
+// CPU (the second field of /proc/self/task/*/schedstat; 0 where there is none): on a loaded
+// machine it tells time taken by the others from time this code spends blocked.
+func runQueueWait() time.Duration {
+	tasks, _ := filepath.Glob("/proc/self/task/*/schedstat")
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}
+
+// postgresCPU is the CPU time so far of each PostgreSQL backend whose application_name is this
+// process's (set application_name in SHEBAO_TEST_DATABASE_URL to one no other client uses), read
+// from /proc when the server runs on this machine; nil on SQLite, without an application_name,
+// or when the backends' /proc entries cannot be read.
+func postgresCPU(ctx context.Context, d *db.DB) map[int]time.Duration {
+	if d.Dialect != db.Postgres {
+		return nil
+	}
+	rows, err := d.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = current_setting('application_name')
+		AND application_name <> ''`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return nil
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return nil
+		}
+		// utime and stime are fields 14 and 15, in clock ticks (100 a second), after "(comm)".
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			return nil
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // loadavg is the first three fields of /proc/loadavg ("" where there is none).

@@ -25,8 +25,8 @@ const (
 )
 
 // maxBatch bounds the people one campaign step puts in their inboxes in one transaction, and
-// one delivery job then sends to.
-const maxBatch = 500
+// one delivery job then sends to. A power of two: its notices are one statement (rowGroups).
+const maxBatch = 512
 
 // CampaignInput is what an operator defines.
 type CampaignInput struct {
@@ -347,8 +347,13 @@ func (s *Service) campaignStep(ctx context.Context, j queue.Job) error {
 		if nextState == CampaignDone {
 			return nil
 		}
-		// The rate: this step's people spread over size/rate of a minute.
-		at := s.now().Add(time.Duration(float64(s.opts.Minute) * float64(size) / float64(rate)))
+		// The rate: this step's people spread over size/rate of a minute, from when this step fell
+		// due (start to start, so a step's own time does not slow the campaign below its rate);
+		// a step that ran late makes the next one due at once, never a burst to catch up.
+		at := j.RunAt.Add(time.Duration(float64(s.opts.Minute) * float64(size) / float64(rate)))
+		if now := s.now(); at.Before(now) {
+			at = now
+		}
 		return s.enqueueStep(ctx, tx, cj.Campaign, cj.Batch+1, at)
 	})
 }

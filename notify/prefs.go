@@ -39,7 +39,8 @@ func (s *Service) settingsOf(ctx context.Context, people []string) (map[string]s
 	if len(people) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT person, disabled, quiet_start, quiet_end FROM notify_settings WHERE person IN (`+marks(len(people))+`)`, strs(people)...)
+	in, args := inList("person", people)
+	rows, err := s.db.QueryPrepared(ctx, `SELECT person, disabled, quiet_start, quiet_end FROM notify_settings WHERE `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("notify: settings: %w", err)
 	}

@@ -395,9 +395,8 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 	if len(people) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
-		FROM notify_subscriptions WHERE person IN (`+marks(len(people))+`) AND seen_at > ? ORDER BY id`,
-		append(strs(people), s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
+	in, args := inList("person", people)
+	rows, err := s.db.QueryPrepared(ctx, subscriptionsSQL(in), append(args, s.now().Add(-s.opts.SubscriptionMaxIdle).UnixMicro())...)
 	if err != nil {
 		return nil, err
 	}
@@ -414,6 +413,12 @@ func (s *Service) subscriptionsOf(ctx context.Context, people []string) (map[str
 		out[sub.Person] = append(out[sub.Person], sub)
 	}
 	return out, nil
+}
+
+// subscriptionsSQL is subscriptionsOf's query for the people condition in (inList), then seen_at.
+func subscriptionsSQL(in string) string {
+	return `SELECT id, person, endpoint, p256dh, auth, vapid_key_id, fails_4xx, delivered_at
+		FROM notify_subscriptions WHERE ` + in + ` AND seen_at > ? ORDER BY id`
 }
 
 // ExpireSubscriptions deletes subscriptions the app has not confirmed (re-posted) within

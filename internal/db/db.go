@@ -45,7 +45,8 @@ type DB struct {
 
 // QueryPrepared runs q (with '?' placeholders) as a statement prepared once and kept for the
 // DB's lifetime: for hot read paths, where parsing the SQL on every call was a quarter of the
-// CPU of a request (GET /api/v1/me/home). q must be a constant text, not built per call.
+// CPU of a request (GET /api/v1/me/home). q must be a constant text, or one of a bounded set
+// (e.g. an IN list padded to a power of two), never built freely per call.
 func (d *DB) QueryPrepared(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	st, err := d.prepared(ctx, q)
 	if err != nil {
@@ -261,10 +262,10 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return t.Tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
 }
 
-// ExecPrepared is Exec with q prepared once for the DB, as QueryPrepared (q a constant text):
-// the statement prepared on the transaction's connection before is used again, else it is
-// prepared there and kept. For the hot write paths (the 经办 webhook), where parsing the SQL was
-// a quarter of the CPU.
+// ExecPrepared is Exec through the DB's statement for q, prepared once per connection and kept
+// (see DB.QueryPrepared): for statements a hot path runs again and again (the 经办 webhook's
+// writes, multi-row writes of a few fixed sizes), which SQLite otherwise parses afresh every
+// time. q must be one of a bounded set of texts.
 func (t *Tx) ExecPrepared(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	st, err := t.db.prepared(ctx, q)
 	if err != nil {
@@ -280,6 +281,15 @@ func (t *Tx) QueryRowPrepared(ctx context.Context, q string, args ...any) *sql.R
 		return t.QueryRow(ctx, q, args...) // the error shows again, on Scan
 	}
 	return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
+// QueryPrepared is ExecPrepared for a statement that returns rows.
+func (t *Tx) QueryPrepared(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.db.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 }
 
 // Dialect returns the transaction's dialect.

@@ -97,6 +97,39 @@ func SQLitePlan(t testing.TB, d *db.DB, q string, args ...any) string {
 	return strings.Join(plan, "; ")
 }
 
+// PostgresOnly is Postgres for a test that means something only there: it skips the test, saying
+// why, when SHEBAO_TEST_DATABASE_URL is not set.
+func PostgresOnly(t testing.TB, why string) *db.DB {
+	t.Helper()
+	d := Postgres(t)
+	if d == nil {
+		t.Skip("set " + EnvVar + " to run against PostgreSQL (" + why + ")")
+	}
+	return d
+}
+
+// PostgresPlan is PostgreSQL's EXPLAIN of q with args, one line per plan node, joined by "; ".
+func PostgresPlan(t testing.TB, d *db.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := d.Query(context.Background(), `EXPLAIN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, strings.TrimSpace(line))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
+}
+
 // Getenv returns the environment variable name, or skips t with the message skip (saying how to
 // run it) when the variable is not set: the gate of a test that needs a service from outside.
 func Getenv(t testing.TB, name, skip string) string {

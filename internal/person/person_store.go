@@ -96,7 +96,13 @@ type Selection struct {
 }
 
 func (sel Selection) where() (string, []any) {
-	w, args := "subject > ?", []any(nil)
+	f, args := sel.filters()
+	return "subject > ? AND " + f, args
+}
+
+// filters is sel as an SQL condition on person_profiles, with its arguments.
+func (sel Selection) filters() (string, []any) {
+	w, args := "1 = 1", []any(nil)
 	if sel.CertifiedFrom != "" || sel.CertifiedTo != "" {
 		w += " AND last_certified <> '' AND last_certified >= ? AND last_certified <= ?"
 		args = append(args, sel.CertifiedFrom, sel.CertifiedTo)
@@ -112,20 +118,51 @@ func (sel Selection) where() (string, []any) {
 }
 
 // SelectPeople returns up to limit people matching sel whose subject sorts after after, in
-// ascending order of subject (a campaign's cursor is the last subject it reached).
+// ascending order of subject (a campaign's cursor is the last subject it reached). It walks the
+// primary key in windows of limit profiles and filters each window, so that the plan is an index
+// range scan whatever the planner knows: the filtered ORDER BY subject LIMIT it replaces was, on
+// PostgreSQL without statistics (autovacuum off, or profiles loaded since the last ANALYZE), a
+// full scan and sort of person_profiles per call — O(n²) over a campaign of a million.
 func (s *Store) SelectPeople(ctx context.Context, sel Selection, after string, limit int) ([]CampaignFacts, error) {
-	w, args := sel.where()
-	rows, err := s.db.Query(ctx, `SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through
-		FROM person_profiles WHERE `+w+` ORDER BY subject LIMIT ?`, append(append([]any{after}, args...), limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("person: select people: %w", err)
+	f, args := sel.filters()
+	var out []CampaignFacts
+	for len(out) < limit {
+		rows, err := s.db.Query(ctx, selectPeopleSQL(f), append(args, after, limit)...)
+		if err != nil {
+			return nil, fmt.Errorf("person: select people: %w", err)
+		}
+		scanned := 0
+		for rows.Next() {
+			var f CampaignFacts
+			var insured, match int
+			if err := rows.Scan(&f.Subject, &f.LastCertified, &f.BirthMonth, &f.Category, &insured, &f.ResidentPaidThrough, &match); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("person: select people: %w", err)
+			}
+			scanned++
+			after, f.ResidentInsured = f.Subject, insured != 0
+			if match == 1 && len(out) < limit {
+				out = append(out, f)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("person: select people: %w", err)
+		}
+		if scanned < limit {
+			break // the end of the profiles
+		}
 	}
-	return db.AppendRows(nil, rows, func(r db.Scanner, f *CampaignFacts) error {
-		var insured int
-		err := r.Scan(&f.Subject, &f.LastCertified, &f.BirthMonth, &f.Category, &insured, &f.ResidentPaidThrough)
-		f.ResidentInsured = insured != 0
-		return err
-	})
+	return out, nil
+}
+
+// selectPeopleSQL is SelectPeople's query for the filters f (Selection.filters): a window of the
+// profiles after a subject, each with 1 when it matches.
+func selectPeopleSQL(f string) string {
+	return `SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through,
+			CASE WHEN ` + f + ` THEN 1 ELSE 0 END
+		FROM (SELECT subject, last_certified, birth_month, category, resident_insured, resident_paid_through
+			FROM person_profiles WHERE subject > ? ORDER BY subject LIMIT ?) w ORDER BY subject`
 }
 
 // CountPeople is how many people match sel.

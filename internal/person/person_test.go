@@ -2,6 +2,7 @@ package person
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,72 @@ func TestAgeAtLeast(t *testing.T) {
 		if got := ageAtLeast(c.birth, ElderAge, now); got != c.want {
 			t.Errorf("born %q: %v, want %v", c.birth, got, c.want)
 		}
+	}
+}
+
+// TestSelectPeopleSparse: SelectPeople walks the profiles in windows of limit and filters them;
+// with few people matching, it still returns limit of them (or all that are left), in order,
+// and a cursor walk reaches every match exactly once — the same as Count.
+func TestSelectPeopleSparse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := openStore(t, d, Options{})
+		var fs []CampaignFacts
+		var want []string
+		for i := range 50 {
+			f := CampaignFacts{Subject: fmt.Sprintf("s%03d", i), LastCertified: "2025-01-01"}
+			if i%7 == 3 { // 7 of 50 match
+				f.LastCertified = "2025-06-15"
+				want = append(want, f.Subject)
+			}
+			fs = append(fs, f)
+		}
+		if err := s.PutCampaignFacts(ctx, fs...); err != nil {
+			t.Fatal(err)
+		}
+		sel := Selection{CertifiedFrom: "2025-06-01", CertifiedTo: "2025-06-30"}
+		if n, err := s.CountPeople(ctx, sel); err != nil || n != len(want) {
+			t.Fatalf("count %d, %v; want %d", n, err, len(want))
+		}
+		var got []string
+		after := ""
+		for {
+			page, err := s.SelectPeople(ctx, sel, after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rest := len(want) - len(got); len(page) != min(3, rest) {
+				t.Fatalf("after %q: %d people, want %d", after, len(page), min(3, rest))
+			}
+			for _, f := range page {
+				got = append(got, f.Subject)
+				after = f.Subject
+			}
+			if len(page) < 3 {
+				break
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("walked %v, want %v", got, want)
+		}
+	})
+}
+
+// TestSelectPeopleIndexWithoutStatistics: on PostgreSQL with no statistics (autovacuum off, as on
+// the development machine, or profiles loaded since the last ANALYZE), a campaign step's read is
+// an index scan of the primary key — a filtered ORDER BY … LIMIT was a full scan and sort of
+// every profile per step, O(n²) over a campaign of a million.
+func TestSelectPeopleIndexWithoutStatistics(t *testing.T) {
+	d := dbtest.PostgresOnly(t, "its planner")
+	ctx := context.Background()
+	openStore(t, d, Options{})
+	if _, err := d.Exec(ctx, `INSERT INTO person_profiles (subject, last_certified, updated_at)
+		SELECT 's' || lpad(i::text, 7, '0'), '2025-06-15', 0 FROM generate_series(1, 100000) i`); err != nil {
+		t.Fatal(err)
+	}
+	f, args := Selection{CertifiedFrom: "2025-06-01", CertifiedTo: "2025-06-30"}.filters()
+	plan := dbtest.PostgresPlan(t, d, selectPeopleSQL(f), append(args, "s0050000", 512)...)
+	if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") {
+		t.Fatalf("a campaign step scans every profile: %s", plan)
 	}
 }

@@ -217,8 +217,17 @@ var ErrLeaseLost = errors.New("queue: lease lost to another worker")
 // and running jobs whose lease expired (their worker is presumed dead). A job whose last attempt
 // was such a lost worker becomes dead instead.
 func (q *Queue) Claim(ctx context.Context, worker string, kinds []string, n int) ([]*Claim, error) {
+	out, _, err := q.claim(ctx, worker, kinds, n)
+	return out, err
+}
+
+// claim is Claim that also returns when the earliest ready job of kinds not yet due falls due
+// (zero when there is none, or when the claim found due jobs): a worker sleeps until then
+// rather than a whole poll interval, so that a chain of jobs each scheduling the next a few
+// milliseconds ahead (a campaign's steps) is not paced by the poll.
+func (q *Queue) claim(ctx context.Context, worker string, kinds []string, n int) ([]*Claim, time.Time, error) {
 	if len(kinds) == 0 || n <= 0 {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
 	b := make([]byte, 6)
 	_, _ = crand.Read(b)
@@ -233,17 +242,24 @@ func (q *Queue) Claim(ctx context.Context, worker string, kinds []string, n int)
 	if q.db.Dialect == db.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	// A read first: an idle worker's poll must not take SQLite's write lock every time.
-	var ready, expired int
+	// A read first: an idle worker's poll must not take SQLite's write lock every time. It reads
+	// the earliest ready job's run_at (due when not after now) through the jobs_ready index.
+	var first sql.NullInt64
+	var expired int
 	err := q.db.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'ready' AND run_at <= ? AND kind IN (`+in+`) LIMIT 1) r),
+		(SELECT run_at FROM jobs WHERE state = 'ready' AND kind IN (`+in+`) ORDER BY run_at LIMIT 1),
 		(SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'running' AND claimed_until <= ? AND kind IN (`+in+`) LIMIT 1) l)`,
-		append(append(append([]any{now}, kargs...), now), kargs...)...).Scan(&ready, &expired)
+		append(append(append([]any{}, kargs...), now), kargs...)...).Scan(&first, &expired)
 	if err != nil {
-		return nil, fmt.Errorf("queue: look for due jobs: %w", err)
+		return nil, time.Time{}, fmt.Errorf("queue: look for due jobs: %w", err)
 	}
-	if ready == 0 && expired == 0 {
-		return nil, nil
+	ready := first.Valid && first.Int64 <= now
+	if !ready && expired == 0 {
+		var next time.Time
+		if first.Valid {
+			next = time.UnixMicro(first.Int64)
+		}
+		return nil, next, nil
 	}
 	var out []*Claim
 	err = q.db.InTx(ctx, func(tx *db.Tx) error {
@@ -259,7 +275,7 @@ func (q *Queue) Claim(ctx context.Context, worker string, kinds []string, n int)
 			where string
 		}{
 			{expired > 0, `state = 'running' AND claimed_until <= ?`},
-			{ready > 0, `state = 'ready' AND run_at <= ?`},
+			{ready, `state = 'ready' AND run_at <= ?`},
 		} {
 			if !pick.on || len(out) >= n {
 				continue
@@ -293,9 +309,9 @@ func (q *Queue) Claim(ctx context.Context, worker string, kinds []string, n int)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("queue: claim: %w", err)
+		return nil, time.Time{}, fmt.Errorf("queue: claim: %w", err)
 	}
-	return out, nil
+	return out, time.Time{}, nil
 }
 
 // fenced runs an UPDATE that only applies while this claim holds the job.

@@ -62,6 +62,9 @@ type Server struct {
 	// Verify checks VAPID and decrypts every payload (default true); a benchmark turns it off to
 	// measure the sender alone.
 	Verify atomic.Bool
+	// CountOnly keeps no Message (Received still counts): a benchmark's million pushes would
+	// otherwise hold every one in memory.
+	CountOnly atomic.Bool
 
 	mu       sync.Mutex
 	subs     map[string]*sub
@@ -255,10 +258,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		m.Tag = p.Tag
 	}
-	s.mu.Lock()
-	s.msgs = append(s.msgs, m)
-	n := len(s.msgs)
-	s.mu.Unlock()
+	n := int(s.received.Load())
+	if !s.CountOnly.Load() {
+		s.mu.Lock()
+		s.msgs = append(s.msgs, m)
+		n = len(s.msgs)
+		s.mu.Unlock()
+	}
 	w.Header().Set("Location", "/message/"+strconv.Itoa(n))
 	w.WriteHeader(http.StatusCreated)
 }
