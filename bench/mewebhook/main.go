@@ -95,10 +95,14 @@ func run(base, token string, secret []byte, n, apps, per, conc int) error {
 	}
 	defer resp.Body.Close()
 	seen := make(chan int, 16)
+	open := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
 			l := sc.Text()
+			if strings.HasPrefix(l, ": progress stream open") {
+				close(open) // the server writes it once the stream is registered
+			}
 			if !strings.HasPrefix(l, "data: ") {
 				continue
 			}
@@ -113,7 +117,11 @@ func run(base, token string, secret []byte, n, apps, per, conc int) error {
 		}
 		close(seen)
 	}()
-	time.Sleep(200 * time.Millisecond) // the stream is registered
+	select {
+	case <-open:
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("the progress stream did not open")
+	}
 	var lat []time.Duration
 	for seq := 1; seq <= n; seq++ {
 		t0 := time.Now()
