@@ -17,7 +17,9 @@ const sseKeepAlive = 25 * time.Second
 // meEvents answers GET /api/v1/me/events: a Server-Sent Events stream of the person's
 // application steps (event "progress", data an event.ApplicationStep as JSON), as they happen.
 // It carries nothing from before it opened: a client reads GET /me/applications when it
-// (re)connects, then follows the stream.
+// (re)connects, then follows the stream. A stream that falls too far behind (a slow client, a
+// burst of steps) ends with event "resync": the client reads its applications again and
+// reconnects; no step is ever left out without it.
 func (s *Server) meEvents(c *fiber.Ctx) error {
 	if s.Progress == nil {
 		return apperr.New(apperr.Unavailable, "")
@@ -42,7 +44,14 @@ func (s *Server) meEvents(c *fiber.Ctx) error {
 				if _, err := w.WriteString(": keep-alive\n\n"); err != nil || w.Flush() != nil {
 					return
 				}
-			case st := <-steps:
+			case st, ok := <-steps:
+				if !ok {
+					// The stream fell too far behind and steps were left out: the client reads
+					// its applications again (GET /me/applications), then reconnects.
+					w.WriteString("event: resync\ndata: {}\n\n")
+					w.Flush()
+					return
+				}
 				data, _ := json.Marshal(st)
 				w.WriteString("event: progress\nid: " + st.ApplicationID + "-" + itoa(st.Seq) + "\ndata: ")
 				w.Write(data)

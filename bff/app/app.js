@@ -537,31 +537,40 @@ async function appDetail(q, id) {
   for (const s of a.steps || []) steps.set(s.seq, s);
   setHead(); draw();
   screen(a.title || a.guide_name, head, tl, h('a', { class: 'btn block', href: '#/guide/' + encodeURIComponent(a.guide_code) }, '查看办事指南'));
-  // live: the progress stream (SSE over fetch, so the token goes in a header)
+  // live: the progress stream (SSE over fetch, so the token goes in a header). When it ends (a
+  // resync: it fell behind; or the connection dropped) the application is read again and the
+  // stream reopened, a few times at most.
   const ctl = new AbortController();
   leave = () => ctl.abort();
-  try {
-    const res = await fetch('/api/v1/me/events', { headers: { Authorization: 'Bearer ' + state.token, Accept: 'text/event-stream' }, signal: ctl.signal });
-    if (!res.ok || !res.body) return;
-    const rd = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await rd.read();
-      if (done) break;
-      buf += value;
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i); buf = buf.slice(i + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
-        if (!data || !/^event: progress/m.test(block)) continue;
-        const st = JSON.parse(data);
-        if (st.application_id !== a.id) continue;
-        // the stream carries the status code; the detail endpoint has the wording
-        try { a = await api('/api/v1/me/applications/' + encodeURIComponent(id)); for (const s of a.steps || []) steps.set(s.seq, s); } catch (_) { steps.set(st.seq, st); }
-        setHead(); draw();
+  const reread = async () => {
+    // the stream carries the status code; the detail endpoint has the wording
+    a = await api('/api/v1/me/applications/' + encodeURIComponent(id));
+    for (const s of a.steps || []) steps.set(s.seq, s);
+    setHead(); draw();
+  };
+  for (let tries = 0; tries < 5 && !ctl.signal.aborted; tries++) {
+    try {
+      if (tries > 0) { await new Promise((r) => setTimeout(r, 1000 * tries)); await reread(); }
+      const res = await fetch('/api/v1/me/events', { headers: { Authorization: 'Bearer ' + state.token, Accept: 'text/event-stream' }, signal: ctl.signal });
+      if (!res.ok || !res.body) return;
+      const rd = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await rd.read();
+        if (done) break;
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i); buf = buf.slice(i + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
+          if (!data || !/^event: progress/m.test(block)) continue;
+          const st = JSON.parse(data);
+          if (st.application_id !== a.id) continue;
+          try { await reread(); } catch (_) { steps.set(st.seq, st); setHead(); draw(); }
+        }
       }
-    }
-  } catch (_) { /* left the screen or the stream ended */ }
+    } catch (_) { /* left the screen, or the stream or the re-read failed: try again */ }
+  }
 }
 
 // --- 消息中心 -------------------------------------------------------------------------------

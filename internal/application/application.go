@@ -309,14 +309,18 @@ type jobPayload struct {
 	Note string `json:"note,omitempty"`
 }
 
-// afterCommit wakes the queue worker and hands the new events to the log's consumers. Delivery
-// runs beside the request, not in it (every consumer of the log reads on each delivery, which
-// halved the webhook ingest rate), and at most one delivery runs at a time: kicks that arrive
-// while one runs are folded into one more.
-func (s *Service) afterCommit(context.Context) {
+// afterCommit wakes the queue worker and hands the new events to the log's consumers: to the
+// fast ones (the open progress streams) in the request, so that a step reaches the person's
+// screen however far behind a slower consumer is; to all of them beside the request, not in it
+// (a notice written per step halved the webhook ingest rate), with at most one such delivery at
+// a time: kicks that arrive while one runs are folded into one more.
+func (s *Service) afterCommit(ctx context.Context) {
 	s.wake()
 	if s.events == nil {
 		return
+	}
+	if err := s.events.DeliverFast(ctx); err != nil {
+		s.log.Debug("application: deliver events to the progress streams", "err", err)
 	}
 	s.pending.Store(true)
 	if !s.delivering.CompareAndSwap(false, true) {

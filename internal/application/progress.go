@@ -25,7 +25,7 @@ func NewProgress() *Progress {
 // Follow registers the hub as a consumer of the log (in memory: a stream that was not open
 // missed nothing it can still show, so there is no position to keep).
 func (p *Progress) Follow(ctx context.Context, l *eventlog.Log) (func(), error) {
-	return l.Register(ctx, eventlog.Consumer{Name: "progress-streams", Topics: []string{event.ApplicationChanged}, Start: eventlog.FromHead,
+	return l.Register(ctx, eventlog.Consumer{Name: "progress-streams", Topics: []string{event.ApplicationChanged}, Start: eventlog.FromHead, Fast: true,
 		Handle: func(_ context.Context, e event.Event) error {
 			var st event.ApplicationStep
 			if json.Unmarshal(e.Data, &st) != nil {
@@ -36,11 +36,14 @@ func (p *Progress) Follow(ctx context.Context, l *eventlog.Log) (func(), error) 
 		}})
 }
 
-// streamBuffer is how many steps a slow stream may fall behind before it misses some (the
-// client re-reads the list when it reconnects).
+// streamBuffer is how many steps a stream may fall behind. One that falls further is closed
+// rather than passed over in silence: its channel closes after the steps it holds, the client
+// is told to read its applications again and reconnects (a step dropped without a word was
+// never shown: the screen stayed on the step before).
 const streamBuffer = 16
 
-// Watch opens a stream of person's steps; stop closes it.
+// Watch opens a stream of person's steps; stop closes it. The channel is closed when the stream
+// fell more than streamBuffer steps behind: the watcher must read the applications again.
 func (p *Progress) Watch(person string) (steps <-chan event.ApplicationStep, stop func()) {
 	ch := make(chan event.ApplicationStep, streamBuffer)
 	p.mu.Lock()
@@ -69,6 +72,11 @@ func (p *Progress) publish(st event.ApplicationStep) {
 		select {
 		case ch <- st:
 		default: // a stream that does not read is not allowed to hold up the others
+			delete(p.subs[st.Person], ch)
+			close(ch)
 		}
+	}
+	if len(p.subs[st.Person]) == 0 {
+		delete(p.subs, st.Person)
 	}
 }

@@ -39,6 +39,12 @@ type Consumer struct {
 	// Start is where a consumer without a saved position begins: FromHead, or a position (0 is
 	// the beginning of the log).
 	Start int64
+	// Fast marks a consumer whose handler only hands events on in memory (open progress
+	// streams, cache invalidation): it is driven before the others in every drain, and
+	// DeliverFast drives the fast consumers alone, so what the person sees never waits behind a
+	// slower consumer's handler or catch-up (a notice written per step, thousands of events
+	// after a restart) — which held the progress streams for seconds.
+	Fast bool
 }
 
 type consumer struct {
@@ -122,9 +128,32 @@ func (l *Log) Subscribe(topic string, h event.Handler) func() {
 	return un
 }
 
+// readBatch is how many events one read of the log returns at most.
+const readBatch = 100
+
+// reads shares the reads of one drain among its consumers: consumers at the same position (most
+// of them, after the last drain) are handed the same batch, so a drain that finds one new event
+// reads the log once, not once or twice per consumer (a round trip each on PostgreSQL, before
+// the progress streams registered last got the event). A batch shorter than readBatch was the
+// whole log after its position when read: the consumer is at the head, and an event committed
+// since is delivered by its own Deliver or the next poll (appends become visible in order).
+type reads map[int64][]event.Event
+
+func (r reads) after(ctx context.Context, l *Log, pos int64) ([]event.Event, error) {
+	if evs, ok := r[pos]; ok {
+		return evs, nil
+	}
+	evs, err := l.Read(ctx, pos, readBatch)
+	if err != nil {
+		return nil, err
+	}
+	r[pos] = evs
+	return evs, nil
+}
+
 // drive hands consumer c the events after its position until the head, saving the position as
 // it goes. When polling, a consumer in backoff after a failure is left for a later poll.
-func (l *Log) drive(ctx context.Context, c *consumer, polling bool) error {
+func (l *Log) drive(ctx context.Context, c *consumer, polling bool, r reads) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if polling && time.Now().Before(c.retryAt) {
@@ -138,7 +167,7 @@ func (l *Log) drive(ctx context.Context, c *consumer, polling bool) error {
 		lh.set, c.pos = true, h
 	}
 	for {
-		evs, err := l.Read(ctx, c.pos, 100)
+		evs, err := r.after(ctx, l, c.pos)
 		if err != nil {
 			return err
 		}
@@ -163,13 +192,15 @@ func (l *Log) drive(ctx context.Context, c *consumer, polling bool) error {
 			}
 			c.pos = e.ID
 		}
-		if c.unsaved += len(evs); !handled && c.unsaved < maxUnsaved {
-			continue
+		if c.unsaved += len(evs); handled || c.unsaved >= maxUnsaved {
+			if err := c.Position.Save(ctx, c.pos); err != nil {
+				return fmt.Errorf("eventlog: save position of %s: %w", c.Name, err)
+			}
+			c.unsaved = 0
 		}
-		if err := c.Position.Save(ctx, c.pos); err != nil {
-			return fmt.Errorf("eventlog: save position of %s: %w", c.Name, err)
+		if len(evs) < readBatch {
+			return nil
 		}
-		c.unsaved = 0
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shebao/internal/db"
@@ -141,6 +142,8 @@ type Log struct {
 	mu        sync.Mutex
 	consumers []*consumer
 	nextID    int
+
+	reads atomic.Int64 // Read calls, for the tests of shared reads
 }
 
 // Open migrates the event-log schema and returns a Log over d. Nothing runs in the background
@@ -172,6 +175,7 @@ func (l *Log) Head(ctx context.Context) (int64, error) {
 
 // Read returns up to limit events after position, in order.
 func (l *Log) Read(ctx context.Context, after int64, limit int) ([]event.Event, error) {
+	l.reads.Add(1)
 	rows, err := l.db.Query(ctx, `SELECT id, topic, key, data, created_at FROM event_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: read after %d: %w", after, err)
@@ -218,6 +222,13 @@ func (l *Log) Deliver(ctx context.Context) error {
 	return err
 }
 
+// DeliverFast hands every committed event to this process's Fast consumers only, now: for a
+// writer whose change a person is watching, before the full Deliver (which may wait behind a
+// slow consumer) runs beside the request.
+func (l *Log) DeliverFast(ctx context.Context) error {
+	return l.drainOnly(ctx, false, true)
+}
+
 // Wake asks Run to read the log soon, without waiting for the poll interval.
 func (l *Log) Wake() { l.wake.Wake() }
 
@@ -237,15 +248,34 @@ func (l *Log) Run(ctx context.Context) {
 	}
 }
 
-// drain brings every consumer to the head, one after the other in registration order (so the
-// content snapshot, registered first, is current before the index loads from it).
+// drain brings every consumer to the head: the Fast ones first, then the others, each group one
+// after the other in registration order (so the content snapshot, registered first, is current
+// before the index loads from it).
 func (l *Log) drain(ctx context.Context, polling bool) error {
+	return l.drainOnly(ctx, polling, false)
+}
+
+// drainOnly is drain, of the Fast consumers alone when fastOnly.
+func (l *Log) drainOnly(ctx context.Context, polling, fastOnly bool) error {
 	l.mu.Lock()
-	cs := append([]*consumer(nil), l.consumers...)
+	cs := make([]*consumer, 0, len(l.consumers))
+	for _, c := range l.consumers {
+		if c.Fast {
+			cs = append(cs, c)
+		}
+	}
+	if !fastOnly {
+		for _, c := range l.consumers {
+			if !c.Fast {
+				cs = append(cs, c)
+			}
+		}
+	}
 	l.mu.Unlock()
 	var errs []error
+	r := reads{}
 	for _, c := range cs {
-		if err := l.drive(ctx, c, polling); err != nil {
+		if err := l.drive(ctx, c, polling, r); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -344,6 +344,58 @@ func TestPassedOverEventsDoNotSaveThePosition(t *testing.T) {
 	})
 }
 
+// TestOneReadServesEveryConsumer: consumers at the same position share a drain's read of the
+// log, so one new event costs one read however many consumers there are (each was a round
+// trip on PostgreSQL, twice per consumer, before the last registered got the event); consumers
+// at other positions, and batches longer than one read, still get every event in order.
+func TestOneReadServesEveryConsumer(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := open(t, d)
+		ks := make([]keys, 6)
+		for i := range ks {
+			topics := []string{"t"}
+			if i%2 == 1 {
+				topics = nil // every topic
+			}
+			if _, err := l.Register(ctx, Consumer{Name: fmt.Sprint("c", i), Topics: topics, Handle: ks[i].handle, Start: FromHead}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		appendN(t, d, "t", "k", 1)
+		before := l.reads.Load()
+		must(t, l.Deliver(ctx))
+		if n := l.reads.Load() - before; n != 1 {
+			t.Fatalf("one event for %d consumers at one position: %d reads of the log, want 1", len(ks), n)
+		}
+		for i := range ks {
+			if got := ks[i].list(); !equal(got, []string{"k1"}) {
+				t.Fatalf("consumer %d: %v", i, got)
+			}
+		}
+		// A consumer from the beginning, and more events than one read returns.
+		var late keys
+		if _, err := l.Register(ctx, Consumer{Name: "late", Topics: []string{"t"}, Handle: late.handle, Start: 0}); err != nil {
+			t.Fatal(err)
+		}
+		n := readBatch*2 + 5
+		appendN(t, d, "t", "m", n)
+		must(t, l.Deliver(ctx))
+		want := []string{"k1"}
+		for i := 1; i <= n; i++ {
+			want = append(want, fmt.Sprint("m", i))
+		}
+		for i := range ks {
+			if got := ks[i].list(); !equal(got, want) {
+				t.Fatalf("consumer %d got %d events, want %d in order", i, len(got), len(want))
+			}
+		}
+		if got := late.list(); !equal(got, want) {
+			t.Fatalf("the late consumer got %d events, want %d in order", len(got), len(want))
+		}
+	})
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
