@@ -490,3 +490,34 @@ func TestShareIsNoAmountInYuan(t *testing.T) {
 		t.Error("a share does not answer 能拿多少")
 	}
 }
+
+// What the person must do by a time (必须去申请) is not answered by the office's time: not by the
+// 时限 element, not by the office's time in everyday words (10个工作日内办完), not by a duration
+// with no bound (按98天算).
+func TestPersonsDutyIsNoOfficeTime(t *testing.T) {
+	t.Parallel()
+	duty := newAskContext("生完娃多长时间内必须申请生育津贴")
+	plain := newAskContext("多长时间内要申请生育津贴")
+	for _, c := range []struct {
+		elem       Element
+		text       string
+		duty, want bool
+	}{
+		{ElemTimeLimit, "法定时限：收到材料后30个工作日内办结。", true, false},
+		{ElemTimeLimit, "法定时限：自受理之日起30个工作日。", false, true},
+		{ElemSummary, "医保经办机构收到申请后10个工作日内办完。", true, false},
+		{ElemSummary, "医保经办机构收到申请后10个工作日内办完。", false, true},
+		{ElemFAQ, "按98天算，就是6000÷30×98＝19600元。", false, false},
+		{ElemConditions, "生育后12个月内申请。", true, true},
+	} {
+		p := &Passage{Element: c.elem, Text: c.text}
+		p.durs = Figures(c.text)
+		ac := plain
+		if c.duty {
+			ac = duty
+		}
+		if got := fits(askDeadline, p, ac) > 0; got != c.want {
+			t.Errorf("%s (duty %v) answers the deadline: %v", c.text, c.duty, got)
+		}
+	}
+}

@@ -63,7 +63,7 @@ var askCues = []askCue{
 	// the office's time said with 内 comes first: "多少天内得给办完" is the office's, though 得…办
 	// would read as the applicant's deadline below.
 	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
-	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
+	{askProcessing, regexp.MustCompile(`((多少|几)(天|日|个工作日|个月)|多长时间|多久)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
@@ -340,17 +340,22 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 	case askDeadline:
 		if p.Element == ElemTimeLimit {
+			if ac.duty {
+				return 0 // the office's time, when the person asks what they themselves must do by when
+			}
 			score -= 0.2
 		}
 		if has("内", "之日起", "以前", "之前", "最迟", "逾期", "超过", "截止") {
 			score += 0.4
+		} else if !has("期限", "届满", "前", "以后", "之后", "起") {
+			return 0 // a duration said with no bound (按98天算) is no time to act by
 		}
 		if has("申请", "提出", "申报", "报告", "告知", "登记", "办理", "提交", "补正", "备案", "认证", "补缴") {
 			score += 0.2
 		}
-		if has("办结", "办理完毕", "应当自收到", "作出") {
+		if has("办结", "办理完毕", "应当自收到", "作出", "内办完", "内办好") {
 			score -= 0.4 // the office's time limit, not the applicant's deadline
-			if officeOnly(p.durs, text) {
+			if officeOnly(p.durs, text, ac.duty) {
 				return 0
 			}
 		}
@@ -398,14 +403,24 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	return max(score, 0.1)
 }
 
-// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕.
-var officeDeadline = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核)`)
+// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕;
+// officeDeadlineSpoken also in everyday words (收到申请后10个工作日内办完), which a question
+// about the person's own duty (必须去申请) tells apart from it.
+var (
+	officeDeadline       = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核)`)
+	officeDeadlineSpoken = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核|办完|办好)`)
+)
 
 // officeOnly reports whether every duration of a passage is a time the office must keep: such a
-// passage says nothing of the person's own deadline.
-func officeOnly(durs []Figure, text string) bool {
+// passage says nothing of the person's own deadline. spoken reads the office's time in
+// everyday words too.
+func officeOnly(durs []Figure, text string, spoken bool) bool {
+	re := officeDeadline
+	if spoken {
+		re = officeDeadlineSpoken
+	}
 	office := map[string]bool{}
-	for _, m := range officeDeadline.FindAllStringSubmatch(text, -1) {
+	for _, m := range re.FindAllStringSubmatch(text, -1) {
 		office[m[1]] = true
 	}
 	for _, f := range durs {
@@ -443,6 +458,7 @@ type askContext struct {
 	ofWage    bool            // a number of months of a wage or base is asked (给几个月的平均工资)
 	yuan      bool            // an amount in money itself is asked (具体多少钱): a share does not say it
 	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
+	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
 	highest   bool            // the highest amount is asked (最高多少, 最多)
 }
@@ -450,6 +466,10 @@ type askContext struct {
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
 // (50%) does not answer it.
 var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多少元)|(几块钱|多少元)`)
+
+// dutyAsk finds a question about what the person must do by a time (多长时间之内必须去报销): the
+// office's time limit (时限) does not answer it.
+var dutyAsk = regexp.MustCompile(`(必须|务必)(要|得)?(去|在)?[^，。？?]{0,6}(申请|报销|报告|告知|登记|备案|办理|办|交|提出)`)
 
 // monthsOfWageAsk asks for an amount said as months of a wage or base: "给几个月的平均工资" is
 // answered by 6个月的上年度职工月平均工资, not by a benefit period.
@@ -475,7 +495,7 @@ func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
-		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q)}
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q)}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
