@@ -91,6 +91,13 @@ func TestFigureAsks(t *testing.T) {
 		{"管退休审批的王科长电话多少", "name"}, // one official's own line
 		{"从哪天起不再单独发社保登记证", "date"},
 		{"是哪天以后去世的才按这个算", "date"},
+		{"多少小时内没抢救过来的算视同工伤", "deadline"}, // hours, not an amount
+		{"鉴定是几个专家一起看", "count"},
+		{"试点扩大到了多少个省", "count"},
+		{"在好几个地方交过，要交满几年", "years"}, // 好几个 asks nothing
+		{"没转诊的报销比本地低多少", "ratio"},
+		{"报销最多低几个百分点", "ratio"},
+		{"基数最低多少最高多少", "money"},
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {

@@ -47,7 +47,7 @@ var askCues = []askCue{
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
-	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
+	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
@@ -67,9 +67,9 @@ var askCues = []askCue{
 	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
-	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
-	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
+	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
+	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
 	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的`)},
 }
 
@@ -212,13 +212,13 @@ func resolveAsks(q string, ks []askKind) []askKind {
 var unitsFor = map[askKind][]string{
 	askMoney:      {"元", "万"},
 	askFee:        {"元"},
-	askRatio:      {"%", "倍"},
+	askRatio:      {"%", "倍", "百分点"},
 	askPeriod:     {"天", "日", "月", "年", "周"},
 	askProcessing: {"工作日", "天", "日", "月", "小时"},
-	askDeadline:   {"天", "日", "工作日", "月", "年"},
+	askDeadline:   {"天", "日", "工作日", "月", "年", "小时"},
 	askAge:        {"岁"},
 	askYears:      {"年", "月"}, // 满1年, 连续交满6个月
-	askCount:      {"次", "种", "位", "项", "个", "人", ""},
+	askCount:      {"次", "种", "位", "项", "个", "人", "名", "家", ""},
 	askDate:       {"年", "月", "日"},
 	askPhone:      {""},
 }
@@ -527,7 +527,7 @@ var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
 var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
 
 // askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
-var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年)`)
+var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年|小时)`)
 
 // askedUnitFits are the figure units that answer a question asked in a unit: "算几个月" is not
 // answered by "满1年", "多少天" is by "20个工作日".
@@ -537,6 +537,7 @@ var askedUnitFits = map[string]map[string]bool{
 	"日":   {"天": true, "日": true, "工作日": true},
 	"工作日": {"天": true, "日": true, "工作日": true},
 	"年":   {"年": true, "月": true},
+	"小时":  {"小时": true},
 }
 
 // askedUnit returns the units that answer a duration question asked in one unit, or nil when
