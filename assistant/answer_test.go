@@ -528,3 +528,19 @@ func TestPersonsDutyIsNoOfficeTime(t *testing.T) {
 		}
 	}
 }
+
+// "一共能休多少天" asks for the sum: a passage that says it (共158天) fits better than one of its
+// parts (98天).
+func TestTotalAsked(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("产假一共能休多少天")
+	part := &Passage{Element: ElemBasis, Text: "女职工生育享受98天产假。"}
+	sum := &Passage{Element: ElemFAQ, Text: "陕西产假在国家98天基础上延长60天，共158天。"}
+	for _, p := range []*Passage{part, sum} {
+		p.durs = Figures(p.Text)
+		p.outcome = periodOutcome.MatchString(p.Text)
+	}
+	if fits(askPeriod, sum, ac) <= fits(askPeriod, part, ac) {
+		t.Errorf("the sum fits %.2f, a part %.2f", fits(askPeriod, sum, ac), fits(askPeriod, part, ac))
+	}
+}

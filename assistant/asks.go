@@ -291,6 +291,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		return 0
 	}
 	score := 0.5
+	if ac.total && totalSaid.MatchString(text) {
+		score += 0.15 // the sum asked for, not one of its parts
+	}
 	has := func(words ...string) bool {
 		for _, w := range words {
 			if strings.Contains(text, w) {
@@ -459,6 +462,7 @@ type askContext struct {
 	yuan      bool            // an amount in money itself is asked (具体多少钱): a share does not say it
 	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
 	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
+	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
 	highest   bool            // the highest amount is asked (最高多少, 最多)
 }
@@ -466,6 +470,13 @@ type askContext struct {
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
 // (50%) does not answer it.
 var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多少元)|(几块钱|多少元)`)
+
+// totalAsk asks for a total (一共, 总共, 加起来); totalSaid finds one said in a passage (共158天,
+// 合计).
+var (
+	totalAsk  = regexp.MustCompile(`一共|总共|总计|合计|加起来|加一块|算下来`)
+	totalSaid = regexp.MustCompile(`(一共|总共|总计|合计|共计|共)\d`)
+)
 
 // dutyAsk finds a question about what the person must do by a time (多长时间之内必须去报销): the
 // office's time limit (时限) does not answer it.
@@ -495,7 +506,7 @@ func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
-		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q)}
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q)}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
