@@ -503,7 +503,7 @@ func movedFrom(q string) map[string]bool {
 	var out map[string]bool
 	for _, place := range elsewhere {
 		i := strings.Index(q, place)
-		if i < 0 || !strings.ContainsAny(q, "转回搬迁") {
+		if i < 0 || !strings.ContainsAny(q, "转回搬迁") && !staysThere.MatchString(q[i+len(place):]) {
 			continue
 		}
 		before, after := q[:i], q[i+len(place):]
@@ -521,6 +521,10 @@ func movedFrom(q string) map[string]bool {
 	}
 	return out
 }
+
+// staysThere finds, after a place, what the person does there (去北京看病, 在甘肃打工): the
+// passages on care or work in another province speak of it.
+var staysThere = regexp.MustCompile(`^\p{Han}{0,4}?(看病|就医|住院|治病|治疗|打工|上班|工作|居住|生活|养老|定居)`)
 
 // ownOf finds, after a place, words that ask for the place's own figures (上海的, 那边的).
 var ownOf = regexp.MustCompile(`^(市|省)?(那边|那里|那儿|当地)?的`)

@@ -393,12 +393,13 @@ func TestGradesIn(t *testing.T) {
 	}
 }
 
-// A place the person moves from is answered by the passages about moving across provinces; a
+// A place the person moves from or goes to for care or work is answered by the passages about moving across provinces; a
 // place whose own figures are asked is not in the guides.
 func TestMovedFrom(t *testing.T) {
 	t.Parallel()
-	moved := []string{"我在广东交了8年社保回西安了，能转过来多少", "医保从深圳转回西安，最长要多少个工作日"}
-	own := []string{"上海的失业金一个月多少钱", "我在珠海交的社保，珠海的缴费基数上限是多少", "深圳那边的社保缴费基数下限是多少，我要转回来"}
+	moved := []string{"我在广东交了8年社保回西安了，能转过来多少", "医保从深圳转回西安，最长要多少个工作日",
+		"去北京大医院看病先备案，备一次能管多长时间"}
+	own := []string{"上海的失业金一个月多少钱", "北京看病报销比例是多少", "我在珠海交的社保，珠海的缴费基数上限是多少", "深圳那边的社保缴费基数下限是多少，我要转回来"}
 	for i, q := range append(moved, own...) {
 		if got := len(movedFrom(q)) > 0; got != (i < len(moved)) {
 			t.Errorf("%s: moved %v", q, got)
