@@ -170,6 +170,12 @@ func askedThing(q string) map[string]bool {
 	if i := strings.LastIndex(best, "的"); i >= 0 {
 		best = best[i+len("的"):] // 生孩子的津贴: the thing is 津贴, what comes before 的 only says whose
 	}
+	// 是按基数, 那个缴费基数: the words before 是, 按, 那个 ask about the thing, they do not name it
+	for _, w := range []string{"是", "按", "照", "那个", "这个", "那", "这"} {
+		if i := strings.LastIndex(best, w); i >= 0 {
+			best = best[i+len(w):]
+		}
+	}
 	rs := []rune(best)
 	if len(rs) < 3 {
 		return nil

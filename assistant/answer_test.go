@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"context"
+	"maps"
 	"shebao/internal/beijing"
 	"strings"
 	"testing"
@@ -543,5 +544,22 @@ func TestTotalAsked(t *testing.T) {
 	}
 	if fits(askPeriod, sum, ac) <= fits(askPeriod, part, ac) {
 		t.Errorf("the sum fits %.2f, a part %.2f", fits(askPeriod, sum, ac), fits(askPeriod, part, ac))
+	}
+}
+
+// The thing whose figure is asked is named without the words that ask about it: 是按基数 asks
+// about 基数, 那个缴费基数 names 缴费基数.
+func TestAskedThingWithoutAskingWords(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"是按基数的百分之几交":    "",
+		"今年那个缴费基数最低多少":  "缴费基数",
+		"一次性工伤医疗补助金给多少": "伤医疗补助金", // its last six characters
+		"生孩子的津贴能领多少":    "",
+	} {
+		got := askedThing(q)
+		if want == "" && got != nil || want != "" && !maps.Equal(got, bigrams(want)) {
+			t.Errorf("%s: thing %v, want %s", q, got, want)
+		}
 	}
 }
