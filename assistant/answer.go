@@ -415,6 +415,21 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	return out
 }
 
+// ownTierTopic is the topic coverage a figure passage whose rule has a tier for the person's
+// own case needs less than minFigureTopic: the person told their case at length (我哥在单位
+// 上班还没退就病故了，社保交了7年), in words no rule uses.
+const ownTierTopic = 0.15
+
+// ownTier reports whether the passage is a rule with tiers, one of which holds for a fact the
+// person said of their case.
+func (q question) ownTier(p *Passage) bool {
+	if p.tierBy == "" || !q.said(p.tierBy) {
+		return false
+	}
+	_, _, ok := selectTier(p.Text, q.facts)
+	return ok
+}
+
 // ownNumberTopic is the topic coverage a figure passage that holds the person's own number
 // needs less than minFigureTopic.
 const ownNumberTopic = 0.05
@@ -731,6 +746,9 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			}
 			if q.saysOwn(sp.p) {
 				need -= ownNumberTopic // it holds the person's own number: it is about their case
+			}
+			if q.ownTier(sp.p) {
+				need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
 			}
 			if sp.topic >= need && sp.score >= 0.5 {
 				best, found = sp, true

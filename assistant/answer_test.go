@@ -563,3 +563,17 @@ func TestAskedThingWithoutAskingWords(t *testing.T) {
 		}
 	}
 }
+
+// A rule with a tier for the case the person told answers them though they told it in words no
+// rule uses: "我哥…病故了，社保交了7年，抚恤金能给几个月的" is answered by the 5–10-year tier.
+func TestOwnTierAnswersAToldCase(t *testing.T) {
+	t.Parallel()
+	s, _ := seedService(t)
+	a, err := s.Answer(context.Background(), "", "我哥在单位上班还没退就病故了，社保交了7年，抚恤金能给几个月的？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.NoAnswer || !strings.Contains(a.Text, "6个月") {
+		t.Errorf("answer %q, want the 6-month tier", a.Text)
+	}
+}
