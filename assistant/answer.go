@@ -415,6 +415,36 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	return out
 }
 
+// clauseSeparator splits a sentence into its clauses.
+var clauseSeparator = regexp.MustCompile(`[，；。]`)
+
+// toBeAnnounced reports whether the passage says that what the question asks is still to be
+// announced: its clause that says so (陕西开始实施的时间待公布) is more about the question than
+// the clauses with a figure of the kind asked, or there are none. "国家计划哪年推广到全国" is still
+// answered by 国家计划2026年推广到全国 of the same sentence.
+func (q question) toBeAnnounced(p *Passage, kind askKind) bool {
+	if !p.undetermined {
+		return false
+	}
+	var said, figure []string
+	for _, c := range clauseSeparator.Split(p.Text, -1) {
+		if toBeAnnounced.MatchString(bracketed.ReplaceAllString(c, "")) {
+			said = append(said, c)
+			continue
+		}
+		for _, f := range Figures(c) {
+			if unitFits(kind, f) {
+				figure = append(figure, c) // a clause with a figure of the kind asked
+				break
+			}
+		}
+	}
+	if len(figure) == 0 {
+		return true
+	}
+	return q.coverage(bigrams(strings.Join(said, "，"))) > q.coverage(bigrams(strings.Join(figure, "，")))
+}
+
 // ownTierTopic is the topic coverage a figure passage whose rule has a tier for the person's
 // own case needs less than minFigureTopic: the person told their case at length (我哥在单位
 // 上班还没退就病故了，社保交了7年), in words no rule uses.
@@ -755,7 +785,9 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 				break
 			}
 		}
-		if !found {
+		if !found || q.toBeAnnounced(best.p, kind) {
+			// the passage that would answer says the figure is still to be announced: the
+			// guides do not give it, and a neighbouring figure would answer another question
 			return figureAnswer{}, false
 		}
 	}

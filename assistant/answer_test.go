@@ -577,3 +577,23 @@ func TestOwnTierAnswersAToldCase(t *testing.T) {
 		t.Errorf("answer %q, want the 6-month tier", a.Text)
 	}
 }
+
+// A passage that says what was asked is still to be announced does not answer it, though the
+// same sentence answers another question with its other clause.
+func TestToBeAnnounced(t *testing.T) {
+	t.Parallel()
+	text := "国家计划2026年推广到全国，陕西开始实施的时间待公布。"
+	p := &Passage{Text: text, undetermined: toBeAnnounced.MatchString(text)}
+	for q, want := range map[string]bool{
+		"咱陕西送外卖的职业伤害保障具体是哪天开始实施的": true,
+		"职业伤害保障国家计划哪年推广到全国":       false,
+	} {
+		if got := newQuestion(q).toBeAnnounced(p, askDate); got != want {
+			t.Errorf("%s: to be announced %v", q, got)
+		}
+	}
+	hedge := "法定工作日 上午9:00-12:00（以当地公告为准）。"
+	if toBeAnnounced.MatchString(bracketed.ReplaceAllString(hedge, "")) {
+		t.Error("a hedge in brackets gives the figure all the same")
+	}
+}
