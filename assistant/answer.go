@@ -145,13 +145,20 @@ type question struct {
 }
 
 func newQuestion(q string) question {
-	topic := bigrams(queryTopic(howMuch.ReplaceAllString(q, " ")))
+	moved := movedFrom(q)
+	about := howMuch.ReplaceAllString(q, " ")
+	for place := range moved {
+		// where the person came from or goes to (从深圳转回) is not what they ask about: the
+		// passages on moving across provinces never name the place
+		about = strings.ReplaceAll(about, place, " ")
+	}
+	topic := bigrams(queryTopic(about))
 	for k := range topic {
 		if utf8.RuneCountInString(k) < 2 {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: movedFrom(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,

@@ -409,6 +409,9 @@ func TestMovedFrom(t *testing.T) {
 			t.Errorf("%s: moved %v", q, got)
 		}
 	}
+	if q := newQuestion("医保从深圳转回西安，最长要多少个工作日"); q.topic["深圳"] {
+		t.Error("the place the person moved from is taken for what they ask about")
+	}
 	s, _ := seedService(t)
 	a, err := s.Answer(context.Background(), "", "在浙江交了5年职工养老，转回陕西时单位交的那部分能转过来多少？")
 	if err != nil {
