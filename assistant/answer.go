@@ -440,8 +440,8 @@ func (q question) toBeAnnounced(p *Passage, kind askKind) bool {
 			continue
 		}
 		for _, f := range Figures(c) {
-			if unitFits(kind, f) {
-				figure = append(figure, c) // a clause with a figure of the kind asked
+			if unitFits(kind, f) && !q.saidFigure(f) {
+				figure = append(figure, c) // a clause with a figure of the kind asked, not the person's own
 				break
 			}
 		}
@@ -450,6 +450,16 @@ func (q question) toBeAnnounced(p *Passage, kind askKind) bool {
 		return true
 	}
 	return q.coverage(bigrams(strings.Join(said, "，"))) > q.coverage(bigrams(strings.Join(figure, "，")))
+}
+
+// saidFigure reports whether the person said figure f (2027 of "2027年的居民医保交多少").
+func (q question) saidFigure(f Figure) bool {
+	for _, x := range q.facts {
+		if x.Value == f.Value && x.Unit == f.Unit {
+			return true
+		}
+	}
+	return false
 }
 
 // ownTierTopic is the topic coverage a figure passage whose rule has a tier for the person's

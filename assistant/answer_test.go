@@ -598,6 +598,12 @@ func TestToBeAnnounced(t *testing.T) {
 			t.Errorf("%s: to be announced %v", q, got)
 		}
 	}
+	// the year the person asked about, said back, is no figure of the passage's own
+	echo := "2027年度交多少、什么时候交，以2026年秋季医保和税务部门的公告为准。"
+	pe := &Passage{Text: echo, undetermined: toBeAnnounced.MatchString(echo)}
+	if !newQuestion("2027年的居民医保啥时候开始交").toBeAnnounced(pe, askDate) {
+		t.Error("2027年度 said back answers when 2027 is to be paid")
+	}
 	hedge := "法定工作日 上午9:00-12:00（以当地公告为准）。"
 	if toBeAnnounced.MatchString(bracketed.ReplaceAllString(hedge, "")) {
 		t.Error("a hedge in brackets gives the figure all the same")
