@@ -609,3 +609,22 @@ func TestToBeAnnounced(t *testing.T) {
 		t.Error("a hedge in brackets gives the figure all the same")
 	}
 }
+
+// How many times (跑几次) and how many of something (几个专家, 几种慢病) are answered by
+// figures of their own kind.
+func TestTimesAndThings(t *testing.T) {
+	t.Parallel()
+	visits := &Passage{Element: ElemVisits, Text: "到现场次数：最多2次。"}
+	experts := &Passage{Element: ElemSteps, Text: "随机抽取3名或5名专家现场检查。"}
+	for _, p := range []*Passage{visits, experts} {
+		p.durs = Figures(p.Text)
+	}
+	things := newAskContext("评伤残是几个专家一起看")
+	times := newAskContext("鉴定要跑几次")
+	if fits(askCount, visits, things) != 0 || fits(askCount, experts, things) == 0 {
+		t.Error("几个专家 is answered by 2次 or not by 3名")
+	}
+	if fits(askCount, visits, times) == 0 || fits(askCount, experts, times) != 0 {
+		t.Error("跑几次 is answered by 3名 or not by 2次")
+	}
+}

@@ -270,6 +270,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	want := ac.unit
 	n, nShare := 0, 0
 	for _, f := range figs {
+		if k == askCount && (f.Unit == "次") != ac.times {
+			continue // how many times (跑几次) and how many of something (几个专家) answer each other not
+		}
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
 		} else if k == askMoney && f.Unit == "%" && !ac.yuan {
@@ -462,6 +465,7 @@ type askContext struct {
 	yuan      bool            // an amount in money itself is asked (具体多少钱): a share does not say it
 	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
 	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
+	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
 	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
 	highest   bool            // the highest amount is asked (最高多少, 最多)
@@ -470,6 +474,9 @@ type askContext struct {
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
 // (50%) does not answer it.
 var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多少元)|(几块钱|多少元)`)
+
+// timesAsk asks how many times (几次, 多少回, 跑几趟).
+var timesAsk = regexp.MustCompile(`(几|多少)(次|回|趟)`)
 
 // totalAsk asks for a total (一共, 总共, 加起来); totalSaid finds one said in a passage (共158天,
 // 合计).
@@ -506,7 +513,7 @@ func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
-		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q)}
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q)}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
