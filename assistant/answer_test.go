@@ -628,3 +628,21 @@ func TestTimesAndThings(t *testing.T) {
 		t.Error("跑几次 is answered by 3名 or not by 2次")
 	}
 }
+
+// The age something is raised to (最后延到多少岁, 最终到几岁) is answered by the age it reaches
+// (延迟至63周岁), not by the ages before the rise (男职工原来60岁).
+func TestRaisedToAge(t *testing.T) {
+	t.Parallel()
+	before := &Passage{Element: ElemSteps, Text: "先看自己原来是几岁退休：男职工原来60岁；女工人一般原来50岁；女干部一般原来55岁。"}
+	reached := &Passage{Element: ElemBasis, Text: "将男职工的法定退休年龄从原60周岁逐步延迟至63周岁。"}
+	for _, p := range []*Passage{before, reached} {
+		p.figs = Figures(p.Text)
+		p.durs = p.figs
+	}
+	for _, q := range []string{"原来55岁退休的女干部，最后延到多少岁", "延迟退休以后，男的最后要到多少岁才退"} {
+		ac := newAskContext(q)
+		if fits(askAge, before, ac) != 0 || fits(askAge, reached, ac) == 0 {
+			t.Errorf("%s: the ages before the rise answer it, or the age reached does not", q)
+		}
+	}
+}

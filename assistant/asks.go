@@ -391,6 +391,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if ac.raisedTo && raisedTo.MatchString(text) {
 			score += 0.4 // 推迟到58岁 for "延到多少岁"
+		} else if ac.raisedTo && !raisedTo.MatchString(text) && len(originalAge.FindAllString(text, -1)) >= countAges(p.figs) {
+			return 0 // 原来60岁, 原来55岁: the ages before the rise, not the one it reaches
 		}
 	case askYears:
 		// years of contribution or work: a passage that says nothing of paying in or working
@@ -498,9 +500,22 @@ var monthsOfWage = regexp.MustCompile(`\d+个月(的)?(本人|统筹地区|上�
 
 // raisedToAsk asks for the age something is raised to; raisedTo finds it in a passage.
 var (
-	raisedToAsk = regexp.MustCompile(`(延|推迟|延迟|提高|涨|推)到(多少|几)岁`)
-	raisedTo    = regexp.MustCompile(`(延|推迟|延迟|提高|推)到\d+(周)?岁`)
+	raisedToAsk = regexp.MustCompile(`(延|推迟|延迟|提高|涨|推)(到|至)(多少|几)岁|(最后|最终)[^，。？?]{0,4}(到|至)(多少|几)(周)?岁`)
+	raisedTo    = regexp.MustCompile(`(延|推迟|延迟|提高|推)(到|至)\d+(周)?岁`)
+	// originalAge finds an age before the rise (原来60岁, 原55周岁)
+	originalAge = regexp.MustCompile(`原(来|为)?(是)?\d+(周)?岁`)
 )
+
+// countAges is the number of ages among figs.
+func countAges(figs []Figure) int {
+	n := 0
+	for _, f := range figs {
+		if f.Unit == "岁" {
+			n++
+		}
+	}
+	return n
+}
 
 // lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
 // as often as 最低 and 最高.
