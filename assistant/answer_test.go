@@ -524,6 +524,8 @@ func TestPersonsDutyIsNoOfficeTime(t *testing.T) {
 		{ElemSummary, "医保经办机构收到申请后10个工作日内办完。", false, true},
 		{ElemFAQ, "按98天算，就是6000÷30×98＝19600元。", false, false},
 		{ElemConditions, "生育后12个月内申请。", true, true},
+		{ElemMaterials, "孕前检查证明，原件1份（仅申请“参加孕前检查增加10天产假”对应津贴时需要）。", false, false},
+		{ElemSteps, "退休前1个月由单位申报。", false, true},
 	} {
 		p := &Passage{Element: c.elem, Text: c.text}
 		p.durs = Figures(c.text)

@@ -353,7 +353,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if has("内", "之日起", "以前", "之前", "最迟", "逾期", "超过", "截止") {
 			score += 0.4
-		} else if !has("期限", "届满", "前", "以后", "之后", "起") {
+		} else if !has("期限", "届满", "以后", "之后", "起", "提前") && !timeBefore.MatchString(text) {
 			return 0 // a duration said with no bound (按98天算) is no time to act by
 		}
 		if has("申请", "提出", "申报", "报告", "告知", "登记", "办理", "提交", "补正", "备案", "认证", "补缴") {
@@ -476,6 +476,9 @@ type askContext struct {
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
 // (50%) does not answer it.
 var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多少元)|(几块钱|多少元)`)
+
+// timeBefore finds a time before an event (退休前1个月, 3个月前): a bound, unlike 孕前检查.
+var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九十])(个)?(工作日|天|日|周|月|年)(以|之)?前`)
 
 // timesAsk asks how many times (几次, 多少回, 跑几趟).
 var timesAsk = regexp.MustCompile(`(几|多少)(次|回|趟)`)
