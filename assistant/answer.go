@@ -142,6 +142,8 @@ type question struct {
 	// retrieved is how many of the candidate guides search found; those after them are linked
 	// from them (0: all were found).
 	retrieved int
+	// kin are the relatives the question asks about, in the guides' words (配偶 for 媳妇).
+	kin []string
 }
 
 func newQuestion(q string) question {
@@ -158,7 +160,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -231,10 +233,51 @@ func (q *question) weigh(gps []*guidePassages) {
 	}
 }
 
+// kinWords are the words the guides name a relative by: a figure is often given for each (配偶每月
+// 40%，其他亲属每人每月30%).
+var kinWords = []string{"配偶", "子女", "父母", "老人", "孤儿", "兄弟姐妹", "祖父母", "孙子女"}
+
+// kinIn returns the kin words of s.
+func kinIn(s string) []string {
+	var out []string
+	for _, w := range kinWords {
+		if strings.Contains(s, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// forKin scores a passage for the relative the question asks about: a passage that names them
+// gains, one that names only other relatives loses.
+func (q question) forKin(p *Passage) float64 {
+	if len(q.kin) == 0 {
+		return 0
+	}
+	named := kinIn(p.Lead + p.Text)
+	if len(named) == 0 {
+		return 0
+	}
+	for _, k := range q.kin {
+		if slices.Contains(named, k) {
+			return kinBonus
+		}
+	}
+	return -kinBonus
+}
+
+// kinBonus is what a figure passage gains for naming the relative asked about.
+const kinBonus = 0.1
+
 // alternate adds the guides' words for the question's terms (GuideWording) as alternates of
 // the terms' topic bigrams.
 func (q *question) alternate(terms [][2]string) {
 	for _, t := range terms {
+		for _, k := range kinIn(t[1]) {
+			if !slices.Contains(q.kin, k) {
+				q.kin = append(q.kin, k) // 媳妇 → 配偶
+			}
+		}
 		var exp []string
 		for k := range bigrams(t[1]) {
 			exp = append(exp, k)
@@ -383,6 +426,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				pcov = max(pcov, wcov) // ranks among them; whether it answers is still its own topic
 			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
+			if kind != "" {
+				score += q.forKin(p)
+			}
 			if kind != "" && p.Element == ElemBasis {
 				// the law sets the national frame (国家设100元至2000元档次); the guide's own
 				// text says what applies in the province, and goes first when both fit as well

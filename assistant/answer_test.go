@@ -648,3 +648,17 @@ func TestRaisedToAge(t *testing.T) {
 		}
 	}
 }
+
+// A figure given for each relative (配偶每月40%，其他亲属30%) is taken from the passage that names
+// the relative asked about, in the guides' words (媳妇 → 配偶).
+func TestForKin(t *testing.T) {
+	t.Parallel()
+	q := newQuestion("媳妇每月的抚恤金是死者工资的多少")
+	q.alternate([][2]string{{"媳妇", "配偶"}})
+	spouse := &Passage{Text: "供养亲属抚恤金按职工本人工资计发，配偶每月40%，其他亲属每人每月30%。"}
+	parents := &Passage{Text: "死者生前是老人的主要生活来源的，可以每月领抚恤金，一般是死者本人工资的30%。"}
+	neither := &Passage{Text: "丧葬补助金为6个月的统筹地区上年度职工月平均工资。"}
+	if q.forKin(spouse) <= 0 || q.forKin(parents) >= 0 || q.forKin(neither) != 0 {
+		t.Errorf("for 配偶: %.2f, for 老人: %.2f, for no one: %.2f", q.forKin(spouse), q.forKin(parents), q.forKin(neither))
+	}
+}
