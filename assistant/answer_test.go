@@ -662,3 +662,17 @@ func TestForKin(t *testing.T) {
 		t.Errorf("for 配偶: %.2f, for 老人: %.2f, for no one: %.2f", q.forKin(spouse), q.forKin(parents), q.forKin(neither))
 	}
 }
+
+// A question about minimum years that the retirement calculator knows nothing of — joining the
+// residents' scheme's years to the workers' (并进职工) — is answered from the guide.
+func TestBeyondCalculatorAnsweredByGuide(t *testing.T) {
+	t.Parallel()
+	s, _ := seedService(t)
+	a, err := s.Answer(context.Background(), "", "我交了10年农村养老，又在厂里交了12年职工养老，现在到岁数了，职工那边得交够几年才能把农村的并进职工里？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Route != RouteGuide || a.NoAnswer {
+		t.Errorf("route %s, no answer %v: %q", a.Route, a.NoAnswer, a.Text)
+	}
+}
