@@ -92,6 +92,12 @@ func figureAsks(q string) []askKind {
 					continue
 				}
 			}
+			// 报多少钱: an amount of money, not a share
+			if c.kind == askRatio && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' {
+					continue
+				}
+			}
 			// a duration word is read once, as the first (most specific) kind that claims it
 			if durationKind(c.kind) {
 				if overlaps(durationAt, loc) {
