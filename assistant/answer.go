@@ -541,7 +541,7 @@ func (q question) saysOwn(p *Passage) bool {
 		if len(f.Value) < 2 || f.Unit == "年" && len(f.Value) == 4 {
 			continue
 		}
-		for _, pf := range p.figs {
+		for _, pf := range append(p.figs, p.askedFigs...) {
 			if pf.Value == f.Value && (pf.Unit == f.Unit || f.Unit == "" || pf.Unit == "" || pf.Unit == "元" && f.Unit == "") {
 				return true
 			}

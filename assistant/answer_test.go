@@ -678,3 +678,21 @@ func TestBeyondCalculatorAnsweredByGuide(t *testing.T) {
 		t.Errorf("route %s, no answer %v: %q", a.Route, a.NoAnswer, a.Text)
 	}
 }
+
+// An FAQ whose question states the person's case (社保只交了13年，怎么办) is about their case,
+// though its answer does not repeat the number.
+func TestFAQQuestionHoldsOwnCase(t *testing.T) {
+	t.Parallel()
+	g := &content.Guide{Code: "X", Name: "职工基本养老保险延长缴费", FAQ: []content.QA{
+		{Q: "到了退休年龄，社保只交了13年，怎么办？", A: "2029年以前退休的，再接着交满2年（24个月）到15年，就能按月领养老金。"}}}
+	ps := GuidePassages(g)
+	var faq *Passage
+	for i := range ps {
+		if ps[i].Element == ElemFAQ {
+			faq = &ps[i]
+		}
+	}
+	if faq == nil || !newQuestion("社保才交了13年，还得再交多少个月").saysOwn(faq) {
+		t.Error("the FAQ for 13 years is not the person's case")
+	}
+}

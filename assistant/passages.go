@@ -24,12 +24,15 @@ type Passage struct {
 	// said with 以经办机构核定为准.
 	Unverified bool
 
-	figs    []Figure        // the figures of Text
-	durs    []Figure        // the figures of Text that are not parts of a date (2026年2月)
-	outcome bool            // Text says the length of a benefit (最多领18个月, 共158天)
-	tierBy  string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
-	grades  uint16          // the disability grades Lead and Text name (bit g for 七级 = 7), or 0
-	grams   map[string]bool // bigrams of Text and Lead
+	figs []Figure // the figures of Text
+	// askedFigs are the figures of an FAQ question (社保只交了13年，怎么办): the case its answer is
+	// for.
+	askedFigs []Figure
+	durs      []Figure        // the figures of Text that are not parts of a date (2026年2月)
+	outcome   bool            // Text says the length of a benefit (最多领18个月, 共158天)
+	tierBy    string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
+	grades    uint16          // the disability grades Lead and Text name (bit g for 七级 = 7), or 0
+	grams     map[string]bool // bigrams of Text and Lead
 	// undetermined reports that Text says its figure is still to be announced (待公布, 以2026年
 	// 秋季的公告为准): it answers no question for the figure.
 	undetermined bool
@@ -62,6 +65,9 @@ func GuidePassages(g *content.Guide) []Passage {
 			}
 			p := Passage{Code: g.Code, Title: g.Name, Element: e, Item: item, Sent: i, Text: clean, Lead: lead, Unverified: flagged}
 			p.figs = Figures(clean)
+			if e == ElemFAQ {
+				p.askedFigs = Figures(lead)
+			}
 			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
 			p.outcome = periodOutcome.MatchString(lead + clean)
 			_, p.tierBy, _ = selectTier(clean, nil)
