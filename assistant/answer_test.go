@@ -696,3 +696,12 @@ func TestFAQQuestionHoldsOwnCase(t *testing.T) {
 		t.Error("the FAQ for 13 years is not the person's case")
 	}
 }
+
+// A validity without end (备案长期有效) answers how long something lasts, though it has no figure.
+func TestUnlimitedAnswersHowLong(t *testing.T) {
+	t.Parallel()
+	p := &Passage{Element: ElemDelivery, Text: "长期居住备案长期有效，变更或取消要重新申请。"}
+	if fits(askPeriod, p, newAskContext("长期居住备案能管多久")) == 0 {
+		t.Error("长期有效 does not answer 能管多久")
+	}
+}

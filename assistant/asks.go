@@ -292,6 +292,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
+		if k == askPeriod && unlimited.MatchString(p.Text) {
+			return 1.1 // 备案长期有效 answers "能管多久" without a figure
+		}
 		// 一半, 全额报销 say a share in words; 全额自费 (paid in full by oneself) says none
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
@@ -450,6 +453,9 @@ func officeOnly(durs []Figure, text string, spoken bool) bool {
 // immediate finds a time limit said without a figure that still answers "how long": done at
 // once. "在国家规定时限内办结", "未规定具体天数" do not answer it.
 var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
+
+// unlimited finds a validity without end: 长期有效 answers how long something lasts.
+var unlimited = regexp.MustCompile(`长期有效|永久有效|终身有效|一直有效`)
 
 // actionWords are the ways an action the question asks the time of is said, in questions and
 // in the guides: "几天内告诉我" is answered by the passage that says 告知, "送到我手上" by 送达.
