@@ -292,7 +292,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
-		if k == askPeriod && unlimited.MatchString(p.Text) {
+		if k == askPeriod && strings.Contains(p.Text, "有效") && unlimited.MatchString(p.Text) {
 			return 1.1 // 备案长期有效 answers "能管多久" without a figure
 		}
 		// 一半, 全额报销 say a share in words; 全额自费 (paid in full by oneself) says none
