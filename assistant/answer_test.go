@@ -99,6 +99,7 @@ func TestFigureAsks(t *testing.T) {
 		{"没转诊的报销比本地低多少", "ratio"},
 		{"报销最多低几个百分点", "ratio"},
 		{"基数最低多少最高多少", "money"},
+		{"考证补贴今年标准变了没", "forecast"},        // whether a rule has changed: the guides state the rule in force
 		{"大病保险一年最高能报多少钱", "money"},         // 报多少钱 is money, not a share
 		{"我自己去申请，从受伤那天算有多长时间", "deadline"}, // the time the person has, counted from an event
 		{"社保卡打电话临时挂失，能管几天", "period"},      // 打电话 says how, it asks no number
