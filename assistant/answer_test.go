@@ -706,3 +706,15 @@ func TestUnlimitedAnswersHowLong(t *testing.T) {
 		t.Error("长期有效 does not answer 能管多久")
 	}
 }
+
+// A start said relative to an event (从恢复缴费的次月起停发) answers "从啥时候停" without a figure.
+func TestRelativeStartAnswersWhen(t *testing.T) {
+	t.Parallel()
+	p := &Passage{Element: ElemConditions, Text: "重新就业并按规定缴费的，从恢复缴费的次月起停发病残津贴。"}
+	if fits(askDate, p, newAskContext("病残津贴从啥时候停")) == 0 {
+		t.Error("次月起 does not answer 从啥时候停")
+	}
+	if fits(askDate, p, newAskContext("每月几号发")) != 0 {
+		t.Error("次月起 answers 几号")
+	}
+}

@@ -292,6 +292,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
+		if k == askDate && !ac.day && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
+			return 1 // 从次月起停发 answers "从啥时候停" without a figure
+		}
 		if k == askPeriod && strings.Contains(p.Text, "有效") && unlimited.MatchString(p.Text) {
 			return 1.1 // 备案长期有效 answers "能管多久" without a figure
 		}
@@ -453,6 +456,9 @@ func officeOnly(durs []Figure, text string, spoken bool) bool {
 // immediate finds a time limit said without a figure that still answers "how long": done at
 // once. "在国家规定时限内办结", "未规定具体天数" do not answer it.
 var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
+
+// relativeStart finds a start said relative to an event (从恢复缴费的次月起, 当月起).
+var relativeStart = regexp.MustCompile(`(次月|当月|次日|当日|下个?月|次年|当年)(1日)?起`)
 
 // unlimited finds a validity without end: 长期有效 answers how long something lasts.
 var unlimited = regexp.MustCompile(`长期有效|永久有效|终身有效|一直有效`)
