@@ -718,3 +718,21 @@ func TestRelativeStartAnswersWhen(t *testing.T) {
 		t.Error("次月起 answers 几号")
 	}
 }
+
+// A time asked from an event (受理以后多少天出结果) is better answered by the passage that counts
+// from that event (受理后60日内) than by one that counts from another (收到申请后15日内).
+func TestTimeCountedFromEvent(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("工伤认定受理以后，多少天出结果")
+	if ac.anchor != "受理" {
+		t.Fatalf("anchor %q", ac.anchor)
+	}
+	from := &Passage{Element: ElemSteps, Text: "受理后60日内作出认定决定。"}
+	other := &Passage{Element: ElemSteps, Text: "收到申请后15日内作出受理决定。"}
+	for _, p := range []*Passage{from, other} {
+		p.durs = Figures(p.Text)
+	}
+	if fits(askProcessing, from, ac) <= fits(askProcessing, other, ac) {
+		t.Errorf("from the event %.2f, from another %.2f", fits(askProcessing, from, ac), fits(askProcessing, other, ac))
+	}
+}

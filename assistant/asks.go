@@ -308,6 +308,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		return 0
 	}
 	score := 0.5
+	if ac.anchor != "" && durationKind(k) && countsFrom(text, ac.anchor) {
+		score += 0.3 // the time counted from the event asked about (受理以后 → 受理后60日内)
+	}
 	if ac.total && totalSaid.MatchString(text) {
 		score += 0.15 // the sum asked for, not one of its parts
 	}
@@ -457,6 +460,27 @@ func officeOnly(durs []Figure, text string, spoken bool) bool {
 // once. "在国家规定时限内办结", "未规定具体天数" do not answer it.
 var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
 
+// anchorAsk finds the event a time asked is counted from (受理以后多少天出结果).
+var anchorAsk = regexp.MustCompile(`(\p{Han}{2})(以后|之后)[，,]?[^，。？?]{0,4}(多少|几|多久|多长)`)
+
+// countsFrom reports whether text counts a time from the event (受理后60日内, 受理之日起).
+func countsFrom(text, event string) bool {
+	for i := strings.Index(text, event); i >= 0; {
+		rest := text[i+len(event):]
+		for _, w := range []string{"后", "之日起", "以后", "之后"} {
+			if r := strings.TrimPrefix(rest, w); r != rest && r != "" && (r[0] >= '0' && r[0] <= '9') {
+				return true
+			}
+		}
+		j := strings.Index(rest, event)
+		if j < 0 {
+			break
+		}
+		i += len(event) + j
+	}
+	return false
+}
+
 // relativeStart finds a start said relative to an event (从恢复缴费的次月起, 当月起).
 var relativeStart = regexp.MustCompile(`(次月|当月|次日|当日|下个?月|次年|当年)(1日)?起`)
 
@@ -487,6 +511,7 @@ type askContext struct {
 	yuan      bool            // an amount in money itself is asked (具体多少钱): a share does not say it
 	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
 	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
+	anchor    string          // the event a time is counted from (受理 of 受理以后多少天), or ""
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
 	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
@@ -552,6 +577,9 @@ func newAskContext(q string) *askContext {
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q)}
+	if m := anchorAsk.FindStringSubmatch(q); m != nil {
+		ac.anchor = m[1]
+	}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
