@@ -160,7 +160,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -237,7 +237,8 @@ func (q *question) weigh(gps []*guidePassages) {
 // 40%，其他亲属每人每月30%).
 var kinWords = []string{"配偶", "子女", "父母", "老人", "孤儿", "兄弟姐妹", "祖父母", "孙子女"}
 
-// kinIn returns the kin words of s.
+// kinIn returns the kin words of s. A question's 娃 (one character: the synonym table's terms
+// have two or more) is read as 子女 by newQuestion.
 func kinIn(s string) []string {
 	var out []string
 	for _, w := range kinWords {

@@ -664,6 +664,10 @@ func TestForKin(t *testing.T) {
 	if q.forKin(spouse) <= 0 || q.forKin(parents) >= 0 || q.forKin(neither) != 0 {
 		t.Errorf("for 配偶: %.2f, for 老人: %.2f, for no one: %.2f", q.forKin(spouse), q.forKin(parents), q.forKin(neither))
 	}
+	child := &Passage{Text: "供养亲属抚恤金按月发放，到子女满18周岁时停发。"}
+	if q := newQuestion("工亡职工的娃领抚恤金能领到多大"); q.forKin(child) <= 0 {
+		t.Error("娃 is not read as 子女")
+	}
 }
 
 // A question about minimum years that the retirement calculator knows nothing of — joining the
