@@ -9,7 +9,7 @@ import "testing"
 // The second dev set (factual_dev2, tuned on since its first scoring) has its own floors.
 var factualFloors = map[string]factualFloor{
 	"chat_factual_dev.yaml":  {figures: 0.90, cannot: 0.95, cited: 0.85},
-	"chat_factual_dev2.yaml": {figures: 0.79, cannot: 0.78, cited: 0.84},
+	"chat_factual_dev2.yaml": {figures: 0.81, cannot: 0.80, cited: 0.84},
 }
 
 // factualFloor is the least figure accuracy, can't-answer accuracy and right guide cited of a set.
