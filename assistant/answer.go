@@ -142,16 +142,25 @@ type question struct {
 	// retrieved is how many of the candidate guides search found; those after them are linked
 	// from them (0: all were found).
 	retrieved int
+	// kin are the relatives the question asks about, in the guides' words (配偶 for 媳妇).
+	kin []string
 }
 
 func newQuestion(q string) question {
-	topic := bigrams(queryTopic(howMuch.ReplaceAllString(q, " ")))
+	moved := movedFrom(q)
+	about := howMuch.ReplaceAllString(q, " ")
+	for place := range moved {
+		// where the person came from or goes to (从深圳转回) is not what they ask about: the
+		// passages on moving across provinces never name the place
+		about = strings.ReplaceAll(about, place, " ")
+	}
+	topic := bigrams(queryTopic(about))
 	for k := range topic {
 		if utf8.RuneCountInString(k) < 2 {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: movedFrom(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -169,6 +178,12 @@ func askedThing(q string) map[string]bool {
 	}
 	if i := strings.LastIndex(best, "的"); i >= 0 {
 		best = best[i+len("的"):] // 生孩子的津贴: the thing is 津贴, what comes before 的 only says whose
+	}
+	// 是按基数, 那个缴费基数: the words before 是, 按, 那个 ask about the thing, they do not name it
+	for _, w := range []string{"是", "按", "照", "那个", "这个", "那", "这"} {
+		if i := strings.LastIndex(best, w); i >= 0 {
+			best = best[i+len(w):]
+		}
 	}
 	rs := []rune(best)
 	if len(rs) < 3 {
@@ -218,10 +233,52 @@ func (q *question) weigh(gps []*guidePassages) {
 	}
 }
 
+// kinWords are the words the guides name a relative by: a figure is often given for each (配偶每月
+// 40%，其他亲属每人每月30%).
+var kinWords = []string{"配偶", "子女", "父母", "老人", "孤儿", "兄弟姐妹", "祖父母", "孙子女"}
+
+// kinIn returns the kin words of s. A question's 娃 (one character: the synonym table's terms
+// have two or more) is read as 子女 by newQuestion.
+func kinIn(s string) []string {
+	var out []string
+	for _, w := range kinWords {
+		if strings.Contains(s, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// forKin scores a passage for the relative the question asks about: a passage that names them
+// gains, one that names only other relatives loses.
+func (q question) forKin(p *Passage) float64 {
+	if len(q.kin) == 0 {
+		return 0
+	}
+	named := kinIn(p.Lead + p.Text)
+	if len(named) == 0 {
+		return 0
+	}
+	for _, k := range q.kin {
+		if slices.Contains(named, k) {
+			return kinBonus
+		}
+	}
+	return -kinBonus
+}
+
+// kinBonus is what a figure passage gains for naming the relative asked about.
+const kinBonus = 0.1
+
 // alternate adds the guides' words for the question's terms (GuideWording) as alternates of
 // the terms' topic bigrams.
 func (q *question) alternate(terms [][2]string) {
 	for _, t := range terms {
+		for _, k := range kinIn(t[1]) {
+			if !slices.Contains(q.kin, k) {
+				q.kin = append(q.kin, k) // 媳妇 → 配偶
+			}
+		}
 		var exp []string
 		for k := range bigrams(t[1]) {
 			exp = append(exp, k)
@@ -370,6 +427,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				pcov = max(pcov, wcov) // ranks among them; whether it answers is still its own topic
 			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
+			if kind != "" {
+				score += q.forKin(p)
+			}
 			if kind != "" && p.Element == ElemBasis {
 				// the law sets the national frame (国家设100元至2000元档次); the guide's own
 				// text says what applies in the province, and goes first when both fit as well
@@ -409,6 +469,61 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	return out
 }
 
+// clauseSeparator splits a sentence into its clauses.
+var clauseSeparator = regexp.MustCompile(`[，；。]`)
+
+// toBeAnnounced reports whether the passage says that what the question asks is still to be
+// announced: its clause that says so (陕西开始实施的时间待公布) is more about the question than
+// the clauses with a figure of the kind asked, or there are none. "国家计划哪年推广到全国" is still
+// answered by 国家计划2026年推广到全国 of the same sentence.
+func (q question) toBeAnnounced(p *Passage, kind askKind) bool {
+	if !p.undetermined {
+		return false
+	}
+	var said, figure []string
+	for _, c := range clauseSeparator.Split(p.Text, -1) {
+		if toBeAnnounced.MatchString(bracketed.ReplaceAllString(c, "")) {
+			said = append(said, c)
+			continue
+		}
+		for _, f := range Figures(c) {
+			if unitFits(kind, f) && !q.saidFigure(f) {
+				figure = append(figure, c) // a clause with a figure of the kind asked, not the person's own
+				break
+			}
+		}
+	}
+	if len(figure) == 0 {
+		return true
+	}
+	return q.coverage(bigrams(strings.Join(said, "，"))) > q.coverage(bigrams(strings.Join(figure, "，")))
+}
+
+// saidFigure reports whether the person said figure f (2027 of "2027年的居民医保交多少").
+func (q question) saidFigure(f Figure) bool {
+	for _, x := range q.facts {
+		if x.Value == f.Value && x.Unit == f.Unit {
+			return true
+		}
+	}
+	return false
+}
+
+// ownTierTopic is the topic coverage a figure passage whose rule has a tier for the person's
+// own case needs less than minFigureTopic: the person told their case at length (我哥在单位
+// 上班还没退就病故了，社保交了7年), in words no rule uses.
+const ownTierTopic = 0.15
+
+// ownTier reports whether the passage is a rule with tiers, one of which holds for a fact the
+// person said of their case.
+func (q question) ownTier(p *Passage) bool {
+	if p.tierBy == "" || !q.said(p.tierBy) {
+		return false
+	}
+	_, _, ok := selectTier(p.Text, q.facts)
+	return ok
+}
+
 // ownNumberTopic is the topic coverage a figure passage that holds the person's own number
 // needs less than minFigureTopic.
 const ownNumberTopic = 0.05
@@ -427,7 +542,7 @@ func (q question) saysOwn(p *Passage) bool {
 		if len(f.Value) < 2 || f.Unit == "年" && len(f.Value) == 4 {
 			continue
 		}
-		for _, pf := range p.figs {
+		for _, pf := range append(p.figs, p.askedFigs...) {
 			if pf.Value == f.Value && (pf.Unit == f.Unit || f.Unit == "" || pf.Unit == "" || pf.Unit == "元" && f.Unit == "") {
 				return true
 			}
@@ -503,7 +618,7 @@ func movedFrom(q string) map[string]bool {
 	var out map[string]bool
 	for _, place := range elsewhere {
 		i := strings.Index(q, place)
-		if i < 0 || !strings.ContainsAny(q, "转回搬迁") {
+		if i < 0 || !strings.ContainsAny(q, "转回搬迁") && !staysThere.MatchString(q[i+len(place):]) {
 			continue
 		}
 		before, after := q[:i], q[i+len(place):]
@@ -521,6 +636,10 @@ func movedFrom(q string) map[string]bool {
 	}
 	return out
 }
+
+// staysThere finds, after a place, what the person does there (去北京看病, 在甘肃打工): the
+// passages on care or work in another province speak of it.
+var staysThere = regexp.MustCompile(`^\p{Han}{0,4}?(看病|就医|住院|治病|治疗|打工|上班|工作|居住|生活|养老|定居)`)
 
 // ownOf finds, after a place, words that ask for the place's own figures (上海的, 那边的).
 var ownOf = regexp.MustCompile(`^(市|省)?(那边|那里|那儿|当地)?的`)
@@ -722,12 +841,17 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			if q.saysOwn(sp.p) {
 				need -= ownNumberTopic // it holds the person's own number: it is about their case
 			}
+			if q.ownTier(sp.p) {
+				need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
+			}
 			if sp.topic >= need && sp.score >= 0.5 {
 				best, found = sp, true
 				break
 			}
 		}
-		if !found {
+		if !found || q.toBeAnnounced(best.p, kind) {
+			// the passage that would answer says the figure is still to be announced: the
+			// guides do not give it, and a neighbouring figure would answer another question
 			return figureAnswer{}, false
 		}
 	}

@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"context"
+	"maps"
 	"shebao/internal/beijing"
 	"strings"
 	"testing"
@@ -91,6 +92,19 @@ func TestFigureAsks(t *testing.T) {
 		{"管退休审批的王科长电话多少", "name"}, // one official's own line
 		{"从哪天起不再单独发社保登记证", "date"},
 		{"是哪天以后去世的才按这个算", "date"},
+		{"多少小时内没抢救过来的算视同工伤", "deadline"}, // hours, not an amount
+		{"鉴定是几个专家一起看", "count"},
+		{"试点扩大到了多少个省", "count"},
+		{"在好几个地方交过，要交满几年", "years"}, // 好几个 asks nothing
+		{"没转诊的报销比本地低多少", "ratio"},
+		{"报销最多低几个百分点", "ratio"},
+		{"基数最低多少最高多少", "money"},
+		{"考证补贴今年标准变了没", "forecast"},        // whether a rule has changed: the guides state the rule in force
+		{"大病保险一年最高能报多少钱", "money"},         // 报多少钱 is money, not a share
+		{"我自己去申请，从受伤那天算有多长时间", "deadline"}, // the time the person has, counted from an event
+		{"社保卡打电话临时挂失，能管几天", "period"},      // 打电话 says how, it asks no number
+		{"医保上的事该打哪个电话问", "phone"},
+		{"不懂的可以打电话咨询？", "phone"},
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
@@ -386,16 +400,20 @@ func TestGradesIn(t *testing.T) {
 	}
 }
 
-// A place the person moves from is answered by the passages about moving across provinces; a
+// A place the person moves from or goes to for care or work is answered by the passages about moving across provinces; a
 // place whose own figures are asked is not in the guides.
 func TestMovedFrom(t *testing.T) {
 	t.Parallel()
-	moved := []string{"我在广东交了8年社保回西安了，能转过来多少", "医保从深圳转回西安，最长要多少个工作日"}
-	own := []string{"上海的失业金一个月多少钱", "我在珠海交的社保，珠海的缴费基数上限是多少", "深圳那边的社保缴费基数下限是多少，我要转回来"}
+	moved := []string{"我在广东交了8年社保回西安了，能转过来多少", "医保从深圳转回西安，最长要多少个工作日",
+		"去北京大医院看病先备案，备一次能管多长时间"}
+	own := []string{"上海的失业金一个月多少钱", "北京看病报销比例是多少", "我在珠海交的社保，珠海的缴费基数上限是多少", "深圳那边的社保缴费基数下限是多少，我要转回来"}
 	for i, q := range append(moved, own...) {
 		if got := len(movedFrom(q)) > 0; got != (i < len(moved)) {
 			t.Errorf("%s: moved %v", q, got)
 		}
+	}
+	if q := newQuestion("医保从深圳转回西安，最长要多少个工作日"); q.topic["深圳"] {
+		t.Error("the place the person moved from is taken for what they ask about")
 	}
 	s, _ := seedService(t)
 	a, err := s.Answer(context.Background(), "", "在浙江交了5年职工养老，转回陕西时单位交的那部分能转过来多少？")
@@ -488,5 +506,237 @@ func TestShareIsNoAmountInYuan(t *testing.T) {
 	}
 	if fits(askMoney, p, newAskContext("护理费每月能拿多少")) == 0 {
 		t.Error("a share does not answer 能拿多少")
+	}
+}
+
+// What the person must do by a time (必须去申请) is not answered by the office's time: not by the
+// 时限 element, not by the office's time in everyday words (10个工作日内办完), not by a duration
+// with no bound (按98天算).
+func TestPersonsDutyIsNoOfficeTime(t *testing.T) {
+	t.Parallel()
+	duty := newAskContext("生完娃多长时间内必须申请生育津贴")
+	plain := newAskContext("多长时间内要申请生育津贴")
+	for _, c := range []struct {
+		elem       Element
+		text       string
+		duty, want bool
+	}{
+		{ElemTimeLimit, "法定时限：收到材料后30个工作日内办结。", true, false},
+		{ElemTimeLimit, "法定时限：自受理之日起30个工作日。", false, true},
+		{ElemSummary, "医保经办机构收到申请后10个工作日内办完。", true, false},
+		{ElemSummary, "医保经办机构收到申请后10个工作日内办完。", false, true},
+		{ElemFAQ, "按98天算，就是6000÷30×98＝19600元。", false, false},
+		{ElemConditions, "生育后12个月内申请。", true, true},
+		{ElemMaterials, "孕前检查证明，原件1份（仅申请“参加孕前检查增加10天产假”对应津贴时需要）。", false, false},
+		{ElemSteps, "退休前1个月由单位申报。", false, true},
+	} {
+		p := &Passage{Element: c.elem, Text: c.text}
+		p.durs = Figures(c.text)
+		ac := plain
+		if c.duty {
+			ac = duty
+		}
+		if got := fits(askDeadline, p, ac) > 0; got != c.want {
+			t.Errorf("%s (duty %v) answers the deadline: %v", c.text, c.duty, got)
+		}
+	}
+}
+
+// "一共能休多少天" asks for the sum: a passage that says it (共158天) fits better than one of its
+// parts (98天).
+func TestTotalAsked(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("产假一共能休多少天")
+	part := &Passage{Element: ElemBasis, Text: "女职工生育享受98天产假。"}
+	sum := &Passage{Element: ElemFAQ, Text: "陕西产假在国家98天基础上延长60天，共158天。"}
+	for _, p := range []*Passage{part, sum} {
+		p.durs = Figures(p.Text)
+		p.outcome = periodOutcome.MatchString(p.Text)
+	}
+	if fits(askPeriod, sum, ac) <= fits(askPeriod, part, ac) {
+		t.Errorf("the sum fits %.2f, a part %.2f", fits(askPeriod, sum, ac), fits(askPeriod, part, ac))
+	}
+}
+
+// The thing whose figure is asked is named without the words that ask about it: 是按基数 asks
+// about 基数, 那个缴费基数 names 缴费基数.
+func TestAskedThingWithoutAskingWords(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"是按基数的百分之几交":    "",
+		"今年那个缴费基数最低多少":  "缴费基数",
+		"一次性工伤医疗补助金给多少": "伤医疗补助金", // its last six characters
+		"生孩子的津贴能领多少":    "",
+	} {
+		got := askedThing(q)
+		if want == "" && got != nil || want != "" && !maps.Equal(got, bigrams(want)) {
+			t.Errorf("%s: thing %v, want %s", q, got, want)
+		}
+	}
+}
+
+// A rule with a tier for the case the person told answers them though they told it in words no
+// rule uses: "我哥…病故了，社保交了7年，抚恤金能给几个月的" is answered by the 5–10-year tier.
+func TestOwnTierAnswersAToldCase(t *testing.T) {
+	t.Parallel()
+	s, _ := seedService(t)
+	a, err := s.Answer(context.Background(), "", "我哥在单位上班还没退就病故了，社保交了7年，抚恤金能给几个月的？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.NoAnswer || !strings.Contains(a.Text, "6个月") {
+		t.Errorf("answer %q, want the 6-month tier", a.Text)
+	}
+}
+
+// A passage that says what was asked is still to be announced does not answer it, though the
+// same sentence answers another question with its other clause.
+func TestToBeAnnounced(t *testing.T) {
+	t.Parallel()
+	text := "国家计划2026年推广到全国，陕西开始实施的时间待公布。"
+	p := &Passage{Text: text, undetermined: toBeAnnounced.MatchString(text)}
+	for q, want := range map[string]bool{
+		"咱陕西送外卖的职业伤害保障具体是哪天开始实施的": true,
+		"职业伤害保障国家计划哪年推广到全国":       false,
+	} {
+		if got := newQuestion(q).toBeAnnounced(p, askDate); got != want {
+			t.Errorf("%s: to be announced %v", q, got)
+		}
+	}
+	// the year the person asked about, said back, is no figure of the passage's own
+	echo := "2027年度交多少、什么时候交，以2026年秋季医保和税务部门的公告为准。"
+	pe := &Passage{Text: echo, undetermined: toBeAnnounced.MatchString(echo)}
+	if !newQuestion("2027年的居民医保啥时候开始交").toBeAnnounced(pe, askDate) {
+		t.Error("2027年度 said back answers when 2027 is to be paid")
+	}
+	hedge := "法定工作日 上午9:00-12:00（以当地公告为准）。"
+	if toBeAnnounced.MatchString(bracketed.ReplaceAllString(hedge, "")) {
+		t.Error("a hedge in brackets gives the figure all the same")
+	}
+}
+
+// How many times (跑几次) and how many of something (几个专家, 几种慢病) are answered by
+// figures of their own kind.
+func TestTimesAndThings(t *testing.T) {
+	t.Parallel()
+	visits := &Passage{Element: ElemVisits, Text: "到现场次数：最多2次。"}
+	experts := &Passage{Element: ElemSteps, Text: "随机抽取3名或5名专家现场检查。"}
+	for _, p := range []*Passage{visits, experts} {
+		p.durs = Figures(p.Text)
+	}
+	things := newAskContext("评伤残是几个专家一起看")
+	times := newAskContext("鉴定要跑几次")
+	if fits(askCount, visits, things) != 0 || fits(askCount, experts, things) == 0 {
+		t.Error("几个专家 is answered by 2次 or not by 3名")
+	}
+	if fits(askCount, visits, times) == 0 || fits(askCount, experts, times) != 0 {
+		t.Error("跑几次 is answered by 3名 or not by 2次")
+	}
+}
+
+// The age something is raised to (最后延到多少岁, 最终到几岁) is answered by the age it reaches
+// (延迟至63周岁), not by the ages before the rise (男职工原来60岁).
+func TestRaisedToAge(t *testing.T) {
+	t.Parallel()
+	before := &Passage{Element: ElemSteps, Text: "先看自己原来是几岁退休：男职工原来60岁；女工人一般原来50岁；女干部一般原来55岁。"}
+	reached := &Passage{Element: ElemBasis, Text: "将男职工的法定退休年龄从原60周岁逐步延迟至63周岁。"}
+	for _, p := range []*Passage{before, reached} {
+		p.figs = Figures(p.Text)
+		p.durs = p.figs
+	}
+	for _, q := range []string{"原来55岁退休的女干部，最后延到多少岁", "延迟退休以后，男的最后要到多少岁才退"} {
+		ac := newAskContext(q)
+		if fits(askAge, before, ac) != 0 || fits(askAge, reached, ac) == 0 {
+			t.Errorf("%s: the ages before the rise answer it, or the age reached does not", q)
+		}
+	}
+}
+
+// A figure given for each relative (配偶每月40%，其他亲属30%) is taken from the passage that names
+// the relative asked about, in the guides' words (媳妇 → 配偶).
+func TestForKin(t *testing.T) {
+	t.Parallel()
+	q := newQuestion("媳妇每月的抚恤金是死者工资的多少")
+	q.alternate([][2]string{{"媳妇", "配偶"}})
+	spouse := &Passage{Text: "供养亲属抚恤金按职工本人工资计发，配偶每月40%，其他亲属每人每月30%。"}
+	parents := &Passage{Text: "死者生前是老人的主要生活来源的，可以每月领抚恤金，一般是死者本人工资的30%。"}
+	neither := &Passage{Text: "丧葬补助金为6个月的统筹地区上年度职工月平均工资。"}
+	if q.forKin(spouse) <= 0 || q.forKin(parents) >= 0 || q.forKin(neither) != 0 {
+		t.Errorf("for 配偶: %.2f, for 老人: %.2f, for no one: %.2f", q.forKin(spouse), q.forKin(parents), q.forKin(neither))
+	}
+	child := &Passage{Text: "供养亲属抚恤金按月发放，到子女满18周岁时停发。"}
+	if q := newQuestion("工亡职工的娃领抚恤金能领到多大"); q.forKin(child) <= 0 {
+		t.Error("娃 is not read as 子女")
+	}
+}
+
+// A question about minimum years that the retirement calculator knows nothing of — joining the
+// residents' scheme's years to the workers' (并进职工) — is answered from the guide.
+func TestBeyondCalculatorAnsweredByGuide(t *testing.T) {
+	t.Parallel()
+	s, _ := seedService(t)
+	a, err := s.Answer(context.Background(), "", "我交了10年农村养老，又在厂里交了12年职工养老，现在到岁数了，职工那边得交够几年才能把农村的并进职工里？")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Route != RouteGuide || a.NoAnswer {
+		t.Errorf("route %s, no answer %v: %q", a.Route, a.NoAnswer, a.Text)
+	}
+}
+
+// An FAQ whose question states the person's case (社保只交了13年，怎么办) is about their case,
+// though its answer does not repeat the number.
+func TestFAQQuestionHoldsOwnCase(t *testing.T) {
+	t.Parallel()
+	g := &content.Guide{Code: "X", Name: "职工基本养老保险延长缴费", FAQ: []content.QA{
+		{Q: "到了退休年龄，社保只交了13年，怎么办？", A: "2029年以前退休的，再接着交满2年（24个月）到15年，就能按月领养老金。"}}}
+	ps := GuidePassages(g)
+	var faq *Passage
+	for i := range ps {
+		if ps[i].Element == ElemFAQ {
+			faq = &ps[i]
+		}
+	}
+	if faq == nil || !newQuestion("社保才交了13年，还得再交多少个月").saysOwn(faq) {
+		t.Error("the FAQ for 13 years is not the person's case")
+	}
+}
+
+// A validity without end (备案长期有效) answers how long something lasts, though it has no figure.
+func TestUnlimitedAnswersHowLong(t *testing.T) {
+	t.Parallel()
+	p := &Passage{Element: ElemDelivery, Text: "长期居住备案长期有效，变更或取消要重新申请。"}
+	if fits(askPeriod, p, newAskContext("长期居住备案能管多久")) == 0 {
+		t.Error("长期有效 does not answer 能管多久")
+	}
+}
+
+// A start said relative to an event (从恢复缴费的次月起停发) answers "从啥时候停" without a figure.
+func TestRelativeStartAnswersWhen(t *testing.T) {
+	t.Parallel()
+	p := &Passage{Element: ElemConditions, Text: "重新就业并按规定缴费的，从恢复缴费的次月起停发病残津贴。"}
+	if fits(askDate, p, newAskContext("病残津贴从啥时候停")) == 0 {
+		t.Error("次月起 does not answer 从啥时候停")
+	}
+	if fits(askDate, p, newAskContext("每月几号发")) != 0 {
+		t.Error("次月起 answers 几号")
+	}
+}
+
+// A time asked from an event (受理以后多少天出结果) is better answered by the passage that counts
+// from that event (受理后60日内) than by one that counts from another (收到申请后15日内).
+func TestTimeCountedFromEvent(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("工伤认定受理以后，多少天出结果")
+	if ac.anchor != "受理" {
+		t.Fatalf("anchor %q", ac.anchor)
+	}
+	from := &Passage{Element: ElemSteps, Text: "受理后60日内作出认定决定。"}
+	other := &Passage{Element: ElemSteps, Text: "收到申请后15日内作出受理决定。"}
+	for _, p := range []*Passage{from, other} {
+		p.durs = Figures(p.Text)
+	}
+	if fits(askProcessing, from, ac) <= fits(askProcessing, other, ac) {
+		t.Errorf("from the event %.2f, from another %.2f", fits(askProcessing, from, ac), fits(askProcessing, other, ac))
 	}
 }

@@ -43,11 +43,11 @@ type askCue struct {
 // processing).
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班|[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文](科长|主任|局长|处长|厅长|股长|所长|部长|经理|师傅|大姐|老师)`)},
-	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)`)},
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
-	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥)?(电话|号码|热线)|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
+	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
-	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折`)},
+	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
@@ -56,6 +56,8 @@ var askCues = []askCue{
 	// the person's duty to tell or apply said with 内 and 要/得 (多少天内要去告诉社保): theirs, not
 	// the office's, and read before the office's time said with 内 below
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
+	// a time counted from an event the person names (从受伤那天算有多长时间): the time they have
+	{askDeadline, regexp.MustCompile(`从[^，。？?]{1,10}(那天|那日|之日|当天|起)(开始)?(算|算起|计算)?[^，。？?]{0,4}(多长时间|多久|几天|多少天|几个月)`)},
 	// a duty that comes round again (多长时间要刷一回脸): how often the person must act
 	{askDeadline, regexp.MustCompile(`(多长时间|多久|几个月|多少天)(要|得|需要)?[^，。？?]{0,4}一(回|次)`)},
 	// a time that must be served first (要满多长时间才能拿, 连续干够多久): years of service
@@ -63,13 +65,13 @@ var askCues = []askCue{
 	// the office's time said with 内 comes first: "多少天内得给办完" is the office's, though 得…办
 	// would read as the applicant's deadline below.
 	// the office's time said with 内 ("多少天内得给办完", "几天内告诉我"): not the applicant's deadline
-	{askProcessing, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
+	{askProcessing, regexp.MustCompile(`((多少|几)(天|日|个工作日|个月)|多长时间|多久)(以|之)?内.{0,8}(办完|办好|办结|出结果|给(个)?说法|答复|送到|告诉|通知|到账|报下来)`)},
 	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
-	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日)(以)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
-	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人`)},
+	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
+	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
 	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的`)},
 }
 
@@ -87,6 +89,12 @@ func figureAsks(q string) []askKind {
 			// 领多少天, 按多少个月: "how many" of a duration, not an amount or a share
 			if (c.kind == askMoney || c.kind == askRatio) && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
 				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); strings.ContainsRune("天个年次岁周日位种项", r) {
+					continue
+				}
+			}
+			// 报多少钱: an amount of money, not a share
+			if c.kind == askRatio && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' {
 					continue
 				}
 			}
@@ -212,13 +220,13 @@ func resolveAsks(q string, ks []askKind) []askKind {
 var unitsFor = map[askKind][]string{
 	askMoney:      {"元", "万"},
 	askFee:        {"元"},
-	askRatio:      {"%", "倍"},
+	askRatio:      {"%", "倍", "百分点"},
 	askPeriod:     {"天", "日", "月", "年", "周"},
 	askProcessing: {"工作日", "天", "日", "月", "小时"},
-	askDeadline:   {"天", "日", "工作日", "月", "年"},
+	askDeadline:   {"天", "日", "工作日", "月", "年", "小时"},
 	askAge:        {"岁"},
 	askYears:      {"年", "月"}, // 满1年, 连续交满6个月
-	askCount:      {"次", "种", "位", "项", "个", "人", ""},
+	askCount:      {"次", "种", "位", "项", "个", "人", "名", "家", ""},
 	askDate:       {"年", "月", "日"},
 	askPhone:      {""},
 }
@@ -270,6 +278,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	want := ac.unit
 	n, nShare := 0, 0
 	for _, f := range figs {
+		if k == askCount && (f.Unit == "次") != ac.times {
+			continue // how many times (跑几次) and how many of something (几个专家) answer each other not
+		}
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
 		} else if k == askMoney && f.Unit == "%" && !ac.yuan {
@@ -281,6 +292,12 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
+		if k == askDate && !ac.day && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
+			return 1 // 从次月起停发 answers "从啥时候停" without a figure
+		}
+		if k == askPeriod && strings.Contains(p.Text, "有效") && unlimited.MatchString(p.Text) {
+			return 1.1 // 备案长期有效 answers "能管多久" without a figure
+		}
 		// 一半, 全额报销 say a share in words; 全额自费 (paid in full by oneself) says none
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
@@ -291,6 +308,12 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		return 0
 	}
 	score := 0.5
+	if ac.anchor != "" && durationKind(k) && countsFrom(text, ac.anchor) {
+		score += 0.3 // the time counted from the event asked about (受理以后 → 受理后60日内)
+	}
+	if ac.total && totalSaid.MatchString(text) {
+		score += 0.15 // the sum asked for, not one of its parts
+	}
 	has := func(words ...string) bool {
 		for _, w := range words {
 			if strings.Contains(text, w) {
@@ -340,17 +363,22 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 	case askDeadline:
 		if p.Element == ElemTimeLimit {
+			if ac.duty {
+				return 0 // the office's time, when the person asks what they themselves must do by when
+			}
 			score -= 0.2
 		}
 		if has("内", "之日起", "以前", "之前", "最迟", "逾期", "超过", "截止") {
 			score += 0.4
+		} else if !has("期限", "届满", "以后", "之后", "起", "提前") && !timeBefore.MatchString(text) {
+			return 0 // a duration said with no bound (按98天算) is no time to act by
 		}
 		if has("申请", "提出", "申报", "报告", "告知", "登记", "办理", "提交", "补正", "备案", "认证", "补缴") {
 			score += 0.2
 		}
-		if has("办结", "办理完毕", "应当自收到", "作出") {
+		if has("办结", "办理完毕", "应当自收到", "作出", "内办完", "内办好") {
 			score -= 0.4 // the office's time limit, not the applicant's deadline
-			if officeOnly(p.durs, text) {
+			if officeOnly(p.durs, text, ac.duty) {
 				return 0
 			}
 		}
@@ -380,6 +408,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if ac.raisedTo && raisedTo.MatchString(text) {
 			score += 0.4 // 推迟到58岁 for "延到多少岁"
+		} else if ac.raisedTo && !raisedTo.MatchString(text) && len(originalAge.FindAllString(text, -1)) >= countAges(p.figs) {
+			return 0 // 原来60岁, 原来55岁: the ages before the rise, not the one it reaches
 		}
 	case askYears:
 		// years of contribution or work: a passage that says nothing of paying in or working
@@ -398,14 +428,24 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	return max(score, 0.1)
 }
 
-// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕.
-var officeDeadline = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核)`)
+// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕;
+// officeDeadlineSpoken also in everyday words (收到申请后10个工作日内办完), which a question
+// about the person's own duty (必须去申请) tells apart from it.
+var (
+	officeDeadline       = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核)`)
+	officeDeadlineSpoken = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核|办完|办好)`)
+)
 
 // officeOnly reports whether every duration of a passage is a time the office must keep: such a
-// passage says nothing of the person's own deadline.
-func officeOnly(durs []Figure, text string) bool {
+// passage says nothing of the person's own deadline. spoken reads the office's time in
+// everyday words too.
+func officeOnly(durs []Figure, text string, spoken bool) bool {
+	re := officeDeadline
+	if spoken {
+		re = officeDeadlineSpoken
+	}
 	office := map[string]bool{}
-	for _, m := range officeDeadline.FindAllStringSubmatch(text, -1) {
+	for _, m := range re.FindAllStringSubmatch(text, -1) {
 		office[m[1]] = true
 	}
 	for _, f := range durs {
@@ -419,6 +459,33 @@ func officeOnly(durs []Figure, text string) bool {
 // immediate finds a time limit said without a figure that still answers "how long": done at
 // once. "在国家规定时限内办结", "未规定具体天数" do not answer it.
 var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
+
+// anchorAsk finds the event a time asked is counted from (受理以后多少天出结果).
+var anchorAsk = regexp.MustCompile(`(\p{Han}{2})(以后|之后)[，,]?[^，。？?]{0,4}(多少|几|多久|多长)`)
+
+// countsFrom reports whether text counts a time from the event (受理后60日内, 受理之日起).
+func countsFrom(text, event string) bool {
+	for i := strings.Index(text, event); i >= 0; {
+		rest := text[i+len(event):]
+		for _, w := range []string{"后", "之日起", "以后", "之后"} {
+			if r := strings.TrimPrefix(rest, w); r != rest && r != "" && (r[0] >= '0' && r[0] <= '9') {
+				return true
+			}
+		}
+		j := strings.Index(rest, event)
+		if j < 0 {
+			break
+		}
+		i += len(event) + j
+	}
+	return false
+}
+
+// relativeStart finds a start said relative to an event (从恢复缴费的次月起, 当月起).
+var relativeStart = regexp.MustCompile(`(次月|当月|次日|当日|下个?月|次年|当年)(1日)?起`)
+
+// unlimited finds a validity without end: 长期有效 answers how long something lasts.
+var unlimited = regexp.MustCompile(`长期有效|永久有效|终身有效|一直有效`)
 
 // actionWords are the ways an action the question asks the time of is said, in questions and
 // in the guides: "几天内告诉我" is answered by the passage that says 告知, "送到我手上" by 送达.
@@ -443,6 +510,10 @@ type askContext struct {
 	ofWage    bool            // a number of months of a wage or base is asked (给几个月的平均工资)
 	yuan      bool            // an amount in money itself is asked (具体多少钱): a share does not say it
 	raisedTo  bool            // the age something is raised to is asked (延到多少岁)
+	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
+	anchor    string          // the event a time is counted from (受理 of 受理以后多少天), or ""
+	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
+	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
 	highest   bool            // the highest amount is asked (最高多少, 最多)
 }
@@ -450,6 +521,23 @@ type askContext struct {
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
 // (50%) does not answer it.
 var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多少元)|(几块钱|多少元)`)
+
+// timeBefore finds a time before an event (退休前1个月, 3个月前): a bound, unlike 孕前检查.
+var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九十])(个)?(工作日|天|日|周|月|年)(以|之)?前`)
+
+// timesAsk asks how many times (几次, 多少回, 跑几趟).
+var timesAsk = regexp.MustCompile(`(几|多少)(次|回|趟)`)
+
+// totalAsk asks for a total (一共, 总共, 加起来); totalSaid finds one said in a passage (共158天,
+// 合计).
+var (
+	totalAsk  = regexp.MustCompile(`一共|总共|总计|合计|加起来|加一块|算下来`)
+	totalSaid = regexp.MustCompile(`(一共|总共|总计|合计|共计|共)\d`)
+)
+
+// dutyAsk finds a question about what the person must do by a time (多长时间之内必须去报销): the
+// office's time limit (时限) does not answer it.
+var dutyAsk = regexp.MustCompile(`(必须|务必)(要|得)?(去|在)?[^，。？?]{0,6}(申请|报销|报告|告知|登记|备案|办理|办|交|提出)`)
 
 // monthsOfWageAsk asks for an amount said as months of a wage or base: "给几个月的平均工资" is
 // answered by 6个月的上年度职工月平均工资, not by a benefit period.
@@ -460,9 +548,22 @@ var monthsOfWage = regexp.MustCompile(`\d+个月(的)?(本人|统筹地区|上�
 
 // raisedToAsk asks for the age something is raised to; raisedTo finds it in a passage.
 var (
-	raisedToAsk = regexp.MustCompile(`(延|推迟|延迟|提高|涨|推)到(多少|几)岁`)
-	raisedTo    = regexp.MustCompile(`(延|推迟|延迟|提高|推)到\d+(周)?岁`)
+	raisedToAsk = regexp.MustCompile(`(延|推迟|延迟|提高|涨|推)(到|至)(多少|几)岁|(最后|最终)[^，。？?]{0,4}(到|至)(多少|几)(周)?岁`)
+	raisedTo    = regexp.MustCompile(`(延|推迟|延迟|提高|推)(到|至)\d+(周)?岁`)
+	// originalAge finds an age before the rise (原来60岁, 原55周岁)
+	originalAge = regexp.MustCompile(`原(来|为)?(是)?\d+(周)?岁`)
 )
+
+// countAges is the number of ages among figs.
+func countAges(figs []Figure) int {
+	n := 0
+	for _, f := range figs {
+		if f.Unit == "岁" {
+			n++
+		}
+	}
+	return n
+}
 
 // lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
 // as often as 最低 and 最高.
@@ -475,7 +576,10 @@ func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
-		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q)}
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q)}
+	if m := anchorAsk.FindStringSubmatch(q); m != nil {
+		ac.anchor = m[1]
+	}
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
@@ -507,7 +611,7 @@ var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
 var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
 
 // askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
-var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年)`)
+var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年|小时)`)
 
 // askedUnitFits are the figure units that answer a question asked in a unit: "算几个月" is not
 // answered by "满1年", "多少天" is by "20个工作日".
@@ -517,6 +621,7 @@ var askedUnitFits = map[string]map[string]bool{
 	"日":   {"天": true, "日": true, "工作日": true},
 	"工作日": {"天": true, "日": true, "工作日": true},
 	"年":   {"年": true, "月": true},
+	"小时":  {"小时": true},
 }
 
 // askedUnit returns the units that answer a duration question asked in one unit, or nil when

@@ -17,12 +17,12 @@ type Figure struct {
 }
 
 // units that follow a number, longest first. Synonyms are folded by unitAlias.
-var units = []string{"个工作日", "工作日", "个月", "周岁", "小时", "分钟", "万元", "个人", "元钱",
+var units = []string{"个工作日", "个百分点", "工作日", "百分点", "个月", "周岁", "小时", "分钟", "万元", "个人", "元钱",
 	"年", "月", "日", "天", "周", "岁", "元", "块", "万", "%", "倍", "次", "份", "张", "项", "号",
 	"人", "家", "级", "秒", "页", "种", "名", "步", "个", "条"}
 
 var unitAlias = map[string]string{"个工作日": "工作日", "个月": "月", "周岁": "岁", "块": "元", "元钱": "元",
-	"万元": "万", "个人": "人", "号": "日"}
+	"万元": "万", "个人": "人", "号": "日", "个百分点": "百分点"}
 
 // chineseNumeral holds the characters of Chinese numerals.
 const chineseNumeral = "零〇○一二两三四五六七八九十百千万点"

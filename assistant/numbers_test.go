@@ -37,6 +37,8 @@ func TestFigures(t *testing.T) {
 		"领取12个月":              "12月",
 		"最长为二十四个月":            "24月",
 		"请拨打12333，也可以拨打12356": "12333 12356",
+		"支付比例降低20个百分点":        "20百分点",
+		"48小时之内经抢救无效死亡":       "48小时",
 	} {
 		if got := figureStrings(Figures(in)); got != want {
 			t.Errorf("Figures(%q) = %q, want %q", in, got, want)

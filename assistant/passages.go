@@ -24,12 +24,18 @@ type Passage struct {
 	// said with 以经办机构核定为准.
 	Unverified bool
 
-	figs    []Figure        // the figures of Text
-	durs    []Figure        // the figures of Text that are not parts of a date (2026年2月)
-	outcome bool            // Text says the length of a benefit (最多领18个月, 共158天)
-	tierBy  string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
-	grades  uint16          // the disability grades Lead and Text name (bit g for 七级 = 7), or 0
-	grams   map[string]bool // bigrams of Text and Lead
+	figs []Figure // the figures of Text
+	// askedFigs are the figures of an FAQ question (社保只交了13年，怎么办): the case its answer is
+	// for.
+	askedFigs []Figure
+	durs      []Figure        // the figures of Text that are not parts of a date (2026年2月)
+	outcome   bool            // Text says the length of a benefit (最多领18个月, 共158天)
+	tierBy    string          // the unit of the tiers of a rule in Text (年 of 满5年不满10年), or ""
+	grades    uint16          // the disability grades Lead and Text name (bit g for 七级 = 7), or 0
+	grams     map[string]bool // bigrams of Text and Lead
+	// undetermined reports that Text says its figure is still to be announced (待公布, 以2026年
+	// 秋季的公告为准): it answers no question for the figure.
+	undetermined bool
 }
 
 // Ref names the passage within the corpus: code/element/item.sentence.
@@ -59,6 +65,9 @@ func GuidePassages(g *content.Guide) []Passage {
 			}
 			p := Passage{Code: g.Code, Title: g.Name, Element: e, Item: item, Sent: i, Text: clean, Lead: lead, Unverified: flagged}
 			p.figs = Figures(clean)
+			if e == ElemFAQ {
+				p.askedFigs = Figures(lead)
+			}
 			p.durs = Figures(datePattern.ReplaceAllString(clean, "，"))
 			p.outcome = periodOutcome.MatchString(lead + clean)
 			_, p.tierBy, _ = selectTier(clean, nil)
@@ -67,6 +76,7 @@ func GuidePassages(g *content.Guide) []Passage {
 				p.Unverified = notes.mark(&p)
 			}
 			p.grams = bigrams(lead + " " + clean)
+			p.undetermined = toBeAnnounced.MatchString(bracketed.ReplaceAllString(clean, ""))
 			out = append(out, p)
 		}
 	}
@@ -148,6 +158,13 @@ func splitSentenceStops(s string) []string {
 	}
 	return out
 }
+
+// toBeAnnounced finds the words of a figure still to be announced; a hedge in brackets (办公时间
+// 9:00-17:00（以当地公告为准）) gives the figure all the same and is left out by bracketed.
+var (
+	toBeAnnounced = regexp.MustCompile(`待公布|(尚未|还没有?|没有|未)(公布|明确|出台)|另行公布|以[^，。；（）()]{0,24}(公告|通知|公布)为准`)
+	bracketed     = regexp.MustCompile(`（[^）]*）|\([^)]*\)`)
+)
 
 // datePattern finds dates (2026年2月, 2024年3月1日): their month and day are not durations.
 var datePattern = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}月\d{1,2}日`)

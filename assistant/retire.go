@@ -124,7 +124,7 @@ func ParseRetirementFacts(text string, now time.Time) RetirementFacts {
 	}
 	f.Sex = parseSex(text)
 	switch {
-	case containsAny(text, []string{"五十五", "55岁", "55周岁"}):
+	case containsAny(text, []string{"五十五", "55岁", "55周岁", "55退"}):
 		f.Signal = "55"
 		if f.Sex == "" {
 			f.Sex = "female" // only women had an original age of 55

@@ -32,6 +32,7 @@ func TestParseRetirementFacts(t *testing.T) {
 		{"我是工人，哪年退休", RetirementFacts{Ask: AskWhen, Signal: "50"}},
 		{"男的，干部", RetirementFacts{Sex: "male", Category: policy.Male, Signal: "55"}},
 		{"我五十五岁退休的话", RetirementFacts{Ask: AskWhen, Sex: "female", Category: policy.Female55, Signal: "55"}},
+		{"女的，原来55退休，现在啥时候退", RetirementFacts{Ask: AskWhen, Sex: "female", Category: policy.Female55, Signal: "55"}},
 		{"能提前退休吗", RetirementFacts{Ask: AskEarly}},
 		{"要交多少年", RetirementFacts{Ask: AskMinYears}},
 		{"我交了15年能退休吗", RetirementFacts{Ask: AskWhen}},

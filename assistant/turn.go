@@ -3,6 +3,7 @@ package assistant
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -209,7 +210,7 @@ func (t *turn) respond() Answer {
 			// guide holds plainly (退休金在最后参保地领要交满10年).
 			// A question about the rule rather than the person's own retirement (最多能往后延
 			// 几年) is answered by the rule too.
-			if g := t.guide(); g.figure && (asksBeyondRetirement(figureAsks(text)) ||
+			if g := t.guide(); g.figure && (asksBeyondRetirement(figureAsks(text)) || beyondCalculator.MatchString(text) ||
 				g.figureTopic >= 0.5 && len(g.Citations) > 0 && g.Citations[0].Code != RetirementGuideCode ||
 				g.figureTopic >= 0.4 && !aboutOneself(text)) {
 				t.state.Pending = nil
@@ -440,6 +441,11 @@ func (t *turn) unanswered(closest *content.Guide, question string) {
 		t.svc.log.Warn("record unanswered question", "session", shortID(t.sessID), "err", err)
 	}
 }
+
+// beyondCalculator finds what the retirement calculator knows nothing of: where the pension is
+// paid (在最后参保地领, 户口在河南), moving or joining records (转移, 并进职工), the residents'
+// scheme (农村养老). A guide passage that answers such a question answers it, not the calculator.
+var beyondCalculator = regexp.MustCompile(`参保地|户籍|户口|领取地|在哪(里|儿)?领|转移|转到|转过来|转回|并进|合并|衔接|农村|城乡居民|居民养老`)
 
 // otherInsurance names an insurance other than the pension: "医保要交够多少年" is not the
 // pension's minimum years the retirement calculator knows.
