@@ -124,3 +124,63 @@ func TestLimitSQLiteConnsLeavesPostgresAlone(t *testing.T) {
 	d := &db.DB{DB: &sql.DB{}, Dialect: db.Postgres}
 	d.LimitSQLiteConns(2) // would panic on the zero sql.DB if it touched the pool
 }
+
+// TestSQLiteWritersTakeTurns: the process's SQLite transactions queue for one write turn in Go,
+// not in SQLite's busy handler (which sleeps up to 100 ms between tries): every one of many
+// concurrent writers commits, in turn, and a writer still waiting when its context ends gives
+// up at once, holding no connection.
+func TestSQLiteWritersTakeTurns(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.OpenSQLite(ctx, filepath.Join(t.TempDir(), "turns.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Exec(ctx, `CREATE TABLE n (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- d.InTx(ctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO n (v) VALUES (1)`)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := d.QueryRow(ctx, `SELECT count(*) FROM n`).Scan(&n); err != nil || n != 40 {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+
+	held, release := make(chan struct{}), make(chan struct{})
+	go d.InTx(ctx, func(tx *db.Tx) error { close(held); <-release; return nil })
+	<-held
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.InTx(wctx, func(tx *db.Tx) error { return nil }) }()
+	time.Sleep(20 * time.Millisecond)
+	if inUse := d.Stats().InUse; inUse != 1 {
+		t.Errorf("%d connections in use while one writer holds the turn and another waits; want 1", inUse)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a writer whose context ended ran anyway")
+		}
+	case <-time.After(3 * time.Second): // SQLite's busy handler would have slept until its 5 s timeout
+		t.Fatal("a waiting writer did not give up when its context ended")
+	}
+	close(release)
+}
