@@ -615,39 +615,33 @@ func TestToBeAnnounced(t *testing.T) {
 	}
 }
 
-// How many times (跑几次) and how many of something (几个专家, 几种慢病) are answered by
-// figures of their own kind.
-func TestTimesAndThings(t *testing.T) {
+// What a question asks for picks the figure of its own kind: how many times (跑几次) and how many
+// of something (几个专家) each their own count; the age something is raised to (最后延到多少岁) the
+// age it reaches (延迟至63周岁), not the ages before the rise (男职工原来60岁).
+func TestAskKindsPickTheirFigures(t *testing.T) {
 	t.Parallel()
 	visits := &Passage{Element: ElemVisits, Text: "到现场次数：最多2次。"}
 	experts := &Passage{Element: ElemSteps, Text: "随机抽取3名或5名专家现场检查。"}
-	for _, p := range []*Passage{visits, experts} {
-		p.durs = Figures(p.Text)
-	}
-	things := newAskContext("评伤残是几个专家一起看")
-	times := newAskContext("鉴定要跑几次")
-	if fits(askCount, visits, things) != 0 || fits(askCount, experts, things) == 0 {
-		t.Error("几个专家 is answered by 2次 or not by 3名")
-	}
-	if fits(askCount, visits, times) == 0 || fits(askCount, experts, times) != 0 {
-		t.Error("跑几次 is answered by 3名 or not by 2次")
-	}
-}
-
-// The age something is raised to (最后延到多少岁, 最终到几岁) is answered by the age it reaches
-// (延迟至63周岁), not by the ages before the rise (男职工原来60岁).
-func TestRaisedToAge(t *testing.T) {
-	t.Parallel()
 	before := &Passage{Element: ElemSteps, Text: "先看自己原来是几岁退休：男职工原来60岁；女工人一般原来50岁；女干部一般原来55岁。"}
 	reached := &Passage{Element: ElemBasis, Text: "将男职工的法定退休年龄从原60周岁逐步延迟至63周岁。"}
-	for _, p := range []*Passage{before, reached} {
+	for _, p := range []*Passage{visits, experts, before, reached} {
 		p.figs = Figures(p.Text)
 		p.durs = p.figs
 	}
-	for _, q := range []string{"原来55岁退休的女干部，最后延到多少岁", "延迟退休以后，男的最后要到多少岁才退"} {
-		ac := newAskContext(q)
-		if fits(askAge, before, ac) != 0 || fits(askAge, reached, ac) == 0 {
-			t.Errorf("%s: the ages before the rise answer it, or the age reached does not", q)
+	for _, c := range []struct {
+		kind         askKind
+		right, wrong *Passage
+		questions    []string
+	}{
+		{askCount, experts, visits, []string{"评伤残是几个专家一起看"}},
+		{askCount, visits, experts, []string{"鉴定要跑几次"}},
+		{askAge, reached, before, []string{"原来55岁退休的女干部，最后延到多少岁", "延迟退休以后，男的最后要到多少岁才退"}},
+	} {
+		for _, q := range c.questions {
+			ac := newAskContext(q)
+			if fits(c.kind, c.wrong, ac) != 0 || fits(c.kind, c.right, ac) == 0 {
+				t.Errorf("%s: answered by %q, or not by %q", q, c.wrong.Text, c.right.Text)
+			}
 		}
 	}
 }
