@@ -215,12 +215,15 @@ async function twoPersonReview(testCtx) {
     testCtx.diagnostic('GET /api/v1/search is not registered yet: search assertion skipped');
   } else {
     let found = false;
+    let last = '';
     for (let i = 0; i < 20 && !found; i++) {
       const r = await fetch(`${base}/api/v1/search?q=${encodeURIComponent(MARK)}`);
-      found = r.ok && (await r.text()).includes(code);
+      last = await r.text();
+      found = r.ok && last.includes(code);
       if (!found) await new Promise((res) => setTimeout(res, 100));
     }
-    assert.ok(found, `search for ${MARK} does not return ${code}`);
+    assert.ok(found, `search for ${MARK} does not return ${code}: ${last.slice(0, 600)}\nserver log (events, index, errors):\n` +
+      serverLog.split('\n').filter((l) => /level=(WARN|ERROR)|event|index|search/i.test(l) && !/msg=request/.test(l)).slice(-30).join('\n'));
   }
 
   // --- The list and history show the title as text; nothing ran.

@@ -155,6 +155,26 @@ func (v *vocabulary) correct(text string) (string, []correction) {
 			i++
 			continue
 		}
+		if us[i].kind == unitInitial {
+			// A run of typed initials is read whole or not at all: sbk → 社保卡, but a run some
+			// of whose letters spell no word (mxdgijnq → 勉县电工 i 几年 q) is a literal token
+			// the user typed (a code, a name), and reading part of it would search for words
+			// they never meant instead of what they wrote.
+			j, pieces, whole := v.initialRun(text, us, i, lay)
+			if whole {
+				for _, pc := range pieces {
+					if b.Len() == 0 {
+						b.Grow(len(text) + 8)
+					}
+					b.WriteString(text[last:pc.start])
+					b.WriteString(pc.repl)
+					fixes = append(fixes, correction{from: text[pc.start:pc.end], to: pc.repl})
+					last = pc.end
+				}
+			}
+			i = j
+			continue
+		}
 		used, repl := 0, ""
 		for l := min(maxSpanUnits, len(us)-i); l >= 2; l-- {
 			span := us[i : i+l]
@@ -192,6 +212,40 @@ func (v *vocabulary) correct(text string) (string, []correction) {
 	}
 	b.WriteString(text[last:])
 	return b.String(), fixes
+}
+
+// initialPiece is one word read from typed initials: the text from start to end becomes repl.
+type initialPiece struct {
+	start, end int
+	repl       string
+}
+
+// initialRun reads the run of typed initials that starts at us[i] (up to a space or another
+// kind of unit) as words, longest first, and returns where the run ends, the words read and
+// whether they cover every letter of it.
+func (v *vocabulary) initialRun(text string, us []unit, i int, lay *layout) (end int, pieces []initialPiece, whole bool) {
+	end = i + 1
+	for end < len(us) && us[end].kind == unitInitial && !us[end].gap {
+		end++
+	}
+	whole = true
+	for k := i; k < end; {
+		used := 0
+		for l := min(maxSpanUnits, end-k); l >= 2; l-- {
+			if r, _, ok := v.matchSpan(text, us[k:k+l], lay); ok {
+				pieces = append(pieces, initialPiece{start: us[k].start, end: us[k+l-1].end, repl: r})
+				used = l
+				break
+			}
+		}
+		if used == 0 {
+			whole = false
+			k++
+			continue
+		}
+		k += used
+	}
+	return end, pieces, whole && len(pieces) > 0
 }
 
 // spanOK: no foreign units, initials only with initials, and no space inside a run of Han

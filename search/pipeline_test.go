@@ -219,6 +219,8 @@ func TestCorrect(t *testing.T) {
 		{"shebaoka guashi", "社保卡挂失"}, // full pinyin
 		{"shebaoka diule", "社保卡丢了"},  // full pinyin, colloquial
 		{"sbk", "社保卡"},               // initials
+		{"sbkq", "sbkq"},             // initials with a letter that spells nothing: a literal token
+		{"测试修改sbkxq", "测试修改sbkxq"},   // the same after Han text (a code in a guide, typed as written)
 		{"社保ka", "社保卡"},              // mixed
 		{"工商局", "工商局"},               // a real word that sounds like 工伤: left alone
 		{"个人账户剩余多少", "个人账户剩余多少"},     // 剩余 sounds like 生育: a real word
