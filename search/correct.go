@@ -150,6 +150,16 @@ func (v *vocabulary) correct(text string) (string, []correction) {
 	var b strings.Builder
 	var fixes []correction
 	last := 0
+	// replace writes text[start:end] as repl.
+	replace := func(start, end int, repl string) {
+		if b.Len() == 0 {
+			b.Grow(len(text) + 8)
+		}
+		b.WriteString(text[last:start])
+		b.WriteString(repl)
+		fixes = append(fixes, correction{from: text[start:end], to: repl})
+		last = end
+	}
 	for i := 0; i < len(us) && i < correctWindow; {
 		if us[i].kind == unitOther {
 			i++
@@ -160,17 +170,9 @@ func (v *vocabulary) correct(text string) (string, []correction) {
 			// of whose letters spell no word (mxdgijnq → 勉县电工 i 几年 q) is a literal token
 			// the user typed (a code, a name), and reading part of it would search for words
 			// they never meant instead of what they wrote.
-			j, pieces, whole := v.initialRun(text, us, i, lay)
-			if whole {
-				for _, pc := range pieces {
-					if b.Len() == 0 {
-						b.Grow(len(text) + 8)
-					}
-					b.WriteString(text[last:pc.start])
-					b.WriteString(pc.repl)
-					fixes = append(fixes, correction{from: text[pc.start:pc.end], to: pc.repl})
-					last = pc.end
-				}
+			j, pieces := v.initialRun(text, us, i, lay)
+			for _, pc := range pieces {
+				replace(pc.start, pc.end, pc.repl)
 			}
 			i = j
 			continue
@@ -196,14 +198,7 @@ func (v *vocabulary) correct(text string) (string, []correction) {
 			continue
 		}
 		if repl != "" {
-			first, end := us[i], us[i+used-1].end
-			if b.Len() == 0 {
-				b.Grow(len(text) + 8)
-			}
-			b.WriteString(text[last:first.start])
-			b.WriteString(repl)
-			fixes = append(fixes, correction{from: text[first.start:end], to: repl})
-			last = end
+			replace(us[i].start, us[i+used-1].end, repl)
 		}
 		i += used
 	}
@@ -221,14 +216,13 @@ type initialPiece struct {
 }
 
 // initialRun reads the run of typed initials that starts at us[i] (up to a space or another
-// kind of unit) as words, longest first, and returns where the run ends, the words read and
-// whether they cover every letter of it.
-func (v *vocabulary) initialRun(text string, us []unit, i int, lay *layout) (end int, pieces []initialPiece, whole bool) {
+// kind of unit) as words, longest first, and returns where the run ends and the words read —
+// none when some letter of the run spells no word.
+func (v *vocabulary) initialRun(text string, us []unit, i int, lay *layout) (end int, pieces []initialPiece) {
 	end = i + 1
 	for end < len(us) && us[end].kind == unitInitial && !us[end].gap {
 		end++
 	}
-	whole = true
 	for k := i; k < end; {
 		used := 0
 		for l := min(maxSpanUnits, end-k); l >= 2; l-- {
@@ -239,13 +233,11 @@ func (v *vocabulary) initialRun(text string, us []unit, i int, lay *layout) (end
 			}
 		}
 		if used == 0 {
-			whole = false
-			k++
-			continue
+			return end, nil
 		}
 		k += used
 	}
-	return end, pieces, whole && len(pieces) > 0
+	return end, pieces
 }
 
 // spanOK: no foreign units, initials only with initials, and no space inside a run of Han
