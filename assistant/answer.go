@@ -482,7 +482,7 @@ func (q question) toBeAnnounced(p *Passage, kind askKind) bool {
 	}
 	var said, figure []string
 	for _, c := range clauseSeparator.Split(p.Text, -1) {
-		if toBeAnnounced.MatchString(bracketed.ReplaceAllString(c, "")) {
+		if announcedLater(c) {
 			said = append(said, c)
 			continue
 		}
@@ -542,9 +542,11 @@ func (q question) saysOwn(p *Passage) bool {
 		if len(f.Value) < 2 || f.Unit == "年" && len(f.Value) == 4 {
 			continue
 		}
-		for _, pf := range append(p.figs, p.askedFigs...) {
-			if pf.Value == f.Value && (pf.Unit == f.Unit || f.Unit == "" || pf.Unit == "" || pf.Unit == "元" && f.Unit == "") {
-				return true
+		for _, figs := range [2][]Figure{p.figs, p.askedFigs} { // not append: p.figs is shared by every turn
+			for _, pf := range figs {
+				if pf.Value == f.Value && (pf.Unit == f.Unit || f.Unit == "" || pf.Unit == "" || pf.Unit == "元" && f.Unit == "") {
+					return true
+				}
 			}
 		}
 	}

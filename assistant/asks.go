@@ -428,25 +428,20 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	return max(score, 0.1)
 }
 
-// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕;
-// officeDeadlineSpoken also in everyday words (收到申请后10个工作日内办完), which a question
-// about the person's own duty (必须去申请) tells apart from it.
-var (
-	officeDeadline       = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核)`)
-	officeDeadlineSpoken = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核|办完|办好)`)
-)
+// officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕, and in
+// everyday words (收到申请后10个工作日内办完, the action 办完 or 办好), which only a question about
+// the person's own duty (必须去申请) tells apart from it.
+var officeDeadline = regexp.MustCompile(`(\d+)(个)?(工作日|日|天)内(办理完毕|办结|作出|完成|审核|办完|办好)`)
 
 // officeOnly reports whether every duration of a passage is a time the office must keep: such a
 // passage says nothing of the person's own deadline. spoken reads the office's time in
 // everyday words too.
 func officeOnly(durs []Figure, text string, spoken bool) bool {
-	re := officeDeadline
-	if spoken {
-		re = officeDeadlineSpoken
-	}
 	office := map[string]bool{}
-	for _, m := range re.FindAllStringSubmatch(text, -1) {
-		office[m[1]] = true
+	for _, m := range officeDeadline.FindAllStringSubmatch(text, -1) {
+		if spoken || m[4] != "办完" && m[4] != "办好" {
+			office[m[1]] = true
+		}
 	}
 	for _, f := range durs {
 		if !office[f.Value] {

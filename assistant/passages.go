@@ -76,7 +76,7 @@ func GuidePassages(g *content.Guide) []Passage {
 				p.Unverified = notes.mark(&p)
 			}
 			p.grams = bigrams(lead + " " + clean)
-			p.undetermined = toBeAnnounced.MatchString(bracketed.ReplaceAllString(clean, ""))
+			p.undetermined = announcedLater(clean)
 			out = append(out, p)
 		}
 	}
@@ -165,6 +165,11 @@ var (
 	toBeAnnounced = regexp.MustCompile(`待公布|(尚未|还没有?|没有|未)(公布|明确|出台)|另行公布|以[^，。；（）()]{0,24}(公告|通知|公布)为准`)
 	bracketed     = regexp.MustCompile(`（[^）]*）|\([^)]*\)`)
 )
+
+// announcedLater reports whether s says its figure is still to be announced, outside brackets.
+func announcedLater(s string) bool {
+	return toBeAnnounced.MatchString(bracketed.ReplaceAllString(s, ""))
+}
 
 // datePattern finds dates (2026年2月, 2024年3月1日): their month and day are not durations.
 var datePattern = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}月\d{1,2}日`)
