@@ -74,9 +74,9 @@ func (p *Progress) publish(st event.ApplicationStep) {
 		default: // a stream that does not read is not allowed to hold up the others
 			delete(p.subs[st.Person], ch)
 			close(ch)
+			if len(p.subs[st.Person]) == 0 {
+				delete(p.subs, st.Person)
+			}
 		}
-	}
-	if len(p.subs[st.Person]) == 0 {
-		delete(p.subs, st.Person)
 	}
 }

@@ -67,7 +67,8 @@ func (d *DB) lockWriter(ctx context.Context) error {
 	}
 }
 
-// sqliteBusyTimeout is how long a writer waits for its turn (the busy_timeout pragma too).
+// sqliteBusyTimeout is how long a writer waits for its turn, and SQLite's busy_timeout (for
+// writes outside InTx and other processes on the file).
 const sqliteBusyTimeout = 5 * time.Second
 
 // QueryPrepared runs q (with '?' placeholders) as a statement prepared once and kept for the
@@ -124,7 +125,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := checkWritable(dir); err != nil {
 		return nil, fmt.Errorf("data directory %s is not writable: %w", dir, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open SQLite file %s: %w", path, err)

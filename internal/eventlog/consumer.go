@@ -39,8 +39,9 @@ type Consumer struct {
 	// Start is where a consumer without a saved position begins: FromHead, or a position (0 is
 	// the beginning of the log).
 	Start int64
-	// Fast marks a consumer whose handler only hands events on in memory (open progress
-	// streams, cache invalidation): it is driven before the others in every drain, and
+	// Fast marks a consumer whose handler only hands events on in memory (the open progress
+	// streams; not a cache whose refill reads what a slower consumer updates, such as the
+	// home cache after the content snapshot): it is driven before the others in every drain, and
 	// DeliverFast drives the fast consumers alone, so what the person sees never waits behind a
 	// slower consumer's handler or catch-up (a notice written per step, thousands of events
 	// after a restart) — which held the progress streams for seconds.
