@@ -415,11 +415,7 @@ func TestMovedFrom(t *testing.T) {
 	if q := newQuestion("医保从深圳转回西安，最长要多少个工作日"); q.topic["深圳"] {
 		t.Error("the place the person moved from is taken for what they ask about")
 	}
-	s, _ := seedService(t)
-	a, err := s.Answer(context.Background(), "", "在浙江交了5年职工养老，转回陕西时单位交的那部分能转过来多少？")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := seedAnswer(t, "在浙江交了5年职工养老，转回陕西时单位交的那部分能转过来多少？")
 	if !strings.Contains(a.Text, "12%") {
 		t.Errorf("moved from 浙江: %q", a.Text)
 	}
@@ -579,11 +575,7 @@ func TestAskedThingWithoutAskingWords(t *testing.T) {
 // rule uses: "我哥…病故了，社保交了7年，抚恤金能给几个月的" is answered by the 5–10-year tier.
 func TestOwnTierAnswersAToldCase(t *testing.T) {
 	t.Parallel()
-	s, _ := seedService(t)
-	a, err := s.Answer(context.Background(), "", "我哥在单位上班还没退就病故了，社保交了7年，抚恤金能给几个月的？")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := seedAnswer(t, "我哥在单位上班还没退就病故了，社保交了7年，抚恤金能给几个月的？")
 	if a.NoAnswer || !strings.Contains(a.Text, "6个月") {
 		t.Errorf("answer %q, want the 6-month tier", a.Text)
 	}
@@ -668,11 +660,7 @@ func TestForKin(t *testing.T) {
 // residents' scheme's years to the workers' (并进职工) — is answered from the guide.
 func TestBeyondCalculatorAnsweredByGuide(t *testing.T) {
 	t.Parallel()
-	s, _ := seedService(t)
-	a, err := s.Answer(context.Background(), "", "我交了10年农村养老，又在厂里交了12年职工养老，现在到岁数了，职工那边得交够几年才能把农村的并进职工里？")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := seedAnswer(t, "我交了10年农村养老，又在厂里交了12年职工养老，现在到岁数了，职工那边得交够几年才能把农村的并进职工里？")
 	if a.Route != RouteGuide || a.NoAnswer {
 		t.Errorf("route %s, no answer %v: %q", a.Route, a.NoAnswer, a.Text)
 	}
@@ -733,4 +721,15 @@ func TestTimeCountedFromEvent(t *testing.T) {
 	if fits(askProcessing, from, ac) <= fits(askProcessing, other, ac) {
 		t.Errorf("from the event %.2f, from another %.2f", fits(askProcessing, from, ac), fits(askProcessing, other, ac))
 	}
+}
+
+// seedAnswer is the no-model answer to q over the seed guides.
+func seedAnswer(t *testing.T, q string) Answer {
+	t.Helper()
+	s, _ := seedService(t)
+	a, err := s.Answer(context.Background(), "", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
