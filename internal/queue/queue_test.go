@@ -2,8 +2,10 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -310,5 +312,56 @@ func TestRetryAfterAndPostpone(t *testing.T) {
 		if j = mustGet(t, q, "a"); j.State != Done {
 			t.Fatalf("job: %+v", j)
 		}
+	})
+}
+
+// TestFirstReadSkipsOtherKinds: a worker's first read finds the earliest ready job of its own
+// kinds through jobs_kind_ready, however many ready jobs of other kinds fall due before it (the
+// notices held overnight for the quiet hours are such jobs, due at 08:00), and the claim reads
+// no job that is not due. Plans on 20,000 such jobs, without
+// statistics (ANALYZE never ran, as on a fresh store).
+func TestFirstReadSkipsOtherKinds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		c := testutil.NewClock(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC))
+		q := openQ(t, d, c)
+		ctx := context.Background()
+		now := c.Now().UnixMicro()
+		if _, err := d.Exec(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+			INSERT INTO jobs (kind, key, payload, state, max_attempts, run_at, created_at, updated_at)
+			SELECT 'notify.deliver', 'held-' || i, '{}', 'ready', 5, ?, ?, ? FROM n`, now+int64(time.Hour/time.Microsecond), now, now); err != nil {
+			t.Fatal(err)
+		}
+		mine := Job{Kind: "application.submit", Key: "mine", RunAt: c.Now().Add(2 * time.Hour)}
+		if _, err := q.Enqueue(ctx, nil, mine); err != nil {
+			t.Fatal(err)
+		}
+		args := []any{"application.submit", "upstream.sim.step", now, "application.submit", "upstream.sim.step"}
+		var first sql.NullInt64
+		var expired int
+		if err := d.QueryRow(ctx, firstReadySQL(2), args...).Scan(&first, &expired); err != nil {
+			t.Fatal(err)
+		}
+		if want := now + int64(2*time.Hour/time.Microsecond); !first.Valid || first.Int64 != want || expired != 0 {
+			t.Fatalf("first read = %v, %d; want %d, 0", first, expired, want)
+		}
+		pick := pickSQL(`state = 'ready' AND run_at <= ?`, "?,?")
+		pargs := []any{now, "application.submit", "upstream.sim.step", 8}
+		var read, claim string
+		if d.Dialect == db.Postgres {
+			read, claim = dbtest.PostgresPlan(t, d, firstReadySQL(2), args...), dbtest.PostgresPlan(t, d, pick, pargs...)
+		} else {
+			read, claim = dbtest.SQLitePlan(t, d, firstReadySQL(2), args...), dbtest.SQLitePlan(t, d, pick, pargs...)
+		}
+		if strings.Count(read, "jobs_kind_ready") < 2 || strings.Contains(read, "Seq Scan") || strings.Contains(read, "SCAN jobs") {
+			t.Errorf("the first read does not seek each kind's earliest ready job: %s", read)
+		}
+		// SQLite reads the due jobs in order and stops at the LIMIT; PostgreSQL, without
+		// statistics, reads the due jobs of the worker's kinds alone and sorts those.
+		if strings.Contains(claim, "TEMP B-TREE") || strings.Contains(claim, "SCAN jobs") || strings.Contains(claim, "Seq Scan") ||
+			(d.Dialect == db.Postgres && !strings.Contains(claim, "jobs_kind_ready")) {
+			t.Errorf("the claim scans more than the due jobs of its kinds: %s", claim)
+		}
+		t.Logf("first read: %s", read)
+		t.Logf("claim: %s", claim)
 	})
 }
