@@ -148,8 +148,8 @@ func TestPushServiceAnswers(t *testing.T) {
 			}
 		})
 		t.Run("a slow push service times out and is retried", func(t *testing.T) {
-			e.s.push.(*WebPush).Client.Timeout = 50 * time.Millisecond
-			defer func() { e.s.push.(*WebPush).Client.Timeout = 10 * time.Second }()
+			e.s.push.(*WebPush).conns.timeout = 50 * time.Millisecond
+			defer func() { e.s.push.(*WebPush).conns.timeout = 10 * time.Second }()
 			s := e.subscribe("slow")
 			e.push.Answer(s.ID(), pushtest.Answer{Delay: time.Second, Times: 1})
 			e.notify(msg("slow", "s1"))

@@ -188,33 +188,39 @@ var nonPublic = []netip.Prefix{
 // errDialRefused is returned by the guarded dialer when the address is not public.
 var errDialRefused = errors.New("push endpoint resolves to a non-public address")
 
+// dialer returns the guarded dial function of the push channel: an insecure test host as it
+// is; any other address only on port 443 and only to a public address its name resolves to.
+func (p *EndpointPolicy) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if p.insecure(addr) {
+			return d.DialContext(ctx, network, addr)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if port != "443" {
+			return nil, fmt.Errorf("%w: port %s", errDialRefused, port)
+		}
+		ips, err := p.lookup(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		for _, ip := range ips {
+			if publicIP(ip) {
+				return d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+			}
+		}
+		return nil, errDialRefused
+	}
+}
+
 // Client returns the HTTP client the push channel uses: it dials only public addresses (or an
 // insecure test host), follows no redirects, and times out.
 func (p *EndpointPolicy) Client(timeout time.Duration, conns int) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if p.insecure(addr) {
-				return d.DialContext(ctx, network, addr)
-			}
-			host, port, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			if port != "443" {
-				return nil, fmt.Errorf("%w: port %s", errDialRefused, port)
-			}
-			ips, err := p.lookup(ctx, host)
-			if err != nil {
-				return nil, err
-			}
-			for _, ip := range ips {
-				if publicIP(ip) {
-					return d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
-				}
-			}
-			return nil, errDialRefused
-		},
+		DialContext:         p.dialer(),
 		ForceAttemptHTTP2:   true,
 		MaxIdleConns:        conns * 2,
 		MaxIdleConnsPerHost: conns,

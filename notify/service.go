@@ -191,7 +191,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	}
 	s.push = o.Push
 	if s.push == nil && o.VAPIDSubject != "" {
-		s.push = &WebPush{Client: o.Endpoints.Client(o.SendTimeout, o.Concurrency*batchSenders), Subject: o.VAPIDSubject}
+		s.push = NewWebPush(o.Endpoints, o.VAPIDSubject, o.SendTimeout, o.Concurrency*batchSenders)
 	}
 	if s.push == nil {
 		s.log.Warn("notify: Web Push is off (no VAPID subject configured): notices reach the inbox only")

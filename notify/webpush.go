@@ -51,6 +51,8 @@ type WebPush struct {
 	Subject string
 	Now     func() time.Time // clock of the JWT cache (tests); default time.Now
 
+	conns *pushConns // the lean client; nil: Client
+
 	mu     sync.Mutex
 	keys   map[string]*vapidSigner // by private key (base64url)
 	tokens map[jwtSlot]jwtToken
@@ -144,56 +146,93 @@ func (w *WebPush) authorization(endpoint, private string) (string, error) {
 	return t.header, nil
 }
 
-// request builds the POST of p to a's subscription.
-func (w *WebPush) request(ctx context.Context, a Address, p Payload) (*http.Request, error) {
+// prepared is one push before it goes out: the endpoint, the headers in order and the body.
+type prepared struct {
+	endpoint string
+	header   [][2]string
+	body     []byte
+}
+
+// prepare encrypts p for a's subscription and signs (or takes from the cache) the VAPID header.
+func (w *WebPush) prepare(a Address, p Payload) (prepared, error) {
 	plain, err := json.Marshal(p)
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
 	ua, err := decodeKey(a.Subscription.P256dh)
 	if err != nil {
-		return nil, fmt.Errorf("p256dh: %w", err)
+		return prepared{}, fmt.Errorf("p256dh: %w", err)
 	}
 	uaPub, err := ecdh.P256().NewPublicKey(ua)
 	if err != nil {
-		return nil, fmt.Errorf("p256dh: %w", err)
+		return prepared{}, fmt.Errorf("p256dh: %w", err)
 	}
 	auth, err := decodeKey(a.Subscription.Auth)
 	if err != nil {
-		return nil, fmt.Errorf("auth secret: %w", err)
+		return prepared{}, fmt.Errorf("auth secret: %w", err)
 	}
 	body, err := ece.Encrypt(plain, uaPub, auth)
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
 	vapid, err := w.authorization(a.Subscription.Endpoint, a.VAPIDPrivate)
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.Subscription.Endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	h := req.Header
-	h["Content-Encoding"] = []string{"aes128gcm"}
-	h["Content-Type"] = []string{"application/octet-stream"}
-	h["Ttl"] = []string{strconv.Itoa(int(p.TTL / time.Second))}
+	h := make([][2]string, 0, 6)
+	h = append(h, [2]string{"Content-Encoding", "aes128gcm"}, [2]string{"Content-Type", "application/octet-stream"},
+		[2]string{"TTL", strconv.Itoa(int(p.TTL / time.Second))})
 	if p.Topic != "" {
-		h["Topic"] = []string{p.Topic}
+		h = append(h, [2]string{"Topic", p.Topic})
 	}
 	switch p.Urgency {
 	case "very-low", "low", "normal", "high":
-		h["Urgency"] = []string{p.Urgency}
+		h = append(h, [2]string{"Urgency", p.Urgency})
 	}
-	h["Authorization"] = []string{vapid}
+	h = append(h, [2]string{"Authorization", vapid})
+	return prepared{endpoint: a.Subscription.Endpoint, header: h, body: body}, nil
+}
+
+// request builds the POST of p to a's subscription, for net/http.
+func (w *WebPush) request(ctx context.Context, a Address, p Payload) (*http.Request, error) {
+	pr, err := w.prepare(a, p)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, pr.endpoint, bytes.NewReader(pr.body))
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range pr.header {
+		req.Header[http.CanonicalHeaderKey(kv[0])] = []string{kv[1]}
+	}
 	return req, nil
 }
 
-// Send implements Channel.
+// Send implements Channel: through the lean client when the channel has one (NewWebPush), else
+// through Client.
 func (w *WebPush) Send(ctx context.Context, a Address, p Payload) Outcome {
-	req, err := w.request(ctx, a, p)
+	if w.conns == nil {
+		req, err := w.request(ctx, a, p)
+		if err != nil {
+			return Outcome{Err: err}
+		}
+		return post(w.Client, req, "push service")
+	}
+	pr, err := w.prepare(a, p)
 	if err != nil {
 		return Outcome{Err: err}
 	}
-	return post(w.Client, req, "push service")
+	u, err := url.Parse(pr.endpoint)
+	if err != nil {
+		return Outcome{Err: err}
+	}
+	return w.conns.post(ctx, &pushRequest{url: u, header: pr.header, body: pr.body}, "push service")
+}
+
+// NewWebPush returns the Web Push channel that sends through its own keep-alive HTTP/1.1 client
+// (pushconn.go), dialing through policy, each request within timeout, keeping up to conns idle
+// connections per push service.
+func NewWebPush(policy *EndpointPolicy, subject string, timeout time.Duration, conns int) *WebPush {
+	return &WebPush{Client: policy.Client(timeout, conns), Subject: subject, conns: newPushConns(policy, timeout, conns)}
 }
