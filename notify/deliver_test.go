@@ -222,6 +222,11 @@ func TestPreferencesQuietHoursAndUnsubscribe(t *testing.T) {
 		urgent := msg("p1", "urgent")
 		urgent.Urgent = true
 		e.notify(urgent)
+		// Held when queued: the job waits for 08:00 unclaimed, and the log says so already.
+		e.wantEvents(t, "night", "queued,held")
+		if j, _ := e.q.Get(e.ctx, "notify:night"); !j.RunAt.Equal(time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("queued for %v, want 08:00 Beijing", j.RunAt)
+		}
 		e.run()
 		e.wantEvents(t, "night", "queued,held")
 		e.wantEvents(t, "urgent", "queued,sent")
