@@ -93,7 +93,7 @@ func newSendFixture(b *testing.B) *sendFixture {
 	payload, _ := json.Marshal(p)
 	policy := &EndpointPolicy{InsecureTestHosts: []string{push.Host()}}
 	return &sendFixture{push: push, p: p, uaPub: uaPub, auth: auth, payload: payload, vapid: vk,
-		wp:   &WebPush{Client: policy.Client(10*time.Second, 4), Subject: "mailto:ops@shebao.gov.cn"},
+		wp:   NewWebPush(policy, "mailto:ops@shebao.gov.cn", 10*time.Second, 4),
 		addr: Address{Subscription: Subscription{Endpoint: sub.Endpoint, P256dh: sub.Keys.P256dh, Auth: sub.Keys.Auth}, VAPIDPublic: vPub, VAPIDPrivate: vPriv}}
 }
 
@@ -106,8 +106,9 @@ func BenchmarkRawCrypto(b *testing.B) {
 	b.Run("cachedJWT", func(b *testing.B) { rawCrypto(b, f.uaPub, f.auth, f.payload, f.vapid, false) })
 }
 
-// BenchmarkWebPushSend is one encrypted send through our send path (webpush.go) to the local
-// fake push service, one goroutine; the JWT comes from the cache after the first.
+// BenchmarkWebPushSend is one encrypted send through our send path (webpush.go, pushconn.go) to
+// the local fake push service, one goroutine; the JWT comes from the cache after the first.
+// bench/push_send.sh measures the same with the push service in another process, on another core.
 func BenchmarkWebPushSend(b *testing.B) {
 	f := newSendFixture(b)
 	for b.Loop() {
