@@ -8,6 +8,7 @@ package notify
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,7 +16,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -173,37 +176,140 @@ func (p *pushConns) roundTrip(ctx context.Context, c *pushConn, r *pushRequest, 
 		}
 		return Outcome{}, err
 	}
+	// Let the other senders encrypt while the service answers: read now, and the read finds
+	// nothing (EAGAIN), parks the goroutine and costs the poller a wake-up and a second read.
+	runtime.Gosched()
 	if _, err := c.r.Peek(1); err != nil {
 		if reused && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
 			return Outcome{}, fmt.Errorf("%w: %v", errStale, err)
 		}
 		return Outcome{}, err
 	}
-	resp, err := http.ReadResponse(c.r, nil)
+	a, err := readAnswer(c.r)
 	if err != nil {
 		return Outcome{}, err
 	}
-	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return Outcome{}, err
+	keep = a.keep
+	o := Outcome{Status: a.status}
+	if a.retryAfter != "" {
+		o.RetryAfter = parseRetryAfter(a.retryAfter, time.Now())
 	}
-	// A body over the limit is left unread: the connection cannot carry another request.
-	keep = !resp.Close && (resp.ContentLength < 0 || n == resp.ContentLength) && n < 64<<10
-	if keep && resp.ContentLength < 0 {
-		// A chunked body read whole ends at EOF of the chunked reader: check it is there.
-		var one [1]byte
-		m, rerr := resp.Body.Read(one[:])
-		keep = m == 0 && rerr == io.EOF
-	}
-	resp.Body.Close()
-	o := Outcome{Status: resp.StatusCode}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		o.RetryAfter = parseRetryAfter(ra, time.Now())
-	}
-	if resp.StatusCode >= 300 {
-		o.Err = fmt.Errorf("%s answered %s", who, resp.Status)
+	if a.status >= 300 {
+		o.Err = fmt.Errorf("%s answered %d %s", who, a.status, http.StatusText(a.status))
 	}
 	return o, nil
+}
+
+// answer is what a push service's answer says: its status, its Retry-After, and whether the
+// connection can carry another request (the answer was read whole and the service keeps it).
+type answer struct {
+	status     int
+	retryAfter string
+	keep       bool
+}
+
+// maxAnswerBody is the most of an answer's body read (and dropped); a longer one closes the
+// connection.
+const maxAnswerBody = 64 << 10
+
+// readAnswer reads one HTTP/1.x answer from r (interim 1xx answers skipped) and drops its body.
+// It reads what a push service sends — a status line, a few headers, a short body or none — and
+// only the headers that matter here; net/http's ReadResponse builds a header map and a body
+// reader for every answer. A chunked body is read and the connection closed after it.
+func readAnswer(r *bufio.Reader) (answer, error) {
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return answer{}, err
+		}
+		if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+			return answer{}, fmt.Errorf("push: malformed status line %q", bytes.TrimSpace(line))
+		}
+		status, err := strconv.Atoi(string(line[9:12]))
+		if err != nil || status < 100 {
+			return answer{}, fmt.Errorf("push: malformed status line %q", bytes.TrimSpace(line))
+		}
+		a := answer{status: status, keep: line[7] == '1'} // HTTP/1.0 closes unless it says keep-alive
+		length, chunked := int64(-1), false
+		for {
+			h, err := r.ReadSlice('\n')
+			if err != nil {
+				return answer{}, err
+			}
+			h = bytes.TrimRight(h, "\r\n")
+			if len(h) == 0 {
+				break
+			}
+			name, value, ok := bytes.Cut(h, []byte(":"))
+			if !ok {
+				return answer{}, fmt.Errorf("push: malformed header %q", h)
+			}
+			value = bytes.TrimSpace(value)
+			switch {
+			case asciiEqualFold(name, "Content-Length"):
+				n, err := strconv.ParseInt(string(value), 10, 64)
+				if err != nil || n < 0 {
+					return answer{}, fmt.Errorf("push: bad Content-Length %q", value)
+				}
+				length = n
+			case asciiEqualFold(name, "Transfer-Encoding"):
+				chunked = !asciiEqualFold(value, "identity")
+			case asciiEqualFold(name, "Connection"):
+				if asciiEqualFold(value, "close") {
+					a.keep = false
+				} else if asciiEqualFold(value, "keep-alive") {
+					a.keep = true
+				}
+			case asciiEqualFold(name, "Retry-After"):
+				a.retryAfter = string(value)
+			}
+		}
+		if status < 200 {
+			continue
+		}
+		switch {
+		case status == 204 || status == 304:
+		case chunked:
+			_, err := io.Copy(io.Discard, io.LimitReader(httputil.NewChunkedReader(r), maxAnswerBody))
+			if err != nil {
+				return answer{}, err
+			}
+			a.keep = false // trailers may follow; not worth reading for a reused connection
+		case length >= 0:
+			if length > maxAnswerBody {
+				a.keep = false
+			}
+			if _, err := r.Discard(int(min(length, maxAnswerBody))); err != nil {
+				return answer{}, err
+			}
+		default: // delimited by the end of the connection
+			a.keep = false
+			if _, err := io.Copy(io.Discard, io.LimitReader(r, maxAnswerBody)); err != nil {
+				return answer{}, err
+			}
+		}
+		return a, nil
+	}
+}
+
+// asciiEqualFold reports whether b is s, ignoring ASCII case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Close closes the idle connections.

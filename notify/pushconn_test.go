@@ -133,8 +133,8 @@ func TestPushConnsStaleConnection(t *testing.T) {
 }
 
 // TestPushConnsAnswers: the status, Retry-After, a chunked body and Connection: close are read
-// right, and a connection whose answer was not read whole, or that the service closes, is not
-// used again.
+// right; the connection carries the next request after a sized answer, and not after a chunked
+// one (its trailers are not read) or one saying Connection: close.
 func TestPushConnsAnswers(t *testing.T) {
 	answers := []string{
 		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 7\r\n\r\nslow it",
@@ -160,8 +160,8 @@ func TestPushConnsAnswers(t *testing.T) {
 	if got[2].Status != 201 || got[2].Err != nil || got[3].Status != 201 {
 		t.Errorf("201s: %+v %+v", got[2], got[3])
 	}
-	if n := s.conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2 (a new one after Connection: close)", n)
+	if n := s.conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (a new one after the chunked answer and after Connection: close)", n)
 	}
 }
 
@@ -222,5 +222,31 @@ func TestPushConnsTLSAndPolicy(t *testing.T) {
 	}
 	if n := hits.Load(); n != 1 {
 		t.Errorf("the service got %d requests, want 1", n)
+	}
+}
+
+// TestReadAnswer: interim answers are skipped, HTTP/1.0 closes unless it keeps alive, a body
+// longer than the limit closes the connection, and what is not an HTTP answer is an error.
+func TestReadAnswer(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		status int
+		keep   bool
+		err    bool
+	}{
+		{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok", 201, true, false},
+		{"HTTP/1.0 201 Created\r\nContent-Length: 0\r\n\r\n", 201, false, false},
+		{"HTTP/1.0 201 Created\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", 201, true, false},
+		{"HTTP/1.1 204 No Content\r\n\r\n", 204, true, false},
+		{"HTTP/1.1 500 Internal Server Error\r\n\r\nboom", 500, false, false},
+		{"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 70000\r\n\r\n" + strings.Repeat("x", 70000), 413, false, false},
+		{"SSH-2.0-OpenSSH\r\n", 0, false, true},
+		{"HTTP/1.1 2x1 Created\r\n\r\n", 0, false, true},
+		{"HTTP/1.1 201 Created\r\nContent-Length: -1\r\n\r\n", 0, false, true},
+	} {
+		a, err := readAnswer(bufio.NewReader(strings.NewReader(c.in)))
+		if (err != nil) != c.err || a.status != c.status || a.keep != c.keep {
+			t.Errorf("%.40q: %+v, %v; want status %d keep %v error %v", c.in, a, err, c.status, c.keep, c.err)
+		}
 	}
 }
