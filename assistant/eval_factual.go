@@ -43,8 +43,9 @@ type FactualReport struct {
 	Set   string
 	Model bool
 	// Answerable questions: the answer holds every expected figure; cites the expected guide;
-	// is routed to a guide (or the retirement calculator).
-	Answerable, FigureCorrect, GuideCited, RoutedRight int
+	// is routed to a guide (or the retirement calculator). WithFigures counts those that expect
+	// a figure (a yes/no or how-to question may expect none): figure accuracy is over them.
+	Answerable, WithFigures, FigureCorrect, GuideCited, RoutedRight int
 	// Questions the guides cannot answer: the reply says so (or is out of scope, or points to
 	// the person's own records) and offers 12333.
 	Unanswerable, CannotCorrect int
@@ -55,8 +56,9 @@ type FactualReport struct {
 	Elapsed                time.Duration
 }
 
-// FigureAccuracy is the share of answerable questions whose answer holds every expected figure.
-func (r FactualReport) FigureAccuracy() float64 { return ratio(r.FigureCorrect, r.Answerable) }
+// FigureAccuracy is the share of the answerable questions expecting a figure whose answer holds
+// every expected figure.
+func (r FactualReport) FigureAccuracy() float64 { return ratio(r.FigureCorrect, r.WithFigures) }
 
 // CannotAccuracy is the share of unanswerable questions answered with "the guides do not say".
 func (r FactualReport) CannotAccuracy() float64 { return ratio(r.CannotCorrect, r.Unanswerable) }
@@ -77,7 +79,7 @@ func (r FactualReport) String() string {
 		mode = fmt.Sprintf("model (%d answers by the model, %d fell back)", r.ModelAnswers, r.FellBack)
 	}
 	fmt.Fprintf(&b, "factual set %s — %s, %d questions in %v\n", r.Set, mode, r.Answerable+r.Unanswerable, r.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(&b, "  figure accuracy:      %5.1f%% (%d/%d)\n", 100*r.FigureAccuracy(), r.FigureCorrect, r.Answerable)
+	fmt.Fprintf(&b, "  figure accuracy:      %5.1f%% (%d/%d)\n", 100*r.FigureAccuracy(), r.FigureCorrect, r.WithFigures)
 	fmt.Fprintf(&b, "  can't-answer:         %5.1f%% (%d/%d)\n", 100*r.CannotAccuracy(), r.CannotCorrect, r.Unanswerable)
 	fmt.Fprintf(&b, "  right guide cited:    %5.1f%% (%d/%d)\n", 100*r.CitationAccuracy(), r.GuideCited, r.Answerable)
 	fmt.Fprintf(&b, "  routing:              %5.1f%% (%d/%d)\n", 100*r.RoutingAccuracy(), r.RoutedRight, r.Answerable+r.Unanswerable)
@@ -141,9 +143,17 @@ func (r *FactualReport) score(ctx context.Context, svc *Service, c FactualCase, 
 				missing = append(missing, f)
 			}
 		}
-		if len(missing) == 0 {
+		if len(c.Figures) > 0 {
+			r.WithFigures++
+		}
+		switch {
+		case len(c.Figures) == 0:
+			if a.NoAnswer {
+				fail("an answer", string(a.Route)+": "+said)
+			}
+		case len(missing) == 0:
 			r.FigureCorrect++
-		} else {
+		default:
 			fail("figures "+strings.Join(missing, ","), string(a.Route)+" "+citationCodes(a.Citations)+": "+said)
 		}
 		cited := false
