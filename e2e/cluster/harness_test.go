@@ -81,6 +81,11 @@ type Cluster struct {
 	redisURL string
 	Replicas []*Replica
 	env      []string
+	// dir holds the replicas' data directories. It is made before the cleanup that kills the
+	// replicas is registered, so that its removal runs after it: a data directory made later
+	// (t.TempDir in Start) was removed while its replica still wrote its search index
+	// ("directory not empty", a CI failure).
+	dir string
 }
 
 // Replica is one running shebao process.
@@ -134,7 +139,7 @@ func newClusterOn(t *testing.T, pgURL, redisURL, signal string) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{t: t, DB: d, dbURL: u.String(), redisURL: redisURL}
+	c := &Cluster{t: t, DB: d, dbURL: u.String(), redisURL: redisURL, dir: t.TempDir()}
 	c.env = append(os.Environ(), "DATABASE_URL="+c.dbURL, "SHEBAO_EVENTS_SIGNAL="+signal,
 		"SHEBAO_LOG_LEVEL=warn", "SHEBAO_SEED=true", "SHEBAO_SHUTDOWN_TIMEOUT=5s")
 	if signal == "redis" {
@@ -171,7 +176,7 @@ func (c *Cluster) Start(n int) {
 		port := freePort(c.t)
 		r := &Replica{Name: fmt.Sprintf("r%d", len(c.Replicas)+1), Base: "http://127.0.0.1:" + port, out: &testutil.LogBuffer{}, done: make(chan struct{})}
 		r.cmd = exec.Command(bin, "serve")
-		r.cmd.Env = append(append([]string(nil), c.env...), "SHEBAO_ADDR=127.0.0.1:"+port, "SHEBAO_DATA_DIR="+c.t.TempDir())
+		r.cmd.Env = append(append([]string(nil), c.env...), "SHEBAO_ADDR=127.0.0.1:"+port, "SHEBAO_DATA_DIR="+c.dataDir())
 		r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 		if err := r.cmd.Start(); err != nil {
 			c.t.Fatal(err)
@@ -193,6 +198,15 @@ func (c *Cluster) Start(n int) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// dataDir makes a new data directory under the cluster's.
+func (c *Cluster) dataDir() string {
+	d, err := os.MkdirTemp(c.dir, "data")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return d
 }
 
 func freePort(t *testing.T) string {
@@ -228,7 +242,7 @@ func (r *Replica) kill() {
 // so every replica accepts it.
 func (c *Cluster) Token(subject, roles string) string {
 	cmd := exec.Command(binary(c.t), "token", "--subject", subject, "--role", roles, "--ttl", "1h")
-	cmd.Env = append(append([]string(nil), c.env...), "SHEBAO_DATA_DIR="+c.t.TempDir())
+	cmd.Env = append(append([]string(nil), c.env...), "SHEBAO_DATA_DIR="+c.dataDir())
 	out, err := cmd.Output()
 	if err != nil {
 		c.t.Fatalf("shebao token: %v", err)
