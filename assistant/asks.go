@@ -24,6 +24,7 @@ const (
 	askCount      askKind = "count"      // how many times, kinds, digits
 	askDate       askKind = "date"       // since when, which year
 	askPhone      askKind = "phone"      // which number to call
+	askHours      askKind = "hours"      // the hours an office or a hotline works (几点上班)
 	askName       askKind = "name"       // a person's name: never in a guide
 	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
 	askFormula    askKind = "formula"    // how an amount is worked out (怎么算)
@@ -46,6 +47,7 @@ var askCues = []askCue{
 	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)`)},
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
 	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
+	{askHours, hoursAsk},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
@@ -74,6 +76,12 @@ var askCues = []askCue{
 	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
 	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的`)},
 }
+
+// hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
+var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)
+
+// clockTime finds a time of day (9:00, 14：30): the hours a passage gives.
+var clockTime = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
 
 // figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
 // different kinds. A duration word counts once, as the most specific kind.
@@ -253,6 +261,12 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		return 0
 	case askName, askForecast, askDecision:
+		return 0
+	case askHours:
+		// the hours themselves; "以热线公布的服务时间为准" says they are given elsewhere
+		if clockTime.MatchString(p.Text) {
+			return 1
+		}
 		return 0
 	case askFormula:
 		switch {
