@@ -285,6 +285,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		return 0
 	}
+	if durationKind(k) && (ac.promised && !strings.Contains(text, "承诺") || ac.delivery && !deliverySaid.MatchString(text)) {
+		return 0 // the promised time asked is not the law's; the time to deliver is not the time to process
+	}
 	figs := p.durs
 	if k == askDate {
 		figs = p.figs
@@ -294,6 +297,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	for _, f := range figs {
 		if k == askCount && (f.Unit == "次") != ac.times {
 			continue // how many times (跑几次) and how many of something (几个专家) answer each other not
+		}
+		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
+			continue // how many people is not answered by 6位数字
 		}
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
@@ -522,6 +528,8 @@ type askContext struct {
 	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
 	anchor    string          // the event a time is counted from (受理 of 受理以后多少天), or ""
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
+	people    bool            // how many people is asked (几个人, 多少人, 几位)
+	delivery  bool            // the time until something is delivered is asked (寄到家里得几天)
 	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
 	lowest    bool            // the lowest amount is asked (最低多少, 最少)
 	highest   bool            // the highest amount is asked (最高多少, 最多)
@@ -533,6 +541,20 @@ var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多�
 
 // timeBefore finds a time before an event (退休前1个月, 3个月前): a bound, unlike 孕前检查.
 var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九十])(个)?(工作日|天|日|周|月|年)(以|之)?前`)
+
+// peopleAsk asks how many people (几个人, 多少人, 几位); peopleCount finds a number of people
+// in a passage (3人, 5名, 7位专家; not 6位数字).
+var (
+	peopleAsk   = regexp.MustCompile(`(几|多少)(个)?人|(几|多少)(位|名)([^数]|$)`)
+	peopleCount = regexp.MustCompile(`\d+(个|名|位)?人|\d+名|\d+位[^数]`)
+)
+
+// deliveryAsk asks how long until something reaches the person (寄到家里得几天); a passage
+// answers it only when it speaks of sending (寄, 送达), not with the office's time to process.
+var (
+	deliveryAsk  = regexp.MustCompile(`寄到|邮寄|寄回|寄过来|快递|送到`)
+	deliverySaid = regexp.MustCompile(`寄|送达|送到|快递|邮政`)
+)
 
 // timesAsk asks how many times (几次, 多少回, 跑几趟).
 var timesAsk = regexp.MustCompile(`(几|多少)(次|回|趟)`)
@@ -585,7 +607,8 @@ func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
-		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q)}
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
+		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
