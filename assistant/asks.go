@@ -406,6 +406,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.3
 		}
 	case askMoney:
+		if amountElsewhere(p.Text, ac) {
+			return 0
+		}
 		if p.Element == ElemFee {
 			score -= 0.4
 		}
@@ -528,6 +531,9 @@ type askContext struct {
 	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
 	anchor    string          // the event a time is counted from (受理 of 受理以后多少天), or ""
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
+	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
+	// (交多少, 扣多少), 0 when the question does not say
+	flow      int
 	people    bool            // how many people is asked (几个人, 多少人, 几位)
 	delivery  bool            // the time until something is delivered is asked (寄到家里得几天)
 	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
@@ -541,6 +547,61 @@ var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多�
 
 // timeBefore finds a time before an event (退休前1个月, 3个月前): a bound, unlike 孕前检查.
 var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九十])(个)?(工作日|天|日|周|月|年)(以|之)?前`)
+
+// receiveAsk and payAsk find the way an amount asked goes: received by the person (能拿多少,
+// 领多少钱) or paid by them (交多少, 每月扣多少). 给 and 补 say neither (政府给贴多少, 补缴多少).
+var (
+	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)`)
+	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)`)
+)
+
+// moneyFlow is +1 when the question asks an amount the person receives, -1 one they pay, 0
+// when it says neither or both.
+func moneyFlow(q string) int {
+	r, p := receiveAsk.MatchString(q), payAsk.MatchString(q)
+	switch {
+	case r && !p:
+		return 1
+	case p && !r:
+		return -1
+	}
+	return 0
+}
+
+// paidWords and receivedWords say which way the amounts of a clause go.
+var (
+	paidWords     = regexp.MustCompile(`缴|交|扣|费率|基数`)
+	receivedWords = regexp.MustCompile(`领|发|支付|补助|补贴|津贴|养老金|待遇|报销|赔|返还|救济|抚恤`)
+)
+
+// amountElsewhere reports whether every amount in money of a passage goes the other way than
+// the one asked: a contribution base does not answer "退休能拿多少".
+func amountElsewhere(text string, ac *askContext) bool {
+	if ac.flow == 0 {
+		return false
+	}
+	seen := false
+	for _, c := range clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1) {
+		if !strings.Contains(c, "元") {
+			continue
+		}
+		has := false
+		for _, f := range Figures(c) {
+			has = has || f.Unit == "元"
+		}
+		if !has {
+			continue
+		}
+		seen = true
+		paid, received := paidWords.MatchString(c), receivedWords.MatchString(c)
+		switch {
+		case ac.flow > 0 && paid && !received, ac.flow < 0 && received && !paid:
+			continue
+		}
+		return false
+	}
+	return seen
+}
 
 // peopleAsk asks how many people (几个人, 多少人, 几位); peopleCount finds a number of people
 // in a passage (3人, 5名, 7位专家; not 6位数字).
@@ -608,7 +669,7 @@ func newAskContext(q string) *askContext {
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
-		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q)}
+		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
