@@ -165,16 +165,15 @@ func newQuestion(q string) question {
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
 func askedThing(q string) map[string]bool {
-	best := ""
-	for _, m := range thingPattern.FindAllString(q, -1) {
-		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
-			best = m
-		}
+	best := thingNamed(q)
+	// 超过多长时间养老金就停: the words that ask are not the thing's name
+	if locs := howMuch.FindAllStringIndex(best, -1); len(locs) > 0 && utf8.RuneCountInString(best[locs[len(locs)-1][1]:]) >= 3 {
+		best = best[locs[len(locs)-1][1]:]
 	}
 	if i := strings.LastIndex(best, "的"); i >= 0 {
 		best = best[i+len("的"):] // 生孩子的津贴: the thing is 津贴, what comes before 的 only says whose
@@ -201,13 +200,28 @@ func askedThingKind(q string) map[string]bool {
 	if askedThing(q) == nil {
 		return nil
 	}
-	best := ""
+	return bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[1])
+}
+
+// thingNamed returns the longest benefit name thingPattern finds in q; a pension (养老金) only
+// when q names no other: "领着农村养老金，高龄补贴给多少" asks for the 补贴.
+func thingNamed(q string) string {
+	best, pension := "", ""
 	for _, m := range thingPattern.FindAllString(q, -1) {
+		if strings.HasSuffix(m, "养老金") {
+			if utf8.RuneCountInString(m) > utf8.RuneCountInString(pension) {
+				pension = m
+			}
+			continue
+		}
 		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
 			best = m
 		}
 	}
-	return bigrams(thingPattern.FindStringSubmatch(best)[1])
+	if best == "" {
+		return pension
+	}
+	return best
 }
 
 // unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
