@@ -677,8 +677,20 @@ func namedIn(q string) []string {
 			out = append(out, place)
 		}
 	}
+	for _, m := range localOffice.FindAllStringSubmatch(q, -1) {
+		if !genericArea.MatchString(m[1]) {
+			out = append(out, m[1])
+		}
+	}
 	return out
 }
+
+// localOffice finds a county or district office the question names (秦都区医保局, 周至县的):
+// the guides give the province's figures, not one office's number or address.
+var localOffice = regexp.MustCompile(`(\p{Han}{2}(区|县))(医保局|医疗保障局|人社局|社保局|社保中心|社保所|经办|政务|的|那边)`)
+
+// genericArea finds words ending in 区 or 县 that name no place (社区, 所在县).
+var genericArea = regexp.MustCompile(`(社|地|城|园|小|辖|市|郊|山|景|片|校|矿|林|街|本|所在|当地|各|本地|统筹)(区|县)$`)
 
 // schemes are the pairs of insurance schemes a question tells apart: a figure of 居民医保 does
 // not answer a question about 职工医保.
