@@ -46,7 +46,7 @@ var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班|[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文](科长|主任|局长|处长|厅长|股长|所长|部长|经理|师傅|大姐|老师)`)},
 	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)`)},
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
-	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
+	{askPhone, regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
 	{askHours, hoursAsk},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
@@ -73,7 +73,7 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
+	{askCount, regexp.MustCompile(`几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
 	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的`)},
 }
 
@@ -288,6 +288,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	if durationKind(k) && (ac.promised && !strings.Contains(text, "承诺") || ac.delivery && !deliverySaid.MatchString(text)) {
 		return 0 // the promised time asked is not the law's; the time to deliver is not the time to process
 	}
+	if k == askCount && p.Element == ElemVisits && !ac.visits {
+		return 0 // 到现场次数 counts trips, not the times of something else (按错几回)
+	}
 	figs := p.durs
 	if k == askDate {
 		figs = p.figs
@@ -431,8 +434,11 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if ac.raisedTo && raisedTo.MatchString(text) {
 			score += 0.4 // 推迟到58岁 for "延到多少岁"
-		} else if ac.raisedTo && !raisedTo.MatchString(text) && len(originalAge.FindAllString(text, -1)) >= countAges(p.figs) {
-			return 0 // 原来60岁, 原来55岁: the ages before the rise, not the one it reaches
+		} else if ac.raisedTo && !raisedTo.MatchString(text) {
+			if len(originalAge.FindAllString(text, -1)) >= countAges(p.figs) {
+				return 0 // 原来60岁, 原来55岁: the ages before the rise, not the one it reaches
+			}
+			score -= 0.4 // ages that are not what anything is raised to (不能早于原来的60岁)
 		}
 	case askYears:
 		// years of contribution or work: a passage that says nothing of paying in or working
@@ -534,6 +540,7 @@ type askContext struct {
 	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
 	// (交多少, 扣多少), 0 when the question does not say
 	flow      int
+	visits    bool            // how many trips are asked (跑几趟, 去几次)
 	people    bool            // how many people is asked (几个人, 多少人, 几位)
 	delivery  bool            // the time until something is delivered is asked (寄到家里得几天)
 	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
@@ -603,6 +610,9 @@ func amountElsewhere(text string, ac *askContext) bool {
 	return seen
 }
 
+// visitsAsk asks how many trips the person makes: only then does 到现场次数 answer "几次".
+var visitsAsk = regexp.MustCompile(`跑|趟|去几|去多少|到现场|上门|来回|现场`)
+
 // peopleAsk asks how many people (几个人, 多少人, 几位); peopleCount finds a number of people
 // in a passage (3人, 5名, 7位专家; not 6位数字).
 var (
@@ -669,7 +679,7 @@ func newAskContext(q string) *askContext {
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
-		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q)}
+		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
