@@ -911,6 +911,10 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
 		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
+	} else if unit != "" && !followUp && noTierFor(text, q.facts) {
+		// the rule has tiers by what the person told (60岁139个月 …), none for their case (61岁):
+		// the guides do not give their figure, and another tier's would answer another case
+		return figureAnswer{}, false
 	} else if unit != "" && !q.said(unit) {
 		fa.sentences = append(fa.sentences, shorten(text, kind))
 		if ask := askQuestion[unit]; ask != "" {
@@ -955,7 +959,7 @@ func shorten(s string, kind askKind) string {
 var tierSeparator = regexp.MustCompile(`[；，、]`)
 
 // tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
-var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
+var tierCond = regexp.MustCompile(`(满|不满|不足|未满|不超过|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
 
 // ruleTier is one tier of a rule: its condition on one unit and its text.
 type ruleTier struct {
@@ -985,6 +989,8 @@ func tierOf(piece, unit string) (ruleTier, bool) {
 			t.lo = v
 		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内":
 			t.hi = v
+		case pre == "不超过":
+			t.hi = math.Nextafter(v, math.Inf(1)) // v itself is within
 		case u == "岁" && !found && outcomeAfter(piece, m[1]):
 			t.lo, t.hi, t.exact = v, v, true // 60岁139个月: an age with its outcome
 		default:
@@ -1014,30 +1020,7 @@ func outcomeAfter(piece string, i int) bool {
 // returns the tier with the rule's head and subject; when the rule has tiers but no fact fits,
 // it returns the unit the tiers are by.
 func selectTier(s string, facts []Figure) (string, string, bool) {
-	s = trimStop(s)
-	pieces := tierSeparator.Split(s, -1)
-	if len(pieces) < 2 {
-		return "", "", false
-	}
-	var tiers []ruleTier
-	var lead []string // pieces before the first tier
-	unit := ""
-	for _, pc := range pieces {
-		if t, ok := tierOf(pc, unit); ok {
-			if unit == "" {
-				unit = t.unit
-			}
-			t.pieces = []string{pc}
-			tiers = append(tiers, t)
-			continue
-		}
-		if len(tiers) == 0 {
-			lead = append(lead, pc)
-			continue
-		}
-		last := &tiers[len(tiers)-1]
-		last.pieces = append(last.pieces, pc)
-	}
+	tiers, lead, unit := ruleTiers(s)
 	if len(tiers) < 2 {
 		return "", "", false
 	}
@@ -1051,8 +1034,7 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 		}
 		match := -1
 		for i, t := range tiers {
-			ok := t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
-			if ok {
+			if t.holds(v) {
 				if match >= 0 {
 					match = -2 // two tiers hold: not the person's case alone
 					break
@@ -1076,6 +1058,67 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 		return strings.TrimSpace(text), unit, true
 	}
 	return "", unit, false
+}
+
+// holds reports whether the tier's condition holds for value v.
+func (t ruleTier) holds(v float64) bool {
+	return t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
+}
+
+// noTierFor reports whether a rule in tiers has none for the case the person told: they said a
+// figure in the tiers' unit (61岁) and no tier holds for it (60岁139个月, 55岁170个月 …).
+func noTierFor(s string, facts []Figure) bool {
+	tiers, _, unit := ruleTiers(s)
+	if len(tiers) < 2 {
+		return false
+	}
+	told := false
+	for _, f := range facts {
+		if strings.TrimPrefix(f.Unit, "周") != unit {
+			continue
+		}
+		v, err := strconv.ParseFloat(f.Value, 64)
+		if err != nil {
+			continue
+		}
+		told = true
+		for _, t := range tiers {
+			if t.holds(v) {
+				return false
+			}
+		}
+	}
+	return told
+}
+
+// ruleTiers splits a rule into its tiers, the pieces before the first tier and the unit the
+// tiers are by.
+func ruleTiers(s string) ([]ruleTier, []string, string) {
+	s = trimStop(s)
+	pieces := tierSeparator.Split(s, -1)
+	if len(pieces) < 2 {
+		return nil, nil, ""
+	}
+	var tiers []ruleTier
+	var lead []string // pieces before the first tier
+	unit := ""
+	for _, pc := range pieces {
+		if t, ok := tierOf(pc, unit); ok {
+			if unit == "" {
+				unit = t.unit
+			}
+			t.pieces = []string{pc}
+			tiers = append(tiers, t)
+			continue
+		}
+		if len(tiers) == 0 {
+			lead = append(lead, pc)
+			continue
+		}
+		last := &tiers[len(tiers)-1]
+		last.pieces = append(last.pieces, pc)
+	}
+	return tiers, lead, unit
 }
 
 func sub(s string, m []int, i int) string {

@@ -50,7 +50,7 @@ var askCues = []askCue{
 	{askHours, hoursAsk},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
-	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
+	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
@@ -325,7 +325,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
 		}
-		if k == askMoney && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
+		if k == askMoney && !ac.lowest && !ac.highest && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
 			return 0.8
 		}
 		return 0
@@ -539,13 +539,13 @@ type askContext struct {
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
 	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
 	// (交多少, 扣多少), 0 when the question does not say
-	flow      int
-	visits    bool            // how many trips are asked (跑几趟, 去几次)
-	people    bool            // how many people is asked (几个人, 多少人, 几位)
-	delivery  bool            // the time until something is delivered is asked (寄到家里得几天)
-	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
-	lowest    bool            // the lowest amount is asked (最低多少, 最少)
-	highest   bool            // the highest amount is asked (最高多少, 最多)
+	flow     int
+	visits   bool // how many trips are asked (跑几趟, 去几次)
+	people   bool // how many people is asked (几个人, 多少人, 几位)
+	delivery bool // the time until something is delivered is asked (寄到家里得几天)
+	total    bool // a total is asked (一共能休多少天): a passage that sums (共158天) says it
+	lowest   bool // the lowest amount is asked (最低多少, 最少)
+	highest  bool // the highest amount is asked (最高多少, 最多)
 }
 
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
