@@ -856,24 +856,28 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	// figure of the kind but none of the question's words (a 时限 of 失业金 for a 社保卡 question)
 	// is passed over, not taken and then refused.
 	best := ranked[0]
+	bestAt := 0
+	answers := func(sp scoredPassage) bool {
+		if q.otherScheme(sp) || q.excluded(sp.p) {
+			return false
+		}
+		need := minFigureTopic
+		if q.linked(sp.gp, gps) {
+			need += linkedTopic // a guide search did not find must be more plainly about it
+		}
+		if q.saysOwn(sp.p) {
+			need -= ownNumberTopic // it holds the person's own number: it is about their case
+		}
+		if q.ownTier(sp.p) {
+			need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
+		}
+		return sp.topic >= need && sp.score >= 0.5
+	}
 	if !followUp {
 		found := false
-		for _, sp := range ranked {
-			if q.otherScheme(sp) || q.excluded(sp.p) {
-				continue
-			}
-			need := minFigureTopic
-			if q.linked(sp.gp, gps) {
-				need += linkedTopic // a guide search did not find must be more plainly about it
-			}
-			if q.saysOwn(sp.p) {
-				need -= ownNumberTopic // it holds the person's own number: it is about their case
-			}
-			if q.ownTier(sp.p) {
-				need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
-			}
-			if sp.topic >= need && sp.score >= 0.5 {
-				best, found = sp, true
+		for i, sp := range ranked {
+			if answers(sp) {
+				best, bestAt, found = sp, i, true
 				break
 			}
 		}
@@ -908,6 +912,11 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		}
 	}
 	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}, topic: best.topic}
+	if !followUp {
+		if also := corroborating(ranked[bestAt+1:], best, kind, answers); also != nil {
+			fa.cited = append(fa.cited, also) // another guide says the same figure for the same question
+		}
+	}
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
 		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
@@ -928,6 +937,39 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		fa.sentences[0] = trimStop(fa.sentences[0]) + "，具体以经办机构核定为准。"
 	}
 	return fa, true
+}
+
+// corroborationMargin is how much lower than the answer's passage a passage of another guide
+// may rank and still be cited with it for saying the same figure.
+const corroborationMargin = 0.2
+
+// corroborating returns a passage of another guide, ranked close below the answer's, that
+// answers the question with the same figure of the kind asked (the 30日 of 职工参保登记 and of
+// 单位参保登记): citing it too names both guides that say it. nil when there is none.
+func corroborating(rest []scoredPassage, best scoredPassage, kind askKind, answers func(scoredPassage) bool) *Passage {
+	want := map[Figure]bool{}
+	for _, f := range best.p.durs {
+		if unitFits(kind, f) {
+			want[Figure{Value: f.Value, Unit: f.Unit}] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	for _, sp := range rest {
+		if sp.score < best.score-corroborationMargin {
+			return nil
+		}
+		if sp.p.Code == best.p.Code || !answers(sp) {
+			continue
+		}
+		for _, f := range sp.p.durs {
+			if want[Figure{Value: f.Value, Unit: f.Unit}] {
+				return sp.p
+			}
+		}
+	}
+	return nil
 }
 
 // shorten keeps the clauses of a long sentence that hold a figure of the kind asked (with the
