@@ -941,7 +941,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 
 // corroborationMargin is how much lower than the answer's passage a passage of another guide
 // may rank and still be cited with it for saying the same figure.
-const corroborationMargin = 0.2
+const corroborationMargin = 0.3
 
 // corroborating returns a passage of another guide, ranked close below the answer's, that
 // answers the question with the same figure of the kind asked (the 30日 of 职工参保登记 and of
