@@ -462,7 +462,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 					score += ownNumber // the rule or table that holds the person's own number (交2000那一档)
 				}
 			}
-			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
+			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= minFigureTopic-ownTierTopic {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
 					score += 0.3 // the rule for the person's own case
 				}

@@ -306,6 +306,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
+		} else if k == askMoney && f.Unit == "倍" && ac.fine {
+			n++ // 罚多少: a fine is said as a multiple of what was taken (二倍以上五倍以下)
 		} else if k == askMoney && f.Unit == "%" && !ac.yuan {
 			n++ // "能返多少", "各是多少": the amount may be a share
 			nShare++
@@ -315,7 +317,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
-		if k == askDate && !ac.day && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
+		if k == askDate && !ac.day && !ac.enacted && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
 			return 1 // 从次月起停发 answers "从啥时候停" without a figure
 		}
 		if k == askPeriod && strings.Contains(p.Text, "有效") && unlimited.MatchString(p.Text) {
@@ -453,6 +455,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if has("起", "开始", "实施", "施行", "自") {
 			score += 0.4
 		}
+		if ac.enacted && enactedSaid.MatchString(text) && yearDate.MatchString(text) {
+			score += 0.3 // a date of one year on which the rule took effect (2025年1月1日起施行)
+		}
 	}
 	return max(score, 0.1)
 }
@@ -539,8 +544,12 @@ type askContext struct {
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
 	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
 	// (交多少, 扣多少), 0 when the question does not say
-	flow     int
-	visits   bool // how many trips are asked (跑几趟, 去几次)
+	flow   int
+	visits bool // how many trips are asked (跑几趟, 去几次)
+	fine   bool // the amount of a fine is asked (罚多少)
+	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
+	// (次月起) does not say it
+	enacted  bool
 	people   bool // how many people is asked (几个人, 多少人, 几位)
 	delivery bool // the time until something is delivered is asked (寄到家里得几天)
 	total    bool // a total is asked (一共能休多少天): a passage that sums (共158天) says it
@@ -609,6 +618,12 @@ func amountElsewhere(text string, ac *askContext) bool {
 	}
 	return seen
 }
+
+// enactedAsk asks when a rule took effect; enactedSaid finds a passage saying so.
+var (
+	enactedAsk  = regexp.MustCompile(`(实行|实施|施行|执行|生效|出台)`)
+	enactedSaid = regexp.MustCompile(`实行|实施|施行|执行|生效|起`)
+)
 
 // visitsAsk asks how many trips the person makes: only then does 到现场次数 answer "几次".
 var visitsAsk = regexp.MustCompile(`跑|趟|去几|去多少|到现场|上门|来回|现场`)
@@ -679,7 +694,8 @@ func newAskContext(q string) *askContext {
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
-		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q)}
+		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
+		fine: strings.Contains(q, "罚"), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
