@@ -490,7 +490,7 @@ func officeOnly(durs []Figure, text string, spoken bool) bool {
 var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
 
 // anchorAsk finds the event a time asked is counted from (受理以后多少天出结果).
-var anchorAsk = regexp.MustCompile(`(\p{Han}{2})(以后|之后)[，,]?[^，。？?]{0,4}(多少|几|多久|多长)`)
+var anchorAsk = regexp.MustCompile(`(\p{Han}{2})了?(以后|之后)[，,]?[^，。？?]{0,4}(多少|几|多久|多长)`)
 
 // countsFrom reports whether text counts a time from the event (受理后60日内, 受理之日起).
 func countsFrom(text, event string) bool {
