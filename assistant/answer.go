@@ -449,7 +449,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				// text says what applies in the province, and goes first when both fit as well
 				score -= basisPenalty
 			}
-			if !q.mentionsAll(p) || kind != "" && !q.sameGrade(p) {
+			if !q.mentionsAll(p) || kind != "" && (!q.sameGrade(p) || q.otherCity(p)) {
 				if kind != "" {
 					continue // a figure for another year, place or grade is not the one asked for
 				}
@@ -621,6 +621,33 @@ func (q question) mentionsAll(p *Passage) bool {
 		}
 	}
 	return true
+}
+
+// cities are the cities of the province: a figure a passage gives for one (西安7天) is not the
+// figure of another the question names (宝鸡).
+var cities = []string{"西安", "宝鸡", "咸阳", "渭南", "汉中", "延安", "榆林", "安康", "商洛", "铜川", "杨凌"}
+
+// otherCity reports whether the question names cities of the province and the passage names
+// others only.
+func (q question) otherCity(p *Passage) bool {
+	asked := false
+	for _, c := range cities {
+		asked = asked || strings.Contains(q.text, c)
+	}
+	if !asked {
+		return false
+	}
+	src := p.Lead + p.Text
+	other := false
+	for _, c := range cities {
+		if strings.Contains(src, c) {
+			if strings.Contains(q.text, c) {
+				return false
+			}
+			other = true
+		}
+	}
+	return other
 }
 
 // crossing finds the words of moving across provinces: a passage that speaks of them answers
