@@ -74,7 +74,7 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
-	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的`)},
+	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
 }
 
 // hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
@@ -168,6 +168,9 @@ func overlaps(set map[int]bool, loc []int) bool {
 // which only the records hold.
 var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)`)
 
+// dateClosing asks the date something closes (哪天截止, 啥时候截止的).
+var dateClosing = regexp.MustCompile(`(哪天|哪一天|几号|几月几号|几月几日|啥时候|什么时候)截止`)
+
 // howLongWords ask how long or when, which a guide may answer.
 var howLongWords = regexp.MustCompile(`多久|多长|几天|多少天|几个|多少个|什么时候|啥时候|几号|哪天|时限`)
 
@@ -205,6 +208,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	}
 	if has(askProcessing) && statusAsk.MatchString(q) && !howLongWords.MatchString(q) {
 		drop[askProcessing] = true // 到账了没有: whether it has happened, not how long it takes
+	}
+	if has(askDate) && has(askDeadline) && dateClosing.MatchString(q) {
+		drop[askDeadline] = true // 哪天截止: the date it closes, not a time to act within
 	}
 	if has(askDate) && has(askProcessing) && strings.Contains(q, "几号") {
 		drop[askProcessing] = true // 几号到账: a day of the month, not how long
@@ -422,6 +428,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if ac.lowest && has("下限", "最低") || ac.highest && has("上限", "最高", "封顶") {
 			score += 0.2 // the bound asked for
+		} else if (ac.lowest || ac.highest) && n >= 4 {
+			score += 0.2 // a whole scale (200、300…3000元): its ends are the bounds asked for
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
@@ -433,6 +441,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	case askAge:
 		if has("年满", "周岁", "退休", "以上") {
 			score += 0.4
+		}
+		if ac.flow > 0 && has("参加", "参保", "登记") && !has("领", "发") {
+			score -= 0.3 // the age to join, not the age from which the money comes (多大岁数开始给发钱)
 		}
 		if ac.raisedTo && raisedTo.MatchString(text) {
 			score += 0.4 // 推迟到58岁 for "延到多少岁"
@@ -567,7 +578,7 @@ var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九�
 // receiveAsk and payAsk find the way an amount asked goes: received by the person (能拿多少,
 // 领多少钱) or paid by them (交多少, 每月扣多少). 给 and 补 say neither (政府给贴多少, 补缴多少).
 var (
-	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)`)
+	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?`)
 	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)`)
 )
 
@@ -685,8 +696,8 @@ func countAges(figs []Figure) int {
 // lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
 // as often as 最低 and 最高.
 var (
-	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(多少|几)|(最低|最少)(那|的)?一?档`)
-	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(多少|几)|(最高|最多)(那|的)?一?档`)
+	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(到)?(多少|几)|(最低|最少)(那|的)?一?档`)
+	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(到)?(多少|几)|(最高|最多)(那|的)?一?档|(最高|最多)能(交|缴|选)(到)?(多少|几)`)
 )
 
 func newAskContext(q string) *askContext {
