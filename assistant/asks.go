@@ -168,6 +168,21 @@ func overlaps(set map[int]bool, loc []int) bool {
 // which only the records hold.
 var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)`)
 
+// ageClauseSays reports whether a clause of text that holds an age says one of words.
+func ageClauseSays(text string, words ...string) bool {
+	for _, c := range clauseSeparator.Split(text, -1) {
+		if !strings.Contains(c, "岁") {
+			continue
+		}
+		for _, w := range words {
+			if strings.Contains(c, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // dateClosing asks the date something closes (哪天截止, 啥时候截止的).
 var dateClosing = regexp.MustCompile(`(哪天|哪一天|几号|几月几号|几月几日|啥时候|什么时候)截止`)
 
@@ -442,7 +457,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if has("年满", "周岁", "退休", "以上") {
 			score += 0.4
 		}
-		if ac.flow > 0 && has("参加", "参保", "登记") && !has("领", "发") {
+		if ac.flow > 0 && has("参加", "参保", "登记") && !ageClauseSays(p.Text, "领", "发", "享受", "待遇") {
 			score -= 0.3 // the age to join, not the age from which the money comes (多大岁数开始给发钱)
 		}
 		if ac.raisedTo && raisedTo.MatchString(text) {
