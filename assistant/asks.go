@@ -435,6 +435,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if amountElsewhere(p.Text, ac) {
 			return 0
 		}
+		if (ac.lowest || ac.highest) && onlyChanges(p.Text) {
+			return 0 // 额度提高1000元 says by how much a bound rises, not the bound asked
+		}
 		if p.Element == ElemFee {
 			score -= 0.4
 		}
@@ -616,6 +619,20 @@ var (
 	receivedWords = regexp.MustCompile(`领|发|支付|补助|补贴|津贴|养老金|待遇|报销|赔|返还|救济|抚恤`)
 )
 
+// amountChange finds an amount said as a change of another (额度至少提高1000元).
+var amountChange = regexp.MustCompile(`(提高|增加|上调|下调|降低|减少)(了)?(至少|最多|约)?\d+(\.\d+)?(元|万元)`)
+
+// onlyChanges reports whether every amount in money of text is a change of another amount.
+func onlyChanges(text string) bool {
+	n := 0
+	for _, f := range Figures(text) {
+		if f.Unit == "元" || f.Unit == "万" {
+			n++
+		}
+	}
+	return n > 0 && len(amountChange.FindAllString(text, -1)) >= n
+}
+
 // amountElsewhere reports whether every amount in money of a passage goes the other way than
 // the one asked: a contribution base does not answer "退休能拿多少".
 func amountElsewhere(text string, ac *askContext) bool {
@@ -711,8 +728,8 @@ func countAges(figs []Figure) int {
 // lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
 // as often as 最低 and 最高.
 var (
-	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(到)?(多少|几)|(最低|最少)(那|的)?一?档`)
-	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(到)?(多少|几)|(最高|最多)(那|的)?一?档|(最高|最多)能(交|缴|选)(到)?(多少|几)`)
+	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)[^，。？?]{0,3}(多少|几)|(最低|最少)(那|的)?一?档`)
+	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)[^，。？?]{0,3}(多少|几)|(最高|最多)(那|的)?一?档`)
 )
 
 func newAskContext(q string) *askContext {
