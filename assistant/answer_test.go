@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"shebao/internal/beijing"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,13 @@ func TestFigureAsks(t *testing.T) {
 		{"社保卡打电话临时挂失，能管几天", "period"},      // 打电话 says how, it asks no number
 		{"医保上的事该打哪个电话问", "phone"},
 		{"不懂的可以打电话咨询？", "phone"},
+		{"12333人工客服早上几点上班", "hours"}, // a time of day, not how long
+		{"医保的事儿问哪个热线", "phone"},
+		{"咋约？打哪个号？", "phone"},
+		{"按错几回卡就锁住了", "count"},
+		{"收到结论以后有没有个天数限制", "deadline"},
+		{"居民医保集中交费是哪天截止的", "date"}, // the date it closes, not a time to act within
+		{"个人账户那块是除以多少个月", "formula period"},
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
@@ -604,6 +612,89 @@ func TestToBeAnnounced(t *testing.T) {
 	hedge := "法定工作日 上午9:00-12:00（以当地公告为准）。"
 	if announcedLater(hedge) {
 		t.Error("a hedge in brackets gives the figure all the same")
+	}
+}
+
+// What was asked, read more closely: the hours asked are answered only by a time of day; the
+// promised time not by the law's, the time to deliver not by the time to process; how many
+// people not by 6位数字; an amount received not by amounts paid in; a fine by its multiple; the
+// trips to the office (到现场次数) only when trips are asked.
+func TestWhatWasAskedMoreClosely(t *testing.T) {
+	t.Parallel()
+	mk := func(e Element, item int, text string) *Passage {
+		p := &Passage{Element: e, Item: item, Text: text}
+		p.figs = Figures(text)
+		p.durs = Figures(datePattern.ReplaceAllString(text, "，"))
+		return p
+	}
+	hours := mk(ElemLocations, 0, "县（区）社会保险经办机构服务大厅，办公时间：法定工作日 上午9:00-12:00，下午14:00-17:00。")
+	hotline := mk(ElemLocations, 1, "12333人社服务热线，办公时间：以热线公布的服务时间为准。")
+	statutory := mk(ElemTimeLimit, 0, "法定时限：受理后60日内作出认定决定。")
+	promised := mk(ElemTimeLimit, 1, "承诺时限：20个工作日。")
+	password := mk(ElemSteps, 3, "按提示设置6位数字支付密码，用于药店购药等付款。")
+	experts := mk(ElemSteps, 1, "随机抽取3名或5名专家现场检查。")
+	base := mk(ElemSummary, 0, "按当年灵活就业缴费标准自选基数、按20%缴费（2025年度陕西月缴费基数为4650元至23250元）。")
+	pension := mk(ElemSummary, 0, "年满60周岁的，每月领取基础养老金175.5元。")
+	fine := mk(ElemBasis, 0, "以欺诈手段骗取社会保险待遇的，责令退回，并处骗取金额二倍以上五倍以下的罚款。")
+	visits := mk(ElemVisits, 0, "到现场次数：最多1次。")
+	for _, c := range []struct {
+		q            string
+		kind         askKind
+		right, wrong *Passage
+	}{
+		{"办社保的大厅几点上班", askHours, hours, hotline},
+		{"工伤认定人社局承诺几个工作日办完", askProcessing, promised, statutory},
+		{"评残的专家是几个人", askCount, experts, password},
+		{"按最低档交够15年，退休一个月能拿多少钱", askMoney, pension, base},
+		{"冒领养老金被查出来罚多少", askMoney, fine, visits},
+	} {
+		ac := newAskContext(c.q)
+		if fits(c.kind, c.right, ac) == 0 || fits(c.kind, c.wrong, ac) != 0 {
+			t.Errorf("%s: answered by %q, or not by %q", c.q, c.wrong.Text, c.right.Text)
+		}
+	}
+	if fits(askProcessing, statutory, newAskContext("网上申请社保卡，寄到家里得几天")) != 0 {
+		t.Error("the office's time answers the time to deliver")
+	}
+	if fits(askCount, visits, newAskContext("密码按错几回卡就锁住了")) != 0 {
+		t.Error("到现场次数 answers how many wrong tries")
+	}
+	if fits(askCount, visits, newAskContext("办这个要跑几趟")) == 0 {
+		t.Error("到现场次数 does not answer how many trips")
+	}
+	if IsHandoffRequest("12333人工客服早上几点上班") || !IsHandoffRequest("我要人工客服") {
+		t.Error("asking when the 人工客服 works is read as asking for them, or the other way round")
+	}
+}
+
+// A rule in tiers with none for the case the person told (61岁 against 60岁、55岁、50岁) gives
+// no figure for it; 不超过3个月 is an upper bound.
+func TestNoTierForTheToldCase(t *testing.T) {
+	t.Parallel()
+	months := "个人账户养老金的计发月数为60岁139个月、55岁170个月、50岁195个月。"
+	if !noTierFor(months, Figures("61岁退休")) || noTierFor(months, Figures("60岁退休")) || noTierFor(months, Figures("我交了8年")) {
+		t.Error("noTierFor reads the told case wrong")
+	}
+	gap := "断缴不超过3个月的，补缴后从补缴当月起享受待遇；断缴超过3个月的，要经过等待期。"
+	if got, _, ok := selectTier(gap, Figures("断了2个月")); !ok || !strings.HasPrefix(got, "断缴不超过3个月") {
+		t.Errorf("2个月: %q %v", got, ok)
+	}
+}
+
+// A county office the question names (秦都区医保局) must be named by the figure passage, and a
+// figure one city of the province is given for (西安7天) is not another city's.
+func TestLocalPlaceNamed(t *testing.T) {
+	t.Parallel()
+	if got := namedIn("咸阳秦都区医保局的电话号码是多少"); !slices.Contains(got, "秦都区") {
+		t.Errorf("named %v", got)
+	}
+	if got := namedIn("去社区的人社窗口办"); len(got) != 0 {
+		t.Errorf("社区 named as a place: %v", got)
+	}
+	xian := &Passage{Text: "西安市临时挂失有效期为7天。"}
+	if !newQuestion("宝鸡的社保卡临时挂失能管几天").otherCity(xian) || newQuestion("西安的临时挂失能管几天").otherCity(xian) ||
+		newQuestion("临时挂失能管几天").otherCity(xian) {
+		t.Error("otherCity reads the cities wrong")
 	}
 }
 
