@@ -58,6 +58,8 @@ var askCues = []askCue{
 	// the person's duty to tell or apply said with 内 and 要/得 (多少天内要去告诉社保): theirs, not
 	// the office's, and read before the office's time said with 内 below
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
+	// the same duty said before the time (家里得在多少天之内去告诉经办机构)
+	{askDeadline, regexp.MustCompile(`(要|得|需要|必须|应该|应当)在?(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
 	// a time counted from an event the person names (从受伤那天算有多长时间): the time they have
 	{askDeadline, regexp.MustCompile(`从[^，。？?]{1,10}(那天|那日|之日|当天|起)(开始)?(算|算起|计算)?[^，。？?]{0,4}(多长时间|多久|几天|多少天|几个月)`)},
 	// a duty that comes round again (多长时间要刷一回脸): how often the person must act
