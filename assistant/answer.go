@@ -464,7 +464,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			}
 			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= minFigureTopic-ownTierTopic {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
-					score += 0.3 // the rule for the person's own case
+					score += 0.5 // the rule for the person's own case
 				}
 			}
 			sp := scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit}
@@ -929,7 +929,8 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		top := q.coverage(about[0].p.grams)
 		switch {
 		case best.p.Element == ElemTimeLimit, best.p.Element == ElemFee, best.p.Element == ElemPhone, best.p.Element == ElemVisits:
-		case best.gp == gps[0]:
+		case best.gp == gps[0], q.ownTier(best.p):
+			// (or it holds the tier for the case the person told: about them, in a rule's words)
 			// the figure is in the guide search put first: that another guide speaks of the
 			// topic more (打零工 of 灵活就业) does not make the first one's figure another's
 		default:
