@@ -390,6 +390,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score -= 0.3
 		}
 	case askProcessing:
+		if !ac.validity && p.Element != ElemTimeLimit && strings.Contains(text, "有效期") {
+			return 0 // how long something stays valid (备案有效期6个月) is not the time it takes
+		}
 		if p.Element == ElemTimeLimit {
 			score += 0.6
 			// "法规上说多少天" asks for the statutory limit, "承诺几天" for the promised one
@@ -575,9 +578,10 @@ type askContext struct {
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
 	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
 	// (交多少, 扣多少), 0 when the question does not say
-	flow   int
-	visits bool // how many trips are asked (跑几趟, 去几次)
-	fine   bool // the amount of a fine is asked (罚多少)
+	flow     int
+	visits   bool // how many trips are asked (跑几趟, 去几次)
+	fine     bool // the amount of a fine is asked (罚多少)
+	validity bool // how long something stays valid is asked (有效期是几天)
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -740,7 +744,7 @@ func newAskContext(q string) *askContext {
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
-		fine: strings.Contains(q, "罚"), enacted: enactedAsk.MatchString(q)}
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
