@@ -113,6 +113,11 @@ func TestFigureAsks(t *testing.T) {
 		{"收到结论以后有没有个天数限制", "deadline"},
 		{"居民医保集中交费是哪天截止的", "date"}, // the date it closes, not a time to act within
 		{"个人账户那块是除以多少个月", "formula period"},
+		{"失业金最长能领几年", "period"}, // the length of a benefit, not years paid in
+		{"办这个要多少时间", "processing"},
+		{"多少工作日能办完", "processing"},
+		{"几个礼拜能下来", "processing"},
+		{"啥时候能拿到卡", "processing"},
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
