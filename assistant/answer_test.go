@@ -114,6 +114,9 @@ func TestFigureAsks(t *testing.T) {
 		{"居民医保集中交费是哪天截止的", "date"}, // the date it closes, not a time to act within
 		{"个人账户那块是除以多少个月", "formula period"},
 		{"失业金最长能领几年", "period"}, // the length of a benefit, not years paid in
+		{"社保大厅在几楼", "floor"},
+		{"办社保卡要排队多长时间", "queue"}, // never in a guide
+		{"补社保卡要几寸的照片", "count"},
 		{"办这个要多少时间", "processing"},
 		{"多少工作日能办完", "processing"},
 		{"几个礼拜能下来", "processing"},
@@ -666,6 +669,13 @@ func TestWhatWasAskedMoreClosely(t *testing.T) {
 	}
 	if fits(askCount, visits, newAskContext("办这个要跑几趟")) == 0 {
 		t.Error("到现场次数 does not answer how many trips")
+	}
+	drugs := newAskContext("医保药品目录里有多少种药")
+	if fits(askCount, mk(ElemTimeLimit, 1, "承诺时限：部分城市承诺10至20个工作日。"), drugs) != 0 || fits(askCount, mk(ElemSteps, 0, "高血压等5种门诊慢特病可以直接结算。"), drugs) == 0 {
+		t.Error("多少种 is counted by a bare number, or not by 5种")
+	}
+	if fits(askFloor, hours, newAskContext("社保大厅在几楼")) != 0 || !neverInGuides(askQueue) {
+		t.Error("a floor is answered by opening hours, or a queue's length is in the guides")
 	}
 	if IsHandoffRequest("12333人工客服早上几点上班") || !IsHandoffRequest("我要人工客服") {
 		t.Error("asking when the 人工客服 works is read as asking for them, or the other way round")

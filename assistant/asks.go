@@ -25,6 +25,8 @@ const (
 	askDate       askKind = "date"       // since when, which year
 	askPhone      askKind = "phone"      // which number to call
 	askHours      askKind = "hours"      // the hours an office or a hotline works (几点上班)
+	askFloor      askKind = "floor"      // which floor or window (几楼, 几号窗口)
+	askQueue      askKind = "queue"      // how long the queue is: never in a guide
 	askName       askKind = "name"       // a person's name: never in a guide
 	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
 	askFormula    askKind = "formula"    // how an amount is worked out (怎么算)
@@ -48,6 +50,8 @@ var askCues = []askCue{
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
 	{askPhone, regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)},
 	{askHours, hoursAsk},
+	{askFloor, regexp.MustCompile(`几楼|几层|哪一?层|哪个楼|几号窗口|哪个窗口|几号楼`)},
+	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
@@ -77,12 +81,15 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
+	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
 	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
 }
 
 // hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
 var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)
+
+// floorSaid finds a floor, building or window number in a passage (3楼, 5号窗口).
+var floorSaid = regexp.MustCompile(`\d+(楼|层|号窗口|号楼)`)
 
 // clockTime finds a time of day (9:00, 14：30): the hours a passage gives.
 var clockTime = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
@@ -151,7 +158,7 @@ func figureAsks(q string) []askKind {
 // neverInGuides reports whether a kind asks for what no guide holds: a person's name, what will
 // happen, which choice pays off.
 func neverInGuides(k askKind) bool {
-	return k == askName || k == askForecast || k == askDecision
+	return k == askName || k == askForecast || k == askDecision || k == askQueue
 }
 
 // durationKind reports whether a kind is asked with duration words (多久, 几个月, 多少天).
@@ -222,6 +229,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askDecision) {
 		return []askKind{askDecision}
 	}
+	if has(askQueue) {
+		return []askKind{askQueue}
+	}
 	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
 		drop[askProcessing] = true
 	}
@@ -287,6 +297,13 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		return 0
 	case askName, askForecast, askDecision:
 		return 0
+	case askFloor:
+		if floorSaid.MatchString(p.Text) {
+			return 1
+		}
+		return 0
+	case askQueue:
+		return 0
 	case askHours:
 		// the hours themselves; "以热线公布的服务时间为准" says they are given elsewhere
 		if clockTime.MatchString(p.Text) {
@@ -328,6 +345,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
 			continue // how many people is not answered by 6位数字
+		}
+		if k == askCount && ac.counter != "" && f.Unit != ac.counter && !strings.Contains(f.Text, ac.counter) {
+			continue // 多少种药 is counted in 种, not by a bare 10
 		}
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
@@ -581,9 +601,10 @@ type askContext struct {
 	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
 	// (交多少, 扣多少), 0 when the question does not say
 	flow     int
-	visits   bool // how many trips are asked (跑几趟, 去几次)
-	fine     bool // the amount of a fine is asked (罚多少)
-	validity bool // how long something stays valid is asked (有效期是几天)
+	visits   bool   // how many trips are asked (跑几趟, 去几次)
+	fine     bool   // the amount of a fine is asked (罚多少)
+	validity bool   // how long something stays valid is asked (有效期是几天)
+	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -679,6 +700,17 @@ var (
 // visitsAsk asks how many trips the person makes: only then does 到现场次数 answer "几次".
 var visitsAsk = regexp.MustCompile(`跑|趟|去几|去多少|到现场|上门|来回|现场`)
 
+// counterAsk finds the counter of a count asked (多少种, 几项, 几寸).
+var counterAsk = regexp.MustCompile(`(几|多少)(种|项|家|所|条|份|张|步|寸)`)
+
+// countedIn returns the counter of the count q asks, or "".
+func countedIn(q string) string {
+	if m := counterAsk.FindStringSubmatch(q); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
 // peopleAsk asks how many people (几个人, 多少人, 几位); peopleCount finds a number of people
 // in a passage (3人, 5名, 7位专家; not 6位数字).
 var (
@@ -746,7 +778,8 @@ func newAskContext(q string) *askContext {
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
-		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), enacted: enactedAsk.MatchString(q)}
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"),
+		counter: countedIn(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
