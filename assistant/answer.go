@@ -131,6 +131,9 @@ type question struct {
 	// thingKind are the bigrams of the kind of thing named (补助金, 起付线): a kind no retrieved
 	// guide speaks of is not in the guides, whatever the words before it match.
 	thingKind map[string]bool
+	// fee is the charge whose amount is asked (年费, 体检费, 手续费), or "": a passage that does
+	// not name it gives another charge's amount.
+	fee string
 	named     []string // years and places outside the province the question names
 	grades    uint16   // the disability grades the question names (gradesIn)
 	// movedFrom are the places of named where the person only was or goes (在广东交了8年,
@@ -160,7 +163,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -192,6 +195,28 @@ func askedThing(q string) map[string]bool {
 		rs = rs[len(rs)-6:]
 	}
 	return bigrams(string(rs))
+}
+
+// feeNamed finds a charge a question names (体检费, 银行卡年费); feeNotNamed are the words
+// ending in 费 that name no charge (缴费, 收费, 免费 …).
+var (
+	feeNamed    = regexp.MustCompile(`\p{Han}{2}费`)
+	feeNotNamed = regexp.MustCompile(`(缴|交|收|付|花|免|自|经|欠|扣|补|浪|消|学|话|路|保|社|医)费$`)
+)
+
+// askedFee returns the charge whose amount q asks (体检费多少), or "".
+func askedFee(q string) string {
+	for _, loc := range feeNamed.FindAllStringIndex(q, -1) {
+		m := q[loc[0]:loc[1]]
+		if feeNotNamed.MatchString(m) {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '用' || r == '率' {
+			continue // 医疗费用, 费率: not one charge
+		}
+		return strings.TrimPrefix(m, string([]rune(m)[:1])) // the charge's own two characters (检费 of 体检费)
+	}
+	return ""
 }
 
 // askedThingKind returns the bigrams of the kind of the thing askedThing finds (补助金 of
@@ -913,6 +938,12 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			// guides do not give it, and a neighbouring figure would answer another question
 			return figureAnswer{}, false
 		}
+	}
+	// The charge whose amount is asked must be the one the passage names: 工本费20元 is not the
+	// 年费 asked about.
+	if q.fee != "" && (kind == askMoney || kind == askFee) && !strings.Contains(best.p.Lead+best.p.Text, q.fee) &&
+		!strings.Contains(best.gp.guide.Name, q.fee) {
+		return figureAnswer{}, false
 	}
 	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
 	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.

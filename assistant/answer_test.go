@@ -682,6 +682,25 @@ func TestWhatWasAskedMoreClosely(t *testing.T) {
 	}
 }
 
+// The charge whose amount is asked (年费, 体检费, 手续费) is read from the question; words ending
+// in 费 that name no charge (缴费, 收费, 医疗费用, 费率) are not.
+func TestAskedFee(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"社保卡的银行卡年费多少钱":  "年费",
+		"办退休要体检吗，体检费多少": "检费",
+		"退的话扣多少手续费":     "续费",
+		"缴费基数最低多少":      "",
+		"办失业金收费吗":       "",
+		"医疗费用手工报销能报多少":  "",
+		"灵活就业的费率是多少":    "",
+	} {
+		if got := askedFee(q); got != want {
+			t.Errorf("%s: fee %q, want %q", q, got, want)
+		}
+	}
+}
+
 // A rule in tiers with none for the case the person told (61岁 against 60岁、55岁、50岁) gives
 // no figure for it; 不超过3个月 is an upper bound.
 func TestNoTierForTheToldCase(t *testing.T) {
