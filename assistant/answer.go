@@ -168,7 +168,7 @@ func newQuestion(q string) question {
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.

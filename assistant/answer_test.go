@@ -117,6 +117,8 @@ func TestFigureAsks(t *testing.T) {
 		{"社保大厅在几楼", "floor"},
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},
+		{"城乡居民养老的政府补贴今年涨了没", "forecast"}, // whether it has changed: the guides state the rule in force
+		{"失业金领完了隔多久还能再领", "period"},     // an interval, not the office's time
 		{"办这个要多少时间", "processing"},
 		{"多少工作日能办完", "processing"},
 		{"几个礼拜能下来", "processing"},
@@ -673,6 +675,14 @@ func TestWhatWasAskedMoreClosely(t *testing.T) {
 	drugs := newAskContext("医保药品目录里有多少种药")
 	if fits(askCount, mk(ElemTimeLimit, 1, "承诺时限：部分城市承诺10至20个工作日。"), drugs) != 0 || fits(askCount, mk(ElemSteps, 0, "高血压等5种门诊慢特病可以直接结算。"), drugs) == 0 {
 		t.Error("多少种 is counted by a bare number, or not by 5种")
+	}
+	points := mk(ElemBasis, 0, "转诊人员报销比例可比本地低但降幅不超过10个百分点。")
+	if fits(askRatio, points, newAskContext("职工医保住院报销比例是百分之多少")) != 0 || fits(askRatio, points, newAskContext("没转诊的报销比本地低多少")) == 0 {
+		t.Error("percentage points answer the share itself, or not the difference asked")
+	}
+	until := mk(ElemBasis, 0, "稳岗返还政策延续至2025年12月31日。")
+	if fits(askDate, until, newAskContext("稳岗返还一般几月份发")) != 0 {
+		t.Error("the date a rule runs to answers when the money is paid")
 	}
 	if fits(askFloor, hours, newAskContext("社保大厅在几楼")) != 0 || !neverInGuides(askQueue) {
 		t.Error("a floor is answered by opening hours, or a queue's length is in the guides")

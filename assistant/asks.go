@@ -46,7 +46,7 @@ type askCue struct {
 // processing).
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班|[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文](科长|主任|局长|处长|厅长|股长|所长|部长|经理|师傅|大姐|老师)`)},
-	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)|(涨|提高|上调|调高)(了)?(没|没有|吗)|涨没涨`)},
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
 	{askPhone, regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)},
 	{askHours, hoursAsk},
@@ -57,6 +57,8 @@ var askCues = []askCue{
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
+	// the interval between two times (领完了隔多久还能再领): not the office's time
+	{askPeriod, regexp.MustCompile(`(隔|间隔|相隔)(多久|多长时间|几年|几个月|多少天)`)},
 	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
 	{askPeriod, regexp.MustCompile(`(领|发|享受)(多少|几)年`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
@@ -480,6 +482,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.4
 		}
 	case askRatio:
+		if !ac.points && onlyPoints(figs) {
+			return 0 // 低10个百分点 is a difference of two shares, not the share asked
+		}
 		if has("比例", "报销", "支付", "按", "%") {
 			score += 0.4
 		}
@@ -508,6 +513,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.4
 		}
 	case askDate:
+		if ac.payday && !paidSaid.MatchString(p.Text) {
+			return 0 // when money is paid (几月份发) is not the date a rule runs to
+		}
 		if has("起", "开始", "实施", "施行", "自") {
 			score += 0.4
 		}
@@ -605,6 +613,8 @@ type askContext struct {
 	fine     bool   // the amount of a fine is asked (罚多少)
 	validity bool   // how long something stays valid is asked (有效期是几天)
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
+	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
+	payday   bool   // when money is paid is asked (几月份发, 几号到账)
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -700,6 +710,29 @@ var (
 // visitsAsk asks how many trips the person makes: only then does 到现场次数 answer "几次".
 var visitsAsk = regexp.MustCompile(`跑|趟|去几|去多少|到现场|上门|来回|现场`)
 
+// pointsAsk asks a difference of shares (低多少, 几个百分点); paydayAsk asks when money is paid.
+var (
+	pointsAsk = regexp.MustCompile(`百分点|(低|高|少|多|降|差)(了)?(多少|几)`)
+	paydayAsk = regexp.MustCompile(`(几月份?|几号|哪天|哪一天|什么时候|啥时候)[^，。？?]{0,3}(发|到账|打钱|打到|拨)`)
+)
+
+// paidSaid finds a passage saying money is paid (发放, 拨付, 到账).
+var paidSaid = regexp.MustCompile(`发放|发到|按月发|拨付|到账|打到|打入|返还到|支付`)
+
+// onlyPoints reports whether every share among figs is in percentage points.
+func onlyPoints(figs []Figure) bool {
+	n := 0
+	for _, f := range figs {
+		switch f.Unit {
+		case "百分点":
+			n++
+		case "%", "倍":
+			return false
+		}
+	}
+	return n > 0
+}
+
 // counterAsk finds the counter of a count asked (多少种, 几项, 几寸).
 var counterAsk = regexp.MustCompile(`(几|多少)(种|项|家|所|条|份|张|步|寸)`)
 
@@ -779,7 +812,7 @@ func newAskContext(q string) *askContext {
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"),
-		counter: countedIn(q), enacted: enactedAsk.MatchString(q)}
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
