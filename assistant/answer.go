@@ -1298,6 +1298,30 @@ type answerPlan struct {
 	topic    float64        // the least topic coverage of the figure passages
 }
 
+// products are schemes beside the five social insurances that people ask about in the same
+// breath (长期护理保险, 企业年金, 惠民保): the guides speak of them rarely, and a figure or a step of
+// the basic schemes is not theirs.
+var products = regexp.MustCompile(`长期护理保险|长护险|护理保险|企业年金|职业年金|惠民保|商业保险|商业养老|补充医疗保险|大额医疗|住房公积金|公积金`)
+
+// otherProduct reports whether the question names such a scheme and none of the guides
+// searched uses its name.
+func otherProduct(q string, gps []*guidePassages) bool {
+	for _, m := range products.FindAllString(q, -1) {
+		used := false
+		for _, gp := range gps {
+			all := true
+			for k := range bigrams(m) {
+				all = all && gp.all[k]
+			}
+			used = used || all
+		}
+		if !used {
+			return true
+		}
+	}
+	return false
+}
+
 // planAnswer decides how to answer q from the passages of the retrieved guides (best first):
 // with the passages that hold the figures asked for, with the elements asked about, or by
 // saying that the guides do not say.
@@ -1307,6 +1331,9 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 	if len(gps) == 0 {
 		p.none = true
 		return p
+	}
+	if !followUp && otherProduct(q.text, gps) {
+		return answerPlan{none: true}
 	}
 	for _, k := range q.asks {
 		if neverInGuides(k) {

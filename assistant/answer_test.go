@@ -711,6 +711,17 @@ func TestAskedFee(t *testing.T) {
 	}
 }
 
+// A scheme beside the five insurances (长期护理保险, 职业年金) that no guide searched names is not
+// answered with a figure or a step of the basic schemes.
+func TestOtherProductNotInGuides(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{"长期护理保险一个月交多少", "职业年金怎么领"} {
+		if a := seedAnswer(t, q); !a.NoAnswer && a.Route != RouteOutOfScope {
+			t.Errorf("%s: answered %q", q, a.Text)
+		}
+	}
+}
+
 // A rule in tiers with none for the case the person told (61岁 against 60岁、55岁、50岁) gives
 // no figure for it; 不超过3个月 is an upper bound.
 func TestNoTierForTheToldCase(t *testing.T) {
