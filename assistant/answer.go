@@ -133,9 +133,9 @@ type question struct {
 	thingKind map[string]bool
 	// fee is the charge whose amount is asked (年费, 体检费, 手续费), or "": a passage that does
 	// not name it gives another charge's amount.
-	fee string
-	named     []string // years and places outside the province the question names
-	grades    uint16   // the disability grades the question names (gradesIn)
+	fee    string
+	named  []string // years and places outside the province the question names
+	grades uint16   // the disability grades the question names (gradesIn)
 	// movedFrom are the places of named where the person only was or goes (在广东交了8年,
 	// 从深圳转回): a passage about moving across provinces speaks of them.
 	movedFrom map[string]bool

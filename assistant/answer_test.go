@@ -118,7 +118,7 @@ func TestFigureAsks(t *testing.T) {
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},
 		{"城乡居民养老的政府补贴今年涨了没", "forecast"}, // whether it has changed: the guides state the rule in force
-		{"失业金领完了隔多久还能再领", "period"},     // an interval, not the office's time
+		{"失业金领完了隔多久还能再领", "period"},      // an interval, not the office's time
 		{"办这个要多少时间", "processing"},
 		{"多少工作日能办完", "processing"},
 		{"几个礼拜能下来", "processing"},
