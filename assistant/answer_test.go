@@ -114,6 +114,7 @@ func TestFigureAsks(t *testing.T) {
 		{"居民医保集中交费是哪天截止的", "date"}, // the date it closes, not a time to act within
 		{"个人账户那块是除以多少个月", "formula period"},
 		{"失业金最长能领几年", "period"}, // the length of a benefit, not years paid in
+		{"陕西产假多少天？", "period"},  // a stop at the end does not make a second question
 		{"社保大厅在几楼", "floor"},
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},

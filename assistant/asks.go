@@ -234,7 +234,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askQueue) {
 		return []askKind{askQueue}
 	}
-	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
+	// one clause asks one thing (a stop at the end does not make two)
+	oneClause := !strings.ContainsAny(strings.TrimRight(q, "？?！!。. "), "，,？?；;")
+	if has(askDeadline) && has(askProcessing) && oneClause {
 		drop[askProcessing] = true
 	}
 	if has(askProcessing) && statusAsk.MatchString(q) && !howLongWords.MatchString(q) {
@@ -246,7 +248,7 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askDate) && has(askProcessing) && strings.Contains(q, "几号") {
 		drop[askProcessing] = true // 几号到账: a day of the month, not how long
 	}
-	if has(askPeriod) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
+	if has(askPeriod) && has(askProcessing) && oneClause {
 		drop[askProcessing] = true
 	}
 	if has(askAge) && has(askYears) && strings.Contains(q, "岁") && !strings.Contains(q, "年限") && !yearsOfContribution.MatchString(q) {
