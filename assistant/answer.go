@@ -187,6 +187,12 @@ func askedThing(q string) map[string]bool {
 			best = best[i+len(w):]
 		}
 	}
+	// 要交滞纳金, 能领抚恤金: a verb before the thing says what is done with it, not its name
+	for _, w := range []string{"要交", "要缴", "得交", "交了", "能领", "能拿", "领了", "给的"} {
+		if i := strings.LastIndex(best, w); i >= 0 && utf8.RuneCountInString(best[i+len(w):]) >= 3 {
+			best = best[i+len(w):]
+		}
+	}
 	rs := []rune(best)
 	if len(rs) < 3 {
 		return nil
