@@ -715,6 +715,16 @@ func TestAskedFee(t *testing.T) {
 	}
 }
 
+// A disability grade told with a question about one's own benefit (我评了五级伤残…给我发多少) is
+// answered from the rule for that grade, not sent to the records screen.
+func TestGradeToldIsTheRulesCase(t *testing.T) {
+	t.Parallel()
+	a := seedAnswer(t, "我评了五级伤残，单位说实在安排不了活，那每月伤残津贴给我发多少？")
+	if a.Route != RouteGuide || a.NoAnswer || !strings.Contains(a.Text, "70%") {
+		t.Errorf("route %s: %q", a.Route, a.Text)
+	}
+}
+
 // A scheme beside the five insurances (长期护理保险, 职业年金) that no guide searched names is not
 // answered with a figure or a step of the basic schemes.
 func TestOtherProductNotInGuides(t *testing.T) {
