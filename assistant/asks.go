@@ -484,6 +484,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.4
 		}
 	case askRatio:
+		if ac.flow != 0 && sharesElsewhere(p.Text, ac.flow) {
+			return 0 // a share returned or paid out (按60%返还) is not the rate paid in asked
+		}
 		if !ac.points && onlyPoints(figs) {
 			return 0 // 低10个百分点 is a difference of two shares, not the share asked
 		}
@@ -637,8 +640,8 @@ var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九�
 // receiveAsk and payAsk find the way an amount asked goes: received by the person (能拿多少,
 // 领多少钱) or paid by them (交多少, 每月扣多少). 给 and 补 say neither (政府给贴多少, 补缴多少).
 var (
-	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?`)
-	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)`)
+	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?|(领|拿|发|赔|返|报)[^，。？?]{0,2}(百分之|比例)`)
+	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)|(交|缴|扣)[^，。？?]{0,8}(百分之|比例)`)
 )
 
 // moneyFlow is +1 when the question asks an amount the person receives, -1 one they pay, 0
@@ -720,6 +723,24 @@ var (
 
 // paidSaid finds a passage saying money is paid (发放, 拨付, 到账).
 var paidSaid = regexp.MustCompile(`发放|发到|按月发|拨付|到账|打到|打入|返还到|支付`)
+
+// sharesElsewhere reports whether every share (%) of text goes the other way than flow: paid
+// in (按8%缴费) against received (按60%返还).
+func sharesElsewhere(text string, flow int) bool {
+	seen := false
+	for _, c := range clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1) {
+		if !strings.Contains(c, "%") {
+			continue
+		}
+		seen = true
+		paid, received := paidWords.MatchString(c), receivedWords.MatchString(c)
+		if flow > 0 && paid && !received || flow < 0 && received && !paid {
+			continue
+		}
+		return false
+	}
+	return seen
+}
 
 // onlyPoints reports whether every share among figs is in percentage points.
 func onlyPoints(figs []Figure) bool {
