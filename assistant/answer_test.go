@@ -680,7 +680,7 @@ func TestWhatWasAskedMoreClosely(t *testing.T) {
 	if fits(askCount, mk(ElemTimeLimit, 1, "承诺时限：部分城市承诺10至20个工作日。"), drugs) != 0 || fits(askCount, mk(ElemSteps, 0, "高血压等5种门诊慢特病可以直接结算。"), drugs) == 0 {
 		t.Error("多少种 is counted by a bare number, or not by 5种")
 	}
-	returned := mk(ElemSummary, 0, "中小微企业按上年度实际缴纳失业保险费的60%返还。")
+	returned := mk(ElemSummary, 0, "稳岗返还：中小微企业按60%返还，大型企业按30%返还。")
 	if fits(askRatio, returned, newAskContext("失业保险个人交多少比例")) != 0 || fits(askRatio, returned, newAskContext("小微企业按去年交的失业保险费返百分之多少")) == 0 {
 		t.Error("a share returned answers the rate paid in, or not the share returned")
 	}
