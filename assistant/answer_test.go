@@ -864,6 +864,14 @@ func TestRelativeStartAnswersWhen(t *testing.T) {
 	if fits(askDate, p, newAskContext("病残津贴从啥时候停")) == 0 {
 		t.Error("次月起 does not answer 从啥时候停")
 	}
+	if fits(askDate, p, newAskContext("居民医保每年几月份开始交")) != 0 {
+		t.Error("次月起 answers 几月份")
+	}
+	year := &Passage{Element: ElemFAQ, Text: "低保对象2026年度个人只交110元。"}
+	year.figs = Figures(year.Text)
+	if fits(askDate, year, newAskContext("居民医保每年几月份开始交")) != 0 {
+		t.Error("a year alone answers 几月份")
+	}
 	if fits(askDate, p, newAskContext("每月几号发")) != 0 {
 		t.Error("次月起 answers 几号")
 	}

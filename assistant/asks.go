@@ -347,6 +347,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askCount && (f.Unit == "次") != ac.times {
 			continue // how many times (跑几次) and how many of something (几个专家) answer each other not
 		}
+		if k == askDate && ac.month && f.Unit != "月" {
+			continue // 几月份 is not answered by a year alone (2026年度)
+		}
 		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
 			continue // how many people is not answered by 6位数字
 		}
@@ -366,7 +369,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
-		if k == askDate && !ac.day && !ac.enacted && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
+		if k == askDate && !ac.day && !ac.enacted && !ac.calendar && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
 			return 1 // 从次月起停发 answers "从啥时候停" without a figure
 		}
 		if k == askPeriod && strings.Contains(p.Text, "有效") && unlimited.MatchString(p.Text) {
@@ -617,6 +620,8 @@ type askContext struct {
 	visits   bool   // how many trips are asked (跑几趟, 去几次)
 	fine     bool   // the amount of a fine is asked (罚多少)
 	validity bool   // how long something stays valid is asked (有效期是几天)
+	calendar bool   // a month or year of the calendar is asked (几月份, 哪年): 次月起 does not say it
+	month    bool   // a month of the calendar is asked (几月份)
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
@@ -720,6 +725,9 @@ var (
 	pointsAsk = regexp.MustCompile(`百分点|(低|高|少|多|降|差)(了)?(多少|几)`)
 	paydayAsk = regexp.MustCompile(`(几月份?|几号|哪天|哪一天|什么时候|啥时候)[^，。？?]{0,3}(发|到账|打钱|打到|拨)`)
 )
+
+// calendarAsk asks for a month or a year of the calendar (几月份开始交, 哪年开始).
+var calendarAsk = regexp.MustCompile(`几月|哪年|哪一年`)
 
 // paidSaid finds a passage saying money is paid (发放, 拨付, 到账).
 var paidSaid = regexp.MustCompile(`发放|发到|按月发|拨付|到账|打到|打入|返还到|支付`)
@@ -834,7 +842,7 @@ func newAskContext(q string) *askContext {
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
-		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"),
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"),
 		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
