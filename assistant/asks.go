@@ -57,6 +57,8 @@ var askCues = []askCue{
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
+	// the number of days or months an amount is counted by (生育津贴按多少天发)
+	{askPeriod, regexp.MustCompile(`按(多少|几)(个)?(天|月)`)},
 	// the interval between two times (领完了隔多久还能再领): not the office's time
 	{askPeriod, regexp.MustCompile(`(隔|间隔|相隔)(多久|多长时间|几年|几个月|多少天)`)},
 	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
@@ -466,7 +468,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.3
 		}
 	case askMoney:
-		if amountElsewhere(p.Text, ac) {
+		if amountElsewhere(p.Text, ac) || ac.otherPayer(p.Text) {
 			return 0
 		}
 		if (ac.lowest || ac.highest) && onlyChanges(p.Text) {
@@ -487,7 +489,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.4
 		}
 	case askRatio:
-		if ac.flow != 0 && sharesElsewhere(p.Text, ac.flow) {
+		if ac.flow != 0 && sharesElsewhere(p.Text, ac.flow) || ac.otherPayer(p.Text) {
 			return 0 // a share returned or paid out (按60%返还) is not the rate paid in asked
 		}
 		if !ac.points && onlyPoints(figs) {
@@ -622,6 +624,7 @@ type askContext struct {
 	validity bool   // how long something stays valid is asked (有效期是几天)
 	calendar bool   // a month or year of the calendar is asked (几月份, 哪年): 次月起 does not say it
 	month    bool   // a month of the calendar is asked (几月份)
+	payer    string // who pays the amount asked: 单位 (单位交多少) or 个人 (个人那块), or ""
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
@@ -725,6 +728,36 @@ var (
 	pointsAsk = regexp.MustCompile(`百分点|(低|高|少|多|降|差)(了)?(多少|几)`)
 	paydayAsk = regexp.MustCompile(`(几月份?|几号|哪天|哪一天|什么时候|啥时候)[^，。？?]{0,3}(发|到账|打钱|打到|拨)`)
 )
+
+// employerPays and personPays find who pays the amount asked (单位交多少, 个人那块扣多少).
+var (
+	employerPays = regexp.MustCompile(`(单位|公司|企业|厂里|老板)(要|得|给|应)?(交|缴)`)
+	personPays   = regexp.MustCompile(`(个人|自己|本人)(要|得|那块|那部分|部分)?(交|缴|扣|出)`)
+)
+
+// payerAsked returns who pays the amount q asks, or "" when it names neither or both.
+func payerAsked(q string) string {
+	e, p := employerPays.MatchString(q), personPays.MatchString(q)
+	switch {
+	case e && !p:
+		return "单位"
+	case p && !e:
+		return "个人"
+	}
+	return ""
+}
+
+// otherPayer reports whether text speaks only of the other payer than the one asked: 个人缴费基数
+// for "单位交多少".
+func (ac *askContext) otherPayer(text string) bool {
+	switch ac.payer {
+	case "单位":
+		return strings.Contains(text, "个人") && !strings.Contains(text, "单位")
+	case "个人":
+		return strings.Contains(text, "单位") && !strings.Contains(text, "个人") && !strings.Contains(text, "本人")
+	}
+	return false
+}
 
 // calendarAsk asks for a month or a year of the calendar (几月份开始交, 哪年开始).
 var calendarAsk = regexp.MustCompile(`几月|哪年|哪一年`)
@@ -842,7 +875,7 @@ func newAskContext(q string) *askContext {
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
-		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"),
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q),
 		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
