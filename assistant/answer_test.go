@@ -113,9 +113,10 @@ func TestFigureAsks(t *testing.T) {
 		{"收到结论以后有没有个天数限制", "deadline"},
 		{"居民医保集中交费是哪天截止的", "date"}, // the date it closes, not a time to act within
 		{"个人账户那块是除以多少个月", "formula period"},
-		{"失业金最长能领几年", "period"}, // the length of a benefit, not years paid in
-		{"陕西产假多少天？", "period"},  // a stop at the end does not make a second question
-		{"生育津贴按多少天发", "period"}, // the days an amount is counted by
+		{"失业金最长能领几年", "period"},       // the length of a benefit, not years paid in
+		{"陕西产假多少天？", "period"},        // a stop at the end does not make a second question
+		{"生育津贴按多少天发", "period"},       // the days an amount is counted by
+		{"工伤职工配假肢几年能换一次", "deadline"}, // how often, not years paid in
 		{"社保大厅在几楼", "floor"},
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},
@@ -680,6 +681,10 @@ func TestWhatWasAskedMoreClosely(t *testing.T) {
 	drugs := newAskContext("医保药品目录里有多少种药")
 	if fits(askCount, mk(ElemTimeLimit, 1, "承诺时限：部分城市承诺10至20个工作日。"), drugs) != 0 || fits(askCount, mk(ElemSteps, 0, "高血压等5种门诊慢特病可以直接结算。"), drugs) == 0 {
 		t.Error("多少种 is counted by a bare number, or not by 5种")
+	}
+	bound := mk(ElemBasis, 0, "本人工资是受伤前12个月平均月缴费工资。")
+	if fits(askDeadline, bound, newAskContext("工伤职工配假肢几年能换一次")) != 0 {
+		t.Error("a bound (前12个月) answers how often")
 	}
 	own := mk(ElemSteps, 0, "个人每月按缴费工资的8%缴纳，记入个人账户。")
 	if fits(askRatio, own, newAskContext("养老保险单位交百分之几")) != 0 || fits(askRatio, own, newAskContext("养老保险个人交百分之几")) == 0 {

@@ -61,6 +61,8 @@ var askCues = []askCue{
 	{askPeriod, regexp.MustCompile(`按(多少|几)(个)?(天|月)`)},
 	// the interval between two times (领完了隔多久还能再领): not the office's time
 	{askPeriod, regexp.MustCompile(`(隔|间隔|相隔)(多久|多长时间|几年|几个月|多少天)`)},
+	// how often in years (假肢几年能换一次): a time that comes round, not years paid in
+	{askDeadline, regexp.MustCompile(`(几年|多少年)(要|得|需要|能|可以|才能)?[^，。？?]{0,4}一(回|次)`)},
 	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
 	{askPeriod, regexp.MustCompile(`(领|发|享受)(多少|几)年`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
@@ -444,6 +446,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
+		if ac.often && !oftenSaid.MatchString(text) {
+			return 0 // how often (几年换一次) is said with 每, 一次 or 更换, not by a bound
+		}
 		if p.Element == ElemTimeLimit {
 			if ac.duty {
 				return 0 // the office's time, when the person asks what they themselves must do by when
@@ -625,6 +630,7 @@ type askContext struct {
 	calendar bool   // a month or year of the calendar is asked (几月份, 哪年): 次月起 does not say it
 	month    bool   // a month of the calendar is asked (几月份)
 	payer    string // who pays the amount asked: 单位 (单位交多少) or 个人 (个人那块), or ""
+	often    bool   // how often something comes round is asked (多久一回, 几年换一次)
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
@@ -759,6 +765,12 @@ func (ac *askContext) otherPayer(text string) bool {
 	return false
 }
 
+// oftenAsk asks how often something comes round; oftenSaid finds a passage saying it.
+var (
+	oftenAsk  = regexp.MustCompile(`(多长时间|多久|几个月|多少天|几年|多少年)(要|得|需要|能|可以|才能)?[^，。？?]{0,4}一(回|次)`)
+	oftenSaid = regexp.MustCompile(`每\d|每(个|年|月|隔)|一次|周期|更换`)
+)
+
 // calendarAsk asks for a month or a year of the calendar (几月份开始交, 哪年开始).
 var calendarAsk = regexp.MustCompile(`几月|哪年|哪一年`)
 
@@ -875,7 +887,7 @@ func newAskContext(q string) *askContext {
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
-		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q),
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q),
 		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
