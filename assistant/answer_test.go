@@ -117,6 +117,7 @@ func TestFigureAsks(t *testing.T) {
 		{"陕西产假多少天？", "period"},        // a stop at the end does not make a second question
 		{"生育津贴按多少天发", "period"},       // the days an amount is counted by
 		{"工伤职工配假肢几年能换一次", "deadline"}, // how often, not years paid in
+		{"生育津贴和工资哪个高", "decision"},    // a comparison the guides do not make
 		{"社保大厅在几楼", "floor"},
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},
