@@ -118,6 +118,7 @@ func TestFigureAsks(t *testing.T) {
 		{"生育津贴按多少天发", "period"},       // the days an amount is counted by
 		{"工伤职工配假肢几年能换一次", "deadline"}, // how often, not years paid in
 		{"生育津贴和工资哪个高", "decision"},    // a comparison the guides do not make
+		{"认证在手机上几分钟能弄完", "processing"},
 		{"社保大厅在几楼", "floor"},
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},
@@ -686,6 +687,10 @@ func TestWhatWasAskedMoreClosely(t *testing.T) {
 	bound := mk(ElemBasis, 0, "本人工资是受伤前12个月平均月缴费工资。")
 	if fits(askDeadline, bound, newAskContext("工伤职工配假肢几年能换一次")) != 0 {
 		t.Error("a bound (前12个月) answers how often")
+	}
+	early := mk(ElemSteps, 0, "缴费满最低年限的，可以自愿提前退休，最多提前3年。")
+	if fits(askYears, early, newAskContext("弹性延迟退休最多延几年")) != 0 || fits(askYears, early, newAskContext("提前退休最多提前几年")) == 0 {
+		t.Error("提前3年 answers how far one may delay, or not how far one may retire early")
 	}
 	own := mk(ElemSteps, 0, "个人每月按缴费工资的8%缴纳，记入个人账户。")
 	if fits(askRatio, own, newAskContext("养老保险单位交百分之几")) != 0 || fits(askRatio, own, newAskContext("养老保险个人交百分之几")) == 0 {

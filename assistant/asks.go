@@ -86,7 +86,7 @@ var askCues = []askCue{
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
-	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
 	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
 }
@@ -273,7 +273,7 @@ var unitsFor = map[askKind][]string{
 	askFee:        {"元"},
 	askRatio:      {"%", "倍", "百分点"},
 	askPeriod:     {"天", "日", "月", "年", "周"},
-	askProcessing: {"工作日", "天", "日", "月", "小时"},
+	askProcessing: {"工作日", "天", "日", "月", "小时", "分钟"},
 	askDeadline:   {"天", "日", "工作日", "月", "年", "小时"},
 	askAge:        {"岁"},
 	askYears:      {"年", "月"}, // 满1年, 连续交满6个月
@@ -519,6 +519,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score -= 0.4 // ages that are not what anything is raised to (不能早于原来的60岁)
 		}
 	case askYears:
+		if ac.shift != 0 && shiftElsewhere(p.Text, ac.shift) {
+			return 0 // 最多提前3年 does not say how far one may delay, nor the reverse
+		}
 		// years of contribution or work: a passage that says nothing of paying in or working
 		// (怀孕未满4个月) holds another kind of duration
 		if !has("缴", "交", "参保", "年限", "工作", "工龄", "累计", "视同", "保险") {
@@ -631,6 +634,7 @@ type askContext struct {
 	month    bool   // a month of the calendar is asked (几月份)
 	payer    string // who pays the amount asked: 单位 (单位交多少) or 个人 (个人那块), or ""
 	often    bool   // how often something comes round is asked (多久一回, 几年换一次)
+	shift    int    // a shift asked: +1 later (延几年, 推迟), -1 earlier (提前几年), 0 neither
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
@@ -771,6 +775,41 @@ var (
 	oftenSaid = regexp.MustCompile(`每\d|每(个|年|月|隔)|一次|周期|更换`)
 )
 
+// later and earlier find the two ways a date can be shifted (延迟, 推迟 / 提前).
+var (
+	later   = regexp.MustCompile(`延|推迟|往后`)
+	earlier = regexp.MustCompile(`提前|提早|早退`)
+)
+
+// shiftAsked is +1 when q asks how far something is put off, -1 how far brought forward.
+func shiftAsked(q string) int {
+	l, e := later.MatchString(q), earlier.MatchString(q)
+	switch {
+	case l && !e:
+		return 1
+	case e && !l:
+		return -1
+	}
+	return 0
+}
+
+// shiftElsewhere reports whether every clause of text that holds years shifts the other way.
+func shiftElsewhere(text string, shift int) bool {
+	seen := false
+	for _, c := range clauseSeparator.Split(text, -1) {
+		if !strings.Contains(c, "年") || len(Figures(c)) == 0 {
+			continue
+		}
+		seen = true
+		l, e := later.MatchString(c), earlier.MatchString(c)
+		if shift > 0 && e && !l || shift < 0 && l && !e {
+			continue
+		}
+		return false
+	}
+	return seen
+}
+
 // calendarAsk asks for a month or a year of the calendar (几月份开始交, 哪年开始).
 var calendarAsk = regexp.MustCompile(`几月|哪年|哪一年`)
 
@@ -887,7 +926,7 @@ func newAskContext(q string) *askContext {
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
-		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q),
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
 		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
@@ -923,7 +962,7 @@ var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
 var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
 
 // askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
-var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年|小时)`)
+var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年|小时|分钟)`)
 
 // askedUnitFits are the figure units that answer a question asked in a unit: "算几个月" is not
 // answered by "满1年", "多少天" is by "20个工作日".
@@ -934,6 +973,7 @@ var askedUnitFits = map[string]map[string]bool{
 	"工作日": {"天": true, "日": true, "工作日": true},
 	"年":   {"年": true, "月": true},
 	"小时":  {"小时": true},
+	"分钟":  {"分钟": true},
 }
 
 // askedUnit returns the units that answer a duration question asked in one unit, or nil when
