@@ -57,6 +57,8 @@ var askCues = []askCue{
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
+	// how long something stays valid (备案有效期多久): a period, not the office's time
+	{askPeriod, regexp.MustCompile(`有效期[^，。？?]{0,3}(多久|多长|几天|几个月|多少天|几年|多少个月)`)},
 	// the number of days or months an amount is counted by (生育津贴按多少天发)
 	{askPeriod, regexp.MustCompile(`按(多少|几)(个)?(天|月)`)},
 	// the interval between two times (领完了隔多久还能再领): not the office's time
