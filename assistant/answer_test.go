@@ -119,8 +119,10 @@ func TestFigureAsks(t *testing.T) {
 		{"工伤职工配假肢几年能换一次", "deadline"}, // how often, not years paid in
 		{"生育津贴和工资哪个高", "decision"},    // a comparison the guides do not make
 		{"认证在手机上几分钟能弄完", "processing"},
-		{"稳岗返还裁员率不超过多少", "ratio"}, // a rate asked with 多少 is a share, not an amount
-		{"异地就医备案有效期多久", "period"}, // how long it stays valid, not the office's time
+		{"稳岗返还裁员率不超过多少", "ratio"},   // a rate asked with 多少 is a share, not an amount
+		{"异地就医备案有效期多久", "period"},   // how long it stays valid, not the office's time
+		{"上门服务要提前几天预约", "deadline"}, // the person's lead time, not the office's
+		{"缴费基数每年几月申报", "date"},
 		{"社保大厅在几楼", "floor"},
 		{"办社保卡要排队多长时间", "queue"}, // never in a guide
 		{"补社保卡要几寸的照片", "count"},
