@@ -385,7 +385,7 @@ func (t *turn) guide() Answer {
 	}
 
 	if s.model != nil {
-		if c, ok := t.composeWithModel(q, gps, elems); ok {
+		if c, ok := t.composeWithModel(q, gps, elems, plan); ok {
 			a.Text, a.Citations, a.Model, a.Dropped = c.Text, c.Citations, true, c.dropped
 			if len(c.Suggestions) > 0 {
 				a.Suggestions = c.Suggestions
