@@ -131,8 +131,11 @@ type question struct {
 	// thingKind are the bigrams of the kind of thing named (补助金, 起付线): a kind no retrieved
 	// guide speaks of is not in the guides, whatever the words before it match.
 	thingKind map[string]bool
-	named     []string // years and places outside the province the question names
-	grades    uint16   // the disability grades the question names (gradesIn)
+	// fee is the charge whose amount is asked (年费, 体检费, 手续费), or "": a passage that does
+	// not name it gives another charge's amount.
+	fee    string
+	named  []string // years and places outside the province the question names
+	grades uint16   // the disability grades the question names (gradesIn)
 	// movedFrom are the places of named where the person only was or goes (在广东交了8年,
 	// 从深圳转回): a passage about moving across provinces speaks of them.
 	movedFrom map[string]bool
@@ -160,21 +163,20 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|津贴|补贴|补助|护理费|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
+var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
 func askedThing(q string) map[string]bool {
-	best := ""
-	for _, m := range thingPattern.FindAllString(q, -1) {
-		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
-			best = m
-		}
+	best := thingNamed(q)
+	// 超过多长时间养老金就停: the words that ask are not the thing's name
+	if locs := howMuch.FindAllStringIndex(best, -1); len(locs) > 0 && utf8.RuneCountInString(best[locs[len(locs)-1][1]:]) >= 3 {
+		best = best[locs[len(locs)-1][1]:]
 	}
 	if i := strings.LastIndex(best, "的"); i >= 0 {
 		best = best[i+len("的"):] // 生孩子的津贴: the thing is 津贴, what comes before 的 only says whose
@@ -182,6 +184,12 @@ func askedThing(q string) map[string]bool {
 	// 是按基数, 那个缴费基数: the words before 是, 按, 那个 ask about the thing, they do not name it
 	for _, w := range []string{"是", "按", "照", "那个", "这个", "那", "这"} {
 		if i := strings.LastIndex(best, w); i >= 0 {
+			best = best[i+len(w):]
+		}
+	}
+	// 要交滞纳金, 能领抚恤金: a verb before the thing says what is done with it, not its name
+	for _, w := range []string{"要交", "要缴", "得交", "交了", "能领", "能拿", "领了", "给的"} {
+		if i := strings.LastIndex(best, w); i >= 0 && utf8.RuneCountInString(best[i+len(w):]) >= 3 {
 			best = best[i+len(w):]
 		}
 	}
@@ -195,19 +203,56 @@ func askedThing(q string) map[string]bool {
 	return bigrams(string(rs))
 }
 
+// feeNamed finds a charge a question names (体检费, 银行卡年费); feeNotNamed are the words
+// ending in 费 that name no charge (缴费, 收费, 免费 …).
+var (
+	feeNamed    = regexp.MustCompile(`\p{Han}{2}费`)
+	feeNotNamed = regexp.MustCompile(`(缴|交|收|付|花|免|自|经|欠|扣|补|浪|消|学|话|路|保|社|医)费$`)
+)
+
+// askedFee returns the charge whose amount q asks (体检费多少), or "".
+func askedFee(q string) string {
+	for _, loc := range feeNamed.FindAllStringIndex(q, -1) {
+		m := q[loc[0]:loc[1]]
+		if feeNotNamed.MatchString(m) {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '用' || r == '率' {
+			continue // 医疗费用, 费率: not one charge
+		}
+		return strings.TrimPrefix(m, string([]rune(m)[:1])) // the charge's own two characters (检费 of 体检费)
+	}
+	return ""
+}
+
 // askedThingKind returns the bigrams of the kind of the thing askedThing finds (补助金 of
 // 一次性工伤医疗补助金), or nil.
 func askedThingKind(q string) map[string]bool {
 	if askedThing(q) == nil {
 		return nil
 	}
-	best := ""
+	return bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[1])
+}
+
+// thingNamed returns the longest benefit name thingPattern finds in q; a pension (养老金) only
+// when q names no other: "领着农村养老金，高龄补贴给多少" asks for the 补贴.
+func thingNamed(q string) string {
+	best, pension := "", ""
 	for _, m := range thingPattern.FindAllString(q, -1) {
+		if strings.HasSuffix(m, "养老金") {
+			if utf8.RuneCountInString(m) > utf8.RuneCountInString(pension) {
+				pension = m
+			}
+			continue
+		}
 		if utf8.RuneCountInString(m) > utf8.RuneCountInString(best) {
 			best = m
 		}
 	}
-	return bigrams(thingPattern.FindStringSubmatch(best)[1])
+	if best == "" {
+		return pension
+	}
+	return best
 }
 
 // unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
@@ -435,7 +480,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				// text says what applies in the province, and goes first when both fit as well
 				score -= basisPenalty
 			}
-			if !q.mentionsAll(p) || kind != "" && !q.sameGrade(p) {
+			if !q.mentionsAll(p) || kind != "" && (!q.sameGrade(p) || q.otherCity(p)) {
 				if kind != "" {
 					continue // a figure for another year, place or grade is not the one asked for
 				}
@@ -448,9 +493,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 					score += ownNumber // the rule or table that holds the person's own number (交2000那一档)
 				}
 			}
-			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= 0.3 {
+			if p.tierBy != "" && q.said(p.tierBy) && kind != "" && pcov >= minFigureTopic-ownTierTopic {
 				if _, _, ok := selectTier(p.Text, q.facts); ok {
-					score += 0.3 // the rule for the person's own case
+					score += 0.5 // the rule for the person's own case
 				}
 			}
 			sp := scoredPassage{p: p, gp: gp, score: score, topic: topic, fit: fit}
@@ -609,6 +654,33 @@ func (q question) mentionsAll(p *Passage) bool {
 	return true
 }
 
+// cities are the cities of the province: a figure a passage gives for one (西安7天) is not the
+// figure of another the question names (宝鸡).
+var cities = []string{"西安", "宝鸡", "咸阳", "渭南", "汉中", "延安", "榆林", "安康", "商洛", "铜川", "杨凌"}
+
+// otherCity reports whether the question names cities of the province and the passage names
+// others only.
+func (q question) otherCity(p *Passage) bool {
+	asked := false
+	for _, c := range cities {
+		asked = asked || strings.Contains(q.text, c)
+	}
+	if !asked {
+		return false
+	}
+	src := p.Lead + p.Text
+	other := false
+	for _, c := range cities {
+		if strings.Contains(src, c) {
+			if strings.Contains(q.text, c) {
+				return false
+			}
+			other = true
+		}
+	}
+	return other
+}
+
 // crossing finds the words of moving across provinces: a passage that speaks of them answers
 // for any province the person comes from or goes to.
 var crossing = regexp.MustCompile(`跨省|外省|省外|异地|外地|转移|转入|转出|转回`)
@@ -663,8 +735,20 @@ func namedIn(q string) []string {
 			out = append(out, place)
 		}
 	}
+	for _, m := range localOffice.FindAllStringSubmatch(q, -1) {
+		if !genericArea.MatchString(m[1]) {
+			out = append(out, m[1])
+		}
+	}
 	return out
 }
+
+// localOffice finds a county or district office the question names (秦都区医保局, 周至县的):
+// the guides give the province's figures, not one office's number or address.
+var localOffice = regexp.MustCompile(`(\p{Han}{2}(区|县))(医保局|医疗保障局|人社局|社保局|社保中心|社保所|经办|政务|的|那边)`)
+
+// genericArea finds words ending in 区 or 县 that name no place (社区, 所在县).
+var genericArea = regexp.MustCompile(`(社|地|城|园|小|辖|市|郊|山|景|片|校|矿|林|街|本|所在|当地|各|本地|统筹)(区|县)$`)
 
 // schemes are the pairs of insurance schemes a question tells apart: a figure of 居民医保 does
 // not answer a question about 职工医保.
@@ -830,24 +914,28 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	// figure of the kind but none of the question's words (a 时限 of 失业金 for a 社保卡 question)
 	// is passed over, not taken and then refused.
 	best := ranked[0]
+	bestAt := 0
+	answers := func(sp scoredPassage) bool {
+		if q.otherScheme(sp) || q.excluded(sp.p) {
+			return false
+		}
+		need := minFigureTopic
+		if q.linked(sp.gp, gps) {
+			need += linkedTopic // a guide search did not find must be more plainly about it
+		}
+		if q.saysOwn(sp.p) {
+			need -= ownNumberTopic // it holds the person's own number: it is about their case
+		}
+		if q.ownTier(sp.p) {
+			need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
+		}
+		return sp.topic >= need && sp.score >= 0.5
+	}
 	if !followUp {
 		found := false
-		for _, sp := range ranked {
-			if q.otherScheme(sp) || q.excluded(sp.p) {
-				continue
-			}
-			need := minFigureTopic
-			if q.linked(sp.gp, gps) {
-				need += linkedTopic // a guide search did not find must be more plainly about it
-			}
-			if q.saysOwn(sp.p) {
-				need -= ownNumberTopic // it holds the person's own number: it is about their case
-			}
-			if q.ownTier(sp.p) {
-				need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
-			}
-			if sp.topic >= need && sp.score >= 0.5 {
-				best, found = sp, true
+		for i, sp := range ranked {
+			if answers(sp) {
+				best, bestAt, found = sp, i, true
 				break
 			}
 		}
@@ -856,6 +944,12 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 			// guides do not give it, and a neighbouring figure would answer another question
 			return figureAnswer{}, false
 		}
+	}
+	// The charge whose amount is asked must be the one the passage names: 工本费20元 is not the
+	// 年费 asked about.
+	if q.fee != "" && (kind == askMoney || kind == askFee) && !strings.Contains(best.p.Lead+best.p.Text, q.fee) &&
+		!strings.Contains(best.gp.guide.Name, q.fee) {
+		return figureAnswer{}, false
 	}
 	// The benefit whose figure is asked must be the one the passage (or its guide) speaks of:
 	// the 伤残补助金 of one passage is not the 医疗补助金 asked about.
@@ -872,7 +966,8 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		top := q.coverage(about[0].p.grams)
 		switch {
 		case best.p.Element == ElemTimeLimit, best.p.Element == ElemFee, best.p.Element == ElemPhone, best.p.Element == ElemVisits:
-		case best.gp == gps[0]:
+		case best.gp == gps[0], q.ownTier(best.p):
+			// (or it holds the tier for the case the person told: about them, in a rule's words)
 			// the figure is in the guide search put first: that another guide speaks of the
 			// topic more (打零工 of 灵活就业) does not make the first one's figure another's
 		default:
@@ -882,9 +977,18 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		}
 	}
 	fa := figureAnswer{kind: kind, cited: []*Passage{best.p}, topic: best.topic}
+	if !followUp {
+		if also := corroborating(ranked[bestAt+1:], best, kind, answers); also != nil {
+			fa.cited = append(fa.cited, also) // another guide says the same figure for the same question
+		}
+	}
 	text := strings.TrimSpace(best.p.Text)
 	if tier, unit, ok := selectTier(text, q.facts); ok {
 		fa.sentences = append(fa.sentences, "按您说的情况，适用这一档："+trimStop(tier)+"。")
+	} else if unit != "" && !followUp && noTierFor(text, q.facts) {
+		// the rule has tiers by what the person told (60岁139个月 …), none for their case (61岁):
+		// the guides do not give their figure, and another tier's would answer another case
+		return figureAnswer{}, false
 	} else if unit != "" && !q.said(unit) {
 		fa.sentences = append(fa.sentences, shorten(text, kind))
 		if ask := askQuestion[unit]; ask != "" {
@@ -898,6 +1002,39 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		fa.sentences[0] = trimStop(fa.sentences[0]) + "，具体以经办机构核定为准。"
 	}
 	return fa, true
+}
+
+// corroborationMargin is how much lower than the answer's passage a passage of another guide
+// may rank and still be cited with it for saying the same figure.
+const corroborationMargin = 0.3
+
+// corroborating returns a passage of another guide, ranked close below the answer's, that
+// answers the question with the same figure of the kind asked (the 30日 of 职工参保登记 and of
+// 单位参保登记): citing it too names both guides that say it. nil when there is none.
+func corroborating(rest []scoredPassage, best scoredPassage, kind askKind, answers func(scoredPassage) bool) *Passage {
+	want := map[Figure]bool{}
+	for _, f := range best.p.durs {
+		if unitFits(kind, f) {
+			want[Figure{Value: f.Value, Unit: f.Unit}] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	for _, sp := range rest {
+		if sp.score < best.score-corroborationMargin {
+			return nil
+		}
+		if sp.p.Code == best.p.Code || !answers(sp) {
+			continue
+		}
+		for _, f := range sp.p.durs {
+			if want[Figure{Value: f.Value, Unit: f.Unit}] {
+				return sp.p
+			}
+		}
+	}
+	return nil
 }
 
 // shorten keeps the clauses of a long sentence that hold a figure of the kind asked (with the
@@ -929,7 +1066,7 @@ func shorten(s string, kind askKind) string {
 var tierSeparator = regexp.MustCompile(`[；，、]`)
 
 // tierCond finds the conditions of a tier: 满5年不满10年, 10年以上, 不足1年, 60岁.
-var tierCond = regexp.MustCompile(`(满|不满|不足|未满|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
+var tierCond = regexp.MustCompile(`(满|不满|不足|未满|不超过|超过|以上|以下|以内|低于|高于)?(\d+(?:\.\d+)?)(年|岁|周岁|个月|元)(以上|以下|以内|及以上)?`)
 
 // ruleTier is one tier of a rule: its condition on one unit and its text.
 type ruleTier struct {
@@ -959,6 +1096,8 @@ func tierOf(piece, unit string) (ruleTier, bool) {
 			t.lo = v
 		case pre == "不满" || pre == "不足" || pre == "未满" || pre == "低于" || post == "以下" || post == "以内":
 			t.hi = v
+		case pre == "不超过":
+			t.hi = math.Nextafter(v, math.Inf(1)) // v itself is within
 		case u == "岁" && !found && outcomeAfter(piece, m[1]):
 			t.lo, t.hi, t.exact = v, v, true // 60岁139个月: an age with its outcome
 		default:
@@ -988,30 +1127,7 @@ func outcomeAfter(piece string, i int) bool {
 // returns the tier with the rule's head and subject; when the rule has tiers but no fact fits,
 // it returns the unit the tiers are by.
 func selectTier(s string, facts []Figure) (string, string, bool) {
-	s = trimStop(s)
-	pieces := tierSeparator.Split(s, -1)
-	if len(pieces) < 2 {
-		return "", "", false
-	}
-	var tiers []ruleTier
-	var lead []string // pieces before the first tier
-	unit := ""
-	for _, pc := range pieces {
-		if t, ok := tierOf(pc, unit); ok {
-			if unit == "" {
-				unit = t.unit
-			}
-			t.pieces = []string{pc}
-			tiers = append(tiers, t)
-			continue
-		}
-		if len(tiers) == 0 {
-			lead = append(lead, pc)
-			continue
-		}
-		last := &tiers[len(tiers)-1]
-		last.pieces = append(last.pieces, pc)
-	}
+	tiers, lead, unit := ruleTiers(s)
 	if len(tiers) < 2 {
 		return "", "", false
 	}
@@ -1025,8 +1141,7 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 		}
 		match := -1
 		for i, t := range tiers {
-			ok := t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
-			if ok {
+			if t.holds(v) {
 				if match >= 0 {
 					match = -2 // two tiers hold: not the person's case alone
 					break
@@ -1050,6 +1165,67 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 		return strings.TrimSpace(text), unit, true
 	}
 	return "", unit, false
+}
+
+// holds reports whether the tier's condition holds for value v.
+func (t ruleTier) holds(v float64) bool {
+	return t.exact && v == t.lo || !t.exact && (t.lo < 0 || v >= t.lo) && (t.hi < 0 || v < t.hi)
+}
+
+// noTierFor reports whether a rule in tiers has none for the case the person told: they said a
+// figure in the tiers' unit (61岁) and no tier holds for it (60岁139个月, 55岁170个月 …).
+func noTierFor(s string, facts []Figure) bool {
+	tiers, _, unit := ruleTiers(s)
+	if len(tiers) < 2 {
+		return false
+	}
+	told := false
+	for _, f := range facts {
+		if strings.TrimPrefix(f.Unit, "周") != unit {
+			continue
+		}
+		v, err := strconv.ParseFloat(f.Value, 64)
+		if err != nil {
+			continue
+		}
+		told = true
+		for _, t := range tiers {
+			if t.holds(v) {
+				return false
+			}
+		}
+	}
+	return told
+}
+
+// ruleTiers splits a rule into its tiers, the pieces before the first tier and the unit the
+// tiers are by.
+func ruleTiers(s string) ([]ruleTier, []string, string) {
+	s = trimStop(s)
+	pieces := tierSeparator.Split(s, -1)
+	if len(pieces) < 2 {
+		return nil, nil, ""
+	}
+	var tiers []ruleTier
+	var lead []string // pieces before the first tier
+	unit := ""
+	for _, pc := range pieces {
+		if t, ok := tierOf(pc, unit); ok {
+			if unit == "" {
+				unit = t.unit
+			}
+			t.pieces = []string{pc}
+			tiers = append(tiers, t)
+			continue
+		}
+		if len(tiers) == 0 {
+			lead = append(lead, pc)
+			continue
+		}
+		last := &tiers[len(tiers)-1]
+		last.pieces = append(last.pieces, pc)
+	}
+	return tiers, lead, unit
 }
 
 func sub(s string, m []int, i int) string {
@@ -1128,6 +1304,30 @@ type answerPlan struct {
 	topic    float64        // the least topic coverage of the figure passages
 }
 
+// products are schemes beside the five social insurances that people ask about in the same
+// breath (长期护理保险, 企业年金, 惠民保): the guides speak of them rarely, and a figure or a step of
+// the basic schemes is not theirs.
+var products = regexp.MustCompile(`长期护理保险|长护险|护理保险|企业年金|职业年金|惠民保|商业保险|商业养老|补充医疗保险|大额医疗|住房公积金|公积金`)
+
+// otherProduct reports whether the question names such a scheme and none of the guides
+// searched uses its name.
+func otherProduct(q string, gps []*guidePassages) bool {
+	for _, m := range products.FindAllString(q, -1) {
+		used := false
+		for _, gp := range gps {
+			all := true
+			for k := range bigrams(m) {
+				all = all && gp.all[k]
+			}
+			used = used || all
+		}
+		if !used {
+			return true
+		}
+	}
+	return false
+}
+
 // planAnswer decides how to answer q from the passages of the retrieved guides (best first):
 // with the passages that hold the figures asked for, with the elements asked about, or by
 // saying that the guides do not say.
@@ -1137,6 +1337,9 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 	if len(gps) == 0 {
 		p.none = true
 		return p
+	}
+	if !followUp && otherProduct(q.text, gps) {
+		return answerPlan{none: true}
 	}
 	for _, k := range q.asks {
 		if neverInGuides(k) {

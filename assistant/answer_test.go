@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"shebao/internal/beijing"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,32 @@ func TestFigureAsks(t *testing.T) {
 		{"社保卡打电话临时挂失，能管几天", "period"},      // 打电话 says how, it asks no number
 		{"医保上的事该打哪个电话问", "phone"},
 		{"不懂的可以打电话咨询？", "phone"},
+		{"12333人工客服早上几点上班", "hours"}, // a time of day, not how long
+		{"医保的事儿问哪个热线", "phone"},
+		{"咋约？打哪个号？", "phone"},
+		{"按错几回卡就锁住了", "count"},
+		{"收到结论以后有没有个天数限制", "deadline"},
+		{"居民医保集中交费是哪天截止的", "date"}, // the date it closes, not a time to act within
+		{"个人账户那块是除以多少个月", "formula period"},
+		{"失业金最长能领几年", "period"},       // the length of a benefit, not years paid in
+		{"陕西产假多少天？", "period"},        // a stop at the end does not make a second question
+		{"生育津贴按多少天发", "period"},       // the days an amount is counted by
+		{"工伤职工配假肢几年能换一次", "deadline"}, // how often, not years paid in
+		{"生育津贴和工资哪个高", "decision"},    // a comparison the guides do not make
+		{"认证在手机上几分钟能弄完", "processing"},
+		{"稳岗返还裁员率不超过多少", "ratio"},   // a rate asked with 多少 is a share, not an amount
+		{"异地就医备案有效期多久", "period"},   // how long it stays valid, not the office's time
+		{"上门服务要提前几天预约", "deadline"}, // the person's lead time, not the office's
+		{"缴费基数每年几月申报", "date"},
+		{"社保大厅在几楼", "floor"},
+		{"办社保卡要排队多长时间", "queue"}, // never in a guide
+		{"补社保卡要几寸的照片", "count"},
+		{"城乡居民养老的政府补贴今年涨了没", "forecast"}, // whether it has changed: the guides state the rule in force
+		{"失业金领完了隔多久还能再领", "period"},      // an interval, not the office's time
+		{"办这个要多少时间", "processing"},
+		{"多少工作日能办完", "processing"},
+		{"几个礼拜能下来", "processing"},
+		{"啥时候能拿到卡", "processing"},
 	} {
 		var got []string
 		for _, k := range figureAsks(c.q) {
@@ -559,10 +586,13 @@ func TestTotalAsked(t *testing.T) {
 func TestAskedThingWithoutAskingWords(t *testing.T) {
 	t.Parallel()
 	for q, want := range map[string]string{
-		"是按基数的百分之几交":    "",
-		"今年那个缴费基数最低多少":  "缴费基数",
-		"一次性工伤医疗补助金给多少": "伤医疗补助金", // its last six characters
-		"生孩子的津贴能领多少":    "",
+		"是按基数的百分之几交":              "",
+		"今年那个缴费基数最低多少":            "缴费基数",
+		"一次性工伤医疗补助金给多少":           "伤医疗补助金", // its last six characters
+		"生孩子的津贴能领多少":              "",
+		"补缴社保要交滞纳金吗":              "滞纳金", // what is done with it is not its name
+		"超过多长时间养老金就给停了":           "养老金",
+		"俺领着农村养老金，80岁的高龄补贴一个月给多少": "高龄补贴", // the more specific benefit
 	} {
 		got := askedThing(q)
 		if want == "" && got != nil || want != "" && !maps.Equal(got, bigrams(want)) {
@@ -604,6 +634,160 @@ func TestToBeAnnounced(t *testing.T) {
 	hedge := "法定工作日 上午9:00-12:00（以当地公告为准）。"
 	if announcedLater(hedge) {
 		t.Error("a hedge in brackets gives the figure all the same")
+	}
+}
+
+// What was asked, read more closely: the hours asked are answered only by a time of day; the
+// promised time not by the law's, the time to deliver not by the time to process; how many
+// people not by 6位数字; an amount received not by amounts paid in; a fine by its multiple; the
+// trips to the office (到现场次数) only when trips are asked.
+func TestWhatWasAskedMoreClosely(t *testing.T) {
+	t.Parallel()
+	mk := func(e Element, item int, text string) *Passage {
+		p := &Passage{Element: e, Item: item, Text: text}
+		p.figs = Figures(text)
+		p.durs = Figures(datePattern.ReplaceAllString(text, "，"))
+		return p
+	}
+	hours := mk(ElemLocations, 0, "县（区）社会保险经办机构服务大厅，办公时间：法定工作日 上午9:00-12:00，下午14:00-17:00。")
+	hotline := mk(ElemLocations, 1, "12333人社服务热线，办公时间：以热线公布的服务时间为准。")
+	statutory := mk(ElemTimeLimit, 0, "法定时限：受理后60日内作出认定决定。")
+	promised := mk(ElemTimeLimit, 1, "承诺时限：20个工作日。")
+	password := mk(ElemSteps, 3, "按提示设置6位数字支付密码，用于药店购药等付款。")
+	experts := mk(ElemSteps, 1, "随机抽取3名或5名专家现场检查。")
+	base := mk(ElemSummary, 0, "按当年灵活就业缴费标准自选基数、按20%缴费（2025年度陕西月缴费基数为4650元至23250元）。")
+	pension := mk(ElemSummary, 0, "年满60周岁的，每月领取基础养老金175.5元。")
+	fine := mk(ElemBasis, 0, "以欺诈手段骗取社会保险待遇的，责令退回，并处骗取金额二倍以上五倍以下的罚款。")
+	visits := mk(ElemVisits, 0, "到现场次数：最多1次。")
+	for _, c := range []struct {
+		q            string
+		kind         askKind
+		right, wrong *Passage
+	}{
+		{"办社保的大厅几点上班", askHours, hours, hotline},
+		{"工伤认定人社局承诺几个工作日办完", askProcessing, promised, statutory},
+		{"评残的专家是几个人", askCount, experts, password},
+		{"按最低档交够15年，退休一个月能拿多少钱", askMoney, pension, base},
+		{"冒领养老金被查出来罚多少", askMoney, fine, visits},
+	} {
+		ac := newAskContext(c.q)
+		if fits(c.kind, c.right, ac) == 0 || fits(c.kind, c.wrong, ac) != 0 {
+			t.Errorf("%s: answered by %q, or not by %q", c.q, c.wrong.Text, c.right.Text)
+		}
+	}
+	if fits(askProcessing, statutory, newAskContext("网上申请社保卡，寄到家里得几天")) != 0 {
+		t.Error("the office's time answers the time to deliver")
+	}
+	if fits(askCount, visits, newAskContext("密码按错几回卡就锁住了")) != 0 {
+		t.Error("到现场次数 answers how many wrong tries")
+	}
+	if fits(askCount, visits, newAskContext("办这个要跑几趟")) == 0 {
+		t.Error("到现场次数 does not answer how many trips")
+	}
+	drugs := newAskContext("医保药品目录里有多少种药")
+	if fits(askCount, mk(ElemTimeLimit, 1, "承诺时限：部分城市承诺10至20个工作日。"), drugs) != 0 || fits(askCount, mk(ElemSteps, 0, "高血压等5种门诊慢特病可以直接结算。"), drugs) == 0 {
+		t.Error("多少种 is counted by a bare number, or not by 5种")
+	}
+	bound := mk(ElemBasis, 0, "本人工资是受伤前12个月平均月缴费工资。")
+	if fits(askDeadline, bound, newAskContext("工伤职工配假肢几年能换一次")) != 0 {
+		t.Error("a bound (前12个月) answers how often")
+	}
+	early := mk(ElemSteps, 0, "缴费满最低年限的，可以自愿提前退休，最多提前3年。")
+	if fits(askYears, early, newAskContext("弹性延迟退休最多延几年")) != 0 || fits(askYears, early, newAskContext("提前退休最多提前几年")) == 0 {
+		t.Error("提前3年 answers how far one may delay, or not how far one may retire early")
+	}
+	own := mk(ElemSteps, 0, "个人每月按缴费工资的8%缴纳，记入个人账户。")
+	if fits(askRatio, own, newAskContext("养老保险单位交百分之几")) != 0 || fits(askRatio, own, newAskContext("养老保险个人交百分之几")) == 0 {
+		t.Error("the person's rate answers what the employer pays, or not what the person pays")
+	}
+	returned := mk(ElemSummary, 0, "稳岗返还：中小微企业按60%返还，大型企业按30%返还。")
+	if fits(askRatio, returned, newAskContext("失业保险个人交多少比例")) != 0 || fits(askRatio, returned, newAskContext("小微企业按去年交的失业保险费返百分之多少")) == 0 {
+		t.Error("a share returned answers the rate paid in, or not the share returned")
+	}
+	points := mk(ElemBasis, 0, "转诊人员报销比例可比本地低但降幅不超过10个百分点。")
+	if fits(askRatio, points, newAskContext("职工医保住院报销比例是百分之多少")) != 0 || fits(askRatio, points, newAskContext("没转诊的报销比本地低多少")) == 0 {
+		t.Error("percentage points answer the share itself, or not the difference asked")
+	}
+	until := mk(ElemBasis, 0, "稳岗返还政策延续至2025年12月31日。")
+	if fits(askDate, until, newAskContext("稳岗返还一般几月份发")) != 0 {
+		t.Error("the date a rule runs to answers when the money is paid")
+	}
+	if fits(askFloor, hours, newAskContext("社保大厅在几楼")) != 0 || !neverInGuides(askQueue) {
+		t.Error("a floor is answered by opening hours, or a queue's length is in the guides")
+	}
+	if IsHandoffRequest("12333人工客服早上几点上班") || !IsHandoffRequest("我要人工客服") {
+		t.Error("asking when the 人工客服 works is read as asking for them, or the other way round")
+	}
+}
+
+// The charge whose amount is asked (年费, 体检费, 手续费) is read from the question; words ending
+// in 费 that name no charge (缴费, 收费, 医疗费用, 费率) are not.
+func TestAskedFee(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"社保卡的银行卡年费多少钱":  "年费",
+		"办退休要体检吗，体检费多少": "检费",
+		"退的话扣多少手续费":     "续费",
+		"缴费基数最低多少":      "",
+		"办失业金收费吗":       "",
+		"医疗费用手工报销能报多少":  "",
+		"灵活就业的费率是多少":    "",
+	} {
+		if got := askedFee(q); got != want {
+			t.Errorf("%s: fee %q, want %q", q, got, want)
+		}
+	}
+}
+
+// A disability grade told with a question about one's own benefit (我评了五级伤残…给我发多少) is
+// answered from the rule for that grade, not sent to the records screen.
+func TestGradeToldIsTheRulesCase(t *testing.T) {
+	t.Parallel()
+	a := seedAnswer(t, "我评了五级伤残，单位说实在安排不了活，那每月伤残津贴给我发多少？")
+	if a.Route != RouteGuide || a.NoAnswer || !strings.Contains(a.Text, "70%") {
+		t.Errorf("route %s: %q", a.Route, a.Text)
+	}
+}
+
+// A scheme beside the five insurances (长期护理保险, 职业年金) that no guide searched names is not
+// answered with a figure or a step of the basic schemes.
+func TestOtherProductNotInGuides(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{"长期护理保险一个月交多少", "职业年金怎么领"} {
+		if a := seedAnswer(t, q); !a.NoAnswer && a.Route != RouteOutOfScope {
+			t.Errorf("%s: answered %q", q, a.Text)
+		}
+	}
+}
+
+// A rule in tiers with none for the case the person told (61岁 against 60岁、55岁、50岁) gives
+// no figure for it; 不超过3个月 is an upper bound.
+func TestNoTierForTheToldCase(t *testing.T) {
+	t.Parallel()
+	months := "个人账户养老金的计发月数为60岁139个月、55岁170个月、50岁195个月。"
+	if !noTierFor(months, Figures("61岁退休")) || noTierFor(months, Figures("60岁退休")) || noTierFor(months, Figures("我交了8年")) {
+		t.Error("noTierFor reads the told case wrong")
+	}
+	gap := "断缴不超过3个月的，补缴后从补缴当月起享受待遇；断缴超过3个月的，要经过等待期。"
+	if got, _, ok := selectTier(gap, Figures("断了2个月")); !ok || !strings.HasPrefix(got, "断缴不超过3个月") {
+		t.Errorf("2个月: %q %v", got, ok)
+	}
+}
+
+// A county office the question names (秦都区医保局) must be named by the figure passage, and a
+// figure one city of the province is given for (西安7天) is not another city's.
+func TestLocalPlaceNamed(t *testing.T) {
+	t.Parallel()
+	if got := namedIn("咸阳秦都区医保局的电话号码是多少"); !slices.Contains(got, "秦都区") {
+		t.Errorf("named %v", got)
+	}
+	if got := namedIn("去社区的人社窗口办"); len(got) != 0 {
+		t.Errorf("社区 named as a place: %v", got)
+	}
+	xian := &Passage{Text: "西安市临时挂失有效期为7天。"}
+	if !newQuestion("宝鸡的社保卡临时挂失能管几天").otherCity(xian) || newQuestion("西安的临时挂失能管几天").otherCity(xian) ||
+		newQuestion("临时挂失能管几天").otherCity(xian) {
+		t.Error("otherCity reads the cities wrong")
 	}
 }
 
@@ -699,6 +883,14 @@ func TestRelativeStartAnswersWhen(t *testing.T) {
 	p := &Passage{Element: ElemConditions, Text: "重新就业并按规定缴费的，从恢复缴费的次月起停发病残津贴。"}
 	if fits(askDate, p, newAskContext("病残津贴从啥时候停")) == 0 {
 		t.Error("次月起 does not answer 从啥时候停")
+	}
+	if fits(askDate, p, newAskContext("居民医保每年几月份开始交")) != 0 {
+		t.Error("次月起 answers 几月份")
+	}
+	year := &Passage{Element: ElemFAQ, Text: "低保对象2026年度个人只交110元。"}
+	year.figs = Figures(year.Text)
+	if fits(askDate, year, newAskContext("居民医保每年几月份开始交")) != 0 {
+		t.Error("a year alone answers 几月份")
 	}
 	if fits(askDate, p, newAskContext("每月几号发")) != 0 {
 		t.Error("次月起 answers 几号")

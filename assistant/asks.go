@@ -24,6 +24,9 @@ const (
 	askCount      askKind = "count"      // how many times, kinds, digits
 	askDate       askKind = "date"       // since when, which year
 	askPhone      askKind = "phone"      // which number to call
+	askHours      askKind = "hours"      // the hours an office or a hotline works (几点上班)
+	askFloor      askKind = "floor"      // which floor or window (几楼, 几号窗口)
+	askQueue      askKind = "queue"      // how long the queue is: never in a guide
 	askName       askKind = "name"       // a person's name: never in a guide
 	askForecast   askKind = "forecast"   // what will happen: guides state the rules in force
 	askFormula    askKind = "formula"    // how an amount is worked out (怎么算)
@@ -43,19 +46,34 @@ type askCue struct {
 // processing).
 var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班|[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文](科长|主任|局长|处长|厅长|股长|所长|部长|经理|师傅|大姐|老师)`)},
-	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)`)},
-	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
-	{askPhone, regexp.MustCompile(`(打|拨)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少`)},
+	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)|(涨|提高|上调|调高)(了)?(没|没有|吗)|涨没涨`)},
+	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|哪(个|种|样)(更|比较)?(高|多|少|低|快|贵|便宜)[？?]?$|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
+	{askPhone, regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)},
+	{askHours, hoursAsk},
+	{askFloor, regexp.MustCompile(`几楼|几层|哪一?层|哪个楼|几号窗口|哪个窗口|几号楼`)},
+	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
-	{askRatio, regexp.MustCompile(`比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
-	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几`)},
+	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
+	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
+	// how long something stays valid (备案有效期多久): a period, not the office's time
+	{askPeriod, regexp.MustCompile(`有效期[^，。？?]{0,3}(多久|多长|几天|几个月|多少天|几年|多少个月)`)},
+	// the number of days or months an amount is counted by (生育津贴按多少天发)
+	{askPeriod, regexp.MustCompile(`按(多少|几)(个)?(天|月)`)},
+	// the interval between two times (领完了隔多久还能再领): not the office's time
+	{askPeriod, regexp.MustCompile(`(隔|间隔|相隔)(多久|多长时间|几年|几个月|多少天)`)},
+	// how often in years (假肢几年能换一次): a time that comes round, not years paid in
+	{askDeadline, regexp.MustCompile(`(几年|多少年)(要|得|需要|能|可以|才能)?[^，。？?]{0,4}一(回|次)`)},
+	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
+	{askPeriod, regexp.MustCompile(`(领|发|享受)(多少|几)年`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
 	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
 	// the person's duty to tell or apply said with 内 and 要/得 (多少天内要去告诉社保): theirs, not
 	// the office's, and read before the office's time said with 内 below
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
+	// the same duty said before the time (家里得在多少天之内去告诉经办机构)
+	{askDeadline, regexp.MustCompile(`(要|得|需要|必须|应该|应当)在?(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
 	// a time counted from an event the person names (从受伤那天算有多长时间): the time they have
 	{askDeadline, regexp.MustCompile(`从[^，。？?]{1,10}(那天|那日|之日|当天|起)(开始)?(算|算起|计算)?[^，。？?]{0,4}(多长时间|多久|几天|多少天|几个月)`)},
 	// a duty that comes round again (多长时间要刷一回脸): how often the person must act
@@ -69,11 +87,20 @@ var askCues = []askCue{
 	// the applicant's own deadline said with 内 ("多少天里头要去社保说一声", "几天内得申请"): the
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
-	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|多久要|要在多少天`)},
-	{askProcessing, regexp.MustCompile(`多久|多长时间|几个工作日|多少个工作日|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几次|多少次|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百]`)},
-	{askDate, regexp.MustCompile(`哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的`)},
+	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|提前(几|多少)(个)?(天|日|工作日|月)|多久要|要在多少天`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
+	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
+	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
 }
+
+// hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
+var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)
+
+// floorSaid finds a floor, building or window number in a passage (3楼, 5号窗口).
+var floorSaid = regexp.MustCompile(`\d+(楼|层|号窗口|号楼)`)
+
+// clockTime finds a time of day (9:00, 14：30): the hours a passage gives.
+var clockTime = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
 
 // figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
 // different kinds. A duration word counts once, as the most specific kind.
@@ -139,7 +166,7 @@ func figureAsks(q string) []askKind {
 // neverInGuides reports whether a kind asks for what no guide holds: a person's name, what will
 // happen, which choice pays off.
 func neverInGuides(k askKind) bool {
-	return k == askName || k == askForecast || k == askDecision
+	return k == askName || k == askForecast || k == askDecision || k == askQueue
 }
 
 // durationKind reports whether a kind is asked with duration words (多久, 几个月, 多少天).
@@ -159,6 +186,24 @@ func overlaps(set map[int]bool, loc []int) bool {
 // statusAsk asks whether something has happened yet (到账了没有, 办好了吗): a case's state,
 // which only the records hold.
 var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)`)
+
+// ageClauseSays reports whether a clause of text that holds an age says one of words.
+func ageClauseSays(text string, words ...string) bool {
+	for _, c := range clauseSeparator.Split(text, -1) {
+		if !strings.Contains(c, "岁") {
+			continue
+		}
+		for _, w := range words {
+			if strings.Contains(c, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dateClosing asks the date something closes (哪天截止, 啥时候截止的).
+var dateClosing = regexp.MustCompile(`(哪天|哪一天|几号|几月几号|几月几日|啥时候|什么时候)截止`)
 
 // howLongWords ask how long or when, which a guide may answer.
 var howLongWords = regexp.MustCompile(`多久|多长|几天|多少天|几个|多少个|什么时候|啥时候|几号|哪天|时限`)
@@ -192,16 +237,24 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	if has(askDecision) {
 		return []askKind{askDecision}
 	}
-	if has(askDeadline) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
+	if has(askQueue) {
+		return []askKind{askQueue}
+	}
+	// one clause asks one thing (a stop at the end does not make two)
+	oneClause := !strings.ContainsAny(strings.TrimRight(q, "？?！!。. "), "，,？?；;")
+	if has(askDeadline) && has(askProcessing) && oneClause {
 		drop[askProcessing] = true
 	}
 	if has(askProcessing) && statusAsk.MatchString(q) && !howLongWords.MatchString(q) {
 		drop[askProcessing] = true // 到账了没有: whether it has happened, not how long it takes
 	}
+	if has(askDate) && has(askDeadline) && dateClosing.MatchString(q) {
+		drop[askDeadline] = true // 哪天截止: the date it closes, not a time to act within
+	}
 	if has(askDate) && has(askProcessing) && strings.Contains(q, "几号") {
 		drop[askProcessing] = true // 几号到账: a day of the month, not how long
 	}
-	if has(askPeriod) && has(askProcessing) && !strings.ContainsAny(q, "，,？?；") {
+	if has(askPeriod) && has(askProcessing) && oneClause {
 		drop[askProcessing] = true
 	}
 	if has(askAge) && has(askYears) && strings.Contains(q, "岁") && !strings.Contains(q, "年限") && !yearsOfContribution.MatchString(q) {
@@ -222,7 +275,7 @@ var unitsFor = map[askKind][]string{
 	askFee:        {"元"},
 	askRatio:      {"%", "倍", "百分点"},
 	askPeriod:     {"天", "日", "月", "年", "周"},
-	askProcessing: {"工作日", "天", "日", "月", "小时"},
+	askProcessing: {"工作日", "天", "日", "月", "小时", "分钟"},
 	askDeadline:   {"天", "日", "工作日", "月", "年", "小时"},
 	askAge:        {"岁"},
 	askYears:      {"年", "月"}, // 满1年, 连续交满6个月
@@ -254,6 +307,19 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		return 0
 	case askName, askForecast, askDecision:
 		return 0
+	case askFloor:
+		if floorSaid.MatchString(p.Text) {
+			return 1
+		}
+		return 0
+	case askQueue:
+		return 0
+	case askHours:
+		// the hours themselves; "以热线公布的服务时间为准" says they are given elsewhere
+		if clockTime.MatchString(p.Text) {
+			return 1
+		}
+		return 0
 	case askFormula:
 		switch {
 		case strings.ContainsAny(p.Text, "÷×") || strings.Contains(p.Text, "除以"):
@@ -271,6 +337,12 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		return 0
 	}
+	if durationKind(k) && (ac.promised && !strings.Contains(text, "承诺") || ac.delivery && !deliverySaid.MatchString(text)) {
+		return 0 // the promised time asked is not the law's; the time to deliver is not the time to process
+	}
+	if k == askCount && p.Element == ElemVisits && !ac.visits {
+		return 0 // 到现场次数 counts trips, not the times of something else (按错几回)
+	}
 	figs := p.durs
 	if k == askDate {
 		figs = p.figs
@@ -281,8 +353,19 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askCount && (f.Unit == "次") != ac.times {
 			continue // how many times (跑几次) and how many of something (几个专家) answer each other not
 		}
+		if k == askDate && ac.month && f.Unit != "月" {
+			continue // 几月份 is not answered by a year alone (2026年度)
+		}
+		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
+			continue // how many people is not answered by 6位数字
+		}
+		if k == askCount && ac.counter != "" && f.Unit != ac.counter && !strings.Contains(f.Text, ac.counter) {
+			continue // 多少种药 is counted in 种, not by a bare 10
+		}
 		if unitFits(k, f) && (want == nil || durationKind(k) && want[f.Unit] || !durationKind(k)) {
 			n++
+		} else if k == askMoney && f.Unit == "倍" && ac.fine {
+			n++ // 罚多少: a fine is said as a multiple of what was taken (二倍以上五倍以下)
 		} else if k == askMoney && f.Unit == "%" && !ac.yuan {
 			n++ // "能返多少", "各是多少": the amount may be a share
 			nShare++
@@ -292,7 +375,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askProcessing && p.Element == ElemTimeLimit && immediate.MatchString(p.Text) {
 			return 1.5 // 即时办结 answers "how long" without a figure, as well as a 时限 with one
 		}
-		if k == askDate && !ac.day && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
+		if k == askDate && !ac.day && !ac.enacted && !ac.calendar && strings.Contains(p.Text, "起") && relativeStart.MatchString(p.Text) {
 			return 1 // 从次月起停发 answers "从啥时候停" without a figure
 		}
 		if k == askPeriod && strings.Contains(p.Text, "有效") && unlimited.MatchString(p.Text) {
@@ -302,7 +385,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
 		}
-		if k == askMoney && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
+		if k == askMoney && !ac.lowest && !ac.highest && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
 			return 0.8
 		}
 		return 0
@@ -342,6 +425,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score -= 0.3
 		}
 	case askProcessing:
+		if !ac.validity && p.Element != ElemTimeLimit && strings.Contains(text, "有效期") {
+			return 0 // how long something stays valid (备案有效期6个月) is not the time it takes
+		}
 		if p.Element == ElemTimeLimit {
 			score += 0.6
 			// "法规上说多少天" asks for the statutory limit, "承诺几天" for the promised one
@@ -362,6 +448,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.3 // the time of the very action asked about (告知 for 告诉我)
 		}
 	case askDeadline:
+		if ac.often && !oftenSaid.MatchString(text) {
+			return 0 // how often (几年换一次) is said with 每, 一次 or 更换, not by a bound
+		}
 		if p.Element == ElemTimeLimit {
 			if ac.duty {
 				return 0 // the office's time, when the person asks what they themselves must do by when
@@ -386,6 +475,12 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.3
 		}
 	case askMoney:
+		if amountElsewhere(p.Text, ac) || ac.otherPayer(p.Text) {
+			return 0
+		}
+		if (ac.lowest || ac.highest) && onlyChanges(p.Text) {
+			return 0 // 额度提高1000元 says by how much a bound rises, not the bound asked
+		}
 		if p.Element == ElemFee {
 			score -= 0.4
 		}
@@ -394,11 +489,19 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 		if ac.lowest && has("下限", "最低") || ac.highest && has("上限", "最高", "封顶") {
 			score += 0.2 // the bound asked for
+		} else if (ac.lowest || ac.highest) && n >= 4 {
+			score += 0.2 // a whole scale (200、300…3000元): its ends are the bounds asked for
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
 		}
 	case askRatio:
+		if ac.flow != 0 && sharesElsewhere(p.Text, ac.flow) || ac.otherPayer(p.Text) {
+			return 0 // a share returned or paid out (按60%返还) is not the rate paid in asked
+		}
+		if !ac.points && onlyPoints(figs) {
+			return 0 // 低10个百分点 is a difference of two shares, not the share asked
+		}
 		if has("比例", "报销", "支付", "按", "%") {
 			score += 0.4
 		}
@@ -406,12 +509,21 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if has("年满", "周岁", "退休", "以上") {
 			score += 0.4
 		}
+		if ac.flow > 0 && has("参加", "参保", "登记") && !ageClauseSays(p.Text, "领", "发", "享受", "待遇") {
+			score -= 0.3 // the age to join, not the age from which the money comes (多大岁数开始给发钱)
+		}
 		if ac.raisedTo && raisedTo.MatchString(text) {
 			score += 0.4 // 推迟到58岁 for "延到多少岁"
-		} else if ac.raisedTo && !raisedTo.MatchString(text) && len(originalAge.FindAllString(text, -1)) >= countAges(p.figs) {
-			return 0 // 原来60岁, 原来55岁: the ages before the rise, not the one it reaches
+		} else if ac.raisedTo && !raisedTo.MatchString(text) {
+			if len(originalAge.FindAllString(text, -1)) >= countAges(p.figs) {
+				return 0 // 原来60岁, 原来55岁: the ages before the rise, not the one it reaches
+			}
+			score -= 0.4 // ages that are not what anything is raised to (不能早于原来的60岁)
 		}
 	case askYears:
+		if ac.shift != 0 && shiftElsewhere(p.Text, ac.shift) {
+			return 0 // 最多提前3年 does not say how far one may delay, nor the reverse
+		}
 		// years of contribution or work: a passage that says nothing of paying in or working
 		// (怀孕未满4个月) holds another kind of duration
 		if !has("缴", "交", "参保", "年限", "工作", "工龄", "累计", "视同", "保险") {
@@ -421,8 +533,14 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.4
 		}
 	case askDate:
+		if ac.payday && !paidSaid.MatchString(p.Text) {
+			return 0 // when money is paid (几月份发) is not the date a rule runs to
+		}
 		if has("起", "开始", "实施", "施行", "自") {
 			score += 0.4
+		}
+		if ac.enacted && enactedSaid.MatchString(text) && yearDate.MatchString(text) {
+			score += 0.3 // a date of one year on which the rule took effect (2025年1月1日起施行)
 		}
 	}
 	return max(score, 0.1)
@@ -456,7 +574,7 @@ func officeOnly(durs []Figure, text string, spoken bool) bool {
 var immediate = regexp.MustCompile(`即时|即办|当场|当天|当日|立即|马上|实时`)
 
 // anchorAsk finds the event a time asked is counted from (受理以后多少天出结果).
-var anchorAsk = regexp.MustCompile(`(\p{Han}{2})(以后|之后)[，,]?[^，。？?]{0,4}(多少|几|多久|多长)`)
+var anchorAsk = regexp.MustCompile(`(\p{Han}{2})了?(以后|之后)[，,]?[^，。？?]{0,4}(多少|几|多久|多长)`)
 
 // countsFrom reports whether text counts a time from the event (受理后60日内, 受理之日起).
 func countsFrom(text, event string) bool {
@@ -508,9 +626,28 @@ type askContext struct {
 	duty      bool            // the person's own duty to act by a time is asked (必须去报销)
 	anchor    string          // the event a time is counted from (受理 of 受理以后多少天), or ""
 	times     bool            // how many times is asked (几次, 跑几趟), not how many of something
-	total     bool            // a total is asked (一共能休多少天): a passage that sums (共158天) says it
-	lowest    bool            // the lowest amount is asked (最低多少, 最少)
-	highest   bool            // the highest amount is asked (最高多少, 最多)
+	// flow is the way the money asked goes: +1 to the person (领多少, 能拿多少), -1 from them
+	// (交多少, 扣多少), 0 when the question does not say
+	flow     int
+	visits   bool   // how many trips are asked (跑几趟, 去几次)
+	fine     bool   // the amount of a fine is asked (罚多少)
+	validity bool   // how long something stays valid is asked (有效期是几天)
+	calendar bool   // a month or year of the calendar is asked (几月份, 哪年): 次月起 does not say it
+	month    bool   // a month of the calendar is asked (几月份)
+	payer    string // who pays the amount asked: 单位 (单位交多少) or 个人 (个人那块), or ""
+	often    bool   // how often something comes round is asked (多久一回, 几年换一次)
+	shift    int    // a shift asked: +1 later (延几年, 推迟), -1 earlier (提前几年), 0 neither
+	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
+	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
+	payday   bool   // when money is paid is asked (几月份发, 几号到账)
+	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
+	// (次月起) does not say it
+	enacted  bool
+	people   bool // how many people is asked (几个人, 多少人, 几位)
+	delivery bool // the time until something is delivered is asked (寄到家里得几天)
+	total    bool // a total is asked (一共能休多少天): a passage that sums (共158天) says it
+	lowest   bool // the lowest amount is asked (最低多少, 最少)
+	highest  bool // the highest amount is asked (最高多少, 最多)
 }
 
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
@@ -519,6 +656,224 @@ var yuanAsk = regexp.MustCompile(`具体[^，。？?]{0,6}(多少钱|几块|多�
 
 // timeBefore finds a time before an event (退休前1个月, 3个月前): a bound, unlike 孕前检查.
 var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九十])(个)?(工作日|天|日|周|月|年)(以|之)?前`)
+
+// receiveAsk and payAsk find the way an amount asked goes: received by the person (能拿多少,
+// 领多少钱) or paid by them (交多少, 每月扣多少). 给 and 补 say neither (政府给贴多少, 补缴多少).
+var (
+	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?|(领|拿|发|赔|返|报)[^，。？?]{0,2}(百分之|比例)`)
+	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)|(交|缴|扣)[^，。？?]{0,8}(百分之|比例)`)
+)
+
+// moneyFlow is +1 when the question asks an amount the person receives, -1 one they pay, 0
+// when it says neither or both.
+func moneyFlow(q string) int {
+	r, p := receiveAsk.MatchString(q), payAsk.MatchString(q)
+	switch {
+	case r && !p:
+		return 1
+	case p && !r:
+		return -1
+	}
+	return 0
+}
+
+// paidWords and receivedWords say which way the amounts of a clause go.
+var (
+	paidWords     = regexp.MustCompile(`缴|交|扣|费率|基数`)
+	receivedWords = regexp.MustCompile(`领|发|支付|补助|补贴|津贴|养老金|待遇|报销|赔|返还|救济|抚恤`)
+)
+
+// amountChange finds an amount said as a change of another (额度至少提高1000元).
+var amountChange = regexp.MustCompile(`(提高|增加|上调|下调|降低|减少)(了)?(至少|最多|约)?\d+(\.\d+)?(元|万元)`)
+
+// onlyChanges reports whether every amount in money of text is a change of another amount.
+func onlyChanges(text string) bool {
+	n := 0
+	for _, f := range Figures(text) {
+		if f.Unit == "元" || f.Unit == "万" {
+			n++
+		}
+	}
+	return n > 0 && len(amountChange.FindAllString(text, -1)) >= n
+}
+
+// amountElsewhere reports whether every amount in money of a passage goes the other way than
+// the one asked: a contribution base does not answer "退休能拿多少".
+func amountElsewhere(text string, ac *askContext) bool {
+	if ac.flow == 0 {
+		return false
+	}
+	seen := false
+	for _, c := range clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1) {
+		if !strings.Contains(c, "元") {
+			continue
+		}
+		has := false
+		for _, f := range Figures(c) {
+			has = has || f.Unit == "元"
+		}
+		if !has {
+			continue
+		}
+		seen = true
+		paid, received := paidWords.MatchString(c), receivedWords.MatchString(c)
+		switch {
+		case ac.flow > 0 && paid && !received, ac.flow < 0 && received && !paid:
+			continue
+		}
+		return false
+	}
+	return seen
+}
+
+// enactedAsk asks when a rule took effect; enactedSaid finds a passage saying so.
+var (
+	enactedAsk  = regexp.MustCompile(`(实行|实施|施行|执行|生效|出台)`)
+	enactedSaid = regexp.MustCompile(`实行|实施|施行|执行|生效|起`)
+)
+
+// visitsAsk asks how many trips the person makes: only then does 到现场次数 answer "几次".
+var visitsAsk = regexp.MustCompile(`跑|趟|去几|去多少|到现场|上门|来回|现场`)
+
+// pointsAsk asks a difference of shares (低多少, 几个百分点); paydayAsk asks when money is paid.
+var (
+	pointsAsk = regexp.MustCompile(`百分点|(低|高|少|多|降|差)(了)?(多少|几)`)
+	paydayAsk = regexp.MustCompile(`(几月份?|几号|哪天|哪一天|什么时候|啥时候)[^，。？?]{0,3}(发|到账|打钱|打到|拨)`)
+)
+
+// employerPays and personPays find who pays the amount asked (单位交多少, 个人那块扣多少).
+var (
+	employerPays = regexp.MustCompile(`(单位|公司|企业|厂里|老板)(要|得|给|应)?(交|缴)`)
+	personPays   = regexp.MustCompile(`(个人|自己|本人)(要|得|那块|那部分|部分)?(交|缴|扣|出)`)
+)
+
+// payerAsked returns who pays the amount q asks, or "" when it names neither or both.
+func payerAsked(q string) string {
+	e, p := employerPays.MatchString(q), personPays.MatchString(q)
+	switch {
+	case e && !p:
+		return "单位"
+	case p && !e:
+		return "个人"
+	}
+	return ""
+}
+
+// otherPayer reports whether text speaks only of the other payer than the one asked: 个人缴费基数
+// for "单位交多少".
+func (ac *askContext) otherPayer(text string) bool {
+	switch ac.payer {
+	case "单位":
+		return strings.Contains(text, "个人") && !strings.Contains(text, "单位")
+	case "个人":
+		return strings.Contains(text, "单位") && !strings.Contains(text, "个人") && !strings.Contains(text, "本人")
+	}
+	return false
+}
+
+// oftenAsk asks how often something comes round; oftenSaid finds a passage saying it.
+var (
+	oftenAsk  = regexp.MustCompile(`(多长时间|多久|几个月|多少天|几年|多少年)(要|得|需要|能|可以|才能)?[^，。？?]{0,4}一(回|次)`)
+	oftenSaid = regexp.MustCompile(`每\d|每(个|年|月|隔)|一次|周期|更换`)
+)
+
+// later and earlier find the two ways a date can be shifted (延迟, 推迟 / 提前).
+var (
+	later   = regexp.MustCompile(`延|推迟|往后`)
+	earlier = regexp.MustCompile(`提前|提早|早退`)
+)
+
+// shiftAsked is +1 when q asks how far something is put off, -1 how far brought forward.
+func shiftAsked(q string) int {
+	l, e := later.MatchString(q), earlier.MatchString(q)
+	switch {
+	case l && !e:
+		return 1
+	case e && !l:
+		return -1
+	}
+	return 0
+}
+
+// shiftElsewhere reports whether every clause of text that holds years shifts the other way.
+func shiftElsewhere(text string, shift int) bool {
+	seen := false
+	for _, c := range clauseSeparator.Split(text, -1) {
+		if !strings.Contains(c, "年") || len(Figures(c)) == 0 {
+			continue
+		}
+		seen = true
+		l, e := later.MatchString(c), earlier.MatchString(c)
+		if shift > 0 && e && !l || shift < 0 && l && !e {
+			continue
+		}
+		return false
+	}
+	return seen
+}
+
+// calendarAsk asks for a month or a year of the calendar (几月份开始交, 哪年开始).
+var calendarAsk = regexp.MustCompile(`几月|哪年|哪一年`)
+
+// paidSaid finds a passage saying money is paid (发放, 拨付, 到账).
+var paidSaid = regexp.MustCompile(`发放|发到|按月发|拨付|到账|打到|打入|返还到|支付`)
+
+// sharesElsewhere reports whether every share (%) of text goes the other way than flow: paid
+// in (按8%缴费) against received (按60%返还).
+func sharesElsewhere(text string, flow int) bool {
+	seen := false
+	for _, c := range clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1) {
+		if !strings.Contains(c, "%") {
+			continue
+		}
+		seen = true
+		paid, received := paidWords.MatchString(c), receivedWords.MatchString(c)
+		if flow > 0 && paid && !received || flow < 0 && received && !paid {
+			continue
+		}
+		return false
+	}
+	return seen
+}
+
+// onlyPoints reports whether every share among figs is in percentage points.
+func onlyPoints(figs []Figure) bool {
+	n := 0
+	for _, f := range figs {
+		switch f.Unit {
+		case "百分点":
+			n++
+		case "%", "倍":
+			return false
+		}
+	}
+	return n > 0
+}
+
+// counterAsk finds the counter of a count asked (多少种, 几项, 几寸).
+var counterAsk = regexp.MustCompile(`(几|多少)(种|项|家|所|条|份|张|步|寸)`)
+
+// countedIn returns the counter of the count q asks, or "".
+func countedIn(q string) string {
+	if m := counterAsk.FindStringSubmatch(q); m != nil {
+		return m[2]
+	}
+	return ""
+}
+
+// peopleAsk asks how many people (几个人, 多少人, 几位); peopleCount finds a number of people
+// in a passage (3人, 5名, 7位专家; not 6位数字).
+var (
+	peopleAsk   = regexp.MustCompile(`(几|多少)(个)?人|(几|多少)(位|名)([^数]|$)`)
+	peopleCount = regexp.MustCompile(`\d+(个|名|位)?人|\d+名|\d+位[^数]`)
+)
+
+// deliveryAsk asks how long until something reaches the person (寄到家里得几天); a passage
+// answers it only when it speaks of sending (寄, 送达), not with the office's time to process.
+var (
+	deliveryAsk  = regexp.MustCompile(`寄到|邮寄|寄回|寄过来|快递|送到`)
+	deliverySaid = regexp.MustCompile(`寄|送达|送到|快递|邮政`)
+)
 
 // timesAsk asks how many times (几次, 多少回, 跑几趟).
 var timesAsk = regexp.MustCompile(`(几|多少)(次|回|趟)`)
@@ -563,15 +918,18 @@ func countAges(figs []Figure) int {
 // lowestAsk and highestAsk ask for the bounds of an amount; a passage says them as 下限 and 上限
 // as often as 最低 and 最高.
 var (
-	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)(是|为|能|要|得|交|缴|给|领)?(多少|几)|(最低|最少)(那|的)?一?档`)
-	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)(是|为|能|要|得|交|缴|给|领|报)?(多少|几)|(最高|最多)(那|的)?一?档`)
+	lowestAsk  = regexp.MustCompile(`(最低|最少|下限|起码)[^，。？?]{0,3}(多少|几)|(最低|最少)(那|的)?一?档`)
+	highestAsk = regexp.MustCompile(`(最高|最多|上限|封顶)[^，。？?]{0,3}(多少|几)|(最高|最多)(那|的)?一?档`)
 )
 
 func newAskContext(q string) *askContext {
 	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
-		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q)}
+		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
+		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
+		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
@@ -606,7 +964,7 @@ var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
 var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
 
 // askedUnitPattern finds the unit a duration question asks in: 算几个月, 多少天, 几年.
-var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年|小时)`)
+var askedUnitPattern = regexp.MustCompile(`(多少|几)(个)?(工作日|月|天|日|年|小时|分钟)`)
 
 // askedUnitFits are the figure units that answer a question asked in a unit: "算几个月" is not
 // answered by "满1年", "多少天" is by "20个工作日".
@@ -617,6 +975,7 @@ var askedUnitFits = map[string]map[string]bool{
 	"工作日": {"天": true, "日": true, "工作日": true},
 	"年":   {"年": true, "月": true},
 	"小时":  {"小时": true},
+	"分钟":  {"分钟": true},
 }
 
 // askedUnit returns the units that answer a duration question asked in one unit, or nil when

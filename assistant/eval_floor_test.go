@@ -8,8 +8,8 @@ import "testing"
 // are computed by EvaluateFactual from the set's expected figures and guides, not kept here.
 // The second dev set (factual_dev2, tuned on since its first scoring) has its own floors.
 var factualFloors = map[string]factualFloor{
-	"chat_factual_dev.yaml":  {figures: 0.90, cannot: 0.95, cited: 0.85},
-	"chat_factual_dev2.yaml": {figures: 0.81, cannot: 0.80, cited: 0.84},
+	"chat_factual_dev.yaml":  {figures: 0.90, cannot: 0.95, cited: 0.90},
+	"chat_factual_dev2.yaml": {figures: 0.82, cannot: 0.84, cited: 0.85},
 }
 
 // factualFloor is the least figure accuracy, can't-answer accuracy and right guide cited of a set.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -204,7 +205,7 @@ func (p *promptSet) buildMessages(question string, passages []*Passage, elder bo
 // citations (passage ids it was given) and figures (in the passages it cites) are checked;
 // other sentences are dropped and never sent. It reports false when nothing usable was said
 // (and nothing was streamed); the caller then answers extractively.
-func (t *turn) composeWithModel(q question, gps []*guidePassages, elems []Element) (modelComposed, bool) {
+func (t *turn) composeWithModel(q question, gps []*guidePassages, elems []Element, plan answerPlan) (modelComposed, bool) {
 	s := t.svc
 	m := s.model
 	if !m.available() {
@@ -243,6 +244,15 @@ func (t *turn) composeWithModel(q question, gps []*guidePassages, elems []Elemen
 	c.Text, c.dropped = guard.text(), len(guard.dropped)
 	for _, p := range guard.cited {
 		c.citePassage(p)
+	}
+	// A passage of another guide that says the same figure as one the model cited is cited with
+	// it, as in the extractive answer (planAnswer's corroborating passages).
+	for _, fa := range plan.figures {
+		if len(fa.cited) > 1 && slices.Contains(guard.cited, fa.cited[0]) {
+			for _, p := range fa.cited[1:] {
+				c.citePassage(p)
+			}
+		}
 	}
 	// What was streamed is the answer: a later failure cannot take it back, only end it.
 	usable := t.streamed || len(leakRunes(c.Text)) >= 6 && len(c.Citations) > 0

@@ -162,7 +162,7 @@ func splitSentenceStops(s string) []string {
 // toBeAnnounced finds the words of a figure still to be announced; a hedge in brackets (办公时间
 // 9:00-17:00（以当地公告为准）) gives the figure all the same and is left out by bracketed.
 var (
-	toBeAnnounced = regexp.MustCompile(`待公布|(尚未|还没有?|没有|未)(公布|明确|出台)|另行公布|以[^，。；（）()]{0,24}(公告|通知|公布)为准`)
+	toBeAnnounced = regexp.MustCompile(`待公布|(尚未|还没有?|没有|未)(公布|明确|出台)|另行公布|以[^，。；（）()]{0,24}(公告|通知|公布|提示)为准`)
 	bracketed     = regexp.MustCompile(`（[^）]*）|\([^)]*\)`)
 )
 

@@ -45,8 +45,11 @@ func IsDistress(text string) bool { return containsAny(text, distressCues) }
 var handoffCues = []string{"转人工", "人工客服", "人工服务", "找人工", "要人工", "接人工", "人工坐席", "真人客服",
 	"真人", "找客服", "转客服", "人工接待", "联系人工", "打人工", "跟人说", "和人说话", "人工回复"}
 
-// IsHandoffRequest reports whether the user asks for a person.
-func IsHandoffRequest(text string) bool { return containsAny(text, handoffCues) }
+// IsHandoffRequest reports whether the user asks for a person. A question about the people
+// (人工客服几点上班) asks a fact, not for them.
+func IsHandoffRequest(text string) bool {
+	return containsAny(text, handoffCues) && !hoursAsk.MatchString(text)
+}
 
 var accountPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`我(的|家|们)?.{0,8}(余额|缴费记录|缴费明细|参保记录|个人账户|账户里|卡里|权益记录|缴费基数|缴费年限|交了几年|交了多少|缴了几年|缴了多少)`),

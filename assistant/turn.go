@@ -224,7 +224,13 @@ func (t *turn) respond() Answer {
 	case IsAccountQuestion(text):
 		// A question that starts from the person's own records but asks for something no
 		// record holds (a time limit, a date, a phone number) is answered from the guides.
-		if ks := impersonalAsks(figureAsks(text)); len(ks) > 0 {
+		ks := impersonalAsks(figureAsks(text))
+		if len(ks) == 0 && gradesIn(text) != 0 {
+			// a disability grade told (我评了五级伤残…给我发多少): the rule for that grade is in
+			// the guides, not in the person's records
+			ks = figureAsks(text)
+		}
+		if len(ks) > 0 {
 			st := *t.state
 			t.onlyAsks = ks // answer only what no record holds
 			if g := t.guide(); g.figure {
@@ -379,7 +385,7 @@ func (t *turn) guide() Answer {
 	}
 
 	if s.model != nil {
-		if c, ok := t.composeWithModel(q, gps, elems); ok {
+		if c, ok := t.composeWithModel(q, gps, elems, plan); ok {
 			a.Text, a.Citations, a.Model, a.Dropped = c.Text, c.Citations, true, c.dropped
 			if len(c.Suggestions) > 0 {
 				a.Suggestions = c.Suggestions
