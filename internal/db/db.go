@@ -46,6 +46,9 @@ type DB struct {
 	// which sleeps 1, 2, 5, 10 … 100 ms between tries: a webhook waiting for a notice's
 	// transaction slept up to 50–240 ms, once the whole 5 s busy timeout. nil on PostgreSQL.
 	writer chan struct{}
+	// stop ends the SQLite checkpointer (checkpointLoop); nil on PostgreSQL.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // lockWriter takes the SQLite writer turn, giving up like SQLite's busy timeout would.
@@ -125,12 +128,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := checkWritable(dir); err != nil {
 		return nil, fmt.Errorf("data directory %s is not writable: %w", dir, err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open SQLite file %s: %w", path, err)
 	}
-	d := &DB{DB: sdb, Dialect: SQLite, where: path, writer: make(chan struct{}, 1)}
+	d := &DB{DB: sdb, Dialect: SQLite, where: path, writer: make(chan struct{}, 1), stop: make(chan struct{})}
 	d.LimitSQLiteConns(DefaultSQLiteMaxConns)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -139,7 +142,46 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("SQLite file %s is not a usable database: %w", path, err)
 	}
+	go d.checkpointLoop()
 	return d, nil
+}
+
+// checkpointEvery is how often the SQLite checkpointer copies the write-ahead log into the
+// database file.
+var checkpointEvery = time.Second
+
+// checkpointLoop copies the write-ahead log into the database file every checkpointEvery, beside
+// the requests, until Close. SQLite's own automatic checkpoint (off: wal_autocheckpoint(0)) runs
+// inside the commit that crosses 1,000 pages of log: that commit took 20–67 ms instead of well
+// under one, the p99 of whatever request made it — a chat turn's p99 5.8–7.6 ms against 1.3–2.4 ms
+// without it, a webhook's 45–70 ms. A passive checkpoint waits for no reader or writer; the log
+// starts over from its beginning once a checkpoint has copied all of it.
+func (d *DB) checkpointLoop() {
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		var busy, log, done int
+		err := d.DB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done)
+		cancel()
+		if errors.Is(err, sql.ErrConnDone) || err != nil && strings.Contains(err.Error(), "database is closed") {
+			return
+		}
+	}
+}
+
+// Close stops the SQLite checkpointer and closes the database (the last connection to close
+// checkpoints what is left in the log).
+func (d *DB) Close() error {
+	if d.stop != nil {
+		d.stopOnce.Do(func() { close(d.stop) })
+	}
+	return d.DB.Close()
 }
 
 // DefaultSQLiteMaxConns caps the connections to an SQLite file. SQLite writes one at a time
