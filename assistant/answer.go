@@ -1131,14 +1131,7 @@ func selectTier(s string, facts []Figure) (string, string, bool) {
 	if len(tiers) < 2 {
 		return "", "", false
 	}
-	for _, f := range facts {
-		if strings.TrimPrefix(f.Unit, "周") != unit {
-			continue
-		}
-		v, err := strconv.ParseFloat(f.Value, 64)
-		if err != nil {
-			continue
-		}
+	for _, v := range toldIn(facts, unit) {
 		match := -1
 		for i, t := range tiers {
 			if t.holds(v) {
@@ -1179,23 +1172,29 @@ func noTierFor(s string, facts []Figure) bool {
 	if len(tiers) < 2 {
 		return false
 	}
-	told := false
-	for _, f := range facts {
-		if strings.TrimPrefix(f.Unit, "周") != unit {
-			continue
-		}
-		v, err := strconv.ParseFloat(f.Value, 64)
-		if err != nil {
-			continue
-		}
-		told = true
+	told := toldIn(facts, unit)
+	for _, v := range told {
 		for _, t := range tiers {
 			if t.holds(v) {
 				return false
 			}
 		}
 	}
-	return told
+	return len(told) > 0
+}
+
+// toldIn returns the values of the figures the person said in unit (周岁 counts as 岁).
+func toldIn(facts []Figure, unit string) []float64 {
+	var out []float64
+	for _, f := range facts {
+		if strings.TrimPrefix(f.Unit, "周") != unit {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f.Value, 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // ruleTiers splits a rule into its tiers, the pieces before the first tier and the unit the

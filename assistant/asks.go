@@ -797,14 +797,22 @@ func shiftAsked(q string) int {
 
 // shiftElsewhere reports whether every clause of text that holds years shifts the other way.
 func shiftElsewhere(text string, shift int) bool {
+	return allOtherWay(clauseSeparator.Split(text, -1), shift, later, earlier,
+		func(c string) bool { return strings.Contains(c, "年") && len(Figures(c)) > 0 })
+}
+
+// allOtherWay reports whether there are clauses that hold and every one of them says the way
+// opposite to dir: one way is plus (dir > 0), the other minus (dir < 0); a clause saying both or
+// neither is no clause the other way.
+func allOtherWay(clauses []string, dir int, plus, minus *regexp.Regexp, holds func(string) bool) bool {
 	seen := false
-	for _, c := range clauseSeparator.Split(text, -1) {
-		if !strings.Contains(c, "年") || len(Figures(c)) == 0 {
+	for _, c := range clauses {
+		if !holds(c) {
 			continue
 		}
 		seen = true
-		l, e := later.MatchString(c), earlier.MatchString(c)
-		if shift > 0 && e && !l || shift < 0 && l && !e {
+		p, m := plus.MatchString(c), minus.MatchString(c)
+		if dir > 0 && m && !p || dir < 0 && p && !m {
 			continue
 		}
 		return false
@@ -821,19 +829,8 @@ var paidSaid = regexp.MustCompile(`发放|发到|按月发|拨付|到账|打到|
 // sharesElsewhere reports whether every share (%) of text goes the other way than flow: paid
 // in (按8%缴费) against received (按60%返还).
 func sharesElsewhere(text string, flow int) bool {
-	seen := false
-	for _, c := range clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1) {
-		if !strings.Contains(c, "%") {
-			continue
-		}
-		seen = true
-		paid, received := paidWords.MatchString(c), receivedWords.MatchString(c)
-		if flow > 0 && paid && !received || flow < 0 && received && !paid {
-			continue
-		}
-		return false
-	}
-	return seen
+	return allOtherWay(clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1), flow, receivedWords, paidWords,
+		func(c string) bool { return strings.Contains(c, "%") })
 }
 
 // onlyPoints reports whether every share among figs is in percentage points.
