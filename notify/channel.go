@@ -70,13 +70,20 @@ func post(c *http.Client, req *http.Request, who string) Outcome {
 		return Outcome{Err: err}
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	o := Outcome{Status: resp.StatusCode}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		o.RetryAfter = parseRetryAfter(ra, time.Now())
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBody))
+	return answered(who, resp.StatusCode, resp.Status, resp.Header.Get("Retry-After"))
+}
+
+// answered is the outcome of an answer with status (its status line, e.g. "429 Too Many
+// Requests", for the error) and Retry-After header: an error for anything but 2xx, naming who
+// answered.
+func answered(who string, status int, statusLine, retryAfter string) Outcome {
+	o := Outcome{Status: status}
+	if retryAfter != "" {
+		o.RetryAfter = parseRetryAfter(retryAfter, time.Now())
 	}
-	if resp.StatusCode >= 300 {
-		o.Err = fmt.Errorf("%s answered %s", who, resp.Status)
+	if status >= 300 {
+		o.Err = fmt.Errorf("%s answered %s", who, statusLine)
 	}
 	return o
 }

@@ -190,14 +190,11 @@ func (p *pushConns) roundTrip(ctx context.Context, c *pushConn, r *pushRequest, 
 		return Outcome{}, err
 	}
 	keep = a.keep
-	o := Outcome{Status: a.status}
-	if a.retryAfter != "" {
-		o.RetryAfter = parseRetryAfter(a.retryAfter, time.Now())
-	}
+	line := "" // the status line, for the error of an answer that is not 2xx
 	if a.status >= 300 {
-		o.Err = fmt.Errorf("%s answered %d %s", who, a.status, http.StatusText(a.status))
+		line = strconv.Itoa(a.status) + " " + http.StatusText(a.status)
 	}
-	return o, nil
+	return answered(who, a.status, line, a.retryAfter), nil
 }
 
 // answer is what a push service's answer says: its status, its Retry-After, and whether the

@@ -146,38 +146,31 @@ func (w *WebPush) authorization(endpoint, private string) (string, error) {
 	return t.header, nil
 }
 
-// prepared is one push before it goes out: the endpoint, the headers in order and the body.
-type prepared struct {
-	endpoint string
-	header   [][2]string
-	body     []byte
-}
-
 // prepare encrypts p for a's subscription and signs (or takes from the cache) the VAPID header.
-func (w *WebPush) prepare(a Address, p Payload) (prepared, error) {
+func (w *WebPush) prepare(a Address, p Payload) (*pushRequest, error) {
 	plain, err := json.Marshal(p)
 	if err != nil {
-		return prepared{}, err
+		return nil, err
 	}
 	ua, err := decodeKey(a.Subscription.P256dh)
 	if err != nil {
-		return prepared{}, fmt.Errorf("p256dh: %w", err)
+		return nil, fmt.Errorf("p256dh: %w", err)
 	}
 	uaPub, err := ecdh.P256().NewPublicKey(ua)
 	if err != nil {
-		return prepared{}, fmt.Errorf("p256dh: %w", err)
+		return nil, fmt.Errorf("p256dh: %w", err)
 	}
 	auth, err := decodeKey(a.Subscription.Auth)
 	if err != nil {
-		return prepared{}, fmt.Errorf("auth secret: %w", err)
+		return nil, fmt.Errorf("auth secret: %w", err)
 	}
 	body, err := ece.Encrypt(plain, uaPub, auth)
 	if err != nil {
-		return prepared{}, err
+		return nil, err
 	}
 	vapid, err := w.authorization(a.Subscription.Endpoint, a.VAPIDPrivate)
 	if err != nil {
-		return prepared{}, err
+		return nil, err
 	}
 	h := make([][2]string, 0, 6)
 	h = append(h, [2]string{"Content-Encoding", "aes128gcm"}, [2]string{"Content-Type", "application/octet-stream"},
@@ -190,7 +183,11 @@ func (w *WebPush) prepare(a Address, p Payload) (prepared, error) {
 		h = append(h, [2]string{"Urgency", p.Urgency})
 	}
 	h = append(h, [2]string{"Authorization", vapid})
-	return prepared{endpoint: a.Subscription.Endpoint, header: h, body: body}, nil
+	u, err := url.Parse(a.Subscription.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return &pushRequest{url: u, header: h, body: body}, nil
 }
 
 // request builds the POST of p to a's subscription, for net/http.
@@ -199,7 +196,7 @@ func (w *WebPush) request(ctx context.Context, a Address, p Payload) (*http.Requ
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, pr.endpoint, bytes.NewReader(pr.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, pr.url.String(), bytes.NewReader(pr.body))
 	if err != nil {
 		return nil, err
 	}
@@ -223,16 +220,12 @@ func (w *WebPush) Send(ctx context.Context, a Address, p Payload) Outcome {
 	if err != nil {
 		return Outcome{Err: err}
 	}
-	u, err := url.Parse(pr.endpoint)
-	if err != nil {
-		return Outcome{Err: err}
-	}
-	return w.conns.post(ctx, &pushRequest{url: u, header: pr.header, body: pr.body}, "push service")
+	return w.conns.post(ctx, pr, "push service")
 }
 
 // NewWebPush returns the Web Push channel that sends through its own keep-alive HTTP/1.1 client
 // (pushconn.go), dialing through policy, each request within timeout, keeping up to conns idle
 // connections per push service.
 func NewWebPush(policy *EndpointPolicy, subject string, timeout time.Duration, conns int) *WebPush {
-	return &WebPush{Client: policy.Client(timeout, conns), Subject: subject, conns: newPushConns(policy, timeout, conns)}
+	return &WebPush{Subject: subject, conns: newPushConns(policy, timeout, conns)}
 }
