@@ -3,14 +3,10 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -40,17 +36,7 @@ import (
 // none when the JWT is cached per push-service origin, as RFC 8292 allows).
 func rawCrypto(b *testing.B, uaPub *ecdh.PublicKey, auth, payload []byte, vapid *ecdsa.PrivateKey, sign bool) {
 	for b.Loop() {
-		eph, _ := ecdh.P256().GenerateKey(rand.Reader)
-		secret, _ := eph.ECDH(uaPub)
-		salt := make([]byte, 16)
-		rand.Read(salt)
-		info := append(append([]byte("WebPush: info\x00"), uaPub.Bytes()...), eph.PublicKey().Bytes()...)
-		ikm, _ := hkdf.Key(sha256.New, secret, auth, string(info), 32)
-		cek, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
-		nonce, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
-		blk, _ := aes.NewCipher(cek)
-		gcm, _ := cipher.NewGCM(blk)
-		gcm.Seal(nil, nonce, append(payload, 2), nil)
+		pushtest.CryptoFloor(uaPub, auth, payload)
 		if !sign {
 			continue
 		}

@@ -13,12 +13,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -125,22 +121,10 @@ func newFixture(base string, subs int) (*fixture, error) {
 	return f, nil
 }
 
-// floor is the cryptographic work of one message with the JWT cached per push-service origin
-// (RFC 8292 allows reusing it until it expires): a fresh ephemeral key, the ECDH, the HKDFs and
-// AES-GCM over the payload — the standard library alone, none of our code.
+// floor is the cryptographic floor of the i-th message (pushtest.CryptoFloor): the standard
+// library alone, none of our code.
 func (f *fixture) floor(i int) {
-	ua, auth := f.pubs[i%len(f.pubs)], f.auths[i%len(f.auths)]
-	eph, _ := ecdh.P256().GenerateKey(rand.Reader)
-	secret, _ := eph.ECDH(ua)
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	info := append(append([]byte("WebPush: info\x00"), ua.Bytes()...), eph.PublicKey().Bytes()...)
-	ikm, _ := hkdf.Key(sha256.New, secret, auth, string(info), 32)
-	cek, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
-	nonce, _ := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
-	blk, _ := aes.NewCipher(cek)
-	gcm, _ := cipher.NewGCM(blk)
-	gcm.Seal(nil, nonce, append(f.payload, 2), nil)
+	pushtest.CryptoFloor(f.pubs[i%len(f.pubs)], f.auths[i%len(f.auths)], f.payload)
 }
 
 // cpu is the CPU time this process has used.
