@@ -80,6 +80,9 @@ func pickSQL(where, in string) string {
 	return `SELECT id FROM jobs WHERE ` + where + ` AND kind IN (` + in + `) ORDER BY run_at, id LIMIT ?`
 }
 
+// placeholders is n ? placeholders separated by commas, for an IN list.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
 // firstReadySQL is a worker's first read for kinds (each a ? argument, then now and the kinds
 // again): the earliest ready job's run_at over its kinds, each found through jobs_kind_ready,
 // and whether one of its running jobs has an expired lease.
@@ -92,9 +95,8 @@ func firstReadySQL(kinds int) string {
 		}
 		b.WriteString(`SELECT (SELECT run_at FROM jobs WHERE state = 'ready' AND kind = ? ORDER BY run_at LIMIT 1) AS r`)
 	}
-	in := strings.TrimSuffix(strings.Repeat("?,", kinds), ",")
 	b.WriteString(`) k),
-		(SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'running' AND claimed_until <= ? AND kind IN (` + in + `) LIMIT 1) l)`)
+		(SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'running' AND claimed_until <= ? AND kind IN (` + placeholders(kinds) + `) LIMIT 1) l)`)
 	return b.String()
 }
 
@@ -266,7 +268,7 @@ func (q *Queue) claim(ctx context.Context, worker string, kinds []string, n int)
 	_, _ = crand.Read(b)
 	token := worker + "/" + hex.EncodeToString(b)
 	now := q.now()
-	in := strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",")
+	in := placeholders(len(kinds))
 	kargs := make([]any, len(kinds))
 	for i, k := range kinds {
 		kargs[i] = k
