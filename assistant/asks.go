@@ -703,27 +703,22 @@ func amountElsewhere(text string, ac *askContext) bool {
 	if ac.flow == 0 {
 		return false
 	}
-	seen := false
-	for _, c := range clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1) {
+	return allOtherWay(moneyClauses(text), ac.flow, receivedWords, paidWords, func(c string) bool {
 		if !strings.Contains(c, "元") {
-			continue
+			return false
 		}
-		has := false
 		for _, f := range Figures(c) {
-			has = has || f.Unit == "元"
-		}
-		if !has {
-			continue
-		}
-		seen = true
-		paid, received := paidWords.MatchString(c), receivedWords.MatchString(c)
-		switch {
-		case ac.flow > 0 && paid && !received, ac.flow < 0 && received && !paid:
-			continue
+			if f.Unit == "元" {
+				return true
+			}
 		}
 		return false
-	}
-	return seen
+	})
+}
+
+// moneyClauses splits text into clauses, a bracketed aside (（单位缴8%）) a clause of its own.
+func moneyClauses(text string) []string {
+	return clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1)
 }
 
 // enactedAsk asks when a rule took effect; enactedSaid finds a passage saying so.
@@ -829,7 +824,7 @@ var paidSaid = regexp.MustCompile(`发放|发到|按月发|拨付|到账|打到|
 // sharesElsewhere reports whether every share (%) of text goes the other way than flow: paid
 // in (按8%缴费) against received (按60%返还).
 func sharesElsewhere(text string, flow int) bool {
-	return allOtherWay(clauseSeparator.Split(bracketed.ReplaceAllString(text, "，$0，"), -1), flow, receivedWords, paidWords,
+	return allOtherWay(moneyClauses(text), flow, receivedWords, paidWords,
 		func(c string) bool { return strings.Contains(c, "%") })
 }
 
