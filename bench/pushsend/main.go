@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -137,33 +138,24 @@ func cpu() time.Duration {
 // measure runs do(i) for i in [0, n) on conc goroutines and returns messages a second and this
 // process's CPU time a message.
 func measure(n, conc int, do func(i int) error) (float64, time.Duration, error) {
-	var next, failed sync.Mutex
-	i := 0
-	var ferr error
+	var next atomic.Int64 // the next message to send
+	var failed atomic.Value
 	var wg sync.WaitGroup
 	t0, c0 := time.Now(), cpu()
 	for range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				next.Lock()
-				k := i
-				i++
-				next.Unlock()
-				if k >= n {
-					return
-				}
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
 				if err := do(k); err != nil {
-					failed.Lock()
-					ferr = err
-					failed.Unlock()
+					failed.Store(err)
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	ferr, _ := failed.Load().(error)
 	return float64(n) / time.Since(t0).Seconds(), (cpu() - c0) / time.Duration(n), ferr
 }
 
