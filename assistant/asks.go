@@ -666,12 +666,16 @@ var (
 
 // moneyFlow is +1 when the question asks an amount the person receives, -1 one they pay, 0
 // when it says neither or both.
-func moneyFlow(q string) int {
-	r, p := receiveAsk.MatchString(q), payAsk.MatchString(q)
+func moneyFlow(q string) int { return oneWay(q, receiveAsk, payAsk) }
+
+// oneWay is +1 when s matches plus and not minus, -1 when it matches minus and not plus, and 0
+// when it matches both or neither.
+func oneWay(s string, plus, minus *regexp.Regexp) int {
+	p, m := plus.MatchString(s), minus.MatchString(s)
 	switch {
-	case r && !p:
+	case p && !m:
 		return 1
-	case p && !r:
+	case m && !p:
 		return -1
 	}
 	return 0
@@ -779,16 +783,7 @@ var (
 )
 
 // shiftAsked is +1 when q asks how far something is put off, -1 how far brought forward.
-func shiftAsked(q string) int {
-	l, e := later.MatchString(q), earlier.MatchString(q)
-	switch {
-	case l && !e:
-		return 1
-	case e && !l:
-		return -1
-	}
-	return 0
-}
+func shiftAsked(q string) int { return oneWay(q, later, earlier) }
 
 // shiftElsewhere reports whether every clause of text that holds years shifts the other way.
 func shiftElsewhere(text string, shift int) bool {
@@ -806,9 +801,8 @@ func allOtherWay(clauses []string, dir int, plus, minus *regexp.Regexp, holds fu
 			continue
 		}
 		seen = true
-		p, m := plus.MatchString(c), minus.MatchString(c)
-		if dir > 0 && m && !p || dir < 0 && p && !m {
-			continue
+		if oneWay(c, plus, minus)*dir < 0 {
+			continue // this clause says the other way
 		}
 		return false
 	}
