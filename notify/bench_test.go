@@ -60,8 +60,12 @@ type sendFixture struct {
 	vapid   *ecdsa.PrivateKey
 }
 
-func newSendFixture(b *testing.B) *sendFixture {
+func newSendFixture(b *testing.B, tls ...bool) *sendFixture {
 	push := pushtest.New()
+	if len(tls) > 0 && tls[0] {
+		push.Close()
+		push = pushtest.NewTLS()
+	}
 	b.Cleanup(push.Close)
 	push.Verify.Store(false)
 	vPriv, vPub, _ := webpushKeys()
@@ -78,6 +82,9 @@ func newSendFixture(b *testing.B) *sendFixture {
 	p := s.payload("p0000001", KindCertification, "请完成养老金领取资格认证", "您的养老金领取资格认证将于30天内到期，请在App内完成刷脸认证。", "/services/certification", "campaign:12:p0000001", "", false)
 	payload, _ := json.Marshal(p)
 	policy := &EndpointPolicy{InsecureTestHosts: []string{push.Host()}}
+	if push.TLS != nil {
+		policy.TestRoots = push.Roots()
+	}
 	return &sendFixture{push: push, p: p, uaPub: uaPub, auth: auth, payload: payload, vapid: vk,
 		wp:   NewWebPush(policy, "mailto:ops@shebao.gov.cn", 10*time.Second, 4),
 		addr: Address{Subscription: Subscription{Endpoint: sub.Endpoint, P256dh: sub.Keys.P256dh, Auth: sub.Keys.Auth}, VAPIDPublic: vPub, VAPIDPrivate: vPriv}}
@@ -95,13 +102,29 @@ func BenchmarkRawCrypto(b *testing.B) {
 // BenchmarkWebPushSend is one encrypted send through our send path (webpush.go, pushconn.go) to
 // the local fake push service, one goroutine; the JWT comes from the cache after the first.
 // bench/push_send.sh measures the same with the push service in another process, on another core.
+// Over HTTP/2 (TLS, as the real push services) it is measured with 16 goroutines, as the
+// service's workers send.
 func BenchmarkWebPushSend(b *testing.B) {
-	f := newSendFixture(b)
-	for b.Loop() {
-		if o := f.wp.Send(context.Background(), f.addr, f.p); o.Err != nil {
-			b.Fatal(o.Err)
+	b.Run("http1", func(b *testing.B) {
+		f := newSendFixture(b)
+		for b.Loop() {
+			if o := f.wp.Send(context.Background(), f.addr, f.p); o.Err != nil {
+				b.Fatal(o.Err)
+			}
 		}
-	}
+	})
+	b.Run("h2tls", func(b *testing.B) {
+		f := newSendFixture(b, true)
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if o := f.wp.Send(context.Background(), f.addr, f.p); o.Err != nil {
+					b.Error(o.Err)
+					return
+				}
+			}
+		})
+	})
 }
 
 // BenchmarkWebpushGoSend is the same send through webpush-go itself, the reference.

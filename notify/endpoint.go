@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"crypto/ecdh"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -39,8 +40,20 @@ type EndpointPolicy struct {
 	// InsecureTestHosts are host:port pairs allowed over plain http to any address, for a local
 	// fake push service in tests (SHEBAO_PUSH_INSECURE_TEST_HOSTS). Never set in production.
 	InsecureTestHosts []string
+	// TestRoots are certificate authorities trusted for the insecure test hosts only (a local
+	// fake push service served over TLS). Never set in production.
+	TestRoots *x509.CertPool
 	// LookupIP resolves a host (net.DefaultResolver when nil); tests give their own answers.
 	LookupIP func(ctx context.Context, host string) ([]net.IP, error)
+}
+
+// rootsFor is the pool that verifies the certificate of the service at hostport: TestRoots
+// for an insecure test host, else nil (the system's roots).
+func (p *EndpointPolicy) rootsFor(hostport string) *x509.CertPool {
+	if p.TestRoots != nil && p.insecure(hostport) {
+		return p.TestRoots
+	}
+	return nil
 }
 
 func (p *EndpointPolicy) insecure(hostport string) bool {
@@ -247,9 +260,14 @@ type SubscriptionInput struct {
 // pad, some use the standard alphabet).
 func decodeKey(s string) ([]byte, error) {
 	s = strings.TrimRight(strings.TrimSpace(s), "=")
-	s = strings.NewReplacer("+", "-", "/", "_").Replace(s)
+	if strings.ContainsAny(s, "+/") {
+		s = stdToURL.Replace(s)
+	}
 	return base64.RawURLEncoding.DecodeString(s)
 }
+
+// stdToURL turns standard base64 into its URL alphabet (some browsers' keys come that way).
+var stdToURL = strings.NewReplacer("+", "-", "/", "_")
 
 // checkKeys validates the subscription's keys: p256dh an uncompressed P-256 point on the curve,
 // auth 16 bytes; else invalid_subscription.

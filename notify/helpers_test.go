@@ -51,12 +51,12 @@ func newEnv(t *testing.T, d *db.DB, mod ...func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	push := pushtest.New()
+	push := pushtest.NewTLS() // HTTP/2 over TLS, as the real push services
 	t.Cleanup(push.Close)
 	o := Options{
 		DB: d, Queue: q, Now: clk.now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		VAPIDSubject: "mailto:ops@shebao.gov.cn",
-		Endpoints:    &EndpointPolicy{InsecureTestHosts: []string{push.Host()}},
+		Endpoints:    &EndpointPolicy{InsecureTestHosts: []string{push.Host()}, TestRoots: push.Roots()},
 		BaseURL:      "https://app.shebao.example.cn",
 	}
 	for _, m := range mod {

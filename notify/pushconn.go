@@ -1,7 +1,7 @@
 package notify
 
-// A lean HTTP/1.1 keep-alive client for the push channel. A push is one small POST and one
-// bodiless answer; through net/http each cost ~45 µs of CPU besides the encryption (a writer
+// The push channel's own HTTP client: HTTP/1.1 keep-alive here, HTTP/2 in pushh2.go. A push
+// is one small POST and one bodiless answer; through net/http each cost ~45 µs of CPU besides the encryption (a writer
 // and a reader goroutine per connection and the hand-offs between them, a timer context per
 // request, header maps), a third of a send. Here the sending goroutine writes the request with
 // one system call and reads the answer itself, on a connection kept per push service.
@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -29,12 +30,16 @@ import (
 // endpoint policy's guarded dialer, so the send-time SSRF checks are the same as net/http's.
 type pushConns struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	timeout time.Duration // a whole request, dial to answer
-	maxIdle int           // idle connections kept per service
-	tls     *tls.Config   // nil: the system roots
+	timeout time.Duration                        // a whole request, dial to answer
+	maxIdle int                                  // idle connections kept per service
+	tls     *tls.Config                          // nil: the system roots
+	roots   func(hostport string) *x509.CertPool // the roots for a service (nil: tls's, or the system's)
 
-	mu   sync.Mutex
-	idle map[string][]*pushConn
+	mu      sync.Mutex
+	idle    map[string][]*pushConn   // HTTP/1.1 connections not in use
+	h2      map[string]*h2Conn       // the HTTP/2 connection to each service that speaks it
+	h1      map[string]bool          // services known to speak only HTTP/1.1 (or plain http)
+	dialing map[string]chan struct{} // a first connection being made; closed when it is
 }
 
 type pushConn struct {
@@ -47,7 +52,8 @@ type pushConn struct {
 
 // newPushConns returns the client for policy p.
 func newPushConns(p *EndpointPolicy, timeout time.Duration, maxIdle int) *pushConns {
-	return &pushConns{dial: p.dialer(), timeout: timeout, maxIdle: max(maxIdle, 1), idle: map[string][]*pushConn{}}
+	return &pushConns{dial: p.dialer(), timeout: timeout, maxIdle: max(maxIdle, 1), roots: p.rootsFor,
+		idle: map[string][]*pushConn{}, h2: map[string]*h2Conn{}, h1: map[string]bool{}, dialing: map[string]chan struct{}{}}
 }
 
 // pushRequest is one push: the endpoint, its headers in order, and the encrypted body.
@@ -68,12 +74,17 @@ func (p *pushConns) post(ctx context.Context, r *pushRequest, who string) Outcom
 		deadline = d
 	}
 	for try := 0; ; try++ {
-		c, err := p.get(ctx, r.url, deadline)
+		h, c, err := p.get(ctx, r.url, deadline)
 		if err != nil {
 			return Outcome{Err: err}
 		}
-		o, err := p.roundTrip(ctx, c, r, deadline, who)
-		if errors.Is(err, errStale) && try == 0 {
+		var o Outcome
+		if h != nil {
+			o, err = h.roundTrip(ctx, r, deadline, who)
+		} else {
+			o, err = p.roundTrip(ctx, c, r, deadline, who)
+		}
+		if errors.Is(err, errStale) && try < 2 { // not processed: it may go again (twice, for a GOAWAY racing a retry)
 			continue
 		}
 		if err != nil {
@@ -85,17 +96,59 @@ func (p *pushConns) post(ctx context.Context, r *pushRequest, who string) Outcom
 
 func connKey(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
-// get returns an idle connection to u's service or dials one.
-func (p *pushConns) get(ctx context.Context, u *url.URL, deadline time.Time) (*pushConn, error) {
+// get returns the HTTP/2 connection to u's service, or an idle HTTP/1.1 one, or dials. The
+// first connection to a service is dialled by one sender while the others wait for it: if the
+// service agrees to HTTP/2 (ALPN), that one connection carries every push.
+func (p *pushConns) get(ctx context.Context, u *url.URL, deadline time.Time) (*h2Conn, *pushConn, error) {
 	key := connKey(u)
-	p.mu.Lock()
-	if cs := p.idle[key]; len(cs) > 0 {
-		c := cs[len(cs)-1]
-		p.idle[key] = cs[:len(cs)-1]
+	for {
+		p.mu.Lock()
+		if h := p.h2[key]; h != nil {
+			p.mu.Unlock()
+			if h.usable() {
+				return h, nil, nil
+			}
+			h.forget()
+			continue
+		}
+		if cs := p.idle[key]; len(cs) > 0 {
+			c := cs[len(cs)-1]
+			p.idle[key] = cs[:len(cs)-1]
+			p.mu.Unlock()
+			return nil, c, nil
+		}
+		if u.Scheme != "https" || p.h1[key] { // HTTP/1.1: a connection per push in flight
+			p.mu.Unlock()
+			return p.dialTo(ctx, u, key, deadline)
+		}
+		if wait := p.dialing[key]; wait != nil {
+			p.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		p.dialing[key] = done
 		p.mu.Unlock()
-		return c, nil
+		h, c, err := p.dialTo(ctx, u, key, deadline)
+		p.mu.Lock()
+		delete(p.dialing, key)
+		if h != nil {
+			p.h2[key] = h
+		} else if c != nil {
+			p.h1[key] = true
+		}
+		p.mu.Unlock()
+		close(done)
+		return h, c, err
 	}
-	p.mu.Unlock()
+}
+
+// dialTo dials u's service: over TLS, HTTP/2 when the service agrees to it, else HTTP/1.1.
+func (p *pushConns) dialTo(ctx context.Context, u *url.URL, key string, deadline time.Time) (*h2Conn, *pushConn, error) {
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
@@ -105,22 +158,31 @@ func (p *pushConns) get(ctx context.Context, u *url.URL, deadline time.Time) (*p
 	defer cancel()
 	nc, err := p.dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if u.Scheme == "https" {
 		cfg := p.tls.Clone()
 		if cfg == nil {
 			cfg = &tls.Config{}
 		}
-		cfg.ServerName, cfg.NextProtos = u.Hostname(), []string{"http/1.1"}
+		cfg.ServerName, cfg.NextProtos = u.Hostname(), []string{"h2", "http/1.1"}
+		if p.roots != nil {
+			if r := p.roots(addr); r != nil {
+				cfg.RootCAs = r
+			}
+		}
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
-			return nil, err
+			return nil, nil, err
+		}
+		if tc.ConnectionState().NegotiatedProtocol == "h2" {
+			h, err := newH2Conn(dctx, p, key, u.Scheme, tc)
+			return h, nil, err
 		}
 		nc = tc
 	}
-	return &pushConn{key: key, c: nc, r: bufio.NewReaderSize(nc, 4096), buf: make([]byte, 0, 8192)}, nil
+	return nil, &pushConn{key: key, c: nc, r: bufio.NewReaderSize(nc, 4096), buf: make([]byte, 0, 8192)}, nil
 }
 
 // put keeps c for the next request to its service, or closes it when enough are kept.
@@ -309,14 +371,22 @@ func asciiEqualFold(b []byte, s string) bool {
 	return true
 }
 
-// Close closes the idle connections.
+// Close closes the idle connections and the HTTP/2 ones.
 func (p *pushConns) Close() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	var hs []*h2Conn
+	for k, h := range p.h2 {
+		hs = append(hs, h)
+		delete(p.h2, k)
+	}
 	for k, cs := range p.idle {
 		for _, c := range cs {
 			c.c.Close()
 		}
 		delete(p.idle, k)
+	}
+	p.mu.Unlock()
+	for _, h := range hs { // outside p.mu: an h2Conn takes its own lock, then p.mu
+		h.close()
 	}
 }

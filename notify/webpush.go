@@ -173,16 +173,17 @@ func (w *WebPush) prepare(a Address, p Payload) (*pushRequest, error) {
 		return nil, err
 	}
 	h := make([][2]string, 0, 6)
-	h = append(h, [2]string{"Content-Encoding", "aes128gcm"}, [2]string{"Content-Type", "application/octet-stream"},
-		[2]string{"TTL", strconv.Itoa(int(p.TTL / time.Second))})
+	// Names in lower case: as HTTP/2 needs them, and HTTP/1.1 reads them in any case.
+	h = append(h, [2]string{"content-encoding", "aes128gcm"}, [2]string{"content-type", "application/octet-stream"},
+		[2]string{"ttl", strconv.Itoa(int(p.TTL / time.Second))})
 	if p.Topic != "" {
-		h = append(h, [2]string{"Topic", p.Topic})
+		h = append(h, [2]string{"topic", p.Topic})
 	}
 	switch p.Urgency {
 	case "very-low", "low", "normal", "high":
-		h = append(h, [2]string{"Urgency", p.Urgency})
+		h = append(h, [2]string{"urgency", p.Urgency})
 	}
-	h = append(h, [2]string{"Authorization", vapid})
+	h = append(h, [2]string{"authorization", vapid})
 	u, err := url.Parse(a.Subscription.Endpoint)
 	if err != nil {
 		return nil, err
@@ -223,9 +224,10 @@ func (w *WebPush) Send(ctx context.Context, a Address, p Payload) Outcome {
 	return w.conns.post(ctx, pr, "push service")
 }
 
-// NewWebPush returns the Web Push channel that sends through its own keep-alive HTTP/1.1 client
-// (pushconn.go), dialing through policy, each request within timeout, keeping up to conns idle
-// connections per push service.
+// NewWebPush returns the Web Push channel that sends through its own client (pushconn.go:
+// HTTP/2 on one connection per push service that offers it, else keep-alive HTTP/1.1), dialing
+// through policy, each request within timeout, keeping up to conns idle HTTP/1.1 connections
+// per push service.
 func NewWebPush(policy *EndpointPolicy, subject string, timeout time.Duration, conns int) *WebPush {
 	return &WebPush{Subject: subject, conns: newPushConns(policy, timeout, conns)}
 }

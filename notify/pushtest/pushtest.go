@@ -13,6 +13,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,6 +23,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,8 +86,33 @@ func New() *Server {
 	return s
 }
 
+// NewTLS starts a fake push service on 127.0.0.1 over TLS that offers HTTP/2 and HTTP/1.1
+// (ALPN), as the real ones do; protos, when given, is what it offers instead (e.g. only
+// "http/1.1"). Its certificate is in Roots.
+func NewTLS(protos ...string) *Server {
+	s := &Server{subs: map[string]*sub{}, answers: map[string][]Answer{}}
+	s.Verify.Store(true)
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	if len(protos) == 0 {
+		protos = []string{"h2", "http/1.1"}
+	}
+	s.EnableHTTP2 = slices.Contains(protos, "h2")
+	s.Server.TLS = &tls.Config{NextProtos: protos}
+	s.StartTLS()
+	return s
+}
+
+// Roots is a pool with the certificate of a service made by NewTLS.
+func (s *Server) Roots() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(s.Certificate())
+	return p
+}
+
 // Host is the host:port of the service, for the insecure-test-hosts setting.
-func (s *Server) Host() string { return strings.TrimPrefix(s.URL, "http://") }
+func (s *Server) Host() string {
+	return strings.TrimPrefix(strings.TrimPrefix(s.URL, "http://"), "https://")
+}
 
 // Subscription is what a browser's PushSubscription.toJSON() gives.
 type Subscription struct {
@@ -188,8 +216,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
+		panic(http.ErrAbortHandler) // HTTP/2: the stream is reset, with no answer
 	}
 	id, ok := strings.CutPrefix(r.URL.Path, "/push/")
 	if r.Method != http.MethodPost || !ok {
@@ -310,6 +337,9 @@ func (s *Server) checkVAPID(r *http.Request, sb *sub) error {
 		return err
 	}
 	origin := "http://" + r.Host
+	if r.TLS != nil {
+		origin = "https://" + r.Host
+	}
 	if aud, _ := claims["aud"].(string); aud != origin {
 		return fmt.Errorf("aud %q is not the endpoint's origin %q", aud, origin)
 	}
