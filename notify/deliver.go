@@ -71,10 +71,7 @@ func (s *Service) checkMessage(m Message) error {
 	if m.Key == "" || m.Person == "" || !m.Kind.Valid() || m.Title == "" {
 		return apperr.New(apperr.InvalidParameter, "通知缺少必要内容。")
 	}
-	b, err := json.Marshal(s.payload(m.Person, m.Kind, m.Title, m.Body, m.Link, m.Key, m.Collapse, m.Urgent))
-	if err != nil {
-		return err
-	}
+	b := s.payload(m.Person, m.Kind, m.Title, m.Body, m.Link, m.Key, m.Collapse, m.Urgent).appendJSON(nil)
 	if len(b) > MaxPayload {
 		return apperr.Newf(apperr.PayloadTooLarge, "通知内容过长（%d 字节，上限 %d 字节），请精简后再发送。", len(b), MaxPayload)
 	}
@@ -453,7 +450,7 @@ func (s *Service) attempt(ctx context.Context, n noticeRow, sub Subscription, p 
 	case o.Status == 404 || o.Status == 410:
 		l.ev, l.detail, l.drop = EvDropped, "subscription gone", "push service answered "+strconv.Itoa(o.Status)
 	case o.Status == 413:
-		b, _ := json.Marshal(p)
+		b := p.appendJSON(nil)
 		s.log.Error("notify: push service refused the payload as too large", "notice", n.ID, "bytes", len(b))
 		l.ev, l.detail = EvFailed, fmt.Sprintf("payload too large: %d bytes", len(b))
 	case errors.Is(o.Err, errDialRefused):

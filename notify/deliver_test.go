@@ -478,3 +478,26 @@ func TestVAPIDTokenCache(t *testing.T) {
 		t.Errorf("%d parsed keys, want 2", len(w.keys))
 	}
 }
+
+// TestPayloadJSON: the payload a push carries, written without reflection, decodes to the same
+// fields as encoding/json's form of it, HTML and control characters included.
+func TestPayloadJSON(t *testing.T) {
+	p := Payload{Title: `请完成"认证"`, Body: "<b>到期</b> & 截止\n第2行\t\u2028", URL: "https://app.example.cn/#/a?b=1&c=2",
+		Tag: "campaign:12:p1", Urgency: "high", Unsubscribe: "https://app.example.cn/u?t=\\x", TTL: time.Hour, Topic: "t"}
+	var got, want map[string]string
+	if err := json.Unmarshal(p.appendJSON(nil), &got); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := json.Marshal(p)
+	if err := json.Unmarshal(ref, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(got) != 6 {
+		t.Fatalf("fields %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+}

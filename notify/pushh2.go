@@ -77,7 +77,16 @@ type h2Stream struct {
 	body       int // bytes of the answer's body received (dropped)
 	err        error
 	ended      bool
-	done       chan struct{}
+	done       chan struct{} // one value when it ends
+}
+
+// h2Streams keeps ended streams for the next pushes.
+var h2Streams = sync.Pool{New: func() any { return &h2Stream{done: make(chan struct{}, 1)} }}
+
+func newH2Stream(deadline time.Time) *h2Stream {
+	st := h2Streams.Get().(*h2Stream)
+	*st = h2Stream{deadline: deadline, done: st.done}
+	return st
 }
 
 var (
@@ -166,7 +175,8 @@ func (h *h2Conn) usable() bool {
 // the service did not process the push (GOAWAY past it, REFUSED_STREAM, or the connection ended
 // before any answer): it may go again on another connection.
 func (h *h2Conn) roundTrip(ctx context.Context, r *pushRequest, deadline time.Time, who string) (Outcome, error) {
-	st := &h2Stream{deadline: deadline, done: make(chan struct{})}
+	st := newH2Stream(deadline)
+	defer h2Streams.Put(st) // once roundTrip returns, nothing refers to it: end took it out of streams
 	body := int64(len(r.body))
 	h.mu.Lock()
 	for h.err == nil && (uint32(len(h.streams)) >= h.maxStreams || h.window < body || h.peerInit < body) {
@@ -355,7 +365,7 @@ func (h *h2Conn) end(st *h2Stream, err error, rst bool) {
 	if rst && h.err == nil {
 		h.wbuf = appendU32Frame(h.wbuf, http2.FrameRSTStream, st.id, uint32(http2.ErrCodeCancel))
 	}
-	close(st.done)
+	st.done <- struct{}{}
 	h.cond.Broadcast()
 	h.closeIfDone()
 }
@@ -395,13 +405,37 @@ func (h *h2Conn) closeIfDone() {
 	}
 }
 
-// readLoop reads the service's frames until the connection ends.
+// maxAnswerHeaders bounds the header block of an answer, CONTINUATION frames included.
+const maxAnswerHeaders = 64 << 10
+
+// answerHead is the header block being read: whose, and the two fields a push needs of it.
+type answerHead struct {
+	stream     uint32
+	endStream  bool
+	size       int
+	status     string
+	retryAfter string
+}
+
+// readLoop reads the service's frames until the connection ends. Header blocks are decoded here,
+// every one (HPACK's table is the connection's), keeping only :status and retry-after.
 func (h *h2Conn) readLoop() {
 	fr := http2.NewFramer(nil, bufio.NewReaderSize(h.nc, 16<<10))
-	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	fr.MaxHeaderListSize = 64 << 10
+	var head answerHead
+	dec := hpack.NewDecoder(4096, func(f hpack.HeaderField) {
+		switch f.Name {
+		case ":status":
+			head.status = f.Value
+		case "retry-after":
+			head.retryAfter = f.Value
+		}
+	})
+	dec.SetMaxStringLength(maxAnswerHeaders)
 	for {
 		f, err := fr.ReadFrame()
+		if err == nil {
+			err = h.decodeHead(f, dec, &head)
+		}
 		if err != nil {
 			h.mu.Lock()
 			h.fail(err)
@@ -414,7 +448,7 @@ func (h *h2Conn) readLoop() {
 		}
 		h.mu.Lock()
 		out := len(h.wbuf)
-		if err := h.frame(f); err != nil {
+		if err := h.frame(f, &head); err != nil {
 			h.wbuf = appendFrame(h.wbuf, http2.FrameGoAway, 0, 0, goAway(http2.ErrCodeProtocol))
 			h.fail(err)
 		}
@@ -426,9 +460,34 @@ func (h *h2Conn) readLoop() {
 	}
 }
 
+// decodeHead feeds the HPACK decoder the header block fragments in f (HEADERS, CONTINUATION;
+// the framer has checked their order). An error is a connection error.
+func (h *h2Conn) decodeHead(f http2.Frame, dec *hpack.Decoder, head *answerHead) error {
+	var frag []byte
+	switch f := f.(type) {
+	case *http2.HeadersFrame:
+		*head = answerHead{stream: f.StreamID, endStream: f.StreamEnded()}
+		frag = f.HeaderBlockFragment()
+	case *http2.ContinuationFrame:
+		frag = f.HeaderBlockFragment()
+	default:
+		return nil
+	}
+	if head.size += len(frag); head.size > maxAnswerHeaders {
+		return errors.New("push: an answer's header block over 64 KiB")
+	}
+	if _, err := dec.Write(frag); err != nil {
+		return err
+	}
+	if !f.Header().Flags.Has(http2.FlagHeadersEndHeaders) { // the same bit on CONTINUATION
+		return nil
+	}
+	return dec.Close()
+}
+
 // frame handles one frame from the service. The caller holds mu. An error is a connection
 // error: the connection ends.
-func (h *h2Conn) frame(f http2.Frame) error {
+func (h *h2Conn) frame(f http2.Frame, head *answerHead) error {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
 		if f.IsAck() {
@@ -457,26 +516,30 @@ func (h *h2Conn) frame(f http2.Frame) error {
 			h.settledOK = true
 			close(h.settled)
 		}
-	case *http2.MetaHeadersFrame:
-		st := h.streams[f.StreamID]
+	case *http2.HeadersFrame, *http2.ContinuationFrame:
+		if !f.Header().Flags.Has(http2.FlagHeadersEndHeaders) {
+			return nil // the block goes on
+		}
+		st := h.streams[head.stream]
 		if st == nil {
 			return nil // a stream this side already cancelled
 		}
-		status, err := strconv.Atoi(f.PseudoValue("status"))
+		if st.status >= 200 { // trailers
+			if head.endStream {
+				h.end(st, nil, false)
+			}
+			return nil
+		}
+		status, err := strconv.Atoi(head.status)
 		if err != nil || status < 100 || status > 999 {
-			h.end(st, fmt.Errorf("push: malformed :status %q", f.PseudoValue("status")), true)
+			h.end(st, fmt.Errorf("push: malformed :status %q", head.status), true)
 			return nil
 		}
 		if status < 200 { // interim
 			return nil
 		}
-		st.status = status
-		for _, hf := range f.RegularFields() {
-			if hf.Name == "retry-after" {
-				st.retryAfter = hf.Value
-			}
-		}
-		if f.StreamEnded() {
+		st.status, st.retryAfter = status, head.retryAfter
+		if head.endStream {
 			h.end(st, nil, false)
 		}
 	case *http2.DataFrame:

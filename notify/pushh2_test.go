@@ -497,3 +497,51 @@ func TestHpackFields(t *testing.T) {
 		}
 	}
 }
+
+// TestPushH2AnswerShapes: an answer whose header block goes on in CONTINUATION frames, one with
+// a body and trailers (429, Retry-After), and one after an interim 100 are each read right.
+func TestPushH2AnswerShapes(t *testing.T) {
+	block := func(c *h2FakeConn, fields ...string) []byte {
+		c.hbuf.Reset()
+		for i := 0; i+1 < len(fields); i += 2 {
+			_ = c.enc.WriteField(hpack.HeaderField{Name: fields[i], Value: fields[i+1]})
+		}
+		return append([]byte(nil), c.hbuf.Bytes()...)
+	}
+	f := newH2Fake(t, nil, func(c *h2FakeConn, id uint32, n int) {
+		c.f.mu.Lock()
+		c.f.open--
+		c.f.mu.Unlock()
+		c.write(func(w *http2.Framer) error {
+			switch id {
+			case 1: // 201 in HEADERS + two CONTINUATIONs
+				b := block(c, ":status", "201", "location", "/m/"+string(bytes.Repeat([]byte("x"), 300)), "date", "Mon, 07 Dec 2026 20:00:00 GMT")
+				_ = w.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: b[:10], EndStream: true})
+				_ = w.WriteContinuation(id, false, b[10:100])
+				return w.WriteContinuation(id, true, b[100:])
+			case 3: // 429 with a body, then trailers
+				_ = w.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block(c, ":status", "429", "retry-after", "11"), EndHeaders: true})
+				_ = w.WriteData(id, false, []byte("slow down"))
+				return w.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block(c, "x-trailer", "1"), EndHeaders: true, EndStream: true})
+			default: // 100, then 201
+				_ = w.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block(c, ":status", "100"), EndHeaders: true})
+				return w.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block(c, ":status", "201"), EndHeaders: true, EndStream: true})
+			}
+		})
+	})
+	p, r := h2FakeClient(f, 2*time.Second)
+	defer p.Close()
+	got := sendAll(p, r, 3, 1)
+	if got[0].Status != 201 || got[0].Err != nil {
+		t.Errorf("HEADERS + CONTINUATION: %+v", got[0])
+	}
+	if got[1].Status != 429 || got[1].RetryAfter != 11*time.Second || got[1].Err == nil {
+		t.Errorf("429 with a body and trailers: %+v", got[1])
+	}
+	if got[2].Status != 201 || got[2].Err != nil {
+		t.Errorf("100 then 201: %+v", got[2])
+	}
+	if c := f.conns_(); c != 1 {
+		t.Errorf("%d connections, want 1", c)
+	}
+}

@@ -25,7 +25,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -148,10 +147,7 @@ func (w *WebPush) authorization(endpoint, private string) (string, error) {
 
 // prepare encrypts p for a's subscription and signs (or takes from the cache) the VAPID header.
 func (w *WebPush) prepare(a Address, p Payload) (*pushRequest, error) {
-	plain, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
+	plain := p.appendJSON(make([]byte, 0, 512))
 	ua, err := decodeKey(a.Subscription.P256dh)
 	if err != nil {
 		return nil, fmt.Errorf("p256dh: %w", err)
