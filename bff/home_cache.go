@@ -20,8 +20,8 @@ const (
 	DefaultHomeCacheTTL = 30 * time.Second
 )
 
-// HomeCacheOptions configures NewHomeCache; zero fields take defaults: Size people kept, least
-// recently used dropped first (DefaultHomeCacheSize); an entry is recomputed after TTL at the
+// HomeCacheOptions configures NewHomeCache; zero fields take defaults: Size people kept, one not
+// used recently dropped first (DefaultHomeCacheSize); an entry is recomputed after TTL at the
 // latest (DefaultHomeCacheTTL).
 type HomeCacheOptions = lru.Options
 

@@ -16,7 +16,7 @@ const (
 )
 
 // VerifyCacheOptions configures CachedVerifier; zero fields take defaults: Size entries kept,
-// least recently used dropped first (DefaultVerifyCacheSize); an entry is re-verified after TTL at
+// one not used recently dropped first (DefaultVerifyCacheSize); an entry is re-verified after TTL at
 // the latest (DefaultVerifyCacheMaxAge).
 type VerifyCacheOptions = lru.Options
 

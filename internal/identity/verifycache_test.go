@@ -48,7 +48,8 @@ func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 	if got := inner.n.Load(); got != 3 {
 		t.Fatalf("verifications = %d, want 3 (refusals are not cached)", got)
 	}
-	// Bounded: a third token evicts the least recently used.
+	// Bounded: a third token evicts one not used since it was put (t2), not the one used again
+	// (tok: the cache is a CLOCK, internal/lru).
 	t2, _ := k.Mint("b", "", []Role{RoleUser}, time.Hour)
 	t3, _ := k.Mint("c", "", []Role{RoleUser}, time.Hour)
 	for _, x := range []string{t2, t3} {
@@ -61,6 +62,12 @@ func TestCachedVerifierChecksEachTokenOnce(t *testing.T) {
 	}
 	before := inner.n.Load()
 	if _, err := v.Verify(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if inner.n.Load() != before {
+		t.Fatal("the token used again was evicted")
+	}
+	if _, err := v.Verify(t.Context(), t2); err != nil {
 		t.Fatal(err)
 	}
 	if inner.n.Load() != before+1 {

@@ -1,6 +1,7 @@
 package lru
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -53,5 +54,59 @@ func TestCache(t *testing.T) {
 	c.Clear()
 	if c.Len() != 0 || len(evicted) != n {
 		t.Fatalf("Clear: len %d, evicted %v", c.Len(), evicted)
+	}
+}
+
+// TestSecondChance: when full, an entry used since the last sweep stays and one not used goes;
+// a used entry loses its mark when the sweep passes it, and goes next time unless used again.
+func TestSecondChance(t *testing.T) {
+	var evicted []string
+	c := New(Options{Size: 3}, Options{TTL: time.Hour}, func(k string, _ int) { evicted = append(evicted, k) })
+	c.Put("a", 1)
+	c.Put("b", 2)
+	c.Put("c", 3)
+	c.Get("a")
+	c.Get("c")
+	c.Put("d", 4) // the sweep clears a's mark and takes b, not used
+	c.Put("e", 5) // it clears c's mark and takes a, not used since its mark was cleared
+	if len(evicted) != 2 || evicted[0] != "b" || evicted[1] != "a" {
+		t.Fatalf("evicted %v, want [b a]", evicted)
+	}
+	if v, ok := c.Get("c"); !ok || v != 3 {
+		t.Errorf("c, used before the sweeps, was dropped")
+	}
+	for _, k := range evicted {
+		if _, ok := c.Peek(k); ok {
+			t.Errorf("%s evicted but still found", k)
+		}
+	}
+	if c.Len() != 3 {
+		t.Errorf("len %d, want 3", c.Len())
+	}
+}
+
+// TestBoundsAndValues: under a random mix of puts, gets and expiries the cache never holds more
+// than Size entries, and whatever Get returns is the last value put for that key.
+func TestBoundsAndValues(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	c := New[int, int](Options{Size: 50, TTL: time.Minute, Now: clock.Now}, Options{}, nil)
+	last := map[int]int{}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 20000 {
+		k := int(r.ExpFloat64() * 40)
+		switch r.IntN(3) {
+		case 0:
+			c.Put(k, i)
+			last[k] = i
+		case 1:
+			if v, ok := c.Get(k); ok && v != last[k] {
+				t.Fatalf("Get(%d) = %d, last put %d", k, v, last[k])
+			}
+		default:
+			clock.Add(time.Duration(r.IntN(1000)) * time.Millisecond)
+		}
+		if c.Len() > 50 {
+			t.Fatalf("%d entries, size 50", c.Len())
+		}
 	}
 }
