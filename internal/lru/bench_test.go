@@ -12,8 +12,8 @@ import (
 func BenchmarkGetZipf(b *testing.B) {
 	type principal struct {
 		a, b, c, d, e string
-		roles          []string
-		t1, t2         time.Time
+		roles         []string
+		t1, t2        time.Time
 	}
 	const n = 100_000
 	keys := make([][32]byte, n)
