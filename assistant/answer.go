@@ -147,6 +147,8 @@ type question struct {
 	retrieved int
 	// kin are the relatives the question asks about, in the guides' words (配偶 for 媳妇).
 	kin []string
+	// choice: the question asks which of two figures holds (按98天发还是按158天发).
+	choice bool
 }
 
 func newQuestion(q string) question {
@@ -163,7 +165,7 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
@@ -939,7 +941,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 				break
 			}
 		}
-		if !found || q.toBeAnnounced(best.p, kind) {
+		if !found || q.toBeAnnounced(best.p, kind) || leftToOffice(q, gps, kind) && best.p.deferred == "" {
 			// the passage that would answer says the figure is still to be announced: the
 			// guides do not give it, and a neighbouring figure would answer another question
 			return figureAnswer{}, false
@@ -1003,6 +1005,32 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	}
 	return fa, true
 }
+
+// leftToOffice reports whether a passage of gps leaves the figure asked to the office: its
+// matter left to the office (Passage.deferred) asks the same kind of figure, about the thing
+// asked (生育保险基金按多少天支付津贴，请以经办机构的核定为准 for "生育津贴按98天还是158天发").
+// A figure of another sentence would answer what the guide does not.
+func leftToOffice(q question, gps []*guidePassages, kind askKind) bool {
+	for _, gp := range gps {
+		for i := range gp.passages {
+			p := &gp.passages[i]
+			if p.deferred == "" || !slices.Contains(p.deferKinds, kind) {
+				continue
+			}
+			matter := bigrams(p.deferred)
+			// the person asks which of the figures they heard holds (按98天还是158天), about the
+			// thing the guide leaves open; or the question is plainly about that matter
+			if q.choice && q.thing != nil && coverageOf(q.thing, matter) >= minThing || q.coverage(matter) >= minDeferred {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// minDeferred is the topic coverage a matter left to the office needs to be the one asked
+// when the question names no benefit.
+const minDeferred = 0.5
 
 // corroborationMargin is how much lower than the answer's passage a passage of another guide
 // may rank and still be cited with it for saying the same figure.

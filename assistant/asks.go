@@ -93,6 +93,13 @@ var askCues = []askCue{
 	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
 }
 
+// choiceAsk asks which of two figures the person says holds (按98天发还是按158天发): a figure of
+// their unit, like any "how many" of it.
+var choiceAsk = regexp.MustCompile(`\d+(\.\d+)?(个)?(天|月|元|块|岁|年|%)[^，。？?\d]{0,6}还是[^，。？?\d]{0,3}\d`)
+
+// choiceKinds are the kinds of figure choiceAsk's units ask for.
+var choiceKinds = map[string]askKind{"天": askPeriod, "月": askPeriod, "元": askMoney, "块": askMoney, "岁": askAge, "年": askYears, "%": askRatio}
+
 // hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
 var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)
 
@@ -154,6 +161,11 @@ func figureAsks(q string) []askKind {
 		}
 	}
 	out = resolveAsks(q, out)
+	if len(out) == 0 {
+		if m := choiceAsk.FindStringSubmatch(q); m != nil {
+			out = []askKind{choiceKinds[m[3]]} // 按98天还是158天发: which of the figures said
+		}
+	}
 	if len(out) == 0 && strings.Contains(q, "多少") {
 		out = []askKind{askMoney} // "…多少" with nothing more specific: an amount
 	}

@@ -36,6 +36,11 @@ type Passage struct {
 	// undetermined reports that Text says its figure is still to be announced (待公布, 以2026年
 	// 秋季的公告为准): it answers no question for the figure.
 	undetermined bool
+	// deferred is what Text says the office decides, asked in the guide's own words (生育保险基金
+	// 按多少天支付津贴 of "…，请以经办机构的核定为准"), or "": the guide leaves that figure to the office.
+	deferred string
+	// deferKinds are the kinds of figure the deferred matter asks for (period of 按多少天支付).
+	deferKinds []askKind
 }
 
 // Ref names the passage within the corpus: code/element/item.sentence.
@@ -77,6 +82,9 @@ func GuidePassages(g *content.Guide) []Passage {
 			}
 			p.grams = bigrams(lead + " " + clean)
 			p.undetermined = announcedLater(clean)
+			if p.deferred = deferredMatter(clean); p.deferred != "" {
+				p.deferKinds = figureAsks(p.deferred)
+			}
 			out = append(out, p)
 		}
 	}
@@ -169,6 +177,18 @@ var (
 // announcedLater reports whether s says its figure is still to be announced, outside brackets.
 func announcedLater(s string) bool {
 	return toBeAnnounced.MatchString(bracketed.ReplaceAllString(s, ""))
+}
+
+// deferral finds a matter a guide asks in its own words and leaves to the office: 按多少天支付
+// 津贴，请以经办机构的核定为准; 是否仍需提交以当地告知为准.
+var deferral = regexp.MustCompile(`([^，。；：]*(多少|几|是否|怎么|哪|还是)[^。；]*?)[，,]?(请)?以[^，。；]{0,24}为准`)
+
+// deferredMatter returns the matter s leaves to the office (deferral), outside brackets, or "".
+func deferredMatter(s string) string {
+	if m := deferral.FindStringSubmatch(bracketed.ReplaceAllString(s, "")); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // datePattern finds dates (2026年2月, 2024年3月1日): their month and day are not durations.
