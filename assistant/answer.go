@@ -165,7 +165,8 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q)}
+	asks := figureAsks(q)
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q)}
 }
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,

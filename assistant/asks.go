@@ -48,7 +48,7 @@ var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班|[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文](科长|主任|局长|处长|厅长|股长|所长|部长|经理|师傅|大姐|老师)`)},
 	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)|(涨|提高|上调|调高)(了)?(没|没有|吗)|涨没涨`)},
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|哪(个|种|样)(更|比较)?(高|多|少|低|快|贵|便宜)[？?]?$|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
-	{askPhone, regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)},
+	{askPhone, phoneAsk},
 	{askHours, hoursAsk},
 	{askFloor, regexp.MustCompile(`几楼|几层|哪一?层|哪个楼|几号窗口|哪个窗口|几号楼`)},
 	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
@@ -99,6 +99,9 @@ var choiceAsk = regexp.MustCompile(`\d+(\.\d+)?(个)?(天|月|元|块|岁|年|%)
 
 // choiceKinds are the kinds of figure choiceAsk's units ask for.
 var choiceKinds = map[string]askKind{"天": askPeriod, "月": askPeriod, "元": askMoney, "块": askMoney, "岁": askAge, "年": askYears, "%": askRatio}
+
+// phoneAsk asks which number to call (打哪个电话问, 热线是多少).
+var phoneAsk = regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)
 
 // hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
 var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)

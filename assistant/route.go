@@ -64,8 +64,15 @@ var accountPatterns = []*regexp.Regexp{
 }
 
 // IsAccountQuestion reports whether the user asks about their own records, which the assistant
-// cannot see and never guesses.
+// cannot see and never guesses. Asking which number to call about them (查交了多少年，打哪个电话问)
+// asks the guides' phone.
 func IsAccountQuestion(text string) bool {
+	return !phoneAsk.MatchString(text) && recordsAsked(text)
+}
+
+// recordsAsked reports whether text asks about the person's own records.
+func recordsAsked(text string) bool {
+	text = strings.ReplaceAll(text, "俺", "我") // the Shaanxi and northern 俺 is 我
 	for _, p := range accountPatterns {
 		if p.MatchString(text) {
 			return true
