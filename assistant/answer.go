@@ -173,6 +173,10 @@ func newQuestion(q string) question {
 // 缴费基数下限, 护理费.
 var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
 
+// bareThing are the things a question may name in two characters alone (费率是多少): the
+// passage that answers must name them too.
+var bareThing = map[string]bool{"费率": true}
+
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
 func askedThing(q string) map[string]bool {
@@ -197,7 +201,7 @@ func askedThing(q string) map[string]bool {
 		}
 	}
 	rs := []rune(best)
-	if len(rs) < 3 {
+	if len(rs) < 3 && !bareThing[best] {
 		return nil
 	}
 	if len(rs) > 6 {
