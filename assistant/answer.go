@@ -731,7 +731,8 @@ func (q question) sameGrade(p *Passage) bool {
 	return q.grades == 0 || p.grades == 0 || q.grades&p.grades != 0
 }
 
-// namedIn returns the years (without 年) and the places outside the province a question names.
+// namedIn returns the years (without 年), the places outside the province and the added schemes
+// a question names.
 func namedIn(q string) []string {
 	var out []string
 	for _, y := range yearPattern.FindAllString(q, -1) {
@@ -747,8 +748,18 @@ func namedIn(q string) []string {
 			out = append(out, m[1])
 		}
 	}
+	if m := addedScheme.FindString(q); m != "" {
+		out = append(out, addedSchemeName[m])
+	}
 	return out
 }
+
+// addedScheme finds a scheme added on top of the basic insurance (大病保险 of 居民医保): a figure
+// of the basic scheme (个人缴费400元) is not its figure, so the passage must name it.
+var addedScheme = regexp.MustCompile(`大病保险|大病医保`)
+
+// addedSchemeName is the guides' name of each way addedScheme finds.
+var addedSchemeName = map[string]string{"大病保险": "大病保险", "大病医保": "大病保险"}
 
 // localOffice finds a county or district office the question names (秦都区医保局, 周至县的):
 // the guides give the province's figures, not one office's number or address.

@@ -131,7 +131,7 @@ func figureAsks(q string) []askKind {
 			}
 			// 报多少钱: an amount of money, not a share
 			if c.kind == askRatio && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
-				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' || r == '万' {
 					continue
 				}
 			}
@@ -675,7 +675,7 @@ var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九�
 // receiveAsk and payAsk find the way an amount asked goes: received by the person (能拿多少,
 // 领多少钱) or paid by them (交多少, 每月扣多少). 给 and 补 say neither (政府给贴多少, 补缴多少).
 var (
-	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?|(领|拿|发|赔|返|报)[^，。？?]{0,2}(百分之|比例)`)
+	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返|报)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?|(领|拿|发|赔|返|报)[^，。？?]{0,2}(百分之|比例)`)
 	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)|(交|缴|扣)[^，。？?]{0,8}(百分之|比例)`)
 )
 
