@@ -487,6 +487,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				// text says what applies in the province, and goes first when both fit as well
 				score -= basisPenalty
 			}
+			if p.city != "" && !strings.Contains(q.text, p.city) {
+				continue // a city's own rule, for a question that does not name the city
+			}
 			if !q.mentionsAll(p) || kind != "" && (!q.sameGrade(p) || q.otherCity(p)) {
 				if kind != "" {
 					continue // a figure for another year, place or grade is not the one asked for

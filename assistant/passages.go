@@ -39,6 +39,9 @@ type Passage struct {
 	// deferred is what Text says the office decides, asked in the guide's own words (生育保险基金
 	// 按多少天支付津贴 of "…，请以经办机构的核定为准"), or "": the guide leaves that figure to the office.
 	deferred string
+	// city is the city whose own rule the passage gives (西安 of a guide's variant for 西安市), or
+	// "": it answers only a question that names that city.
+	city string
 	// deferKinds are the kinds of figure the deferred matter asks for (period of 按多少天支付).
 	deferKinds []askKind
 }
@@ -103,6 +106,17 @@ func GuidePassages(g *content.Guide) []Passage {
 	}
 	for i, l := range g.Locations {
 		add(ElemLocations, i, "", locationText(l)+"。")
+	}
+	// a city's own rule (西安市临时挂失有效期为7天) answers only for that city
+	for i, v := range g.Variants {
+		if strings.TrimSpace(v.Note) == "" {
+			continue
+		}
+		n := len(out)
+		add(ElemLocations, len(g.Locations)+i, v.City, v.Note)
+		for j := n; j < len(out); j++ {
+			out[j].city = strings.TrimSuffix(v.City, "市")
+		}
 	}
 	if st := trimStop(g.TimeLimit.Statutory); st != "" {
 		add(ElemTimeLimit, 0, "法定办理时限", "法定时限："+st+"。")
