@@ -153,7 +153,8 @@ type question struct {
 
 func newQuestion(q string) question {
 	moved := movedFrom(q)
-	about := howMuch.ReplaceAllString(q, " ")
+	words := guideWords.Replace(q)
+	about := howMuch.ReplaceAllString(words, " ")
 	for place := range moved {
 		// where the person came from or goes to (从深圳转回) is not what they ask about: the
 		// passages on moving across provinces never name the place
@@ -166,8 +167,12 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q)}
 }
+
+// guideWords says in the guides' words what people call otherwise, for what a question is
+// about: 冒领 (taking a dead relative's pension) is what the law calls 骗取.
+var guideWords = strings.NewReplacer("冒领", "骗取")
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
