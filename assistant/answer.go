@@ -147,6 +147,8 @@ type question struct {
 	retrieved int
 	// kin are the relatives the question asks about, in the guides' words (配偶 for 媳妇).
 	kin []string
+	// national: the question asks the nation's rule (国家规定的产假), not the province's.
+	national bool
 	// choice: the question asks which of two figures holds (按98天发还是按158天发).
 	choice bool
 }
@@ -167,7 +169,7 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q)}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
@@ -495,6 +497,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			if p.city != "" && !strings.Contains(q.text, p.city) {
 				continue // a city's own rule, for a question that does not name the city
 			}
+			if kind != "" && !q.national && nationalOnly(p.Text) {
+				score -= nationalPenalty // the nation's frame (国家设100元至2000元档次), when the province's is asked
+			}
 			if !q.mentionsAll(p) || kind != "" && (!q.sameGrade(p) || q.otherCity(p)) {
 				if kind != "" {
 					continue // a figure for another year, place or grade is not the one asked for
@@ -527,6 +532,16 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// nationalPenalty is taken from a figure passage that gives the nation's rule alone, for a
+// question that does not ask the nation's: the guides are the province's, and where they give
+// both, the province's figure (陕西省定档次200…3000元) is the one that applies.
+const nationalPenalty = 0.1
+
+// nationalOnly reports whether text says the nation's rule (国家设, 国家规定) and names no province.
+func nationalOnly(text string) bool {
+	return strings.Contains(text, "国家") && !strings.Contains(text, "陕西") && !strings.Contains(text, "省定") && !strings.Contains(text, "本省")
 }
 
 // clauseSeparator splits a sentence into its clauses.
