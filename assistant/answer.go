@@ -173,8 +173,8 @@ func newQuestion(q string) question {
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
-// about: 冒领 (taking a dead relative's pension) is what the law calls 骗取.
-var guideWords = strings.NewReplacer("冒领", "骗取")
+// about: 冒领 (taking a dead relative's pension) is what the law calls 骗取, 三胎 its 第三个子女.
+var guideWords = strings.NewReplacer("冒领", "骗取", "三胎", "第三个子女", "二胎", "第二个子女")
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
