@@ -713,7 +713,7 @@ func (q question) otherCity(p *Passage) bool {
 
 // crossing finds the words of moving across provinces: a passage that speaks of them answers
 // for any province the person comes from or goes to.
-var crossing = regexp.MustCompile(`跨省|外省|省外|异地|外地|转移|转入|转出|转回`)
+var crossing = regexp.MustCompile(`跨省|外省|省外|异地|外地|转移|转入|转出|转回|非户籍`)
 
 // movedFrom returns the places outside the province the question puts the person in or sends
 // them to (在广东交了8年, 从深圳转回, 去北京看病) without asking for the place's own figures
@@ -722,7 +722,19 @@ func movedFrom(q string) map[string]bool {
 	var out map[string]bool
 	for _, place := range elsewhere {
 		i := strings.Index(q, place)
-		if i < 0 || !strings.ContainsAny(q, "转回搬迁") && !staysThere.MatchString(q[i+len(place):]) {
+		if i < 0 {
+			continue
+		}
+		if hukouThere.MatchString(q[:i]) && !ownOf.MatchString(q[i+len(place):]) {
+			// 户口在甘肃: the person's household is registered there; the passages on joining
+			// outside one's 户籍地 speak of it
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[place] = true
+			continue
+		}
+		if !strings.ContainsAny(q, "转回搬迁") && !staysThere.MatchString(q[i+len(place):]) {
 			continue
 		}
 		before, after := q[:i], q[i+len(place):]
@@ -740,6 +752,10 @@ func movedFrom(q string) map[string]bool {
 	}
 	return out
 }
+
+// hukouThere finds, before a place, that the person's household is registered there (户口在,
+// 老家是).
+var hukouThere = regexp.MustCompile(`(户口|户籍|老家)(在|是)?$`)
 
 // staysThere finds, after a place, what the person does there (去北京看病, 在甘肃打工): the
 // passages on care or work in another province speak of it.

@@ -90,7 +90,7 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|提前(几|多少)(个)?(天|日|工作日|月)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
-	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
+	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)`)},
 }
 
 // choiceAsk asks which of two figures the person says holds (按98天发还是按158天发): a figure of
@@ -371,6 +371,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askDate && ac.month && f.Unit != "月" {
 			continue // 几月份 is not answered by a year alone (2026年度)
 		}
+		if k == askDate && ac.whichDay && f.Unit != "日" {
+			continue // 哪天截止 is not answered by a year (2026年度) or a month alone
+		}
 		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
 			continue // how many people is not answered by 6位数字
 		}
@@ -551,7 +554,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if ac.payday && !paidSaid.MatchString(p.Text) {
 			return 0 // when money is paid (几月份发) is not the date a rule runs to
 		}
-		if has("起", "开始", "实施", "施行", "自") {
+		if has("起", "开始", "实施", "施行") || fromDate.MatchString(text) {
 			score += 0.4
 		}
 		if ac.enacted && enactedSaid.MatchString(text) && yearDate.MatchString(text) {
@@ -655,6 +658,7 @@ type askContext struct {
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
+	whichDay bool   // the day of a date is asked (哪天截止, 几月几号)
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -930,7 +934,7 @@ func newAskContext(q string) *askContext {
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
-		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
@@ -960,6 +964,13 @@ func (ac *askContext) sameAction(text string) bool {
 
 // yearDate finds a date of one year (2025年1月1日, 2026年2月).
 var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
+
+// fromDate finds a start said with 自 and a date (自2025年1月1日): 不用自己交 says none.
+var fromDate = regexp.MustCompile(`自\d`)
+
+// whichDayAsk asks for a day of a date (哪天截止, 从哪一天开通, 几月几号): a year or a month
+// alone does not say it.
+var whichDayAsk = regexp.MustCompile(`哪(一)?天|几月几(号|日)`)
 
 // dayOfMonth finds a day of the month (15日, 10号) that is not a number of days (15日内).
 var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)
