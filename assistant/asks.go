@@ -54,7 +54,9 @@ var askCues = []askCue{
 	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
-	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
+	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以(几|多少)($|[^个月天年])`)},
+	// a number of months or days named as such (计发月数是多少, 天数是几天): a period
+	{askPeriod, regexp.MustCompile(`(月数|天数)[^，。？?]{0,3}(多少|几)`)},
 	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	// how long something stays valid (备案有效期多久): a period, not the office's time
