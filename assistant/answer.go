@@ -494,6 +494,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 				// text says what applies in the province, and goes first when both fit as well
 				score -= basisPenalty
 			}
+			if (kind == askMoney || kind == askRatio) && q.otherInsurance(p) {
+				continue // 养老、失业、工伤保险缴费基数 is not the 医保 base asked
+			}
 			if p.city != "" && !strings.Contains(q.text, p.city) {
 				continue // a city's own rule, for a question that does not name the city
 			}
@@ -839,6 +842,16 @@ func (q question) otherScheme(sp scoredPassage) bool {
 		inGuide = map[string]bool{string(sp.gp.guide.Category): true}
 	}
 	return len(inGuide) > 0 && !inGuide[q.insurance] && !insuranceOf(sp.p.Text)[q.insurance]
+}
+
+// otherInsurance reports whether the question names one insurance and the passage lists others
+// only (养老、失业、工伤保险缴费基数 for a 医保 question).
+func (q question) otherInsurance(p *Passage) bool {
+	if q.insurance == "" {
+		return false
+	}
+	named := insuranceOf(p.Text)
+	return len(named) >= 1 && !named[q.insurance]
 }
 
 // insurances are the five insurances and the words they are named by.

@@ -511,6 +511,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.2 // the bound asked for
 		} else if (ac.lowest || ac.highest) && n >= 4 {
 			score += 0.2 // a whole scale (200、300…3000元): its ends are the bounds asked for
+		} else if (ac.lowest || ac.highest) && n == nShare && !has("下限", "上限", "最低", "最高", "封顶", "不低于", "不超过", "不高于") {
+			return 0 // shares that bound nothing (按上月的110%) are no bound in money
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
