@@ -99,6 +99,10 @@ var askCues = []askCue{
 // their unit, like any "how many" of it.
 var choiceAsk = regexp.MustCompile(`\d+(\.\d+)?(个)?(天|月|元|块|岁|年|%)[^，。？?\d]{0,6}还是[^，。？?\d]{0,3}\d`)
 
+// confirmAsk asks whether a figure the person heard holds (还是按60%返吗, 是不是每月2138元):
+// a figure of its unit, for the year or case asked.
+var confirmAsk = regexp.MustCompile(`(还是|是不是|是否|仍然|仍是|还按|是按|照样)[^，。？?\d]{0,4}(\d+(\.\d+)?)(个)?(天|月|元|块|岁|年|%)`)
+
 // choiceKinds are the kinds of figure choiceAsk's units ask for.
 var choiceKinds = map[string]askKind{"天": askPeriod, "月": askPeriod, "元": askMoney, "块": askMoney, "岁": askAge, "年": askYears, "%": askRatio}
 
@@ -169,6 +173,8 @@ func figureAsks(q string) []askKind {
 	if len(out) == 0 {
 		if m := choiceAsk.FindStringSubmatch(q); m != nil {
 			out = []askKind{choiceKinds[m[3]]} // 按98天还是158天发: which of the figures said
+		} else if m := confirmAsk.FindStringSubmatch(q); m != nil {
+			out = []askKind{choiceKinds[m[5]]} // 还是按60%返吗: whether the figure heard still holds
 		}
 	}
 	if len(out) == 0 && strings.Contains(q, "多少") {
