@@ -497,6 +497,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			if (kind == askMoney || kind == askRatio) && q.otherInsurance(p) {
 				continue // 养老、失业、工伤保险缴费基数 is not the 医保 base asked
 			}
+			if p.Element == ElemTimeLimit && q.otherProcedure(p) {
+				continue // 参保登记's time limit is not the time a 转移 takes
+			}
 			if p.city != "" && !strings.Contains(q.text, p.city) {
 				continue // a city's own rule, for a question that does not name the city
 			}
@@ -842,6 +845,30 @@ func (q question) otherScheme(sp scoredPassage) bool {
 		inGuide = map[string]bool{string(sp.gp.guide.Category): true}
 	}
 	return len(inGuide) > 0 && !inGuide[q.insurance] && !insuranceOf(sp.p.Text)[q.insurance]
+}
+
+// procedures are the kinds of procedure a time limit is of: a guide's time limit is its own
+// procedure's (办理参保登记，10个工作日), not another's the question names (跨县转移).
+var procedures = []string{"转移", "转入", "转出", "备案", "认定", "鉴定", "挂失", "解挂", "补领", "换领", "注销", "变更", "认证", "结算", "复查", "接续"}
+
+// institution finds the name of a body that carries a procedure's name (鉴定委员会): it names
+// who acts, not the procedure asked.
+var institution = regexp.MustCompile(`\p{Han}{2}(委员会|机构|中心)`)
+
+// otherProcedure reports whether the question names procedures and the time limit's guide
+// and passage name none of them.
+func (q question) otherProcedure(p *Passage) bool {
+	asked := false
+	text := institution.ReplaceAllString(q.text, "")
+	for _, w := range procedures {
+		if strings.Contains(text, w) {
+			asked = true
+			if strings.Contains(p.Title, w) || strings.Contains(p.Text, w) {
+				return false
+			}
+		}
+	}
+	return asked
 }
 
 // otherInsurance reports whether the question names one insurance and the passage lists others
