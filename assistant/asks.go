@@ -411,7 +411,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
 		}
-		if k == askMoney && !ac.lowest && !ac.highest && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
+		if k == askMoney && !ac.lowest && !ac.highest && !ac.inYuan && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
 			return 0.8
 		}
 		return 0
@@ -669,6 +669,7 @@ type askContext struct {
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
 	whichDay bool   // the day of a date is asked (哪天截止, 几月几号)
+	inYuan   bool   // an amount in money is asked (多少钱, 几块钱): a formula says none
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -944,7 +945,7 @@ func newAskContext(q string) *askContext {
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
-		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q)}
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
@@ -974,6 +975,9 @@ func (ac *askContext) sameAction(text string) bool {
 
 // yearDate finds a date of one year (2025年1月1日, 2026年2月).
 var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
+
+// inYuanAsk asks an amount in money (多少钱, 几块钱, 多少元).
+var inYuanAsk = regexp.MustCompile(`多少钱|几块钱|多少块|多少元`)
 
 // fromDate finds a start said with 自 and a date (自2025年1月1日): 不用自己交 says none.
 var fromDate = regexp.MustCompile(`自\d`)
