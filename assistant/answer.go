@@ -1477,6 +1477,35 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 			p.missing = append(p.missing, k)
 		}
 	}
+	if !followUp && len(p.figures) > 0 {
+		// a second question of a kind already asked (产假多少天？难产再加几天？): answered from
+		// its own clause's words
+		for _, c := range repeatedAsks(q.text) {
+			sub := q
+			sub.text, sub.norm = c, strings.ReplaceAll(c, "缴", "交")
+			sub.asks = figureAsks(c)
+			sub.topic = map[string]bool{}
+			for k := range bigrams(queryTopic(howMuch.ReplaceAllString(guideWords.Replace(c), " "))) {
+				if q.topic[k] {
+					sub.topic[k] = true // the clause's own words, weighed as in the whole question
+				}
+			}
+			if th := askedThing(c); th != nil {
+				sub.thing, sub.thingKind = th, askedThingKind(c)
+			}
+			for _, k := range sub.asks {
+				if neverInGuides(k) {
+					continue
+				}
+				if fa, ok := answerFigure(sub, gps, k, false); ok {
+					p.figures = append(p.figures, fa)
+					p.topic = min(p.topic, fa.topic)
+				} else {
+					p.missing = append(p.missing, k)
+				}
+			}
+		}
+	}
 	switch {
 	case len(q.asks) > 0 && len(p.figures) == 0:
 		p.none = true
@@ -1484,6 +1513,31 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 		p.none = true
 	}
 	return p
+}
+
+// askClause splits a question into the clauses that may each ask a figure.
+var askClause = regexp.MustCompile(`[，,？?；;。！!]`)
+
+// repeatedAsks returns the clauses of q, after the first, that ask only kinds of figure an
+// earlier clause asked already (陕西产假多少天？难产再加几天？): figureAsks reads each kind once.
+func repeatedAsks(q string) []string {
+	var out []string
+	seen := map[askKind]bool{}
+	for _, c := range askClause.Split(q, -1) {
+		ks := figureAsks(c)
+		if len(ks) == 0 {
+			continue
+		}
+		again := true
+		for _, k := range ks {
+			again = again && seen[k]
+			seen[k] = true
+		}
+		if again {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // compose writes the planned answer: the figure passages, or (for questions about an element
