@@ -793,11 +793,21 @@ func namedIn(q string) []string {
 			out = append(out, m[1])
 		}
 	}
+	if cityOwn.MatchString(q) {
+		for _, c := range cities {
+			if strings.Contains(q, c) {
+				out = append(out, c) // 渭南市里另外补多少: that city's own figure
+			}
+		}
+	}
 	if m := addedScheme.FindString(q); m != "" {
 		out = append(out, addedSchemeName[m])
 	}
 	return out
 }
+
+// cityOwn finds words asking a city's or county's own figure (市里另外再给补多少, 县上).
+var cityOwn = regexp.MustCompile(`(市|县|区)(里|上|里头)(另外|额外|再|还|自己)`)
 
 // addedScheme finds a scheme added on top of the basic insurance (大病保险 of 居民医保): a figure
 // of the basic scheme (个人缴费400元) is not its figure, so the passage must name it.
