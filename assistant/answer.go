@@ -831,6 +831,13 @@ var schemes = [][2]string{{"职工", "居民"}}
 // 养老保险), for otherScheme.
 var schemeWords = strings.NewReplacer("农村养老", "居民养老", "新农保", "居民养老", "新农合", "居民医保", "合作医疗", "居民医保")
 
+// employerPaysFor finds that an employer pays the person's contributions (单位给交, 公司给交社保);
+// selfPaying that the person pays them alone (灵活就业, 打零工, 个体).
+var (
+	employerPaysFor = regexp.MustCompile(`(单位|公司|厂里|厂子|老板)(给|帮)(我|俺)?(交|缴)`)
+	selfPaying      = regexp.MustCompile(`灵活就业|零工|个体|自己交|自己缴|自个儿交|自由职业|跑滴滴|跑外卖|送外卖`)
+)
+
 // otherScheme reports whether the question names one scheme of a pair and the passage's guide
 // is about the other one alone.
 func (q question) otherScheme(sp scoredPassage) bool {
@@ -844,6 +851,11 @@ func (q question) otherScheme(sp scoredPassage) bool {
 				return true
 			}
 		}
+	}
+	// an employer pays for the person (单位给交社保): a guide of those who pay for themselves
+	// (灵活就业) is another scheme's
+	if employerPaysFor.MatchString(q.text) && !selfPaying.MatchString(q.text) && strings.Contains(name, "灵活就业") {
+		return true
 	}
 	// the insurance the question names alone, against a guide of another insurance alone
 	if q.insurance == "" {

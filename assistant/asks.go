@@ -504,6 +504,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if amountElsewhere(p.Text, ac) || ac.otherPayer(p.Text) {
 			return 0
 		}
+		if ac.flow < 0 && !ac.base && onlyBases(p.Text) {
+			return 0 // 基数下限4650元 is what a contribution is counted on, not the 扣多少 asked
+		}
 		if (ac.lowest || ac.highest) && onlyChanges(p.Text) {
 			return 0 // 额度提高1000元 says by how much a bound rises, not the bound asked
 		}
@@ -670,6 +673,7 @@ type askContext struct {
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
 	whichDay bool   // the day of a date is asked (哪天截止, 几月几号)
 	inYuan   bool   // an amount in money is asked (多少钱, 几块钱): a formula says none
+	base     bool   // a contribution base or its bounds are asked (基数, 下限, 上限)
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -776,9 +780,22 @@ var (
 	personPays   = regexp.MustCompile(`(个人|自己|本人)(要|得|那块|那部分|部分)?(交|缴|扣|出)`)
 )
 
+// personShare finds the person's share named before what is asked of it (个人那块每个月得扣).
+var personShare = regexp.MustCompile(`个人(那块|那部分|那一份|部分|的)[^，。？?]{0,6}(交|缴|扣|出)`)
+
 // payerAsked returns who pays the amount q asks, or "" when it names neither or both.
 func payerAsked(q string) string {
-	e, p := employerPays.MatchString(q), personPays.MatchString(q)
+	// the clause that asks (个人那块每个月得扣多少), not one that tells (单位给交社保)
+	var asking []string
+	for _, c := range askClause.Split(q, -1) {
+		if strings.Contains(c, "多少") || strings.Contains(c, "几") {
+			asking = append(asking, c)
+		}
+	}
+	if len(asking) > 0 {
+		q = strings.Join(asking, "，")
+	}
+	e, p := employerPays.MatchString(q), personPays.MatchString(q) || personShare.MatchString(q)
 	switch {
 	case e && !p:
 		return "单位"
@@ -945,7 +962,7 @@ func newAskContext(q string) *askContext {
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
-		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q)}
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q), base: baseAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
@@ -975,6 +992,28 @@ func (ac *askContext) sameAction(text string) bool {
 
 // yearDate finds a date of one year (2025年1月1日, 2026年2月).
 var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
+
+// baseAsk asks a contribution base or its bounds; baseClause finds a clause that gives one.
+var (
+	baseAsk    = regexp.MustCompile(`基数|下限|上限|最低|最高|封顶|保底`)
+	baseClause = regexp.MustCompile(`基数|下限|上限`)
+)
+
+// onlyBases reports whether every clause of text with an amount in money gives a contribution
+// base or its bounds (基数下限是每月4650元，工资低于下限的按4650元交).
+func onlyBases(text string) bool {
+	n := 0
+	for _, c := range moneyClauses(text) {
+		if !strings.Contains(c, "元") {
+			continue
+		}
+		if !baseClause.MatchString(c) {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
 
 // inYuanAsk asks an amount in money (多少钱, 几块钱, 多少元).
 var inYuanAsk = regexp.MustCompile(`多少钱|几块钱|多少块|多少元`)
