@@ -326,6 +326,24 @@ func (q question) forKin(p *Passage) float64 {
 	return -kinBonus
 }
 
+// groups are the groups of people a rule gives its own figure (低保对象个人只交110元): the
+// person who says they belong to one asks that figure.
+var groups = []string{"低保", "特困", "孤儿", "残疾", "易返贫", "脱贫", "五保", "退役军人", "优抚"}
+
+// forGroup scores a passage for the group of people the question says the person is in: a
+// passage that names it gains.
+func (q question) forGroup(p *Passage) float64 {
+	for _, g := range groups {
+		if strings.Contains(q.text, g) && strings.Contains(p.Lead+p.Text, g) {
+			return groupBonus
+		}
+	}
+	return 0
+}
+
+// groupBonus is what a figure passage gains for naming the group of people asked about.
+const groupBonus = 0.2
+
 // kinBonus is what a figure passage gains for naming the relative asked about.
 const kinBonus = 0.1
 
@@ -487,7 +505,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
 			if kind != "" {
-				score += q.forKin(p)
+				score += q.forKin(p) + q.forGroup(p)
 			}
 			if kind != "" && p.Element == ElemBasis {
 				// the law sets the national frame (国家设100元至2000元档次); the guide's own
