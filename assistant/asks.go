@@ -208,7 +208,7 @@ func overlaps(set map[int]bool, loc []int) bool {
 
 // statusAsk asks whether something has happened yet (到账了没有, 办好了吗): a case's state,
 // which only the records hold.
-var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)`)
+var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)|(还|咋|怎么)没(有)?(到账|发|批|办好|办完|下来|出来)`)
 
 // ageClauseSays reports whether a clause of text that holds an age says one of words.
 func ageClauseSays(text string, words ...string) bool {
