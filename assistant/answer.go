@@ -25,6 +25,9 @@ type guidePassages struct {
 	guide    *content.Guide
 	passages []Passage
 	names    map[string]bool // bigrams of name and aliases
+	// nameSets are the bigrams of the name and of each alias apart: a thing asked (最低工资) is
+	// named by one of them, not by words of two (社保最低基数, 工资基数)
+	nameSets []map[string]bool
 	all      map[string]bool // bigrams of every passage, name and aliases
 	// phrases are the name, its parts (办理退休 of 待遇申领（办理退休）) and the aliases, as a
 	// question would write them: one of them in a question names the guide.
@@ -93,7 +96,9 @@ func newGuidePassages(g *content.Guide) *guidePassages {
 	gc := *g
 	gp := &guidePassages{guide: &gc, passages: GuidePassages(&gc), names: map[string]bool{}, all: map[string]bool{}}
 	for _, n := range append([]string{g.Name}, g.Aliases...) {
-		for k := range bigrams(topicText(n)) {
+		set := bigrams(topicText(n))
+		gp.nameSets = append(gp.nameSets, set)
+		for k := range set {
 			gp.names[k] = true
 			gp.all[k] = true
 		}
@@ -1013,6 +1018,16 @@ func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
 	return float64(n) / float64(len(want))
 }
 
+// thingCoverage is the share of the thing's bigrams a passage names, with its guide's name or
+// one of its aliases.
+func thingCoverage(thing map[string]bool, sp scoredPassage) float64 {
+	best := coverageOf(thing, sp.p.grams)
+	for _, ns := range sp.gp.nameSets {
+		best = max(best, coverageOf(thing, sp.p.grams, ns))
+	}
+	return best
+}
+
 // linkedTopic is the topic coverage a figure passage of a linked (not retrieved) guide needs
 // beyond minFigureTopic.
 const linkedTopic = 0.1
@@ -1093,7 +1108,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if q.thing != nil {
 		// A benefit or term none of the retrieved guides speaks of (起付线) is not in them.
 		k := known(q.thing, gps)
-		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || coverageOf(k, best.p.grams, best.gp.names) < minThing {
+		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || thingCoverage(k, best) < minThing {
 			return figureAnswer{}, false
 		}
 	}
