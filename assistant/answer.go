@@ -1576,6 +1576,9 @@ var askClause = regexp.MustCompile(`[，,？?；;。！!]`)
 // repeatedAsks returns the clauses of q, after the first, that ask only kinds of figure an
 // earlier clause asked already (陕西产假多少天？难产再加几天？): figureAsks reads each kind once.
 func repeatedAsks(q string) []string {
+	if strings.Count(q, "多少")+strings.Count(q, "几")+strings.Count(q, "多久")+strings.Count(q, "多长") < 2 {
+		return nil // one asking word asks one thing
+	}
 	var out []string
 	seen := map[askKind]bool{}
 	for _, c := range askClause.Split(q, -1) {
