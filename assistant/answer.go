@@ -154,6 +154,8 @@ type question struct {
 	kin []string
 	// national: the question asks the nation's rule (国家规定的产假), not the province's.
 	national bool
+	// full is the whole question, when text is one clause of it (repeatedAsks)
+	full string
 	// choice: the question asks which of two figures holds (按98天发还是按158天发).
 	choice bool
 }
@@ -174,7 +176,7 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
@@ -857,7 +859,7 @@ var schemeWords = strings.NewReplacer("农村养老", "居民养老", "新农保
 // employerPaysFor finds that an employer pays the person's contributions (单位给交, 公司给交社保);
 // selfPaying that the person pays them alone (灵活就业, 打零工, 个体).
 var (
-	employerPaysFor = regexp.MustCompile(`(单位|公司|厂里|厂子|老板)(给|帮)(我|俺)?(交|缴)`)
+	employerPaysFor = regexp.MustCompile(`(单位|公司|厂里|厂子|老板)(给|帮)(我|俺)?(交|缴)|员工|在(单位|公司|厂里|厂子)上班`)
 	selfPaying      = regexp.MustCompile(`灵活就业|零工|个体|自己交|自己缴|自个儿交|自由职业|跑滴滴|跑外卖|送外卖`)
 )
 
@@ -865,7 +867,7 @@ var (
 // is about the other one alone.
 func (q question) otherScheme(sp scoredPassage) bool {
 	name := sp.gp.guide.Name
-	qt := schemeWords.Replace(q.text)
+	qt := schemeWords.Replace(q.full)
 	for _, pair := range schemes {
 		for i, asked := range pair {
 			other := pair[1-i]
@@ -877,7 +879,7 @@ func (q question) otherScheme(sp scoredPassage) bool {
 	}
 	// an employer pays for the person (单位给交社保): a guide of those who pay for themselves
 	// (灵活就业) is another scheme's
-	if employerPaysFor.MatchString(q.text) && !selfPaying.MatchString(q.text) && strings.Contains(name, "灵活就业") {
+	if employerPaysFor.MatchString(q.full) && !selfPaying.MatchString(q.full) && strings.Contains(name, "灵活就业") {
 		return true
 	}
 	// the insurance the question names alone, against a guide of another insurance alone

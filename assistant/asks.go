@@ -137,7 +137,7 @@ func figureAsks(q string) []askKind {
 			}
 			// 报多少钱: an amount of money, not a share
 			if c.kind == askRatio && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
-				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' || r == '万' {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' || r == '万' || r == '基' {
 					continue
 				}
 			}
