@@ -422,6 +422,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	}
 	if ac.total && totalSaid.MatchString(text) {
 		score += 0.15 // the sum asked for, not one of its parts
+	} else if ac.total && n >= 3 {
+		score -= 0.5 // a list of parts (98天…难产增加15天…) that says no sum
 	}
 	has := func(words ...string) bool {
 		for _, w := range words {
