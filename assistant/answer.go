@@ -154,6 +154,8 @@ type question struct {
 	kin []string
 	// national: the question asks the nation's rule (国家规定的产假), not the province's.
 	national bool
+	// stays: the question speaks of no other place, nor of moving or care elsewhere
+	stays bool
 	// full is the whole question, when text is one clause of it (repeatedAsks)
 	full string
 	// choice: the question asks which of two figures holds (按98天发还是按158天发).
@@ -176,7 +178,7 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(q)), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
@@ -528,6 +530,9 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			if p.city != "" && !strings.Contains(q.text, p.city) {
 				continue // a city's own rule, for a question that does not name the city
 			}
+			if kind != "" && q.stays && crossing.MatchString(p.Text) && !crossing.MatchString(p.Title) {
+				score -= crossingPenalty // 5种门诊慢特病可以在外省直接结算 is the rule for going elsewhere
+			}
 			if kind != "" && !q.national && nationalOnly(p.Text) {
 				score -= nationalPenalty // the nation's frame (国家设100元至2000元档次), when the province's is asked
 			}
@@ -564,6 +569,13 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
 }
+
+// crossingPenalty is taken from a figure passage that gives the rule for care, work or moving
+// elsewhere (跨省, 外省, 异地), of a guide not about it, for a question that speaks of none.
+const crossingPenalty = 0.3
+
+// elsewhereWords find a question speaking of another place (外地, 省外, 老家).
+var elsewhereWords = regexp.MustCompile(`外|老家|回去|转|迁|搬|出差|旅游|探亲|随子女|跨`)
 
 // nationalPenalty is taken from a figure passage that gives the nation's rule alone, for a
 // question that does not ask the nation's: the guides are the province's, and where they give
