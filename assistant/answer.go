@@ -154,6 +154,10 @@ type question struct {
 	kin []string
 	// national: the question asks the nation's rule (国家规定的产假), not the province's.
 	national bool
+	// procedures are the procedures the question names (转移, 备案 …)
+	procedures []string
+	// groups are the groups of people the question names (低保 of 低保户)
+	groups []string
 	// stays: the question speaks of no other place, nor of moving or care elsewhere
 	stays bool
 	// full is the whole question, when text is one clause of it (repeatedAsks)
@@ -178,7 +182,7 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
@@ -345,12 +349,23 @@ var groups = []string{"低保", "特困", "孤儿", "残疾", "易返贫", "脱�
 // forGroup scores a passage for the group of people the question says the person is in: a
 // passage that names it gains.
 func (q question) forGroup(p *Passage) float64 {
-	for _, g := range groups {
-		if strings.Contains(q.text, g) && strings.Contains(p.Lead+p.Text, g) {
+	for _, g := range q.groups {
+		if strings.Contains(p.Text, g) || strings.Contains(p.Lead, g) {
 			return groupBonus
 		}
 	}
 	return 0
+}
+
+// groupsIn returns the groups of people s names.
+func groupsIn(s string) []string {
+	var out []string
+	for _, g := range groups {
+		if strings.Contains(s, g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // groupBonus is what a figure passage gains for naming the group of people asked about.
@@ -533,10 +548,10 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			if p.city != "" && !strings.Contains(q.text, p.city) {
 				continue // a city's own rule, for a question that does not name the city
 			}
-			if kind != "" && q.stays && crossing.MatchString(p.Text) && !crossing.MatchString(p.Title) {
+			if kind != "" && q.stays && p.elsewhere {
 				score -= crossingPenalty // 5种门诊慢特病可以在外省直接结算 is the rule for going elsewhere
 			}
-			if kind != "" && !q.national && nationalOnly(p.Text) {
+			if kind != "" && !q.national && p.national {
 				score -= nationalPenalty // the nation's frame (国家设100元至2000元档次), when the province's is asked
 			}
 			if !q.mentionsAll(p) || kind != "" && (!q.sameGrade(p) || q.otherCity(p)) {
@@ -920,17 +935,24 @@ var institution = regexp.MustCompile(`\p{Han}{2}(委员会|机构|中心)`)
 // otherProcedure reports whether the question names procedures and the time limit's guide
 // and passage name none of them.
 func (q question) otherProcedure(p *Passage) bool {
-	asked := false
-	text := institution.ReplaceAllString(q.text, "")
-	for _, w := range procedures {
-		if strings.Contains(text, w) {
-			asked = true
-			if strings.Contains(p.Title, w) || strings.Contains(p.Text, w) {
-				return false
-			}
+	for _, w := range q.procedures {
+		if strings.Contains(p.Title, w) || strings.Contains(p.Text, w) {
+			return false
 		}
 	}
-	return asked
+	return len(q.procedures) > 0
+}
+
+// proceduresIn returns the procedures q names, leaving out the names of bodies (鉴定委员会).
+func proceduresIn(q string) []string {
+	var out []string
+	text := institution.ReplaceAllString(q, "")
+	for _, w := range procedures {
+		if strings.Contains(text, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // otherInsurance reports whether the question names one insurance and the passage lists others

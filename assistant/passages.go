@@ -42,6 +42,9 @@ type Passage struct {
 	// city is the city whose own rule the passage gives (西安 of a guide's variant for 西安市), or
 	// "": it answers only a question that names that city.
 	city string
+	// elsewhere: Text gives the rule for going elsewhere (跨省, 外省, 异地); national: Text gives
+	// the nation's rule alone (国家设…) — both read once, for rankPassages
+	elsewhere, national bool
 	// deferKinds are the kinds of figure the deferred matter asks for (period of 按多少天支付).
 	deferKinds []askKind
 }
@@ -85,6 +88,8 @@ func GuidePassages(g *content.Guide) []Passage {
 			}
 			p.grams = bigrams(lead + " " + clean)
 			p.undetermined = announcedLater(clean)
+			p.elsewhere = crossing.MatchString(clean) && !crossing.MatchString(g.Name)
+			p.national = nationalOnly(clean)
 			if p.deferred = deferredMatter(clean); p.deferred != "" {
 				p.deferKinds = figureAsks(p.deferred)
 			}
