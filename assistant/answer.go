@@ -738,11 +738,29 @@ func (q question) mentionsAll(p *Passage) bool {
 	}
 	src := p.Title + p.Lead + p.Text
 	for _, n := range q.named {
-		if !strings.Contains(src, n) && !(q.movedFrom[n] && crossing.MatchString(src)) {
+		if !strings.Contains(src, n) && !(q.movedFrom[n] && crossing.MatchString(src)) && !yearWithin(src, n) {
 			return false
 		}
 	}
 	return true
+}
+
+// yearBound finds a year that bounds a rule from above (2029年以前退休的, 2029年及以前).
+var yearBound = regexp.MustCompile(`((?:19|20)\d\d)年(及)?(以前|之前|前)`)
+
+// yearWithin reports whether text says a rule for the years before a year after y (4 digits):
+// 2029年以前 holds 2028. A rule from a year on (2030年起) is left out: a later year's figure
+// may still be announced otherwise.
+func yearWithin(text, y string) bool {
+	if len(y) != 4 || y[0] < '0' || y[0] > '9' {
+		return false
+	}
+	for _, m := range yearBound.FindAllStringSubmatch(text, -1) {
+		if m[1] > y || m[1] == y && m[2] != "" { // 2029年以前 holds 2028, 2028年及以前 holds 2028
+			return true
+		}
+	}
+	return false
 }
 
 // cities are the cities of the province: a figure a passage gives for one (西安7天) is not the
