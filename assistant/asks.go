@@ -57,7 +57,7 @@ var askCues = []askCue{
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	// a number of months or days named as such (计发月数是多少, 天数是几天): a period
 	{askPeriod, regexp.MustCompile(`(月数|天数)[^，。？?]{0,3}(多少|几)`)},
-	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
+	{askMoney, regexp.MustCompile(`多少钱|几块钱|几个钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	// how long something stays valid (备案有效期多久): a period, not the office's time
 	{askPeriod, regexp.MustCompile(`有效期[^，。？?]{0,3}(多久|多长|几天|几个月|多少天|几年|多少个月)`)},
@@ -70,7 +70,7 @@ var askCues = []askCue{
 	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
 	{askPeriod, regexp.MustCompile(`(领|发|享受)(多少|几)年`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
-	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|(^|[^最至])多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
+	{askPeriod, regexp.MustCompile(`(领|发|休|歇|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休|歇)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|(^|[^最至])多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
 	// the person's duty to tell or apply said with 内 and 要/得 (多少天内要去告诉社保): theirs, not
 	// the office's, and read before the office's time said with 内 below
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
@@ -90,9 +90,9 @@ var askCues = []askCue{
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|提前(几|多少)(个)?(天|日|工作日|月)|多久要|要在多少天`)},
-	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
-	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)|(啥|什么)时候(以前|之前)`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|(多少|几天)日子|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
+	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟钱]|几趟|多少趟`)},
+	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪(天|一号|号)(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)|(啥|什么)时候(以前|之前)`)},
 }
 
 // choiceAsk asks which of two figures the person says holds (按98天发还是按158天发): a figure of
@@ -958,7 +958,7 @@ var (
 )
 
 func newAskContext(q string) *askContext {
-	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
+	ac := &askContext{unit: askedUnit(q), day: dayAsk.MatchString(q),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
@@ -1019,6 +1019,9 @@ func onlyBases(text string) bool {
 
 // inYuanAsk asks an amount in money (多少钱, 几块钱, 多少元).
 var inYuanAsk = regexp.MustCompile(`多少钱|几块钱|多少块|多少元`)
+
+// dayAsk asks a day of the month (几号, 哪一号).
+var dayAsk = regexp.MustCompile(`几号|哪一?号`)
 
 // fromDate finds a start said with 自 and a date (自2025年1月1日): 不用自己交 says none.
 var fromDate = regexp.MustCompile(`自\d`)
