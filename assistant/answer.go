@@ -645,6 +645,11 @@ func (q question) saidFigure(f Figure) bool {
 	return false
 }
 
+// firstPhoneTopic is the topic coverage the phone number of the first guide found needs less
+// than minFigureTopic: the question's other words tell the person's case, the number is the
+// guide's.
+const firstPhoneTopic = 0.1
+
 // ownTierTopic is the topic coverage a figure passage whose rule has a tier for the person's
 // own case needs less than minFigureTopic: the person told their case at length (我哥在单位
 // 上班还没退就病故了，社保交了7年), in words no rule uses.
@@ -1137,6 +1142,9 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		}
 		if q.ownTier(sp.p) {
 			need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
+		}
+		if kind == askPhone && sp.p.Element == ElemPhone && sp.gp == gps[0] {
+			need -= firstPhoneTopic // the number of the guide search put first
 		}
 		return sp.topic >= need && sp.score >= 0.5
 	}

@@ -107,7 +107,7 @@ var confirmAsk = regexp.MustCompile(`(还是|是不是|是否|仍然|仍是|还�
 var choiceKinds = map[string]askKind{"天": askPeriod, "月": askPeriod, "元": askMoney, "块": askMoney, "岁": askAge, "年": askYears, "%": askRatio}
 
 // phoneAsk asks which number to call (打哪个电话问, 热线是多少).
-var phoneAsk = regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)
+var phoneAsk = regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(给|找)(谁|哪里|哪儿)打电话|打电话(预约|约)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)
 
 // hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
 var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)
