@@ -569,8 +569,11 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if ac.payday && !paidSaid.MatchString(p.Text) {
 			return 0 // when money is paid (几月份发) is not the date a rule runs to
 		}
-		if has("起", "开始", "实施", "施行") || fromDate.MatchString(text) {
+		if has("起", "开始", "实施", "施行") || fromDate.MatchString(text) || ac.bound && dateBound.MatchString(text) {
 			score += 0.4
+		}
+		if ac.bound && dateBound.MatchString(text) {
+			score += 0.3 // the date bounding whom a rule is for (1976年9月及以后出生的), as asked
 		}
 		if ac.enacted && enactedSaid.MatchString(text) && yearDate.MatchString(text) {
 			score += 0.3 // a date of one year on which the rule took effect (2025年1月1日起施行)
@@ -675,6 +678,7 @@ type askContext struct {
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
 	whichDay bool   // the day of a date is asked (哪天截止, 几月几号)
 	inYuan   bool   // an amount in money is asked (多少钱, 几块钱): a formula says none
+	bound    bool   // a date as a bound is asked (哪年几月以后出生的)
 	base     bool   // a contribution base or its bounds are asked (基数, 下限, 上限)
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
@@ -964,7 +968,7 @@ func newAskContext(q string) *askContext {
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
-		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q), base: baseAsk.MatchString(q)}
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q), bound: boundAsk.MatchString(q), base: baseAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
@@ -1022,6 +1026,13 @@ var inYuanAsk = regexp.MustCompile(`多少钱|几块钱|多少块|多少元`)
 
 // dayAsk asks a day of the month (几号, 哪一号).
 var dayAsk = regexp.MustCompile(`几号|哪一?号`)
+
+// boundAsk asks a date as a bound (哪年几月以后, 啥时候以前); dateBound finds one said (1976年9月
+// 及以后出生的).
+var (
+	boundAsk  = regexp.MustCompile(`(以后|之后|以前|之前)`)
+	dateBound = regexp.MustCompile(`\d(月|日|号)(及)?(以后|之后|以前|之前)`)
+)
 
 // fromDate finds a start said with 自 and a date (自2025年1月1日): 不用自己交 says none.
 var fromDate = regexp.MustCompile(`自\d`)
