@@ -154,6 +154,9 @@ type question struct {
 	kin []string
 	// national: the question asks the nation's rule (国家规定的产假), not the province's.
 	national bool
+	// document: the question names a document to bring (户口本, 证明): a figure about it (男50
+	// 周岁以上要交户口簿) is in the materials
+	document bool
 	// procedures are the procedures the question names (转移, 备案 …)
 	procedures []string
 	// groups are the groups of people the question names (低保 of 低保户)
@@ -182,12 +185,15 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
 // about: 冒领 (taking a dead relative's pension) is what the law calls 骗取, 三胎 its 第三个子女.
 var guideWords = strings.NewReplacer("冒领", "骗取", "三胎", "第三个子女", "二胎", "第二个子女")
+
+// documentNamed finds a document a question names (户口本, 身份证, 诊断证明, 发票).
+var documentNamed = regexp.MustCompile(`户口本|户口簿|身份证|证明|病历|发票|照片|结婚证|出生证|死亡证`)
 
 // spokenDigits are the everyday words for two and three (俩, 仨) in the facts a person tells.
 var spokenDigits = strings.NewReplacer("仨", "三", "俩", "两")
@@ -518,8 +524,12 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 					continue
 				}
 				switch p.Element {
-				case ElemMaterials, ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
-					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
+				case ElemMaterials:
+					if !q.document {
+						fit /= 2 // things to bring: rarely where a figure asked for is, unless one is asked about
+					}
+				case ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
+					fit /= 2 // lists of places: rarely where a figure asked for is
 				}
 			}
 			pcov, topic := q.coverage2(p.grams, gp.names)
