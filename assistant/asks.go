@@ -153,6 +153,24 @@ func figureAsks(q string) []askKind {
 			hits = append(hits, hit{c.kind, loc[0]})
 		}
 	}
+	// a bare duration word beside the length of a benefit in one clause (产假是多少天) asks that
+	// length, not the office's time
+	clauseOf := func(pos int) int { return len(askClause.FindAllStringIndex(q[:pos], -1)) }
+	periodIn := map[int]bool{}
+	for _, h := range hits {
+		if h.kind == askPeriod {
+			periodIn[clauseOf(h.pos)] = true
+		}
+	}
+	if len(periodIn) > 0 {
+		kept := hits[:0]
+		for _, h := range hits {
+			if h.kind != askProcessing || !periodIn[clauseOf(h.pos)] {
+				kept = append(kept, h)
+			}
+		}
+		hits = kept
+	}
 	// order by position; keep the first of each kind
 	for i := 1; i < len(hits); i++ {
 		for j := i; j > 0 && hits[j].pos < hits[j-1].pos; j-- {
