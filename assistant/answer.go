@@ -25,6 +25,9 @@ type guidePassages struct {
 	guide    *content.Guide
 	passages []Passage
 	names    map[string]bool // bigrams of name and aliases
+	// nameSets are the bigrams of the name and of each alias apart: a thing asked (最低工资) is
+	// named by one of them, not by words of two (社保最低基数, 工资基数)
+	nameSets []map[string]bool
 	all      map[string]bool // bigrams of every passage, name and aliases
 	// phrases are the name, its parts (办理退休 of 待遇申领（办理退休）) and the aliases, as a
 	// question would write them: one of them in a question names the guide.
@@ -93,7 +96,9 @@ func newGuidePassages(g *content.Guide) *guidePassages {
 	gc := *g
 	gp := &guidePassages{guide: &gc, passages: GuidePassages(&gc), names: map[string]bool{}, all: map[string]bool{}}
 	for _, n := range append([]string{g.Name}, g.Aliases...) {
-		for k := range bigrams(topicText(n)) {
+		set := bigrams(topicText(n))
+		gp.nameSets = append(gp.nameSets, set)
+		for k := range set {
 			gp.names[k] = true
 			gp.all[k] = true
 		}
@@ -147,11 +152,27 @@ type question struct {
 	retrieved int
 	// kin are the relatives the question asks about, in the guides' words (配偶 for 媳妇).
 	kin []string
+	// national: the question asks the nation's rule (国家规定的产假), not the province's.
+	national bool
+	// document: the question names a document to bring (户口本, 证明): a figure about it (男50
+	// 周岁以上要交户口簿) is in the materials
+	document bool
+	// procedures are the procedures the question names (转移, 备案 …)
+	procedures []string
+	// groups are the groups of people the question names (低保 of 低保户)
+	groups []string
+	// stays: the question speaks of no other place, nor of moving or care elsewhere
+	stays bool
+	// full is the whole question, when text is one clause of it (repeatedAsks)
+	full string
+	// choice: the question asks which of two figures holds (按98天发还是按158天发).
+	choice bool
 }
 
 func newQuestion(q string) question {
 	moved := movedFrom(q)
-	about := howMuch.ReplaceAllString(q, " ")
+	words := guideWords.Replace(q)
+	about := howMuch.ReplaceAllString(words, " ")
 	for place := range moved {
 		// where the person came from or goes to (从深圳转回) is not what they ask about: the
 		// passages on moving across provinces never name the place
@@ -163,12 +184,27 @@ func newQuestion(q string) question {
 			delete(topic, k)
 		}
 	}
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: figureAsks(q), facts: Figures(numeralsToDigits(q)), thing: askedThing(q), thingKind: askedThingKind(q), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女"))}
+	asks := figureAsks(q)
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
+
+// guideWords says in the guides' words what people call otherwise, for what a question is
+// about: 冒领 (taking a dead relative's pension) is what the law calls 骗取, 三胎 its 第三个子女.
+var guideWords = strings.NewReplacer("冒领", "骗取", "三胎", "第三个子女", "二胎", "第二个子女")
+
+// documentNamed finds a document a question names (户口本, 身份证, 诊断证明, 发票).
+var documentNamed = regexp.MustCompile(`户口本|户口簿|身份证|证明|病历|发票|照片|结婚证|出生证|死亡证`)
+
+// spokenDigits are the everyday words for two and three (俩, 仨) in the facts a person tells.
+var spokenDigits = strings.NewReplacer("仨", "三", "俩", "两")
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
 var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
+
+// bareThing are the things a question may name in two characters alone (费率是多少): the
+// passage that answers must name them too.
+var bareThing = map[string]bool{"费率": true}
 
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
@@ -194,7 +230,7 @@ func askedThing(q string) map[string]bool {
 		}
 	}
 	rs := []rune(best)
-	if len(rs) < 3 {
+	if len(rs) < 3 && !bareThing[best] {
 		return nil
 	}
 	if len(rs) > 6 {
@@ -311,6 +347,35 @@ func (q question) forKin(p *Passage) float64 {
 	}
 	return -kinBonus
 }
+
+// groups are the groups of people a rule gives its own figure (低保对象个人只交110元): the
+// person who says they belong to one asks that figure.
+var groups = []string{"低保", "特困", "孤儿", "残疾", "易返贫", "脱贫", "五保", "退役军人", "优抚"}
+
+// forGroup scores a passage for the group of people the question says the person is in: a
+// passage that names it gains.
+func (q question) forGroup(p *Passage) float64 {
+	for _, g := range q.groups {
+		if strings.Contains(p.Text, g) || strings.Contains(p.Lead, g) {
+			return groupBonus
+		}
+	}
+	return 0
+}
+
+// groupsIn returns the groups of people s names.
+func groupsIn(s string) []string {
+	var out []string
+	for _, g := range groups {
+		if strings.Contains(s, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// groupBonus is what a figure passage gains for naming the group of people asked about.
+const groupBonus = 0.2
 
 // kinBonus is what a figure passage gains for naming the relative asked about.
 const kinBonus = 0.1
@@ -459,8 +524,12 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 					continue
 				}
 				switch p.Element {
-				case ElemMaterials, ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
-					fit /= 2 // lists of things to bring or places: rarely where a figure asked for is
+				case ElemMaterials:
+					if !q.document {
+						fit /= 2 // things to bring: rarely where a figure asked for is, unless one is asked about
+					}
+				case ElemChannels, ElemLocations, ElemComplaint, ElemDelivery:
+					fit /= 2 // lists of places: rarely where a figure asked for is
 				}
 			}
 			pcov, topic := q.coverage2(p.grams, gp.names)
@@ -473,12 +542,27 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			}
 			score := 0.6*fit + pcov + 0.35*gcov + prior
 			if kind != "" {
-				score += q.forKin(p)
+				score += q.forKin(p) + q.forGroup(p)
 			}
 			if kind != "" && p.Element == ElemBasis {
 				// the law sets the national frame (国家设100元至2000元档次); the guide's own
 				// text says what applies in the province, and goes first when both fit as well
 				score -= basisPenalty
+			}
+			if (kind == askMoney || kind == askRatio) && q.otherInsurance(p) {
+				continue // 养老、失业、工伤保险缴费基数 is not the 医保 base asked
+			}
+			if p.Element == ElemTimeLimit && q.otherProcedure(p) {
+				continue // 参保登记's time limit is not the time a 转移 takes
+			}
+			if p.city != "" && !strings.Contains(q.text, p.city) {
+				continue // a city's own rule, for a question that does not name the city
+			}
+			if kind != "" && q.stays && p.elsewhere {
+				score -= crossingPenalty // 5种门诊慢特病可以在外省直接结算 is the rule for going elsewhere
+			}
+			if kind != "" && !q.national && p.national {
+				score -= nationalPenalty // the nation's frame (国家设100元至2000元档次), when the province's is asked
 			}
 			if !q.mentionsAll(p) || kind != "" && (!q.sameGrade(p) || q.otherCity(p)) {
 				if kind != "" {
@@ -512,6 +596,23 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// crossingPenalty is taken from a figure passage that gives the rule for care, work or moving
+// elsewhere (跨省, 外省, 异地), of a guide not about it, for a question that speaks of none.
+const crossingPenalty = 0.3
+
+// elsewhereWords find a question speaking of another place (外地, 省外, 老家).
+var elsewhereWords = regexp.MustCompile(`外|老家|回去|转|迁|搬|出差|旅游|探亲|随子女|跨`)
+
+// nationalPenalty is taken from a figure passage that gives the nation's rule alone, for a
+// question that does not ask the nation's: the guides are the province's, and where they give
+// both, the province's figure (陕西省定档次200…3000元) is the one that applies.
+const nationalPenalty = 0.1
+
+// nationalOnly reports whether text says the nation's rule (国家设, 国家规定) and names no province.
+func nationalOnly(text string) bool {
+	return strings.Contains(text, "国家") && !strings.Contains(text, "陕西") && !strings.Contains(text, "省定") && !strings.Contains(text, "本省")
 }
 
 // clauseSeparator splits a sentence into its clauses.
@@ -553,6 +654,11 @@ func (q question) saidFigure(f Figure) bool {
 	}
 	return false
 }
+
+// firstPhoneTopic is the topic coverage the phone number of the first guide found needs less
+// than minFigureTopic: the question's other words tell the person's case, the number is the
+// guide's.
+const firstPhoneTopic = 0.1
 
 // ownTierTopic is the topic coverage a figure passage whose rule has a tier for the person's
 // own case needs less than minFigureTopic: the person told their case at length (我哥在单位
@@ -647,11 +753,29 @@ func (q question) mentionsAll(p *Passage) bool {
 	}
 	src := p.Title + p.Lead + p.Text
 	for _, n := range q.named {
-		if !strings.Contains(src, n) && !(q.movedFrom[n] && crossing.MatchString(src)) {
+		if !strings.Contains(src, n) && !(q.movedFrom[n] && crossing.MatchString(src)) && !yearWithin(src, n) {
 			return false
 		}
 	}
 	return true
+}
+
+// yearBound finds a year that bounds a rule from above (2029年以前退休的, 2029年及以前).
+var yearBound = regexp.MustCompile(`((?:19|20)\d\d)年(及)?(以前|之前|前)`)
+
+// yearWithin reports whether text says a rule for the years before a year after y (4 digits):
+// 2029年以前 holds 2028. A rule from a year on (2030年起) is left out: a later year's figure
+// may still be announced otherwise.
+func yearWithin(text, y string) bool {
+	if len(y) != 4 || y[0] < '0' || y[0] > '9' {
+		return false
+	}
+	for _, m := range yearBound.FindAllStringSubmatch(text, -1) {
+		if m[1] > y || m[1] == y && m[2] != "" { // 2029年以前 holds 2028, 2028年及以前 holds 2028
+			return true
+		}
+	}
+	return false
 }
 
 // cities are the cities of the province: a figure a passage gives for one (西安7天) is not the
@@ -683,7 +807,7 @@ func (q question) otherCity(p *Passage) bool {
 
 // crossing finds the words of moving across provinces: a passage that speaks of them answers
 // for any province the person comes from or goes to.
-var crossing = regexp.MustCompile(`跨省|外省|省外|异地|外地|转移|转入|转出|转回`)
+var crossing = regexp.MustCompile(`跨省|外省|省外|异地|外地|转移|转入|转出|转回|非户籍`)
 
 // movedFrom returns the places outside the province the question puts the person in or sends
 // them to (在广东交了8年, 从深圳转回, 去北京看病) without asking for the place's own figures
@@ -692,7 +816,19 @@ func movedFrom(q string) map[string]bool {
 	var out map[string]bool
 	for _, place := range elsewhere {
 		i := strings.Index(q, place)
-		if i < 0 || !strings.ContainsAny(q, "转回搬迁") && !staysThere.MatchString(q[i+len(place):]) {
+		if i < 0 {
+			continue
+		}
+		if hukouThere.MatchString(q[:i]) && !ownOf.MatchString(q[i+len(place):]) {
+			// 户口在甘肃: the person's household is registered there; the passages on joining
+			// outside one's 户籍地 speak of it
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[place] = true
+			continue
+		}
+		if !strings.ContainsAny(q, "转回搬迁") && !staysThere.MatchString(q[i+len(place):]) {
 			continue
 		}
 		before, after := q[:i], q[i+len(place):]
@@ -711,6 +847,10 @@ func movedFrom(q string) map[string]bool {
 	return out
 }
 
+// hukouThere finds, before a place, that the person's household is registered there (户口在,
+// 老家是).
+var hukouThere = regexp.MustCompile(`(户口|户籍|老家)(在|是)?$`)
+
 // staysThere finds, after a place, what the person does there (去北京看病, 在甘肃打工): the
 // passages on care or work in another province speak of it.
 var staysThere = regexp.MustCompile(`^\p{Han}{0,4}?(看病|就医|住院|治病|治疗|打工|上班|工作|居住|生活|养老|定居)`)
@@ -724,7 +864,8 @@ func (q question) sameGrade(p *Passage) bool {
 	return q.grades == 0 || p.grades == 0 || q.grades&p.grades != 0
 }
 
-// namedIn returns the years (without 年) and the places outside the province a question names.
+// namedIn returns the years (without 年), the places outside the province and the added schemes
+// a question names.
 func namedIn(q string) []string {
 	var out []string
 	for _, y := range yearPattern.FindAllString(q, -1) {
@@ -740,8 +881,28 @@ func namedIn(q string) []string {
 			out = append(out, m[1])
 		}
 	}
+	if cityOwn.MatchString(q) {
+		for _, c := range cities {
+			if strings.Contains(q, c) {
+				out = append(out, c) // 渭南市里另外补多少: that city's own figure
+			}
+		}
+	}
+	if m := addedScheme.FindString(q); m != "" {
+		out = append(out, addedSchemeName[m])
+	}
 	return out
 }
+
+// cityOwn finds words asking a city's or county's own figure (市里另外再给补多少, 县上).
+var cityOwn = regexp.MustCompile(`(市|县|区)(里|上|里头)(另外|额外|再|还|自己)`)
+
+// addedScheme finds a scheme added on top of the basic insurance (大病保险 of 居民医保): a figure
+// of the basic scheme (个人缴费400元) is not its figure, so the passage must name it.
+var addedScheme = regexp.MustCompile(`大病保险|大病医保`)
+
+// addedSchemeName is the guides' name of each way addedScheme finds.
+var addedSchemeName = map[string]string{"大病保险": "大病保险", "大病医保": "大病保险"}
 
 // localOffice finds a county or district office the question names (秦都区医保局, 周至县的):
 // the guides give the province's figures, not one office's number or address.
@@ -758,11 +919,18 @@ var schemes = [][2]string{{"职工", "居民"}}
 // 养老保险), for otherScheme.
 var schemeWords = strings.NewReplacer("农村养老", "居民养老", "新农保", "居民养老", "新农合", "居民医保", "合作医疗", "居民医保")
 
+// employerPaysFor finds that an employer pays the person's contributions (单位给交, 公司给交社保);
+// selfPaying that the person pays them alone (灵活就业, 打零工, 个体).
+var (
+	employerPaysFor = regexp.MustCompile(`(单位|公司|厂里|厂子|老板)(给|帮)(我|俺)?(交|缴)|员工|在(单位|公司|厂里|厂子)上班`)
+	selfPaying      = regexp.MustCompile(`灵活就业|零工|个体|自己交|自己缴|自个儿交|自由职业|跑滴滴|跑外卖|送外卖`)
+)
+
 // otherScheme reports whether the question names one scheme of a pair and the passage's guide
 // is about the other one alone.
 func (q question) otherScheme(sp scoredPassage) bool {
 	name := sp.gp.guide.Name
-	qt := schemeWords.Replace(q.text)
+	qt := schemeWords.Replace(q.full)
 	for _, pair := range schemes {
 		for i, asked := range pair {
 			other := pair[1-i]
@@ -771,6 +939,11 @@ func (q question) otherScheme(sp scoredPassage) bool {
 				return true
 			}
 		}
+	}
+	// an employer pays for the person (单位给交社保): a guide of those who pay for themselves
+	// (灵活就业) is another scheme's
+	if employerPaysFor.MatchString(q.full) && !selfPaying.MatchString(q.full) && strings.Contains(name, "灵活就业") {
+		return true
 	}
 	// the insurance the question names alone, against a guide of another insurance alone
 	if q.insurance == "" {
@@ -782,6 +955,47 @@ func (q question) otherScheme(sp scoredPassage) bool {
 		inGuide = map[string]bool{string(sp.gp.guide.Category): true}
 	}
 	return len(inGuide) > 0 && !inGuide[q.insurance] && !insuranceOf(sp.p.Text)[q.insurance]
+}
+
+// procedures are the kinds of procedure a time limit is of: a guide's time limit is its own
+// procedure's (办理参保登记，10个工作日), not another's the question names (跨县转移).
+var procedures = []string{"转移", "转入", "转出", "备案", "认定", "鉴定", "挂失", "解挂", "补领", "换领", "注销", "变更", "认证", "结算", "复查", "接续"}
+
+// institution finds the name of a body that carries a procedure's name (鉴定委员会): it names
+// who acts, not the procedure asked.
+var institution = regexp.MustCompile(`\p{Han}{2}(委员会|机构|中心)`)
+
+// otherProcedure reports whether the question names procedures and the time limit's guide
+// and passage name none of them.
+func (q question) otherProcedure(p *Passage) bool {
+	for _, w := range q.procedures {
+		if strings.Contains(p.Title, w) || strings.Contains(p.Text, w) {
+			return false
+		}
+	}
+	return len(q.procedures) > 0
+}
+
+// proceduresIn returns the procedures q names, leaving out the names of bodies (鉴定委员会).
+func proceduresIn(q string) []string {
+	var out []string
+	text := institution.ReplaceAllString(q, "")
+	for _, w := range procedures {
+		if strings.Contains(text, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// otherInsurance reports whether the question names one insurance and the passage lists others
+// only (养老、失业、工伤保险缴费基数 for a 医保 question).
+func (q question) otherInsurance(p *Passage) bool {
+	if q.insurance == "" {
+		return false
+	}
+	named := insuranceOf(p.Text)
+	return len(named) >= 1 && !named[q.insurance]
 }
 
 // insurances are the five insurances and the words they are named by.
@@ -876,6 +1090,16 @@ func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
 	return float64(n) / float64(len(want))
 }
 
+// thingCoverage is the share of the thing's bigrams a passage names, with its guide's name or
+// one of its aliases.
+func thingCoverage(thing map[string]bool, sp scoredPassage) float64 {
+	best := coverageOf(thing, sp.p.grams)
+	for _, ns := range sp.gp.nameSets {
+		best = max(best, coverageOf(thing, sp.p.grams, ns))
+	}
+	return best
+}
+
 // linkedTopic is the topic coverage a figure passage of a linked (not retrieved) guide needs
 // beyond minFigureTopic.
 const linkedTopic = 0.1
@@ -929,6 +1153,9 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 		if q.ownTier(sp.p) {
 			need -= ownTierTopic // its rule has a tier for the case the person told (交了7年)
 		}
+		if kind == askPhone && sp.p.Element == ElemPhone && sp.gp == gps[0] {
+			need -= firstPhoneTopic // the number of the guide search put first
+		}
 		return sp.topic >= need && sp.score >= 0.5
 	}
 	if !followUp {
@@ -939,7 +1166,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 				break
 			}
 		}
-		if !found || q.toBeAnnounced(best.p, kind) {
+		if !found || q.toBeAnnounced(best.p, kind) || leftToOffice(q, gps, kind) && best.p.deferred == "" {
 			// the passage that would answer says the figure is still to be announced: the
 			// guides do not give it, and a neighbouring figure would answer another question
 			return figureAnswer{}, false
@@ -956,7 +1183,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if q.thing != nil {
 		// A benefit or term none of the retrieved guides speaks of (起付线) is not in them.
 		k := known(q.thing, gps)
-		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || coverageOf(k, best.p.grams, best.gp.names) < minThing {
+		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || thingCoverage(k, best) < minThing {
 			return figureAnswer{}, false
 		}
 	}
@@ -1003,6 +1230,32 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	}
 	return fa, true
 }
+
+// leftToOffice reports whether a passage of gps leaves the figure asked to the office: its
+// matter left to the office (Passage.deferred) asks the same kind of figure, about the thing
+// asked (生育保险基金按多少天支付津贴，请以经办机构的核定为准 for "生育津贴按98天还是158天发").
+// A figure of another sentence would answer what the guide does not.
+func leftToOffice(q question, gps []*guidePassages, kind askKind) bool {
+	for _, gp := range gps {
+		for i := range gp.passages {
+			p := &gp.passages[i]
+			if p.deferred == "" || !slices.Contains(p.deferKinds, kind) {
+				continue
+			}
+			matter := bigrams(p.deferred)
+			// the person asks which of the figures they heard holds (按98天还是158天), about the
+			// thing the guide leaves open; or the question is plainly about that matter
+			if q.choice && q.thing != nil && coverageOf(q.thing, matter) >= minThing || q.coverage(matter) >= minDeferred {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// minDeferred is the topic coverage a matter left to the office needs to be the one asked
+// when the question names no benefit.
+const minDeferred = 0.5
 
 // corroborationMargin is how much lower than the answer's passage a passage of another guide
 // may rank and still be cited with it for saying the same figure.
@@ -1354,6 +1607,35 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 			p.missing = append(p.missing, k)
 		}
 	}
+	if !followUp && len(p.figures) > 0 {
+		// a second question of a kind already asked (产假多少天？难产再加几天？): answered from
+		// its own clause's words
+		for _, c := range repeatedAsks(q.text) {
+			sub := q
+			sub.text, sub.norm = c, strings.ReplaceAll(c, "缴", "交")
+			sub.asks = figureAsks(c)
+			sub.topic = map[string]bool{}
+			for k := range bigrams(queryTopic(howMuch.ReplaceAllString(guideWords.Replace(c), " "))) {
+				if q.topic[k] {
+					sub.topic[k] = true // the clause's own words, weighed as in the whole question
+				}
+			}
+			if th := askedThing(c); th != nil {
+				sub.thing, sub.thingKind = th, askedThingKind(c)
+			}
+			for _, k := range sub.asks {
+				if neverInGuides(k) {
+					continue
+				}
+				if fa, ok := answerFigure(sub, gps, k, false); ok {
+					p.figures = append(p.figures, fa)
+					p.topic = min(p.topic, fa.topic)
+				} else {
+					p.missing = append(p.missing, k)
+				}
+			}
+		}
+	}
 	switch {
 	case len(q.asks) > 0 && len(p.figures) == 0:
 		p.none = true
@@ -1361,6 +1643,34 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 		p.none = true
 	}
 	return p
+}
+
+// askClause splits a question into the clauses that may each ask a figure.
+var askClause = regexp.MustCompile(`[，,？?；;。！!]`)
+
+// repeatedAsks returns the clauses of q, after the first, that ask only kinds of figure an
+// earlier clause asked already (陕西产假多少天？难产再加几天？): figureAsks reads each kind once.
+func repeatedAsks(q string) []string {
+	if strings.Count(q, "多少")+strings.Count(q, "几")+strings.Count(q, "多久")+strings.Count(q, "多长") < 2 {
+		return nil // one asking word asks one thing
+	}
+	var out []string
+	seen := map[askKind]bool{}
+	for _, c := range askClause.Split(q, -1) {
+		ks := figureAsks(c)
+		if len(ks) == 0 {
+			continue
+		}
+		again := true
+		for _, k := range ks {
+			again = again && seen[k]
+			seen[k] = true
+		}
+		if again {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // compose writes the planned answer: the figure passages, or (for questions about an element

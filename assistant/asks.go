@@ -48,14 +48,16 @@ var askCues = []askCue{
 	{askName, regexp.MustCompile(`叫(什么|啥)(名字)?|是谁[？?]?$|姓什么|上班没|在不在班|[王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文](科长|主任|局长|处长|厅长|股长|所长|部长|经理|师傅|大姐|老师)`)},
 	{askForecast, regexp.MustCompile(`(会|能|要)(上)?涨|涨多少|涨不涨|明年|后年|将来|以后会不会|会不会(涨|降|变|取消|提高|上调|下调|调高|调低|增加|减少|调整)|(还|又)会(涨|提高|上调|增加)|预测|涨(了)?(几|多少)|未来(几|多少|的)|下一年|下个年度|下年度|(标准|政策|待遇|规定)[^，。？?]{0,4}(变了没|变没变|有没有变|改了没|改没改|调整了没|调了没)|(涨|提高|上调|调高)(了)?(没|没有|吗)|涨没涨`)},
 	{askDecision, regexp.MustCompile(`划算|划得来|合算|值不值|值得(吗|不|交|办)|哪(个|种|样|一个|一种|一档)(更|最|比较)?(好|划算|合适|合算|有利|省钱)|哪(个|种|样)(更|比较)?(高|多|少|低|快|贵|便宜)[？?]?$|该不该|应不应该|要不要(辞职|离职|退保|提前退)|选哪(个|种|一档|档)(好|合适)?[？?]?$`)},
-	{askPhone, regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)},
+	{askPhone, phoneAsk},
 	{askHours, hoursAsk},
 	{askFloor, regexp.MustCompile(`几楼|几层|哪一?层|哪个楼|几号窗口|哪个窗口|几号楼`)},
 	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
 	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
-	{askMoney, regexp.MustCompile(`多少钱|几块钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
+	// a number of months or days named as such (计发月数是多少, 天数是几天): a period
+	{askPeriod, regexp.MustCompile(`(月数|天数)[^，。？?]{0,3}(多少|几)`)},
+	{askMoney, regexp.MustCompile(`多少钱|几块钱|几个钱|多少块|几千|几百|多少万|多少元|(领|拿|发|给|补|返|赔|报|交|缴|掏|扣|罚|付)(了)?多少|标准是多少|基数.{0,6}多少|下限|上限|最低(交)?多少|最高(交)?多少|每(个)?月多少|一个月多少`)},
 	{askAge, regexp.MustCompile(`多大(岁数|年龄|年纪)?|几岁|多少岁|什么年龄|啥年龄|年龄(是)?多少|到多少岁|延到几岁|几周岁`)},
 	// how long something stays valid (备案有效期多久): a period, not the office's time
 	{askPeriod, regexp.MustCompile(`有效期[^，。？?]{0,3}(多久|多长|几天|几个月|多少天|几年|多少个月)`)},
@@ -68,7 +70,7 @@ var askCues = []askCue{
 	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
 	{askPeriod, regexp.MustCompile(`(领|发|享受)(多少|几)年`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
-	{askPeriod, regexp.MustCompile(`(领|发|休|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
+	{askPeriod, regexp.MustCompile(`(领|发|休|歇|享受|管|用|延长|延)(多久|多长时间|几个月|多少个月|多少天|几天)|(能|可以)?(领|发|休|歇)(到)?(多久|多长)|产假|假(有)?(多少|几)天|多少天假|几天假|几个月|多少个月|(^|[^最至])多(几|多少)天|加几天|管多长|管多久|多等多久|等多久|等(多长时间|几个月|多少天)(才)?(能)?(报|享受|用)|等待期`)},
 	// the person's duty to tell or apply said with 内 and 要/得 (多少天内要去告诉社保): theirs, not
 	// the office's, and read before the office's time said with 内 below
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去|跟|向|给)?[^，。？?我给]{0,5}(告诉|告知|通知|报告|说一声|申请|提出|登记|备案|申报)`)},
@@ -88,10 +90,24 @@ var askCues = []askCue{
 	// person must act, not the office
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|提前(几|多少)(个)?(天|日|工作日|月)|多久要|要在多少天`)},
-	{askProcessing, regexp.MustCompile(`多久|多长时间|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟]`)},
-	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪天(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止`)},
+	{askProcessing, regexp.MustCompile(`多久|多长时间|(多少|几天)日子|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
+	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟钱]|几趟|多少趟`)},
+	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪(天|一号|号)(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)|(啥|什么)时候(以前|之前)`)},
 }
+
+// choiceAsk asks which of two figures the person says holds (按98天发还是按158天发): a figure of
+// their unit, like any "how many" of it.
+var choiceAsk = regexp.MustCompile(`\d+(\.\d+)?(个)?(天|月|元|块|岁|年|%)[^，。？?\d]{0,6}还是[^，。？?\d]{0,3}\d`)
+
+// confirmAsk asks whether a figure the person heard holds (还是按60%返吗, 是不是每月2138元):
+// a figure of its unit, for the year or case asked.
+var confirmAsk = regexp.MustCompile(`(还是|是不是|是否|仍然|仍是|还按|是按|照样)[^，。？?\d]{0,4}(\d+(\.\d+)?)(个)?(天|月|元|块|岁|年|%)`)
+
+// choiceKinds are the kinds of figure choiceAsk's units ask for.
+var choiceKinds = map[string]askKind{"天": askPeriod, "月": askPeriod, "元": askMoney, "块": askMoney, "岁": askAge, "年": askYears, "%": askRatio}
+
+// phoneAsk asks which number to call (打哪个电话问, 热线是多少).
+var phoneAsk = regexp.MustCompile(`(打|拨|问)(哪个|什么|啥|哪一个|几号)(电话|号码|热线)|(给|找)(谁|哪里|哪儿)打电话|打电话(预约|约)|(打|拨)(电话|热线)(问|咨询|找)?[？?]?$|电话(是)?(多少|几号)|热线(是)?多少|什么电话|哪个电话|号码是多少|(打|拨)(哪个|什么|啥)号`)
 
 // hoursAsk asks when an office or a hotline works: 几点上班, 办公时间, 周末有人接吗.
 var hoursAsk = regexp.MustCompile(`几点|(办公|营业|服务|上班|接听)时间|(什么|啥)时(间|候)(上班|下班|开门|关门)`)
@@ -121,7 +137,7 @@ func figureAsks(q string) []askKind {
 			}
 			// 报多少钱: an amount of money, not a share
 			if c.kind == askRatio && loc[1] < len(q) && strings.HasSuffix(q[loc[0]:loc[1]], "多少") {
-				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' {
+				if r, _ := utf8.DecodeRuneInString(q[loc[1]:]); r == '钱' || r == '块' || r == '元' || r == '万' || r == '基' {
 					continue
 				}
 			}
@@ -136,6 +152,24 @@ func figureAsks(q string) []askKind {
 			}
 			hits = append(hits, hit{c.kind, loc[0]})
 		}
+	}
+	// a bare duration word beside the length of a benefit in one clause (产假是多少天) asks that
+	// length, not the office's time
+	clauseOf := func(pos int) int { return len(askClause.FindAllStringIndex(q[:pos], -1)) }
+	periodIn := map[int]bool{}
+	for _, h := range hits {
+		if h.kind == askPeriod {
+			periodIn[clauseOf(h.pos)] = true
+		}
+	}
+	if len(periodIn) > 0 {
+		kept := hits[:0]
+		for _, h := range hits {
+			if h.kind != askProcessing || !periodIn[clauseOf(h.pos)] {
+				kept = append(kept, h)
+			}
+		}
+		hits = kept
 	}
 	// order by position; keep the first of each kind
 	for i := 1; i < len(hits); i++ {
@@ -154,6 +188,13 @@ func figureAsks(q string) []askKind {
 		}
 	}
 	out = resolveAsks(q, out)
+	if len(out) == 0 {
+		if m := choiceAsk.FindStringSubmatch(q); m != nil {
+			out = []askKind{choiceKinds[m[3]]} // 按98天还是158天发: which of the figures said
+		} else if m := confirmAsk.FindStringSubmatch(q); m != nil {
+			out = []askKind{choiceKinds[m[5]]} // 还是按60%返吗: whether the figure heard still holds
+		}
+	}
 	if len(out) == 0 && strings.Contains(q, "多少") {
 		out = []askKind{askMoney} // "…多少" with nothing more specific: an amount
 	}
@@ -185,7 +226,7 @@ func overlaps(set map[int]bool, loc []int) bool {
 
 // statusAsk asks whether something has happened yet (到账了没有, 办好了吗): a case's state,
 // which only the records hold.
-var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)`)
+var statusAsk = regexp.MustCompile(`(到账|到了|办好|办完|办结|批下来|出结果|发下来|发)(了)?(没有|没|吗|没呢)|(还|咋|怎么)没(有)?(到账|发|批|办好|办完|下来|出来)`)
 
 // ageClauseSays reports whether a clause of text that holds an age says one of words.
 func ageClauseSays(text string, words ...string) bool {
@@ -356,6 +397,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askDate && ac.month && f.Unit != "月" {
 			continue // 几月份 is not answered by a year alone (2026年度)
 		}
+		if k == askDate && ac.whichDay && f.Unit != "日" {
+			continue // 哪天截止 is not answered by a year (2026年度) or a month alone
+		}
 		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
 			continue // how many people is not answered by 6位数字
 		}
@@ -385,7 +429,7 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askRatio && (strings.Contains(text, "一半") || strings.Contains(text, "全额") && !selfPaid.MatchString(text)) {
 			return 0.6
 		}
-		if k == askMoney && !ac.lowest && !ac.highest && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
+		if k == askMoney && !ac.lowest && !ac.highest && !ac.inYuan && (strings.Contains(text, "除以") || strings.Contains(text, "÷")) {
 			return 0.8
 		}
 		return 0
@@ -396,6 +440,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 	}
 	if ac.total && totalSaid.MatchString(text) {
 		score += 0.15 // the sum asked for, not one of its parts
+	} else if ac.total && n >= 3 {
+		score -= 0.5 // a list of parts (98天…难产增加15天…) that says no sum
 	}
 	has := func(words ...string) bool {
 		for _, w := range words {
@@ -478,6 +524,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if amountElsewhere(p.Text, ac) || ac.otherPayer(p.Text) {
 			return 0
 		}
+		if ac.flow < 0 && !ac.base && onlyBases(p.Text) {
+			return 0 // 基数下限4650元 is what a contribution is counted on, not the 扣多少 asked
+		}
 		if (ac.lowest || ac.highest) && onlyChanges(p.Text) {
 			return 0 // 额度提高1000元 says by how much a bound rises, not the bound asked
 		}
@@ -491,6 +540,8 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score += 0.2 // the bound asked for
 		} else if (ac.lowest || ac.highest) && n >= 4 {
 			score += 0.2 // a whole scale (200、300…3000元): its ends are the bounds asked for
+		} else if (ac.lowest || ac.highest) && n == nShare && !has("下限", "上限", "最低", "最高", "封顶", "不低于", "不超过", "不高于") {
+			return 0 // shares that bound nothing (按上月的110%) are no bound in money
 		}
 		if has("标准", "每月", "每年", "一次性", "补助", "补贴", "津贴", "按月", "档", "基数", "最低", "最高") {
 			score += 0.4
@@ -536,8 +587,11 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if ac.payday && !paidSaid.MatchString(p.Text) {
 			return 0 // when money is paid (几月份发) is not the date a rule runs to
 		}
-		if has("起", "开始", "实施", "施行", "自") {
+		if has("起", "开始", "实施", "施行") || fromDate.MatchString(text) || ac.bound && dateBound.MatchString(text) {
 			score += 0.4
+		}
+		if ac.bound && dateBound.MatchString(text) {
+			score += 0.3 // the date bounding whom a rule is for (1976年9月及以后出生的), as asked
 		}
 		if ac.enacted && enactedSaid.MatchString(text) && yearDate.MatchString(text) {
 			score += 0.3 // a date of one year on which the rule took effect (2025年1月1日起施行)
@@ -640,6 +694,10 @@ type askContext struct {
 	counter  string // the counter of a count asked (种 of 多少种, 寸 of 几寸), or ""
 	points   bool   // a difference in percentage points is asked (低多少, 几个百分点)
 	payday   bool   // when money is paid is asked (几月份发, 几号到账)
+	whichDay bool   // the day of a date is asked (哪天截止, 几月几号)
+	inYuan   bool   // an amount in money is asked (多少钱, 几块钱): a formula says none
+	bound    bool   // a date as a bound is asked (哪年几月以后出生的)
+	base     bool   // a contribution base or its bounds are asked (基数, 下限, 上限)
 	// enacted asks the date a rule took effect (哪天开始实行): a start relative to an event
 	// (次月起) does not say it
 	enacted  bool
@@ -660,7 +718,7 @@ var timeBefore = regexp.MustCompile(`前\d|(\d|[一二两三四五六七八九�
 // receiveAsk and payAsk find the way an amount asked goes: received by the person (能拿多少,
 // 领多少钱) or paid by them (交多少, 每月扣多少). 给 and 补 say neither (政府给贴多少, 补缴多少).
 var (
-	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?|(领|拿|发|赔|返|报)[^，。？?]{0,2}(百分之|比例)`)
+	receiveAsk = regexp.MustCompile(`(领|拿|发|赔|返|报)(了|到|得到)?(多少|几)|(开始|才)(给)?(发|领)(钱)?|(领|拿|发|赔|返|报)[^，。？?]{0,2}(百分之|比例)`)
 	payAsk     = regexp.MustCompile(`(交|缴|扣|掏|付)(了|到)?(多少|几)|(交|缴|扣)[^，。？?]{0,8}(百分之|比例)`)
 )
 
@@ -746,9 +804,22 @@ var (
 	personPays   = regexp.MustCompile(`(个人|自己|本人)(要|得|那块|那部分|部分)?(交|缴|扣|出)`)
 )
 
+// personShare finds the person's share named before what is asked of it (个人那块每个月得扣).
+var personShare = regexp.MustCompile(`个人(那块|那部分|那一份|部分|的)[^，。？?]{0,6}(交|缴|扣|出)`)
+
 // payerAsked returns who pays the amount q asks, or "" when it names neither or both.
 func payerAsked(q string) string {
-	e, p := employerPays.MatchString(q), personPays.MatchString(q)
+	// the clause that asks (个人那块每个月得扣多少), not one that tells (单位给交社保)
+	var asking []string
+	for _, c := range askClause.Split(q, -1) {
+		if strings.Contains(c, "多少") || strings.Contains(c, "几") {
+			asking = append(asking, c)
+		}
+	}
+	if len(asking) > 0 {
+		q = strings.Join(asking, "，")
+	}
+	e, p := employerPays.MatchString(q), personPays.MatchString(q) || personShare.MatchString(q)
 	switch {
 	case e && !p:
 		return "单位"
@@ -909,13 +980,13 @@ var (
 )
 
 func newAskContext(q string) *askContext {
-	ac := &askContext{unit: askedUnit(q), day: strings.Contains(q, "几号"),
+	ac := &askContext{unit: askedUnit(q), day: dayAsk.MatchString(q),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
 		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
-		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q)}
+		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q), bound: boundAsk.MatchString(q), base: baseAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
@@ -945,6 +1016,48 @@ func (ac *askContext) sameAction(text string) bool {
 
 // yearDate finds a date of one year (2025年1月1日, 2026年2月).
 var yearDate = regexp.MustCompile(`\d{4}年(\d{1,2}月(\d{1,2}[日号])?)?`)
+
+// baseAsk asks a contribution base or its bounds; baseClause finds a clause that gives one.
+var (
+	baseAsk    = regexp.MustCompile(`基数|下限|上限|最低|最高|封顶|保底`)
+	baseClause = regexp.MustCompile(`基数|下限|上限`)
+)
+
+// onlyBases reports whether every clause of text with an amount in money gives a contribution
+// base or its bounds (基数下限是每月4650元，工资低于下限的按4650元交).
+func onlyBases(text string) bool {
+	n := 0
+	for _, c := range moneyClauses(text) {
+		if !strings.Contains(c, "元") {
+			continue
+		}
+		if !baseClause.MatchString(c) {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// inYuanAsk asks an amount in money (多少钱, 几块钱, 多少元).
+var inYuanAsk = regexp.MustCompile(`多少钱|几块钱|多少块|多少元`)
+
+// dayAsk asks a day of the month (几号, 哪一号).
+var dayAsk = regexp.MustCompile(`几号|哪一?号`)
+
+// boundAsk asks a date as a bound (哪年几月以后, 啥时候以前); dateBound finds one said (1976年9月
+// 及以后出生的).
+var (
+	boundAsk  = regexp.MustCompile(`(以后|之后|以前|之前)`)
+	dateBound = regexp.MustCompile(`\d(月|日|号)(及)?(以后|之后|以前|之前)`)
+)
+
+// fromDate finds a start said with 自 and a date (自2025年1月1日): 不用自己交 says none.
+var fromDate = regexp.MustCompile(`自\d`)
+
+// whichDayAsk asks for a day of a date (哪天截止, 从哪一天开通, 几月几号): a year or a month
+// alone does not say it.
+var whichDayAsk = regexp.MustCompile(`哪(一)?天|几月几(号|日)`)
 
 // dayOfMonth finds a day of the month (15日, 10号) that is not a number of days (15日内).
 var dayOfMonth = regexp.MustCompile(`(^|[^\d个工作])\d{1,2}[日号]([^内之以\d]|$)`)

@@ -75,6 +75,11 @@ func ElementText(g *content.Guide, e Element) string {
 		for _, l := range g.Locations {
 			b.WriteString(locationText(l) + "。")
 		}
+		for _, v := range g.Variants {
+			if strings.TrimSpace(v.Note) != "" {
+				b.WriteString(v.City + "：" + sentence(v.Note)) // a city's own rule
+			}
+		}
 	case ElemTimeLimit:
 		fmt.Fprintf(&b, "法定时限：%s。承诺时限：%s。", trimStop(g.TimeLimit.Statutory), trimStop(g.TimeLimit.Promised))
 	case ElemVisits:

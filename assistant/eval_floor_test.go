@@ -9,7 +9,7 @@ import "testing"
 // The second dev set (factual_dev2, tuned on since its first scoring) has its own floors.
 var factualFloors = map[string]factualFloor{
 	"chat_factual_dev.yaml":  {figures: 0.90, cannot: 0.95, cited: 0.90},
-	"chat_factual_dev2.yaml": {figures: 0.82, cannot: 0.84, cited: 0.85},
+	"chat_factual_dev2.yaml": {figures: 0.84, cannot: 0.88, cited: 0.86},
 }
 
 // factualFloor is the least figure accuracy, can't-answer accuracy and right guide cited of a set.

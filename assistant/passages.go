@@ -36,6 +36,17 @@ type Passage struct {
 	// undetermined reports that Text says its figure is still to be announced (待公布, 以2026年
 	// 秋季的公告为准): it answers no question for the figure.
 	undetermined bool
+	// deferred is what Text says the office decides, asked in the guide's own words (生育保险基金
+	// 按多少天支付津贴 of "…，请以经办机构的核定为准"), or "": the guide leaves that figure to the office.
+	deferred string
+	// city is the city whose own rule the passage gives (西安 of a guide's variant for 西安市), or
+	// "": it answers only a question that names that city.
+	city string
+	// elsewhere: Text gives the rule for going elsewhere (跨省, 外省, 异地); national: Text gives
+	// the nation's rule alone (国家设…) — both read once, for rankPassages
+	elsewhere, national bool
+	// deferKinds are the kinds of figure the deferred matter asks for (period of 按多少天支付).
+	deferKinds []askKind
 }
 
 // Ref names the passage within the corpus: code/element/item.sentence.
@@ -77,6 +88,11 @@ func GuidePassages(g *content.Guide) []Passage {
 			}
 			p.grams = bigrams(lead + " " + clean)
 			p.undetermined = announcedLater(clean)
+			p.elsewhere = crossing.MatchString(clean) && !crossing.MatchString(g.Name)
+			p.national = nationalOnly(clean)
+			if p.deferred = deferredMatter(clean); p.deferred != "" {
+				p.deferKinds = figureAsks(p.deferred)
+			}
 			out = append(out, p)
 		}
 	}
@@ -95,6 +111,17 @@ func GuidePassages(g *content.Guide) []Passage {
 	}
 	for i, l := range g.Locations {
 		add(ElemLocations, i, "", locationText(l)+"。")
+	}
+	// a city's own rule (西安市临时挂失有效期为7天) answers only for that city
+	for i, v := range g.Variants {
+		if strings.TrimSpace(v.Note) == "" {
+			continue
+		}
+		n := len(out)
+		add(ElemLocations, len(g.Locations)+i, v.City, v.Note)
+		for j := n; j < len(out); j++ {
+			out[j].city = strings.TrimSuffix(v.City, "市")
+		}
 	}
 	if st := trimStop(g.TimeLimit.Statutory); st != "" {
 		add(ElemTimeLimit, 0, "法定办理时限", "法定时限："+st+"。")
@@ -169,6 +196,18 @@ var (
 // announcedLater reports whether s says its figure is still to be announced, outside brackets.
 func announcedLater(s string) bool {
 	return toBeAnnounced.MatchString(bracketed.ReplaceAllString(s, ""))
+}
+
+// deferral finds a matter a guide asks in its own words and leaves to the office: 按多少天支付
+// 津贴，请以经办机构的核定为准; 是否仍需提交以当地告知为准.
+var deferral = regexp.MustCompile(`([^，。；：]*(多少|几|是否|怎么|哪|还是)[^。；]*?)[，,]?(请)?以[^，。；]{0,24}为准`)
+
+// deferredMatter returns the matter s leaves to the office (deferral), outside brackets, or "".
+func deferredMatter(s string) string {
+	if m := deferral.FindStringSubmatch(bracketed.ReplaceAllString(s, "")); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // datePattern finds dates (2026年2月, 2024年3月1日): their month and day are not durations.

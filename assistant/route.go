@@ -61,11 +61,22 @@ var accountPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(查|看)(一下|下)?我(的|自己的)?.{0,8}(记录|明细|余额|账户|缴费|待遇|养老金|社保|医保)`),
 	regexp.MustCompile(`我(的)?(养老金|退休金|医保|社保|失业金|工资).{0,4}(是)?多少`),
 	regexp.MustCompile(`我(有没有|是否|有无)(断缴|欠费|补缴)`),
+	// the state of the person's own case (我的认定结果出来了吗, 我妈的养老金咋还没到账) and what was
+	// paid to them (发了多少, 为啥少发了)
+	regexp.MustCompile(`我.{0,12}(出来了吗|出来了没|出来没|批了没|批了吗|做好了没|做好了吗|做好没|办下来没|办下来了吗|到账了吗|通过了吗|通过了没|怎么还没|咋还没|为啥还没|为什么还没|(发|领|拿|扣|到账)了多少|(为啥|为什么|怎么|咋)(少|多)(发|扣|给))`),
+	regexp.MustCompile(`(为啥|为什么|怎么|咋)(少|多)(发|扣|给)了`),
 }
 
 // IsAccountQuestion reports whether the user asks about their own records, which the assistant
-// cannot see and never guesses.
+// cannot see and never guesses. Asking which number to call about them (查交了多少年，打哪个电话问)
+// asks the guides' phone.
 func IsAccountQuestion(text string) bool {
+	return !phoneAsk.MatchString(text) && recordsAsked(text)
+}
+
+// recordsAsked reports whether text asks about the person's own records.
+func recordsAsked(text string) bool {
+	text = strings.ReplaceAll(text, "俺", "我") // the Shaanxi and northern 俺 is 我
 	for _, p := range accountPatterns {
 		if p.MatchString(text) {
 			return true

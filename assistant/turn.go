@@ -215,6 +215,11 @@ func (t *turn) respond() Answer {
 				g.figureTopic >= 0.4 && !aboutOneself(text)) {
 				t.state.Pending = nil
 				return g
+			} else if g.NoAnswer && asksBeyondRetirement(figureAsks(text)) {
+				// the figure asked is beyond the calculator (公示几天, 计发月数) and no guide
+				// gives it: the calculator's general answer would not say it either
+				t.state.Pending = nil
+				return g
 			}
 			*t.state = st
 		}
