@@ -8,7 +8,7 @@ import (
 // goldenSets are the assistant's golden sets, shipped in the binary so that `shebao eval chat`
 // runs from any directory.
 //
-//go:embed testdata/golden.yaml testdata/golden_holdout.yaml testdata/chat_factual_dev.yaml testdata/chat_factual_heldout.yaml testdata/chat_factual_fresh.yaml testdata/chat_factual_dev2.yaml testdata/chat_factual_fresh2.yaml testdata/chat_factual_fresh3.yaml
+//go:embed testdata/golden.yaml testdata/golden_holdout.yaml testdata/chat_factual_dev.yaml testdata/chat_factual_heldout.yaml testdata/chat_factual_fresh.yaml testdata/chat_factual_dev2.yaml testdata/chat_factual_fresh2.yaml testdata/chat_factual_fresh3.yaml testdata/chat_factual_fresh4.yaml
 var goldenSets embed.FS
 
 // GoldenSets returns the names of the built-in golden sets: golden (the main set) and holdout
@@ -27,16 +27,18 @@ func BuiltinGolden(name string) ([]byte, bool) {
 // fresh2, by a fourth author who saw no code (written 2026-12-07, never tuned on; a guard of
 // the third tuning pass, which saw its totals only), and fresh3, by a fifth author who saw no
 // code (written 2026-12-07, kept out of the tuner's reach until the third pass was merged; 22 of
-// its answerable questions expect no figure).
+// its answerable questions expect no figure; a guard, totals only, of the fourth pass), and
+// fresh4, by a sixth author who saw no code (written 2026-12-07, kept out of the tuner's reach
+// until the fourth pass was merged; 22 answerable questions expect no figure).
 func FactualSets() []string {
-	return []string{"factual_dev", "factual_heldout", "factual_fresh", "factual_dev2", "factual_fresh2", "factual_fresh3"}
+	return []string{"factual_dev", "factual_heldout", "factual_fresh", "factual_dev2", "factual_fresh2", "factual_fresh3", "factual_fresh4"}
 }
 
 // BuiltinFactual returns the built-in factual set name as YAML, and whether it exists.
 func BuiltinFactual(name string) ([]byte, bool) {
 	return builtinSet(map[string]string{"factual_dev": "chat_factual_dev.yaml", "factual_heldout": "chat_factual_heldout.yaml",
 		"factual_fresh": "chat_factual_fresh.yaml", "factual_dev2": "chat_factual_dev2.yaml", "factual_fresh2": "chat_factual_fresh2.yaml",
-		"factual_fresh3": "chat_factual_fresh3.yaml"}, name)
+		"factual_fresh3": "chat_factual_fresh3.yaml", "factual_fresh4": "chat_factual_fresh4.yaml"}, name)
 }
 
 // builtinSet reads the embedded file that files names for name, and whether there is one.
