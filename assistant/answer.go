@@ -320,9 +320,12 @@ var kinWords = []string{"配偶", "子女", "父母", "老人", "孤儿", "兄�
 
 // kinIn returns the kin words of s. A question's 娃 (one character: the synonym table's terms
 // have two or more) is read as 子女 by newQuestion.
-func kinIn(s string) []string {
+func kinIn(s string) []string { return wordsIn(s, kinWords) }
+
+// wordsIn returns the words of list that s contains, in list's order.
+func wordsIn(s string, list []string) []string {
 	var out []string
-	for _, w := range kinWords {
+	for _, w := range list {
 		if strings.Contains(s, w) {
 			out = append(out, w)
 		}
@@ -364,15 +367,7 @@ func (q question) forGroup(p *Passage) float64 {
 }
 
 // groupsIn returns the groups of people s names.
-func groupsIn(s string) []string {
-	var out []string
-	for _, g := range groups {
-		if strings.Contains(s, g) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
+func groupsIn(s string) []string { return wordsIn(s, groups) }
 
 // groupBonus is what a figure passage gains for naming the group of people asked about.
 const groupBonus = 0.2
