@@ -94,6 +94,15 @@ func post(c *http.Client, req *http.Request, who string) Outcome {
 	return answered(who, resp.StatusCode, resp.Status, resp.Header.Get("Retry-After"))
 }
 
+// statusLine is the status line of an answer with status by its code ("429 Too Many Requests"),
+// for the error of one that is not 2xx (answered); "" for a 2xx answer, which needs none.
+func statusLine(status int) string {
+	if status < 300 {
+		return ""
+	}
+	return strconv.Itoa(status) + " " + http.StatusText(status)
+}
+
 // answered is the outcome of an answer with status (its status line, e.g. "429 Too Many
 // Requests", for the error) and Retry-After header: an error for anything but 2xx, naming who
 // answered.

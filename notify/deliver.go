@@ -148,11 +148,12 @@ func (s *Service) heldForQuiet(ctx context.Context, added []added) (map[int64]ti
 		return nil, err
 	}
 	out := map[int64]time.Time{}
+	now := s.now()
 	for _, m := range added {
 		if m.Urgent {
 			continue
 		}
-		at := s.now()
+		at := now
 		if m.NotBefore.After(at) {
 			at = m.NotBefore
 		}

@@ -37,8 +37,8 @@ var DefaultPushHosts = []string{
 type EndpointPolicy struct {
 	// Hosts is the allow-list (DefaultPushHosts when empty).
 	Hosts []string
-	// InsecureTestHosts are host:port pairs allowed over plain http to any address, for a local
-	// fake push service in tests (SHEBAO_PUSH_INSECURE_TEST_HOSTS). Never set in production.
+	// InsecureTestHosts are host:port pairs allowed over plain http (or https) to any address, for
+	// a local fake push service in tests (SHEBAO_PUSH_INSECURE_TEST_HOSTS). Never set in production.
 	InsecureTestHosts []string
 	// TestRoots are certificate authorities trusted for the insecure test hosts only (a local
 	// fake push service served over TLS). Never set in production.

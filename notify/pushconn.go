@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"runtime"
@@ -32,8 +31,7 @@ type pushConns struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	timeout time.Duration                        // a whole request, dial to answer
 	maxIdle int                                  // idle connections kept per service
-	tls     *tls.Config                          // nil: the system roots
-	roots   func(hostport string) *x509.CertPool // the roots for a service (nil: tls's, or the system's)
+	roots   func(hostport string) *x509.CertPool // the roots for a service (nil: the system's)
 
 	mu      sync.Mutex
 	idle    map[string][]*pushConn   // HTTP/1.1 connections not in use
@@ -63,8 +61,10 @@ type pushRequest struct {
 	body   []byte
 }
 
-// errStale is a reused connection that failed before any byte of an answer: the service closed
-// it while it was idle, and the request can go again on a new one.
+// errStale is a push the service did not process: a reused HTTP/1.1 connection that failed
+// before any byte of an answer (closed by the service while idle), or on HTTP/2 a stream past a
+// GOAWAY's last stream, refused with REFUSED_STREAM, or on a connection that ended before its
+// answer began. The request can go again on another connection.
 var errStale = errors.New("push: idle connection closed by the service")
 
 // post sends r and returns the service's answer; who names the far end in errors.
@@ -161,15 +161,9 @@ func (p *pushConns) dialTo(ctx context.Context, u *url.URL, key string, deadline
 		return nil, nil, err
 	}
 	if u.Scheme == "https" {
-		cfg := p.tls.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		cfg.ServerName, cfg.NextProtos = u.Hostname(), []string{"h2", "http/1.1"}
+		cfg := &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"h2", "http/1.1"}}
 		if p.roots != nil {
-			if r := p.roots(addr); r != nil {
-				cfg.RootCAs = r
-			}
+			cfg.RootCAs = p.roots(addr)
 		}
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
@@ -252,11 +246,7 @@ func (p *pushConns) roundTrip(ctx context.Context, c *pushConn, r *pushRequest, 
 		return Outcome{}, err
 	}
 	keep = a.keep
-	line := "" // the status line, for the error of an answer that is not 2xx
-	if a.status >= 300 {
-		line = strconv.Itoa(a.status) + " " + http.StatusText(a.status)
-	}
-	return answered(who, a.status, line, a.retryAfter), nil
+	return answered(who, a.status, statusLine(a.status), a.retryAfter), nil
 }
 
 // answer is what a push service's answer says: its status, its Retry-After, and whether the

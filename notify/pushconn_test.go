@@ -211,8 +211,7 @@ func TestPushConnsTLSAndPolicy(t *testing.T) {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
-	p.tls = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
-	p.tls.RootCAs = roots
+	p.roots = func(string) *x509.CertPool { return roots }
 	if o := p.post(context.Background(), pushReq(u), "push service"); o.Err != nil || o.Status != 201 {
 		t.Fatalf("over TLS: %+v", o)
 	}

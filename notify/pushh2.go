@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
@@ -215,11 +214,7 @@ func (h *h2Conn) roundTrip(ctx context.Context, r *pushRequest, deadline time.Ti
 	if st.err != nil {
 		return Outcome{}, st.err
 	}
-	line := ""
-	if st.status >= 300 {
-		line = strconv.Itoa(st.status) + " " + http.StatusText(st.status)
-	}
-	return answered(who, st.status, line, st.retryAfter), nil
+	return answered(who, st.status, statusLine(st.status), st.retryAfter), nil
 }
 
 // appendRequest appends the HEADERS (and CONTINUATION) and DATA frames of r on stream id to
@@ -291,7 +286,7 @@ var hpackStaticName = map[string]uint64{
 // more than the bytes it saves on a local link, and a connection's state then stays in frames.
 func appendHpackField(b []byte, name, value string) []byte {
 	if i, ok := hpackStaticName[name]; ok {
-		b = appendHpackInt(b, 4, 0, i)
+		b = appendHpackInt(b, 4, i)
 	} else {
 		b = append(b, 0)
 		b = appendHpackString(b, name)
@@ -300,17 +295,18 @@ func appendHpackField(b []byte, name, value string) []byte {
 }
 
 func appendHpackString(b []byte, s string) []byte {
-	return append(appendHpackInt(b, 7, 0, uint64(len(s))), s...)
+	return append(appendHpackInt(b, 7, uint64(len(s))), s...)
 }
 
-// appendHpackInt appends v as an HPACK integer with an n-bit prefix after the bits of first
-// (RFC 7541 §5.1).
-func appendHpackInt(b []byte, n uint, first byte, v uint64) []byte {
+// appendHpackInt appends v as an HPACK integer with an n-bit prefix, the bits above it zero (the
+// representations written here: literal without indexing, a string not Huffman-coded; RFC 7541
+// §5.1).
+func appendHpackInt(b []byte, n uint, v uint64) []byte {
 	limit := uint64(1)<<n - 1
 	if v < limit {
-		return append(b, first|byte(v))
+		return append(b, byte(v))
 	}
-	b = append(b, first|byte(limit))
+	b = append(b, byte(limit))
 	for v -= limit; v >= 128; v >>= 7 {
 		b = append(b, byte(v&0x7f|0x80))
 	}
@@ -400,7 +396,7 @@ func (h *h2Conn) forget() {
 // closeIfDone closes the socket of a connection that takes no new stream once its last stream
 // has ended. The caller holds mu.
 func (h *h2Conn) closeIfDone() {
-	if h.err != nil && len(h.streams) == 0 && h.nc != nil && !h.flushing {
+	if h.err != nil && len(h.streams) == 0 && !h.flushing {
 		h.nc.Close()
 	}
 }
@@ -624,11 +620,8 @@ func (h *h2Conn) sweep() {
 		wrote := len(h.wbuf) > out
 		h.mu.Unlock()
 		if wrote {
-			h.flush()
+			h.flush() // closes the connection after writing, if that was its last word
 		}
-		h.mu.Lock()
-		h.closeIfDone()
-		h.mu.Unlock()
 	}
 }
 

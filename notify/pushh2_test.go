@@ -491,7 +491,7 @@ func TestHpackFields(t *testing.T) {
 		}
 	}
 	for _, v := range []uint64{0, 14, 15, 16, 127, 128, 300, 1 << 20} {
-		b := appendHpackInt(nil, 4, 0, v)
+		b := appendHpackInt(nil, 4, v)
 		if v < 15 && len(b) != 1 || v >= 15 && b[0] != 15 {
 			t.Errorf("%d with a 4-bit prefix: % x", v, b)
 		}
