@@ -972,16 +972,7 @@ func (q question) otherProcedure(p *Passage) bool {
 }
 
 // proceduresIn returns the procedures q names, leaving out the names of bodies (鉴定委员会).
-func proceduresIn(q string) []string {
-	var out []string
-	text := institution.ReplaceAllString(q, "")
-	for _, w := range procedures {
-		if strings.Contains(text, w) {
-			out = append(out, w)
-		}
-	}
-	return out
-}
+func proceduresIn(q string) []string { return wordsIn(institution.ReplaceAllString(q, ""), procedures) }
 
 // otherInsurance reports whether the question names one insurance and the passage lists others
 // only (养老、失业、工伤保险缴费基数 for a 医保 question).
