@@ -573,16 +573,32 @@ test('push: a real subscription for the VAPID key at a push service; an applicat
   // deliver what arrived to the service worker, the first message twice
   const cdp = await ctx.newCDPSession(page);
   const regs = [];
+  const versions = new Map(); // versionId → the latest state CDP reported
+  const swLog = []; // what the service worker said or threw: the failure message carries it
   cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations));
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => versions.set(v.versionId, v)));
+  cdp.on('ServiceWorker.workerErrorReported', (e) => swLog.push('error: ' + e.errorMessage.errorMessage));
+  ctx.on('console', (m) => { if (m.worker && m.worker()) swLog.push(m.type() + ': ' + m.text()); });
   await cdp.send('ServiceWorker.enable');
-  for (let i = 0; i < 50 && !regs.some((r) => r.scopeURL === base + '/app/'); i++) await new Promise((r) => setTimeout(r, 100));
-  const reg = regs.find((r) => r.scopeURL === base + '/app/');
+  const live = () => regs.find((r) => r.scopeURL === base + '/app/' && !r.isDeleted);
+  const activated = (reg) => [...versions.values()].some((v) => v.registrationId === reg.registrationId && v.status === 'activated');
+  for (let i = 0; i < 100 && !(live() && activated(live())); i++) await new Promise((r) => setTimeout(r, 100));
+  const reg = live();
   assert.ok(reg, 'no service worker registration for /app/');
-  for (const raw of [...arrived, arrived[0]]) await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: raw });
+  assert.ok(activated(reg), 'no activated service worker for /app/: ' + JSON.stringify([...versions.values()]));
+  const deliver = async (raws) => { for (const raw of raws) await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: raw }); };
+  await deliver([...arrived, arrived[0]]);
   const tags = [...new Set(msgs.map((m) => m.tag))];
-  await shownNotifications(page, tags.length);
+  if (!(await shownNotifications(page, tags.length)).length) {
+    // Once in many CI runs Chromium dropped every delivered message (nothing shown, nothing
+    // thrown); a second delivery tells a lost delivery from a worker that never shows.
+    console.log('app e2e: nothing shown 10 s after delivery; delivering again. worker: ' + JSON.stringify({ versions: [...versions.values()], swLog }));
+    await deliver(arrived);
+    await shownNotifications(page, tags.length);
+  }
   await new Promise((r) => setTimeout(r, 500)); // the repeated message had time to show
   const shown = await shownNotifications(page, tags.length);
+  if (!shown.length) console.log('app e2e: worker: ' + JSON.stringify({ versions: [...versions.values()], swLog }));
   const want = tags.map((tag) => { const m = msgs.findLast((x) => x.tag === tag); return { title: m.title, body: m.body, tag, url: '/app/#/apps/' + appId }; });
   const byTag = (a, b) => a.tag.localeCompare(b.tag);
   assert.deepEqual(shown.sort(byTag), want.sort(byTag), 'one notification per tag, linking to the application');
