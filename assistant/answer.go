@@ -202,6 +202,11 @@ var spokenDigits = strings.NewReplacer("仨", "三", "俩", "两")
 // 缴费基数下限, 护理费.
 var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
 
+// degreeBefore finds, in the name askedThing finds, a word of degree or amount with the verb
+// that may follow it (最少给, 一共能拿, 最高): what is named after it is the thing asked.
+// 最低 and 最高 with no verb after them are part of a name (最低工资, 最高支付限额).
+var degreeBefore = regexp.MustCompile(`.*((最少|最多|至少|起码|一共|总共|大概|大约|具体|一般)(能|可以|会|要|得)?(给|发|补|领|拿|交|缴|扣|报)?|(最高|最低)(能|可以|会|要|得)?(给|发|补|领|拿|交|缴|扣|报))`)
+
 // bareThing are the things a question may name in two characters alone (费率是多少): the
 // passage that answers must name them too.
 var bareThing = map[string]bool{"费率": true}
@@ -228,6 +233,11 @@ func askedThing(q string) map[string]bool {
 		if i := strings.LastIndex(best, w); i >= 0 && utf8.RuneCountInString(best[i+len(w):]) >= 3 {
 			best = best[i+len(w):]
 		}
+	}
+	// 政府最少给补贴, 一共能拿补助金: a word of degree or amount (最少, 一共) and the verb after
+	// it say how much is asked, not what: the thing is named after them
+	if loc := degreeBefore.FindStringIndex(best); loc != nil {
+		best = best[loc[1]:]
 	}
 	rs := []rune(best)
 	if len(rs) < 3 && !bareThing[best] {
