@@ -133,6 +133,8 @@ type question struct {
 	asks   []askKind
 	facts  []Figure        // figures the person said about their own case (交了8年, 60岁)
 	thing  map[string]bool // bigrams of the benefit or base whose figure is asked (医疗补助金), if named
+	// thingName is the name whose last six characters thing holds, or ""
+	thingName string
 	// thingKind are the bigrams of the kind of thing named (补助金, 起付线): a kind no retrieved
 	// guide speaks of is not in the guides, whatever the words before it match.
 	thingKind map[string]bool
@@ -185,7 +187,7 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thingName: askedThingName(words), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
@@ -200,7 +202,7 @@ var spokenDigits = strings.NewReplacer("仨", "三", "俩", "两")
 
 // thingPattern finds the name of a benefit, fee or base in a question: 一次性工伤医疗补助金,
 // 缴费基数下限, 护理费.
-var thingPattern = regexp.MustCompile(`\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度)`)
+var thingPattern = regexp.MustCompile(`(\p{Han}{0,8}?(补助金|抚恤金|救济金|养老金|津贴|补贴|补助|护理费|最低工资|基数|返还|起付线|封顶线|支付限额|费率|押金|所得税|个税|滞纳金|利息|限额|额度))`)
 
 // degreeBefore finds, in the name askedThing finds, a word of degree or amount with the verb
 // that may follow it (最少给, 一共能拿, 最高): what is named after it is the thing asked.
@@ -214,6 +216,14 @@ var bareThing = map[string]bool{"费率": true}
 // askedThing returns the bigrams of the last (at most six characters) of the longest benefit
 // name in q: the thing whose figure is asked.
 func askedThing(q string) map[string]bool {
+	if name := askedThingName(q); name != "" {
+		return bigrams(name)
+	}
+	return nil
+}
+
+// askedThingName is the name whose bigrams askedThing returns, or "".
+func askedThingName(q string) string {
 	best := thingNamed(q)
 	// 超过多长时间养老金就停: the words that ask are not the thing's name
 	if locs := howMuch.FindAllStringIndex(best, -1); len(locs) > 0 && utf8.RuneCountInString(best[locs[len(locs)-1][1]:]) >= 3 {
@@ -241,12 +251,12 @@ func askedThing(q string) map[string]bool {
 	}
 	rs := []rune(best)
 	if len(rs) < 3 && !bareThing[best] {
-		return nil
+		return ""
 	}
 	if len(rs) > 6 {
 		rs = rs[len(rs)-6:]
 	}
-	return bigrams(string(rs))
+	return string(rs)
 }
 
 // feeNamed finds a charge a question names (体检费, 银行卡年费); feeNotNamed are the words
@@ -277,7 +287,7 @@ func askedThingKind(q string) map[string]bool {
 	if askedThing(q) == nil {
 		return nil
 	}
-	return bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[1])
+	return bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[2])
 }
 
 // thingNamed returns the longest benefit name thingPattern finds in q; a pension (养老金) only
@@ -999,7 +1009,7 @@ var insurances = map[string][]string{
 	"pension":      {"养老"},
 	"medical":      {"医保", "医疗保险", "医疗费"},
 	"unemployment": {"失业"},
-	"injury":       {"工伤"},
+	"injury":       {"工伤", "工亡", "因工"}, // 工亡, 因工死亡: a death at work is the injury insurance's
 	"maternity":    {"生育"},
 }
 
@@ -1084,6 +1094,62 @@ func coverageOf(want map[string]bool, sets ...map[string]bool) float64 {
 		}
 	}
 	return float64(n) / float64(len(want))
+}
+
+// otherThing reports whether the passage names benefits of the kind asked (补助金) and none of
+// them is the one asked: "工亡补助金今年是多少钱" gives the figure of another 补助金 than the
+// 丧葬补助金 asked, though the guide's aliases name that one too.
+//
+// It holds for a kind that several benefits share (qualifiedKinds), and for a benefit the
+// retrieved guides name as asked (丧葬补助金): a loose name (工伤补助金) may be any of them. A
+// guide that names the thing asked by its name or an alias (技能提升补贴 for 考证补贴) says it in
+// other words; a kind named bare (按60%返还) names no other thing.
+func (q question) otherThing(thing map[string]bool, sp scoredPassage, gps []*guidePassages) bool {
+	if q.thingName == "" {
+		return false
+	}
+	m := thingPattern.FindStringSubmatch(q.thingName)
+	if m == nil || !qualifiedKinds[m[2]] {
+		return false
+	}
+	rs := []rune(q.thingName)
+	n := utf8.RuneCountInString(m[2]) + 2
+	if len(rs) < n {
+		return false // the kind asked bare (多少补贴)
+	}
+	name := string(rs[len(rs)-n:]) // 丧葬补助金: the kind and the two characters before it
+	for _, ns := range sp.gp.nameSets {
+		if coverageOf(thing, ns) >= minThing {
+			return false
+		}
+	}
+	g := sp.gp.guide
+	text := sp.p.Lead + "。" + sp.p.Text
+	if strings.Contains(text, name) || strings.Contains(g.Name+"、"+strings.Join(g.Aliases, "、"), name) || !guidesSay(gps, name) {
+		return false
+	}
+	for _, pm := range thingPattern.FindAllStringSubmatch(text, -1) {
+		if pm[2] == m[2] && utf8.RuneCountInString(pm[1]) >= n {
+			return true // another benefit of the kind (工亡补助金)
+		}
+	}
+	return false
+}
+
+// qualifiedKinds are the kinds of benefit several benefits share, told apart by the words
+// before them (丧葬补助金, 工亡补助金, 伤残补助金).
+var qualifiedKinds = map[string]bool{"补助金": true, "抚恤金": true, "津贴": true, "补贴": true, "补助": true, "基数": true}
+
+// guidesSay reports whether a passage of the guides says name.
+func guidesSay(gps []*guidePassages, name string) bool {
+	for _, gp := range gps {
+		for i := range gp.passages {
+			if p := &gp.passages[i]; strings.Contains(p.Text, name) || strings.Contains(p.Lead, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // thingCoverage is the share of the thing's bigrams a passage names, with its guide's name or
@@ -1179,7 +1245,7 @@ func answerFigure(q question, gps []*guidePassages, kind askKind, followUp bool)
 	if q.thing != nil {
 		// A benefit or term none of the retrieved guides speaks of (起付线) is not in them.
 		k := known(q.thing, gps)
-		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || thingCoverage(k, best) < minThing {
+		if len(k) == 0 || len(known(q.thingKind, gps)) == 0 || thingCoverage(k, best) < minThing || q.otherThing(k, best, gps) {
 			return figureAnswer{}, false
 		}
 	}
@@ -1617,7 +1683,7 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 				}
 			}
 			if th := askedThing(c); th != nil {
-				sub.thing, sub.thingKind = th, askedThingKind(c)
+				sub.thing, sub.thingKind, sub.thingName = th, askedThingKind(c), askedThingName(c)
 			}
 			for _, k := range sub.asks {
 				if neverInGuides(k) {

@@ -928,3 +928,20 @@ func seedAnswer(t *testing.T, q string) Answer {
 	}
 	return a
 }
+
+// A passage naming only another benefit of the kind asked does not give its figure: the
+// 一次性工亡补助金 of 2026 is not the 丧葬补助金 asked, though the guide's aliases name both; a
+// death at work (因工死亡, 工亡) is the injury insurance's, whose 丧葬补助金 is 6 months of wages.
+func TestAnotherBenefitOfTheKindAsked(t *testing.T) {
+	t.Parallel()
+	if a := seedAnswer(t, "退休职工2026年去世的，丧葬补助金是多少钱？"); !a.NoAnswer {
+		t.Errorf("answer %q, want the guides not to say it", a.Text)
+	}
+	a := seedAnswer(t, "因工死亡的丧葬补助金，是几个月的职工月平均工资？")
+	if a.NoAnswer || !strings.Contains(a.Text, "6个月") {
+		t.Errorf("answer %q, want the injury insurance's 6个月", a.Text)
+	}
+	if !insuranceOf("工亡职工的丧葬补助金")["injury"] {
+		t.Error("工亡 names no insurance")
+	}
+}
