@@ -65,6 +65,14 @@ var accountPatterns = []*regexp.Regexp{
 	// paid to them (发了多少, 为啥少发了)
 	regexp.MustCompile(`我.{0,12}(出来了吗|出来了没|出来没|批了没|批了吗|做好了没|做好了吗|做好没|办下来没|办下来了吗|到账了吗|通过了吗|通过了没|怎么还没|咋还没|为啥还没|为什么还没|(发|领|拿|扣|到账)了多少|(为啥|为什么|怎么|咋)(少|多)(发|扣|给))`),
 	regexp.MustCompile(`(为啥|为什么|怎么|咋)(少|多)(发|扣|给)了`),
+	// how far one's case has gone (现在办到哪一步了), whether it passed (审核通过了没有), what was
+	// granted to one (给我们核了多少), and the dates of one's own case (我妈的认证下回哪天到期,
+	// 啥时候通知我去): only the records and the office know them
+	regexp.MustCompile(`(办|走|审|批|弄|进行)到(了)?哪(一)?步`),
+	regexp.MustCompile(`(审核|审批|申请|认定|鉴定|备案)[^，。？?]{0,4}(通过|批下来|批了|下来|出来)了?(没有|没|吗|没呢)`),
+	regexp.MustCompile(`给(我|咱)(们|家)?(核|算|定|批|发|补|报)了多少`),
+	regexp.MustCompile(`我.{0,10}(下回|下次|下一次)[^，。？?]{0,6}(哪天|几号|什么时候|啥时候|哪一天)`),
+	regexp.MustCompile(`(啥时候|什么时候|哪天|几号)(能|会|才|再)?(通知|叫|喊|让)我`),
 }
 
 // IsAccountQuestion reports whether the user asks about their own records, which the assistant
