@@ -29,6 +29,9 @@ type guidePassages struct {
 	// named by one of them, not by words of two (社保最低基数, 工资基数)
 	nameSets []map[string]bool
 	all      map[string]bool // bigrams of every passage, name and aliases
+	// moving: the guide is about moving across places (关系转移接续, 异地就医): its figures are
+	// for one who moves
+	moving bool
 	// phrases are the name, its parts (办理退休 of 待遇申领（办理退休）) and the aliases, as a
 	// question would write them: one of them in a question names the guide.
 	phrases []string
@@ -94,7 +97,7 @@ func (c *passageCache) get(g *content.Guide) *guidePassages {
 
 func newGuidePassages(g *content.Guide) *guidePassages {
 	gc := *g
-	gp := &guidePassages{guide: &gc, passages: GuidePassages(&gc), names: map[string]bool{}, all: map[string]bool{}}
+	gp := &guidePassages{guide: &gc, passages: GuidePassages(&gc), names: map[string]bool{}, all: map[string]bool{}, moving: crossing.MatchString(g.Name)}
 	for _, n := range append([]string{g.Name}, g.Aliases...) {
 		set := bigrams(topicText(n))
 		gp.nameSets = append(gp.nameSets, set)
@@ -573,7 +576,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 			if p.city != "" && !strings.Contains(q.text, p.city) {
 				continue // a city's own rule, for a question that does not name the city
 			}
-			if kind != "" && q.stays && p.elsewhere {
+			if kind != "" && q.stays && (p.elsewhere || gp.moving) {
 				score -= crossingPenalty // 5种门诊慢特病可以在外省直接结算 is the rule for going elsewhere
 			}
 			if kind != "" && !q.national && p.national {

@@ -945,3 +945,28 @@ func TestAnotherBenefitOfTheKindAsked(t *testing.T) {
 		t.Error("工亡 names no insurance")
 	}
 }
+
+// Who pays, which way the money goes and the kind of share are read from the question: 单位那部分
+// asks the employer's share, which 城镇单位就业人员 does not give; a fine is paid, never received;
+// 百分之几 is a percentage, which a multiple does not say.
+func TestShareAndFlowAsked(t *testing.T) {
+	t.Parallel()
+	if got := payerAsked("公司给我交养老保险，单位那部分是按工资的百分之几交？"); got != "单位" {
+		t.Errorf("payer %q, want 单位", got)
+	}
+	ac := newAskContext("单位那部分是按工资的百分之几交？")
+	if !ac.otherPayer("个人缴费基数按全省城镇单位就业人员平均工资的60%核定") || ac.otherPayer("单位按工资总额的16%缴纳，个人按8%缴纳") {
+		t.Error("the employer's share is not told from the person's")
+	}
+	fine := &Passage{Text: "处欠缴数额一倍以上三倍以下罚款。"}
+	fine.durs, fine.figs = Figures(fine.Text), Figures(fine.Text)
+	if f := fits(askRatio, fine, ac); f != 0 {
+		t.Errorf("a multiple fits 百分之几 %.2f", f)
+	}
+	if f := fits(askRatio, fine, newAskContext("罚款是欠缴数额的几倍？")); f == 0 {
+		t.Error("a multiple does not fit 几倍")
+	}
+	if !amountElsewhere("直接责任人罚500元至3000元", newAskContext("公司辞退我，能赔多少？")) {
+		t.Error("a fine is received")
+	}
+}

@@ -400,6 +400,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if k == askDate && ac.whichDay && f.Unit != "日" {
 			continue // 哪天截止 is not answered by a year (2026年度) or a month alone
 		}
+		if k == askRatio && ac.percent && f.Unit == "倍" {
+			continue // 百分之几 is a percentage, not a multiple (一倍以上三倍以下罚款)
+		}
 		if k == askCount && ac.people && !peopleCount.MatchString(p.Text) {
 			continue // how many people is not answered by 6位数字
 		}
@@ -706,6 +709,7 @@ type askContext struct {
 	total    bool // a total is asked (一共能休多少天): a passage that sums (共158天) says it
 	lowest   bool // the lowest amount is asked (最低多少, 最少)
 	highest  bool // the highest amount is asked (最高多少, 最多)
+	percent  bool // a percentage is asked (百分之几, 几个点): a multiple (3倍) does not say it
 }
 
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
@@ -741,7 +745,7 @@ func oneWay(s string, plus, minus *regexp.Regexp) int {
 
 // paidWords and receivedWords say which way the amounts of a clause go.
 var (
-	paidWords     = regexp.MustCompile(`缴|交|扣|费率|基数`)
+	paidWords     = regexp.MustCompile(`缴|交|扣|费率|基数|罚`) // a fine is paid, never received
 	receivedWords = regexp.MustCompile(`领|发|支付|补助|补贴|津贴|养老金|待遇|报销|赔|返还|救济|抚恤`)
 )
 
@@ -807,6 +811,10 @@ var (
 // personShare finds the person's share named before what is asked of it (个人那块每个月得扣).
 var personShare = regexp.MustCompile(`个人(那块|那部分|那一份|部分|的)[^，。？?]{0,6}(交|缴|扣|出)`)
 
+// employerShare finds the employer's share named before what is asked of it (单位那部分是按
+// 工资的百分之几交).
+var employerShare = regexp.MustCompile(`(单位|公司|企业|厂里|老板)(那块|那部分|那一份|部分|的)[^，。？?]{0,12}(交|缴|扣|出)`)
+
 // payerAsked returns who pays the amount q asks, or "" when it names neither or both.
 func payerAsked(q string) string {
 	// the clause that asks (个人那块每个月得扣多少), not one that tells (单位给交社保)
@@ -819,7 +827,7 @@ func payerAsked(q string) string {
 	if len(asking) > 0 {
 		q = strings.Join(asking, "，")
 	}
-	e, p := employerPays.MatchString(q), personPays.MatchString(q) || personShare.MatchString(q)
+	e, p := employerPays.MatchString(q) || employerShare.MatchString(q), personPays.MatchString(q) || personShare.MatchString(q)
 	switch {
 	case e && !p:
 		return "单位"
@@ -829,12 +837,17 @@ func payerAsked(q string) string {
 	return ""
 }
 
+// employerPaysSaid finds a passage saying what the employer pays (单位缴16%, 单位按工资总额,
+// 单位部分).
+var employerPaysSaid = regexp.MustCompile(`(单位|企业)(按|缴|交|承担|负担|部分|那部分|每月|应缴|应当缴)`)
+
 // otherPayer reports whether text speaks only of the other payer than the one asked: 个人缴费基数
 // for "单位交多少".
 func (ac *askContext) otherPayer(text string) bool {
 	switch ac.payer {
 	case "单位":
-		return strings.Contains(text, "个人") && !strings.Contains(text, "单位")
+		// 城镇单位就业人员, 由单位从工资里代扣 name the employer without its share
+		return strings.Contains(text, "个人") && !employerPaysSaid.MatchString(text)
 	case "个人":
 		return strings.Contains(text, "单位") && !strings.Contains(text, "个人") && !strings.Contains(text, "本人")
 	}
@@ -990,6 +1003,7 @@ func newAskContext(q string) *askContext {
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
+	ac.percent = percentAsk.MatchString(q)
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
@@ -1038,6 +1052,9 @@ func onlyBases(text string) bool {
 	}
 	return n > 0
 }
+
+// percentAsk asks a percentage (百分之几, 百分比, 几个点).
+var percentAsk = regexp.MustCompile(`百分之|百分比|(几|多少)个?(百分)?点`)
 
 // inYuanAsk asks an amount in money (多少钱, 几块钱, 多少元).
 var inYuanAsk = regexp.MustCompile(`多少钱|几块钱|多少块|多少元`)
