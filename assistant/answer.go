@@ -190,8 +190,11 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: Figures(numeralsToDigits(spokenDigits.Replace(q))), thingName: askedThingName(words), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: factsIn(q), thingName: askedThingName(words), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
+
+// factsIn returns the figures a person says of their own case in s (交了仨年, 60岁).
+func factsIn(s string) []Figure { return Figures(numeralsToDigits(spokenDigits.Replace(s))) }
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
 // about: 冒领 (taking a dead relative's pension) is what the law calls 骗取, 三胎 its 第三个子女.
@@ -1675,16 +1678,20 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 	if !followUp && len(p.figures) > 0 {
 		// a second question of a kind already asked (产假多少天？难产再加几天？): answered from
 		// its own clause's words
-		for _, c := range repeatedAsks(q.text) {
+		for _, ra := range repeatedAsks(q.text) {
+			c := ra.clause
 			sub := q
 			sub.text, sub.norm = c, strings.ReplaceAll(c, "缴", "交")
-			sub.asks = figureAsks(c)
+			sub.asks = ra.asks
 			sub.topic = map[string]bool{}
-			for k := range bigrams(queryTopic(howMuch.ReplaceAllString(guideWords.Replace(c), " "))) {
+			// an elliptical clause (最高一档呢) is about what the clause it follows asked
+			for k := range bigrams(queryTopic(howMuch.ReplaceAllString(guideWords.Replace(ra.context+c), " "))) {
 				if q.topic[k] {
 					sub.topic[k] = true // the clause's own words, weighed as in the whole question
 				}
 			}
+			// 55岁退休的又是多少个月: the case this clause tells comes before the question's others
+			sub.facts = append(factsIn(c), q.facts...)
 			if th := askedThing(c); th != nil {
 				sub.thing, sub.thingKind, sub.thingName = th, askedThingKind(c), askedThingName(c)
 			}
@@ -1713,17 +1720,36 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 // askClause splits a question into the clauses that may each ask a figure.
 var askClause = regexp.MustCompile(`[，,？?；;。！!]`)
 
+// askAgain is a clause that asks again a kind of figure an earlier clause asked.
+type askAgain struct {
+	clause  string
+	asks    []askKind
+	context string // the clause whose question an elliptical clause asks again, or ""
+}
+
 // repeatedAsks returns the clauses of q, after the first, that ask only kinds of figure an
 // earlier clause asked already (陕西产假多少天？难产再加几天？): figureAsks reads each kind once.
-func repeatedAsks(q string) []string {
-	if strings.Count(q, "多少")+strings.Count(q, "几")+strings.Count(q, "多久")+strings.Count(q, "多长") < 2 {
+// An elliptical clause (最低一档交多少？最高一档呢？, 要是满四个月流产呢？) asks what the clause
+// before it asked, of its own case.
+func repeatedAsks(q string) []askAgain {
+	several := strings.Count(q, "多少")+strings.Count(q, "几")+strings.Count(q, "多久")+strings.Count(q, "多长") >= 2
+	if !several && !strings.Contains(q, "呢") {
 		return nil // one asking word asks one thing
 	}
-	var out []string
+	var out []askAgain
 	seen := map[askKind]bool{}
+	var last string
+	var lastAsks []askKind
 	for _, c := range askClause.Split(q, -1) {
 		ks := figureAsks(c)
 		if len(ks) == 0 {
+			if lastAsks != nil && elliptical.MatchString(c) && !ownQuestion.MatchString(c) {
+				out = append(out, askAgain{clause: c, asks: lastAsks, context: last})
+			}
+			continue
+		}
+		last, lastAsks = c, ks
+		if !several {
 			continue
 		}
 		again := true
@@ -1732,11 +1758,18 @@ func repeatedAsks(q string) []string {
 			seen[k] = true
 		}
 		if again {
-			out = append(out, c)
+			out = append(out, askAgain{clause: c, asks: ks})
 		}
 	}
 	return out
 }
+
+// elliptical finds a clause that asks by 呢 alone (最高一档呢, 要是满四个月流产呢); ownQuestion
+// finds the words of a question of its own (咋办呢, 能不能…呢).
+var (
+	elliptical  = regexp.MustCompile(`\p{Han}{2,14}呢$`)
+	ownQuestion = regexp.MustCompile(`咋|怎|什么|啥|哪|吗|能不能|是不是|有没有|要不要|会不会|行不行|可不可以|为`)
+)
 
 // compose writes the planned answer: the figure passages, or (for questions about an element
 // rather than a figure) the extractive answer from the best guide.

@@ -970,3 +970,24 @@ func TestShareAndFlowAsked(t *testing.T) {
 		t.Error("a fine is received")
 	}
 }
+
+// An elliptical second question (交了12年的呢？) asks what the clause before it asked, of the case
+// it tells; a second question of the same kind is answered for its own case (55岁的又是多少个月).
+func TestEllipticalSecondQuestion(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string][]string{
+		"交了8年失业保险能领几个月失业金？交了12年的呢？":           {"18个月", "24个月"},
+		"怀孕两个月流产了，产假能休几天？满四个月流产的呢？":           {"15天", "42天"},
+		"60岁退休的，个人账户养老金按多少个月来除？55岁退休的又是多少个月？": {"139个月", "170个月"},
+	} {
+		a := seedAnswer(t, q)
+		for _, w := range want {
+			if !strings.Contains(a.Text, w) {
+				t.Errorf("%s: answer %q, want %s", q, a.Text, w)
+			}
+		}
+	}
+	if got := repeatedAsks("失业金能领多久？俺还没交够咋办呢？"); len(got) != 0 {
+		t.Errorf("a question of its own (咋办呢) asked again as %+v", got)
+	}
+}
