@@ -77,6 +77,9 @@ func TestFigureAsks(t *testing.T) {
 		{"工伤认定申请最迟多少天内要提出", "deadline"},
 		{"失业金能领多久，一个月多少钱", "period money"},
 		{"住院报销比例是多少", "ratio"},
+		{"罚款是欠缴数额的几倍", "ratio"},
+		{"今年的养老保险费最迟哪天得交完", "date"},
+		{"居民养老保险集中征缴期是啥时候？", "date"},
 		{"多大岁数能领养老金", "age"},
 		{"最少要交几年", "years"},
 		{"你们社保中心主任叫什么", "name"},
@@ -989,5 +992,24 @@ func TestEllipticalSecondQuestion(t *testing.T) {
 	}
 	if got := repeatedAsks("失业金能领多久？俺还没交够咋办呢？"); len(got) != 0 {
 		t.Errorf("a question of its own (咋办呢) asked again as %+v", got)
+	}
+}
+
+// A date that closes (最迟哪天, 哪天截止) is said by a passage that says so: not by a date a rule
+// starts from (2025年1月1日起) nor by a document's number (〔2025〕424号).
+func TestClosingDateAsked(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("养老保险费最迟哪天得交完？")
+	for text, want := range map[string]bool{
+		"从2025年1月1日起逐步延迟法定退休年龄。": false,
+		"基数按陕人社函〔2025〕424号核定。":   false,
+		"集中缴费期已在2025年12月25日截止。":  true,
+		"当年费款须在2025年12月31日前缴纳。":  true,
+	} {
+		p := &Passage{Text: text}
+		p.figs, p.durs = Figures(text), Figures(text)
+		if got := fits(askDate, p, ac) > 0; got != want {
+			t.Errorf("%s: fits %v, want %v", text, got, want)
+		}
 	}
 }

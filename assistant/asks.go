@@ -53,7 +53,7 @@ var askCues = []askCue{
 	{askFloor, regexp.MustCompile(`几楼|几层|哪一?层|哪个楼|几号窗口|哪个窗口|几号楼`)},
 	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
-	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少`)},
+	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少|(几|多少)倍`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	// a number of months or days named as such (计发月数是多少, 天数是几天): a period
 	{askPeriod, regexp.MustCompile(`(月数|天数)[^，。？?]{0,3}(多少|几)`)},
@@ -92,7 +92,7 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|提前(几|多少)(个)?(天|日|工作日|月)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|(多少|几天)日子|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
 	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟钱]|几趟|多少趟`)},
-	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪(天|一号|号)(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)|(啥|什么)时候(以前|之前)`)},
+	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪(天|一号|号)(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|(最迟|最晚)(是)?(哪天|哪一天|几号|几月几号|几月几日|什么时候|啥时候)|(是|在)(啥|什么)时候[？?]?$|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)|(啥|什么)时候(以前|之前)`)},
 }
 
 // choiceAsk asks which of two figures the person says holds (按98天发还是按158天发): a figure of
@@ -244,7 +244,10 @@ func ageClauseSays(text string, words ...string) bool {
 }
 
 // dateClosing asks the date something closes (哪天截止, 啥时候截止的).
-var dateClosing = regexp.MustCompile(`(哪天|哪一天|几号|几月几号|几月几日|啥时候|什么时候)截止`)
+var dateClosing = regexp.MustCompile(`(哪天|哪一天|几号|几月几号|几月几日|啥时候|什么时候)截止|(最迟|最晚)(是)?(哪天|哪一天|几号|几月几号|几月几日|什么时候|啥时候)`)
+
+// closingSaid finds a passage saying when something closes (截止, 12月31日前, 届满).
+var closingSaid = regexp.MustCompile(`截止|截至|[前止]|到期|届满|最迟|最晚|结束`)
 
 // howLongWords ask how long or when, which a guide may answer.
 var howLongWords = regexp.MustCompile(`多久|多长|几天|多少天|几个|多少个|什么时候|啥时候|几号|哪天|时限`)
@@ -590,6 +593,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if ac.payday && !paidSaid.MatchString(p.Text) {
 			return 0 // when money is paid (几月份发) is not the date a rule runs to
 		}
+		if ac.closing && !closingSaid.MatchString(text) {
+			return 0 // the date something closes (最迟哪天) is not one it starts from (2025年1月1日起)
+		}
 		if has("起", "开始", "实施", "施行") || fromDate.MatchString(text) || ac.bound && dateBound.MatchString(text) {
 			score += 0.4
 		}
@@ -710,6 +716,7 @@ type askContext struct {
 	lowest   bool // the lowest amount is asked (最低多少, 最少)
 	highest  bool // the highest amount is asked (最高多少, 最多)
 	percent  bool // a percentage is asked (百分之几, 几个点): a multiple (3倍) does not say it
+	closing  bool // the date something closes is asked (哪天截止, 最迟哪天)
 }
 
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
@@ -1003,7 +1010,7 @@ func newAskContext(q string) *askContext {
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
-	ac.percent = percentAsk.MatchString(q)
+	ac.percent, ac.closing = percentAsk.MatchString(q), dateClosing.MatchString(q)
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
@@ -1133,7 +1140,8 @@ func unitFits(k askKind, f Figure) bool {
 		case "月":
 			return !strings.Contains(f.Text, "个") && len(f.Value) <= 2 && f.Value != "0" && (len(f.Value) < 2 || f.Value <= "12")
 		case "日":
-			return !strings.Contains(f.Text, "工作")
+			// a day of a month, not a document's number (陕人社函〔2025〕424号)
+			return !strings.Contains(f.Text, "工作") && len(f.Value) <= 2 && f.Value != "0"
 		}
 		return false
 	}
