@@ -78,6 +78,8 @@ func TestFigureAsks(t *testing.T) {
 		{"失业金能领多久，一个月多少钱", "period money"},
 		{"住院报销比例是多少", "ratio"},
 		{"罚款是欠缴数额的几倍", "ratio"},
+		{"看完病多久以内必须去申请报销？规定是多少天？", "deadline"}, // the deadline asked again
+		{"多久以内必须去申请报销？申请了多久能办好？", "deadline processing"},
 		{"今年的养老保险费最迟哪天得交完", "date"},
 		{"居民养老保险集中征缴期是啥时候？", "date"},
 		{"多大岁数能领养老金", "age"},

@@ -249,6 +249,10 @@ var dateClosing = regexp.MustCompile(`(哪天|哪一天|几号|几月几号|几�
 // closingSaid finds a passage saying when something closes (截止, 12月31日前, 届满).
 var closingSaid = regexp.MustCompile(`截止|截至|[前止]|到期|届满|最迟|最晚|结束`)
 
+// officeAction finds what the office does in a time asked (办好, 出结果, 到账, 几个工作日): a
+// question that says none asks no time of the office.
+var officeAction = regexp.MustCompile(`(办|核|审|批|弄|做|查)(定)?完|核定|办好|办结|办下来|办理完毕|出结果|结果|结论|到账|审核|审批|批下来|答复|送到|寄到|作出|工作日|时限|拿到|发下来|受理`)
+
 // howLongWords ask how long or when, which a guide may answer.
 var howLongWords = regexp.MustCompile(`多久|多长|几天|多少天|几个|多少个|什么时候|啥时候|几号|哪天|时限`)
 
@@ -300,6 +304,9 @@ func resolveAsks(q string, ks []askKind) []askKind {
 	}
 	if has(askPeriod) && has(askProcessing) && oneClause {
 		drop[askProcessing] = true
+	}
+	if has(askDeadline) && has(askProcessing) && !officeAction.MatchString(q) {
+		drop[askProcessing] = true // 多久以内必须去申请？规定是多少天？: the deadline asked again
 	}
 	if has(askAge) && has(askYears) && strings.Contains(q, "岁") && !strings.Contains(q, "年限") && !yearsOfContribution.MatchString(q) {
 		drop[askYears] = true
@@ -1153,6 +1160,9 @@ func unitFits(k askKind, f Figure) bool {
 	}
 	if k == askCount && f.Unit == "" {
 		return len(f.Value) <= 2
+	}
+	if k == askCount && len(f.Value) > 4 {
+		return false // 12333人社服务热线: a number called, not a count
 	}
 	for _, u := range unitsFor[k] {
 		if f.Unit == u {
