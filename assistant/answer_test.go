@@ -1015,3 +1015,24 @@ func TestClosingDateAsked(t *testing.T) {
 		}
 	}
 }
+
+// The highest amount asked is not said by a passage that gives only the lowest (下限4650元), nor the
+// lowest by one giving only the highest; a range (930元至4650元) gives both.
+func TestOppositeBoundOnly(t *testing.T) {
+	t.Parallel()
+	high, low := newAskContext("缴费基数最高能选到多少？"), newAskContext("缴费基数最低多少？")
+	only := func(text string) *Passage {
+		p := &Passage{Text: text}
+		p.figs, p.durs = Figures(text), Figures(text)
+		return p
+	}
+	lower := only("按2025年度陕西缴费基数下限4650元乘20%，每月约930元。")
+	upper := only("2025年度陕西月缴费基数上限23250元。")
+	both := only("2025年度陕西月缴费基数下限4650元、上限23250元，按20%计算每月养老保险费为930元至4650元。")
+	if fits(askMoney, lower, high) != 0 || fits(askMoney, upper, low) != 0 {
+		t.Error("the other bound answers the one asked")
+	}
+	if fits(askMoney, both, high) == 0 || fits(askMoney, both, low) == 0 || fits(askMoney, lower, low) == 0 {
+		t.Error("the bound asked does not answer")
+	}
+}

@@ -549,6 +549,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		if n == nShare {
 			score -= 0.4 // only shares (返60%, 按20%交费): an amount said as a share of something
 		}
+		if ac.highest != ac.lowest && oppositeBoundOnly(text, ac.highest) {
+			return 0 // 下限4650元 does not say the highest asked, nor 上限 the lowest
+		}
 		if ac.lowest && has("下限", "最低") || ac.highest && has("上限", "最高", "封顶") {
 			score += 0.2 // the bound asked for
 		} else if (ac.lowest || ac.highest) && n >= 4 {
@@ -614,6 +617,23 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 		}
 	}
 	return max(score, 0.1)
+}
+
+// lowerBound and upperBound find the bounds of an amount a passage says; a range (930元至4650元)
+// says both.
+var (
+	lowerBound = regexp.MustCompile(`下限|最低|不低于|起码|至少`)
+	upperBound = regexp.MustCompile(`上限|最高|封顶|不超过|不高于|最多|\d(元)?(至|到|-|～)\d`)
+)
+
+// oppositeBoundOnly reports whether text says only the other bound than the one asked: the
+// lower when highest, the upper when not.
+func oppositeBoundOnly(text string, highest bool) bool {
+	lo, hi := lowerBound.MatchString(text), upperBound.MatchString(text)
+	if highest {
+		return lo && !hi
+	}
+	return hi && !lo
 }
 
 // officeDeadline finds a time the office must keep: 自收到申请之日起10个工作日内办理完毕, and in
