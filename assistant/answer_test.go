@@ -78,6 +78,7 @@ func TestFigureAsks(t *testing.T) {
 		{"失业金能领多久，一个月多少钱", "period money"},
 		{"住院报销比例是多少", "ratio"},
 		{"罚款是欠缴数额的几倍", "ratio"},
+		{"灵活就业养老交几个点？", "ratio"},               // 几个点: a percentage, said loosely
 		{"看完病多久以内必须去申请报销？规定是多少天？", "deadline"}, // the deadline asked again
 		{"多久以内必须去申请报销？申请了多久能办好？", "deadline processing"},
 		{"今年的养老保险费最迟哪天得交完", "date"},
@@ -1034,5 +1035,18 @@ func TestOppositeBoundOnly(t *testing.T) {
 	}
 	if fits(askMoney, both, high) == 0 || fits(askMoney, both, low) == 0 || fits(askMoney, lower, low) == 0 {
 		t.Error("the bound asked does not answer")
+	}
+}
+
+// 位 counts digits after 密码 (医保码密码几位), people otherwise (几位专家).
+func TestDigitsAsked(t *testing.T) {
+	t.Parallel()
+	p := &Passage{Text: "按提示设置6位数字支付密码，用于药店购药等付款。"}
+	p.figs, p.durs = Figures(p.Text), Figures(p.Text)
+	if fits(askCount, p, newAskContext("医保码密码几位？")) == 0 {
+		t.Error("6位数字 does not answer 密码几位")
+	}
+	if fits(askCount, p, newAskContext("鉴定要几位专家？")) != 0 {
+		t.Error("6位数字 answers 几位专家")
 	}
 }

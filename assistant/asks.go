@@ -53,7 +53,7 @@ var askCues = []askCue{
 	{askFloor, regexp.MustCompile(`几楼|几层|哪一?层|哪个楼|几号窗口|哪个窗口|几号楼`)},
 	{askQueue, regexp.MustCompile(`排队[^，。？?]{0,4}(多久|多长时间|几个小时|多少时间|几天)|(多久|多长时间)[^，。？?]{0,2}排(上|到)`)},
 	{askFee, regexp.MustCompile(`收费|收不收|手续费|工本费|要钱吗|花钱吗|收钱|免费吗|要不要钱|掏钱吗`)},
-	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少|(几|多少)倍`)},
+	{askRatio, regexp.MustCompile(`率[^，。？?]{0,6}(多少|几)|(几|多少)个点|比例|百分之(几|多少)|几成|多少比例|报(销)?多少|按多少|的多少|打几折|(几|多少)个?百分点|比[^，。？?]{0,8}(低|高|少|多)(了)?多少|(几|多少)倍`)},
 	{askFormula, regexp.MustCompile(`怎么算|咋算|如何计算|怎样计算|怎么计算|按什么算|计算方法|算法|除以几|除以多少`)},
 	// a number of months or days named as such (计发月数是多少, 天数是几天): a period
 	{askPeriod, regexp.MustCompile(`(月数|天数)[^，。？?]{0,3}(多少|几)`)},
@@ -91,7 +91,7 @@ var askCues = []askCue{
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个工作日|个月)(以|之)?(内|里头|里)(要|得|需要|必须|应该|应当)(去)?[^，。？?我]{0,6}(申请|告知|报告|报送|申报|说一声|登记|备案|提出|办理|办|交|报)`)},
 	{askDeadline, regexp.MustCompile(`(多少|几)(天|日|个月|个工作日|个小时|小时)(以|之)?内|(多少|几)天(里头|之内|以内|里)|多长时间(以|之)?内|多久(之|以)?内|最迟|最晚|期限|截止|(天数|时间)(限制|要求)|过了多久|超过多(长时间|久)|多久不|多长时间不|得做一回|做一回|提前多(长时间|久)|提前(几|多少)(个)?(天|日|工作日|月)|多久要|要在多少天`)},
 	{askProcessing, regexp.MustCompile(`多久|多长时间|(多少|几天)日子|多少时间|几分钟|多少分钟|几时|多会儿|几个工作日|多少个?工作日|几个?(礼拜|星期)|多少周|几周|几个钟头|(啥|什么)时候(能|才能|可以)(拿到|办好|办下来|下来|批下来|到账)|几天|多少天|几个小时|多少(个)?小时|时限|办结|出结果|到账`)},
-	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟钱]|几趟|多少趟`)},
+	{askCount, regexp.MustCompile(`几寸|几次|多少次|几回|多少回|几种|多少种|几位|多少位|几项|多少项|几个人|多少人|(^|[^好])(几|多少)(名|家|所)|(^|[^好])(几|多少)个[^月工小人百礼星钟钱点]|几趟|多少趟`)},
 	{askDate, regexp.MustCompile(`几月(份)?[^个]|几月(份)?$|哪年|哪一年|什么时候(开始|起)|啥时候(开始|起)|从(什么|啥)时候|几月份|几号开始|哪天开始|何时开始|(啥|什么)时候退|哪年哪月|(每个?月)?几号(发|到账|打|扣|开始|截止|前|之前)?|哪(天|一号|号)(发|到账|打|扣)|哪(一)?天(起|以后|以前|之前|之后|开始|前|后)|(啥|什么)时候截止的|(哪天|哪一天|几号|几月几号|几月几日)截止|(最迟|最晚)(是)?(哪天|哪一天|几号|几月几号|几月几日|什么时候|啥时候)|(是|在)(啥|什么)时候[？?]?$|从哪(一)?天|(哪(一)?天|(啥|什么)时候)(开通|实行|实施|施行|执行|生效|上线)|(啥|什么)时候(以前|之前)`)},
 }
 
@@ -972,6 +972,9 @@ var (
 	peopleCount = regexp.MustCompile(`\d+(个|名|位)?人|\d+名|\d+位[^数]`)
 )
 
+// digitsAsk asks how many digits (密码几位, 卡号多少位): 位 counts digits there, not people.
+var digitsAsk = regexp.MustCompile(`(密码|号码|数字|编号|卡号|账号|验证码)[^，。？?]{0,4}(几|多少)位`)
+
 // deliveryAsk asks how long until something reaches the person (寄到家里得几天); a passage
 // answers it only when it speaks of sending (寄, 送达), not with the office's time to process.
 var (
@@ -1031,7 +1034,7 @@ func newAskContext(q string) *askContext {
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
-		people: peopleAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
+		people: peopleAsk.MatchString(q) && !digitsAsk.MatchString(q), delivery: deliveryAsk.MatchString(q), flow: moneyFlow(q), visits: visitsAsk.MatchString(q),
 		fine: strings.Contains(q, "罚"), validity: strings.Contains(q, "有效"), calendar: calendarAsk.MatchString(q), month: strings.Contains(q, "几月"), payer: payerAsked(q), often: oftenAsk.MatchString(q), shift: shiftAsked(q),
 		counter: countedIn(q), points: pointsAsk.MatchString(q), payday: paydayAsk.MatchString(q), enacted: enactedAsk.MatchString(q), whichDay: whichDayAsk.MatchString(q), inYuan: inYuanAsk.MatchString(q), bound: boundAsk.MatchString(q), base: baseAsk.MatchString(q)}
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
