@@ -193,8 +193,28 @@ func newQuestion(q string) question {
 	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: factsIn(q), thingName: askedThingName(words), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
-// factsIn returns the figures a person says of their own case in s (交了仨年, 60岁).
-func factsIn(s string) []Figure { return Figures(numeralsToDigits(spokenDigits.Replace(s))) }
+// factsIn returns the figures a person says of their own case in s (交了仨年, 60岁); a figure said
+// as a bound (不到5年, 超过10年) keeps the word of the bound in its Text, for toldIn.
+func factsIn(s string) []Figure {
+	s = numeralsToDigits(spokenDigits.Replace(s))
+	figs := Figures(s)
+	at := 0
+	for i, f := range figs {
+		j := strings.Index(s[at:], f.Text)
+		if j < 0 {
+			continue
+		}
+		j += at
+		if m := boundBefore.FindString(s[:j]); m != "" {
+			figs[i].Text = m + f.Text
+		}
+		at = j + len(f.Text)
+	}
+	return figs
+}
+
+// boundBefore finds the word of a bound just before a figure (交社保不到5年).
+var boundBefore = regexp.MustCompile(`(不到|不满|不足|没到|没满|没有|未满|未到|少于|低于|不够|超过|多于|高于|超了)$`)
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
 // about: 冒领 (taking a dead relative's pension) is what the law calls 骗取, 三胎 its 第三个子女.
@@ -1512,11 +1532,24 @@ func toldIn(facts []Figure, unit string) []float64 {
 			continue
 		}
 		if v, err := strconv.ParseFloat(f.Value, 64); err == nil {
+			switch {
+			case belowSaid.MatchString(f.Text):
+				v -= 0.5 // 不到5年: less than 5 years, the tier 不满5年
+			case aboveSaid.MatchString(f.Text):
+				v += 0.5 // 超过10年: the tier 10年以上
+			}
 			out = append(out, v)
 		}
 	}
 	return out
 }
+
+// belowSaid and aboveSaid find a figure the person said as a bound of their case (不到5年,
+// 超过10年), in the Text factsIn gives it.
+var (
+	belowSaid = regexp.MustCompile(`^(不到|不满|不足|没到|没满|没有|未满|未到|少于|低于|不够)`)
+	aboveSaid = regexp.MustCompile(`^(超过|多于|高于|超了)`)
+)
 
 // ruleTiers splits a rule into its tiers, the pieces before the first tier and the unit the
 // tiers are by.

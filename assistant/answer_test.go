@@ -161,8 +161,11 @@ func TestSelectTier(t *testing.T) {
 		{"交了3年", "累计交满1年不满5年，最多领12个月", true},
 		{"交了12年", "累计交满10年最多24个月", true},
 		{"我在西安", "", false},
+		{"交了不到五年", "累计交满1年不满5年，最多领12个月", true}, // a bound of the case told
+		{"交了超过10年", "累计交满10年最多24个月", true},
+		{"交了5年", "累计交满5年不满10年最多18个月", true},
 	} {
-		got, unit, ok := selectTier(rule, Figures(c.facts))
+		got, unit, ok := selectTier(rule, factsIn(c.facts))
 		if got != c.want || ok != c.ok || unit != "年" {
 			t.Errorf("%s: %q %q %v", c.facts, got, unit, ok)
 		}
