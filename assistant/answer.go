@@ -172,6 +172,17 @@ type question struct {
 	full string
 	// choice: the question asks which of two figures holds (按98天发还是按158天发).
 	choice bool
+	// ac is what fits needs to know of text, read once for every kind asked (askContext)
+	ac *askContext
+}
+
+// askContext returns what fits needs to know of the question: read once when planAnswer has
+// read it for this text, else now.
+func (q question) askContext() *askContext {
+	if q.ac != nil && q.ac.text == q.text {
+		return q.ac
+	}
+	return newAskContext(q.text)
 }
 
 func newQuestion(q string) question {
@@ -190,7 +201,8 @@ func newQuestion(q string) question {
 		}
 	}
 	asks := figureAsks(q)
-	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: factsIn(q), thingName: askedThingName(words), thing: askedThing(words), thingKind: askedThingKind(words), fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
+	thingName, thing, thingKind := askedThings(words)
+	return question{text: q, norm: strings.ReplaceAll(q, "缴", "交"), insurance: onlyInsurance(q), topic: topic, asks: asks, facts: factsIn(q), thingName: thingName, thing: thing, thingKind: thingKind, fee: askedFee(q), named: namedIn(q), grades: gradesIn(q), movedFrom: moved, kin: kinIn(strings.ReplaceAll(q, "娃", "子女")), full: q, document: documentNamed.MatchString(q), procedures: proceduresIn(q), groups: groupsIn(q), stays: len(moved) == 0 && !crossing.MatchString(q) && !elsewhereWords.MatchString(q), choice: choiceAsk.MatchString(q), national: strings.Contains(q, "国家") || strings.Contains(q, "全国")}
 }
 
 // factsIn returns the figures a person says of their own case in s (交了仨年, 60岁); a figure said
@@ -305,6 +317,15 @@ func askedFee(q string) string {
 		return strings.TrimPrefix(m, string([]rune(m)[:1])) // the charge's own two characters (检费 of 体检费)
 	}
 	return ""
+}
+
+// askedThings returns at once what askedThingName, askedThing and askedThingKind return.
+func askedThings(q string) (string, map[string]bool, map[string]bool) {
+	name := askedThingName(q)
+	if name == "" {
+		return "", nil, nil
+	}
+	return name, bigrams(name), bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[2])
 }
 
 // askedThingKind returns the bigrams of the kind of the thing askedThing finds (补助金 of
@@ -540,7 +561,7 @@ func rankPassages(q question, gps []*guidePassages, kind askKind, limit int) []s
 	namedGuide, namedLen := namedAmong(q, gps)
 	var ac *askContext
 	if kind != "" {
-		ac = newAskContext(q.text)
+		ac = q.askContext()
 	}
 	for gi, gp := range gps {
 		prior := [3]float64{0.12, 0.05, 0}[min(gi, 2)]
@@ -1691,6 +1712,9 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 		p.none = true
 		return p
 	}
+	if len(q.asks) > 0 {
+		q.ac = newAskContext(q.text) // the same for every kind asked
+	}
 	if !followUp && otherProduct(q.text, gps) {
 		return answerPlan{none: true}
 	}
@@ -1725,8 +1749,8 @@ func planAnswer(q question, gps []*guidePassages, followUp bool) answerPlan {
 			}
 			// 55岁退休的又是多少个月: the case this clause tells comes before the question's others
 			sub.facts = append(factsIn(c), q.facts...)
-			if th := askedThing(c); th != nil {
-				sub.thing, sub.thingKind, sub.thingName = th, askedThingKind(c), askedThingName(c)
+			if name, th, kind := askedThings(c); th != nil {
+				sub.thing, sub.thingKind, sub.thingName = th, kind, name
 			}
 			for _, k := range sub.asks {
 				if neverInGuides(k) {

@@ -705,6 +705,7 @@ var actionWords = [][]string{
 // askContext is what fits needs to know of a question, read once per ranking rather than once
 // per passage.
 type askContext struct {
+	text      string          // the question read
 	unit      map[string]bool // the units a duration asked in one unit is answered in (askedUnit)
 	day       bool            // 几号: a day of the month is asked
 	statutory bool            // the law's time limit is asked (法定, 法规)
@@ -1030,7 +1031,7 @@ var (
 )
 
 func newAskContext(q string) *askContext {
-	ac := &askContext{unit: askedUnit(q), day: dayAsk.MatchString(q),
+	ac := &askContext{text: q, unit: askedUnit(q), day: dayAsk.MatchString(q),
 		statutory: statutoryWords.MatchString(q), promised: strings.Contains(q, "承诺"),
 		ofWage: monthsOfWageAsk.MatchString(q), raisedTo: raisedToAsk.MatchString(q), yuan: yuanAsk.MatchString(q),
 		lowest: lowestAsk.MatchString(q), highest: highestAsk.MatchString(q), duty: dutyAsk.MatchString(q), total: totalAsk.MatchString(q), times: timesAsk.MatchString(q),
