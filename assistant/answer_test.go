@@ -1053,3 +1053,18 @@ func TestDigitsAsked(t *testing.T) {
 		t.Error("6位数字 answers 几位专家")
 	}
 }
+
+// The years one may pay back (最多能补缴几年) are said only by a passage about paying back, not
+// by the years to pay in (职工养老交满15年的).
+func TestBackPayYears(t *testing.T) {
+	t.Parallel()
+	ac := newAskContext("城乡居民养老保险往年没交的，最多能补缴几年？")
+	merge := &Passage{Text: "职工养老交满15年的，把居民养老并入职工养老。"}
+	back := &Passage{Text: "欠缴的可以按规定补缴，最多补缴5年。"}
+	for _, p := range []*Passage{merge, back} {
+		p.figs, p.durs = Figures(p.Text), Figures(p.Text)
+	}
+	if fits(askYears, merge, ac) != 0 || fits(askYears, back, ac) == 0 {
+		t.Errorf("fits %.2f for the years paid in, %.2f for the years paid back", fits(askYears, merge, ac), fits(askYears, back, ac))
+	}
+}

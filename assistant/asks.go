@@ -588,6 +588,9 @@ func fits(k askKind, p *Passage, ac *askContext) float64 {
 			score -= 0.4 // ages that are not what anything is raised to (不能早于原来的60岁)
 		}
 	case askYears:
+		if ac.backPay && !strings.Contains(text, "补") {
+			return 0 // the years one may pay back (最多能补缴几年) are not years to pay in at all
+		}
 		if ac.shift != 0 && shiftElsewhere(p.Text, ac.shift) {
 			return 0 // 最多提前3年 does not say how far one may delay, nor the reverse
 		}
@@ -745,6 +748,7 @@ type askContext struct {
 	highest  bool // the highest amount is asked (最高多少, 最多)
 	percent  bool // a percentage is asked (百分之几, 几个点): a multiple (3倍) does not say it
 	closing  bool // the date something closes is asked (哪天截止, 最迟哪天)
+	backPay  bool // the years one may pay back are asked (能补缴几年)
 }
 
 // yuanAsk asks for the amount itself in money (具体多少钱, 几块钱, 多少元): a share of a wage
@@ -1041,7 +1045,7 @@ func newAskContext(q string) *askContext {
 	if m := anchorAsk.FindStringSubmatch(q); m != nil {
 		ac.anchor = m[1]
 	}
-	ac.percent, ac.closing = percentAsk.MatchString(q), dateClosing.MatchString(q)
+	ac.percent, ac.closing, ac.backPay = percentAsk.MatchString(q), dateClosing.MatchString(q), backPayAsk.MatchString(q)
 	for _, group := range actionWords {
 		for _, w := range group {
 			if strings.Contains(q, w) {
@@ -1090,6 +1094,9 @@ func onlyBases(text string) bool {
 	}
 	return n > 0
 }
+
+// backPayAsk asks how many years one may pay back (最多能补缴几年, 能补交多少年).
+var backPayAsk = regexp.MustCompile(`补(缴|交)?[^，。？?]{0,2}(几|多少)(年|个月)`)
 
 // percentAsk asks a percentage (百分之几, 百分比, 几个点).
 var percentAsk = regexp.MustCompile(`百分之|百分比|(几|多少)个?(百分)?点`)
