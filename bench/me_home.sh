@@ -3,7 +3,7 @@
 # connections) and throughput against a bare Fiber plaintext server in the same run (wrk -t1 -c64,
 # as shared/tools/loadmix), over a store filled by bench/megen (tokens in DATA_DIR/tokens.txt).
 # Who each request is (bench/me_home.lua), after a warm-up at 16 connections in the same mode
-# (WARM seconds: 3, or 30 with ZIPF=1, the home cache's TTL, so that the runs see the steady mix
+# (WARM seconds: 3, or 120 with ZIPF=1, the home cache's TTL, so that the runs see the steady mix
 # of hits and misses rather than a cache still filling):
 #   (default)  any of the people of the file, uniformly: with 100k people nearly every request
 #              misses the home and token caches; the worst case, the cost of a miss.
@@ -22,7 +22,7 @@ set -eu
 here=$(dirname "$(readlink -f "$0")")
 data=$1; dburl=${2:-}
 secs=${SECS:-10}
-mode=${HOT:-}; warm=${WARM:-3}; [ -n "${ZIPF:-}" ] && { mode=zipf; warm=${WARM:-30}; }
+mode=${HOT:-}; warm=${WARM:-3}; [ -n "${ZIPF:-}" ] && { mode=zipf; warm=${WARM:-120}; }
 command -v wrk >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 bin=${BIN:-}; built=
 if [ -z "$bin" ]; then bin=$(mktemp -u); built=$bin; (cd "$here/.." && go build -o "$bin" ./cmd/shebao); fi
@@ -46,11 +46,14 @@ pgstat() { # the stat files of the postgres backends serving the benchmark's dat
   echo /dev/null; [ -n "$dburl" ] || return 0
   for p in $(pgrep -x postgres); do grep -q "^postgres: .* $dbname " /proc/$p/cmdline 2>/dev/null && echo /proc/$p/stat; done; return 0; }
 rps() { wrk -t1 -c64 -d${secs}s "$@"; }
-cpu0=$(ticks /proc/$pid/stat); pg0=$(ticks $(pgstat))
+# the home cache's hits and misses so far (shebao_home_cache_requests_total)
+counts() { curl -s "$base/metrics" | awk '/^shebao_home_cache_requests_total/ {v[$1] = $2} END {printf "%d %d", v["shebao_home_cache_requests_total{result=\"hit\"}"], v["shebao_home_cache_requests_total{result=\"miss\"}"]}'; }
+m0=$(counts); cpu0=$(ticks /proc/$pid/stat); pg0=$(ticks $(pgstat))
 out=$(rps -s "$here/me_home.lua" "$base" -- "$data/tokens.txt" $mode)
-cpu1=$(ticks /proc/$pid/stat); pg1=$(ticks $(pgstat))
+cpu1=$(ticks /proc/$pid/stat); pg1=$(ticks $(pgstat)); m1=$(counts)
 home=$(echo "$out" | awk '/Requests\/sec/ {print $2}'); n=$(echo "$out" | awk '/requests in/ {print $1}')
 plain=$(rps "http://127.0.0.1:$ptport/" | awk '/Requests\/sec/ {print $2}')
 echo "home=$home plaintext=$plain ratio=$(python3 -c "print(round($home/$plain,3))")"
 hz=$(getconf CLK_TCK)
 echo "server CPU per request: $(python3 -c "print(round(($cpu1-$cpu0)/$hz/$n*1e6,1))") µs$([ -n "$dburl" ] && echo ", postgres $(python3 -c "print(round(($pg1-$pg0)/$hz/$n*1e6,1))") µs") (c64 run, $n requests)"
+echo "home cache in the c64 run: $(echo $m0 $m1 | awk '{h = $3 - $1; m = $4 - $2; printf "%d hits, %d misses (%.1f%%)", h, m, 100 * m / (h + m)}'); server RSS $(awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' /proc/$pid/status)"

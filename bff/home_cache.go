@@ -14,10 +14,14 @@ import (
 // Defaults of NewHomeCache.
 const (
 	DefaultHomeCacheSize = 50_000
-	// DefaultHomeCacheTTL bounds what no event reports: the 常用服务 popularity (itself recomputed
-	// every five minutes), the unread-notice count, and a person change on another replica whose
-	// event was lost because that replica stopped between the write and the publish.
-	DefaultHomeCacheTTL = 30 * time.Second
+	// DefaultHomeCacheTTL bounds what no event reports: the 常用服务 lists (everyone's popularity,
+	// itself re-read every minute or five, and the order of the person's own uses), and a change
+	// on another replica whose event was lost because that replica stopped between its write and
+	// the publish (a notice marked read, a profile or follow written). Everything else the home
+	// shows is reported: steps by application.changed, new notices by person.changed written in
+	// the notices' own transaction, guides by their publication. 30 s missed 7.1% of a Zipf mix
+	// over 100k people at 20k requests/s, 2 min 5.3% (a simulation; BENCHMARKS.md, #20).
+	DefaultHomeCacheTTL = 2 * time.Minute
 )
 
 // HomeCacheOptions configures NewHomeCache; zero fields take defaults: Size people kept, one not
@@ -38,6 +42,8 @@ type HomeCache struct {
 	// floor is the newest invalidation the cache no longer remembers per person (a dropped
 	// tombstone, or InvalidateAll): a body computed before it is not stored.
 	floor uint64
+	// hits and misses count get's answers (shebao_home_cache_requests_total).
+	hits, misses uint64
 }
 
 // homeEntry is a cached body, or a tombstone saying the person's home changed at seq.
@@ -113,8 +119,10 @@ func (h *HomeCache) get(subject, name, day string) (body []byte, etag string, ok
 	defer h.mu.Unlock()
 	e, found := h.c.Get(subject)
 	if !found || e.tomb || e.name != name || e.day != day {
+		h.misses++
 		return nil, "", false
 	}
+	h.hits++
 	return e.body, e.etag, true
 }
 
@@ -131,6 +139,13 @@ func (h *HomeCache) put(subject, name, day string, from uint64, body []byte, eta
 		return
 	}
 	h.c.Put(subject, &homeEntry{seq: from, name: name, day: day, body: body, etag: etag})
+}
+
+// Counts returns how many gets found a fresh body (hits) and how many did not (misses).
+func (h *HomeCache) Counts() (hits, misses uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.hits, h.misses
 }
 
 // Invalidate drops subject's cached home, also one being computed right now.

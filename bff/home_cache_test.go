@@ -136,6 +136,13 @@ func TestHomeCacheETag(t *testing.T) {
 	if r := e.call(t, "alice", "GET", "/api/v1/me/home", "", "If-None-Match", etag); r.status != 200 || r.header.Get("ETag") == etag {
 		t.Fatalf("changed home: %d %q", r.status, r.header.Get("ETag"))
 	}
+	// the first read and the one after the change missed, the revalidation hit
+	m := do(t, e.srv.App(), "GET", "/metrics", strings.NewReader(""))
+	for _, want := range []string{`shebao_home_cache_requests_total{result="hit"} 1`, `shebao_home_cache_requests_total{result="miss"} 2`} {
+		if !strings.Contains(string(m.body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 func TestHomeCacheRules(t *testing.T) {

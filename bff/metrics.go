@@ -33,6 +33,20 @@ type series struct {
 	latency  prometheus.Observer
 }
 
+// homeCacheCollector reports the home cache's hits and misses as one counter by result.
+type homeCacheCollector struct{ h *HomeCache }
+
+var homeCacheDesc = prometheus.NewDesc("shebao_home_cache_requests_total",
+	"GET /api/v1/me/home answered from the home cache (hit) or computed (miss).", []string{"result"}, nil)
+
+func (c homeCacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- homeCacheDesc }
+
+func (c homeCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	hits, misses := c.h.Counts()
+	ch <- prometheus.MustNewConstMetric(homeCacheDesc, prometheus.CounterValue, float64(hits), "hit")
+	ch <- prometheus.MustNewConstMetric(homeCacheDesc, prometheus.CounterValue, float64(misses), "miss")
+}
+
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		reg: reg,

@@ -140,6 +140,7 @@ func New(d Deps) *Server {
 		s.Home = NewHomeCache(HomeCacheOptions{Now: s.now})
 	}
 	s.metrics = newMetrics(d.Registry)
+	_ = d.Registry.Register(homeCacheCollector{s.Home}) // once per registry, as the process collectors
 	cfg := fiber.Config{
 		AppName:               "shebao",
 		DisableStartupMessage: true,
