@@ -54,6 +54,7 @@ type homeEntry struct {
 	day  string // Beijing date of the reminders
 	body []byte
 	etag string
+	gz   []byte // body gzipped, made at the first request that accepts gzip (putGzip)
 }
 
 // NewHomeCache returns an empty cache; Follow connects it to the event log.
@@ -113,17 +114,28 @@ func (h *HomeCache) start() uint64 {
 	return h.seq
 }
 
-// get returns the cached body of subject for the token name and day, if it is fresh.
-func (h *HomeCache) get(subject, name, day string) (body []byte, etag string, ok bool) {
+// get returns the cached body of subject for the token name and day, if it is fresh, with its
+// gzipped form when one was made.
+func (h *HomeCache) get(subject, name, day string) (body []byte, etag string, gz []byte, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, found := h.c.Get(subject)
 	if !found || e.tomb || e.name != name || e.day != day {
 		h.misses++
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	h.hits++
-	return e.body, e.etag, true
+	return e.body, e.etag, e.gz, true
+}
+
+// putGzip keeps gz, the gzipped form of subject's body with etag, beside that body if it is
+// still the one cached.
+func (h *HomeCache) putGzip(subject, etag string, gz []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, found := h.c.Peek(subject); found && !e.tomb && e.etag == etag {
+		e.gz = gz
+	}
 }
 
 // put stores a body whose computation began at sequence from, unless the person's home was

@@ -1,12 +1,16 @@
 package bff
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"shebao/internal/application"
+	"shebao/internal/beijing"
 	"shebao/internal/db"
 	"shebao/internal/dbtest"
 	"shebao/internal/event"
@@ -145,12 +149,49 @@ func TestHomeCacheETag(t *testing.T) {
 	}
 }
 
+// A client that takes gzip gets the same home gzipped, with its own validator; the gzipped form
+// is made once per cached body, and either validator revalidates.
+func TestHomeGzip(t *testing.T) {
+	e := newMeEnv(t, dbtest.SQLite(t), MeLimits{})
+	plain := e.call(t, "alice", "GET", "/api/v1/me/home", "")
+	z := e.call(t, "alice", "GET", "/api/v1/me/home", "", "Accept-Encoding", "gzip, deflate, br")
+	if z.status != 200 || z.header.Get("Content-Encoding") != "gzip" || !strings.Contains(z.header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("gzip home: %d %v", z.status, z.header)
+	}
+	r, err := gzip.NewReader(bytes.NewReader([]byte(z.body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil || string(body) != string(plain.body) {
+		t.Fatalf("gunzipped home differs: %v\n%s\n%s", err, body, plain.body)
+	}
+	if len(z.body) >= len(plain.body) {
+		t.Errorf("gzipped %d bytes, plain %d", len(z.body), len(plain.body))
+	}
+	if plain.header.Get("Content-Encoding") != "" || z.header.Get("ETag") == plain.header.Get("ETag") {
+		t.Fatalf("validators: plain %q, gzip %q", plain.header.Get("ETag"), z.header.Get("ETag"))
+	}
+	// the gzipped form is kept beside the cached body (alice's token names her alice)
+	day := beijing.In(e.srv.now()).Format("2006-01-02")
+	if _, _, gz, ok := e.srv.Home.get("alice", "alice", day); !ok || !bytes.Equal(gz, []byte(z.body)) {
+		t.Fatal("the gzipped form was not kept")
+	}
+	for _, etag := range []string{plain.header.Get("ETag"), z.header.Get("ETag")} {
+		for _, ae := range []string{"", "gzip"} {
+			if r := e.call(t, "alice", "GET", "/api/v1/me/home", "", "If-None-Match", etag, "Accept-Encoding", ae); r.status != 304 {
+				t.Errorf("If-None-Match %s, Accept-Encoding %q: %d", etag, ae, r.status)
+			}
+		}
+	}
+}
+
 func TestHomeCacheRules(t *testing.T) {
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	h := NewHomeCache(HomeCacheOptions{Size: 2, TTL: time.Minute, Now: clock})
 	put := func(sub string) { h.put(sub, "n", "d1", h.start(), []byte(sub), "e-"+sub) }
-	hit := func(sub, name, day string) bool { _, _, ok := h.get(sub, name, day); return ok }
+	hit := func(sub, name, day string) bool { _, _, _, ok := h.get(sub, name, day); return ok }
 
 	put("a")
 	if !hit("a", "n", "d1") || hit("a", "other name", "d1") || hit("a", "n", "d2") {
