@@ -1,0 +1,36 @@
+package search
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestSearchColloquial checks that everyday words for the guides' terms find the guide that
+// uses the term: 瘫在床上 for 行动不便, 冒领 for 骗取, 假肢 for
+// 辅助器具, 农合 for 城乡居民医保.
+func TestSearchColloquial(t *testing.T) {
+	t.Parallel()
+	s := openSeeded(t, nil, seedGuides(t))
+	tests := []struct{ q, first string }{
+		{"我妈中风躺床上起不来，能不能请工作人员到家里来办", "上门服务"},
+		{"老人瘫痪了出不了门，社保的事咋办", "上门服务"},
+		{"有人冒领养老金会被罚多少", "资格认证"},
+		{"工伤以后想换个假肢", "辅助器具"},
+		{"老伤又犯了能报销不", "旧伤复发"},
+		{"农合一年交多少", "城乡居民基本医疗保险"},
+	}
+	for _, tt := range tests {
+		resp, err := s.Search(context.Background(), Request{Query: tt.q})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.q, err)
+		}
+		if len(resp.Results) == 0 {
+			t.Errorf("%s: no results", tt.q)
+			continue
+		}
+		if got := resp.Results[0].Title; !strings.Contains(got, tt.first) {
+			t.Errorf("%s: first %s, want %s", tt.q, got, tt.first)
+		}
+	}
+}
