@@ -1068,3 +1068,18 @@ func TestBackPayYears(t *testing.T) {
 		t.Errorf("fits %.2f for the years paid in, %.2f for the years paid back", fits(askYears, merge, ac), fits(askYears, back, ac))
 	}
 }
+
+// Dialect and colloquial function words (俺, 咋, 啥, 到底) are no part of what a question is
+// about: they make no topic bigrams that would weigh as words the guides never use.
+func TestTopicLeavesOutDialectWords(t *testing.T) {
+	for _, q := range [][2]string{
+		{"俺咋领失业金呀", "领失业金"},
+		{"俺们到底咋领失业金嘛", "领失业金"},
+		{"听说您那边能补缴养老", "能补交养老"},
+	} {
+		got, want := newQuestion(q[0]).topic, newQuestion(q[1]).topic
+		if !maps.Equal(got, want) {
+			t.Errorf("topic of %q = %v, want that of %q: %v", q[0], got, q[1], want)
+		}
+	}
+}
