@@ -1612,12 +1612,16 @@ func sub(s string, m []int, i int) string {
 // elementTopic reports how well a guide covers what the question is about: the share of the
 // question's topic words found anywhere in the guide.
 // A question that names nothing of the guide's name and whose own words the guide mostly does
-// not use (住房公积金怎么提出来) is about something else, however its chatter matches.
+// not use (住房公积金怎么提出来) is about something else, however its chatter matches. What it
+// names of the guide's name is weighed as everywhere (a word no retrieved guide uses weighs
+// less) and read with the guides' words for the question's (瘫在 → 行动不便, 上门 → 上门服务):
+// a colloquial question says many words no guide writes (老汉, 炕上) around the few it shares.
 func elementTopic(q question, gp *guidePassages) float64 {
-	if coverageOf(q.topic, gp.names) < 0.2 && coverageOf(q.topic, gp.all) < 0.4 {
+	all := q.coverage(gp.all)
+	if q.coverage(gp.names) < 0.25 && coverageOf(q.topic, gp.all) < 0.4 {
 		return 0
 	}
-	return q.coverage(gp.all)
+	return all
 }
 
 // Offers of the hotline that end every answer.

@@ -1083,3 +1083,40 @@ func TestTopicLeavesOutDialectWords(t *testing.T) {
 		}
 	}
 }
+
+// A colloquial question about a guide says many words no guide writes (老汉, 炕上); whether it
+// names the guide's matter is read with weights and the guides' words for its own (瘫在 → 卧床,
+// as the search synonym table gives them), so it is answered from the guide rather than refused.
+func TestColloquialQuestionAnswered(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	w := wordingCorpus{corpus, map[string]string{"瘫在": "行动不便", "上门": "上门服务"}}
+	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = w, corpus })
+	for _, c := range []struct{ q, code string }{
+		{"我家老汉瘫在炕上，去不了大厅，社保的事能叫人上门来办不", "SX-ZH-009"},
+	} {
+		a, err := s.Answer(context.Background(), "", c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.NoAnswer || len(a.Citations) == 0 || a.Citations[0].Code != c.code {
+			t.Errorf("%s: %s %q", c.q, citationCodes(a.Citations), a.Text)
+		}
+	}
+}
+
+// wordingCorpus is the seed corpus with a few of the search synonym table's entries.
+type wordingCorpus struct {
+	*Corpus
+	terms map[string]string
+}
+
+func (w wordingCorpus) GuideTerms(q string) [][2]string {
+	var out [][2]string
+	for term, guide := range w.terms {
+		if strings.Contains(q, term) {
+			out = append(out, [2]string{term, guide})
+		}
+	}
+	return out
+}
