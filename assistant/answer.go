@@ -358,8 +358,10 @@ func thingNamed(q string) string {
 	return best
 }
 
-// unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
-const unknownWeight = 0.35
+// unknownWeight is the weight of a question bigram that none of the retrieved guides uses. A
+// colloquial question tells much of the person's story in such words (钢管砸了, 拖着不管) around
+// the few that name the matter: they weigh less than a third of a word the guides use.
+const unknownWeight = 0.3
 
 // weigh sets the weight of each topic bigram from the words of the retrieved guides.
 func (q *question) weigh(gps []*guidePassages) {
