@@ -75,6 +75,12 @@ func TestDetectElements(t *testing.T) {
 		"手机上怎么办":       "channels",
 		"办退休要跑几次":      "visits",
 		"生育津贴的政策依据是什么": "basis",
+		// colloquial and dialect cues
+		"去乡上领钱要带些啥": "materials",
+		"补张社保卡得掏多少": "fee",
+		"认证在哪搭办":    "locations",
+		"办退休要跑几回":   "visits",
+		"失业金咋申请":    "steps",
 	} {
 		var got []string
 		for _, e := range DetectElements(q) {
