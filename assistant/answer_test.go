@@ -92,6 +92,7 @@ func TestFigureAsks(t *testing.T) {
 		{"领失业金期间找到新工作了，多少天内要告诉社保", "deadline"}, // the person tells, not the office
 		{"领退休金的人多长时间要刷一回脸认证", "deadline"},      // how often the person must act
 		{"俺爹多长时间得在手机上刷一回脸", "deadline"},        // with more words between
+		{"俺爸退休好几年了，交了十几年，养老金咋停了", ""},          // a vague number told asks nothing
 		{"证书下来以后多长时间之内要去申请", "deadline"},
 		{"公司交失业保险要满多长时间才能拿稳岗返还", "years"}, // a time to serve first
 		{"居民养老选哪一档最划算", "decision"},

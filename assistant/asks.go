@@ -120,7 +120,13 @@ var clockTime = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
 
 // figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
 // different kinds. A duration word counts once, as the most specific kind.
+// toldNumbers blanks the 几 of a vague number the person tells (退休好几年了, 交了十几年, 这几年),
+// which asks nothing; the replacement keeps every position (one character for one).
+var toldNumbers = strings.NewReplacer("好几", "好数", "十几", "十数", "几十", "数十", "这几年", "这数年",
+	"那几年", "那数年", "头几年", "头数年")
+
 func figureAsks(q string) []askKind {
+	q = toldNumbers.Replace(q)
 	type hit struct {
 		kind askKind
 		pos  int
