@@ -84,9 +84,9 @@ func IsAccountQuestion(text string) bool {
 
 // ruleAsked finds a question that, though it speaks of the person's own payments or account,
 // asks the rule that applies to them, which the guides give: what it takes (交了多少年才能领),
-// what to do (缴费年限不够咋办), a bound (我的缴费基数最低是多少), or whether one may (我卡里的钱
+// what to do (缴费年限不够咋办, 补交要不要交滞纳金), a bound (我的缴费基数最低是多少), or whether one may (我卡里的钱
 // 能取出来吗, 我的个人账户能继承吗). How much one may draw (我能领多少) stays with the records.
-var ruleAsked = regexp.MustCompile(`才(能|可以|算|给|行|够)|(咋|怎么|怎样|如何)(办|弄|整)|最(低|高|少|多)(是|要|能|得)?(多少|几)|` +
+var ruleAsked = regexp.MustCompile(`才(能|可以|算|给|行|够)|要不要|用不用|需不需要|需要不需要|(咋|怎么|怎样|如何)(办|弄|整)|最(低|高|少|多)(是|要|能|得)?(多少|几)|` +
 	`(能|可以|可不可以|能不能)[^多几？?，,]{0,12}(吗|不|么)[？?。！!]?$`)
 
 // recordsAsked reports whether text asks about the person's own records.

@@ -37,7 +37,7 @@ func TestRouteRules(t *testing.T) {
 				"养老认证多久认证一次", "鉴定结论几天内通知我", "工伤认定的流程分几步",
 				// the rule that applies to one's own payments or account, which the guides give
 				"我交了多少年才能领养老金", "俺缴费年限不够15年咋办", "我的缴费基数最低是多少", "我卡里的钱能取出来吗",
-				"我的个人账户能继承吗", "我们单位交了多少才算足额")},
+				"我的个人账户能继承吗", "我们单位交了多少才算足额", "俺单位少交了几个月社保，补交要不要交滞纳金")},
 		{"greeting", IsGreeting,
 			[]string{"你好", "您好！", "在吗", "谢谢", "hello", "好的谢谢"},
 			append(common, "你好，社保卡丢了怎么办")},

@@ -41,10 +41,10 @@ func TestGuideTermsColloquial(t *testing.T) {
 	t.Parallel()
 	s := openEmpty(t, nil)
 	pairs := map[string]bool{}
-	for _, p := range s.GuideTerms("男的过了多大岁数，自己掏的钱几天能报，材料要补啥，决定多久送到手上，去乡上领钱，卡叫人摸走了，打哪个电话告他，领失业金那阵子") {
+	for _, p := range s.GuideTerms("男的过了多大岁数，自己掏的钱几天能报，材料要补啥，决定多久送到手上，去乡上领钱，卡叫人摸走了，打哪个电话告他，领失业金那阵子，装个假腿，拿一笔钱走人") {
 		pairs[p[0]+">"+p[1]] = true
 	}
-	for _, want := range []string{"男的>男性", "多大岁数>年龄", "自己掏>垫付", "补啥>补正", "送到手上>送达", "领钱>领取", "摸走>挂失", "告他>投诉", "那阵子>期间"} {
+	for _, want := range []string{"男的>男性", "多大岁数>年龄", "自己掏>垫付", "补啥>补正", "送到手上>送达", "领钱>领取", "摸走>挂失", "告他>投诉", "那阵子>期间", "假腿>假肢", "一笔钱>一次性", "走人>解除劳动关系"} {
 		if !pairs[want] {
 			t.Errorf("GuideTerms: no %s in %v", want, pairs)
 		}
