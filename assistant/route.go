@@ -65,6 +65,8 @@ var accountPatterns = []*regexp.Regexp{
 	// paid to them (发了多少, 为啥少发了)
 	regexp.MustCompile(`我.{0,12}(出来了吗|出来了没|出来没|批了没|批了吗|做好了没|做好了吗|做好没|办下来没|办下来了吗|到账了吗|通过了吗|通过了没|怎么还没|咋还没|为啥还没|为什么还没|(发|领|拿|扣|到账)了多少|(为啥|为什么|怎么|咋)(少|多)(发|扣|给))`),
 	regexp.MustCompile(`(为啥|为什么|怎么|咋)(少|多)(发|扣|给)了`),
+	// a payment that changed from the last one (养老金咋比上个月少了两百多): only the records say why
+	regexp.MustCompile(`(养老金|退休金|失业金|津贴|补贴|抚恤金|工资|到账的|发的)[^，。？?]{0,8}(比|较)(上个?月|上回|上次|去年|以前|原来|之前)(少|多|低|高)`),
 	// how far one's case has gone (现在办到哪一步了), whether it passed (审核通过了没有), what was
 	// granted to one (给我们核了多少), and the dates of one's own case (我妈的认证下回哪天到期,
 	// 啥时候通知我去): only the records and the office know them
