@@ -93,7 +93,8 @@ var ruleAsked = regexp.MustCompile(`才(能|可以|算|给|行|够)|要不要|�
 
 // recordsAsked reports whether text asks about the person's own records.
 func recordsAsked(text string) bool {
-	text = strings.ReplaceAll(text, "俺", "我") // the Shaanxi and northern 俺 is 我
+	text = strings.ReplaceAll(text, "俺", "我")    // the Shaanxi and northern 俺 is 我
+	text = askOpening.ReplaceAllString(text, "") // 我想问下，社保卡里…: the 我 of asking is not the owner's
 	for _, p := range accountPatterns {
 		if p.MatchString(text) {
 			return true
@@ -101,6 +102,9 @@ func recordsAsked(text string) bool {
 	}
 	return false
 }
+
+// askOpening is how a person opens a question (我想问下, 我问一下, 我想了解): its 我 asks, it owns no record.
+var askOpening = regexp.MustCompile(`我(想|要)?(问|咨询|打听|了解|知道)(一)?(下|问)?`)
 
 var greetingWords = []string{"你好", "您好", "在吗", "在不在", "哈喽", "hello", "hi", "谢谢", "多谢", "感谢", "好的", "嗯", "早上好", "晚上好", "下午好", "再见", "拜拜"}
 
