@@ -358,8 +358,10 @@ func thingNamed(q string) string {
 	return best
 }
 
-// unknownWeight is the weight of a question bigram that none of the retrieved guides uses.
-const unknownWeight = 0.35
+// unknownWeight is the weight of a question bigram that none of the retrieved guides uses. A
+// colloquial question tells much of the person's story in such words (钢管砸了, 拖着不管) around
+// the few that name the matter: they weigh less than a third of a word the guides use.
+const unknownWeight = 0.3
 
 // weigh sets the weight of each topic bigram from the words of the retrieved guides.
 func (q *question) weigh(gps []*guidePassages) {
@@ -1612,12 +1614,16 @@ func sub(s string, m []int, i int) string {
 // elementTopic reports how well a guide covers what the question is about: the share of the
 // question's topic words found anywhere in the guide.
 // A question that names nothing of the guide's name and whose own words the guide mostly does
-// not use (住房公积金怎么提出来) is about something else, however its chatter matches.
+// not use (住房公积金怎么提出来) is about something else, however its chatter matches. What it
+// names of the guide's name is weighed as everywhere (a word no retrieved guide uses weighs
+// less) and read with the guides' words for the question's (瘫在 → 行动不便, 上门 → 上门服务):
+// a colloquial question says many words no guide writes (老汉, 炕上) around the few it shares.
 func elementTopic(q question, gp *guidePassages) float64 {
-	if coverageOf(q.topic, gp.names) < 0.2 && coverageOf(q.topic, gp.all) < 0.4 {
+	all := q.coverage(gp.all)
+	if q.coverage(gp.names) < 0.25 && coverageOf(q.topic, gp.all) < 0.4 {
 		return 0
 	}
-	return q.coverage(gp.all)
+	return all
 }
 
 // Offers of the hotline that end every answer.

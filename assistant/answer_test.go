@@ -91,6 +91,8 @@ func TestFigureAsks(t *testing.T) {
 		{"社保卡丢了怎么办", ""},
 		{"领失业金期间找到新工作了，多少天内要告诉社保", "deadline"}, // the person tells, not the office
 		{"领退休金的人多长时间要刷一回脸认证", "deadline"},      // how often the person must act
+		{"俺爹多长时间得在手机上刷一回脸", "deadline"},        // with more words between
+		{"俺爸退休好几年了，交了十几年，养老金咋停了", ""},          // a vague number told asks nothing
 		{"证书下来以后多长时间之内要去申请", "deadline"},
 		{"公司交失业保险要满多长时间才能拿稳岗返还", "years"}, // a time to serve first
 		{"居民养老选哪一档最划算", "decision"},
@@ -1067,4 +1069,56 @@ func TestBackPayYears(t *testing.T) {
 	if fits(askYears, merge, ac) != 0 || fits(askYears, back, ac) == 0 {
 		t.Errorf("fits %.2f for the years paid in, %.2f for the years paid back", fits(askYears, merge, ac), fits(askYears, back, ac))
 	}
+}
+
+// Dialect and colloquial function words (俺, 咋, 啥, 到底) are no part of what a question is
+// about: they make no topic bigrams that would weigh as words the guides never use.
+func TestTopicLeavesOutDialectWords(t *testing.T) {
+	for _, q := range [][2]string{
+		{"俺咋领失业金呀", "怎么领失业金"},
+		{"俺们到底咋领失业金嘛", "怎么领失业金"},
+		{"听说您那边能补缴养老", "能补交养老"},
+	} {
+		got, want := newQuestion(q[0]).topic, newQuestion(q[1]).topic
+		if !maps.Equal(got, want) {
+			t.Errorf("topic of %q = %v, want that of %q: %v", q[0], got, q[1], want)
+		}
+	}
+}
+
+// A colloquial question about a guide says many words no guide writes (老汉, 炕上); whether it
+// names the guide's matter is read with weights and the guides' words for its own (瘫在 → 卧床,
+// as the search synonym table gives them), so it is answered from the guide rather than refused.
+func TestColloquialQuestionAnswered(t *testing.T) {
+	t.Parallel()
+	corpus := seedCorpus(t)
+	w := wordingCorpus{corpus, map[string]string{"瘫在": "行动不便", "上门": "上门服务"}}
+	s, _ := testService(t, func(o *Options) { o.Retriever, o.Guides = w, corpus })
+	for _, c := range []struct{ q, code string }{
+		{"我家老汉瘫在炕上，去不了大厅，社保的事能叫人上门来办不", "SX-ZH-009"},
+	} {
+		a, err := s.Answer(context.Background(), "", c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.NoAnswer || len(a.Citations) == 0 || a.Citations[0].Code != c.code {
+			t.Errorf("%s: %s %q", c.q, citationCodes(a.Citations), a.Text)
+		}
+	}
+}
+
+// wordingCorpus is the seed corpus with a few of the search synonym table's entries.
+type wordingCorpus struct {
+	*Corpus
+	terms map[string]string
+}
+
+func (w wordingCorpus) GuideTerms(q string) [][2]string {
+	var out [][2]string
+	for term, guide := range w.terms {
+		if strings.Contains(q, term) {
+			out = append(out, [2]string{term, guide})
+		}
+	}
+	return out
 }

@@ -66,7 +66,7 @@ var askCues = []askCue{
 	// the interval between two times (领完了隔多久还能再领): not the office's time
 	{askPeriod, regexp.MustCompile(`(隔|间隔|相隔)(多久|多长时间|几年|几个月|多少天)`)},
 	// how often in years (假肢几年能换一次): a time that comes round, not years paid in
-	{askDeadline, regexp.MustCompile(`(几年|多少年)(要|得|需要|能|可以|才能)?[^，。？?]{0,4}一(回|次)`)},
+	{askDeadline, regexp.MustCompile(`(几年|多少年)(要|得|需要|能|可以|才能)?[^，。？?]{0,8}一(回|次)`)},
 	// how many years a benefit is paid (失业金最长能领几年): its length, not years paid in
 	{askPeriod, regexp.MustCompile(`(领|发|享受)(多少|几)年`)},
 	{askYears, regexp.MustCompile(`(交|缴|满|够|干|工作)(满|够)?(了)?(多少|几)年|(交|缴)(够|满)(多长时间|多久|几个月|多少个月)|(交|缴)[^，。？?]{0,6}(多长时间|多久)(才|就)?(能|可以)?(领|享受|报)|多少年|几年|年限(是)?多少|提前几年|延几年`)},
@@ -79,7 +79,7 @@ var askCues = []askCue{
 	// a time counted from an event the person names (从受伤那天算有多长时间): the time they have
 	{askDeadline, regexp.MustCompile(`从[^，。？?]{1,10}(那天|那日|之日|当天|起)(开始)?(算|算起|计算)?[^，。？?]{0,4}(多长时间|多久|几天|多少天|几个月)`)},
 	// a duty that comes round again (多长时间要刷一回脸): how often the person must act
-	{askDeadline, regexp.MustCompile(`(多长时间|多久|几个月|多少天)(要|得|需要)?[^，。？?]{0,4}一(回|次)`)},
+	{askDeadline, regexp.MustCompile(`(多长时间|多久|几个月|多少天)(要|得|需要)?[^，。？?]{0,8}一(回|次)`)},
 	// a time that must be served first (要满多长时间才能拿, 连续干够多久): years of service
 	{askYears, regexp.MustCompile(`(满|够)(多长时间|多久)(才|就)?(能|可以)?`)},
 	// the office's time said with 内 comes first: "多少天内得给办完" is the office's, though 得…办
@@ -120,7 +120,13 @@ var clockTime = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
 
 // figureAsks returns the kinds of figure q asks for, in the order they are asked, at most two
 // different kinds. A duration word counts once, as the most specific kind.
+// toldNumbers blanks the 几 of a vague number the person tells (退休好几年了, 交了十几年, 这几年),
+// which asks nothing; the replacement keeps every position (one character for one).
+var toldNumbers = strings.NewReplacer("好几", "好数", "十几", "十数", "几十", "数十", "这几年", "这数年",
+	"那几年", "那数年", "头几年", "头数年")
+
 func figureAsks(q string) []askKind {
+	q = toldNumbers.Replace(q)
 	type hit struct {
 		kind askKind
 		pos  int

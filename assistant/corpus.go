@@ -134,7 +134,12 @@ func (c *Corpus) Retrieve(_ context.Context, query string, limit int) ([]Hit, er
 // questionWords carry no topic: they are removed before matching topics.
 var questionWords = strings.NewReplacer("怎么办", " ", "怎么样", " ", "怎么", " ", "什么", " ", "如何", " ", "多少", " ",
 	"哪里", " ", "哪儿", " ", "可以", " ", "能不能", " ", "需要", " ", "是不是", " ", "有没有", " ", "吗", " ", "呢", " ",
-	"了", " ", "的", " ", "我", " ", "你", " ", "吧", " ", "啊", " ", "要", " ", "请问", " ", "一下", " ", "自己", " ")
+	"了", " ", "的", " ", "我", " ", "你", " ", "吧", " ", "啊", " ", "要", " ", "请问", " ", "一下", " ", "自己", " ",
+	// the same said in dialect or colloquially (俺, 咋, 啥), and particles and fillers no guide
+	// writes: bigrams across them (俺老, 咋办) would weigh as words the guides never use
+	"为啥", " ", "咋样", " ", "咋", " ", "啥", " ", "俺们", " ", "俺", " ", "咱们", " ", "咱", " ", "您", " ",
+	"人家", " ", "到底", " ", "听说", " ", "那边", " ", "这边", " ", "呀", " ", "嘛", " ", "呗", " ", "啦", " ",
+	"哩", " ", "嘞", " ")
 
 // topicText folds variants (缴/交, Chinese numerals) and blanks out question and function
 // words, so that bigrams do not bridge them.

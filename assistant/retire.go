@@ -98,6 +98,7 @@ func IsRetirementQuestion(text string) bool {
 	if minYearsPattern.MatchString(text) {
 		return true
 	}
+	text = withoutReachedAge(text)
 	if !strings.Contains(text, "退休") && !strings.Contains(text, "退下来") {
 		return false
 	}
@@ -106,6 +107,20 @@ func IsRetirementQuestion(text string) bool {
 		return containsAny(text, []string{"哪年退休", "什么时候退休", "啥时候退休", "几岁退休", "提前退休", "能退休"})
 	}
 	return containsAny(text, retirementCues)
+}
+
+// reachedAge finds the retirement age told as reached (到了退休年龄, 退休年龄到了, 已达退休年龄).
+var reachedAge = regexp.MustCompile(`(已经|已)?(到了|达到|已达|满了|过了)(法定)?退休(的)?年龄(了)?|退休年龄(已经)?到了`)
+
+// withoutReachedAge leaves out of text the retirement age the person tells they have reached
+// (到了退休年龄社保才交了12年): it is told, not asked, unless asked whether (到了退休年龄了吗).
+func withoutReachedAge(text string) string {
+	return reachedAge.ReplaceAllStringFunc(text, func(m string) string {
+		if i := strings.Index(text, m) + len(m); strings.HasPrefix(text[i:], "吗") || strings.HasPrefix(text[i:], "没") {
+			return m
+		}
+		return ""
+	})
 }
 
 // ParseRetirementFacts reads the category and birth month from a question, in the forms people

@@ -61,6 +61,10 @@ func TestIsRetirementQuestion(t *testing.T) {
 		"办完退休多久能领到钱":      false,
 		"延迟退休以后我几岁退休":     true,
 		"我交了几年社保":         false,
+		// the retirement age told as reached is not asked
+		"俺到了退休年龄社保才交了12年，剩下的能一次交够不": false,
+		"退休年龄到了还差三年，能接着交不":          false,
+		"我到了退休年龄了吗":                 true,
 	} {
 		if got := IsRetirementQuestion(in); got != want {
 			t.Errorf("IsRetirementQuestion(%q) = %v, want %v", in, got, want)

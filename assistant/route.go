@@ -65,6 +65,8 @@ var accountPatterns = []*regexp.Regexp{
 	// paid to them (发了多少, 为啥少发了)
 	regexp.MustCompile(`我.{0,12}(出来了吗|出来了没|出来没|批了没|批了吗|做好了没|做好了吗|做好没|办下来没|办下来了吗|到账了吗|通过了吗|通过了没|怎么还没|咋还没|为啥还没|为什么还没|(发|领|拿|扣|到账)了多少|(为啥|为什么|怎么|咋)(少|多)(发|扣|给))`),
 	regexp.MustCompile(`(为啥|为什么|怎么|咋)(少|多)(发|扣|给)了`),
+	// a payment that changed from the last one (养老金咋比上个月少了两百多): only the records say why
+	regexp.MustCompile(`(养老金|退休金|失业金|津贴|补贴|抚恤金|工资|到账的|发的)[^，。？?]{0,8}(比|较)(上个?月|上回|上次|去年|以前|原来|之前)(少|多|低|高)`),
 	// how far one's case has gone (现在办到哪一步了), whether it passed (审核通过了没有), what was
 	// granted to one (给我们核了多少), and the dates of one's own case (我妈的认证下回哪天到期,
 	// 啥时候通知我去): only the records and the office know them
@@ -79,12 +81,20 @@ var accountPatterns = []*regexp.Regexp{
 // cannot see and never guesses. Asking which number to call about them (查交了多少年，打哪个电话问)
 // asks the guides' phone.
 func IsAccountQuestion(text string) bool {
-	return !phoneAsk.MatchString(text) && recordsAsked(text)
+	return !phoneAsk.MatchString(text) && recordsAsked(text) && !ruleAsked.MatchString(text)
 }
+
+// ruleAsked finds a question that, though it speaks of the person's own payments or account,
+// asks the rule that applies to them, which the guides give: what it takes (交了多少年才能领),
+// what to do (缴费年限不够咋办, 补交要不要交滞纳金), a bound (我的缴费基数最低是多少), or whether one may (我卡里的钱
+// 能取出来吗, 我的个人账户能继承吗). How much one may draw (我能领多少) stays with the records.
+var ruleAsked = regexp.MustCompile(`才(能|可以|算|给|行|够)|要不要|用不用|需不需要|需要不需要|(咋|怎么|怎样|如何)(办|弄|整)|最(低|高|少|多)(是|要|能|得)?(多少|几)|` +
+	`(能|可以|可不可以|能不能)[^多几？?，,]{0,12}(吗|不|么)[？?。！!]?$`)
 
 // recordsAsked reports whether text asks about the person's own records.
 func recordsAsked(text string) bool {
-	text = strings.ReplaceAll(text, "俺", "我") // the Shaanxi and northern 俺 is 我
+	text = strings.ReplaceAll(text, "俺", "我")    // the Shaanxi and northern 俺 is 我
+	text = askOpening.ReplaceAllString(text, "") // 我想问下，社保卡里…: the 我 of asking is not the owner's
 	for _, p := range accountPatterns {
 		if p.MatchString(text) {
 			return true
@@ -92,6 +102,9 @@ func recordsAsked(text string) bool {
 	}
 	return false
 }
+
+// askOpening is how a person opens a question (我想问下, 我问一下, 我想了解): its 我 asks, it owns no record.
+var askOpening = regexp.MustCompile(`我(想|要)?(问|咨询|打听|了解|知道)(一)?(下|问)?`)
 
 var greetingWords = []string{"你好", "您好", "在吗", "在不在", "哈喽", "hello", "hi", "谢谢", "多谢", "感谢", "好的", "嗯", "早上好", "晚上好", "下午好", "再见", "拜拜"}
 
