@@ -225,8 +225,15 @@ func factsIn(s string) []Figure {
 	return figs
 }
 
+// belowWords and aboveWords say that a figure the person tells is a bound of their case
+// (不到5年, 超过10年).
+const (
+	belowWords = `不到|不满|不足|没到|没满|没有|未满|未到|少于|低于|不够`
+	aboveWords = `超过|多于|高于|超了`
+)
+
 // boundBefore finds the word of a bound just before a figure (交社保不到5年).
-var boundBefore = regexp.MustCompile(`(不到|不满|不足|没到|没满|没有|未满|未到|少于|低于|不够|超过|多于|高于|超了)$`)
+var boundBefore = regexp.MustCompile(`(` + belowWords + `|` + aboveWords + `)$`)
 
 // guideWords says in the guides' words what people call otherwise, for what a question is
 // about: 冒领 (taking a dead relative's pension) is what the law calls 骗取, 三胎 its 第三个子女.
@@ -251,16 +258,8 @@ var degreeBefore = regexp.MustCompile(`.*((最少|最多|至少|起码|一共|�
 // passage that answers must name them too.
 var bareThing = map[string]bool{"费率": true}
 
-// askedThing returns the bigrams of the last (at most six characters) of the longest benefit
-// name in q: the thing whose figure is asked.
-func askedThing(q string) map[string]bool {
-	if name := askedThingName(q); name != "" {
-		return bigrams(name)
-	}
-	return nil
-}
-
-// askedThingName is the name whose bigrams askedThing returns, or "".
+// askedThingName returns the last (at most six characters) of the longest benefit name in q:
+// the thing whose figure is asked; or "".
 func askedThingName(q string) string {
 	best := thingNamed(q)
 	// 超过多长时间养老金就停: the words that ask are not the thing's name
@@ -319,22 +318,14 @@ func askedFee(q string) string {
 	return ""
 }
 
-// askedThings returns at once what askedThingName, askedThing and askedThingKind return.
+// askedThings returns the thing whose figure is asked (askedThingName), its bigrams and the
+// bigrams of its kind (补助金 of 一次性工伤医疗补助金); "", nil, nil when q names none.
 func askedThings(q string) (string, map[string]bool, map[string]bool) {
 	name := askedThingName(q)
 	if name == "" {
 		return "", nil, nil
 	}
 	return name, bigrams(name), bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[2])
-}
-
-// askedThingKind returns the bigrams of the kind of the thing askedThing finds (补助金 of
-// 一次性工伤医疗补助金), or nil.
-func askedThingKind(q string) map[string]bool {
-	if askedThing(q) == nil {
-		return nil
-	}
-	return bigrams(thingPattern.FindStringSubmatch(thingNamed(q))[2])
 }
 
 // thingNamed returns the longest benefit name thingPattern finds in q; a pension (养老金) only
@@ -1570,8 +1561,8 @@ func toldIn(facts []Figure, unit string) []float64 {
 // belowSaid and aboveSaid find a figure the person said as a bound of their case (不到5年,
 // 超过10年), in the Text factsIn gives it.
 var (
-	belowSaid = regexp.MustCompile(`^(不到|不满|不足|没到|没满|没有|未满|未到|少于|低于|不够)`)
-	aboveSaid = regexp.MustCompile(`^(超过|多于|高于|超了)`)
+	belowSaid = regexp.MustCompile(`^(` + belowWords + `)`)
+	aboveSaid = regexp.MustCompile(`^(` + aboveWords + `)`)
 )
 
 // ruleTiers splits a rule into its tiers, the pieces before the first tier and the unit the
@@ -1619,11 +1610,10 @@ func sub(s string, m []int, i int) string {
 // less) and read with the guides' words for the question's (瘫在 → 行动不便, 上门 → 上门服务):
 // a colloquial question says many words no guide writes (老汉, 炕上) around the few it shares.
 func elementTopic(q question, gp *guidePassages) float64 {
-	all := q.coverage(gp.all)
 	if q.coverage(gp.names) < 0.25 && coverageOf(q.topic, gp.all) < 0.4 {
 		return 0
 	}
-	return all
+	return q.coverage(gp.all)
 }
 
 // Offers of the hotline that end every answer.

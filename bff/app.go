@@ -2,7 +2,6 @@ package bff
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -224,11 +223,7 @@ func newAppAsset(name string, data []byte, hashed bool) *appAsset {
 	sum := sha256.Sum256(data)
 	a := &appAsset{ctype: ct, raw: data, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, hashed: hashed}
 	if !strings.HasSuffix(name, ".png") { // PNGs are compressed already
-		var gz bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		w.Write(data)
-		w.Close()
-		a.gz = gz.Bytes()
+		a.gz = gzipped(data)
 		var br bytes.Buffer
 		bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
 		bw.Write(data)
